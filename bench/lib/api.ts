@@ -1,0 +1,92 @@
+/** A minimal admin client for the parts of the API the benchmarks set up. */
+import { Pool } from 'undici';
+import { ADMIN_TOKEN } from './proc.js';
+
+export interface EndpointSpec {
+  url: string;
+  throttleRate?: number;
+  uid?: string;
+  description?: string;
+}
+
+export interface EndpointStats {
+  success: number;
+  pending: number;
+  fail: number;
+  sending: number;
+}
+
+export class Api {
+  private readonly pool: Pool;
+  readonly headers: Record<string, string>;
+
+  constructor(readonly baseUrl: string) {
+    this.pool = new Pool(baseUrl, { connections: 8, headersTimeout: 30_000, bodyTimeout: 30_000 });
+    this.headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+  }
+
+  async call<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    const res = await this.pool.request({
+      method,
+      path,
+      headers: this.headers,
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${method} ${path} -> ${res.statusCode}: ${text.slice(0, 500)}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async createApp(name: string): Promise<string> {
+    const app = await this.call<{ id: string }>('POST', '/api/v1/app', { name });
+    return app.id;
+  }
+
+  async createEndpoint(appId: string, spec: EndpointSpec): Promise<string> {
+    const ep = await this.call<{ id: string }>('POST', `/api/v1/app/${appId}/endpoint`, spec);
+    return ep.id;
+  }
+
+  async secret(appId: string, endpointId: string): Promise<string> {
+    const s = await this.call<{ key: string }>('GET', `/api/v1/app/${appId}/endpoint/${endpointId}/secret`);
+    return s.key;
+  }
+
+  async publish(appId: string, eventType: string, payload: Record<string, unknown>): Promise<string> {
+    const m = await this.call<{ id: string }>('POST', `/api/v1/app/${appId}/msg`, { eventType, payload });
+    return m.id;
+  }
+
+  async endpointStats(appId: string, endpointId: string): Promise<EndpointStats> {
+    return this.call<EndpointStats>('GET', `/api/v1/app/${appId}/endpoint/${endpointId}/stats`);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+export interface EndpointInfo {
+  appId: string;
+  endpointId: string;
+  /** Receiver path, e.g. "/e2e/0". */
+  path: string;
+  secret: string;
+}
+
+/** Creates one endpoint per path on the given app, pointed at the receiver, and fetches their secrets. */
+export async function addEndpoints(
+  api: Api,
+  appId: string,
+  receiverPort: number,
+  paths: string[],
+  spec: (path: string, i: number) => Partial<EndpointSpec> = () => ({}),
+): Promise<EndpointInfo[]> {
+  const out: EndpointInfo[] = [];
+  for (const [i, path] of paths.entries()) {
+    const endpointId = await api.createEndpoint(appId, { url: `http://127.0.0.1:${receiverPort}${path}`, ...spec(path, i) });
+    const secret = await api.secret(appId, endpointId);
+    out.push({ appId, endpointId, path, secret });
+  }
+  return out;
+}

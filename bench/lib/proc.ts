@@ -1,0 +1,298 @@
+/**
+ * Child processes: the Switchboard server and the receiver. Every child is tracked and
+ * killed when the run ends, fails, or is interrupted.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import type { FromReceiver, ReceiverStats, RouteConfig, ToReceiver } from './protocol.js';
+
+/** dist/bench/lib -> repository root. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
+/** Logs and profiles (gitignored). */
+export const TMP_DIR = join(RESULTS_DIR, 'tmp');
+const SERVER_MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
+const RECEIVER_MAIN = fileURLToPath(new URL('../receiver.js', import.meta.url));
+
+export const ADMIN_TOKEN = 'sb_bench_admin';
+
+const children = new Set<ChildProcess>();
+
+function track(cp: ChildProcess): void {
+  children.add(cp);
+  cp.once('exit', () => children.delete(cp));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function exited(cp: ChildProcess): boolean {
+  return cp.exitCode !== null || cp.signalCode !== null;
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`. Resolves when the process has exited. */
+export async function stopChild(cp: ChildProcess, graceMs = 5000): Promise<void> {
+  if (exited(cp)) return;
+  const done = new Promise<void>((r) => cp.once('exit', () => r()));
+  cp.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    if (!exited(cp)) cp.kill('SIGKILL');
+  }, graceMs);
+  await done;
+  clearTimeout(timer);
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...children].map((c) => stopChild(c, 3000)));
+}
+
+let handlersInstalled = false;
+/** Kills every child on Ctrl-C, SIGTERM, and (synchronously) on any exit. */
+export function installCleanupHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    process.stderr.write(`\n${sig}: stopping child processes\n`);
+    const hardStop = setTimeout(() => process.exit(130), 5000);
+    stopAll().finally(() => {
+      clearTimeout(hardStop);
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.on('exit', () => {
+    for (const c of children) if (!exited(c)) c.kill('SIGKILL');
+  });
+}
+
+/** A port the OS says is free on 127.0.0.1 (closed again before use; fine on a quiet machine). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerOptions {
+  /** Used in log and profile file names. */
+  label: string;
+  durability?: 'full' | 'normal';
+  /** Seconds, comma-separated. */
+  retrySchedule?: string;
+  endpointConcurrency?: number;
+  env?: Record<string, string>;
+  /** Run with `--cpu-prof` (profile written to bench/results/tmp/prof on exit). */
+  cpuProf?: boolean;
+}
+
+export interface ServerHandle {
+  proc: ChildProcess;
+  pid: number;
+  baseUrl: string;
+  port: number;
+  logPath: string;
+  profDir: string | null;
+  stop(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
+  mkdirSync(TMP_DIR, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+  const port = await freePort();
+  const logPath = join(TMP_DIR, `${opts.label}.server.log`);
+  const logFd = openSync(logPath, 'w');
+  const profDir = opts.cpuProf ? join(TMP_DIR, 'prof', opts.label) : null;
+  const nodeArgs: string[] = [];
+  if (profDir) {
+    rmSync(profDir, { recursive: true, force: true });
+    mkdirSync(profDir, { recursive: true });
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
+  }
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    SWITCHBOARD_PORT: String(port),
+    SWITCHBOARD_HOST: '127.0.0.1',
+    SWITCHBOARD_DATA_DIR: dataDir,
+    SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN,
+    SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
+    SWITCHBOARD_DURABILITY: opts.durability ?? 'full',
+    SWITCHBOARD_LOG_LEVEL: 'warn',
+    ...(opts.retrySchedule ? { SWITCHBOARD_RETRY_SCHEDULE: opts.retrySchedule } : {}),
+    ...(opts.endpointConcurrency ? { SWITCHBOARD_ENDPOINT_CONCURRENCY: String(opts.endpointConcurrency) } : {}),
+    ...opts.env,
+  };
+  const proc = spawn(process.execPath, [...nodeArgs, SERVER_MAIN, 'serve'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', logFd, logFd],
+  });
+  closeSync(logFd);
+  track(proc);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const cleanupData = (): void => rmSync(dataDir, { recursive: true, force: true });
+  proc.once('exit', cleanupData);
+
+  const handle: ServerHandle = {
+    proc,
+    pid: proc.pid ?? -1,
+    baseUrl,
+    port,
+    logPath,
+    profDir,
+    // A generous grace period: with --cpu-prof the profile is written on exit.
+    stop: () => stopChild(proc, profDir ? 15_000 : 5_000),
+  };
+  try {
+    await waitHealthy(baseUrl, proc, 30_000);
+  } catch (err) {
+    await handle.stop();
+    const log = tail(logPath, 2000);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- server log (${logPath}) ---\n${log}`);
+  }
+  return handle;
+}
+
+function tail(path: string, chars: number): string {
+  try {
+    const t = readFileSync(path, 'utf8');
+    return t.slice(-chars);
+  } catch {
+    return '';
+  }
+}
+
+async function waitHealthy(baseUrl: string, proc: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (exited(proc)) throw new Error(`server exited during start-up (code ${String(proc.exitCode)}, signal ${String(proc.signalCode)})`);
+    try {
+      const res = await request(`${baseUrl}/api/v1/health`, { headersTimeout: 1000, bodyTimeout: 1000 });
+      await res.body.dump();
+      if (res.statusCode === 204 || res.statusCode === 200) return;
+      last = `status ${res.statusCode}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(100);
+  }
+  throw new Error(`server not healthy after ${timeoutMs} ms (${last})`);
+}
+
+/** Newest `.cpuprofile` a profiled server wrote, if any. */
+export function findProfile(dir: string): string | null {
+  try {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+    const last = files[files.length - 1];
+    return last ? join(dir, last) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Orchestrator-side handle on the receiver process. */
+export class Receiver {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (m: FromReceiver) => void>();
+  port = 0;
+
+  private constructor(readonly proc: ChildProcess) {
+    proc.on('message', (m: FromReceiver) => {
+      if (m.type === 'ready') return;
+      const cb = this.waiting.get(m.id);
+      if (cb) {
+        this.waiting.delete(m.id);
+        cb(m);
+      }
+    });
+  }
+
+  get pid(): number {
+    return this.proc.pid ?? -1;
+  }
+
+  static async start(): Promise<Receiver> {
+    const proc = fork(RECEIVER_MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    track(proc);
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('receiver did not start in 10 s')), 10_000);
+      proc.once('message', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(t);
+        reject(new Error(`receiver exited with code ${String(code)}`));
+      });
+    });
+    return new Receiver(proc);
+  }
+
+  private call(msg: ToReceiver, timeoutMs = 15_000): Promise<FromReceiver> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.waiting.delete(msg.id);
+        reject(new Error(`receiver did not answer "${msg.type}" in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(msg.id, (m) => {
+        clearTimeout(t);
+        if (m.type === 'ack' && m.error) reject(new Error(`receiver: ${m.error}`));
+        else resolve(m);
+      });
+      this.proc.send(msg);
+    });
+  }
+
+  async configure(routes: Record<string, RouteConfig>): Promise<void> {
+    await this.call({ type: 'configure', id: this.nextId++, routes });
+  }
+
+  /** Starts listening (port 0: any free port). */
+  async listen(port = 0): Promise<number> {
+    const m = await this.call({ type: 'listen', id: this.nextId++, port });
+    if (m.type === 'ack' && m.port) this.port = m.port;
+    return this.port;
+  }
+
+  async close(): Promise<void> {
+    await this.call({ type: 'close', id: this.nextId++ });
+  }
+
+  /** Starts a new phase: counters and duplicate detection reset; other phases' payloads count as stale. */
+  async reset(phase: string): Promise<void> {
+    await this.call({ type: 'reset', id: this.nextId++, phase });
+  }
+
+  async stats(timeline = false): Promise<ReceiverStats> {
+    const m = await this.call({ type: 'stats', id: this.nextId++, timeline });
+    if (m.type !== 'stats') throw new Error('unexpected receiver answer');
+    return m.stats;
+  }
+
+  /** Polls stats until `done` holds or `timeoutMs` passes; returns the last stats and whether it held. */
+  async waitFor(done: (s: ReceiverStats) => boolean, timeoutMs: number, pollMs = 100): Promise<{ stats: ReceiverStats; ok: boolean }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.stats();
+      if (done(s)) return { stats: s, ok: true };
+      if (Date.now() >= deadline) return { stats: s, ok: false };
+      await sleep(pollMs);
+    }
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.proc, 3000);
+  }
+}

@@ -1,0 +1,206 @@
+/** Result files: bench/results/<scenario>.json and bench/results/summary.md. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { ProfileSummary } from './profile.js';
+import { REPO_ROOT, RESULTS_DIR } from './proc.js';
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGB: number;
+  node: string;
+  platform: string;
+  date: string;
+  commit: string | null;
+}
+
+export function machineInfo(): MachineInfo {
+  let commit: string | null = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    commit = null;
+  }
+  const cpuList = cpus();
+  return {
+    cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+    cores: cpuList.length,
+    memoryGB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform} ${release()}`,
+    date: new Date().toISOString(),
+    commit,
+  };
+}
+
+export type Cell = string | number | boolean | null;
+export type Row = Record<string, Cell>;
+
+export interface Table {
+  title: string;
+  columns: { key: string; header: string }[];
+  rows: Row[];
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  title: string;
+  status: 'ok' | 'skipped' | 'failed';
+  reason?: string;
+  machine: MachineInfo;
+  startedAt: string;
+  durationSec: number;
+  /** How load was generated, what was measured, for how long. */
+  method: string[];
+  config: Record<string, unknown>;
+  tables: Table[];
+  notes: string[];
+  /** Figures compared against the targets (see TARGETS). */
+  headline: Record<string, number | null>;
+  /** With BENCH_CPU_PROF=1: server CPU profile summary per server started (by label). */
+  profiles?: Record<string, ProfileSummary> | undefined;
+  /** Full per-phase data (receiver and load generator stats). */
+  detail: unknown;
+}
+
+export function fmt(v: Cell): string {
+  if (v === null) return '—';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return '—';
+    if (Number.isInteger(v) && Math.abs(v) >= 10_000) return v.toLocaleString('en-US');
+    if (!Number.isInteger(v)) return String(Math.round(v * 100) / 100);
+    return String(v);
+  }
+  return v;
+}
+
+export function printTable(t: Table): void {
+  const header = t.columns.map((c) => c.header);
+  const rows = t.rows.map((r) => t.columns.map((c) => fmt(r[c.key] ?? null)));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
+  console.log(`\n${t.title}`);
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}
+
+export function markdownTable(t: Table): string {
+  const head = `| ${t.columns.map((c) => c.header).join(' | ')} |`;
+  const sep = `| ${t.columns.map(() => '---').join(' | ')} |`;
+  const body = t.rows.map((r) => `| ${t.columns.map((c) => fmt(r[c.key] ?? null).replace(/\|/g, '\\|')).join(' | ')} |`);
+  return [head, sep, ...body].join('\n');
+}
+
+export function writeResult(r: ScenarioResult): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const path = join(RESULTS_DIR, `${r.scenario}.json`);
+  writeFileSync(path, `${JSON.stringify(r, null, 2)}\n`);
+  return path;
+}
+
+function readResult(name: string): ScenarioResult | null {
+  const path = join(RESULTS_DIR, `${name}.json`);
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ScenarioResult;
+  } catch {
+    return null;
+  }
+}
+
+interface Target {
+  what: string;
+  target: string;
+  scenario: string;
+  value: (all: Map<string, ScenarioResult>) => number | null;
+  met: (v: number) => boolean;
+  unit: string;
+}
+
+const headline = (scenario: string, key: string) => (all: Map<string, ScenarioResult>) => all.get(scenario)?.headline[key] ?? null;
+
+export const TARGETS: Target[] = [
+  { what: 'Publish, durability=full (best of N clients)', target: '≥ 8,000 msg/s', scenario: 'publish', value: headline('publish', 'publishPerSecFull'), met: (v) => v >= 8000, unit: 'msg/s' },
+  { what: 'Sustained end-to-end deliveries, durable state', target: '≥ 5,000 /s', scenario: 'e2e', value: headline('e2e', 'sustainedDeliveriesPerSec'), met: (v) => v >= 5000, unit: '/s' },
+  { what: 'Publish-to-arrival p99 at 1,000 msg/s', target: '≤ 25 ms', scenario: 'e2e', value: headline('e2e', 'p99At1000Ms'), met: (v) => v <= 25, unit: 'ms' },
+  {
+    what: 'Server resident memory under load (peak over all scenarios)',
+    target: '≤ 250 MB',
+    scenario: '*',
+    value: (all) => {
+      const peaks = [...all.values()].map((r) => r.headline['peakServerRssMB']).filter((v): v is number => typeof v === 'number');
+      return peaks.length ? Math.max(...peaks) : null;
+    },
+    met: (v) => v <= 250,
+    unit: 'MB',
+  },
+  { what: 'Pull (long poll / SSE) p99', target: '≤ 10 ms', scenario: 'pull', value: headline('pull', 'p99Ms'), met: (v) => v <= 10, unit: 'ms' },
+  { what: 'Ingest acknowledgement p99', target: '≤ 10 ms', scenario: 'ingest', value: headline('ingest', 'p99Ms'), met: (v) => v <= 10, unit: 'ms' },
+  { what: '10,000 idle SSE connections, server RSS', target: '≤ 300 MB', scenario: 'pull', value: headline('pull', 'sseRssMB'), met: (v) => v <= 300, unit: 'MB' },
+];
+
+/** Rewrites summary.md from every `<scenario>.json` present, in registry order. */
+export function writeSummary(order: { name: string; title: string }[]): string {
+  const all = new Map<string, ScenarioResult>();
+  for (const s of order) {
+    const r = readResult(s.name);
+    if (r) all.set(s.name, r);
+  }
+  const latest = [...all.values()].filter((r) => r.status !== 'skipped').sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
+  const m = latest?.machine ?? machineInfo();
+  const out: string[] = [];
+  out.push('# Switchboard benchmark summary', '');
+  out.push('Generated by `npm run bench` (see [docs/performance.md](../../docs/performance.md) for how each number is measured).', '');
+  out.push(`- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGB} GB RAM, ${m.platform}`);
+  out.push(`- Node ${m.node}; commit ${m.commit ?? '(uncommitted)'}; latest scenario run ${m.date}`);
+  out.push('- Server, receiver and load generator run as three processes on the same machine (they share its cores).', '');
+  out.push('## Targets', '');
+  const targetRows: Row[] = TARGETS.map((t) => {
+    const r = t.scenario === '*' ? undefined : all.get(t.scenario);
+    const v = t.value(all);
+    let status: string;
+    if (r?.status === 'skipped') status = `skipped: ${r.reason ?? ''}`;
+    else if (v === null) status = 'not measured';
+    else status = t.met(v) ? 'met' : '**missed**';
+    return { what: t.what, target: t.target, measured: v === null ? null : `${fmt(v)} ${t.unit}`, status };
+  });
+  out.push(
+    markdownTable({
+      title: 'Targets',
+      columns: [
+        { key: 'what', header: 'What' },
+        { key: 'target', header: 'Target' },
+        { key: 'measured', header: 'Measured' },
+        { key: 'status', header: 'Status' },
+      ],
+      rows: targetRows,
+    }),
+    '',
+  );
+  for (const s of order) {
+    const r = all.get(s.name);
+    out.push(`## ${s.name}: ${s.title}`, '');
+    if (!r) {
+      out.push('_Not run yet._', '');
+      continue;
+    }
+    if (r.status !== 'ok') {
+      out.push(`_${r.status}: ${r.reason ?? ''}_`, '');
+      if (r.status === 'skipped') continue;
+    }
+    out.push(`Run ${r.startedAt}, ${r.durationSec} s.`, '');
+    for (const t of r.tables) out.push(`**${t.title}**`, '', markdownTable(t), '');
+    if (r.notes.length) out.push(...r.notes.map((n) => `- ${n}`), '');
+    out.push('<details><summary>Method</summary>', '', ...r.method.map((l) => `- ${l}`), '', '</details>', '');
+  }
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const path = join(RESULTS_DIR, 'summary.md');
+  writeFileSync(path, out.join('\n'));
+  return path;
+}

@@ -1,0 +1,135 @@
+/**
+ * Switchboard benchmark suite.
+ *
+ *   npm run bench                 every scenario
+ *   npm run bench -- e2e backlog  the named ones
+ *   npm run bench -- --list       names and titles
+ *
+ * Environment: BENCH_SCALE (multiplies durations and the backlog size, default 1; 0.2 for a
+ * quick smoke run), BENCH_CPU_PROF=1 (run the server under --cpu-prof; profile summaries
+ * go into the result JSON, raw profiles into bench/results/tmp/prof/).
+ *
+ * Each scenario starts its own server(s) and receiver as child processes; this process is
+ * the load generator. Results: bench/results/<scenario>.json and bench/results/summary.md.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ctx, type Scenario } from './lib/scenario.js';
+import { installCleanupHandlers, REPO_ROOT, stopAll } from './lib/proc.js';
+import { machineInfo, printTable, writeResult, writeSummary, type ScenarioResult } from './lib/report.js';
+import { publish } from './scenarios/publish.js';
+import { e2e } from './scenarios/e2e.js';
+import { fanout } from './scenarios/fanout.js';
+import { isolation } from './scenarios/isolation.js';
+import { backlog } from './scenarios/backlog.js';
+import { retryStorm } from './scenarios/retry-storm.js';
+import { ingest, postgres, pull } from './scenarios/placeholders.js';
+
+export const SCENARIOS: Scenario[] = [publish, e2e, fanout, isolation, backlog, retryStorm, pull, ingest, postgres];
+
+/** No scenario may run longer than this (its processes are killed). */
+const SCENARIO_TIMEOUT_MS = 240_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+async function runOne(s: Scenario, scale: number, cpuProf: boolean): Promise<ScenarioResult> {
+  const startedAt = new Date();
+  const base = {
+    scenario: s.name,
+    title: s.title,
+    machine: machineInfo(),
+    startedAt: startedAt.toISOString(),
+  };
+  if (s.skip) {
+    console.log(`\n== ${s.name}: skipped (${s.skip})`);
+    return { ...base, status: 'skipped', reason: s.skip, durationSec: 0, method: [], config: {}, tables: [], notes: [], headline: {}, detail: null };
+  }
+  console.log(`\n== ${s.name}: ${s.title}`);
+  const ctx = new Ctx(s.name, scale, cpuProf);
+  try {
+    const out = await withTimeout(s.run(ctx), SCENARIO_TIMEOUT_MS * Math.max(1, scale), s.name);
+    await ctx.cleanup();
+    const durationSec = Math.round((Date.now() - startedAt.getTime()) / 1000);
+    const headline = { ...out.headline, peakServerRssMB: ctx.peakServerRssMB || null };
+    const profiles = Object.keys(ctx.profiles).length ? ctx.profiles : undefined;
+    return { ...base, status: 'ok', durationSec, ...out, config: { ...out.config, scale }, headline, profiles };
+  } catch (err) {
+    const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    console.error(`[${s.name}] failed: ${msg}`);
+    await ctx.cleanup().catch(() => undefined);
+    const durationSec = Math.round((Date.now() - startedAt.getTime()) / 1000);
+    return {
+      ...base,
+      status: 'failed',
+      reason: (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'error',
+      durationSec,
+      method: [],
+      config: { scale },
+      tables: [],
+      notes: [msg.slice(0, 4000)],
+      headline: { peakServerRssMB: ctx.peakServerRssMB || null },
+      detail: null,
+    };
+  }
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  if (args.includes('--list') || args.includes('-h') || args.includes('--help')) {
+    console.log('usage: npm run bench [-- <scenario> ...]\n');
+    for (const s of SCENARIOS) console.log(`  ${s.name.padEnd(12)} ${s.title}${s.skip ? ` [skipped: ${s.skip}]` : ''}`);
+    return 0;
+  }
+  const names = args.filter((a) => !a.startsWith('-'));
+  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
+  if (unknown.length) {
+    console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    return 2;
+  }
+  const selected = names.length ? SCENARIOS.filter((s) => names.includes(s.name)) : SCENARIOS;
+  if (!existsSync(join(REPO_ROOT, 'dist', 'src', 'main.js'))) {
+    console.error('dist/src/main.js not found: run `npm run build` first (npm run bench does).');
+    return 2;
+  }
+  const scale = Number(process.env['BENCH_SCALE'] ?? '1');
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 10) {
+    console.error('BENCH_SCALE must be a number in (0, 10]');
+    return 2;
+  }
+  const cpuProf = process.env['BENCH_CPU_PROF'] === '1';
+  installCleanupHandlers();
+  const m = machineInfo();
+  console.log(`Switchboard bench: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGB} GB, node ${m.node}, scale ${scale}${cpuProf ? ', cpu-prof' : ''}`);
+  let failed = 0;
+  for (const s of selected) {
+    const r = await runOne(s, scale, cpuProf);
+    for (const t of r.tables) printTable(t);
+    for (const n of r.notes) console.log(`  note: ${n.split('\n')[0] ?? ''}`);
+    if (r.profiles) {
+      for (const [label, p] of Object.entries(r.profiles)) {
+        console.log(`\n  server profile ${label} (${p.totalMs} ms sampled, ${p.idleMs} ms idle), top self time:`);
+        for (const f of p.functions.slice(0, 12)) console.log(`    ${f.pct.toFixed(1).padStart(5)} %  ${f.function}  ${f.location}`);
+      }
+    }
+    console.log(`  -> ${writeResult(r)}`);
+    if (r.status === 'failed') failed++;
+  }
+  console.log(`\nsummary: ${writeSummary(SCENARIOS)}`);
+  await stopAll();
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err: unknown) => {
+    console.error(err);
+    await stopAll();
+    process.exit(1);
+  },
+);

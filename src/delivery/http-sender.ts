@@ -1,0 +1,145 @@
+/**
+ * Sends one delivery request with undici: pooled keep-alive connections, a total
+ * timeout, a capped response read, no redirects, and the SSRF guard applied to the
+ * address actually connected to.
+ */
+import { lookup as dnsLookup } from 'node:dns';
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import { isIP } from 'node:net';
+import type { BlockList } from 'node:net';
+import { Agent, request } from 'undici';
+import { addressAllowed } from '../domain/network.js';
+
+/** Bytes of a response body that are read; the rest is discarded. */
+export const RESPONSE_READ_LIMIT = 64 * 1024;
+
+export interface SendRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type SendResult =
+  | { kind: 'response'; status: number; body: string; durationMs: number; retryAfter: string | undefined; deliveryDirective: string | undefined }
+  | { kind: 'error'; reason: string; durationMs: number };
+
+export interface Sender {
+  send(req: SendRequest): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+export interface SenderOptions {
+  allowedNetworks: BlockList;
+  timeoutMs: number;
+  connectionsPerOrigin: number;
+}
+
+class RefusedAddressError extends Error {
+  readonly code = 'ESWITCHBOARDREFUSED';
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/** A `lookup` for net.connect that only yields addresses the guard allows. */
+export function guardedLookup(allowed: BlockList) {
+  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '');
+      const ok = addresses.filter((a) => addressAllowed(a.address, allowed));
+      if (ok.length === 0) return callback(new RefusedAddressError(`address of ${hostname} is not allowed (private or reserved network)`), '');
+      if (options.all) return callback(null, ok);
+      const first = ok[0]!;
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+/** Checks a URL's host before any connection; literal IPs never reach `lookup`. */
+export function checkLiteralHost(url: URL, allowed: BlockList): string | null {
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  if (isIP(host) && !addressAllowed(host, allowed)) return `address ${host} is not allowed (private or reserved network)`;
+  return null;
+}
+
+function describeError(e: unknown, timedOut: boolean): string {
+  if (timedOut) return 'timeout: no complete response in time';
+  const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = err.cause?.code ?? err.code;
+  const msg = err.cause?.message ?? err.message ?? String(e);
+  return code ? `${code}: ${msg}` : msg;
+}
+
+export class HttpSender implements Sender {
+  private readonly agent: Agent;
+
+  constructor(private readonly opts: SenderOptions) {
+    this.agent = new Agent({
+      connections: opts.connectionsPerOrigin,
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      connect: { lookup: guardedLookup(opts.allowedNetworks), timeout: Math.min(10_000, opts.timeoutMs) },
+    });
+  }
+
+  async send(req: SendRequest): Promise<SendResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return { kind: 'error', reason: 'invalid endpoint URL', durationMs: 0 };
+    }
+    const refused = checkLiteralHost(url, this.opts.allowedNetworks);
+    if (refused) return { kind: 'error', reason: refused, durationMs: 0 };
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, this.opts.timeoutMs);
+    try {
+      const res = await request(url, {
+        method: 'POST',
+        headers: req.headers,
+        body: req.body,
+        dispatcher: this.agent,
+        signal: ac.signal,
+      });
+      let body = '';
+      let read = 0;
+      const chunks: Buffer[] = [];
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        const room = RESPONSE_READ_LIMIT - read;
+        chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+        read += Math.min(chunk.length, room);
+        if (read >= RESPONSE_READ_LIMIT) {
+          res.body.destroy();
+          break;
+        }
+      }
+      body = Buffer.concat(chunks).toString('utf8');
+      const header = (name: string): string | undefined => {
+        const v = res.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      return {
+        kind: 'response',
+        status: res.statusCode,
+        body,
+        durationMs: elapsed(),
+        retryAfter: header('retry-after'),
+        deliveryDirective: header('webhook-delivery'),
+      };
+    } catch (e: unknown) {
+      return { kind: 'error', reason: describeError(e, timedOut), durationMs: elapsed() };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Identifiers: a type prefix (`app_`, `ep_`, `msg_` ...) followed by 27 base62
+ * characters encoding 6 bytes of millisecond time and 14 random bytes. They sort
+ * by creation time (to the millisecond) and carry 112 random bits, so they cannot
+ * be guessed.
+ */
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const ID_BODY_LENGTH = 27;
+
+export const ID_PREFIX = {
+  application: 'app_',
+  endpoint: 'ep_',
+  message: 'msg_',
+  attempt: 'atmpt_',
+  task: 'qtask_',
+} as const;
+
+export type IdKind = keyof typeof ID_PREFIX;
+
+/** Encodes bytes as fixed-width base62, so lexical order equals numeric order. */
+export function base62(bytes: Uint8Array, width: number): string {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  let out = '';
+  while (n > 0n) {
+    out = ALPHABET[Number(n % 62n)] + out;
+    n /= 62n;
+  }
+  return out.padStart(width, '0');
+}
+
+/** A new identifier of the given kind, created at `nowMs`. */
+export function newId(kind: IdKind, nowMs: number = Date.now()): string {
+  const buf = Buffer.alloc(20);
+  buf.writeUIntBE(Math.max(0, Math.floor(nowMs)) % 2 ** 48, 0, 6);
+  randomBytes(14).copy(buf, 6);
+  return ID_PREFIX[kind] + base62(buf, ID_BODY_LENGTH);
+}
+
+/** True if `value` looks like an identifier of the given kind (else it may be a uid). */
+export function isIdOf(kind: IdKind, value: string): boolean {
+  return value.startsWith(ID_PREFIX[kind]) && value.length === ID_PREFIX[kind].length + ID_BODY_LENGTH;
+}
+
+/** Pattern every `uid` and event type name must match. */
+export const UID_PATTERN = /^[a-zA-Z0-9\-_.]+$/;

@@ -1,0 +1,134 @@
+/**
+ * Builds the Fastify application from its dependencies, without listening, so tests
+ * can use `inject()` or listen on a port of their own.
+ */
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { AppError, ERRORS } from '../domain/errors.js';
+import type { ValidationIssue } from '../domain/errors.js';
+import type { Clock } from '../domain/clock.js';
+import type { Store } from '../storage/store.js';
+import type { ApplicationService } from '../services/applications.js';
+import type { EndpointService } from '../services/endpoints.js';
+import type { EventTypeService } from '../services/event-types.js';
+import type { MessageService } from '../services/messages.js';
+import { applicationRoutes } from './routes/applications.js';
+import { eventTypeRoutes } from './routes/event-types.js';
+import { endpointRoutes } from './routes/endpoints.js';
+import { messageRoutes } from './routes/messages.js';
+import { attemptRoutes } from './routes/attempts.js';
+import { healthRoutes } from './routes/health.js';
+import { Idempotency } from './idempotency.js';
+
+export interface AppDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  adminToken: string;
+  maxPayloadBytes: number;
+  applications: ApplicationService;
+  eventTypes: EventTypeService;
+  endpoints: EndpointService;
+  messages: MessageService;
+  /** Readiness: false while starting or shutting down. */
+  ready: () => boolean;
+}
+
+/** Who is calling. */
+export interface Principal {
+  kind: 'admin';
+  /** A stable, non-secret id of the credential (for scoping idempotency keys). */
+  credentialId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifySchema {
+    tags?: readonly string[];
+    summary?: string;
+    description?: string;
+  }
+}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** Sends an error in the API's shape. */
+export function sendError(reply: FastifyReply, status: number, code: string, detail: string | ValidationIssue[]): FastifyReply {
+  return reply.code(status).type('application/json').send(status === 422 && Array.isArray(detail) ? { detail } : { code, detail });
+}
+
+/** Turns Ajv errors into `{loc, msg, type}` issues. */
+function validationIssues(err: FastifyError): ValidationIssue[] {
+  const where = err.validationContext === 'querystring' ? 'query' : (err.validationContext ?? 'body');
+  return (err.validation ?? []).map((v) => {
+    const path = v.instancePath.split('/').filter(Boolean);
+    const missing = (v.params as { missingProperty?: string }).missingProperty;
+    if (missing) path.push(missing);
+    return { loc: [where, ...path.map((p) => (/^\d+$/.test(p) ? Number(p) : p))], msg: v.message ?? 'invalid value', type: `value_error.${v.keyword}` };
+  });
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    bodyLimit: deps.maxPayloadBytes,
+    requestIdHeader: 'svix-req-id',
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: true } },
+  });
+  app.decorateRequest('principal', null);
+
+  const adminHash = sha256(deps.adminToken);
+  const adminId = 'admin:' + adminHash.subarray(0, 6).toString('hex');
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof AppError) {
+      return sendError(reply, err.status, err.code, err.status === 422 && err.issues ? err.issues : err.message);
+    }
+    if (err.validation) return sendError(reply, 422, 'validation', validationIssues(err));
+    const status = err.statusCode ?? 500;
+    if (status === 413) return sendError(reply, 413, 'payload_too_large', `request body is larger than ${deps.maxPayloadBytes} bytes`);
+    if (status === 415) return sendError(reply, 415, 'unsupported_media_type', 'send JSON with content-type: application/json');
+    if (status === 400 && err.code?.startsWith('FST_ERR_CTP')) return sendError(reply, 400, 'invalid_json', `request body is not valid JSON: ${err.message}`);
+    if (status === 400 && err instanceof SyntaxError) return sendError(reply, 400, 'invalid_json', `request body is not valid JSON: ${err.message}`);
+    if (status >= 400 && status < 500) return sendError(reply, status, status === 404 ? 'not_found' : 'bad_request', err.message);
+    req.log.error({ err }, 'request failed');
+    return sendError(reply, 500, 'internal', 'internal error; the request id is ' + req.id);
+  });
+
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+
+  // Authentication for the API (health stays open for load balancers).
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (!path.startsWith('/api/') || path.startsWith('/api/v1/health')) return;
+    const header = req.headers.authorization;
+    if (!header?.startsWith('Bearer ') && !header?.startsWith('bearer ')) {
+      return sendError(reply, 401, 'unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
+    }
+    const token = header.slice(7).trim();
+    if (timingSafeEqual(sha256(token), adminHash)) {
+      req.principal = { kind: 'admin', credentialId: adminId };
+      return;
+    }
+    return sendError(reply, 401, 'unauthorized', 'invalid token');
+  });
+
+  const idempotency = new Idempotency(deps.store, deps.clock);
+  idempotency.register(app);
+
+  await app.register(healthRoutes(deps));
+  await app.register(applicationRoutes(deps));
+  await app.register(eventTypeRoutes(deps));
+  await app.register(endpointRoutes(deps));
+  await app.register(messageRoutes(deps));
+  await app.register(attemptRoutes(deps));
+  return app;
+}
+
+export { ERRORS };

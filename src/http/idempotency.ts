@@ -1,0 +1,85 @@
+/**
+ * `idempotency-key` on POST: the same key from the same credential returns the same
+ * response for 24 hours. A request arriving while the first is still running waits for
+ * its response instead of running twice.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock } from '../domain/clock.js';
+import type { IdempotentResponse, Store } from '../storage/store.js';
+import { GroupCommit } from '../services/group-commit.js';
+
+const TTL_MS = 24 * 3600_000;
+const MAX_KEY_LENGTH = 256;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotencyKey: string | null;
+  }
+}
+
+export class Idempotency {
+  private readonly inflight = new Map<string, Promise<IdempotentResponse | null>>();
+  private readonly resolvers = new Map<string, (r: IdempotentResponse | null) => void>();
+  private readonly writes: GroupCommit<{ key: string; res: IdempotentResponse }, undefined>;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {
+    this.writes = new GroupCommit(async (items) => {
+      const expires = this.clock.now() + TTL_MS;
+      for (const i of items) await this.store.putIdempotent(i.key, i.res, expires);
+      return items.map(() => undefined);
+    });
+  }
+
+  register(app: FastifyInstance): void {
+    app.decorateRequest('idempotencyKey', null);
+
+    app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+      const raw = req.headers['idempotency-key'];
+      if (req.method !== 'POST' || typeof raw !== 'string' || raw.length === 0 || !req.principal) return;
+      if (raw.length > MAX_KEY_LENGTH) {
+        return reply.code(422).send({ detail: [{ loc: ['header', 'idempotency-key'], msg: `at most ${MAX_KEY_LENGTH} characters`, type: 'value_error' }] });
+      }
+      const key = createHash('sha256').update(`${req.principal.credentialId}\n${req.method}\n${req.url}\n${raw}`).digest('base64url');
+      const running = this.inflight.get(key);
+      const stored = running ? await running : await this.store.getIdempotent(key, this.clock.now());
+      if (stored) {
+        return reply.code(stored.status).header('content-type', stored.contentType).header('idempotent-replayed', 'true').send(stored.body);
+      }
+      if (this.inflight.has(key)) return; // the first one failed; run this one without a key
+      req.idempotencyKey = key;
+      this.inflight.set(key, new Promise((resolve) => this.resolvers.set(key, resolve)));
+    });
+
+    app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+      const key = req.idempotencyKey;
+      if (!key) return payload;
+      req.idempotencyKey = null;
+      let res: IdempotentResponse | null = null;
+      if (reply.statusCode < 500 && typeof payload === 'string') {
+        res = { status: reply.statusCode, body: payload, contentType: String(reply.getHeader('content-type') ?? 'application/json') };
+        try {
+          await this.writes.submit({ key, res });
+        } catch (e: unknown) {
+          req.log.warn({ err: e }, 'could not store idempotent response');
+        }
+      }
+      this.settle(key, res);
+      return payload;
+    });
+
+    // A request that ends without a response (client gone) must not block later ones.
+    app.addHook('onResponse', async (req: FastifyRequest) => {
+      if (req.idempotencyKey) this.settle(req.idempotencyKey, null);
+    });
+  }
+
+  private settle(key: string, res: IdempotentResponse | null): void {
+    this.resolvers.get(key)?.(res);
+    this.resolvers.delete(key);
+    this.inflight.delete(key);
+  }
+}

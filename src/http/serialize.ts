@@ -1,0 +1,92 @@
+/** Turns records into the API's output shapes. */
+import type { Application, Attempt, Endpoint, EventType, Message } from '../domain/model.js';
+import { DeliveryStatus, STATUS_TEXT } from '../domain/model.js';
+import type { Page } from '../storage/store.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A list response: `data`, `iterator`, `prevIterator`, `done`. */
+export function listOut<T, O>(page: Page<T>, map: (t: T) => O): { data: O[]; iterator: string | null; prevIterator: string | null; done: boolean } {
+  return { data: page.data.map(map), iterator: page.iterator, prevIterator: page.prevIterator, done: page.done };
+}
+
+export function applicationOut(a: Application) {
+  return {
+    id: a.id,
+    uid: a.uid ?? undefined,
+    name: a.name,
+    throttleRate: a.throttleRate ?? undefined,
+    metadata: a.metadata,
+    headerStyle: a.headerStyle,
+    createdAt: iso(a.createdAt),
+    updatedAt: iso(a.updatedAt),
+  };
+}
+
+export function eventTypeOut(e: EventType) {
+  return {
+    name: e.name,
+    description: e.description,
+    archived: e.archived,
+    deprecated: e.deprecated,
+    featureFlag: e.featureFlag ?? undefined,
+    schemas: e.schemas ?? undefined,
+    createdAt: iso(e.createdAt),
+    updatedAt: iso(e.updatedAt),
+  };
+}
+
+export function endpointOut(e: Endpoint) {
+  return {
+    id: e.id,
+    uid: e.uid ?? undefined,
+    url: e.url,
+    description: e.description,
+    version: 1,
+    disabled: e.disabled,
+    filterTypes: e.eventTypes ?? undefined,
+    channels: e.channels ?? undefined,
+    rateLimit: e.throttleRate ?? undefined,
+    throttleRate: e.throttleRate ?? undefined,
+    metadata: e.metadata,
+    createdAt: iso(e.createdAt),
+    updatedAt: iso(e.updatedAt),
+  };
+}
+
+/** The payload text parsed back for output; an expunged payload reads as `{}`. */
+function payloadOf(m: Message): unknown {
+  return m.payload === null ? {} : (JSON.parse(m.payload) as unknown);
+}
+
+export function messageOut(m: Message, withContent = true) {
+  return {
+    id: m.id,
+    eventType: m.eventType,
+    eventId: m.eventId ?? undefined,
+    channels: m.channels ?? undefined,
+    tags: m.tags ?? undefined,
+    payload: withContent ? payloadOf(m) : {},
+    timestamp: iso(m.createdAt),
+  };
+}
+
+export function attemptOut(a: Attempt) {
+  return {
+    id: a.id,
+    msgId: a.messageId,
+    endpointId: a.endpointId,
+    url: a.url,
+    status: a.status,
+    statusText: STATUS_TEXT[a.status],
+    response: a.response,
+    responseStatusCode: a.responseStatusCode,
+    responseDurationMs: a.responseDurationMs,
+    triggerType: a.triggerType,
+    timestamp: iso(a.createdAt),
+  };
+}
+
+export function deliveryStatusOut(status: DeliveryStatus, nextAttemptAt: number | null) {
+  return { status, statusText: STATUS_TEXT[status], nextAttempt: nextAttemptAt === null ? undefined : iso(nextAttemptAt) };
+}

@@ -1,0 +1,61 @@
+/** Starts a real Switchboard in this process on a free port with a fresh data directory. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { createSwitchboard } from '../../src/server.js';
+import type { Overrides, Switchboard } from '../../src/server.js';
+
+export const TEST_TOKEN = 'sb_test_admin_token';
+
+export interface TestServer {
+  url: string;
+  token: string;
+  sb: Switchboard;
+  dataDir: string;
+  /** Fetch with the admin token and JSON. */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function startServer(env: Record<string, string> = {}, overrides: Overrides = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+  const config = loadConfig({
+    SWITCHBOARD_PORT: '0',
+    SWITCHBOARD_HOST: '127.0.0.1',
+    SWITCHBOARD_DATA_DIR: dataDir,
+    SWITCHBOARD_ADMIN_TOKEN: TEST_TOKEN,
+    SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
+    SWITCHBOARD_DURABILITY: 'normal',
+    SWITCHBOARD_SHUTDOWN_GRACE_MS: '200',
+    ...env,
+  });
+  const sb = await createSwitchboard(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), ...overrides });
+  const url = await sb.listen();
+  return {
+    url,
+    token: TEST_TOKEN,
+    sb,
+    dataDir,
+    async api(method, path, body, headers = {}) {
+      const res = await fetch(url + path, {
+        method,
+        headers: { authorization: `Bearer ${TEST_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async close() {
+      await sb.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
