@@ -61,14 +61,15 @@ class Counter {
     }
   }
 
-  snapshot(withTimeline: boolean): CountStats {
+  snapshot(withTimeline: boolean, light: boolean): CountStats {
     const s: CountStats = {
       requests: this.requests,
       unique: this.unique,
       duplicates: this.duplicates,
       verifyFailed: this.verifyFailed,
       stale: this.stale,
-      latency: this.latency.summary(),
+      // Percentiles scan the whole histogram (~20k buckets): not for frequent polling.
+      latency: light ? null : this.latency.summary(),
       firstAt: this.firstAt,
       lastAt: this.lastAt,
     };
@@ -88,7 +89,7 @@ const routes = new Map<string, Route>();
 const groups = new Map<string, Counter>();
 let phase = 'initial';
 let phaseStart = wallMs();
-let server: Server | null = null;
+const servers = new Map<number, Server>();
 /** Requests being held open (hang / delay), so they can be torn down on close. */
 const held = new Set<ServerResponse>();
 
@@ -213,7 +214,7 @@ function send(msg: FromReceiver): void {
 }
 
 async function listen(port: number): Promise<number> {
-  if (server) throw new Error('already listening');
+  if (servers.has(port)) throw new Error(`already listening on ${port}`);
   const s = createServer({ keepAlive: true }, handle);
   // Long keep-alive so the sender's pooled connections are not closed under it mid-run.
   s.keepAliveTimeout = 65_000;
@@ -226,21 +227,26 @@ async function listen(port: number): Promise<number> {
       resolve();
     });
   });
-  server = s;
   const addr = s.address();
-  return typeof addr === 'object' && addr ? addr.port : port;
+  const actual = typeof addr === 'object' && addr ? addr.port : port;
+  servers.set(actual, s);
+  return actual;
 }
 
 async function close(): Promise<void> {
-  const s = server;
-  if (!s) return;
-  server = null;
+  const all = [...servers.values()];
+  servers.clear();
   for (const r of held) r.socket?.destroy();
   held.clear();
-  await new Promise<void>((resolve) => {
-    s.close(() => resolve());
-    s.closeAllConnections();
-  });
+  await Promise.all(
+    all.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeAllConnections();
+        }),
+    ),
+  );
 }
 
 function configure(newRoutes: Record<string, RouteConfig>): void {
@@ -266,12 +272,12 @@ function resetPhase(name: string): void {
   for (const g of groups.values()) g.resetPhase();
 }
 
-function stats(withTimeline: boolean): ReceiverStats {
+function stats(withTimeline: boolean, light: boolean): ReceiverStats {
   const paths: Record<string, CountStats> = {};
-  for (const [p, r] of routes) paths[p] = r.counter.snapshot(withTimeline);
+  for (const [p, r] of routes) paths[p] = r.counter.snapshot(withTimeline && !light, light);
   const gs: Record<string, CountStats> = {};
-  for (const [name, g] of groups) gs[name] = g.snapshot(withTimeline);
-  return { phase, phaseStart, listening: server !== null, paths, groups: gs };
+  for (const [name, g] of groups) gs[name] = g.snapshot(withTimeline && !light, light);
+  return { phase, phaseStart, listening: servers.size > 0, paths, groups: gs };
 }
 
 async function onMessage(msg: ToReceiver): Promise<void> {
@@ -295,7 +301,7 @@ async function onMessage(msg: ToReceiver): Promise<void> {
         send({ type: 'ack', id: msg.id });
         return;
       case 'stats':
-        send({ type: 'stats', id: msg.id, stats: stats(msg.timeline) });
+        send({ type: 'stats', id: msg.id, stats: stats(msg.timeline, msg.light) });
         return;
     }
   } catch (err) {

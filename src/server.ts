@@ -64,7 +64,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
 
   const sender =
     o.sender ??
-    new HttpSender({ allowedNetworks: config.allowedNetworks, timeoutMs: config.requestTimeoutMs, connectionsPerOrigin: config.endpointConcurrency });
+    new HttpSender({ allowedNetworks: config.allowedNetworks, timeoutMs: config.requestTimeoutMs });
   const leaseMs = config.requestTimeoutMs + 30_000;
   const dispatcher = new Dispatcher({
     store,

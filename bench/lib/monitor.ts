@@ -39,9 +39,37 @@ export interface ProcWindow {
   rssEndMB: number | null;
 }
 
+export interface SystemWindow {
+  /** Whole machine, % of one core (200 % = both cores busy). */
+  busyPct: number;
+  /** Machine busy time not used by the benchmark's processes (other work on the machine). */
+  otherPct: number;
+  iowaitPct: number;
+  stealPct: number;
+}
+
 export interface WindowStats {
   durationMs: number;
   procs: Record<string, ProcWindow>;
+  system: SystemWindow | null;
+}
+
+interface SysTicks {
+  busy: number;
+  iowait: number;
+  steal: number;
+}
+
+/** Machine-wide CPU ticks from the first line of /proc/stat. */
+export function readSystemTicks(): SysTicks | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+    return { busy: user + nice + system + irq + softirq, iowait, steal };
+  } catch {
+    return null;
+  }
 }
 
 interface Tracked {
@@ -57,6 +85,7 @@ export class Monitor {
   private readonly tracked: Tracked[];
   private timer: NodeJS.Timeout | null = null;
   private windowStart = 0;
+  private sysAtStart: SysTicks | null = null;
 
   constructor(
     procs: { name: string; pid: number }[],
@@ -88,6 +117,7 @@ export class Monitor {
 
   beginWindow(): void {
     this.windowStart = performance.now();
+    this.sysAtStart = readSystemTicks();
     for (const t of this.tracked) {
       t.windowPeakMB = 0;
       t.cpuAtStart = readCpuSec(t.pid);
@@ -109,7 +139,20 @@ export class Monitor {
         rssEndMB: rssEnd === null ? null : round1(rssEnd),
       };
     }
-    return { durationMs: Math.round(durationMs), procs };
+    let system: SystemWindow | null = null;
+    const sysNow = readSystemTicks();
+    if (sysNow && this.sysAtStart) {
+      const pct = (ticks: number): number => Math.round((ticks / CLK_TCK / (durationMs / 1000)) * 100);
+      const busyPct = pct(sysNow.busy - this.sysAtStart.busy);
+      const ours = Object.values(procs).reduce((a, p) => a + (p.cpuPct ?? 0), 0);
+      system = {
+        busyPct,
+        otherPct: Math.max(0, busyPct - ours),
+        iowaitPct: pct(sysNow.iowait - this.sysAtStart.iowait),
+        stealPct: pct(sysNow.steal - this.sysAtStart.steal),
+      };
+    }
+    return { durationMs: Math.round(durationMs), procs, system };
   }
 
   /** Highest RSS seen for a process since start(). */

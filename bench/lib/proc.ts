@@ -60,7 +60,7 @@ export function installCleanupHandlers(): void {
   const onSignal = (sig: NodeJS.Signals): void => {
     process.stderr.write(`\n${sig}: stopping child processes\n`);
     const hardStop = setTimeout(() => process.exit(130), 5000);
-    stopAll().finally(() => {
+    void stopAll().finally(() => {
       clearTimeout(hardStop);
       process.exit(130);
     });
@@ -129,6 +129,8 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
     SWITCHBOARD_DURABILITY: opts.durability ?? 'full',
     SWITCHBOARD_LOG_LEVEL: 'warn',
+    // In-flight deliveries (e.g. to an endpoint that never answers) must not hold up shutdown.
+    SWITCHBOARD_SHUTDOWN_GRACE_MS: '1000',
     ...(opts.retrySchedule ? { SWITCHBOARD_RETRY_SCHEDULE: opts.retrySchedule } : {}),
     ...(opts.endpointConcurrency ? { SWITCHBOARD_ENDPOINT_CONCURRENCY: String(opts.endpointConcurrency) } : {}),
     ...opts.env,
@@ -259,11 +261,12 @@ export class Receiver {
     await this.call({ type: 'configure', id: this.nextId++, routes });
   }
 
-  /** Starts listening (port 0: any free port). */
+  /** Starts listening (port 0: any free port); the first port becomes `port`. More calls add sockets. */
   async listen(port = 0): Promise<number> {
     const m = await this.call({ type: 'listen', id: this.nextId++, port });
-    if (m.type === 'ack' && m.port) this.port = m.port;
-    return this.port;
+    const got = m.type === 'ack' && m.port ? m.port : port;
+    if (!this.port) this.port = got;
+    return got;
   }
 
   async close(): Promise<void> {
@@ -275,17 +278,27 @@ export class Receiver {
     await this.call({ type: 'reset', id: this.nextId++, phase });
   }
 
+  /** Full stats: latency percentiles (and 100 ms arrival timelines when asked). */
   async stats(timeline = false): Promise<ReceiverStats> {
-    const m = await this.call({ type: 'stats', id: this.nextId++, timeline });
+    return this.query(timeline, false);
+  }
+
+  /** Counts only (latency null): cheap, for polling. */
+  async counts(): Promise<ReceiverStats> {
+    return this.query(false, true);
+  }
+
+  private async query(timeline: boolean, light: boolean): Promise<ReceiverStats> {
+    const m = await this.call({ type: 'stats', id: this.nextId++, timeline, light });
     if (m.type !== 'stats') throw new Error('unexpected receiver answer');
     return m.stats;
   }
 
-  /** Polls stats until `done` holds or `timeoutMs` passes; returns the last stats and whether it held. */
+  /** Polls counts until `done` holds or `timeoutMs` passes; returns the last counts and whether it held. */
   async waitFor(done: (s: ReceiverStats) => boolean, timeoutMs: number, pollMs = 100): Promise<{ stats: ReceiverStats; ok: boolean }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const s = await this.stats();
+      const s = await this.counts();
       if (done(s)) return { stats: s, ok: true };
       if (Date.now() >= deadline) return { stats: s, ok: false };
       await sleep(pollMs);

@@ -25,10 +25,13 @@ export interface RouteConfig {
 
 export type ToReceiver =
   | { type: 'configure'; id: number; routes: Record<string, RouteConfig> }
+  /** Starts one more listening socket (port 0: any free port). */
   | { type: 'listen'; id: number; port: number }
+  /** Closes every listening socket and connection. */
   | { type: 'close'; id: number }
   | { type: 'reset'; id: number; phase: string }
-  | { type: 'stats'; id: number; timeline: boolean };
+  /** `light`: counts only (no latency percentiles, no timeline), cheap enough to poll often. */
+  | { type: 'stats'; id: number; timeline: boolean; light: boolean };
 
 export type FromReceiver =
   | { type: 'ready' }
@@ -46,8 +49,8 @@ export interface CountStats {
   verifyFailed: number;
   /** Requests carrying another phase tag (leftovers from an earlier phase). */
   stale: number;
-  /** Publish-to-arrival latency of the first arrival of each message (arrival - payload.sentAt). */
-  latency: LatencySummary;
+  /** Publish-to-arrival latency of the first arrival of each message (arrival - payload.sentAt); null in light stats. */
+  latency: LatencySummary | null;
   /** Wall-clock ms of the first and last arrival in the current phase. */
   firstAt: number | null;
   lastAt: number | null;

@@ -107,6 +107,7 @@ export const backlog: Scenario = {
           serverCpuDown: down.procs['server']?.cpuPct ?? null,
           serverCpuUp: up.procs['server']?.cpuPct ?? null,
           rss: Math.max(down.procs['server']?.rssMaxMB ?? 0, up.procs['server']?.rssMaxMB ?? 0),
+          otherCpu: Math.max(down.system?.otherPct ?? 0, up.system?.otherPct ?? 0),
         },
       ];
       for (const p of Object.values(st.paths)) delete p.timeline;
@@ -138,6 +139,7 @@ export const backlog: Scenario = {
               ['serverCpuDown', 'server CPU % down'],
               ['serverCpuUp', 'server CPU % draining'],
               ['rss', 'server RSS MB'],
+              ['otherCpu', 'other CPU %'],
             ],
             summaryRows,
           ),

@@ -72,9 +72,9 @@ export const fanout: Scenario = {
         phase: `${SINGLE_MESSAGES} messages, one at a time`,
         deliveries: g?.unique ?? 0,
         publishP50: publishLat.summary().p50,
-        p50: g?.latency.p50 ?? null,
-        p99: g?.latency.p99 ?? null,
-        max: g?.latency.max ?? null,
+        p50: g?.latency?.p50 ?? null,
+        p99: g?.latency?.p99 ?? null,
+        max: g?.latency?.max ?? null,
         firstP50: first.p50,
         allP50: all.p50,
         allMax: all.max,
@@ -83,7 +83,9 @@ export const fanout: Scenario = {
         dup: g?.duplicates ?? 0,
         badSig: g?.verifyFailed ?? 0,
         serverCpu: w.procs['server']?.cpuPct ?? null,
+        receiverCpu: w.procs['receiver']?.cpuPct ?? null,
         rss: w.procs['server']?.rssMaxMB ?? null,
+        otherCpu: w.system?.otherPct ?? null,
       });
       headline['fanoutAllP50Ms'] = all.p50;
       detail.push({ phase, toAll: all, toFirst: first, publish: publishLat.summary(), receiver: g, window: w });
@@ -106,7 +108,7 @@ export const fanout: Scenario = {
       const want = r.okTotal * ENDPOINTS;
       const res = await receiver.waitFor((s) => (s.groups['fan']?.unique ?? 0) >= want, ctx.d(60_000), 50);
       w = mon.endWindow();
-      st = res.stats;
+      st = await receiver.stats();
       g = st.groups['fan'];
       const span = g?.lastAt ? g.lastAt - start : 0;
       const rate = perSec(g?.unique ?? 0, span);
@@ -114,9 +116,9 @@ export const fanout: Scenario = {
         phase: `${BURST_MESSAGES} messages back to back`,
         deliveries: g?.unique ?? 0,
         publishP50: r.latency.p50,
-        p50: g?.latency.p50 ?? null,
-        p99: g?.latency.p99 ?? null,
-        max: g?.latency.max ?? null,
+        p50: g?.latency?.p50 ?? null,
+        p99: g?.latency?.p99 ?? null,
+        max: g?.latency?.max ?? null,
         firstP50: null,
         allP50: null,
         allMax: Math.round(span),
@@ -125,7 +127,9 @@ export const fanout: Scenario = {
         dup: g?.duplicates ?? 0,
         badSig: g?.verifyFailed ?? 0,
         serverCpu: w.procs['server']?.cpuPct ?? null,
+        receiverCpu: w.procs['receiver']?.cpuPct ?? null,
         rss: w.procs['server']?.rssMaxMB ?? null,
+        otherCpu: w.system?.otherPct ?? null,
       });
       headline['fanoutBurstDeliveriesPerSec'] = rate;
       detail.push({ phase, load: r, receiver: g, window: w, spanMs: span });
@@ -157,7 +161,9 @@ export const fanout: Scenario = {
               ['dup', 'dup'],
               ['badSig', 'bad sig'],
               ['serverCpu', 'server CPU %'],
+              ['receiverCpu', 'receiver CPU %'],
               ['rss', 'server RSS MB'],
+              ['otherCpu', 'other CPU %'],
             ],
             rows,
           ),

@@ -20,6 +20,8 @@ export interface HealthyRunOptions {
   warmupMs: number;
   durationMs: number;
   retrySchedule?: string;
+  /** Put the misbehaving endpoints on a second receiver port (another origin) instead of the healthy ones' port. */
+  badOnOwnPort?: boolean;
 }
 
 /** Fresh server; one app with healthy + bad endpoints; open-loop publishing; healthy latency. */
@@ -33,7 +35,11 @@ export async function healthyRun(ctx: Ctx, o: HealthyRunOptions): Promise<{ row:
     const app = await api.createApp(`bench-${ctx.name}-${o.variant}`);
     const healthyPaths = Array.from({ length: o.healthy }, (_, i) => `/${ctx.name}/${o.variant}/healthy/${i}`);
     const badPaths = o.bad.map((b) => `/${ctx.name}/${o.variant}/${b.name}`);
-    const eps = await addEndpoints(api, app, receiver.port, [...healthyPaths, ...badPaths]);
+    const badPort = o.badOnOwnPort && badPaths.length ? await receiver.listen(0) : receiver.port;
+    const eps = [
+      ...(await addEndpoints(api, app, receiver.port, healthyPaths)),
+      ...(await addEndpoints(api, app, badPort, badPaths)),
+    ];
     const routes: Record<string, RouteConfig> = {};
     for (const ep of eps) {
       const bad = o.bad.find((b) => ep.path.endsWith(`/${b.name}`));
@@ -54,7 +60,8 @@ export async function healthyRun(ctx: Ctx, o: HealthyRunOptions): Promise<{ row:
     });
     const w = mon.endWindow();
     const expected = r.okMeasured * o.healthy;
-    const { stats, ok } = await receiver.waitFor((s) => (s.groups['healthy']?.unique ?? 0) >= expected, ctx.d(20_000), 100);
+    const { ok } = await receiver.waitFor((s) => (s.groups['healthy']?.unique ?? 0) >= expected, ctx.d(20_000), 100);
+    const stats = await receiver.stats();
     const g = stats.groups['healthy'];
     const badGroups = [...new Set(o.bad.map((b) => b.group ?? b.name))];
     const badText = badGroups
@@ -65,22 +72,24 @@ export async function healthyRun(ctx: Ctx, o: HealthyRunOptions): Promise<{ row:
       .join('; ');
     const row: Row = {
       variant: o.variant,
-      endpoints: `${o.healthy} healthy${badGroups.length ? ` + ${badGroups.map((n) => `${o.bad.filter((b) => (b.group ?? b.name) === n).length} ${n}`).join(', ')}` : ''}`,
+      endpoints: `${o.healthy} healthy${badGroups.length ? ` + ${badGroups.map((n) => `${o.bad.filter((b) => (b.group ?? b.name) === n).length} ${n}`).join(', ')}` : ''}${o.badOnOwnPort ? ' (other port)' : badGroups.length ? ' (same port)' : ''}`,
       offered: o.ratePerSec,
       published: r.acceptedPerSec,
       expected,
       arrived: g?.unique ?? 0,
-      p50: g?.latency.p50 ?? null,
-      p90: g?.latency.p90 ?? null,
-      p99: g?.latency.p99 ?? null,
-      p999: g?.latency.p999 ?? null,
-      max: g?.latency.max ?? null,
+      p50: g?.latency?.p50 ?? null,
+      p90: g?.latency?.p90 ?? null,
+      p99: g?.latency?.p99 ?? null,
+      p999: g?.latency?.p999 ?? null,
+      max: g?.latency?.max ?? null,
       bad: badText || '—',
       errors: ok ? errorsText(r.errors) : `${expected - (g?.unique ?? 0)} healthy missing; ${errorsText(r.errors)}`,
       serverCpu: w.procs['server']?.cpuPct ?? null,
+      receiverCpu: w.procs['receiver']?.cpuPct ?? null,
       rss: w.procs['server']?.rssMaxMB ?? null,
+      otherCpu: w.system?.otherPct ?? null,
     };
-    ctx.log(`${o.variant}: healthy p50 ${g?.latency.p50} p99 ${g?.latency.p99} max ${g?.latency.max} ms; ${badText}`);
+    ctx.log(`${o.variant}: healthy p50 ${g?.latency?.p50} p99 ${g?.latency?.p99} max ${g?.latency?.max} ms; ${badText}`);
     return { row, detail: { variant: o.variant, load: r, window: w, receiver: stats.groups, drained: ok } };
   } finally {
     mon.stop();
@@ -105,5 +114,7 @@ export const HEALTHY_COLUMNS: [string, string][] = [
   ['bad', 'misbehaving endpoints received'],
   ['errors', 'errors'],
   ['serverCpu', 'server CPU %'],
+  ['receiverCpu', 'receiver CPU %'],
   ['rss', 'server RSS MB'],
+  ['otherCpu', 'other CPU %'],
 ];

@@ -51,6 +51,7 @@ export const publish: Scenario = {
             serverCpu: w.procs['server']?.cpuPct ?? null,
             loadgenCpu: w.procs['loadgen']?.cpuPct ?? null,
             rss: w.procs['server']?.rssMaxMB ?? null,
+            otherCpu: w.system?.otherPct ?? null,
           });
           detail.push({ durability, endpoints: 0, load: r, window: w });
           ctx.log(`${durability} c=${concurrency}: ${r.acceptedPerSec}/s p99 ${r.latency.p99} ms`);
@@ -90,6 +91,7 @@ export const publish: Scenario = {
           serverCpu: w.procs['server']?.cpuPct ?? null,
           loadgenCpu: w.procs['loadgen']?.cpuPct ?? null,
           rss: w.procs['server']?.rssMaxMB ?? null,
+          otherCpu: w.system?.otherPct ?? null,
         });
         if (g) delete g.timeline;
         detail.push({ durability, endpoints: 1, load: r, window: w, receiver: g });
@@ -127,6 +129,7 @@ export const publish: Scenario = {
             ['serverCpu', 'server CPU %'],
             ['loadgenCpu', 'loadgen CPU %'],
             ['rss', 'server RSS MB'],
+            ['otherCpu', 'other CPU %'],
           ],
           rows,
         ),

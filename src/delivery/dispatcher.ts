@@ -185,7 +185,9 @@ export class Dispatcher {
       const due = await this.o.store.dueEndpoints(now, 10_000);
       for (const id of due) this.backlogged(id);
       const next = await this.o.store.nextDueAt();
-      if (next !== null && next > now) this.scheduleSweep(next - now);
+      // Time moved while the store answered: compare with the clock as it is now.
+      const later = this.o.clock.now();
+      if (next !== null && next > now) this.scheduleSweep(Math.max(0, next - later));
     } catch (e: unknown) {
       this.o.logger.error({ err: e }, 'sweep for due deliveries failed');
     } finally {

@@ -31,7 +31,6 @@ export interface Sender {
 export interface SenderOptions {
   allowedNetworks: BlockList;
   timeoutMs: number;
-  connectionsPerOrigin: number;
 }
 
 class RefusedAddressError extends Error {
@@ -73,8 +72,9 @@ export class HttpSender implements Sender {
   private readonly agent: Agent;
 
   constructor(private readonly opts: SenderOptions) {
+    // No per-origin connection cap: endpoints sharing a host must not queue behind each
+    // other's slow requests. Concurrency is bounded per endpoint and per node by the dispatcher.
     this.agent = new Agent({
-      connections: opts.connectionsPerOrigin,
       keepAliveTimeout: 30_000,
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,

@@ -63,13 +63,49 @@ export function sendError(reply: FastifyReply, status: number, code: string, det
 
 /** Turns Ajv errors into `{loc, msg, type}` issues. */
 function validationIssues(err: FastifyError): ValidationIssue[] {
-  const where = err.validationContext === 'querystring' ? 'query' : (err.validationContext ?? 'body');
+  const ctx = err.validationContext;
+  const where = ctx === 'querystring' ? 'query' : ctx === 'params' ? 'path' : ctx === 'headers' ? 'header' : (ctx ?? 'body');
   return (err.validation ?? []).map((v) => {
     const path = v.instancePath.split('/').filter(Boolean);
     const missing = (v.params as { missingProperty?: string }).missingProperty;
     if (missing) path.push(missing);
     return { loc: [where, ...path.map((p) => (/^\d+$/.test(p) ? Number(p) : p))], msg: v.message ?? 'invalid value', type: `value_error.${v.keyword}` };
   });
+}
+
+/** Deepest JSON nesting accepted in a request body (serde_json, behind the reference API, stops at 128). */
+export const MAX_JSON_DEPTH = 128;
+
+/**
+ * Finds input the schemas let through but the handlers cannot take: nesting deeper than
+ * MAX_JSON_DEPTH (JSON.stringify would overflow the stack) and numbers that overflowed to
+ * ±Infinity (`1e400` passes Ajv's integer, minimum and maximum checks). Iterative, so a
+ * hostile body cannot overflow the stack here either.
+ */
+export function unacceptableInput(value: unknown, where: string): ValidationIssue | null {
+  interface Item {
+    v: unknown;
+    depth: number;
+    key: string | number;
+    parent: Item | null;
+  }
+  const locOf = (i: Item): (string | number)[] => {
+    const loc: (string | number)[] = [];
+    for (let at: Item | null = i; at; at = at.parent) loc.unshift(at.key);
+    return loc;
+  };
+  const stack: Item[] = [{ v: value, depth: 0, key: where, parent: null }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    const v = item.v;
+    if (typeof v === 'number' && !Number.isFinite(v)) return { loc: locOf(item), msg: 'number out of range', type: 'value_error.number' };
+    if (v === null || typeof v !== 'object') continue;
+    if (item.depth >= MAX_JSON_DEPTH) return { loc: locOf(item), msg: `nested deeper than ${MAX_JSON_DEPTH} levels`, type: 'value_error.depth' };
+    const depth = item.depth + 1;
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, depth, key: i, parent: item }));
+    else for (const [k, x] of Object.entries(v)) stack.push({ v: x, depth, key: k, parent: item });
+  }
+  return null;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -79,9 +115,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.maxPayloadBytes,
     requestIdHeader: 'svix-req-id',
     return503OnClosing: true,
+    // Ids, uids and event type names are up to 256 characters; longer ones get a 422 from the schemas.
+    routerOptions: { maxParamLength: 1024 },
+    // Router errors (bad percent-encoding, absurdly long path segments) in the API's error shape.
+    frameworkErrors: (err, _req, reply) => {
+      const status = err.statusCode === 414 ? 414 : 400;
+      void sendError(reply, status, status === 414 ? 'uri_too_long' : 'bad_request', err.message);
+    },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: true } },
   });
   app.decorateRequest('principal', null);
+  // Bodies are JSON only: anything else (text/plain included) is a 415.
+  app.removeContentTypeParser('text/plain');
 
   const adminHash = sha256(deps.adminToken);
   const adminId = 'admin:' + adminHash.subarray(0, 6).toString('hex');
@@ -117,6 +162,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return;
     }
     return sendError(reply, 401, 'unauthorized', 'invalid token');
+  });
+
+  // Runs after schema validation and before the idempotency hook, so a refused request stores nothing.
+  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+    const issue = unacceptableInput(req.body, 'body') ?? unacceptableInput(req.query, 'query');
+    if (issue) return sendError(reply, 422, 'validation', [issue]);
   });
 
   const idempotency = new Idempotency(deps.store, deps.clock);

@@ -28,8 +28,8 @@ export class Idempotency {
     private readonly clock: Clock,
   ) {
     this.writes = new GroupCommit(async (items) => {
-      const expires = this.clock.now() + TTL_MS;
-      for (const i of items) await this.store.putIdempotent(i.key, i.res, expires);
+      const now = this.clock.now();
+      for (const i of items) await this.store.putIdempotent(i.key, i.res, now + TTL_MS, now);
       return items.map(() => undefined);
     });
   }

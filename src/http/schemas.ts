@@ -137,7 +137,11 @@ export const headersIn = {
 export const headersPatchIn = {
   type: 'object',
   required: ['headers'],
-  properties: { headers: { type: 'object', additionalProperties: { type: ['string', 'null'], maxLength: 8192 }, maxProperties: 100 } },
+  properties: {
+    headers: { type: 'object', additionalProperties: { type: ['string', 'null'], maxLength: 8192 }, maxProperties: 100 },
+    /** Names to remove (the svix SDK's way); a null value in `headers` does the same. */
+    deleteHeaders: { type: 'array', items: { type: 'string', maxLength: 256 }, maxItems: 100 },
+  },
 } as const;
 
 export const secretRotateIn = {

@@ -197,7 +197,14 @@ export class EndpointService {
 
   async headers(appId: string, idOrUid: string): Promise<{ headers: Record<string, string>; sensitive: string[] }> {
     const ep = await this.get(appId, idOrUid);
-    return { headers: ep.headers, sensitive: Object.keys(ep.headers).filter((h) => SENSITIVE_HEADERS.test(h)) };
+    // Sensitive values are redacted: only their names are listed, as in the reference API.
+    const headers: Record<string, string> = {};
+    const sensitive: string[] = [];
+    for (const [k, v] of Object.entries(ep.headers)) {
+      if (SENSITIVE_HEADERS.test(k)) sensitive.push(k);
+      else headers[k] = v;
+    }
+    return { headers, sensitive };
   }
 
   /** Replaces the custom headers (`merge`: PATCH semantics, a null value removes a header). */

@@ -181,5 +181,6 @@ export interface Store {
 
   /** A stored response for an idempotency key, if one is fresh. */
   getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null>;
-  putIdempotent(key: string, res: IdempotentResponse, expiresAt: number): Promise<void>;
+  /** Stores a response until `expiresAt`, dropping entries expired at `nowMs`. */
+  putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number): Promise<void>;
 }

@@ -6,7 +6,7 @@ export class FakeClock implements Clock {
   private timers: { at: number; fn: () => void; id: number }[] = [];
   private seq = 0;
 
-  constructor(start = Date.parse('2026-01-01T00:00:00Z')) {
+  constructor(start = Date.now()) {
     this.t = start;
   }
 
@@ -15,6 +15,12 @@ export class FakeClock implements Clock {
   }
 
   setTimer(ms: number, fn: () => void): TimerHandle {
+    if (ms <= 0) {
+      // Already due: fires promptly, as a real timer would.
+      let cancelled = false;
+      setImmediate(() => cancelled || fn());
+      return { cancel: () => (cancelled = true) };
+    }
     const id = ++this.seq;
     this.timers.push({ at: this.t + Math.max(0, ms), fn, id });
     return { cancel: () => (this.timers = this.timers.filter((x) => x.id !== id)) };

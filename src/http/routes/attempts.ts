@@ -134,7 +134,8 @@ export const attemptRoutes =
         const a = await appOf(req.params.app_id);
         const ep = await deps.endpoints.get(a.id, req.params.endpoint_id);
         await deps.messages.resend(a.id, req.params.msg_id, ep);
-        return reply.code(202).send();
+        // An EmptyResponse (`{}`), as in the reference: the svix SDK parses the body.
+        return reply.code(202).send({});
       },
     );
 

@@ -142,12 +142,16 @@ export const endpointRoutes =
       },
     );
 
-    app.patch<{ Params: Params; Body: { headers: Record<string, string | null> } }>(
+    app.patch<{ Params: Params; Body: { headers: Record<string, string | null>; deleteHeaders?: string[] } }>(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
       { schema: { tags: ['endpoint'], params: epParams, body: S.headersPatchIn } },
       async (req, reply) => {
         const a = await appOf(req.params.app_id);
-        await svc.setHeaders(a.id, req.params.endpoint_id, req.body.headers, true);
+        const changes: Record<string, string | null> = Object.fromEntries([
+          ...Object.entries(req.body.headers),
+          ...(req.body.deleteHeaders ?? []).map((name) => [name, null] as const),
+        ]);
+        await svc.setHeaders(a.id, req.params.endpoint_id, changes, true);
         return reply.code(204).send();
       },
     );

@@ -608,7 +608,7 @@ export class SqliteStore implements Store {
     return r ? { status: r.status as number, body: r.body as string, contentType: r.content_type as string } : null;
   }
 
-  async putIdempotent(key: string, res: IdempotentResponse, expiresAt: number): Promise<void> {
+  async putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number): Promise<void> {
     this.q('INSERT OR REPLACE INTO idempotency_keys (key, status, body, content_type, expires_at) VALUES (?, ?, ?, ?, ?)').run(
       key,
       res.status,
@@ -616,7 +616,7 @@ export class SqliteStore implements Store {
       res.contentType,
       expiresAt,
     );
-    this.q('DELETE FROM idempotency_keys WHERE expires_at <= ?').run(Date.now() - 3600_000);
+    this.q('DELETE FROM idempotency_keys WHERE expires_at <= ?').run(nowMs);
   }
 
   // ---- paging
