@@ -224,7 +224,7 @@ describe('svix SDK against a real Switchboard', () => {
   });
 
   it('sends messages to the matching endpoints, signed', async () => {
-    await send('m1', { eventType: 'invoice.paid', eventId: 'evt-1', channels: ['eu'], payload: { invoiceId: 'inv_1', amount: 100, note: 'ünïcødé ✓ 😀' } });
+    await send('m1', { eventType: 'invoice.paid', eventId: 'evt-1', channels: ['eu'], tags: ['vip'], payload: { invoiceId: 'inv_1', amount: 100, note: 'ünïcødé ✓ 😀' } });
     await send('m2', { eventType: 'user.created', eventId: 'evt-2', channels: ['us'], payload: { userId: 'u_2', nested: { list: [1, 2, { deep: true }] } } });
     await send('m3', { eventType: 'user.deleted', channels: ['eu'], payload: { userId: 'u_3' } }); // filtered out of main by type
     await send('m4', { eventType: 'invoice.paid', payload: { invoiceId: 'inv_4', amount: 4 } }); // no channel: not for main
@@ -243,6 +243,7 @@ describe('svix SDK against a real Switchboard', () => {
     const { m1, m2, m3, m4, m5 } = msgs;
     assert.equal(m1!.eventId, 'evt-1');
     assert.deepEqual(m1!.channels, ['eu']);
+    assert.deepEqual(m1!.tags, ['vip']);
     assert.equal(m1!.eventType, 'invoice.paid');
 
     await delivered(
@@ -288,6 +289,7 @@ describe('svix SDK against a real Switchboard', () => {
 
     sameSet((await listAll({ eventTypes: ['user.created', 'user.deleted'] })).map((m) => m.id), [msgs.m2!.id, msgs.m3!.id, msgs.m6!.id], 'by event types');
     sameSet((await listAll({ channel: 'eu' })).map((m) => m.id), [msgs.m1!.id, msgs.m3!.id, msgs.m6!.id], 'by channel');
+    assert.deepEqual((await listAll({ tag: 'vip' })).map((m) => m.id), [msgs.m1!.id], 'by tag');
     const window = await listAll({ after: msgs.m2!.timestamp, before: msgs.m5!.timestamp });
     sameSet(window.map((m) => m.id), [msgs.m3!.id, msgs.m4!.id], 'between m2 and m5 (exclusive)');
     const noContent = await svix.message.list(appId, { withContent: false, limit: 250 });

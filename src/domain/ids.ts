@@ -31,11 +31,24 @@ export function base62(bytes: Uint8Array, width: number): string {
   return out.padStart(width, '0');
 }
 
+// Random bytes are drawn in blocks: one system call serves hundreds of identifiers.
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+function takeRandom(n: number): Buffer {
+  if (poolAt + n > pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
+  const out = pool.subarray(poolAt, poolAt + n);
+  poolAt += n;
+  return out;
+}
+
 /** A new identifier of the given kind, created at `nowMs`. */
 export function newId(kind: IdKind, nowMs: number = Date.now()): string {
   const buf = Buffer.alloc(20);
   buf.writeUIntBE(Math.max(0, Math.floor(nowMs)) % 2 ** 48, 0, 6);
-  randomBytes(14).copy(buf, 6);
+  takeRandom(14).copy(buf, 6);
   return ID_PREFIX[kind] + base62(buf, ID_BODY_LENGTH);
 }
 

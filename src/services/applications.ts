@@ -14,10 +14,32 @@ export interface ApplicationInput {
 }
 
 export class ApplicationService {
+  /** Recently read applications by id and uid: publish looks one up on every call. */
+  private readonly cache = new Map<string, { at: number; app: Application }>();
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    /** How long a cached application may be used (other nodes' changes show after this). */
+    private readonly cacheMs = 1000,
   ) {}
+
+  /** Like `get`, but may answer from a cache at most `cacheMs` old; null if absent. */
+  async find(idOrUid: string): Promise<Application | null> {
+    const now = this.clock.now();
+    const hit = this.cache.get(idOrUid);
+    if (hit && now - hit.at <= this.cacheMs) return hit.app;
+    const app = await this.store.getApplication(idOrUid);
+    if (!app) return null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(idOrUid, { at: now, app });
+    return app;
+  }
+
+  private forget(app: Application): void {
+    this.cache.delete(app.id);
+    if (app.uid) this.cache.delete(app.uid);
+  }
 
   /** Creates an application; with `getIfExists`, returns the one already holding the uid. */
   async create(input: ApplicationInput, getIfExists = false): Promise<{ app: Application; created: boolean }> {
@@ -41,7 +63,7 @@ export class ApplicationService {
   }
 
   async get(idOrUid: string): Promise<Application> {
-    const app = await this.store.getApplication(idOrUid);
+    const app = await this.find(idOrUid);
     if (!app) throw notFound('Application');
     return app;
   }
@@ -63,12 +85,14 @@ export class ApplicationService {
       headerStyle: input.headerStyle ?? existing.headerStyle,
       updatedAt: this.clock.now(),
     };
+    this.forget(existing);
     await this.store.updateApplication(app);
     return { app, created: false };
   }
 
   async patch(idOrUid: string, patch: Partial<ApplicationInput>): Promise<Application> {
     const existing = await this.get(idOrUid);
+    this.forget(existing);
     const app: Application = { ...existing, updatedAt: this.clock.now() };
     if (patch.name !== undefined) app.name = patch.name;
     if (patch.uid !== undefined) app.uid = patch.uid;
@@ -81,6 +105,7 @@ export class ApplicationService {
 
   async delete(idOrUid: string): Promise<void> {
     const app = await this.get(idOrUid);
+    this.forget(app);
     await this.store.deleteApplication(app.id);
   }
 }

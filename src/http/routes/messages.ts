@@ -42,7 +42,7 @@ export const messageRoutes =
       },
       async (req, reply) => {
         const b = req.body;
-        let a = await deps.store.getApplication(req.params.app_id);
+        let a = await deps.applications.find(req.params.app_id);
         if (!a && b.application) {
           a = (await deps.applications.create({ ...b.application, uid: b.application.uid ?? req.params.app_id }, true)).app;
         }

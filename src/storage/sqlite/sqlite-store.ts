@@ -170,7 +170,7 @@ export class SqliteStore implements Store {
   }
 
   async getApplication(idOrUid: string): Promise<Application | null> {
-    const r = this.q('SELECT * FROM applications WHERE id = ? OR uid = ? ORDER BY id = ? DESC LIMIT 1').get(idOrUid, idOrUid, idOrUid) as Row | undefined;
+    const r = (this.q('SELECT * FROM applications WHERE id = ?').get(idOrUid) ?? this.q('SELECT * FROM applications WHERE uid = ?').get(idOrUid)) as Row | undefined;
     return r ? toApp(r) : null;
   }
 
@@ -257,9 +257,8 @@ export class SqliteStore implements Store {
   }
 
   async getEndpoint(appId: string, idOrUid: string): Promise<Endpoint | null> {
-    const r = this.q('SELECT * FROM endpoints WHERE app_id = ? AND (id = ? OR uid = ?) ORDER BY id = ? DESC LIMIT 1').get(appId, idOrUid, idOrUid, idOrUid) as
-      | Row
-      | undefined;
+    const r = (this.q('SELECT * FROM endpoints WHERE id = ? AND app_id = ?').get(idOrUid, appId) ??
+      this.q('SELECT * FROM endpoints WHERE app_id = ? AND uid = ?').get(appId, idOrUid)) as Row | undefined;
     return r ? toEndpoint(r) : null;
   }
 
@@ -356,12 +355,8 @@ export class SqliteStore implements Store {
   }
 
   async getMessage(appId: string, idOrEventId: string): Promise<Message | null> {
-    const r = this.q('SELECT * FROM messages WHERE app_id = ? AND (id = ? OR event_id = ?) ORDER BY id = ? DESC LIMIT 1').get(
-      appId,
-      idOrEventId,
-      idOrEventId,
-      idOrEventId,
-    ) as Row | undefined;
+    const r = (this.q('SELECT * FROM messages WHERE id = ? AND app_id = ?').get(idOrEventId, appId) ??
+      this.q('SELECT * FROM messages WHERE app_id = ? AND event_id = ?').get(appId, idOrEventId)) as Row | undefined;
     return r ? toMessage(r) : null;
   }
 
