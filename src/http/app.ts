@@ -123,6 +123,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       void sendError(reply, status, status === 414 ? 'uri_too_long' : 'bad_request', err.message);
     },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: true } },
+    // Requests Node's parser refuses (oversized headers, malformed HTTP) still get the error shape.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+      const body = JSON.stringify(tooLarge ? { code: 'headers_too_large', detail: 'request headers are too large' } : { code: 'bad_request', detail: 'malformed HTTP request' });
+      socket.end(
+        `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\ncontent-type: application/json\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    },
   });
   app.decorateRequest('principal', null);
   // Bodies are JSON only: anything else (text/plain included) is a 415.

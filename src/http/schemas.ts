@@ -42,6 +42,7 @@ export const applicationOut = {
     uid: { type: 'string' },
     name: { type: 'string' },
     throttleRate: { type: 'integer' },
+    rateLimit: { type: 'integer' },
     metadata,
     headerStyle,
     createdAt: dateTime,

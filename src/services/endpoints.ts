@@ -37,13 +37,20 @@ function normaliseSecret(secret: string): string {
   return secret.startsWith(SECRET_PREFIX) ? secret : SECRET_PREFIX + secret;
 }
 
-/** Validates custom headers: legal names, none of the reserved ones. */
-export function checkHeaders(headers: Record<string, string>, loc: string[]): void {
-  for (const [name, value] of Object.entries(headers)) {
+/**
+ * Validates custom headers (legal names, none of the reserved ones, no line breaks).
+ * Names are case-insensitive: `X-A` and `x-a` are one header, the last spelling given wins.
+ */
+export function checkHeaders(headers: Iterable<[string, string]>, loc: string[]): Record<string, string> {
+  const out = new Map<string, [string, string]>();
+  for (const [name, value] of headers) {
     if (!HEADER_NAME.test(name)) throw invalid([...loc, name], `"${name}" is not a valid header name`);
     if (RESERVED_HEADERS.test(name)) throw invalid([...loc, name], `header "${name}" is set by Switchboard and cannot be overridden`);
     if (typeof value !== 'string' || /[\r\n\0]/.test(value)) throw invalid([...loc, name], `header "${name}" has an invalid value`);
+    out.set(name.toLowerCase(), [name, value]);
   }
+  // fromEntries defines own properties, so a name like "__proto__" cannot reach a prototype.
+  return Object.fromEntries(out.values());
 }
 
 export class EndpointService {
@@ -109,7 +116,7 @@ export class EndpointService {
 
   async create(appId: string, input: EndpointInput): Promise<Endpoint> {
     await this.checkUrl(input.url);
-    if (input.headers) checkHeaders(input.headers, ['body', 'headers']);
+    const headers = input.headers ? checkHeaders(Object.entries(input.headers), ['body', 'headers']) : {};
     const now = this.clock.now();
     const ep: Endpoint = {
       id: newId('endpoint', now),
@@ -122,7 +129,7 @@ export class EndpointService {
       channels: input.channels && input.channels.length > 0 ? input.channels : null,
       throttleRate: input.throttleRate ?? null,
       metadata: input.metadata ?? {},
-      headers: input.headers ?? {},
+      headers,
       secrets: [{ key: input.secret ? normaliseSecret(input.secret) : generateSecret(), expiresAt: null }],
       failingSince: null,
       createdAt: now,
@@ -210,13 +217,12 @@ export class EndpointService {
   /** Replaces the custom headers (`merge`: PATCH semantics, a null value removes a header). */
   async setHeaders(appId: string, idOrUid: string, headers: Record<string, string | null>, merge: boolean): Promise<void> {
     const ep = { ...(await this.get(appId, idOrUid)) };
-    const next: Record<string, string> = merge ? { ...ep.headers } : {};
+    const next = new Map<string, [string, string]>(merge ? Object.entries(ep.headers).map(([k, v]) => [k.toLowerCase(), [k, v]]) : []);
     for (const [k, v] of Object.entries(headers)) {
-      if (v === null) delete next[k];
-      else next[k] = v;
+      if (v === null) next.delete(k.toLowerCase());
+      else next.set(k.toLowerCase(), [k, v]);
     }
-    checkHeaders(next, ['body', 'headers']);
-    ep.headers = next;
+    ep.headers = checkHeaders(next.values(), ['body', 'headers']);
     await this.save(ep);
   }
 
