@@ -16,6 +16,7 @@ import { systemClock } from './delivery/system-clock.js';
 import { buildApp } from './http/app.js';
 import { ApplicationService } from './services/applications.js';
 import { EndpointService } from './services/endpoints.js';
+import { EventBus } from './services/event-bus.js';
 import { EventTypeService } from './services/event-types.js';
 import { MessageService } from './services/messages.js';
 import { SqliteStore } from './storage/sqlite/sqlite-store.js';
@@ -33,6 +34,7 @@ export interface Overrides {
 
 export interface Switchboard {
   app: FastifyInstance;
+  bus: EventBus;
   store: Store;
   dispatcher: Dispatcher;
   adminToken: string;
@@ -83,7 +85,8 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   const eventTypes = new EventTypeService(store, clock);
   const endpoints = new EndpointService(store, clock, config.allowedNetworks);
   dispatcher.onEndpointDisabled = (_id, appId) => endpoints.invalidate(appId);
-  const messages = new MessageService(store, clock, endpoints, dispatcher, leaseMs);
+  const bus = new EventBus();
+  const messages = new MessageService(store, clock, endpoints, dispatcher, leaseMs, bus);
 
   let ready = false;
   const app = await buildApp({
@@ -96,6 +99,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     eventTypes,
     endpoints,
     messages,
+    bus,
     ready: () => ready,
   });
   // SQLite is one node: any lease in the file was left by a previous run of this process.
@@ -105,6 +109,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   let closed = false;
   return {
     app,
+    bus,
     store,
     dispatcher,
     adminToken,

@@ -3,7 +3,6 @@
  * `{"detail": [{loc, msg, type}]}` for 422) and changes nothing; hostile input never
  * gets a 5xx and leaves the server answering.
  */
-/* eslint-disable @typescript-eslint/no-floating-promises -- node:test tracks the promises describe() and it() return */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';

@@ -3,7 +3,6 @@
  * real loopback receiver. Every request that reaches the receiver is checked with the
  * npm `standardwebhooks` verifier, and its `webhook-id` must be the message id.
  */
-/* eslint-disable @typescript-eslint/no-floating-promises -- node:test tracks the promises describe() and it() return */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

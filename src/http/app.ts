@@ -14,6 +14,7 @@ import type { ApplicationService } from '../services/applications.js';
 import type { EndpointService } from '../services/endpoints.js';
 import type { EventTypeService } from '../services/event-types.js';
 import type { MessageService } from '../services/messages.js';
+import type { EventBus } from '../services/event-bus.js';
 import { applicationRoutes } from './routes/applications.js';
 import { eventTypeRoutes } from './routes/event-types.js';
 import { endpointRoutes } from './routes/endpoints.js';
@@ -32,6 +33,7 @@ export interface AppDeps {
   eventTypes: EventTypeService;
   endpoints: EndpointService;
   messages: MessageService;
+  bus: EventBus;
   /** Readiness: false while starting or shutting down. */
   ready: () => boolean;
 }

@@ -7,6 +7,7 @@ import { TriggerType } from '../domain/model.js';
 import type { Dispatcher } from '../delivery/dispatcher.js';
 import type { MessageQuery, Page, PublishItem, PublishResult, Store } from '../storage/store.js';
 import type { EndpointService } from './endpoints.js';
+import type { EventBus } from './event-bus.js';
 import { GroupCommit } from './group-commit.js';
 
 export interface PublishInput {
@@ -29,6 +30,7 @@ export class MessageService {
     private readonly endpoints: EndpointService,
     private readonly dispatcher: Dispatcher,
     private readonly leaseMs: number,
+    private readonly bus: EventBus,
   ) {
     this.commits = new GroupCommit((items) => this.store.publish(items));
   }
@@ -82,6 +84,7 @@ export class MessageService {
       } else this.dispatcher.backlogged(ep.id);
     }
     this.dispatcher.dispatchReserved(claims);
+    this.bus.emit({ kind: 'message.published', message });
     return message;
   }
 

@@ -1,0 +1,34 @@
+/**
+ * In-process notifications of what happened, for listeners that wait on it (long polls,
+ * SSE streams, metrics). A multi-node store bridges its own notifications into this bus,
+ * so listeners never care which node published.
+ */
+import type { Message } from '../domain/model.js';
+
+export type BusEvent = { kind: 'message.published'; message: Message };
+
+export type BusListener = (e: BusEvent) => void;
+
+export class EventBus {
+  private readonly listeners = new Set<BusListener>();
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on(fn: BusListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  emit(e: BusEvent): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(e);
+      } catch {
+        // A failing listener must not affect the publisher or other listeners.
+      }
+    }
+  }
+
+  get size(): number {
+    return this.listeners.size;
+  }
+}
