@@ -14,6 +14,7 @@ import { HttpSender } from './delivery/http-sender.js';
 import type { Sender } from './delivery/http-sender.js';
 import { systemClock } from './delivery/system-clock.js';
 import { buildApp } from './http/app.js';
+import { Auth } from './http/auth.js';
 import { ApplicationService } from './services/applications.js';
 import { EndpointService } from './services/endpoints.js';
 import { EventBus } from './services/event-bus.js';
@@ -35,6 +36,7 @@ export interface Overrides {
 export interface Switchboard {
   app: FastifyInstance;
   bus: EventBus;
+  auth: Auth;
   store: Store;
   dispatcher: Dispatcher;
   adminToken: string;
@@ -88,12 +90,13 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   const bus = new EventBus();
   const messages = new MessageService(store, clock, endpoints, dispatcher, leaseMs, bus);
 
+  const auth = new Auth(adminToken, applications);
   let ready = false;
   const app = await buildApp({
     store,
     clock,
     logger,
-    adminToken,
+    auth,
     maxPayloadBytes: config.maxPayloadBytes,
     applications,
     eventTypes,
@@ -110,6 +113,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   return {
     app,
     bus,
+    auth,
     store,
     dispatcher,
     adminToken,

@@ -5,7 +5,6 @@
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppError, ERRORS } from '../domain/errors.js';
 import type { ValidationIssue } from '../domain/errors.js';
 import type { Clock } from '../domain/clock.js';
@@ -22,12 +21,14 @@ import { messageRoutes } from './routes/messages.js';
 import { attemptRoutes } from './routes/attempts.js';
 import { healthRoutes } from './routes/health.js';
 import { Idempotency } from './idempotency.js';
+import type { Auth } from './auth.js';
 
 export interface AppDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
-  adminToken: string;
+  /** Resolves tokens and guards routes; features add their token resolvers to it. */
+  auth: Auth;
   maxPayloadBytes: number;
   applications: ApplicationService;
   eventTypes: EventTypeService;
@@ -38,17 +39,7 @@ export interface AppDeps {
   ready: () => boolean;
 }
 
-/** Who is calling. */
-export interface Principal {
-  kind: 'admin';
-  /** A stable, non-secret id of the credential (for scoping idempotency keys). */
-  credentialId: string;
-}
-
 declare module 'fastify' {
-  interface FastifyRequest {
-    principal: Principal | null;
-  }
   interface FastifySchema {
     tags?: readonly string[];
     summary?: string;
@@ -56,7 +47,6 @@ declare module 'fastify' {
   }
 }
 
-const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /** Sends an error in the API's shape. */
 export function sendError(reply: FastifyReply, status: number, code: string, detail: string | ValidationIssue[]): FastifyReply {
@@ -136,12 +126,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       );
     },
   });
-  app.decorateRequest('principal', null);
   // Bodies are JSON only: anything else (text/plain included) is a 415.
   app.removeContentTypeParser('text/plain');
 
-  const adminHash = sha256(deps.adminToken);
-  const adminId = 'admin:' + adminHash.subarray(0, 6).toString('hex');
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof AppError) {
@@ -160,21 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
 
-  // Authentication for the API (health stays open for load balancers).
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    const path = req.url.split('?')[0] ?? '';
-    if (!path.startsWith('/api/') || path.startsWith('/api/v1/health')) return;
-    const header = req.headers.authorization;
-    if (!header?.startsWith('Bearer ') && !header?.startsWith('bearer ')) {
-      return sendError(reply, 401, 'unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
-    }
-    const token = header.slice(7).trim();
-    if (timingSafeEqual(sha256(token), adminHash)) {
-      req.principal = { kind: 'admin', credentialId: adminId };
-      return;
-    }
-    return sendError(reply, 401, 'unauthorized', 'invalid token');
-  });
+  deps.auth.register(app);
 
   // Runs after schema validation and before the idempotency hook, so a refused request stores nothing.
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {

@@ -1,0 +1,125 @@
+/**
+ * Authentication (who is calling) and authorisation (may they call this route on this
+ * application). Credentials are resolved by pluggable resolvers; routes declare the access
+ * they need in `config.access`, or get a default from their method and path.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApplicationService } from '../services/applications.js';
+
+/** What a route needs. `app:*` routes act on the application named by the `app_id` parameter. */
+export type Access = 'public' | 'admin' | 'any' | 'app:read' | 'app:write' | 'app:publish' | 'poller';
+
+export type AppScope = 'read' | 'write' | 'publish';
+
+export type Principal =
+  /** Organisation-wide: every route, every application. */
+  | { kind: 'admin'; credentialId: string }
+  /** One application, with scopes (API keys, OAuth tokens, portal tokens). */
+  | { kind: 'app'; credentialId: string; appId: string; scopes: ReadonlySet<AppScope> }
+  /** One polling endpoint of one application, and nothing else. */
+  | { kind: 'poller'; credentialId: string; appId: string; pollerId: string };
+
+/** Turns a bearer token into a principal, or null if this resolver does not know it. */
+export type TokenResolver = (token: string) => Promise<Principal | null>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** The access a route needs when it does not say: reads of an app need read, publishing needs publish. */
+export function defaultAccess(method: string, routeUrl: string): Access {
+  if (routeUrl.startsWith('/api/v1/health')) return 'public';
+  if (!routeUrl.startsWith('/api/')) return 'public';
+  if (routeUrl.startsWith('/api/v1/app/:app_id')) {
+    if (method === 'GET' || method === 'HEAD') return 'app:read';
+    if (method === 'POST' && routeUrl === '/api/v1/app/:app_id/msg') return 'app:publish';
+    return 'app:write';
+  }
+  if (routeUrl.startsWith('/api/v1/event-type') && (method === 'GET' || method === 'HEAD')) return 'any';
+  return 'admin';
+}
+
+function sendAuthError(reply: FastifyReply, status: 401 | 403 | 404, code: string, detail: string): FastifyReply {
+  return reply.code(status).type('application/json').send({ code, detail });
+}
+
+export class Auth {
+  private readonly resolvers: TokenResolver[] = [];
+  private readonly adminHash: Buffer;
+  private readonly adminId: string;
+
+  constructor(
+    adminToken: string,
+    private readonly applications: ApplicationService,
+  ) {
+    this.adminHash = sha256(adminToken);
+    this.adminId = 'admin:' + this.adminHash.subarray(0, 6).toString('hex');
+  }
+
+  /** Adds a way to recognise tokens (API keys, JWTs, portal or poller tokens). */
+  addResolver(r: TokenResolver): void {
+    this.resolvers.push(r);
+  }
+
+  async authenticate(token: string): Promise<Principal | null> {
+    if (timingSafeEqual(sha256(token), this.adminHash)) return { kind: 'admin', credentialId: this.adminId };
+    for (const r of this.resolvers) {
+      const p = await r(token);
+      if (p) return p;
+    }
+    return null;
+  }
+
+  /** Installs the hooks: authenticate on request, authorise once the route and params are known. */
+  register(app: FastifyInstance): void {
+    app.decorateRequest('principal', null);
+
+    app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+      const access = req.routeOptions.config.access ?? defaultAccess(req.method, req.routeOptions.url ?? '');
+      if (access === 'public') return;
+      const header = req.headers.authorization;
+      if (!header || !/^bearer /i.test(header)) {
+        return sendAuthError(reply, 401, 'unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
+      }
+      const principal = await this.authenticate(header.slice(7).trim());
+      if (!principal) return sendAuthError(reply, 401, 'unauthorized', 'invalid or expired token');
+      req.principal = principal;
+    });
+
+    // preValidation: params are parsed but the body is not yet validated, so a caller
+    // learns nothing about another application's resources from validation errors.
+    app.addHook('preValidation', async (req: FastifyRequest, reply: FastifyReply) => {
+      const access = req.routeOptions.config.access ?? defaultAccess(req.method, req.routeOptions.url ?? '');
+      const p = req.principal;
+      if (access === 'public' || !p || p.kind === 'admin') return;
+      if (access === 'admin') return sendAuthError(reply, 403, 'forbidden', 'this route needs an organisation admin token');
+      if (access === 'any') return;
+      const params = req.params as Record<string, string | undefined>;
+      const appParam = params.app_id;
+      if (appParam === undefined) return sendAuthError(reply, 403, 'forbidden', 'this token cannot use this route');
+      // A scoped token never learns whether another application exists: 404, as for a missing one.
+      const app = await this.applications.find(appParam);
+      if (!app || app.id !== p.appId) return sendAuthError(reply, 404, 'not_found', 'Application not found');
+      if (p.kind === 'poller') {
+        if (access !== 'poller') return sendAuthError(reply, 403, 'forbidden', 'a poller token can only read its polling endpoint');
+        return;
+      }
+      if (access === 'poller') {
+        if (p.scopes.has('read')) return;
+        return sendAuthError(reply, 403, 'forbidden', 'this token lacks the read scope');
+      }
+      const need: AppScope = access === 'app:read' ? 'read' : access === 'app:publish' ? 'publish' : 'write';
+      // write implies publish and read; publish alone does not imply read.
+      const ok = p.scopes.has(need) || (need !== 'write' && p.scopes.has('write'));
+      if (!ok) return sendAuthError(reply, 403, 'forbidden', `this token lacks the ${need} scope`);
+    });
+  }
+}
