@@ -198,8 +198,25 @@ export class Dispatcher {
     }
   }
 
-  /** Claims due deliveries of one endpoint while it has capacity and backlog. */
+  private readonly pumpQueue = new Set<string>();
+
+  /**
+   * Claims due deliveries of one endpoint soon. Requests made in the same turn of the event
+   * loop (many completions at once) are served by one claim for all freed slots.
+   */
   private pump(endpointId: string): void {
+    if (this.pumpQueue.size === 0) setImmediate(() => this.drainPumps());
+    this.pumpQueue.add(endpointId);
+  }
+
+  private drainPumps(): void {
+    const ids = [...this.pumpQueue];
+    this.pumpQueue.clear();
+    for (const id of ids) this.pumpNow(id);
+  }
+
+  /** Claims due deliveries of one endpoint while it has capacity and backlog. */
+  private pumpNow(endpointId: string): void {
     const s = this.endpoints.get(endpointId);
     if (!s || !s.backlog || this.stopping) return;
     if (s.claiming) {

@@ -119,7 +119,10 @@ export class SqliteStore implements Store {
   readonly db: Db;
   private readonly stmts = new Map<string, Statement>();
 
+  private readonly durability: 'full' | 'normal';
+
   constructor(opts: SqliteOptions) {
+    this.durability = opts.durability;
     this.db = new Database(opts.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -372,6 +375,10 @@ export class SqliteStore implements Store {
   // ---- the delivery queue
 
   async claimDue(endpointId: string, limit: number, nowMs: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
+    return this.relaxed(() => this.claimDueTx(endpointId, limit, nowMs, leaseUntil));
+  }
+
+  private claimDueTx(endpointId: string, limit: number, nowMs: number, leaseUntil: number): ClaimedDelivery[] {
     return this.db.transaction((): ClaimedDelivery[] => {
       const epRow = this.q('SELECT * FROM endpoints WHERE id = ?').get(endpointId) as Row | undefined;
       if (!epRow) return [];
@@ -457,6 +464,25 @@ export class SqliteStore implements Store {
     const ok = this.q('UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL');
     const failing = this.q('UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL');
     const disable = this.q('UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ?');
+    this.relaxed(() => this.recordAttemptsTx(records, insert, update, ok, failing, disable));
+  }
+
+  /**
+   * Runs a write that need not survive power loss without an fsync: losing a claim or an
+   * attempt record only means a redelivery. The next full-durability commit (a publish)
+   * makes it durable too, since WAL commits are ordered.
+   */
+  private relaxed<T>(fn: () => T): T {
+    if (this.durability !== 'full') return fn();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return fn();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+  }
+
+  private recordAttemptsTx(records: AttemptRecord[], insert: Statement, update: Statement, ok: Statement, failing: Statement, disable: Statement): void {
     this.db.transaction(() => {
       for (const rec of records) {
         const a = rec.attempt;
