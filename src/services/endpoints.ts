@@ -10,6 +10,7 @@ import type { Endpoint, Metadata, SecretEntry } from '../domain/model.js';
 import { addressAllowed } from '../domain/network.js';
 import { SECRET_PREFIX, generateSecret } from '../domain/signature.js';
 import type { EndpointStats, Page, PageQuery, Store } from '../storage/store.js';
+import { publishEndpointState } from '../delivery/channels.js';
 
 export interface EndpointInput {
   url: string;
@@ -32,6 +33,9 @@ const SENSITIVE_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|
 
 /** Default grace during which a rotated-out secret still signs. */
 const DEFAULT_ROTATION_GRACE_S = 86_400;
+
+/** An empty filter list means "no filter". */
+const nonEmpty = (list: string[] | null | undefined): string[] | null => (list && list.length > 0 ? list : null);
 
 function normaliseSecret(secret: string): string {
   return secret.startsWith(SECRET_PREFIX) ? secret : SECRET_PREFIX + secret;
@@ -125,8 +129,8 @@ export class EndpointService {
       url: input.url,
       description: input.description ?? '',
       disabled: input.disabled ?? false,
-      eventTypes: input.eventTypes && input.eventTypes.length > 0 ? input.eventTypes : null,
-      channels: input.channels && input.channels.length > 0 ? input.channels : null,
+      eventTypes: nonEmpty(input.eventTypes),
+      channels: nonEmpty(input.channels),
       throttleRate: input.throttleRate ?? null,
       metadata: input.metadata ?? {},
       headers,
@@ -169,13 +173,13 @@ export class EndpointService {
       uid: input.uid ?? existing.uid,
       description: input.description ?? '',
       disabled: input.disabled ?? false,
-      eventTypes: input.eventTypes && input.eventTypes.length > 0 ? input.eventTypes : null,
-      channels: input.channels && input.channels.length > 0 ? input.channels : null,
+      eventTypes: nonEmpty(input.eventTypes),
+      channels: nonEmpty(input.channels),
       throttleRate: input.throttleRate ?? null,
       metadata: input.metadata ?? {},
     };
     if (wasDisabled && !ep.disabled) ep.failingSince = null;
-    return { ep: await this.save(ep), created: false };
+    return { ep: this.announce(await this.save(ep), wasDisabled), created: false };
   }
 
   async patch(appId: string, idOrUid: string, patch: Partial<EndpointInput>): Promise<Endpoint> {
@@ -188,12 +192,21 @@ export class EndpointService {
     if (patch.uid !== undefined) ep.uid = patch.uid;
     if (patch.description !== undefined) ep.description = patch.description;
     if (patch.disabled !== undefined) ep.disabled = patch.disabled;
-    if (patch.eventTypes !== undefined) ep.eventTypes = patch.eventTypes && patch.eventTypes.length > 0 ? patch.eventTypes : null;
-    if (patch.channels !== undefined) ep.channels = patch.channels && patch.channels.length > 0 ? patch.channels : null;
+    if (patch.eventTypes !== undefined) ep.eventTypes = nonEmpty(patch.eventTypes);
+    if (patch.channels !== undefined) ep.channels = nonEmpty(patch.channels);
     if (patch.throttleRate !== undefined) ep.throttleRate = patch.throttleRate === 0 ? null : patch.throttleRate;
     if (patch.metadata !== undefined) ep.metadata = patch.metadata;
     if (wasDisabled && !ep.disabled) ep.failingSince = null;
-    return this.save(ep);
+    return this.announce(await this.save(ep), wasDisabled);
+  }
+
+  /** Publishes a caller's disable or enable (operational webhooks, metrics). */
+  private announce(ep: Endpoint, wasDisabled: boolean): Endpoint {
+    if (ep.disabled !== wasDisabled) {
+      const kind = ep.disabled ? 'disabled' : 'enabled';
+      publishEndpointState({ scope: this.store, kind, trigger: 'manual', appId: ep.appId, endpointId: ep.id, endpointUid: ep.uid, failingSince: null, at: ep.updatedAt });
+    }
+    return ep;
   }
 
   async delete(appId: string, idOrUid: string): Promise<void> {

@@ -175,33 +175,26 @@ export const endpointRoutes =
       },
     );
 
-    app.post<{ Params: Params; Body: { since: string; until?: string | null } }>(
-      '/api/v1/app/:app_id/endpoint/:endpoint_id/recover',
-      { schema: { tags: ['endpoint'], params: epParams, body: S.windowIn, response: { 202: S.taskOut } } },
-      async (req, reply) => {
-        const a = await appOf(req.params.app_id);
-        const since = timeParam(req.body.since, ['body', 'since'])!;
-        const until = timeParam(req.body.until, ['body', 'until']) ?? null;
-        const ep = await svc.get(a.id, req.params.endpoint_id);
-        await svc.recover(a.id, ep.id, since, until);
-        deps.messages.kick(ep.id);
-        return reply.code(202).send(taskOut(svc.taskId(), 'endpoint.recover', deps.clock.now()));
-      },
-    );
-
-    app.post<{ Params: Params; Body: { since: string; until?: string | null } }>(
-      '/api/v1/app/:app_id/endpoint/:endpoint_id/replay-missing',
-      { schema: { tags: ['endpoint'], params: epParams, body: S.windowIn, response: { 202: S.taskOut } } },
-      async (req, reply) => {
-        const a = await appOf(req.params.app_id);
-        const since = timeParam(req.body.since, ['body', 'since'])!;
-        const until = timeParam(req.body.until, ['body', 'until']) ?? null;
-        const ep = await svc.get(a.id, req.params.endpoint_id);
-        await svc.replayMissing(a.id, ep.id, since, until);
-        deps.messages.kick(ep.id);
-        return reply.code(202).send(taskOut(svc.taskId(), 'endpoint.replay', deps.clock.now()));
-      },
-    );
+    // Recover (failed deliveries again) and replay-missing (messages never sent here) share a shape.
+    const windowTasks = [
+      { path: 'recover', task: 'endpoint.recover', run: (appId: string, epId: string, since: number, until: number | null) => svc.recover(appId, epId, since, until) },
+      { path: 'replay-missing', task: 'endpoint.replay', run: (appId: string, epId: string, since: number, until: number | null) => svc.replayMissing(appId, epId, since, until) },
+    ] as const;
+    for (const t of windowTasks) {
+      app.post<{ Params: Params; Body: { since: string; until?: string | null } }>(
+        `/api/v1/app/:app_id/endpoint/:endpoint_id/${t.path}`,
+        { schema: { tags: ['endpoint'], params: epParams, body: S.windowIn, response: { 202: S.taskOut } } },
+        async (req, reply) => {
+          const a = await appOf(req.params.app_id);
+          const since = timeParam(req.body.since, ['body', 'since'])!;
+          const until = timeParam(req.body.until, ['body', 'until']) ?? null;
+          const ep = await svc.get(a.id, req.params.endpoint_id);
+          await t.run(a.id, ep.id, since, until);
+          deps.messages.kick(ep.id);
+          return reply.code(202).send(taskOut(svc.taskId(), t.task, deps.clock.now()));
+        },
+      );
+    }
 
     app.post<{ Params: Params; Body: { eventType: string } }>(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/send-example',
