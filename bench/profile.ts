@@ -14,6 +14,9 @@ if (!file) {
 const s = summarizeProfile(file, REPO_ROOT, Number(process.argv[3] ?? 25));
 console.log(`${s.file}: ${s.totalMs} ms sampled, ${s.idleMs} ms idle`);
 console.log('\nby function (self time, % of non-idle):');
-for (const f of s.functions) console.log(`${f.pct.toFixed(1).padStart(6)} %  ${String(f.selfMs).padStart(9)} ms  ${f.function}  ${f.location}`);
+for (const f of s.functions) {
+  console.log(`${f.pct.toFixed(1).padStart(6)} %  ${String(f.selfMs).padStart(9)} ms  ${f.function}  ${f.location}`);
+  for (const c of f.callers ?? []) console.log(`${''.padStart(28)}${c.pct.toFixed(1).padStart(5)} % via ${c.caller}`);
+}
 console.log('\nby source:');
 for (const f of s.sources) console.log(`${f.pct.toFixed(1).padStart(6)} %  ${String(f.selfMs).padStart(9)} ms  ${f.function}`);

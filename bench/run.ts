@@ -6,8 +6,10 @@
  *   npm run bench -- --list       names and titles
  *
  * Environment: BENCH_SCALE (multiplies durations and the backlog size, default 1; 0.2 for a
- * quick smoke run), BENCH_CPU_PROF=1 (run the server under --cpu-prof; profile summaries
- * go into the result JSON, raw profiles into bench/results/tmp/prof/).
+ * quick smoke run), BENCH_CPU_PROF=1 (run the server under --cpu-prof; results with profile
+ * summaries go to bench/results/tmp/profiled/, raw profiles to bench/results/tmp/prof/, and
+ * the published results and summary are left alone), BENCH_QUIET_WAIT_S (before each
+ * scenario, wait up to this long for the machine to be idle; default 60, 0 = don't wait).
  *
  * Each scenario starts its own server(s) and receiver as child processes; this process is
  * the load generator. Results: bench/results/<scenario>.json and bench/results/summary.md.
@@ -15,7 +17,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ctx, type Scenario } from './lib/scenario.js';
-import { installCleanupHandlers, REPO_ROOT, stopAll } from './lib/proc.js';
+import { installCleanupHandlers, REPO_ROOT, sleep, stopAll, TMP_DIR } from './lib/proc.js';
+import { readSystemTicks } from './lib/monitor.js';
 import { machineInfo, printTable, writeResult, writeSummary, type ScenarioResult } from './lib/report.js';
 import { publish } from './scenarios/publish.js';
 import { e2e } from './scenarios/e2e.js';
@@ -23,12 +26,41 @@ import { fanout } from './scenarios/fanout.js';
 import { isolation } from './scenarios/isolation.js';
 import { backlog } from './scenarios/backlog.js';
 import { retryStorm } from './scenarios/retry-storm.js';
+import { floor } from './scenarios/floor.js';
 import { ingest, postgres, pull } from './scenarios/placeholders.js';
 
-export const SCENARIOS: Scenario[] = [publish, e2e, fanout, isolation, backlog, retryStorm, pull, ingest, postgres];
+export const SCENARIOS: Scenario[] = [floor, publish, e2e, fanout, isolation, backlog, retryStorm, pull, ingest, postgres];
+
+/** Above this much CPU used by other processes in a window, results are flagged as disturbed. */
+const QUIET_OTHER_CPU_PCT = 25;
 
 /** No scenario may run longer than this (its processes are killed). */
 const SCENARIO_TIMEOUT_MS = 240_000;
+
+/**
+ * Waits, at most `maxMs`, until the machine has been nearly idle (< 15 % of one core busy)
+ * for 3 s in a row, so other work on a shared machine disturbs the numbers less.
+ */
+async function waitQuiet(maxMs: number): Promise<void> {
+  if (maxMs <= 0) return;
+  const deadline = Date.now() + maxMs;
+  let quietFor = 0;
+  let said = false;
+  while (Date.now() < deadline) {
+    const a = readSystemTicks();
+    await sleep(1000);
+    const b = readSystemTicks();
+    if (!a || !b) return;
+    const busyPct = b.busy - a.busy; // ticks in 1 s at 100 Hz = % of one core
+    quietFor = busyPct < 15 ? quietFor + 1 : 0;
+    if (quietFor >= 3) return;
+    if (!said) {
+      process.stderr.write(`waiting (at most ${Math.round(maxMs / 1000)} s) for the machine to be quiet: ${busyPct} % busy\n`);
+      said = true;
+    }
+  }
+  process.stderr.write('the machine did not get quiet; running anyway (results will be flagged)\n');
+}
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -56,7 +88,12 @@ async function runOne(s: Scenario, scale: number, cpuProf: boolean): Promise<Sce
     const out = await withTimeout(s.run(ctx), SCENARIO_TIMEOUT_MS * Math.max(1, scale), s.name);
     await ctx.cleanup();
     const durationSec = Math.round((Date.now() - startedAt.getTime()) / 1000);
-    const headline = { ...out.headline, peakServerRssMB: ctx.peakServerRssMB || null };
+    const headline = { ...out.headline, peakServerRssMB: ctx.peakServerRssMB || null, maxOtherCpuPct: ctx.maxOtherCpuPct };
+    if (ctx.maxOtherCpuPct > QUIET_OTHER_CPU_PCT) {
+      out.notes.push(
+        `Other processes on the machine used up to ${ctx.maxOtherCpuPct} % CPU during a measured window (threshold ${QUIET_OTHER_CPU_PCT} %): these numbers are disturbed; run again on a quiet machine.`,
+      );
+    }
     const profiles = Object.keys(ctx.profiles).length ? ctx.profiles : undefined;
     return { ...base, status: 'ok', durationSec, ...out, config: { ...out.config, scale }, headline, profiles };
   } catch (err) {
@@ -106,21 +143,27 @@ async function main(): Promise<number> {
   installCleanupHandlers();
   const m = machineInfo();
   console.log(`Switchboard bench: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGB} GB, node ${m.node}, scale ${scale}${cpuProf ? ', cpu-prof' : ''}`);
+  const quietMs = Number(process.env['BENCH_QUIET_WAIT_S'] ?? '60') * 1000;
   let failed = 0;
   for (const s of selected) {
+    if (!s.skip) await waitQuiet(quietMs);
     const r = await runOne(s, scale, cpuProf);
     for (const t of r.tables) printTable(t);
     for (const n of r.notes) console.log(`  note: ${n.split('\n')[0] ?? ''}`);
     if (r.profiles) {
       for (const [label, p] of Object.entries(r.profiles)) {
         console.log(`\n  server profile ${label} (${p.totalMs} ms sampled, ${p.idleMs} ms idle), top self time:`);
-        for (const f of p.functions.slice(0, 12)) console.log(`    ${f.pct.toFixed(1).padStart(5)} %  ${f.function}  ${f.location}`);
+        for (const f of p.functions.slice(0, 12)) {
+          console.log(`    ${f.pct.toFixed(1).padStart(5)} %  ${f.function}  ${f.location}`);
+          for (const c of f.callers?.slice(0, 3) ?? []) console.log(`             ${c.pct.toFixed(1).padStart(5)} % via ${c.caller}`);
+        }
       }
     }
-    console.log(`  -> ${writeResult(r)}`);
+    // Profiled runs are slower: keep them out of the published results.
+    console.log(`  -> ${writeResult(r, cpuProf ? join(TMP_DIR, 'profiled') : undefined)}`);
     if (r.status === 'failed') failed++;
   }
-  console.log(`\nsummary: ${writeSummary(SCENARIOS)}`);
+  if (!cpuProf) console.log(`\nsummary: ${writeSummary(SCENARIOS)}`);
   await stopAll();
   return failed ? 1 : 0;
 }

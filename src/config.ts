@@ -5,12 +5,23 @@
 import type { BlockList } from 'node:net';
 import { parseNetworks } from './domain/network.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from './domain/retry-policy.js';
+import { SECURITY_SETTINGS, loadSecurityConfig } from './config-security.js';
+import type { SecurityConfig } from './config-security.js';
 
 export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** PostgreSQL URL; unset means the SQLite file in the data directory. */
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  /** What this node does: `all`, `api` (HTTP API, no sending) or `worker` (sending, health checks only). */
+  role: 'all' | 'api' | 'worker';
+  /** A delivery's lease lasts the request timeout plus this. */
+  leaseGraceMs: number;
   adminToken: string | undefined;
+  /** Credentials, encryption at rest, rate limits and slow-client defences. */
+  security: SecurityConfig;
   allowedNetworks: BlockList;
   allowedNetworksText: string;
   retrySchedule: number[];
@@ -22,6 +33,23 @@ export interface Config {
   requestTimeoutMs: number;
   disableAfterMs: number;
   shutdownGraceMs: number;
+  /** Pull: poll-interval hint (s), SSE heartbeat, per-stream buffer, stall limit, most open streams. */
+  pollIntervalSeconds: number;
+  sseHeartbeatMs: number;
+  sseBufferBytes: number;
+  sseStallMs: number;
+  maxStreams: number;
+  /** Messages, deliveries and attempts older than this many days are purged; 0 keeps them forever. */
+  retentionDays: number;
+  /** Check every JSON response against its documented schema (development and tests). */
+  validateResponses: boolean;
+  /** Limits of endpoint transformations: time per run, heap per runtime, compiled ones kept. */
+  transformationTimeoutMs: number;
+  transformationMemoryBytes: number;
+  transformationCacheSize: number;
+  /** Ingest: how long provider event ids are remembered; largest response a polling source reads. */
+  ingestDedupeWindowMs: number;
+  pollMaxResponseBytes: number;
 }
 
 interface Setting {
@@ -35,6 +63,25 @@ export const SETTINGS: Setting[] = [
   { env: 'SWITCHBOARD_PORT', default: '8071', description: 'TCP port of the HTTP API.' },
   { env: 'SWITCHBOARD_HOST', default: '0.0.0.0', description: 'Address the HTTP API listens on.' },
   { env: 'SWITCHBOARD_DATA_DIR', default: './data', description: 'Directory holding the SQLite database (`switchboard.db`) and the generated admin token.' },
+  {
+    env: 'SWITCHBOARD_DATABASE_URL',
+    default: '(none)',
+    description:
+      'PostgreSQL connection URL, e.g. `postgres://user:password@db:5432/switchboard`. When set, data is kept in PostgreSQL instead of the SQLite file, and any number of nodes may share it (see scaling.md). Query parameters go to the server, e.g. `?search_path=switchboard` for a schema or `?sslmode=require`.',
+  },
+  {
+    env: 'SWITCHBOARD_LEASE_GRACE_MS',
+    default: '30000',
+    description:
+      'A delivery being sent is leased for the request timeout plus this long. When a node sharing PostgreSQL dies mid-delivery, another node sends it again once the lease has run out (SQLite releases leases at the next start).',
+  },
+  { env: 'SWITCHBOARD_DATABASE_POOL', default: '10', description: 'Most PostgreSQL connections a node opens for queries (it opens one more to listen for other nodes\' notices).' },
+  {
+    env: 'SWITCHBOARD_ROLE',
+    default: 'all',
+    description:
+      '`all`: the HTTP API and delivery. `api`: the HTTP API only, other nodes send. `worker`: delivery only; the HTTP port answers health checks and metrics. `api` and `worker` need `SWITCHBOARD_DATABASE_URL`. `switchboard serve --role` overrides it.',
+  },
   {
     env: 'SWITCHBOARD_ADMIN_TOKEN',
     default: '(generated)',
@@ -73,6 +120,51 @@ export const SETTINGS: Setting[] = [
     default: '10000',
     description: 'On SIGTERM/SIGINT, how long in-flight deliveries may finish before their leases are released for redelivery.',
   },
+  {
+    env: 'SWITCHBOARD_POLL_HINT_SECONDS',
+    default: '5',
+    description: 'Poll responses carry `X-Poll-Interval`: `0` while more messages are waiting, else this many seconds (clients using `wait` may poll again at once).',
+  },
+  { env: 'SWITCHBOARD_SSE_HEARTBEAT_MS', default: '15000', description: 'How often an idle Server-Sent Events stream sends a comment line to keep proxies and clients from timing out.' },
+  {
+    env: 'SWITCHBOARD_SSE_BUFFER_BYTES',
+    default: '262144',
+    description: 'Bytes a stream may have written but not yet sent before it waits for its client (at least 16384). Memory per stream stays below this plus one message.',
+  },
+  {
+    env: 'SWITCHBOARD_SSE_STALL_MS',
+    default: '30000',
+    description: 'A stream whose client has not drained its full buffer for this long is disconnected; the client resumes with `Last-Event-ID`.',
+  },
+  { env: 'SWITCHBOARD_MAX_STREAMS', default: '20000', description: 'Most Server-Sent Events streams a node holds open; more get 503.' },
+  {
+    env: 'SWITCHBOARD_RETENTION_DAYS',
+    default: '30',
+    description:
+      'Messages older than this many days are deleted with their payloads, deliveries and attempts, in small batches (messages still being delivered are kept). `0` keeps everything.',
+  },
+  {
+    env: 'SWITCHBOARD_VALIDATE_RESPONSES',
+    default: 'false',
+    description: 'Development aid: check every JSON response against the schema its route documents in the OpenAPI document and log mismatches (`true` or `false`).',
+  },
+  { env: 'SWITCHBOARD_TRANSFORMATION_TIMEOUT_MS', default: '100', description: 'Time limit of one run of an endpoint transformation; a run that takes longer fails its attempt. Runs are synchronous, so this also bounds how long one can hold the event loop.' },
+  { env: 'SWITCHBOARD_TRANSFORMATION_MEMORY_MB', default: '32', description: 'Heap limit of each transformation\'s sandbox (MiB); a run that needs more fails its attempt.' },
+  { env: 'SWITCHBOARD_TRANSFORMATION_CACHE_SIZE', default: '200', description: 'Compiled transformations kept ready (one per endpoint, least recently used dropped first).' },
+  {
+    env: 'SWITCHBOARD_INGEST_DEDUPE_WINDOW_SECONDS',
+    default: '86400',
+    description: 'An ingest source drops a request whose provider event id (Stripe event id, `X-GitHub-Delivery`, `webhook-id`, ...) it took within this many seconds, answering 200.',
+  },
+  { env: 'SWITCHBOARD_POLL_MAX_RESPONSE_BYTES', default: '10485760', description: 'Largest response a polling source reads; a larger one fails the run (the source backs off).' },
+  ...SECURITY_SETTINGS,
+];
+
+/** Settings of the `switchboard` command-line client (not of the server), in documentation order. */
+export const CLIENT_SETTINGS: Setting[] = [
+  { env: 'SWITCHBOARD_SERVER_URL', default: 'http://127.0.0.1:8071', description: 'Server the CLI talks to (`--server` overrides it; else the config file).' },
+  { env: 'SWITCHBOARD_TOKEN', default: '(none)', description: 'Bearer token the CLI sends (`--token` overrides it; else the config file).' },
+  { env: 'SWITCHBOARD_CLI_CONFIG', default: '~/.switchboard/config.json', description: 'The CLI\'s config file, written by `switchboard login`.' },
 ];
 
 type Env = Record<string, string | undefined>;
@@ -85,8 +177,23 @@ function int(env: Env, name: string, def: number, min: number): number {
   return n;
 }
 
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`${name} must be "true" or "false", got "${raw}"`);
+}
+
 /** Reads and validates the configuration; throws with the offending setting's name. */
 export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = env.SWITCHBOARD_DATABASE_URL || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new Error('SWITCHBOARD_DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const role = env.SWITCHBOARD_ROLE || 'all';
+  if (role !== 'all' && role !== 'api' && role !== 'worker') throw new Error(`SWITCHBOARD_ROLE must be "all", "api" or "worker", got "${role}"`);
+  if (role !== 'all' && databaseUrl === undefined) throw new Error(`SWITCHBOARD_ROLE=${role} needs SWITCHBOARD_DATABASE_URL: nodes with separate roles share a PostgreSQL database`);
   const durability = env.SWITCHBOARD_DURABILITY || 'full';
   if (durability !== 'full' && durability !== 'normal') throw new Error(`SWITCHBOARD_DURABILITY must be "full" or "normal", got "${durability}"`);
   const networks = env.SWITCHBOARD_ALLOWED_NETWORKS ?? '';
@@ -106,7 +213,12 @@ export function loadConfig(env: Env = process.env): Config {
     port: int(env, 'SWITCHBOARD_PORT', 8071, 0),
     host: env.SWITCHBOARD_HOST || '0.0.0.0',
     dataDir: env.SWITCHBOARD_DATA_DIR || './data',
+    databaseUrl,
+    databasePoolSize: int(env, 'SWITCHBOARD_DATABASE_POOL', 10, 1),
+    role,
+    leaseGraceMs: int(env, 'SWITCHBOARD_LEASE_GRACE_MS', 30_000, 100),
     adminToken: env.SWITCHBOARD_ADMIN_TOKEN || undefined,
+    security: loadSecurityConfig(env),
     allowedNetworks,
     allowedNetworksText: networks,
     retrySchedule,
@@ -118,5 +230,17 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutMs: int(env, 'SWITCHBOARD_REQUEST_TIMEOUT_MS', 15000, 100),
     disableAfterMs: int(env, 'SWITCHBOARD_DISABLE_AFTER_SECONDS', 5 * 24 * 3600, 1) * 1000,
     shutdownGraceMs: int(env, 'SWITCHBOARD_SHUTDOWN_GRACE_MS', 10000, 0),
+    pollIntervalSeconds: int(env, 'SWITCHBOARD_POLL_HINT_SECONDS', 5, 0),
+    sseHeartbeatMs: int(env, 'SWITCHBOARD_SSE_HEARTBEAT_MS', 15000, 10),
+    sseBufferBytes: int(env, 'SWITCHBOARD_SSE_BUFFER_BYTES', 262144, 16384),
+    sseStallMs: int(env, 'SWITCHBOARD_SSE_STALL_MS', 30000, 10),
+    maxStreams: int(env, 'SWITCHBOARD_MAX_STREAMS', 20000, 1),
+    retentionDays: int(env, 'SWITCHBOARD_RETENTION_DAYS', 30, 0),
+    validateResponses: bool(env, 'SWITCHBOARD_VALIDATE_RESPONSES', false),
+    transformationTimeoutMs: int(env, 'SWITCHBOARD_TRANSFORMATION_TIMEOUT_MS', 100, 1),
+    transformationMemoryBytes: int(env, 'SWITCHBOARD_TRANSFORMATION_MEMORY_MB', 32, 1) * 1024 * 1024,
+    transformationCacheSize: int(env, 'SWITCHBOARD_TRANSFORMATION_CACHE_SIZE', 200, 1),
+    ingestDedupeWindowMs: int(env, 'SWITCHBOARD_INGEST_DEDUPE_WINDOW_SECONDS', 86400, 1) * 1000,
+    pollMaxResponseBytes: int(env, 'SWITCHBOARD_POLL_MAX_RESPONSE_BYTES', 10 * 1024 * 1024, 1024),
   };
 }

@@ -5,7 +5,6 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Clock } from './domain/clock.js';
@@ -15,12 +14,28 @@ import type { Sender } from './delivery/http-sender.js';
 import { systemClock } from './delivery/system-clock.js';
 import { buildApp } from './http/app.js';
 import { Auth } from './http/auth.js';
+import { createLogger } from './http/hardening.js';
+import { SecretBox, resolveKeyRing } from './services/crypto.js';
+import { createSecurity } from './services/security.js';
+import type { Security } from './services/security.js';
 import { ApplicationService } from './services/applications.js';
 import { EndpointService } from './services/endpoints.js';
 import { EventBus } from './services/event-bus.js';
 import { EventTypeService } from './services/event-types.js';
 import { MessageService } from './services/messages.js';
+import { TransformService } from './services/transform.js';
+import { TransformSettings } from './services/transform-settings.js';
+import { createIngest } from './services/ingest-module.js';
+import { PullService } from './services/pull.js';
+import { SSE_RETRY_MS } from './services/pull-stream.js';
+import { Metrics } from './metrics.js';
+import { OperationalWebhookService } from './services/operational-webhooks.js';
+import { OperationalWebhookSender } from './services/operational-webhooks-sender.js';
+import { RetentionService } from './services/retention.js';
 import { SqliteStore } from './storage/sqlite/sqlite-store.js';
+import { PostgresStore } from './storage/postgres/postgres-store.js';
+import { joinCluster } from './services/cluster-bridge.js';
+import { serveHealthOnly } from './http/role.js';
 import type { Store } from './storage/store.js';
 
 export interface Overrides {
@@ -37,8 +52,16 @@ export interface Switchboard {
   app: FastifyInstance;
   bus: EventBus;
   auth: Auth;
+  /** API keys, OAuth clients and tokens, app-portal tokens, request limits. */
+  security: Security;
   store: Store;
   dispatcher: Dispatcher;
+  /** Prometheus metrics of this instance; features count what they do through it. */
+  metrics: Metrics;
+  operationalWebhooks: OperationalWebhookSender;
+  retention: RetentionService;
+  /** Pull reads: polling endpoints, long polls, SSE streams. */
+  pull: PullService;
   adminToken: string;
   /** Listens on the configured host and port; returns the base URL. */
   listen(): Promise<string>;
@@ -59,17 +82,30 @@ export function resolveAdminToken(config: Config, logger: Logger): string {
 }
 
 export async function createSwitchboard(config: Config, o: Overrides = {}): Promise<Switchboard> {
-  const logger = o.logger ?? pino({ level: config.logLevel });
+  const logger = o.logger ?? createLogger(config.logLevel);
   const clock = o.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true });
-  const store = o.store ?? new SqliteStore({ path: join(config.dataDir, 'switchboard.db'), durability: config.durability });
+  const box = new SecretBox(
+    resolveKeyRing(config.security.encryptionKeys, config.dataDir, (file) =>
+      logger.warn({ file }, 'generated the key that encrypts secrets at rest; back it up with the data directory'),
+    ),
+  );
+  const store: Store =
+    o.store ??
+    (config.databaseUrl
+      ? new PostgresStore({ url: config.databaseUrl, max: config.databasePoolSize, box })
+      : new SqliteStore({ path: join(config.dataDir, 'switchboard.db'), durability: config.durability, box }));
   await store.migrate();
   const adminToken = resolveAdminToken(config, logger);
 
   const sender =
     o.sender ??
     new HttpSender({ allowedNetworks: config.allowedNetworks, timeoutMs: config.requestTimeoutMs });
-  const leaseMs = config.requestTimeoutMs + 30_000;
+  const leaseMs = config.requestTimeoutMs + config.leaseGraceMs;
+  const transforms = new TransformService(
+    { timeoutMs: config.transformationTimeoutMs, memoryBytes: config.transformationMemoryBytes, cacheSize: config.transformationCacheSize, maxPayloadBytes: config.maxPayloadBytes },
+    clock,
+  );
   const dispatcher = new Dispatcher({
     store,
     sender,
@@ -82,6 +118,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     disableAfterMs: config.disableAfterMs,
     sweepIntervalMs: o.sweepIntervalMs,
     random: o.random,
+    transformer: transforms,
   });
   const applications = new ApplicationService(store, clock);
   const eventTypes = new EventTypeService(store, clock);
@@ -89,24 +126,91 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   dispatcher.onEndpointDisabled = (_id, appId) => endpoints.invalidate(appId);
   const bus = new EventBus();
   const messages = new MessageService(store, clock, endpoints, dispatcher, leaseMs, bus);
+  const ingestModule = createIngest({
+    store,
+    clock,
+    logger,
+    applications,
+    endpoints,
+    messages,
+    allowedNetworks: config.allowedNetworks,
+    requestTimeoutMs: config.requestTimeoutMs,
+    pollMaxResponseBytes: config.pollMaxResponseBytes,
+    dedupeWindowMs: config.ingestDedupeWindowMs,
+    leaseMs,
+  });
+  const pull = new PullService(store.pull, clock, bus, {
+    pollIntervalSeconds: config.pollIntervalSeconds,
+    heartbeatMs: config.sseHeartbeatMs,
+    bufferBytes: config.sseBufferBytes,
+    stallMs: config.sseStallMs,
+    retryMs: SSE_RETRY_MS,
+    maxStreams: config.maxStreams,
+  });
+
+  const metrics = new Metrics({ store, clock, bus, inflight: () => dispatcher.inflightCount });
+  metrics.start();
+  const operationalWebhooks = new OperationalWebhookSender({ store, clock, sender, logger, metrics });
+  operationalWebhooks.start();
+  const retention = new RetentionService({ store, clock, logger, retentionDays: config.retentionDays, metrics });
 
   const auth = new Auth(adminToken, applications);
+  auth.addResolver((token) => pull.endpoints.resolveToken(token));
+  const sec = config.security;
+  const security = createSecurity({
+    store,
+    clock,
+    applications,
+    auth,
+    publicUrl: () => sec.publicUrl ?? `http://localhost:${(app.server.address() as { port?: number } | null)?.port ?? config.port}`,
+    oauthTokenTtlSeconds: sec.oauthTokenTtlSeconds,
+    rateLimits: sec.rateLimits,
+    hardening: {
+      maxHeaderCount: sec.maxHeaderCount,
+      maxHeaderBytes: sec.maxHeaderBytes,
+      headersTimeoutMs: sec.clientHeadersTimeoutMs,
+      requestTimeoutMs: sec.clientRequestTimeoutMs,
+      https: sec.publicUrl?.startsWith('https:') ?? false,
+    },
+  });
   let ready = false;
   const app = await buildApp({
     store,
     clock,
     logger,
     auth,
+    security,
     maxPayloadBytes: config.maxPayloadBytes,
     applications,
     eventTypes,
     endpoints,
     messages,
     bus,
+    pull,
     ready: () => ready,
+    metrics,
+    operationalWebhooks: new OperationalWebhookService(store, clock, endpoints),
+    validateResponses: config.validateResponses,
+    transformations: new TransformSettings(store, clock, endpoints, transforms),
+    ingest: { sources: ingestModule.sources, ingest: ingestModule.ingest, publicUrl: sec.publicUrl ?? null },
   });
   // SQLite is one node: any lease in the file was left by a previous run of this process.
-  await dispatcher.start({ releaseOrphanedLeases: true });
+  // On a shared store leases may be other nodes' live ones; expired ones are claimed as due.
+  if (config.role !== 'api') await dispatcher.start({ releaseOrphanedLeases: !store.cluster });
+  if (config.role !== 'api') await ingestModule.scheduler.start({ releaseOrphanedLeases: !store.cluster });
+  if (store.cluster) {
+    await joinCluster({
+      cluster: store.cluster,
+      bus,
+      logger,
+      sending: config.role !== 'api',
+      backlogged: (id) => dispatcher.backlogged(id),
+      wake: () => dispatcher.wake(),
+      invalidateEndpoints: (appId) => endpoints.invalidate(appId),
+    });
+  }
+  if (config.role === 'worker') serveHealthOnly(app);
+  retention.start();
   ready = true;
 
   let closed = false;
@@ -114,8 +218,13 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     app,
     bus,
     auth,
+    security,
     store,
     dispatcher,
+    metrics,
+    operationalWebhooks,
+    retention,
+    pull,
     adminToken,
     async listen() {
       return app.listen({ port: config.port, host: config.host });
@@ -125,8 +234,13 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
       closed = true;
       ready = false;
       await app.close();
+      await ingestModule.close();
+      await retention.stop();
       await dispatcher.stop(config.shutdownGraceMs);
+      operationalWebhooks.stop();
+      metrics.stop();
       await sender.close();
+      await transforms.close();
       await store.close();
     },
   };

@@ -86,6 +86,8 @@ export class Monitor {
   private timer: NodeJS.Timeout | null = null;
   private windowStart = 0;
   private sysAtStart: SysTicks | null = null;
+  /** Highest "other processes" CPU % of any window so far (interference from the rest of the machine). */
+  maxOtherPct = 0;
 
   constructor(
     procs: { name: string; pid: number }[],
@@ -151,6 +153,7 @@ export class Monitor {
         iowaitPct: pct(sysNow.iowait - this.sysAtStart.iowait),
         stealPct: pct(sysNow.steal - this.sysAtStart.steal),
       };
+      this.maxOtherPct = Math.max(this.maxOtherPct, system.otherPct);
     }
     return { durationMs: Math.round(durationMs), procs, system };
   }

@@ -22,6 +22,8 @@ export interface ProfileEntry {
   selfMs: number;
   /** Share of non-idle samples. */
   pct: number;
+  /** For the top functions: which callers that self time came through (share of non-idle samples). */
+  callers?: { caller: string; pct: number }[];
 }
 
 export interface ProfileSummary {
@@ -49,7 +51,11 @@ function sourceOf(url: string, root: string): string {
 export function summarizeProfile(file: string, root: string, top = 20): ProfileSummary {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map<number, CpuProfileNode>();
-  for (const n of prof.nodes) byId.set(n.id, n);
+  const parent = new Map<number, number>();
+  for (const n of prof.nodes) {
+    byId.set(n.id, n);
+    for (const c of n.children ?? []) parent.set(c, n.id);
+  }
   const selfUs = new Map<number, number>();
   const samples = prof.samples ?? [];
   const deltas = prof.timeDeltas ?? [];
@@ -59,7 +65,7 @@ export function summarizeProfile(file: string, root: string, top = 20): ProfileS
     const d = deltas[i] ?? 0;
     if (id !== undefined) selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, d));
   }
-  const fn = new Map<string, { function: string; location: string; us: number }>();
+  const fn = new Map<string, { function: string; location: string; us: number; callers: Map<string, number> }>();
   const src = new Map<string, number>();
   let total = 0;
   let idle = 0;
@@ -75,8 +81,11 @@ export function summarizeProfile(file: string, root: string, top = 20): ProfileS
     const source = sourceOf(node.callFrame.url, root);
     const location = node.callFrame.url ? `${source}:${node.callFrame.lineNumber + 1}` : source;
     const key = `${name}@${location}`;
-    const e = fn.get(key) ?? { function: name, location, us: 0 };
+    const e = fn.get(key) ?? { function: name, location, us: 0, callers: new Map<string, number>() };
     e.us += us;
+    const p = byId.get(parent.get(id) ?? -1);
+    const callerName = p ? `${p.callFrame.functionName || '(anonymous)'}${p.callFrame.url ? ` ${sourceOf(p.callFrame.url, root)}:${p.callFrame.lineNumber + 1}` : ''}` : '(root)';
+    e.callers.set(callerName, (e.callers.get(callerName) ?? 0) + us);
     fn.set(key, e);
     src.set(source, (src.get(source) ?? 0) + us);
   }
@@ -94,7 +103,16 @@ export function summarizeProfile(file: string, root: string, top = 20): ProfileS
     functions: [...fn.values()]
       .sort((a, b) => b.us - a.us)
       .slice(0, top)
-      .map((e) => entry(e.function, e.location, e.us)),
+      .map((e, i) => {
+        const out = entry(e.function, e.location, e.us);
+        if (i < 5) {
+          out.callers = [...e.callers.entries()]
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 5)
+            .map(([caller, us]) => ({ caller, pct: Math.round((us / busy) * 1000) / 10 }));
+        }
+        return out;
+      }),
     sources: [...src.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)

@@ -97,9 +97,9 @@ export function markdownTable(t: Table): string {
   return [head, sep, ...body].join('\n');
 }
 
-export function writeResult(r: ScenarioResult): string {
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const path = join(RESULTS_DIR, `${r.scenario}.json`);
+export function writeResult(r: ScenarioResult, dir = RESULTS_DIR): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${r.scenario}.json`);
   writeFileSync(path, `${JSON.stringify(r, null, 2)}\n`);
   return path;
 }
@@ -121,6 +121,7 @@ interface Target {
   value: (all: Map<string, ScenarioResult>) => number | null;
   met: (v: number) => boolean;
   unit: string;
+  format?: (v: number) => string;
 }
 
 const headline = (scenario: string, key: string) => (all: Map<string, ScenarioResult>) => all.get(scenario)?.headline[key] ?? null;
@@ -139,6 +140,23 @@ export const TARGETS: Target[] = [
     },
     met: (v) => v <= 250,
     unit: 'MB',
+  },
+  {
+    what: 'Isolation: healthy p99 beside a never-answering and a 2 s endpoint, vs baseline (issue: must not move; held = ≤ 1.5×)',
+    target: '≈ 1×',
+    scenario: 'isolation',
+    value: headline('isolation', 'p99Ratio'),
+    met: (v) => v <= 1.5,
+    unit: '×',
+  },
+  {
+    what: 'Backlog: per-endpoint throttleRate respected (no 1 s window above limit × 1.1)',
+    target: 'yes',
+    scenario: 'backlog',
+    value: headline('backlog', 'throttleRespected'),
+    met: (v) => v === 1,
+    unit: '',
+    format: (v) => (v === 1 ? 'yes' : 'no'),
   },
   { what: 'Pull (long poll / SSE) p99', target: '≤ 10 ms', scenario: 'pull', value: headline('pull', 'p99Ms'), met: (v) => v <= 10, unit: 'ms' },
   { what: 'Ingest acknowledgement p99', target: '≤ 10 ms', scenario: 'ingest', value: headline('ingest', 'p99Ms'), met: (v) => v <= 10, unit: 'ms' },
@@ -168,7 +186,8 @@ export function writeSummary(order: { name: string; title: string }[]): string {
     if (r?.status === 'skipped') status = `skipped: ${r.reason ?? ''}`;
     else if (v === null) status = 'not measured';
     else status = t.met(v) ? 'met' : '**missed**';
-    return { what: t.what, target: t.target, measured: v === null ? null : `${fmt(v)} ${t.unit}`, status };
+    const measured = v === null ? null : t.format ? t.format(v) : `${fmt(v)}${t.unit === '×' ? '' : ' '}${t.unit}`.trim();
+    return { what: t.what, target: t.target, measured, status };
   });
   out.push(
     markdownTable({
@@ -194,7 +213,8 @@ export function writeSummary(order: { name: string; title: string }[]): string {
       out.push(`_${r.status}: ${r.reason ?? ''}_`, '');
       if (r.status === 'skipped') continue;
     }
-    out.push(`Run ${r.startedAt}, ${r.durationSec} s.`, '');
+    const scale = typeof r.config['scale'] === 'number' && r.config['scale'] !== 1 ? ` with BENCH_SCALE=${r.config['scale']} (shortened: not comparable)` : '';
+    out.push(`Run ${r.startedAt}, ${r.durationSec} s${scale}.`, '');
     for (const t of r.tables) out.push(`**${t.title}**`, '', markdownTable(t), '');
     if (r.notes.length) out.push(...r.notes.map((n) => `- ${n}`), '');
     out.push('<details><summary>Method</summary>', '', ...r.method.map((l) => `- ${l}`), '', '</details>', '');

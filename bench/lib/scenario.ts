@@ -31,6 +31,8 @@ export class Ctx {
   readonly profiles: Record<string, ProfileSummary> = {};
   /** Highest server RSS seen by any monitor of this scenario. */
   peakServerRssMB = 0;
+  /** Highest CPU % used by processes outside the benchmark during any measured window. */
+  maxOtherCpuPct = 0;
 
   constructor(
     readonly name: string,
@@ -83,9 +85,10 @@ export class Ctx {
     return new Monitor(procs).start();
   }
 
-  /** Records a monitor's peak server RSS into the scenario's headline. */
+  /** Records a monitor's peak server RSS and interference into the scenario's headline. */
   notePeak(m: Monitor): void {
     this.peakServerRssMB = Math.max(this.peakServerRssMB, m.peakMB('server') ?? 0);
+    this.maxOtherCpuPct = Math.max(this.maxOtherCpuPct, m.maxOtherPct);
   }
 
   async cleanup(): Promise<void> {
@@ -133,18 +136,25 @@ export function arrivalsIn(timeline: number[] | undefined, phaseStart: number, f
   return n;
 }
 
-/** Highest number of first arrivals in any sliding window of `windowMs` (multiple of 100 ms). */
-export function maxWindowCount(timeline: number[] | undefined, windowMs = 1000): number {
-  if (!timeline || timeline.length === 0) return 0;
+/**
+ * Highest number of first arrivals in any sliding window of `windowMs` (multiple of 100 ms),
+ * and where that window starts (ms after the phase start).
+ */
+export function maxWindow(timeline: number[] | undefined, windowMs = 1000): { count: number; startMs: number } {
+  if (!timeline || timeline.length === 0) return { count: 0, startMs: 0 };
   const w = Math.max(1, Math.round(windowMs / TIMELINE_BUCKET_MS));
   let sum = 0;
   let best = 0;
+  let bestEnd = 0;
   for (let i = 0; i < timeline.length; i++) {
     sum += timeline[i] ?? 0;
     if (i >= w) sum -= timeline[i - w] ?? 0;
-    best = Math.max(best, sum);
+    if (sum > best) {
+      best = sum;
+      bestEnd = i;
+    }
   }
-  return best;
+  return { count: best, startMs: Math.max(0, bestEnd - w + 1) * TIMELINE_BUCKET_MS };
 }
 
 export function perSec(count: number, ms: number): number {

@@ -43,7 +43,7 @@ export const fanout: Scenario = {
         await api.publish(app, body.eventType, body.payload);
         publishLat.recordMs(wallMs() - sentAt);
         const want = ENDPOINTS * (i + 1);
-        const before = (await receiver.stats()).groups['fan']?.unique ?? 0;
+        const before = (await receiver.counts()).groups['fan']?.unique ?? 0;
         const { stats, ok } = await receiver.waitFor((s) => (s.groups['fan']?.unique ?? 0) >= want, ctx.d(10_000), 20);
         if (!ok) {
           ctx.log(`message ${i}: only ${(stats.groups['fan']?.unique ?? 0) - before} of ${ENDPOINTS} arrived in time`);

@@ -2,12 +2,42 @@
 import { Command } from 'commander';
 import { SETTINGS, loadConfig } from '../config.js';
 import { serve } from './serve.js';
+import { keysCommand } from './keys.js';
+import { SECRET_SETTINGS } from '../config-security.js';
+import { migrate } from './migrate.js';
+import { registerListen } from './listen.js';
+import { sourcesCommand } from './sources.js';
+import { applicationsCommand } from './applications.js';
+import { endpointsCommand } from './endpoints.js';
+import { eventTypesCommand } from './event-types.js';
+import { loginCommands } from './login.js';
+import { attemptsCommand, messagesCommand } from './messages.js';
+import { operationalWebhooksCommand } from './operational-webhooks.js';
+import { sendCommand } from './send.js';
+import { verifyCommand } from './verify.js';
 
 export function program(): Command {
   const p = new Command('switchboard').description('Self-hosted webhooks-and-events gateway').version('0.1.0');
   p.command('serve', { isDefault: true })
     .description('run the HTTP API and the delivery engine (settings from SWITCHBOARD_* environment variables)')
+    .option('--role <role>', 'all (API and delivery), api (API only) or worker (delivery only); default SWITCHBOARD_ROLE or all')
     .action(serve);
+  p.command('migrate')
+    .description('apply pending database migrations and exit (PostgreSQL when SWITCHBOARD_DATABASE_URL is set, else the SQLite file)')
+    .action(migrate);
+  // Commands that talk to a server (--server/--token/--json, env, or `switchboard login`).
+  for (const c of loginCommands()) p.addCommand(c);
+  p.addCommand(sendCommand());
+  p.addCommand(verifyCommand());
+  p.addCommand(applicationsCommand());
+  p.addCommand(eventTypesCommand());
+  p.addCommand(endpointsCommand());
+  p.addCommand(messagesCommand());
+  p.addCommand(attemptsCommand());
+  p.addCommand(operationalWebhooksCommand());
+  p.addCommand(keysCommand());
+  registerListen(p);
+  p.addCommand(sourcesCommand());
   p.command('config')
     .description('print the effective settings')
     .option('--json', 'print JSON')
@@ -16,11 +46,19 @@ export function program(): Command {
       const effective: Record<string, string> = {};
       for (const s of SETTINGS) {
         const v = process.env[s.env];
-        effective[s.env] = s.env === 'SWITCHBOARD_ADMIN_TOKEN' ? (v ? '(set)' : '(generated)') : v || s.default;
+        effective[s.env] = SECRET_SETTINGS.has(s.env) ? (v ? '(set)' : '(generated)') : (v || s.default).replace(/\/\/([^/:@]*):[^/@]*@/, '//$1:***@');
+        // A database password is never printed.
+        if (s.env === 'SWITCHBOARD_DATABASE_URL' && v) effective[s.env] = v.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
       }
       void c;
       if (opts.json) process.stdout.write(JSON.stringify(effective, null, 2) + '\n');
       else for (const [k, v] of Object.entries(effective)) process.stdout.write(`${k.padEnd(36)} ${v}\n`);
     });
+  // Every command, however added: errors reach main.ts (exit codes) and suggest --help.
+  const configure = (c: Command): void => {
+    c.exitOverride().showHelpAfterError('(add --help for usage)');
+    c.commands.forEach(configure);
+  };
+  configure(p);
   return p;
 }

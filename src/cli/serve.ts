@@ -2,11 +2,12 @@
 import { loadConfig } from '../config.js';
 import { createSwitchboard } from '../server.js';
 
-export async function serve(): Promise<void> {
-  const config = loadConfig();
+export async function serve(opts: { role?: string } = {}): Promise<void> {
+  const config = loadConfig(opts.role ? { ...process.env, SWITCHBOARD_ROLE: opts.role } : process.env);
   const sb = await createSwitchboard(config);
   const url = await sb.listen();
-  sb.app.log.info({ url, dataDir: config.dataDir, durability: config.durability }, 'Switchboard is listening');
+  const storage = config.databaseUrl ? 'postgresql' : 'sqlite';
+  sb.app.log.info({ url, dataDir: config.dataDir, durability: config.durability, storage, role: config.role }, 'Switchboard is listening');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

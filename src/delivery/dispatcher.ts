@@ -17,8 +17,12 @@ import { nextRetry, parseRetryAfter } from '../domain/retry-policy.js';
 import { secretKey, signatureHeader } from '../domain/signature.js';
 import { TokenBucket } from '../domain/token-bucket.js';
 import type { AttemptRecord, ClaimedDelivery, Store } from '../storage/store.js';
+import type { CappedClaim } from '../storage/cluster-store.js';
 import type { SendResult, Sender } from './http-sender.js';
 import { AttemptWriter } from './attempt-writer.js';
+import { publishAttempt, publishEndpointState } from './channels.js';
+import { hasTransformation } from '../services/transform.js';
+import type { Transformer } from '../services/transform.js';
 
 export interface DispatcherOptions {
   store: Store;
@@ -33,6 +37,8 @@ export interface DispatcherOptions {
   disableAfterMs: number;
   /** Safety-net sweep for due work, in ms. */
   sweepIntervalMs?: number;
+  /** Runs endpoint transformations before sending; without it they are not applied. */
+  transformer?: Transformer;
   random?: () => number;
   userAgent?: string;
 }
@@ -125,6 +131,8 @@ export class Dispatcher {
    */
   reserve(endpointId: string, throttleRate: number | null): boolean {
     if (this.stopping || !this.started) return false;
+    // On a store shared by several nodes the claim is the one gate for the endpoint's caps.
+    if (this.o.store.cluster) return false;
     const s = this.state(endpointId);
     this.applyRate(s, throttleRate);
     if (s.backlog) return false; // older due deliveries go first
@@ -151,12 +159,14 @@ export class Dispatcher {
 
   /** The store holds due deliveries for this endpoint that are not in memory. */
   backlogged(endpointId: string): void {
+    if (!this.started) return; // a node that does not send (role api) claims nothing
     this.state(endpointId).backlog = true;
     this.pump(endpointId);
   }
 
   /** Some delivery may have fallen due: look in the store. */
   wake(): void {
+    if (!this.started) return;
     this.scheduleSweep(0);
   }
 
@@ -234,10 +244,14 @@ export class Dispatcher {
     s.again = false;
     const now = this.o.clock.now();
     // Rate tokens are taken for what is actually claimed, below.
-    this.o.store
-      .claimDue(endpointId, n, now, now + this.o.leaseMs)
-      .then((claims) => {
-        if (claims.length < n) s.backlog = false;
+    let heldBack = false;
+    this.claim(endpointId, n, now)
+      .then(({ claims, retryInMs }) => {
+        if (retryInMs !== null) {
+          // Caps counted across nodes held work back: more is due, claim again later.
+          heldBack = true;
+          this.pumpLater(endpointId, s, retryInMs);
+        } else if (claims.length < n) s.backlog = false;
         if (claims.length > 0) this.applyRate(s, claims[0]!.endpoint.throttleRate);
         for (const c of claims) {
           s.bucket?.take(1, this.o.clock.now());
@@ -252,10 +266,19 @@ export class Dispatcher {
       })
       .finally(() => {
         s.claiming = false;
-        if (s.backlog && (s.again || this.capacity(s) > 0)) this.pump(endpointId);
+        if (heldBack) {
+          // pumpLater is armed; completions of this node's own attempts also pump.
+        } else if (s.backlog && (s.again || this.capacity(s) > 0)) this.pump(endpointId);
         else if (s.backlog && s.bucket) this.pump(endpointId);
         this.forgetIfIdle(endpointId, s);
       });
+  }
+
+  /** Claims from the store; a store shared by several nodes also applies the endpoint's caps across them. */
+  private claim(endpointId: string, n: number, now: number): Promise<CappedClaim> {
+    const cluster = this.o.store.cluster;
+    if (cluster) return cluster.claimDueCapped(endpointId, n, now, now + this.o.leaseMs, this.o.endpointConcurrency);
+    return this.o.store.claimDue(endpointId, n, now, now + this.o.leaseMs).then((claims) => ({ claims, retryInMs: null }));
   }
 
   private pumpLater(endpointId: string, s: EndpointState, ms: number): void {
@@ -291,21 +314,26 @@ export class Dispatcher {
   private async attempt(c: ClaimedDelivery): Promise<void> {
     const startedAt = this.o.clock.now();
     let result: SendResult;
+    let url = c.endpoint.url;
+    let canceled = false;
     if (c.message.payload === null) {
       result = { kind: 'error', reason: 'message content was expunged', durationMs: 0 };
+    } else if (this.o.transformer && hasTransformation(c.endpoint)) {
+      ({ result, url, canceled } = await this.sendTransformed(c, c.message.payload, this.o.transformer, startedAt));
     } else {
-      result = await this.o.sender.send({ url: c.endpoint.url, headers: this.headers(c, startedAt), body: c.message.payload });
+      result = await this.o.sender.send({ url, headers: this.headers(c, startedAt, c.message.payload, null), body: c.message.payload });
     }
     if (this.stopping && this.shutdownDeadlinePassed) return; // lease already given back
     const now = this.o.clock.now();
-    const outcome = this.decide(c, result, now);
+    // A cancel is the endpoint's own decision: the delivery ends, recorded, without a retry.
+    const outcome: Outcome = canceled ? { kind: 'delivered' } : this.decide(c, result, now);
     const ok = outcome.kind === 'delivered';
     const attempt: Attempt = {
       id: newId('attempt', now),
       messageId: c.message.id,
       endpointId: c.endpoint.id,
       appId: c.app.id,
-      url: c.endpoint.url,
+      url,
       status: ok ? DeliveryStatus.Success : DeliveryStatus.Fail,
       responseStatusCode: result.kind === 'response' ? result.status : 0,
       response: (result.kind === 'response' ? result.body : result.reason).slice(0, STORED_RESPONSE_CHARS),
@@ -329,6 +357,43 @@ export class Dispatcher {
       this.o.logger.warn({ endpointId: c.endpoint.id, reason: outcome.reason }, 'endpoint disabled');
     }
     await this.writer.add(record);
+    this.published(c, attempt, outcome);
+  }
+
+  /**
+   * Runs the endpoint's transformation, then sends what it returned, signed over the
+   * transformed body. A failed transformation is a failed attempt (status code 0) with its
+   * reason, retried like any other; a cancel sends nothing.
+   */
+  private async sendTransformed(c: ClaimedDelivery, payload: string, transformer: Transformer, startedAt: number): Promise<{ result: SendResult; url: string; canceled: boolean }> {
+    const t = await transformer.transform(c.endpoint, { ...c.message, payload });
+    if (t.kind === 'cancel') return { result: { kind: 'error', reason: 'canceled by the endpoint transformation: nothing was sent', durationMs: 0 }, url: c.endpoint.url, canceled: true };
+    if (t.kind === 'error') return { result: { kind: 'error', reason: t.reason, durationMs: 0 }, url: c.endpoint.url, canceled: false };
+    const result = await this.o.sender.send({ method: t.method, url: t.url, headers: this.headers(c, startedAt, t.body, t.headers), body: t.body });
+    return { result, url: t.url, canceled: false };
+  }
+
+  /** Tells diagnostics_channel subscribers (metrics, operational webhooks) about a recorded attempt. */
+  private published(c: ClaimedDelivery, a: Attempt, outcome: Outcome): void {
+    const scope = this.o.store;
+    publishAttempt({
+      scope,
+      appId: a.appId,
+      endpointId: a.endpointId,
+      messageId: a.messageId,
+      eventId: c.message.eventId,
+      attemptId: a.id,
+      attemptNumber: c.attempts + 1,
+      trigger: c.trigger === TriggerType.Manual ? 'manual' : 'scheduled',
+      outcome: outcome.kind,
+      statusCode: a.responseStatusCode,
+      durationMs: a.responseDurationMs,
+      at: a.createdAt,
+    });
+    if (outcome.kind === 'failed' && outcome.disableEndpoint) {
+      const e = c.endpoint;
+      publishEndpointState({ scope, kind: 'disabled', trigger: 'automatic', appId: e.appId, endpointId: e.id, endpointUid: e.uid, failingSince: e.failingSince ?? a.createdAt, at: a.createdAt });
+    }
   }
 
   /** Decides what follows an attempt: the retry policy plus the receiver's directives. */
@@ -349,12 +414,14 @@ export class Dispatcher {
   }
 
   /** The signed request headers. */
-  private headers(c: ClaimedDelivery, nowMs: number): Record<string, string> {
+  private headers(c: ClaimedDelivery, nowMs: number, body: string, extra: Record<string, string> | null): Record<string, string> {
     const ts = Math.floor(nowMs / 1000);
     const keys = c.endpoint.secrets.filter((s) => s.expiresAt === null || s.expiresAt > nowMs).map((s) => secretKey(s.key));
-    const sig = signatureHeader(keys, c.message.id, ts, c.message.payload ?? '');
+    const sig = signatureHeader(keys, c.message.id, ts, body);
     const h: Record<string, string> = {};
     for (const [k, v] of Object.entries(c.endpoint.headers)) h[k.toLowerCase()] = v;
+    // Headers set by a transformation take precedence over the endpoint's (never over the signed ones).
+    if (extra) for (const [k, v] of Object.entries(extra)) h[k.toLowerCase()] = v;
     h['content-type'] = 'application/json';
     h['user-agent'] = this.o.userAgent ?? 'Switchboard-Webhooks/0.1';
     const style = c.app.headerStyle;

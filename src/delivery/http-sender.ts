@@ -14,6 +14,8 @@ import { addressAllowed } from '../domain/network.js';
 export const RESPONSE_READ_LIMIT = 64 * 1024;
 
 export interface SendRequest {
+  /** POST unless a transformation chose PUT or PATCH. */
+  method?: 'POST' | 'PUT' | 'PATCH';
   url: string;
   headers: Record<string, string>;
   body: string;
@@ -31,6 +33,8 @@ export interface Sender {
 export interface SenderOptions {
   allowedNetworks: BlockList;
   timeoutMs: number;
+  /** Name resolution; `dns.lookup` unless a test injects one. */
+  resolve?: Resolver;
 }
 
 class RefusedAddressError extends Error {
@@ -39,10 +43,17 @@ class RefusedAddressError extends Error {
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
-/** A `lookup` for net.connect that only yields addresses the guard allows. */
-export function guardedLookup(allowed: BlockList) {
+/** Resolves a name to all its addresses (A and AAAA); `dns.lookup` unless a test injects one. */
+export type Resolver = (hostname: string, options: LookupOptions & { all: true }, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
+/**
+ * A `lookup` for net.connect that only yields addresses the guard allows. The connection is
+ * made to an address returned here, so the address checked is the address connected to:
+ * there is no second resolution a DNS answer could change (rebinding).
+ */
+export function guardedLookup(allowed: BlockList, resolve: Resolver = dnsLookup) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '');
       const ok = addresses.filter((a) => addressAllowed(a.address, allowed));
       if (ok.length === 0) return callback(new RefusedAddressError(`address of ${hostname} is not allowed (private or reserved network)`), '');
@@ -53,8 +64,13 @@ export function guardedLookup(allowed: BlockList) {
   };
 }
 
-/** Checks a URL's host before any connection; literal IPs never reach `lookup`. */
+/**
+ * Checks a URL before any connection: http or https only, and a literal IP host (which never
+ * reaches `lookup`) must be allowed. WHATWG parsing has already turned decimal, octal, hex and
+ * short IPv4 forms (`2130706433`, `0177.0.0.1`, `0x7f.1`, `127.1`) into dotted quads.
+ */
 export function checkLiteralHost(url: URL, allowed: BlockList): string | null {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `scheme ${url.protocol} is not allowed (http or https only)`;
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   if (isIP(host) && !addressAllowed(host, allowed)) return `address ${host} is not allowed (private or reserved network)`;
   return null;
@@ -78,7 +94,7 @@ export class HttpSender implements Sender {
       keepAliveTimeout: 30_000,
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
-      connect: { lookup: guardedLookup(opts.allowedNetworks), timeout: Math.min(10_000, opts.timeoutMs) },
+      connect: { lookup: guardedLookup(opts.allowedNetworks, opts.resolve), timeout: Math.min(10_000, opts.timeoutMs) },
     });
   }
 
@@ -101,7 +117,7 @@ export class HttpSender implements Sender {
     }, this.opts.timeoutMs);
     try {
       const res = await request(url, {
-        method: 'POST',
+        method: req.method ?? 'POST',
         headers: req.headers,
         body: req.body,
         dispatcher: this.agent,

@@ -10,6 +10,8 @@ export const ERRORS = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  /** A pull cursor or iterator older than the retention horizon: messages after it were deleted. */
+  iterator_expired: 410,
   payload_too_large: 413,
   uri_too_long: 414,
   unsupported_media_type: 415,
@@ -18,6 +20,13 @@ export const ERRORS = {
   endpoint_address_refused: 422,
   rate_limited: 429,
   headers_too_large: 431,
+  request_timeout: 408,
+  invalid_client: 401,
+  invalid_scope: 400,
+  unsupported_grant_type: 400,
+  invalid_request: 400,
+  /** A transformation simulated on an example threw, timed out or returned an invalid webhook. */
+  transformation_failed: 400,
   internal: 500,
   unavailable: 503,
 } as const;

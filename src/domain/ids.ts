@@ -15,6 +15,13 @@ export const ID_PREFIX = {
   message: 'msg_',
   attempt: 'atmpt_',
   task: 'qtask_',
+  apiKey: 'key_',
+  oauthClient: 'client_',
+  portalToken: 'portal_',
+  pollingEndpoint: 'poll_',
+  pollerToken: 'ptok_',
+  source: 'src_',
+  ingestLog: 'log_',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;
@@ -49,6 +56,13 @@ export function newId(kind: IdKind, nowMs: number = Date.now()): string {
   const buf = Buffer.alloc(20);
   buf.writeUIntBE(Math.max(0, Math.floor(nowMs)) % 2 ** 48, 0, 6);
   takeRandom(14).copy(buf, 6);
+  return ID_PREFIX[kind] + base62(buf, ID_BODY_LENGTH);
+}
+
+/** The smallest identifier of the given kind created at `atMs`: every id created earlier sorts below it. */
+export function idBoundary(kind: IdKind, atMs: number): string {
+  const buf = Buffer.alloc(20);
+  buf.writeUIntBE(Math.max(0, Math.floor(atMs)) % 2 ** 48, 0, 6);
   return ID_PREFIX[kind] + base62(buf, ID_BODY_LENGTH);
 }
 

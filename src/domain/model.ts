@@ -49,7 +49,20 @@ export interface Endpoint {
   secrets: SecretEntry[];
   /** Start of the current run of failed attempts, or null after a success. */
   failingSince: number | null;
+  /** Content filter (see domain/filter.ts); absent or null lets every message through. */
+  filter?: Record<string, unknown> | null;
+  /** Code run on each delivery before it is sent; absent or null when none was ever set. */
+  transformation?: EndpointTransformation | null;
   createdAt: number;
+  updatedAt: number;
+}
+
+/** An endpoint's transformation: JavaScript defining `handler(webhook)`. */
+export interface EndpointTransformation {
+  code: string | null;
+  enabled: boolean;
+  /** Values the code reads as `variables` (e.g. a chat channel name). */
+  variables: Record<string, string> | null;
   updatedAt: number;
 }
 

@@ -18,17 +18,23 @@ const DENIED_V4: [string, number][] = [
   ['198.18.0.0', 15],
   ['198.51.100.0', 24],
   ['203.0.113.0', 24],
+  ['192.88.99.0', 24],
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ];
 const DENIED_V6: [string, number][] = [
   ['::', 128],
   ['::1', 128],
+  ['::', 96], // IPv4-compatible (deprecated): `::a.b.c.d`
+  ['100::', 64], // discard-only
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10], // site-local (deprecated)
   ['ff00::', 8],
+  ['2001::', 32], // Teredo: tunnels to an IPv4 address
   ['2001:db8::', 32],
   ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
 ];
 
 /** Parses "a.b.c.d/n,::1/128" into a BlockList. Throws with the offending entry. */
@@ -52,25 +58,56 @@ const denied = new BlockList();
 for (const [a, p] of DENIED_V4) denied.addSubnet(a, p, 'ipv4');
 for (const [a, p] of DENIED_V6) denied.addSubnet(a, p, 'ipv6');
 
-/** The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`), if it is one. */
-function unmapV4(address: string): string | undefined {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (m) return m[1];
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-  if (hex) {
-    const hi = parseInt(hex[1]!, 16);
-    const lo = parseInt(hex[2]!, 16);
-    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+/** The eight 16-bit groups of an IPv6 address (already validated by `isIP`). */
+function v6Groups(address: string): number[] {
+  let head = address;
+  const tail: number[] = [];
+  const quad = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
+  if (quad) {
+    const [a, b, c, d] = quad.slice(2).map(Number) as [number, number, number, number];
+    tail.push((a << 8) | b, (c << 8) | d);
+    head = quad[1]!.endsWith('::') ? quad[1]! : quad[1]!.slice(0, -1);
   }
+  const [left, right] = head.split('::') as [string, string | undefined];
+  const parse = (part: string): number[] => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
+  const l = parse(left);
+  const r = right === undefined ? [] : parse(right);
+  const zeros = right === undefined ? [] : new Array<number>(8 - l.length - r.length - tail.length).fill(0);
+  return [...l, ...zeros, ...r, ...tail];
+}
+
+const v4Of = (hi: number, lo: number): string => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+
+/**
+ * The IPv4 address an IPv6 address stands for, if it is one of the forms that carry one:
+ * IPv4-mapped `::ffff:a.b.c.d` (connects over IPv4), IPv4-compatible `::a.b.c.d`,
+ * IPv4-translated `::ffff:0:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:AABB:CCDD::`.
+ */
+function embeddedV4(g: number[]): { v4: string; mapped: boolean } | undefined {
+  const zero = (from: number, to: number): boolean => g.slice(from, to).every((x) => x === 0);
+  if (zero(0, 5) && g[5] === 0xffff) return { v4: v4Of(g[6]!, g[7]!), mapped: true };
+  if (zero(0, 6)) return { v4: v4Of(g[6]!, g[7]!), mapped: false };
+  if (zero(0, 4) && g[4] === 0xffff && g[5] === 0) return { v4: v4Of(g[6]!, g[7]!), mapped: false };
+  if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return { v4: v4Of(g[6]!, g[7]!), mapped: false };
+  if (g[0] === 0x2002) return { v4: v4Of(g[1]!, g[2]!), mapped: false };
   return undefined;
 }
 
-/** True if the address may be connected to: public, or inside an allowed network. */
+/**
+ * True if the address may be connected to: public, or inside an allowed network.
+ * IPv6 forms that carry an IPv4 address are judged by that address too, so
+ * `::ffff:127.0.0.1`, `::127.0.0.1` and `2002:7f00:1::` are refused like `127.0.0.1`.
+ * Zone ids (`fe80::1%eth0`) are refused outright.
+ */
 export function addressAllowed(address: string, allowed: BlockList): boolean {
-  const v4 = unmapV4(address);
-  const addr = v4 ?? address;
-  const family = isIP(addr) === 4 ? 'ipv4' : 'ipv6';
-  if (isIP(addr) === 0) return false;
-  if (allowed.check(addr, family)) return true;
-  return !denied.check(addr, family);
+  if (address.includes('%')) return false;
+  const family = isIP(address);
+  if (family === 4) return allowed.check(address, 'ipv4') || !denied.check(address, 'ipv4');
+  if (family !== 6) return false;
+  const inner = embeddedV4(v6Groups(address));
+  // A mapped address is an IPv4 connection: the IPv4 rules, allowed networks included, decide.
+  if (inner?.mapped) return addressAllowed(inner.v4, allowed);
+  if (allowed.check(address, 'ipv6')) return true;
+  if (denied.check(address, 'ipv6')) return false;
+  return !inner || !denied.check(inner.v4, 'ipv4');
 }

@@ -2,6 +2,7 @@
  * Builds the Fastify application from its dependencies, without listening, so tests
  * can use `inject()` or listen on a port of their own.
  */
+import { randomUUID } from 'node:crypto';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -19,9 +20,28 @@ import { eventTypeRoutes } from './routes/event-types.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { messageRoutes } from './routes/messages.js';
 import { attemptRoutes } from './routes/attempts.js';
+import { transformationRoutes } from './routes/transformations.js';
+import { ingestRoutes } from './routes/ingest-receive.js';
+import type { IngestDeps } from './routes/ingest-receive.js';
+import type { TransformSettings } from '../services/transform-settings.js';
+import { uiRoutes } from './routes/ui.js';
 import { healthRoutes } from './routes/health.js';
+import { operationalWebhookRoutes } from './routes/operational-webhooks.js';
+import { openApiRoutes, registerOpenApi } from './openapi.js';
+import { ResponseValidator } from './openapi-validator.js';
+import { metricsRoutes, registerHttpMetrics } from '../metrics-http.js';
+import type { Metrics } from '../metrics.js';
+import type { OperationalWebhookService } from '../services/operational-webhooks.js';
 import { Idempotency } from './idempotency.js';
+import { registerEtags } from './etag.js';
+import type { PullService } from '../services/pull.js';
+import { pollingRoutes } from './routes/polling.js';
+import { pollingReadRoutes } from './routes/polling-reads.js';
+import { streamRoutes } from './routes/stream.js';
 import type { Auth } from './auth.js';
+import { registerHardening } from './hardening.js';
+import { registerRateLimits, securityRoutes } from './security.js';
+import type { Security } from '../services/security.js';
 
 export interface AppDeps {
   store: Store;
@@ -29,14 +49,27 @@ export interface AppDeps {
   logger: Logger;
   /** Resolves tokens and guards routes; features add their token resolvers to it. */
   auth: Auth;
+  /** Credential services (API keys, OAuth, portal tokens) and request limits. */
+  security: Security;
   maxPayloadBytes: number;
   applications: ApplicationService;
   eventTypes: EventTypeService;
   endpoints: EndpointService;
   messages: MessageService;
   bus: EventBus;
+  /** Pull: polling endpoints, consumers, long polls and SSE streams. */
+  pull: PullService;
   /** Readiness: false while starting or shutting down. */
   ready: () => boolean;
+  /** Prometheus metrics; features count what they do through it. */
+  metrics: Metrics;
+  operationalWebhooks: OperationalWebhookService;
+  /** Check every JSON response against its documented schema (tests). */
+  validateResponses?: boolean;
+  /** Endpoint transformations: settings, simulate (their routes are absent without it). */
+  transformations?: TransformSettings;
+  /** Ingest sources and the receiving URL (their routes are absent without it). */
+  ingest?: IngestDeps;
 }
 
 declare module 'fastify' {
@@ -105,7 +138,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     bodyLimit: deps.maxPayloadBytes,
-    requestIdHeader: 'svix-req-id',
+    // A caller's `svix-req-id` is kept when it is a sane token; otherwise one is made up.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['svix-req-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
     return503OnClosing: true,
     // Ids, uids and event type names are up to 256 characters; longer ones get a 422 from the schemas.
     routerOptions: { maxParamLength: 1024 },
@@ -119,9 +157,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
       if (!socket.writable) return socket.destroy();
       const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-      const body = JSON.stringify(tooLarge ? { code: 'headers_too_large', detail: 'request headers are too large' } : { code: 'bad_request', detail: 'malformed HTTP request' });
+      const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const body = JSON.stringify(
+        tooLarge
+          ? { code: 'headers_too_large', detail: 'request headers are too large' }
+          : timedOut
+            ? { code: 'request_timeout', detail: 'the request was not received in time' }
+            : { code: 'bad_request', detail: 'malformed HTTP request' },
+      );
+      const statusLine = tooLarge ? '431 Request Header Fields Too Large' : timedOut ? '408 Request Timeout' : '400 Bad Request';
       socket.end(
-        `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\ncontent-type: application/json\r\n` +
+        `HTTP/1.1 ${statusLine}\r\ncontent-type: application/json\r\n` +
           `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
       );
     },
@@ -147,7 +193,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
 
+  // Before any route: the document and route table learn routes as they are added.
+  await registerOpenApi(app, '0.1.0');
+  registerHttpMetrics(app, deps.metrics);
+  if (deps.validateResponses) new ResponseValidator().register(app);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('svix-req-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  registerHardening(app, deps.security.hardening);
   deps.auth.register(app);
+  registerRateLimits(app, deps);
 
   // Runs after schema validation and before the idempotency hook, so a refused request stores nothing.
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -157,6 +216,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const idempotency = new Idempotency(deps.store, deps.clock);
   idempotency.register(app);
+  registerEtags(app);
 
   await app.register(healthRoutes(deps));
   await app.register(applicationRoutes(deps));
@@ -164,6 +224,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(endpointRoutes(deps));
   await app.register(messageRoutes(deps));
   await app.register(attemptRoutes(deps));
+  if (deps.transformations) await app.register(transformationRoutes(deps, deps.transformations));
+  if (deps.ingest) await app.register(ingestRoutes({ ...deps.ingest, transformations: deps.transformations }));
+  await app.register(pollingRoutes(deps));
+  await app.register(pollingReadRoutes(deps));
+  await app.register(streamRoutes(deps));
+  await app.register(securityRoutes(deps));
+  await app.register(operationalWebhookRoutes(deps.operationalWebhooks));
+  await app.register(metricsRoutes(deps.metrics));
+  await app.register(openApiRoutes);
+  await app.register(uiRoutes(deps));
   return app;
 }
 

@@ -37,6 +37,7 @@ const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
 /** The access a route needs when it does not say: reads of an app need read, publishing needs publish. */
 export function defaultAccess(method: string, routeUrl: string): Access {
   if (routeUrl.startsWith('/api/v1/health')) return 'public';
+  if (routeUrl.startsWith('/ingest/api/')) return 'admin';
   if (!routeUrl.startsWith('/api/')) return 'public';
   if (routeUrl.startsWith('/api/v1/app/:app_id')) {
     if (method === 'GET' || method === 'HEAD') return 'app:read';
@@ -47,12 +48,27 @@ export function defaultAccess(method: string, routeUrl: string): Access {
   return 'admin';
 }
 
+/** The access a request's route needs: declared, or the default for its method and path. */
+export function routeAccess(req: FastifyRequest): Access {
+  return req.routeOptions.config.access ?? defaultAccess(req.method, req.routeOptions.url ?? '');
+}
+
+/** One registered route and the access it needs. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: Access;
+  /** The route's JSON schemas (body, querystring, params), as declared. */
+  schema: { body?: unknown; querystring?: unknown; params?: unknown } | undefined;
+}
+
 function sendAuthError(reply: FastifyReply, status: 401 | 403 | 404, code: string, detail: string): FastifyReply {
   return reply.code(status).type('application/json').send({ code, detail });
 }
 
 export class Auth {
   private readonly resolvers: TokenResolver[] = [];
+  private readonly table: RouteEntry[] = [];
   private readonly adminHash: Buffer;
   private readonly adminId: string;
 
@@ -78,12 +94,23 @@ export class Auth {
     return null;
   }
 
+  /** Every route registered after `register`, with the access it needs (for audits and tests). */
+  routes(): readonly RouteEntry[] {
+    return this.table;
+  }
+
   /** Installs the hooks: authenticate on request, authorise once the route and params are known. */
   register(app: FastifyInstance): void {
     app.decorateRequest('principal', null);
 
+    app.addHook('onRoute', (r) => {
+      const methods = Array.isArray(r.method) ? r.method : [r.method];
+      const declared = r.config?.access;
+      for (const m of methods) this.table.push({ method: m, url: r.url, access: declared ?? defaultAccess(m, r.url), schema: r.schema });
+    });
+
     app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-      const access = req.routeOptions.config.access ?? defaultAccess(req.method, req.routeOptions.url ?? '');
+      const access = routeAccess(req);
       if (access === 'public') return;
       const header = req.headers.authorization;
       if (!header || !/^bearer /i.test(header)) {
@@ -97,17 +124,19 @@ export class Auth {
     // preValidation: params are parsed but the body is not yet validated, so a caller
     // learns nothing about another application's resources from validation errors.
     app.addHook('preValidation', async (req: FastifyRequest, reply: FastifyReply) => {
-      const access = req.routeOptions.config.access ?? defaultAccess(req.method, req.routeOptions.url ?? '');
+      const access = routeAccess(req);
       const p = req.principal;
       if (access === 'public' || !p || p.kind === 'admin') return;
-      if (access === 'admin') return sendAuthError(reply, 403, 'forbidden', 'this route needs an organisation admin token');
       if (access === 'any') return;
       const params = req.params as Record<string, string | undefined>;
       const appParam = params.app_id;
-      if (appParam === undefined) return sendAuthError(reply, 403, 'forbidden', 'this token cannot use this route');
+      if (appParam === undefined) {
+        return sendAuthError(reply, 403, 'forbidden', access === 'admin' ? 'this route needs an organisation admin token' : 'this token cannot use this route');
+      }
       // A scoped token never learns whether another application exists: 404, as for a missing one.
       const app = await this.applications.find(appParam);
       if (!app || app.id !== p.appId) return sendAuthError(reply, 404, 'not_found', 'Application not found');
+      if (access === 'admin') return sendAuthError(reply, 403, 'forbidden', 'this route needs an organisation admin token');
       if (p.kind === 'poller') {
         if (access !== 'poller') return sendAuthError(reply, 403, 'forbidden', 'a poller token can only read its polling endpoint');
         return;

@@ -93,6 +93,8 @@ const endpointProps = {
   rateLimit: rate,
   throttleRate: rate,
   metadata,
+  /** Switchboard extension: a content filter (docs/transformations.md). */
+  filter: { type: ['object', 'null'], additionalProperties: true },
 } as const;
 
 export const endpointIn = {
@@ -124,6 +126,7 @@ export const endpointOut = {
     rateLimit: { type: 'integer' },
     throttleRate: { type: 'integer' },
     metadata,
+    filter: { type: 'object', additionalProperties: true },
     createdAt: dateTime,
     updatedAt: dateTime,
   },
@@ -248,6 +251,12 @@ export const taskOut = {
     updatedAt: dateTime,
   },
 } as const;
+
+/** The response of routes that answer 204 with no body. */
+export const noContent = { description: 'No content', type: 'null' } as const;
+
+/** An empty JSON object, the body of some 202 answers (as in the reference API). */
+export const emptyOut = { type: 'object', additionalProperties: false, properties: {} } as const;
 
 export const errorOut = {
   type: 'object',

@@ -51,6 +51,7 @@ export function endpointOut(e: Endpoint) {
     rateLimit: e.throttleRate ?? undefined,
     throttleRate: e.throttleRate ?? undefined,
     metadata: e.metadata,
+    filter: e.filter ?? undefined,
     createdAt: iso(e.createdAt),
     updatedAt: iso(e.updatedAt),
   };

@@ -6,6 +6,8 @@ import type { Clock } from '../domain/clock.js';
 import { AppError, invalid, notFound } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { endpointMatches } from '../domain/matching.js';
+import { filterMatches, filterSubject } from '../domain/filter.js';
+import { validateFilter } from '../domain/filter-regex.js';
 import type { Endpoint, Metadata, SecretEntry } from '../domain/model.js';
 import { addressAllowed } from '../domain/network.js';
 import { SECRET_PREFIX, generateSecret } from '../domain/signature.js';
@@ -23,6 +25,15 @@ export interface EndpointInput {
   metadata?: Metadata | undefined;
   secret?: string | undefined;
   headers?: Record<string, string> | undefined;
+  /** Content filter (domain/filter.ts); null removes it. */
+  filter?: Record<string, unknown> | null | undefined;
+}
+
+/** Validates a content filter for saving; `{}` (matches everything) is kept as none. */
+async function checkedFilter(filter: Record<string, unknown> | null | undefined): Promise<Record<string, unknown> | null> {
+  if (!filter || Object.keys(filter).length === 0) return null;
+  await validateFilter(filter);
+  return filter;
 }
 
 /** Header names an endpoint may not set: they belong to the signed request. */
@@ -121,6 +132,7 @@ export class EndpointService {
   async create(appId: string, input: EndpointInput): Promise<Endpoint> {
     await this.checkUrl(input.url);
     const headers = input.headers ? checkHeaders(Object.entries(input.headers), ['body', 'headers']) : {};
+    const filter = await checkedFilter(input.filter);
     const now = this.clock.now();
     const ep: Endpoint = {
       id: newId('endpoint', now),
@@ -136,6 +148,7 @@ export class EndpointService {
       headers,
       secrets: [{ key: input.secret ? normaliseSecret(input.secret) : generateSecret(), expiresAt: null }],
       failingSince: null,
+      filter,
       createdAt: now,
       updatedAt: now,
     };
@@ -166,6 +179,8 @@ export class EndpointService {
     const existing = await this.store.getEndpoint(appId, idOrUid);
     if (!existing) return { ep: await this.create(appId, { ...input, uid: input.uid ?? idOrUid }), created: true };
     await this.checkUrl(input.url);
+    // SDKs know nothing of filters: a replace without `filter` keeps the one saved.
+    const filter = input.filter === undefined ? (existing.filter ?? null) : await checkedFilter(input.filter);
     const wasDisabled = existing.disabled;
     const ep: Endpoint = {
       ...existing,
@@ -177,6 +192,7 @@ export class EndpointService {
       channels: nonEmpty(input.channels),
       throttleRate: input.throttleRate ?? null,
       metadata: input.metadata ?? {},
+      filter,
     };
     if (wasDisabled && !ep.disabled) ep.failingSince = null;
     return { ep: this.announce(await this.save(ep), wasDisabled), created: false };
@@ -196,6 +212,7 @@ export class EndpointService {
     if (patch.channels !== undefined) ep.channels = nonEmpty(patch.channels);
     if (patch.throttleRate !== undefined) ep.throttleRate = patch.throttleRate === 0 ? null : patch.throttleRate;
     if (patch.metadata !== undefined) ep.metadata = patch.metadata;
+    if (patch.filter !== undefined) ep.filter = await checkedFilter(patch.filter);
     if (wasDisabled && !ep.disabled) ep.failingSince = null;
     return this.announce(await this.save(ep), wasDisabled);
   }
@@ -272,7 +289,10 @@ export class EndpointService {
     const ep = await this.get(appId, idOrUid);
     if (ep.disabled) throw new AppError('conflict', 'endpoint is disabled; enable it before replaying');
     const missing = await this.store.messagesWithoutDelivery(appId, ep.id, since, until);
-    const ids = missing.filter((m) => endpointMatches(ep, m)).map((m) => m.id);
+    // Received headers are not stored: a filter on headers sees none when replaying.
+    const ids = missing
+      .filter((m) => endpointMatches(ep, m) && (!ep.filter || filterMatches(ep.filter, filterSubject(m.payload, m.eventType, m.channels))))
+      .map((m) => m.id);
     return this.store.addDeliveries(ep.id, appId, ids, this.clock.now());
   }
 

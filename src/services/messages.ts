@@ -1,6 +1,7 @@
 /** Publishing messages and the manual triggers around them. */
 import type { Clock } from '../domain/clock.js';
 import { conflict, notFound } from '../domain/errors.js';
+import { applyFilters, filterSubject } from '../domain/filter.js';
 import { newId } from '../domain/ids.js';
 import type { Application, Endpoint, Message } from '../domain/model.js';
 import { TriggerType } from '../domain/model.js';
@@ -17,8 +18,13 @@ export interface PublishInput {
   tags?: string[] | null | undefined;
   /** The payload as JSON text. */
   payload: string;
-  /** Only to this endpoint (send-example), instead of every matching one. */
+  /** Only to this endpoint (send-example), instead of every matching one; its content filter is not applied. */
   onlyEndpoint?: Endpoint | undefined;
+  /**
+   * Headers the message arrived with (ingest), seen by endpoints' content filters as
+   * `headers.<name>`. Not stored: only the publish that carries them can filter on them.
+   */
+  headers?: Record<string, string> | undefined;
 }
 
 export class MessageService {
@@ -51,7 +57,11 @@ export class MessageService {
       payload: input.payload,
       createdAt: now,
     };
-    const targets = input.onlyEndpoint ? [input.onlyEndpoint] : await this.endpoints.matching(app.id, message.eventType, message.channels);
+    const targets = input.onlyEndpoint
+      ? [input.onlyEndpoint]
+      : applyFilters(await this.endpoints.matching(app.id, message.eventType, message.channels), () =>
+          filterSubject(message.payload, message.eventType, message.channels, input.headers),
+        );
     const reserved = targets.map((ep) => this.dispatcher.reserve(ep.id, ep.throttleRate));
     const leaseUntil = now + this.leaseMs;
     let result: PublishResult;

@@ -11,6 +11,12 @@ import type {
   Message,
   TriggerType,
 } from '../domain/model.js';
+import type { OperationalWebhookStore } from './operational-webhook-store.js';
+import type { PullStore } from './pull-store.js';
+import type { AuthStore } from './auth-store.js';
+import type { ClusterStore } from './cluster-store.js';
+import type { IngestStore } from './ingest-store.js';
+import type { AppAttemptStats } from './app-stats.js';
 
 export type Order = 'ascending' | 'descending';
 
@@ -94,6 +100,18 @@ export interface EndpointStats {
   sending: number;
 }
 
+/** The delivery queue at one instant, for metrics. */
+export interface QueueStats {
+  /** Deliveries due now (pending, or leased with an expired lease). */
+  due: number;
+  /** Pending deliveries due later (retries waiting for their time). */
+  scheduled: number;
+  /** Deliveries leased and in flight. */
+  sending: number;
+  /** When the longest-waiting due delivery fell due, or null if none is due. */
+  oldestDueAt: number | null;
+}
+
 export interface IdempotentResponse {
   status: number;
   body: string;
@@ -101,6 +119,8 @@ export interface IdempotentResponse {
 }
 
 export interface Store {
+  /** Present on a store several nodes share (PostgreSQL): cross-node claim caps and notices. */
+  readonly cluster?: ClusterStore | undefined;
   /** Applies pending migrations. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -178,9 +198,28 @@ export interface Store {
     q: MessageQuery & { status?: DeliveryStatus | undefined },
   ): Promise<Page<{ message: Message; status: DeliveryStatus; nextAttemptAt: number | null }>>;
   endpointStats(endpointId: string, since: number | null, until: number | null): Promise<EndpointStats>;
+  /** An application's attempts in [since, until) per `bucketMs` bucket and per event type, and its unfinished deliveries. */
+  appAttemptStats(appId: string, since: number, until: number, bucketMs: number): Promise<AppAttemptStats>;
 
   /** A stored response for an idempotency key, if one is fresh. */
   getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null>;
   /** Stores a response until `expiresAt`, dropping entries expired at `nowMs`. */
   putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number): Promise<void>;
+
+  /** Counts of the delivery queue at `nowMs` (metrics). */
+  queueStats(nowMs: number): Promise<QueueStats>;
+  /**
+   * Retention: deletes up to `limit` of the oldest messages created before `cutoffMs`, with
+   * their deliveries and attempts. Messages with a delivery still pending or in flight are
+   * kept. Returns how many messages were deleted.
+   */
+  purgeMessagesBefore(cutoffMs: number, limit: number): Promise<number>;
+  /** Operational webhook endpoints. */
+  readonly operationalWebhooks: OperationalWebhookStore;
+  /** The pull side: the message log by position, polling endpoints, consumers, poller tokens. */
+  readonly pull: PullStore;
+  /** API keys, OAuth clients and signing keys, app-portal tokens. */
+  readonly auth: AuthStore;
+  /** Ingest sources, their tokens and logs, schedules of poll and cron sources. */
+  readonly ingest: IngestStore;
 }

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createSwitchboard } from '../../src/server.js';
+import { takeViolations } from '../../src/http/openapi-validator.js';
 import type { Overrides, Switchboard } from '../../src/server.js';
+import { createTestSchema } from './pg.js';
 
 export const TEST_TOKEN = 'sb_test_admin_token';
 
@@ -19,8 +21,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** The whole API suite runs once more on PostgreSQL with SWITCHBOARD_TEST_STORE=postgres (test/postgres-api.test.ts). */
+const ON_POSTGRES = process.env.SWITCHBOARD_TEST_STORE === 'postgres';
+
 export async function startServer(env: Record<string, string> = {}, overrides: Overrides = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+  // A fresh schema per server, dropped on close.
+  const pg = ON_POSTGRES && !overrides.store && !env.SWITCHBOARD_DATABASE_URL ? await createTestSchema('sbapi') : null;
   const config = loadConfig({
     SWITCHBOARD_PORT: '0',
     SWITCHBOARD_HOST: '127.0.0.1',
@@ -29,6 +36,9 @@ export async function startServer(env: Record<string, string> = {}, overrides: O
     SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
     SWITCHBOARD_DURABILITY: 'normal',
     SWITCHBOARD_SHUTDOWN_GRACE_MS: '200',
+    // Every response of the suite is checked against the OpenAPI document; close() fails on a mismatch.
+    SWITCHBOARD_VALIDATE_RESPONSES: 'true',
+    ...(pg ? { SWITCHBOARD_DATABASE_URL: pg.url, SWITCHBOARD_DATABASE_POOL: '4' } : {}),
     ...env,
   });
   const sb = await createSwitchboard(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), ...overrides });
@@ -55,7 +65,12 @@ export async function startServer(env: Record<string, string> = {}, overrides: O
     },
     async close() {
       await sb.close();
+      await pg?.drop();
       rmSync(dataDir, { recursive: true, force: true });
+      const violations = takeViolations();
+      if (violations.length > 0) {
+        throw new Error('responses that do not match the OpenAPI document:\n' + violations.map((v) => `  ${v.method} ${v.route} ${v.status}: ${v.problem}`).join('\n'));
+      }
     },
   };
 }

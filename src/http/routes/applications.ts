@@ -90,7 +90,7 @@ export const applicationRoutes =
 
     app.delete<{ Params: { app_id: string } }>(
       '/api/v1/app/:app_id',
-      { schema: { tags: ['application'], params: S.appParams } },
+      { schema: { tags: ['application'], params: S.appParams, response: { 204: S.noContent } } },
       async (req, reply) => {
         await svc.delete(req.params.app_id);
         return reply.code(204).send();

@@ -98,7 +98,7 @@ export const attemptRoutes =
 
     app.delete<{ Params: { app_id: string; msg_id: string; attempt_id: string } }>(
       '/api/v1/app/:app_id/msg/:msg_id/attempt/:attempt_id/content',
-      { schema: { tags: ['message-attempt'], params: params('app_id', 'msg_id', 'attempt_id') } },
+      { schema: { tags: ['message-attempt'], params: params('app_id', 'msg_id', 'attempt_id'), response: { 204: S.noContent } } },
       async (req, reply) => {
         const a = await appOf(req.params.app_id);
         const m = await deps.messages.get(a.id, req.params.msg_id);
@@ -129,7 +129,7 @@ export const attemptRoutes =
 
     app.post<{ Params: { app_id: string; msg_id: string; endpoint_id: string } }>(
       '/api/v1/app/:app_id/msg/:msg_id/endpoint/:endpoint_id/resend',
-      { schema: { tags: ['message-attempt'], params: params('app_id', 'msg_id', 'endpoint_id') } },
+      { schema: { tags: ['message-attempt'], params: params('app_id', 'msg_id', 'endpoint_id'), response: { 202: S.emptyOut } } },
       async (req, reply) => {
         const a = await appOf(req.params.app_id);
         const ep = await deps.endpoints.get(a.id, req.params.endpoint_id);

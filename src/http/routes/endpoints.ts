@@ -22,6 +22,7 @@ interface EndpointBody {
   metadata?: Metadata;
   secret?: string | null;
   headers?: Record<string, string> | null;
+  filter?: Record<string, unknown> | null;
 }
 
 type Params = { app_id: string; endpoint_id: string };
@@ -45,6 +46,7 @@ function input(b: Partial<EndpointBody>): Partial<EndpointInput> {
     metadata: b.metadata,
     secret: b.secret ?? undefined,
     headers: b.headers ?? undefined,
+    filter: b.filter,
   };
   for (const k of Object.keys(out) as (keyof EndpointInput)[]) if (out[k] === undefined) delete out[k];
   return out;
@@ -105,7 +107,7 @@ export const endpointRoutes =
       },
     );
 
-    app.delete<{ Params: Params }>('/api/v1/app/:app_id/endpoint/:endpoint_id', { schema: { tags: ['endpoint'], params: epParams } }, async (req, reply) => {
+    app.delete<{ Params: Params }>('/api/v1/app/:app_id/endpoint/:endpoint_id', { schema: { tags: ['endpoint'], params: epParams, response: { 204: S.noContent } } }, async (req, reply) => {
       const a = await appOf(req.params.app_id);
       await svc.delete(a.id, req.params.endpoint_id);
       return reply.code(204).send();
@@ -134,7 +136,7 @@ export const endpointRoutes =
 
     app.put<{ Params: Params; Body: { headers: Record<string, string> } }>(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
-      { schema: { tags: ['endpoint'], params: epParams, body: S.headersIn } },
+      { schema: { tags: ['endpoint'], params: epParams, body: S.headersIn, response: { 204: S.noContent } } },
       async (req, reply) => {
         const a = await appOf(req.params.app_id);
         await svc.setHeaders(a.id, req.params.endpoint_id, req.body.headers, false);
@@ -144,7 +146,7 @@ export const endpointRoutes =
 
     app.patch<{ Params: Params; Body: { headers: Record<string, string | null>; deleteHeaders?: string[] } }>(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
-      { schema: { tags: ['endpoint'], params: epParams, body: S.headersPatchIn } },
+      { schema: { tags: ['endpoint'], params: epParams, body: S.headersPatchIn, response: { 204: S.noContent } } },
       async (req, reply) => {
         const a = await appOf(req.params.app_id);
         const changes: Record<string, string | null> = Object.fromEntries([
@@ -167,7 +169,7 @@ export const endpointRoutes =
 
     app.post<{ Params: Params; Body: { key?: string | null; gracePeriodSeconds?: number } | null }>(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/secret/rotate',
-      { schema: { tags: ['endpoint'], params: epParams, body: S.secretRotateIn } },
+      { schema: { tags: ['endpoint'], params: epParams, body: S.secretRotateIn, response: { 204: S.noContent } } },
       async (req, reply) => {
         const a = await appOf(req.params.app_id);
         await svc.rotateSecret(a.id, req.params.endpoint_id, req.body?.key, req.body?.gracePeriodSeconds);

@@ -69,6 +69,7 @@ export const eventTypeRoutes =
           tags: ['event-type'],
           params: nameParams,
           querystring: { type: 'object', properties: { expunge: { type: 'boolean', default: false } } },
+          response: { 204: S.noContent },
         },
       },
       async (req, reply) => {

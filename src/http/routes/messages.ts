@@ -7,6 +7,7 @@ import { listOut, messageOut } from '../serialize.js';
 import * as S from '../schemas.js';
 import { listParam, listQueryArray, pageOf, timeParam } from './common.js';
 import type { PageQs } from './common.js';
+import { waitForMessages, waitQuery } from './polling-common.js';
 
 interface MessageBody {
   eventType: string;
@@ -54,7 +55,7 @@ export const messageRoutes =
 
     app.get<{
       Params: { app_id: string };
-      Querystring: PageQs & { before?: string; after?: string; event_types?: string[]; channel?: string; tag?: string; with_content?: boolean };
+      Querystring: PageQs & { before?: string; after?: string; event_types?: string[]; channel?: string; tag?: string; with_content?: boolean; wait?: number };
     }>(
       '/api/v1/app/:app_id/msg',
       {
@@ -71,22 +72,25 @@ export const messageRoutes =
               channel: { type: 'string', maxLength: 128 },
               tag: { type: 'string', maxLength: 128 },
               with_content: { type: 'boolean', default: true },
+              wait: waitQuery,
             },
           },
           response: { 200: S.listOf(S.messageOut) },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const a = await deps.applications.get(req.params.app_id);
         const q = req.query;
-        const page = await svc.list(a.id, {
+        const query = {
           ...pageOf(q),
           before: timeParam(q.before, ['query', 'before']),
           after: timeParam(q.after, ['query', 'after']),
           eventTypes: listParam(q.event_types),
           channel: q.channel,
           tag: q.tag,
-        });
+        };
+        // `wait`: long polling, held while the page is empty (see docs/pull.md).
+        const page = await waitForMessages(deps.pull, reply, a.id, query, q.wait, () => svc.list(a.id, query));
         return listOut(page, (m) => messageOut(m, q.with_content !== false));
       },
     );
@@ -107,7 +111,7 @@ export const messageRoutes =
       },
     );
 
-    app.delete<{ Params: MsgParams }>('/api/v1/app/:app_id/msg/:msg_id/content', { schema: { tags: ['message'], params: msgParams } }, async (req, reply) => {
+    app.delete<{ Params: MsgParams }>('/api/v1/app/:app_id/msg/:msg_id/content', { schema: { tags: ['message'], params: msgParams, response: { 204: S.noContent } } }, async (req, reply) => {
       const a = await deps.applications.get(req.params.app_id);
       await svc.expungeContent(a.id, req.params.msg_id);
       return reply.code(204).send();

@@ -21,14 +21,25 @@ import type {
   PageQuery,
   PublishItem,
   PublishResult,
+  QueueStats,
   Store,
 } from '../store.js';
+import { idBoundary } from '../../domain/ids.js';
+import { SqliteOperationalWebhookStore } from './operational-webhooks.js';
+import { SqlitePullStore } from './pull.js';
+import { SecretBox } from '../../services/crypto.js';
+import { SqliteAuthStore } from './auth.js';
+import { SqliteIngestStore } from './ingest.js';
+import { sqliteAppAttemptStats } from './app-stats.js';
+import type { AppAttemptStats } from '../app-stats.js';
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
   path: string;
   /** 'full' survives power loss (synchronous=FULL); 'normal' survives a process crash. */
   durability: 'full' | 'normal';
+  /** Seals endpoint secrets and headers at rest; plaintext without one. */
+  box?: SecretBox;
 }
 
 type Row = Record<string, unknown>;
@@ -63,7 +74,7 @@ function toEventType(r: Row): EventType {
   };
 }
 
-function toEndpoint(r: Row): Endpoint {
+function toEndpoint(r: Row, box: SecretBox): Endpoint {
   return {
     id: r.id as string,
     appId: r.app_id as string,
@@ -75,9 +86,11 @@ function toEndpoint(r: Row): Endpoint {
     channels: parseOrNull(r.channels),
     throttleRate: (r.throttle_rate as number | null) ?? null,
     metadata: parse(r.metadata),
-    headers: parse(r.headers),
-    secrets: parse(r.secrets),
+    headers: parse(box.open(r.headers as string)),
+    secrets: parse(box.open(r.secrets as string)),
     failingSince: (r.failing_since as number | null) ?? null,
+    filter: parseOrNull(r.filter),
+    transformation: r.transformation == null ? null : parse(box.open(r.transformation as string)),
     createdAt: r.created_at as number,
     updatedAt: r.updated_at as number,
   };
@@ -118,6 +131,12 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 export class SqliteStore implements Store {
   readonly db: Db;
   private readonly stmts = new Map<string, Statement>();
+  readonly operationalWebhooks: SqliteOperationalWebhookStore;
+  readonly pull: SqlitePullStore;
+  /** Seals secrets at rest; other tables holding secrets use it too. */
+  readonly box: SecretBox;
+  readonly auth: SqliteAuthStore;
+  readonly ingest: SqliteIngestStore;
 
   private readonly durability: 'full' | 'normal';
 
@@ -128,6 +147,11 @@ export class SqliteStore implements Store {
     this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = OFF');
+    this.box = opts.box ?? SecretBox.plaintext();
+    this.operationalWebhooks = new SqliteOperationalWebhookStore(this.db, this.box);
+    this.pull = new SqlitePullStore(this.db, this.box);
+    this.auth = new SqliteAuthStore(this.db, this.box);
+    this.ingest = new SqliteIngestStore(this.db, this.box);
   }
 
   /** A cached prepared statement. */
@@ -238,8 +262,8 @@ export class SqliteStore implements Store {
 
   async createEndpoint(e: Endpoint): Promise<void> {
     unique('an endpoint with this uid already exists', () => this.q(
-      `INSERT INTO endpoints (id, app_id, uid, url, description, disabled, event_types, channels, throttle_rate, metadata, headers, secrets, failing_since, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO endpoints (id, app_id, uid, url, description, disabled, event_types, channels, throttle_rate, metadata, headers, secrets, failing_since, created_at, updated_at, filter, transformation)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       e.id,
       e.appId,
@@ -251,33 +275,35 @@ export class SqliteStore implements Store {
       json(e.channels),
       e.throttleRate,
       JSON.stringify(e.metadata),
-      JSON.stringify(e.headers),
-      JSON.stringify(e.secrets),
+      this.box.seal(JSON.stringify(e.headers)),
+      this.box.seal(JSON.stringify(e.secrets)),
       e.failingSince,
       e.createdAt,
       e.updatedAt,
+      json(e.filter),
+      e.transformation ? this.box.seal(JSON.stringify(e.transformation)) : null,
     ));
   }
 
   async getEndpoint(appId: string, idOrUid: string): Promise<Endpoint | null> {
     const r = (this.q('SELECT * FROM endpoints WHERE id = ? AND app_id = ?').get(idOrUid, appId) ??
       this.q('SELECT * FROM endpoints WHERE app_id = ? AND uid = ?').get(appId, idOrUid)) as Row | undefined;
-    return r ? toEndpoint(r) : null;
+    return r ? toEndpoint(r, this.box) : null;
   }
 
   async listEndpoints(appId: string, q: PageQuery): Promise<Page<Endpoint>> {
-    return this.page('endpoints', 'id', 'app_id = ?', [appId], q, 'ascending', toEndpoint);
+    return this.page('endpoints', 'id', 'app_id = ?', [appId], q, 'ascending', (r) => toEndpoint(r, this.box));
   }
 
   async allEndpoints(appId: string): Promise<Endpoint[]> {
-    return (this.q('SELECT * FROM endpoints WHERE app_id = ? ORDER BY id').all(appId) as Row[]).map(toEndpoint);
+    return (this.q('SELECT * FROM endpoints WHERE app_id = ? ORDER BY id').all(appId) as Row[]).map((r) => toEndpoint(r, this.box));
   }
 
   async updateEndpoint(e: Endpoint): Promise<void> {
     unique('an endpoint with this uid already exists', () => this.db.transaction(() => {
       this.q(
         `UPDATE endpoints SET uid = ?, url = ?, description = ?, disabled = ?, event_types = ?, channels = ?, throttle_rate = ?,
-           metadata = ?, headers = ?, secrets = ?, failing_since = ?, updated_at = ? WHERE id = ? AND app_id = ?`,
+           metadata = ?, headers = ?, secrets = ?, failing_since = ?, updated_at = ?, filter = ?, transformation = ? WHERE id = ? AND app_id = ?`,
       ).run(
         e.uid,
         e.url,
@@ -287,10 +313,12 @@ export class SqliteStore implements Store {
         json(e.channels),
         e.throttleRate,
         JSON.stringify(e.metadata),
-        JSON.stringify(e.headers),
-        JSON.stringify(e.secrets),
+        this.box.seal(JSON.stringify(e.headers)),
+        this.box.seal(JSON.stringify(e.secrets)),
         e.failingSince,
         e.updatedAt,
+        json(e.filter),
+        e.transformation ? this.box.seal(JSON.stringify(e.transformation)) : null,
         e.id,
         e.appId,
       );
@@ -382,7 +410,7 @@ export class SqliteStore implements Store {
     return this.db.transaction((): ClaimedDelivery[] => {
       const epRow = this.q('SELECT * FROM endpoints WHERE id = ?').get(endpointId) as Row | undefined;
       if (!epRow) return [];
-      const endpoint = toEndpoint(epRow);
+      const endpoint = toEndpoint(epRow, this.box);
       if (endpoint.disabled) {
         this.q(
           `UPDATE deliveries SET status = ${DeliveryStatus.Fail}, next_attempt_at = NULL, updated_at = ?
@@ -413,7 +441,7 @@ export class SqliteStore implements Store {
     }
     for (const [endpointId, rows] of byEndpoint) {
       const epRow = this.q('SELECT * FROM endpoints WHERE id = ?').get(endpointId) as Row | undefined;
-      if (epRow) out.push(...this.hydrate(rows, toEndpoint(epRow)));
+      if (epRow) out.push(...this.hydrate(rows, toEndpoint(epRow, this.box)));
     }
     return out;
   }
@@ -580,7 +608,7 @@ export class SqliteStore implements Store {
     const sql = `(SELECT e.*, d.status AS d_status, d.next_attempt_at AS d_next FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
                   WHERE d.app_id = ? AND d.message_id = ?)`;
     return this.page(sql, 'id', '', [appId, messageId], q, 'ascending', (r) => ({
-      endpoint: toEndpoint(r),
+      endpoint: toEndpoint(r, this.box),
       status: r.d_status as DeliveryStatus,
       nextAttemptAt: r.d_status === DeliveryStatus.Pending ? ((r.d_next as number | null) ?? null) : null,
     }));
@@ -622,6 +650,10 @@ export class SqliteStore implements Store {
     return stats;
   }
 
+  async appAttemptStats(appId: string, since: number, until: number, bucketMs: number): Promise<AppAttemptStats> {
+    return sqliteAppAttemptStats(this.db, appId, since, until, bucketMs);
+  }
+
   // ---- idempotency
 
   async getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null> {
@@ -638,6 +670,40 @@ export class SqliteStore implements Store {
       expiresAt,
     );
     this.q('DELETE FROM idempotency_keys WHERE expires_at <= ?').run(nowMs);
+  }
+
+  // ---- operability
+
+  async queueStats(nowMs: number): Promise<QueueStats> {
+    const r = this.q(
+      `SELECT COALESCE(SUM(next_attempt_at <= @now), 0) AS due,
+              COALESCE(SUM(status = ${DeliveryStatus.Pending} AND next_attempt_at > @now), 0) AS scheduled,
+              COALESCE(SUM(status = ${DeliveryStatus.Sending} AND next_attempt_at > @now), 0) AS sending,
+              MIN(CASE WHEN next_attempt_at <= @now THEN next_attempt_at END) AS oldest
+       FROM deliveries WHERE status IN (1, 3)`,
+    ).get({ now: nowMs }) as Row;
+    return { due: r.due as number, scheduled: r.scheduled as number, sending: r.sending as number, oldestDueAt: (r.oldest as number | null) ?? null };
+  }
+
+  async purgeMessagesBefore(cutoffMs: number, limit: number): Promise<number> {
+    const bound = idBoundary('message', cutoffMs);
+    const pick = this.q(
+      `SELECT m.id FROM messages m WHERE m.id < ? AND m.created_at < ?
+         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status IN (1, 3))
+       ORDER BY m.id LIMIT ?`,
+    );
+    const delAttempts = this.q('DELETE FROM attempts WHERE message_id = ?');
+    const delDeliveries = this.q('DELETE FROM deliveries WHERE message_id = ?');
+    const delMessage = this.q('DELETE FROM messages WHERE id = ?');
+    return this.db.transaction((): number => {
+      const ids = (pick.all(bound, cutoffMs, limit) as Row[]).map((r) => r.id as string);
+      for (const id of ids) {
+        delAttempts.run(id);
+        delDeliveries.run(id);
+        delMessage.run(id);
+      }
+      return ids.length;
+    })();
   }
 
   // ---- paging

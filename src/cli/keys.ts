@@ -1,0 +1,157 @@
+/**
+ * `switchboard keys`: API keys (create, list, revoke), re-encryption of secrets at rest after
+ * an encryption key rotation, and rotation of the OAuth token signing key. Works on the
+ * database directly, so it also bootstraps a server that has no key yet.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../config.js';
+import type { Config } from '../config.js';
+import { systemClock } from '../delivery/system-clock.js';
+import { AppError } from '../domain/errors.js';
+import { ApiKeyService } from '../services/api-keys.js';
+import { ApplicationService } from '../services/applications.js';
+import { SecretBox, resolveKeyRing } from '../services/crypto.js';
+import { OAuthService } from '../services/oauth.js';
+import { TOKEN_AUDIENCE } from '../services/security.js';
+import type { ApiKeyRecord, CredentialScope } from '../storage/auth-store.js';
+import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+
+/** Opens the configured database with the configured encryption keys. */
+async function openStore(config: Config): Promise<SqliteStore> {
+  if (config.databaseUrl) {
+    throw new Error('this command works on the SQLite data directory; with PostgreSQL use the HTTP API (`/api/v1/api-key`, `/api/v1/oauth/signing-key/rotate`)');
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const keys = resolveKeyRing(config.security.encryptionKeys, config.dataDir, (file) => process.stderr.write(`generated an encryption key in ${file}\n`));
+  const store = new SqliteStore({ path: join(config.dataDir, 'switchboard.db'), durability: config.durability, box: new SecretBox(keys) });
+  await store.migrate();
+  return store;
+}
+
+async function withStore<T>(fn: (store: SqliteStore, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const store = await openStore(config);
+  try {
+    return await fn(store, config);
+  } catch (e: unknown) {
+    // Validation errors carry their reason in the issues.
+    if (e instanceof AppError && e.issues) throw new Error(e.issues.map((i) => `${i.loc.slice(1).join('.')}: ${i.msg}`).join('; '));
+    throw e;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Parses `30d`, `12h`, `45m` or `3600s` (or plain seconds) into milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+)\s*([smhd]?)$/.exec(text.trim());
+  if (!m) throw new InvalidArgumentError('expected a duration like 90d, 12h, 30m or 3600s');
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit * 1000;
+}
+
+const scopeList = (text: string): CredentialScope[] => {
+  const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of parts) if (!['read', 'write', 'publish'].includes(p)) throw new InvalidArgumentError(`unknown scope "${p}" (read, write, publish)`);
+  return parts as CredentialScope[];
+};
+
+function describe(k: ApiKeyRecord): string {
+  const scope = k.appId ? `${k.appId} ${k.scopes.join(',')}` : 'admin';
+  const state = k.revokedAt ? 'revoked' : k.expiresAt && k.expiresAt <= Date.now() ? 'expired' : 'active';
+  const used = k.lastUsedAt ? new Date(k.lastUsedAt).toISOString() : 'never';
+  return `${k.id}  ${k.prefix}…  ${state.padEnd(7)}  ${scope}  "${k.name}"  last used ${used}`;
+}
+
+/** The `keys` command and its subcommands. */
+export function keysCommand(): Command {
+  const keys = new Command('keys').description('API keys, re-encryption of secrets at rest, OAuth signing keys');
+
+  keys
+    .command('create')
+    .description('create an API key and print it (shown this once)')
+    .requiredOption('--name <name>', 'what the key is for')
+    .option('--admin', 'organisation-wide admin key')
+    .option('--app <app>', 'limit the key to this application (id or uid)')
+    .option('--scopes <scopes>', 'with --app: comma-separated read, write, publish', scopeList)
+    .option('--expires-in <duration>', 'expire after e.g. 90d, 12h', parseDuration)
+    .option('--json', 'print JSON')
+    .action(async (o: { name: string; admin?: boolean; app?: string; scopes?: CredentialScope[]; expiresIn?: number; json?: boolean }) => {
+      if (!o.admin === !o.app) throw new Error('give either --admin or --app <app> with --scopes');
+      await withStore(async (store) => {
+        const svc = new ApiKeyService(store, systemClock, new ApplicationService(store, systemClock));
+        const { record, key } = await svc.create({
+          name: o.name,
+          scopes: o.admin ? ['admin'] : (o.scopes ?? ['read']),
+          appId: o.app ?? null,
+          expiresAt: o.expiresIn !== undefined ? Date.now() + o.expiresIn : null,
+        });
+        if (o.json) process.stdout.write(JSON.stringify({ id: record.id, key, prefix: record.prefix, scopes: record.scopes, appId: record.appId }) + '\n');
+        else process.stdout.write(`${describe(record)}\n\n${key}\n\nKeep the key safe: it is not stored and cannot be shown again.\n`);
+      });
+    });
+
+  keys
+    .command('list')
+    .description('list API keys (never the keys themselves)')
+    .option('--app <app>', 'only keys of this application')
+    .option('--json', 'print JSON')
+    .action(async (o: { app?: string; json?: boolean }) => {
+      await withStore(async (store) => {
+        const appId = o.app ? ((await store.getApplication(o.app))?.id ?? o.app) : undefined;
+        const all: ApiKeyRecord[] = [];
+        let iterator: string | undefined;
+        for (;;) {
+          const page = await store.auth.listApiKeys({ limit: 250, iterator, appId });
+          all.push(...page.data);
+          if (page.done || !page.iterator) break;
+          iterator = page.iterator;
+        }
+        if (o.json) process.stdout.write(JSON.stringify(all.map(({ hash: _hash, ...k }) => k), null, 2) + '\n');
+        else for (const k of all) process.stdout.write(describe(k) + '\n');
+      });
+    });
+
+  keys
+    .command('revoke <keyId>')
+    .description('revoke an API key; it stops working at once')
+    .action(async (keyId: string) => {
+      await withStore(async (store) => {
+        await new ApiKeyService(store, systemClock, new ApplicationService(store, systemClock)).revoke(keyId);
+        process.stdout.write(`revoked ${keyId}\n`);
+      });
+    });
+
+  keys
+    .command('reencrypt')
+    .description('re-encrypt every secret at rest under the first key of SWITCHBOARD_ENCRYPTION_KEY (run after putting a new key first)')
+    .action(async () => {
+      await withStore(async (store) => {
+        const scan = await store.auth.rewrapSecrets();
+        const current = store.box.currentKeyId;
+        process.stdout.write(`re-encrypted ${scan.rewrapped} value(s) under key ${current}\n`);
+        const before = Object.entries(scan.byKey).map(([k, n]) => `${k}: ${n}`).join(', ') || 'none';
+        process.stdout.write(`sealed values found before, by key: ${before}\n`);
+        process.stdout.write('every secret is now under the first key; older keys can be removed from SWITCHBOARD_ENCRYPTION_KEY\n');
+      });
+    });
+
+  keys
+    .command('rotate-signing-key')
+    .description('start signing OAuth access tokens with a new key; tokens signed before stay valid until they expire')
+    .action(async () => {
+      await withStore(async (store, config) => {
+        const oauth = new OAuthService(store, systemClock, new ApplicationService(store, systemClock), {
+          issuer: () => config.security.publicUrl ?? `http://localhost:${config.port}`,
+          audience: TOKEN_AUDIENCE,
+          tokenTtlSeconds: config.security.oauthTokenTtlSeconds,
+        });
+        const { kid } = await oauth.rotateSigningKey();
+        process.stdout.write(`new signing key ${kid}; running servers pick it up within a minute\n`);
+      });
+    });
+
+  return keys;
+}

@@ -1,0 +1,90 @@
+/**
+ * Defences of the HTTP server against hostile clients: header count and size limits,
+ * timeouts for slow senders, security headers on HTML answers, and a logger that redacts
+ * credentials wherever they would appear.
+ */
+import type { Server } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { pino } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
+import { sendError } from './app.js';
+
+export interface HardeningSettings {
+  /** Most request header fields; more get 431. */
+  maxHeaderCount: number;
+  /** Most bytes of the request line and headers together; more get 431. */
+  maxHeaderBytes: number;
+  /** Time a client has to send the request headers. */
+  headersTimeoutMs: number;
+  /** Time a client has to send the whole request, body included. */
+  requestTimeoutMs: number;
+  /** Sent as `Strict-Transport-Security` on HTML answers when users reach the server over https. */
+  https: boolean;
+}
+
+/** Security headers of every HTML answer: no framing, no sniffing, no referrer, scripts from this origin only. */
+export const HTML_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+};
+
+/** Applies the slow-client timeouts and the header size limit to the Node HTTP server. */
+export function limitServer(server: Server, s: HardeningSettings): void {
+  server.headersTimeout = s.headersTimeoutMs;
+  server.requestTimeout = Math.max(s.requestTimeoutMs, s.headersTimeoutMs);
+  // Read by the server for every new connection; not in the typings as writable properties.
+  const raw = server as unknown as { maxHeaderSize: number; connectionsCheckingInterval: number };
+  raw.maxHeaderSize = s.maxHeaderBytes;
+  // Node checks the timeouts on this interval (30 s by default): check often enough to honour them.
+  raw.connectionsCheckingInterval = Math.max(100, Math.min(1000, Math.floor(s.headersTimeoutMs / 2)));
+}
+
+/** Installs the header-count check and the response headers; call before `Auth.register`. */
+export function registerHardening(app: FastifyInstance, s: HardeningSettings): void {
+  limitServer(app.server, s);
+
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.raw.rawHeaders.length / 2 > s.maxHeaderCount) {
+      return sendError(reply, 431, 'headers_too_large', `at most ${s.maxHeaderCount} request header fields are accepted`);
+    }
+  });
+
+  app.addHook('onSend', async (_req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    reply.header('x-content-type-options', 'nosniff');
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('text/html')) {
+      // A page may set a stricter or page-specific policy of its own; it is kept.
+      for (const [name, value] of Object.entries(HTML_SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
+      if (s.https && !reply.hasHeader('strict-transport-security')) reply.header('strict-transport-security', 'max-age=31536000');
+    }
+    return payload;
+  });
+}
+
+/** Log paths that may hold credentials; their values are replaced before a line is written. */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'request.headers.authorization',
+  '*.authorization',
+  '*.token',
+  '*.secret',
+  '*.key',
+  '*.access_token',
+  '*.client_secret',
+  '*.password',
+];
+
+/** The process logger: JSON lines, credentials redacted. */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const opts = { level, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } };
+  return destination ? pino(opts, destination) : pino(opts);
+}

@@ -1,0 +1,136 @@
+/**
+ * Request rate limits: token buckets per credential and per application, and separate ones
+ * for health checks and ingest (per client address or source) and other unauthenticated
+ * routes (per client address). Answers carry `RateLimit-Policy` and `RateLimit`
+ * (draft-ietf-httpapi-ratelimit-headers structured fields); a refused request gets 429 with
+ * `Retry-After`. Time comes from the injected clock.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock } from '../domain/clock.js';
+import { TokenBucket } from '../domain/token-bucket.js';
+import type { ApplicationService } from '../services/applications.js';
+import { sendError } from './app.js';
+import { routeAccess } from './auth.js';
+
+/** `rate` requests a second on average, up to `burst` at once. */
+export interface RateSpec {
+  rate: number;
+  burst: number;
+}
+
+export interface RateLimitSettings {
+  /** Per credential (API key, OAuth client, portal token); the bootstrap admin token is exempt. */
+  token: RateSpec | null;
+  /** Per application named in the path, whoever calls. */
+  app: RateSpec | null;
+  /** Health routes, per client address. */
+  health: RateSpec | null;
+  /** Unauthenticated ingest routes, per source (route and path parameters). */
+  ingest: RateSpec | null;
+  /** Other unauthenticated routes (token endpoint, JWKS, pages), per client address. */
+  public: RateSpec | null;
+}
+
+/** Parses `rate[/burst]` (burst defaults to twice the rate); `0` or `off` disables. */
+export function parseRateSpec(text: string): RateSpec | null {
+  const t = text.trim();
+  if (t === '0' || t === 'off') return null;
+  const m = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(t);
+  if (!m) throw new Error(`expected "rate/burst" (requests per second / largest burst), "rate", or "off"; got "${text}"`);
+  const rate = Number(m[1]);
+  const burst = m[2] !== undefined ? Number(m[2]) : Math.max(1, Math.ceil(rate * 2));
+  if (rate <= 0 || burst < 1) throw new Error(`rate and burst must be positive, got "${text}"`);
+  return { rate, burst };
+}
+
+interface Check {
+  policy: string;
+  spec: RateSpec;
+  bucket: TokenBucket;
+}
+
+/** Most buckets kept per kind; the oldest are dropped first (a dropped bucket starts full again). */
+const MAX_BUCKETS = 50_000;
+
+class BucketMap {
+  private readonly map = new Map<string, TokenBucket>();
+
+  get(key: string, spec: RateSpec, now: number): TokenBucket {
+    let b = this.map.get(key);
+    if (!b) {
+      if (this.map.size >= MAX_BUCKETS) this.map.delete(this.map.keys().next().value!);
+      b = new TokenBucket(spec.rate, spec.burst, now);
+      this.map.set(key, b);
+    }
+    return b;
+  }
+}
+
+export class RateLimiter {
+  private readonly buckets = new BucketMap();
+
+  constructor(
+    private readonly settings: RateLimitSettings,
+    private readonly clock: Clock,
+    private readonly applications: ApplicationService,
+  ) {}
+
+  /** Installs the hooks; call after `Auth.register` so credentials and applications are checked first. */
+  register(app: FastifyInstance): void {
+    app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+      if (!req.routeOptions.url || routeAccess(req) !== 'public') return;
+      const url = req.routeOptions.url;
+      const s = this.settings;
+      let check: Check | null = null;
+      const now = this.clock.now();
+      if (url.startsWith('/api/v1/health')) {
+        if (s.health) check = { policy: 'health', spec: s.health, bucket: this.buckets.get('h:' + req.ip, s.health, now) };
+      } else if (url.startsWith('/ingest/')) {
+        const key = 'i:' + url + '\n' + JSON.stringify(req.params ?? {});
+        if (s.ingest) check = { policy: 'ingest', spec: s.ingest, bucket: this.buckets.get(key, s.ingest, now) };
+      } else if (s.public) {
+        check = { policy: 'public', spec: s.public, bucket: this.buckets.get('p:' + req.ip, s.public, now) };
+      }
+      if (check) return this.apply([check], reply, now);
+    });
+
+    // preValidation, after the one of Auth: an application bucket is only charged for
+    // callers allowed to act on that application, so no one can exhaust another's quota.
+    app.addHook('preValidation', async (req: FastifyRequest, reply: FastifyReply) => {
+      const p = req.principal;
+      if (!p) return;
+      const s = this.settings;
+      const now = this.clock.now();
+      const checks: Check[] = [];
+      if (s.token && !p.credentialId.startsWith('admin:')) {
+        checks.push({ policy: 'token', spec: s.token, bucket: this.buckets.get('t:' + p.credentialId, s.token, now) });
+      }
+      const appParam = (req.params as Record<string, string | undefined> | undefined)?.app_id;
+      if (s.app && appParam !== undefined) {
+        const a = await this.applications.find(appParam);
+        if (a) checks.push({ policy: 'app', spec: s.app, bucket: this.buckets.get('a:' + a.id, s.app, now) });
+      }
+      if (checks.length > 0) return this.apply(checks, reply, now);
+    });
+  }
+
+  /** Takes one token from every bucket, or refuses with 429 if any is empty; sets the headers. */
+  private apply(checks: Check[], reply: FastifyReply, now: number): FastifyReply | undefined {
+    const empty = checks.filter((c) => c.bucket.available(now) < 1);
+    if (empty.length === 0) for (const c of checks) c.bucket.take(1, now);
+    reply.header('ratelimit-policy', checks.map((c) => `"${c.policy}";q=${c.spec.burst};w=${Math.max(1, Math.ceil(c.spec.burst / c.spec.rate))}`).join(', '));
+    reply.header(
+      'ratelimit',
+      checks
+        .map((c) => {
+          const left = c.bucket.available(now);
+          return `"${c.policy}";r=${left};t=${Math.ceil((c.spec.burst - left) / c.spec.rate)}`;
+        })
+        .join(', '),
+    );
+    if (empty.length === 0) return undefined;
+    const waitMs = Math.max(...empty.map((c) => c.bucket.msUntilToken(now)));
+    reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
+    return sendError(reply, 429, 'rate_limited', `rate limit exceeded (${empty.map((c) => c.policy).join(', ')}); retry after the time in Retry-After`);
+  }
+}

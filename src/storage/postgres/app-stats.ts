@@ -1,0 +1,48 @@
+/** PostgreSQL queries behind `Store.appAttemptStats`. */
+import type { Sql } from 'postgres';
+import { idBoundary } from '../../domain/ids.js';
+import { emptyBuckets } from '../app-stats.js';
+import type { AppAttemptStats } from '../app-stats.js';
+
+/** Counts an application's attempts per bucket and event type (an id-range scan of the window) and its unfinished deliveries. */
+export async function pgAppAttemptStats(sql: Sql, appId: string, since: number, until: number, bucketMs: number): Promise<AppAttemptStats> {
+  // Attempt ids begin with their creation time, so the window is a primary-key range.
+  const lo = idBoundary('attempt', since);
+  const hi = idBoundary('attempt', until);
+  const buckets = emptyBuckets(since, until, bucketMs);
+  const perBucket = await sql`
+    SELECT (created_at - ${since}::bigint) / ${bucketMs}::bigint AS b, status, COUNT(*) AS n, SUM(duration_ms)::bigint AS total, MAX(duration_ms) AS slowest
+    FROM attempts WHERE id >= ${lo} AND id < ${hi} AND app_id = ${appId} AND created_at >= ${since} AND created_at < ${until}
+    GROUP BY b, status`;
+  for (const r of perBucket) {
+    const b = buckets[r.b as number];
+    if (!b) continue;
+    if (r.status === 0) b.success += r.n as number;
+    else b.failure += r.n as number;
+    b.durationSumMs += r.total as number;
+    b.maxDurationMs = Math.max(b.maxDurationMs, r.slowest as number);
+  }
+  const perType = await sql`
+    SELECT m.event_type AS et, a.status AS status, COUNT(*) AS n
+    FROM attempts a JOIN messages m ON m.id = a.message_id
+    WHERE a.id >= ${lo} AND a.id < ${hi} AND a.app_id = ${appId} AND a.created_at >= ${since} AND a.created_at < ${until}
+    GROUP BY m.event_type, a.status`;
+  const byEventType: AppAttemptStats['byEventType'] = {};
+  for (const r of perType) {
+    const e = (byEventType[r.et as string] ??= { success: 0, failure: 0 });
+    if (r.status === 0) e.success += r.n as number;
+    else e.failure += r.n as number;
+  }
+  // The partial index on unfinished deliveries per endpoint serves this.
+  const queueRows = await sql`
+    SELECT status, COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries
+    WHERE endpoint_id IN (SELECT id FROM endpoints WHERE app_id = ${appId}) AND status IN (1, 3) GROUP BY status`;
+  const queue: AppAttemptStats['queue'] = { pending: 0, sending: 0, oldestPendingAt: null };
+  for (const r of queueRows) {
+    if (r.status === 1) queue.pending = r.n as number;
+    else queue.sending = r.n as number;
+    const oldest = r.oldest as number | null;
+    if (oldest !== null && (queue.oldestPendingAt === null || oldest < queue.oldestPendingAt)) queue.oldestPendingAt = oldest;
+  }
+  return { buckets, byEventType, queue };
+}

@@ -1,0 +1,109 @@
+/**
+ * Claiming due deliveries on PostgreSQL. Due rows are leased with `FOR UPDATE SKIP LOCKED`,
+ * so claimers never wait on each other's rows; each claim bumps the row's `lease_token`,
+ * which fences late attempts of an expired lease. A capped claim first locks the endpoint's
+ * `endpoint_limits` row, so that for one endpoint the count of live leases (every node's)
+ * and its token bucket are read and changed by one claimer at a time.
+ */
+import type { TransactionSql } from 'postgres';
+import type { SecretBox } from '../../services/crypto.js';
+import { DeliveryStatus } from '../../domain/model.js';
+import type { HeaderStyle, TriggerType } from '../../domain/model.js';
+import type { CappedClaim } from '../cluster-store.js';
+import type { ClaimedDelivery } from '../store.js';
+import { toEndpoint, toMessage } from './rows.js';
+import type { Row } from './rows.js';
+
+/** How soon a claim held back by the concurrency cap alone tries again (completions elsewhere also retry). */
+export const CONCURRENCY_RETRY_MS = 500;
+
+export interface ClaimCaps {
+  /** Most leases of the endpoint live at once, across nodes. */
+  concurrency: number;
+}
+
+/** Leases up to `limit` due deliveries of one endpoint (within `caps`, if given) in transaction `tx`. */
+export async function claimIn(
+  tx: TransactionSql,
+  endpointId: string,
+  limit: number,
+  nowMs: number,
+  leaseUntil: number,
+  caps: ClaimCaps | null,
+  box: SecretBox,
+): Promise<CappedClaim> {
+  const none: CappedClaim = { claims: [], retryInMs: null };
+  const select = () =>
+    caps
+      ? tx`SELECT e.*, a.header_style AS a_header_style, l.tokens AS l_tokens, l.updated_at AS l_updated_at
+           FROM endpoints e JOIN endpoint_limits l ON l.endpoint_id = e.id LEFT JOIN applications a ON a.id = e.app_id
+           WHERE e.id = ${endpointId} FOR UPDATE OF l`
+      : tx`SELECT e.*, a.header_style AS a_header_style FROM endpoints e LEFT JOIN applications a ON a.id = e.app_id WHERE e.id = ${endpointId}`;
+  let [epRow] = await select();
+  if (!epRow && caps) {
+    // Every endpoint gets its limits row when created; this only covers one that lacks it.
+    await tx`INSERT INTO endpoint_limits (endpoint_id, tokens, updated_at) SELECT id, -1, 0 FROM endpoints WHERE id = ${endpointId} ON CONFLICT DO NOTHING`;
+    [epRow] = await select();
+  }
+  if (!epRow) return none;
+  const endpoint = toEndpoint(epRow, box);
+  if (endpoint.disabled) {
+    await tx`UPDATE deliveries SET status = ${DeliveryStatus.Fail}, next_attempt_at = NULL, updated_at = ${nowMs}
+             WHERE endpoint_id = ${endpointId} AND status IN (1, 3) AND next_attempt_at <= ${nowMs}`;
+    return none;
+  }
+
+  let allowed = limit;
+  let byConcurrency = Infinity;
+  let tokens = Infinity;
+  const rate = endpoint.throttleRate !== null && endpoint.throttleRate > 0 ? endpoint.throttleRate : null;
+  if (caps) {
+    // Counted after the lock: every claim of this endpoint that committed before is seen.
+    const [live] = await tx`SELECT count(*) AS n FROM deliveries WHERE endpoint_id = ${endpointId} AND status = 3 AND next_attempt_at > ${nowMs}`;
+    byConcurrency = caps.concurrency - Number(live?.n ?? 0);
+    if (rate !== null) tokens = refill(epRow.l_tokens as number, epRow.l_updated_at as number, nowMs, rate);
+    allowed = Math.max(0, Math.min(limit, byConcurrency, Math.floor(tokens)));
+  }
+
+  let rows: Row[] = [];
+  if (allowed > 0) {
+    rows = await tx`
+      WITH c AS (
+        UPDATE deliveries SET status = ${DeliveryStatus.Sending}, next_attempt_at = ${leaseUntil}, lease_token = lease_token + 1, updated_at = ${nowMs}
+        WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = ${endpointId} AND status IN (1, 3) AND next_attempt_at <= ${nowMs}
+                     ORDER BY next_attempt_at LIMIT ${allowed} FOR UPDATE SKIP LOCKED)
+        RETURNING id AS d_id, lease_token AS d_lease_token, attempts AS d_attempts, trigger AS d_trigger, message_id AS d_message_id)
+      SELECT c.*, m.* FROM c JOIN messages m ON m.id = c.d_message_id ORDER BY c.d_id`;
+  }
+  if (caps && rate !== null) {
+    const left = tokens - rows.length;
+    await tx`UPDATE endpoint_limits SET tokens = ${left}, updated_at = GREATEST(updated_at, ${nowMs}) WHERE endpoint_id = ${endpointId}`;
+  }
+
+  const headerStyle = ((epRow.a_header_style as HeaderStyle | null) ?? 'standard');
+  const claims: ClaimedDelivery[] = rows.map((r) => ({
+    deliveryId: r.d_id as number,
+    leaseToken: r.d_lease_token as number,
+    attempts: r.d_attempts as number,
+    trigger: r.d_trigger as TriggerType,
+    message: toMessage(r),
+    endpoint,
+    app: { id: endpoint.appId, headerStyle },
+  }));
+
+  let retryInMs: number | null = null;
+  if (caps && rows.length === allowed && allowed < limit) {
+    // Held back by a cap, not by an empty queue: more may be due.
+    const left = tokens - rows.length;
+    retryInMs = rate !== null && Math.floor(tokens) <= byConcurrency ? Math.max(1, Math.ceil(((1 - left) * 1000) / rate)) : CONCURRENCY_RETRY_MS;
+  }
+  return { claims, retryInMs };
+}
+
+/** Tokens in the endpoint's bucket at `nowMs`: `rate` a second, at most `max(1, rate)`; a negative stored value is a fresh, full bucket. */
+function refill(stored: number, updatedAt: number, nowMs: number, rate: number): number {
+  const burst = Math.max(1, rate);
+  if (stored < 0) return burst;
+  const elapsed = Math.max(0, nowMs - updatedAt);
+  return Math.min(burst, stored + (elapsed * rate) / 1000);
+}

@@ -1,0 +1,243 @@
+/**
+ * The IngestStore on PostgreSQL: sources, tokens, logs, run state and poll items. A
+ * scheduled run is claimed by compare-and-set on its due time, so of several nodes ticking
+ * the same source exactly one runs it; its result is saved only under its lease token.
+ */
+import type { Sql, TransactionSql } from 'postgres';
+import { conflict } from '../../domain/errors.js';
+import type { RunOutcomeKind } from '../../domain/providers/source.js';
+import type { SecretBox } from '../../services/crypto.js';
+import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../ingest-store.js';
+import { finishPage, pageBounds } from '../paging.js';
+import type { Page, PageQuery } from '../store.js';
+import type { Row } from './rows.js';
+
+type Tx = TransactionSql;
+
+function toSource(r: Row, box: SecretBox): SourceRecord {
+  return {
+    id: r.id as string,
+    uid: (r.uid as string | null) ?? null,
+    name: r.name as string,
+    type: r.type as string,
+    metadata: JSON.parse(r.metadata as string) as Record<string, string>,
+    config: box.open(r.config as string),
+    createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number,
+  };
+}
+
+function toLog(r: Row): IngestLog {
+  return {
+    id: r.id as string,
+    sourceId: r.source_id as string,
+    statusCode: r.status_code as number,
+    errorText: r.error_text as string,
+    headers: JSON.parse(r.headers as string) as Record<string, string>,
+    payload: r.payload as string,
+    createdAt: r.created_at as number,
+  };
+}
+
+function toRun(r: Row): RunState {
+  return {
+    sourceId: r.source_id as string,
+    nextRunAt: r.next_run_at as number,
+    tickAt: r.tick_at as number,
+    leaseToken: r.lease_token as number,
+    running: r.running === 1,
+    lastRunAt: (r.last_run_at as number | null) ?? null,
+    lastOutcome: (r.last_outcome as RunOutcomeKind | null) ?? null,
+    lastError: (r.last_error as string | null) ?? null,
+    failures: r.failures as number,
+    etag: (r.etag as string | null) ?? null,
+    lastModified: (r.last_modified as string | null) ?? null,
+    primed: r.primed === 1,
+  };
+}
+
+/** Runs a write, turning a uniqueness violation into a 409. */
+async function unique<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e: unknown) {
+    if ((e as { code?: string }).code === '23505') throw conflict('a source with this uid already exists');
+    throw e;
+  }
+}
+
+export class PgIngestStore implements IngestStore {
+  constructor(
+    private readonly sql: Sql,
+    /** Seals source configs and URL tokens at rest. */
+    private readonly box: SecretBox,
+  ) {}
+
+  private async resetRun(tx: Tx, sourceId: string, at: number): Promise<void> {
+    await tx`
+      INSERT INTO source_runs (source_id, next_run_at, tick_at) VALUES (${sourceId}, ${at}, ${at})
+      ON CONFLICT (source_id) DO UPDATE SET next_run_at = EXCLUDED.next_run_at, tick_at = EXCLUDED.tick_at,
+        lease_token = source_runs.lease_token + 1, running = 0, failures = 0, etag = NULL, last_modified = NULL, primed = 0`;
+    await tx`DELETE FROM poll_items WHERE source_id = ${sourceId}`;
+  }
+
+  async createSource(s: SourceRecord, token: SourceToken, firstRunAt: number | null): Promise<void> {
+    await unique(() =>
+      this.sql.begin(async (tx) => {
+        await tx`
+          INSERT INTO ingest_sources (id, uid, name, type, metadata, config, created_at, updated_at)
+          VALUES (${s.id}, ${s.uid}, ${s.name}, ${s.type}, ${JSON.stringify(s.metadata)}, ${this.box.seal(s.config)}, ${s.createdAt}, ${s.updatedAt})`;
+        await tx`
+          INSERT INTO ingest_tokens (hash, source_id, sealed, created_at, expires_at)
+          VALUES (${token.hash}, ${s.id}, ${this.box.seal(token.token)}, ${token.createdAt}, ${token.expiresAt})`;
+        if (firstRunAt !== null) await this.resetRun(tx, s.id, firstRunAt);
+      }),
+    );
+  }
+
+  async getSource(idOrUid: string): Promise<SourceRecord | null> {
+    const [r] = await this.sql`SELECT * FROM ingest_sources WHERE id = ${idOrUid} UNION ALL SELECT * FROM ingest_sources WHERE uid = ${idOrUid} LIMIT 1`;
+    return r ? toSource(r, this.box) : null;
+  }
+
+  async listSources(q: PageQuery): Promise<Page<SourceRecord>> {
+    const b = pageBounds(q, 'ascending');
+    const rows =
+      b.after === undefined
+        ? await this.sql.unsafe(`SELECT * FROM ingest_sources ORDER BY id ${b.sqlOrder} LIMIT $1`, [q.limit + 1], { prepare: true })
+        : await this.sql.unsafe(`SELECT * FROM ingest_sources WHERE id ${b.cmp} $1 ORDER BY id ${b.sqlOrder} LIMIT $2`, [b.after, q.limit + 1], { prepare: true });
+    return finishPage(rows as Row[], q.limit, b, (r) => r.id as string, (r) => toSource(r, this.box));
+  }
+
+  async updateSource(s: SourceRecord, schedule: number | null | 'keep'): Promise<void> {
+    await unique(() =>
+      this.sql.begin(async (tx) => {
+        await tx`
+          UPDATE ingest_sources SET uid = ${s.uid}, name = ${s.name}, type = ${s.type}, metadata = ${JSON.stringify(s.metadata)},
+            config = ${this.box.seal(s.config)}, updated_at = ${s.updatedAt} WHERE id = ${s.id}`;
+        if (schedule === null) {
+          await tx`DELETE FROM source_runs WHERE source_id = ${s.id}`;
+          await tx`DELETE FROM poll_items WHERE source_id = ${s.id}`;
+        } else if (schedule !== 'keep') await this.resetRun(tx, s.id, schedule);
+      }),
+    );
+  }
+
+  async deleteSource(id: string): Promise<void> {
+    await this.sql.begin(async (tx) => {
+      for (const t of ['ingest_tokens', 'ingest_logs', 'source_runs', 'poll_items']) await tx`DELETE FROM ${tx(t)} WHERE source_id = ${id}`;
+      await tx`DELETE FROM ingest_sources WHERE id = ${id}`;
+    });
+  }
+
+  async sourceByToken(hash: string, nowMs: number): Promise<SourceRecord | null> {
+    const [r] = await this.sql`
+      SELECT s.* FROM ingest_tokens t JOIN ingest_sources s ON s.id = t.source_id
+      WHERE t.hash = ${hash} AND (t.expires_at IS NULL OR t.expires_at > ${nowMs})`;
+    return r ? toSource(r, this.box) : null;
+  }
+
+  async currentToken(sourceId: string): Promise<SourceToken | null> {
+    const [r] = await this.sql`SELECT * FROM ingest_tokens WHERE source_id = ${sourceId} AND expires_at IS NULL`;
+    return r ? { hash: r.hash as string, token: this.box.open(r.sealed as string), createdAt: r.created_at as number, expiresAt: null } : null;
+  }
+
+  async rotateToken(sourceId: string, token: SourceToken, graceUntil: number, nowMs: number, maxInGrace: number): Promise<boolean> {
+    return this.sql.begin(async (tx) => {
+      // Rotations of one source queue on its row, so the grace count cannot be raced past.
+      await tx`SELECT id FROM ingest_sources WHERE id = ${sourceId} FOR UPDATE`;
+      await tx`DELETE FROM ingest_tokens WHERE source_id = ${sourceId} AND expires_at IS NOT NULL AND expires_at <= ${nowMs}`;
+      const [c] = await tx`SELECT COUNT(*) AS n FROM ingest_tokens WHERE source_id = ${sourceId} AND expires_at IS NOT NULL`;
+      if (((c?.n as number | undefined) ?? 0) >= maxInGrace) return false;
+      await tx`UPDATE ingest_tokens SET expires_at = ${graceUntil} WHERE source_id = ${sourceId} AND expires_at IS NULL`;
+      await tx`INSERT INTO ingest_tokens (hash, source_id, sealed, created_at, expires_at) VALUES (${token.hash}, ${sourceId}, ${this.box.seal(token.token)}, ${token.createdAt}, NULL)`;
+      return true;
+    });
+  }
+
+  async addLogs(logs: IngestLog[], keepPerSource: number): Promise<void> {
+    if (logs.length === 0) return;
+    const rows = logs.map((l) => ({
+      id: l.id,
+      source_id: l.sourceId,
+      status_code: l.statusCode,
+      error_text: l.errorText,
+      headers: JSON.stringify(l.headers),
+      payload: l.payload,
+      created_at: l.createdAt,
+    }));
+    await this.sql.begin(async (tx) => {
+      await tx`INSERT INTO ingest_logs ${tx(rows)}`;
+      for (const s of new Set(logs.map((l) => l.sourceId))) {
+        await tx`DELETE FROM ingest_logs WHERE source_id = ${s} AND id <= (
+                   SELECT id FROM ingest_logs WHERE source_id = ${s} ORDER BY id DESC LIMIT 1 OFFSET ${keepPerSource})`;
+      }
+    });
+  }
+
+  async listLogs(sourceId: string, q: PageQuery): Promise<Page<IngestLog>> {
+    const b = pageBounds(q, 'descending');
+    const rows =
+      b.after === undefined
+        ? await this.sql.unsafe(`SELECT * FROM ingest_logs WHERE source_id = $1 ORDER BY id ${b.sqlOrder} LIMIT $2`, [sourceId, q.limit + 1], { prepare: true })
+        : await this.sql.unsafe(`SELECT * FROM ingest_logs WHERE source_id = $1 AND id ${b.cmp} $2 ORDER BY id ${b.sqlOrder} LIMIT $3`, [sourceId, b.after, q.limit + 1], {
+            prepare: true,
+          });
+    return finishPage(rows as Row[], q.limit, b, (r) => r.id as string, toLog);
+  }
+
+  async runState(sourceId: string): Promise<RunState | null> {
+    const [r] = await this.sql`SELECT * FROM source_runs WHERE source_id = ${sourceId}`;
+    return r ? toRun(r) : null;
+  }
+
+  async dueRuns(nowMs: number, limit: number): Promise<{ sourceId: string; nextRunAt: number }[]> {
+    const rows = await this.sql`SELECT source_id, next_run_at FROM source_runs WHERE next_run_at <= ${nowMs} ORDER BY next_run_at LIMIT ${limit}`;
+    return rows.map((r) => ({ sourceId: r.source_id as string, nextRunAt: r.next_run_at as number }));
+  }
+
+  async nextRunAt(): Promise<number | null> {
+    const [r] = await this.sql`SELECT MIN(next_run_at) AS t FROM source_runs`;
+    return (r?.t as number | null | undefined) ?? null;
+  }
+
+  async claimRun(sourceId: string, expectedAt: number, leaseUntil: number): Promise<RunState | null> {
+    const [r] = await this.sql`
+      UPDATE source_runs SET next_run_at = ${leaseUntil}, running = 1, lease_token = lease_token + 1
+      WHERE source_id = ${sourceId} AND next_run_at = ${expectedAt} RETURNING *`;
+    return r ? toRun(r) : null;
+  }
+
+  async finishRun(sourceId: string, leaseToken: number, res: RunResult): Promise<boolean> {
+    return this.sql.begin(async (tx) => {
+      const changed = await tx`
+        UPDATE source_runs SET next_run_at = ${res.nextRunAt}, tick_at = ${res.tickAt}, running = 0, last_run_at = ${res.lastRunAt},
+          last_outcome = ${res.lastOutcome}, last_error = ${res.lastError}, failures = ${res.failures},
+          etag = CASE WHEN ${res.etag !== undefined}::boolean THEN ${res.etag ?? null}::text ELSE etag END,
+          last_modified = CASE WHEN ${res.lastModified !== undefined}::boolean THEN ${res.lastModified ?? null}::text ELSE last_modified END,
+          primed = CASE WHEN ${res.primed !== undefined}::boolean THEN ${res.primed ? 1 : 0}::int ELSE primed END
+        WHERE source_id = ${sourceId} AND lease_token = ${leaseToken}`;
+      if (changed.count === 0) return false;
+      if (res.items && res.items.length > 0) {
+        const items = res.items.map((i) => ({ source_id: sourceId, item_key: i.key, hash: i.hash, seen_at: res.lastRunAt }));
+        await tx`
+          INSERT INTO poll_items ${tx(items)}
+          ON CONFLICT (source_id, item_key) DO UPDATE SET hash = EXCLUDED.hash, seen_at = EXCLUDED.seen_at`;
+      }
+      if (res.forgetBefore !== undefined) await tx`DELETE FROM poll_items WHERE source_id = ${sourceId} AND seen_at < ${res.forgetBefore}`;
+      return true;
+    });
+  }
+
+  async releaseRunLeases(nowMs: number): Promise<number> {
+    return (await this.sql`UPDATE source_runs SET next_run_at = ${nowMs}, running = 0 WHERE running = 1`).count;
+  }
+
+  async pollItems(sourceId: string, keys: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (keys.length === 0) return out;
+    const rows = await this.sql`SELECT item_key, hash FROM poll_items WHERE source_id = ${sourceId} AND item_key = ANY(${keys}::text[])`;
+    for (const r of rows) out.set(r.item_key as string, r.hash as string);
+    return out;
+  }
+}

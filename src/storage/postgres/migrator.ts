@@ -1,0 +1,70 @@
+/**
+ * Forward-only migrations for PostgreSQL: `migrations/NNNN_description.sql`, each applied
+ * once, in its own transaction, recorded in `schema_migrations`. Every transaction first
+ * takes a transaction-scoped advisory lock, so nodes starting together apply each
+ * migration exactly once and never see a half-applied schema.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Sql, TransactionSql } from 'postgres';
+
+/** Directory holding this dialect's NNNN_description.sql files. */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+
+/** The advisory lock (two int4 keys) every migration transaction holds: "SWBD", "MIGR". */
+const LOCK_KEYS = [0x53574244, 0x4d494752] as const;
+
+export interface MigrationFile {
+  version: number;
+  name: string;
+}
+
+/** The migration files of a directory, in order. */
+export function migrationFiles(dir = MIGRATIONS_DIR): MigrationFile[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{4}_.+\.sql$/.test(f))
+    .sort()
+    .map((name) => ({ version: Number(name.slice(0, 4)), name }));
+}
+
+/**
+ * Applies pending migrations in the connection's schema (the first of its `search_path`,
+ * created if missing). Returns the names of the ones applied now.
+ */
+export async function runMigrations(sql: Sql, dir = MIGRATIONS_DIR): Promise<string[]> {
+  const applied: string[] = [];
+  for (const file of migrationFiles(dir)) {
+    const done = await sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${LOCK_KEYS[0]}::int, ${LOCK_KEYS[1]}::int)`;
+      await ensureSchema(tx);
+      await tx`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`;
+      const [row] = await tx`SELECT 1 AS x FROM schema_migrations WHERE version = ${file.version}`;
+      if (row) return false;
+      await tx.unsafe(readFileSync(dir + file.name, 'utf8')).simple();
+      await tx`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${file.version}, ${file.name}, ${Date.now()})`;
+      return true;
+    });
+    if (done) applied.push(file.name);
+  }
+  return applied;
+}
+
+/** Versions recorded as applied (empty before the first migration). */
+export async function appliedVersions(sql: Sql): Promise<number[]> {
+  const [t] = await sql`SELECT to_regclass('schema_migrations') AS t`;
+  if (!t?.t) return [];
+  return (await sql`SELECT version FROM schema_migrations ORDER BY version`).map((r) => r.version as number);
+}
+
+/** Creates the first schema of the search path if it does not exist yet (under the migration lock). */
+async function ensureSchema(tx: TransactionSql): Promise<void> {
+  const [cur] = await tx`SELECT current_schema() AS s`;
+  if (cur?.s) return;
+  const [path] = await tx`SELECT current_setting('search_path') AS p`;
+  const first = String(path?.p ?? '')
+    .split(',')[0]
+    ?.trim()
+    .replace(/^"(.*)"$/, '$1');
+  if (!first || first === '$user') throw new Error('the database search_path names no schema to create the tables in');
+  await tx`CREATE SCHEMA IF NOT EXISTS ${tx(first)}`;
+}

@@ -1,0 +1,78 @@
+/**
+ * Cluster notices over LISTEN/NOTIFY. A write transaction queues its notices with
+ * `pg_notify` so they are sent at commit and only if it commits; every node listens on one
+ * channel and ignores what it sent itself. Payloads are compact JSON, split to stay under
+ * PostgreSQL's 8000-byte limit.
+ */
+import type { ClusterNotice } from '../cluster-store.js';
+
+/** The channel every node listens on. */
+export const CHANNEL = 'switchboard_events';
+
+/** Largest payload sent (PostgreSQL refuses 8000 bytes and more). */
+const MAX_PAYLOAD = 7500;
+
+/** A published notice listing more endpoints than this lists none (receivers sweep instead). */
+const MAX_LISTED_ENDPOINTS = 100;
+
+type Wire = ['p', string, string, string[] | null] | ['d', string[]] | ['e', string];
+
+function toWire(n: ClusterNotice): Wire[] {
+  switch (n.kind) {
+    case 'published':
+      return [['p', n.appId, n.messageId, n.endpointIds && n.endpointIds.length <= MAX_LISTED_ENDPOINTS ? n.endpointIds : null]];
+    case 'due': {
+      const out: Wire[] = [];
+      for (let i = 0; i < n.endpointIds.length; i += MAX_LISTED_ENDPOINTS) out.push(['d', n.endpointIds.slice(i, i + MAX_LISTED_ENDPOINTS)]);
+      return out;
+    }
+    case 'endpoints-changed':
+      return [['e', n.appId]];
+  }
+}
+
+function fromWire(w: Wire): ClusterNotice | null {
+  if (w[0] === 'p') return { kind: 'published', appId: w[1], messageId: w[2], endpointIds: w[3] };
+  if (w[0] === 'd') return { kind: 'due', endpointIds: w[1] };
+  if (w[0] === 'e') return { kind: 'endpoints-changed', appId: w[1] };
+  return null;
+}
+
+/** Encodes notices from `origin` into as few payloads as fit the size limit. */
+export function encodeNotices(origin: string, notices: ClusterNotice[]): string[] {
+  const head = `{"o":${JSON.stringify(origin)},"n":[`;
+  const payloads: string[] = [];
+  let parts: string[] = [];
+  let size = head.length + 2;
+  for (const n of notices) {
+    for (const w of toWire(n)) {
+      const s = JSON.stringify(w);
+      if (parts.length > 0 && size + s.length + 1 > MAX_PAYLOAD) {
+        payloads.push(head + parts.join(',') + ']}');
+        parts = [];
+        size = head.length + 2;
+      }
+      parts.push(s);
+      size += s.length + 1;
+    }
+  }
+  if (parts.length > 0) payloads.push(head + parts.join(',') + ']}');
+  return payloads;
+}
+
+/** Decodes a payload; null for one this node sent or cannot read. */
+export function decodeNotices(payload: string, self: string): ClusterNotice[] | null {
+  let v: { o?: unknown; n?: unknown };
+  try {
+    v = JSON.parse(payload) as { o?: unknown; n?: unknown };
+  } catch {
+    return null;
+  }
+  if (v.o === self || !Array.isArray(v.n)) return null;
+  const out: ClusterNotice[] = [];
+  for (const w of v.n as Wire[]) {
+    const n = Array.isArray(w) ? fromWire(w) : null;
+    if (n) out.push(n);
+  }
+  return out;
+}

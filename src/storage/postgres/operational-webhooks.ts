@@ -1,0 +1,90 @@
+/** Operational webhook endpoints on PostgreSQL. */
+import type { Sql } from 'postgres';
+import { conflict } from '../../domain/errors.js';
+import type { OperationalEndpoint, OperationalWebhookStore } from '../operational-webhook-store.js';
+import { finishPage, pageBounds } from '../paging.js';
+import type { Page, PageQuery } from '../store.js';
+import type { Row } from './rows.js';
+
+function toEndpoint(r: Row): OperationalEndpoint {
+  return {
+    id: r.id as string,
+    uid: (r.uid as string | null) ?? null,
+    url: r.url as string,
+    description: r.description as string,
+    disabled: r.disabled === true,
+    eventTypes: r.event_types === null ? null : (JSON.parse(r.event_types as string) as string[]),
+    throttleRate: (r.throttle_rate as number | null) ?? null,
+    metadata: JSON.parse(r.metadata as string) as Record<string, string>,
+    headers: JSON.parse(r.headers as string) as Record<string, string>,
+    secret: r.secret as string,
+    createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number,
+  };
+}
+
+/** Runs a write, turning a uid collision into a 409. */
+async function unique(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (e: unknown) {
+    if ((e as { code?: string }).code === '23505') throw conflict('an operational webhook endpoint with this uid already exists');
+    throw e;
+  }
+}
+
+function values(e: OperationalEndpoint): Row {
+  return {
+    id: e.id,
+    uid: e.uid,
+    url: e.url,
+    description: e.description,
+    disabled: e.disabled,
+    event_types: e.eventTypes === null ? null : JSON.stringify(e.eventTypes),
+    throttle_rate: e.throttleRate,
+    metadata: JSON.stringify(e.metadata),
+    headers: JSON.stringify(e.headers),
+    secret: e.secret,
+    created_at: e.createdAt,
+    updated_at: e.updatedAt,
+  };
+}
+
+export class PgOperationalWebhookStore implements OperationalWebhookStore {
+  constructor(private readonly sql: Sql) {}
+
+  async create(e: OperationalEndpoint): Promise<void> {
+    await unique(() => this.sql`INSERT INTO operational_endpoints ${this.sql(values(e))}`);
+  }
+
+  async get(idOrUid: string): Promise<OperationalEndpoint | null> {
+    const [r] = await this.sql`SELECT * FROM operational_endpoints WHERE id = ${idOrUid} UNION ALL SELECT * FROM operational_endpoints WHERE uid = ${idOrUid} LIMIT 1`;
+    return r ? toEndpoint(r) : null;
+  }
+
+  async list(q: PageQuery): Promise<Page<OperationalEndpoint>> {
+    const b = pageBounds(q, 'ascending');
+    const rows =
+      b.after === undefined
+        ? await this.sql.unsafe(`SELECT * FROM operational_endpoints ORDER BY id ${b.sqlOrder} LIMIT $1`, [q.limit + 1], { prepare: true })
+        : await this.sql.unsafe(`SELECT * FROM operational_endpoints WHERE id ${b.cmp} $1 ORDER BY id ${b.sqlOrder} LIMIT $2`, [b.after, q.limit + 1], { prepare: true });
+    return finishPage(rows as Row[], q.limit, b, (r) => r.id as string, toEndpoint);
+  }
+
+  async all(): Promise<OperationalEndpoint[]> {
+    return (await this.sql`SELECT * FROM operational_endpoints ORDER BY id`).map(toEndpoint);
+  }
+
+  async update(e: OperationalEndpoint): Promise<void> {
+    const v = values(e);
+    await unique(
+      () =>
+        this.sql`UPDATE operational_endpoints SET ${this.sql(v, 'uid', 'url', 'description', 'disabled', 'event_types', 'throttle_rate', 'metadata', 'headers', 'secret', 'updated_at')}
+                 WHERE id = ${e.id}`,
+    );
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.sql`DELETE FROM operational_endpoints WHERE id = ${id}`;
+  }
+}

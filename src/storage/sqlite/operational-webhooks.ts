@@ -1,0 +1,105 @@
+/** Operational webhook endpoints on SQLite. */
+import type { Database } from 'better-sqlite3';
+import { conflict } from '../../domain/errors.js';
+import type { SecretBox } from '../../services/crypto.js';
+import type { OperationalEndpoint, OperationalWebhookStore } from '../operational-webhook-store.js';
+import { finishPage, pageBounds } from '../paging.js';
+import type { Page, PageQuery } from '../store.js';
+
+type Row = Record<string, unknown>;
+
+function toEndpoint(r: Row, box: SecretBox): OperationalEndpoint {
+  return {
+    id: r.id as string,
+    uid: (r.uid as string | null) ?? null,
+    url: r.url as string,
+    description: r.description as string,
+    disabled: r.disabled === 1,
+    eventTypes: r.event_types === null ? null : (JSON.parse(r.event_types as string) as string[]),
+    throttleRate: (r.throttle_rate as number | null) ?? null,
+    metadata: JSON.parse(r.metadata as string) as Record<string, string>,
+    headers: JSON.parse(box.open(r.headers as string)) as Record<string, string>,
+    secret: box.open(r.secret as string),
+    createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number,
+  };
+}
+
+/** Runs a write, turning a uid collision into a 409. */
+function unique(fn: () => void): void {
+  try {
+    fn();
+  } catch (e: unknown) {
+    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw conflict('an operational webhook endpoint with this uid already exists');
+    throw e;
+  }
+}
+
+export class SqliteOperationalWebhookStore implements OperationalWebhookStore {
+  /** Secret and headers are sealed with `box` at rest. */
+  constructor(
+    private readonly db: Database,
+    private readonly box: SecretBox,
+  ) {}
+
+  async create(e: OperationalEndpoint): Promise<void> {
+    unique(() =>
+      this.db
+        .prepare(
+          `INSERT INTO operational_endpoints (id, uid, url, description, disabled, event_types, throttle_rate, metadata, headers, secret, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(...this.values(e), e.createdAt, e.updatedAt),
+    );
+  }
+
+  async get(idOrUid: string): Promise<OperationalEndpoint | null> {
+    const r = (this.db.prepare('SELECT * FROM operational_endpoints WHERE id = ?').get(idOrUid) ??
+      this.db.prepare('SELECT * FROM operational_endpoints WHERE uid = ?').get(idOrUid)) as Row | undefined;
+    return r ? toEndpoint(r, this.box) : null;
+  }
+
+  async list(q: PageQuery): Promise<Page<OperationalEndpoint>> {
+    const b = pageBounds(q, 'ascending');
+    const where = b.after === undefined ? '' : `WHERE id ${b.cmp} ?`;
+    const args: unknown[] = b.after === undefined ? [] : [b.after];
+    const rows = this.db.prepare(`SELECT * FROM operational_endpoints ${where} ORDER BY id ${b.sqlOrder} LIMIT ?`).all(...args, q.limit + 1) as Row[];
+    return finishPage(rows, q.limit, b, (r) => r.id as string, (r) => toEndpoint(r, this.box));
+  }
+
+  async all(): Promise<OperationalEndpoint[]> {
+    return (this.db.prepare('SELECT * FROM operational_endpoints ORDER BY id').all() as Row[]).map((r) => toEndpoint(r, this.box));
+  }
+
+  async update(e: OperationalEndpoint): Promise<void> {
+    const [id, ...rest] = this.values(e);
+    unique(() =>
+      this.db
+        .prepare(
+          `UPDATE operational_endpoints SET uid = ?, url = ?, description = ?, disabled = ?, event_types = ?, throttle_rate = ?, metadata = ?,
+             headers = ?, secret = ?, updated_at = ? WHERE id = ?`,
+        )
+        .run(...rest, e.updatedAt, id),
+    );
+  }
+
+  async delete(id: string): Promise<void> {
+    this.db.prepare('DELETE FROM operational_endpoints WHERE id = ?').run(id);
+  }
+
+  /** Column values from id to secret, in table order. */
+  private values(e: OperationalEndpoint): unknown[] {
+    return [
+      e.id,
+      e.uid,
+      e.url,
+      e.description,
+      e.disabled ? 1 : 0,
+      e.eventTypes === null ? null : JSON.stringify(e.eventTypes),
+      e.throttleRate,
+      JSON.stringify(e.metadata),
+      this.box.seal(JSON.stringify(e.headers)),
+      this.box.seal(e.secret),
+    ];
+  }
+}

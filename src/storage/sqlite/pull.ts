@@ -1,0 +1,237 @@
+/**
+ * The pull store on SQLite. Positions come from `messages.seq`, filled by a trigger inside
+ * the publishing transaction (migration 0002); SQLite's single writer makes them visible in
+ * commit order, so a reader never passes a position that a later commit could fill.
+ */
+import type { Database as Db, Statement } from 'better-sqlite3';
+import type { SecretBox } from '../../services/crypto.js';
+import { conflict } from '../../domain/errors.js';
+import { idBoundary } from '../../domain/ids.js';
+import type { Message } from '../../domain/model.js';
+import { finishPage, pageBounds } from '../paging.js';
+import type { Page, PageQuery } from '../store.js';
+import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../pull-store.js';
+
+type Row = Record<string, unknown>;
+
+/**
+ * How far after a time `positionAt` looks for the earliest position. A message's id carries
+ * its creation time, but it commits a little later: one created just after the time may
+ * commit after one created later still. Publishing takes far less than this.
+ */
+const POSITION_WINDOW_MS = 60_000;
+
+const jsonOrNull = (v: readonly string[] | null): string | null => (v === null ? null : JSON.stringify(v));
+const parseOrNull = <T>(v: unknown): T | null => (v === null || v === undefined ? null : (JSON.parse(v as string) as T));
+
+function toPollingEndpoint(r: Row): PollingEndpoint {
+  return {
+    id: r.id as string,
+    appId: r.app_id as string,
+    uid: (r.uid as string | null) ?? null,
+    description: r.description as string,
+    eventTypes: parseOrNull(r.event_types),
+    channels: parseOrNull(r.channels),
+    metadata: JSON.parse(r.metadata as string) as Record<string, string>,
+    createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number,
+  };
+}
+
+function toSequenced(r: Row): SequencedMessage {
+  const message: Message = {
+    id: r.id as string,
+    appId: r.app_id as string,
+    eventType: r.event_type as string,
+    eventId: (r.event_id as string | null) ?? null,
+    channels: parseOrNull(r.channels),
+    tags: parseOrNull(r.tags),
+    payload: (r.payload as string | null) ?? null,
+    createdAt: r.created_at as number,
+  };
+  return { seq: r.seq as number, message };
+}
+
+function toToken(r: Row, box: SecretBox): PollerToken {
+  return {
+    id: r.id as string,
+    pollingEndpointId: r.polling_endpoint_id as string,
+    appId: r.app_id as string,
+    tokenHash: r.token_hash as string,
+    token: box.open(r.sealed as string),
+    createdAt: r.created_at as number,
+    expiresAt: (r.expires_at as number | null) ?? null,
+  };
+}
+
+/** Runs a write, turning a uniqueness violation into a 409. */
+function unique<T>(detail: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e: unknown) {
+    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw conflict(detail);
+    throw e;
+  }
+}
+
+export class SqlitePullStore implements PullStore {
+  private readonly stmts = new Map<string, Statement>();
+
+  constructor(
+    private readonly db: Db,
+    /** Seals tokens at rest (they are shown again on request). */
+    private readonly box: SecretBox,
+  ) {}
+
+  /** A cached prepared statement (prepared on first use: the tables exist only after migrating). */
+  private q(sql: string): Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  async createPollingEndpoint(p: PollingEndpoint, token: PollerToken): Promise<void> {
+    unique('a polling endpoint with this uid already exists', () =>
+      this.db.transaction(() => {
+        this.q(
+          `INSERT INTO polling_endpoints (id, app_id, uid, description, event_types, channels, metadata, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(p.id, p.appId, p.uid, p.description, jsonOrNull(p.eventTypes), jsonOrNull(p.channels), JSON.stringify(p.metadata), p.createdAt, p.updatedAt);
+        this.insertToken(token);
+      })(),
+    );
+  }
+
+  async getPollingEndpoint(appId: string, idOrUid: string): Promise<PollingEndpoint | null> {
+    const r = (this.q('SELECT * FROM polling_endpoints WHERE id = ? AND app_id = ?').get(idOrUid, appId) ??
+      this.q('SELECT * FROM polling_endpoints WHERE app_id = ? AND uid = ?').get(appId, idOrUid)) as Row | undefined;
+    return r ? toPollingEndpoint(r) : null;
+  }
+
+  async listPollingEndpoints(appId: string, q: PageQuery): Promise<Page<PollingEndpoint>> {
+    const b = pageBounds(q, 'ascending');
+    const args: unknown[] = [appId];
+    let where = 'app_id = ?';
+    if (b.after !== undefined) {
+      where += ` AND id ${b.cmp} ?`;
+      args.push(b.after);
+    }
+    const rows = this.q(`SELECT * FROM polling_endpoints WHERE ${where} ORDER BY id ${b.sqlOrder} LIMIT ?`).all(...args, q.limit + 1) as Row[];
+    return finishPage(rows, q.limit, b, (r) => r.id as string, toPollingEndpoint);
+  }
+
+  async updatePollingEndpoint(p: PollingEndpoint): Promise<void> {
+    unique('a polling endpoint with this uid already exists', () =>
+      this.q(
+        `UPDATE polling_endpoints SET uid = ?, description = ?, event_types = ?, channels = ?, metadata = ?, updated_at = ?
+         WHERE id = ? AND app_id = ?`,
+      ).run(p.uid, p.description, jsonOrNull(p.eventTypes), jsonOrNull(p.channels), JSON.stringify(p.metadata), p.updatedAt, p.id, p.appId),
+    );
+  }
+
+  async deletePollingEndpoint(appId: string, id: string): Promise<void> {
+    this.db.transaction(() => {
+      this.q('DELETE FROM polling_consumers WHERE polling_endpoint_id = ?').run(id);
+      this.q('DELETE FROM poller_tokens WHERE polling_endpoint_id = ?').run(id);
+      this.q('DELETE FROM polling_endpoints WHERE id = ? AND app_id = ?').run(id, appId);
+    })();
+  }
+
+  async readLog(appId: string, after: number, limit: number, filter: LogFilter): Promise<LogRead> {
+    const where = ['app_id = ?', 'seq > ?'];
+    const args: unknown[] = [appId, after];
+    let impossible = false;
+    // Lists travel as one JSON parameter, so each combination of filters is one statement.
+    const inList = (column: string, values: readonly string[] | null | undefined, viaJson: boolean): void => {
+      if (values === null || values === undefined) return;
+      if (values.length === 0) {
+        impossible = true;
+        return;
+      }
+      const set = 'SELECT value FROM json_each(?)';
+      where.push(viaJson ? `EXISTS (SELECT 1 FROM json_each(${column}) WHERE value IN (${set}))` : `${column} IN (${set})`);
+      args.push(JSON.stringify(values));
+    };
+    inList('event_type', filter.eventTypes, false);
+    inList('channels', filter.channels, true);
+    inList('tags', filter.tags, true);
+    const sql = `SELECT seq, id, app_id, event_type, event_id, channels, tags, payload, created_at FROM messages
+                 WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`;
+    // One snapshot: the horizon read after the rows tells whether a deletion raced the read.
+    return this.db.transaction((): LogRead => {
+      const rows = impossible ? [] : (this.q(sql).all(...args, limit + 1) as Row[]);
+      const more = rows.length > limit;
+      const messages = (more ? rows.slice(0, limit) : rows).map(toSequenced);
+      return { messages, more, horizon: this.horizonOf(appId) };
+    })();
+  }
+
+  async head(): Promise<number> {
+    const r = this.q('SELECT last FROM pull_sequence WHERE id = 1').get() as Row | undefined;
+    return (r?.last as number | undefined) ?? 0;
+  }
+
+  async horizon(appId: string): Promise<number> {
+    return this.horizonOf(appId);
+  }
+
+  private horizonOf(appId: string): number {
+    const r = this.q('SELECT purged_seq FROM pull_horizon WHERE app_id = ?').get(appId) as Row | undefined;
+    return (r?.purged_seq as number | undefined) ?? 0;
+  }
+
+  async positionAt(appId: string, timeMs: number): Promise<number> {
+    return this.db.transaction((): number => {
+      const lo = idBoundary('message', timeMs + 1);
+      const hi = idBoundary('message', timeMs + 1 + POSITION_WINDOW_MS);
+      const inWindow = this.q('SELECT MIN(seq) AS s FROM messages WHERE app_id = ? AND id >= ? AND id < ?').get(appId, lo, hi) as Row;
+      const later = this.q('SELECT seq AS s FROM messages WHERE app_id = ? AND id >= ? ORDER BY id LIMIT 1').get(appId, hi) as Row | undefined;
+      const candidates = [inWindow.s, later?.s].filter((s): s is number => typeof s === 'number');
+      if (candidates.length === 0) {
+        const r = this.q('SELECT last FROM pull_sequence WHERE id = 1').get() as Row | undefined;
+        return (r?.last as number | undefined) ?? 0;
+      }
+      return Math.min(...candidates) - 1;
+    })();
+  }
+
+  async getCursor(pollingEndpointId: string, consumerId: string): Promise<number | null> {
+    const r = this.q('SELECT cursor FROM polling_consumers WHERE polling_endpoint_id = ? AND consumer_id = ?').get(pollingEndpointId, consumerId) as Row | undefined;
+    return r ? (r.cursor as number) : null;
+  }
+
+  async setCursor(pollingEndpointId: string, consumerId: string, cursor: number, nowMs: number): Promise<void> {
+    this.q(
+      `INSERT INTO polling_consumers (polling_endpoint_id, consumer_id, cursor, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (polling_endpoint_id, consumer_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
+    ).run(pollingEndpointId, consumerId, cursor, nowMs, nowMs);
+  }
+
+  async currentToken(pollingEndpointId: string): Promise<PollerToken | null> {
+    const r = this.q('SELECT * FROM poller_tokens WHERE polling_endpoint_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(pollingEndpointId) as Row | undefined;
+    return r ? toToken(r, this.box) : null;
+  }
+
+  async findToken(tokenHash: string): Promise<PollerToken | null> {
+    const r = this.q('SELECT * FROM poller_tokens WHERE token_hash = ?').get(tokenHash) as Row | undefined;
+    return r ? toToken(r, this.box) : null;
+  }
+
+  async rotateToken(token: PollerToken, oldExpiresAt: number, nowMs: number): Promise<void> {
+    this.db.transaction(() => {
+      this.q('UPDATE poller_tokens SET expires_at = MIN(COALESCE(expires_at, ?), ?) WHERE polling_endpoint_id = ?').run(oldExpiresAt, oldExpiresAt, token.pollingEndpointId);
+      this.q('DELETE FROM poller_tokens WHERE polling_endpoint_id = ? AND expires_at <= ?').run(token.pollingEndpointId, nowMs);
+      this.insertToken(token);
+    })();
+  }
+
+  private insertToken(t: PollerToken): void {
+    this.q(
+      `INSERT INTO poller_tokens (id, polling_endpoint_id, app_id, token_hash, sealed, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(t.id, t.pollingEndpointId, t.appId, t.tokenHash, this.box.seal(t.token), t.createdAt, t.expiresAt);
+  }
+}

@@ -1,0 +1,137 @@
+/** Shapes of the API's responses, as far as the UI reads them. */
+
+export interface Application {
+  id: string;
+  uid?: string;
+  name: string;
+  rateLimit?: number;
+  metadata: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EventType {
+  name: string;
+  description: string;
+  archived: boolean;
+  deprecated: boolean;
+  featureFlag?: string;
+  schemas?: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Endpoint {
+  id: string;
+  uid?: string;
+  url: string;
+  description: string;
+  disabled?: boolean;
+  filterTypes?: string[];
+  channels?: string[];
+  rateLimit?: number;
+  metadata: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EndpointStats {
+  success: number;
+  pending: number;
+  sending: number;
+  fail: number;
+}
+
+export interface Message {
+  id: string;
+  eventType: string;
+  eventId?: string;
+  channels?: string[];
+  tags?: string[];
+  payload: unknown;
+  timestamp: string;
+}
+
+/** 0 success, 1 pending, 2 fail, 3 sending. */
+export type Status = 0 | 1 | 2 | 3;
+
+export interface Attempt {
+  id: string;
+  msgId: string;
+  endpointId: string;
+  url: string;
+  status: Status;
+  statusText?: string;
+  response: string;
+  responseStatusCode: number;
+  responseDurationMs: number;
+  triggerType: 0 | 1;
+  timestamp: string;
+}
+
+export interface Destination extends Endpoint {
+  status: Status;
+  nextAttempt?: string;
+}
+
+export interface EndpointMessage extends Message {
+  status: Status;
+  nextAttempt?: string;
+}
+
+export interface StatsBucket {
+  start: string;
+  success: number;
+  failure: number;
+  avgDurationMs: number | null;
+  maxDurationMs: number | null;
+}
+
+export interface AppOverview {
+  since: string;
+  until: string;
+  bucketSeconds: number;
+  totalSuccess: number;
+  totalFailure: number;
+  series: StatsBucket[];
+  queue: { pending: number; sending: number; oldestPendingAt: string | null };
+}
+
+export interface PollingEndpoint {
+  id: string;
+  uid?: string;
+  description?: string;
+  filterTypes?: string[];
+  channels?: string[];
+  createdAt?: string;
+}
+
+export interface PolledMessage {
+  id: string;
+  eventType: string;
+  eventId?: string;
+  payload: unknown;
+  timestamp: string;
+}
+
+export interface IngestSource {
+  id: string;
+  uid?: string;
+  name: string;
+  type: string;
+  ingestUrl?: string | null;
+  config?: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+  [extra: string]: unknown;
+}
+
+export interface IngestLog {
+  id: string;
+  source_id: string;
+  status_code: number;
+  error_text: string;
+  headers: Record<string, string>;
+  payload: string;
+  created_at: string;
+}
