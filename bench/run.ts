@@ -152,7 +152,7 @@ async function main(): Promise<number> {
     for (const n of r.notes) console.log(`  note: ${n.split('\n')[0] ?? ''}`);
     if (r.profiles) {
       for (const [label, p] of Object.entries(r.profiles)) {
-        console.log(`\n  server profile ${label} (${p.totalMs} ms sampled, ${p.idleMs} ms idle), top self time:`);
+        console.log(`\n  server profile ${label} (${p.totalMs} ms sampled after the first ${p.skippedMs} ms, ${p.idleMs} ms idle), top self time:`);
         for (const f of p.functions.slice(0, 12)) {
           console.log(`    ${f.pct.toFixed(1).padStart(5)} %  ${f.function}  ${f.location}`);
           for (const c of f.callers?.slice(0, 3) ?? []) console.log(`             ${c.pct.toFixed(1).padStart(5)} % via ${c.caller}`);

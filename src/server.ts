@@ -93,7 +93,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   const store: Store =
     o.store ??
     (config.databaseUrl
-      ? new PostgresStore({ url: config.databaseUrl, max: config.databasePoolSize, box })
+      ? new PostgresStore({ url: config.databaseUrl, max: config.databasePoolSize, box, endpointConcurrency: config.endpointConcurrency })
       : new SqliteStore({ path: join(config.dataDir, 'switchboard.db'), durability: config.durability, box }));
   await store.migrate();
   const adminToken = resolveAdminToken(config, logger);

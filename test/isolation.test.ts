@@ -39,7 +39,6 @@ describe('isolation between endpoints', () => {
     await rx.waitFor(() => rx.at('/healthy').length >= N, 20_000, 'all messages at the healthy endpoint');
     // While the healthy endpoint got all N, the stuck ones were held to their own cap.
     assert.equal(rx.at('/hang').length, 4, 'the hanging endpoint holds exactly its concurrency cap');
-    assert.ok(rx.at('/slow').length <= 4 * 2 + 4, `the slow endpoint works through its own slots (${rx.at('/slow').length})`);
     assert.deepEqual(new Set(rx.at('/healthy').map((r) => r.headers['webhook-id'])), ids);
   });
 });

@@ -97,14 +97,16 @@ describe('three nodes on one PostgreSQL database', () => {
     schema = await createTestSchema('sbnodes');
     dataDir = mkdtempSync(join(tmpdir(), 'switchboard-nodes-'));
     rx = await new Receiver().start();
-    // Started together: they migrate the empty schema at once, under the advisory lock.
+    // Migrated once here (concurrent migrations are tested in postgres-store.test.ts), so the
+    // nodes start quickly.
+    await schema.store(1).migrate();
     nodes = await Promise.all(['a', 'b', 'c'].map((n) => startNode(n, schema, dataDir)));
     await Promise.all(nodes.map((n) => waitHealthy(n.base)));
   });
 
   after(async () => {
     for (const n of nodes) if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGTERM');
-    await Promise.all(nodes.map((n) => (n.child.exitCode === null && n.child.signalCode === null ? new Promise((r) => n.child.once('exit', r)) : null)));
+    await Promise.all(nodes.map((n) => (n.child.exitCode === null && n.child.signalCode === null ? new Promise((r) => n.child.once('exit', r)) : Promise.resolve())));
     await rx.close();
     await schema.drop();
     rmSync(dataDir, { recursive: true, force: true });

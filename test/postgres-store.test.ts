@@ -207,6 +207,29 @@ describe('postgres: nodes sharing one database', () => {
     assert.equal(total, 8, 'and the tokens are all used');
   });
 
+  it('grant leases asked for at publish time only within the caps counted across nodes', async () => {
+    const capped = new Pg({ url: TEST_DATABASE_URL, schema: s.schema, max: 2, endpointConcurrency: 3 });
+    try {
+      const ap = app();
+      await a.createApplication(ap);
+      const ep = endpoint(ap.id);
+      const rated = endpoint(ap.id, { throttleRate: 2 });
+      await a.createEndpoint(ep);
+      await a.createEndpoint(rated);
+      const msgs = Array.from({ length: 5 }, (_, i) => message(ap.id, T0 + i));
+      const lease = T0 + 60_000;
+      const results = await capped.publish(msgs.map((m) => ({ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: lease }, { endpointId: rated.id, leaseUntil: lease }] })));
+      const tokens = (endpointId: string) => results.map((r) => (r.kind === 'created' ? r.deliveries.find((d) => d.endpointId === endpointId)!.leaseToken : -1));
+      assert.deepEqual(tokens(ep.id), [1, 1, 1, 0, 0], 'three leased (the cap), the rest waiting to be claimed');
+      assert.deepEqual(tokens(rated.id), [1, 1, 0, 0, 0], 'two leased: the bucket holds two tokens');
+      const other = await b.cluster.claimDueCapped(ep.id, 10, T0 + 10, lease, 3);
+      assert.equal(other.claims.length, 0, 'another node finds the cap used');
+      assert.ok((await b.dueEndpoints(T0 + 10, 100)).includes(ep.id), 'the refused ones are due');
+    } finally {
+      await capped.close();
+    }
+  });
+
   it('fence a node whose lease expired: its late attempt does not overwrite the new lease', async () => {
     const { ep, msgs } = await setup({}, 1);
     const old = (await a.cluster.claimDueCapped(ep.id, 1, T0 + 10, T0 + 100, 5)).claims[0]!;

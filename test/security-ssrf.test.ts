@@ -103,7 +103,7 @@ describe('outbound requests', () => {
       for (const url of urls) {
         const r = await sender.send({ url, headers: {}, body: '{}' });
         assert.equal(r.kind, 'error', url);
-        assert.match(r.kind === 'error' ? r.reason : '', /not allowed|ESWITCHBOARDREFUSED|invalid endpoint URL/, url);
+        assert.match(r.kind === 'error' ? r.reason : '', /not allowed|ESWITCHBOARDREFUSED|invalid endpoint URL|ENOTFOUND/, url);
       }
     } finally {
       await sender.close();

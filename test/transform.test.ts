@@ -10,6 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Svix } from 'svix';
 import { Webhook } from 'standardwebhooks';
+import { TransformService } from '../src/services/transform.js';
+import type { Endpoint } from '../src/domain/model.js';
+import { FakeClock } from './helpers/fake-clock.js';
 import { Receiver } from './helpers/receiver.js';
 import { startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
@@ -293,5 +296,48 @@ describe('filters and transformations on ingest endpoints', () => {
     await rx.waitFor(() => rx.at('/ingested').length === 2, 15_000, 'two forwarded requests');
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(rx.at('/ingested').map((r) => JSON.parse(r.body)).sort((a, b) => (a.summary < b.summary ? -1 : 1)), [{ summary: 'sb was pushed' }, { summary: 'sb was released' }]);
+  });
+});
+
+describe('the transformation service', () => {
+  const endpoint = (code: string): Endpoint => ({
+    id: 'ep_suspend',
+    appId: 'app_x',
+    uid: null,
+    url: 'http://127.0.0.1:1/',
+    description: '',
+    disabled: false,
+    eventTypes: null,
+    channels: null,
+    throttleRate: null,
+    metadata: {},
+    headers: {},
+    secrets: [],
+    failingSince: null,
+    transformation: { code, enabled: true, variables: null, updatedAt: 0 },
+    createdAt: 0,
+    updatedAt: 0,
+  });
+  const message = { id: 'msg_1', appId: 'app_x', eventType: 'a.b', eventId: null, channels: null, tags: null, payload: '{"n":1}', createdAt: 0 };
+
+  it('suspends code that keeps hitting its limits for a minute, and lifts that on new code', async () => {
+    const clock = new FakeClock(1_000_000);
+    const svc = new TransformService({ timeoutMs: 200, memoryBytes: 32 * 1024 * 1024, cacheSize: 4, maxPayloadBytes: 1024 }, clock);
+    try {
+      const looping = endpoint('function handler(w) { for (;;) {} }');
+      for (let i = 0; i < 3; i++) assert.match(((await svc.transform(looping, message)) as { reason: string }).reason, /time limit/);
+      const r = await svc.transform(looping, message);
+      assert.equal(r.kind, 'error');
+      assert.match((r as { reason: string }).reason, /suspended until/);
+      clock.advance(61_000);
+      assert.match(((await svc.transform(looping, message)) as { reason: string }).reason, /time limit/, 'runs again after the pause');
+      svc.forget(looping.id);
+      const fixed = endpoint('function handler(w) { w.payload.n++; return w }');
+      assert.deepEqual(await svc.transform(fixed, message), { kind: 'send', method: 'POST', url: 'http://127.0.0.1:1/', eventType: 'a.b', body: '{"n":2}', headers: null });
+      const big = endpoint('function handler(w) { w.payload = "x".repeat(2000); return w }');
+      assert.match(((await svc.transform({ ...big, id: 'ep_big' }, message)) as { reason: string }).reason, /larger than 1024 bytes/);
+    } finally {
+      await svc.close();
+    }
   });
 });

@@ -104,6 +104,8 @@ export interface ServerHandle {
   port: number;
   logPath: string;
   profDir: string | null;
+  /** From spawn to the first healthy answer. */
+  readyAfterMs: number;
   stop(): Promise<void>;
 }
 
@@ -135,6 +137,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     ...(opts.endpointConcurrency ? { SWITCHBOARD_ENDPOINT_CONCURRENCY: String(opts.endpointConcurrency) } : {}),
     ...opts.env,
   };
+  const spawnedAt = performance.now();
   const proc = spawn(process.execPath, [...nodeArgs, SERVER_MAIN, 'serve'], {
     cwd: REPO_ROOT,
     env,
@@ -153,11 +156,13 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     port,
     logPath,
     profDir,
+    readyAfterMs: 0,
     // A generous grace period: with --cpu-prof the profile is written on exit.
     stop: () => stopChild(proc, profDir ? 15_000 : 5_000),
   };
   try {
     await waitHealthy(baseUrl, proc, 30_000);
+    handle.readyAfterMs = Math.round(performance.now() - spawnedAt);
   } catch (err) {
     await handle.stop();
     const log = tail(logPath, 2000);

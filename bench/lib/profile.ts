@@ -28,6 +28,8 @@ export interface ProfileEntry {
 
 export interface ProfileSummary {
   file: string;
+  /** Samples from the first this-many ms (start-up: module loading, schema compilation) are left out. */
+  skippedMs: number;
   totalMs: number;
   idleMs: number;
   /** Top functions by self time. */
@@ -48,7 +50,7 @@ function sourceOf(url: string, root: string): string {
   return relative(root, path);
 }
 
-export function summarizeProfile(file: string, root: string, top = 20): ProfileSummary {
+export function summarizeProfile(file: string, root: string, top = 20, skipMs = 0): ProfileSummary {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map<number, CpuProfileNode>();
   const parent = new Map<number, number>();
@@ -59,10 +61,13 @@ export function summarizeProfile(file: string, root: string, top = 20): ProfileS
   const selfUs = new Map<number, number>();
   const samples = prof.samples ?? [];
   const deltas = prof.timeDeltas ?? [];
+  let elapsedUs = 0;
   for (let i = 0; i < samples.length; i++) {
     const id = samples[i];
     // timeDeltas[i] is the time since the previous sample; attribute it to this one.
     const d = deltas[i] ?? 0;
+    elapsedUs += d;
+    if (elapsedUs < skipMs * 1000) continue;
     if (id !== undefined) selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, d));
   }
   const fn = new Map<string, { function: string; location: string; us: number; callers: Map<string, number> }>();
@@ -98,6 +103,7 @@ export function summarizeProfile(file: string, root: string, top = 20): ProfileS
   });
   return {
     file,
+    skippedMs: skipMs,
     totalMs: Math.round(total / 1000),
     idleMs: Math.round(idle / 1000),
     functions: [...fn.values()]

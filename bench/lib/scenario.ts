@@ -66,7 +66,8 @@ export class Ctx {
       const file = findProfile(s.profDir);
       if (file) {
         const label = s.logPath.replace(/^.*\//, '').replace(/\.server\.log$/, '');
-        this.profiles[label] = summarizeProfile(file, REPO_ROOT, 20);
+        // Leave out start-up (module loading, schema compilation) and the first requests' JIT warm-up.
+        this.profiles[label] = summarizeProfile(file, REPO_ROOT, 20, s.readyAfterMs + 1000);
         this.log(`profile ${file}`);
       } else {
         this.log(`no profile written in ${s.profDir} (does the server exit cleanly on SIGTERM?)`);

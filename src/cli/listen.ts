@@ -236,7 +236,8 @@ export class Listener {
 
   /** One long poll of the stream; true if it received messages. */
   private async poll(signal: AbortSignal): Promise<boolean> {
-    const res = await request(this.url({ wait: String(POLL_WAIT_SECONDS), limit: '100' }), {
+    // The first poll answers at once: it confirms the connection and fixes the position.
+    const res = await request(this.url({ wait: String(this.connected ? POLL_WAIT_SECONDS : 0), limit: '100' }), {
       headers: this.headers(),
       signal,
       dispatcher: this.agent,

@@ -7,7 +7,9 @@ export async function serve(opts: { role?: string } = {}): Promise<void> {
   const sb = await createSwitchboard(config);
   const url = await sb.listen();
   const storage = config.databaseUrl ? 'postgresql' : 'sqlite';
-  sb.app.log.info({ url, dataDir: config.dataDir, durability: config.durability, storage, role: config.role }, 'Switchboard is listening');
+  // The web dashboard, at an address a browser on this machine can open.
+  const dashboard = url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=[:/]|$)/, '//localhost') + '/ui/';
+  sb.app.log.info({ url, dashboard, dataDir: config.dataDir, durability: config.durability, storage, role: config.role }, 'Switchboard is listening');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -131,8 +131,6 @@ export class Dispatcher {
    */
   reserve(endpointId: string, throttleRate: number | null): boolean {
     if (this.stopping || !this.started) return false;
-    // On a store shared by several nodes the claim is the one gate for the endpoint's caps.
-    if (this.o.store.cluster) return false;
     const s = this.state(endpointId);
     this.applyRate(s, throttleRate);
     if (s.backlog) return false; // older due deliveries go first

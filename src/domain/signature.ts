@@ -26,7 +26,7 @@ export function sign(key: Buffer, msgId: string, timestampSec: number | string, 
 }
 
 /** The `webhook-signature` header value: one signature per active key, space-separated. */
-export function signatureHeader(keys: readonly Buffer[], msgId: string, timestampSec: number, body: string | Buffer): string {
+export function signatureHeader(keys: readonly Buffer[], msgId: string, timestampSec: number | string, body: string | Buffer): string {
   return keys.map((k) => sign(k, msgId, timestampSec, body)).join(' ');
 }
 

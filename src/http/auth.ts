@@ -127,7 +127,8 @@ export class Auth {
       const access = routeAccess(req);
       const p = req.principal;
       if (access === 'public' || !p || p.kind === 'admin') return;
-      if (access === 'any') return;
+      // A poller token reads its polling endpoint and nothing else, not even routes open to any caller.
+      if (access === 'any' && p.kind !== 'poller') return;
       const params = req.params as Record<string, string | undefined>;
       const appParam = params.app_id;
       if (appParam === undefined) {

@@ -146,7 +146,8 @@ function extractComponents(doc: Record<string, unknown>): void {
     const props = out.properties ? Object.keys(out.properties).sort().join(',') : '';
     if (items && (props === 'data,done,iterator,prevIterator')) {
       const listName = `ListResponse${items}`;
-      schemas[listName] = out;
+      const { description: _response, ...schema } = out;
+      schemas[listName] = schema;
       return { $ref: `#/components/schemas/${listName}` };
     }
     return out;

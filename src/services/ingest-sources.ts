@@ -136,9 +136,14 @@ export class IngestSourceService {
     };
     const { firstRunAt } = await this.check(source);
     if (source.uid && (await this.store.ingest.getSource(source.uid))) throw conflict('a source with this uid already exists');
-    await this.appFor(source);
+    const app = await this.appFor(source);
     const token = newUrlToken();
-    await this.store.ingest.createSource(this.toRecord(source), { hash: hashToken(token), token, createdAt: now, expiresAt: null }, firstRunAt);
+    try {
+      await this.store.ingest.createSource(this.toRecord(source), { hash: hashToken(token), token, createdAt: now, expiresAt: null }, firstRunAt);
+    } catch (e: unknown) {
+      await this.applications.delete(app.id).catch(() => undefined);
+      throw e;
+    }
     if (firstRunAt !== null) this.opts.onScheduleChange?.();
     return source;
   }

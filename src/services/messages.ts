@@ -81,7 +81,7 @@ export class MessageService {
     const claims = [];
     for (const [i, d] of result.deliveries.entries()) {
       const ep = targets[i]!;
-      if (reserved[i]) {
+      if (reserved[i] && d.leaseToken > 0) {
         claims.push({
           deliveryId: d.deliveryId,
           leaseToken: d.leaseToken,
@@ -91,7 +91,11 @@ export class MessageService {
           endpoint: ep,
           app: { id: app.id, headerStyle: app.headerStyle },
         });
-      } else this.dispatcher.backlogged(ep.id);
+      } else {
+        // A store shared by several nodes refuses the lease when other nodes use the endpoint's caps.
+        if (reserved[i]) this.dispatcher.unreserve(ep.id);
+        this.dispatcher.backlogged(ep.id);
+      }
     }
     this.dispatcher.dispatchReserved(claims);
     this.bus.emit({ kind: 'message.published', message });

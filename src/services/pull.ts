@@ -51,6 +51,8 @@ export class PullService {
   private closing = false;
   /** Streams cut because their reader did not keep up. */
   slowDisconnects = 0;
+  /** The most bytes any ended stream held in its buffer (bounded by the buffer setting plus one event). */
+  maxStreamBuffered = 0;
 
   constructor(
     private readonly store: PullStore,
@@ -189,6 +191,7 @@ export class PullService {
       onEnd: (s, why: StreamEnd) => {
         this.streams.delete(s);
         if (why === 'slow') this.slowDisconnects++;
+        this.maxStreamBuffered = Math.max(this.maxStreamBuffered, s.maxBuffered);
       },
     });
     this.streams.add(stream);

@@ -89,7 +89,7 @@ export const transformationRoutes =
 
     app.patch<{ Params: Params; Body: TransformPatch }>(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/transformation',
-      { schema: { tags: ['endpoint'], summary: 'Set the endpoint transformation (code checked when saved)', params: epParams, body: transformationPatch } },
+      { schema: { tags: ['endpoint'], summary: 'Set the endpoint transformation (code checked when saved)', params: epParams, body: transformationPatch, response: { 204: S.noContent } } },
       async (req, reply) => {
         const a = await appOf(req.params.app_id);
         await settings.patch(a.id, req.params.endpoint_id, req.body);

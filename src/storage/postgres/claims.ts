@@ -39,11 +39,14 @@ export async function claimIn(
            FROM endpoints e JOIN endpoint_limits l ON l.endpoint_id = e.id LEFT JOIN applications a ON a.id = e.app_id
            WHERE e.id = ${endpointId} FOR UPDATE OF l`
       : tx`SELECT e.*, a.header_style AS a_header_style FROM endpoints e LEFT JOIN applications a ON a.id = e.app_id WHERE e.id = ${endpointId}`;
-  let [epRow] = await select();
+  // Sent at once and run in order, so the live leases are counted after the lock: every claim of
+  // this endpoint that committed before is seen.
+  const countLive = () => tx`SELECT count(*) AS n FROM deliveries WHERE endpoint_id = ${endpointId} AND status = 3 AND next_attempt_at > ${nowMs}`;
+  let [[epRow], [live]] = await Promise.all([select(), caps ? countLive() : []]);
   if (!epRow && caps) {
     // Every endpoint gets its limits row when created; this only covers one that lacks it.
     await tx`INSERT INTO endpoint_limits (endpoint_id, tokens, updated_at) SELECT id, -1, 0 FROM endpoints WHERE id = ${endpointId} ON CONFLICT DO NOTHING`;
-    [epRow] = await select();
+    [[epRow], [live]] = await Promise.all([select(), countLive()]);
   }
   if (!epRow) return none;
   const endpoint = toEndpoint(epRow, box);
@@ -58,8 +61,6 @@ export async function claimIn(
   let tokens = Infinity;
   const rate = endpoint.throttleRate !== null && endpoint.throttleRate > 0 ? endpoint.throttleRate : null;
   if (caps) {
-    // Counted after the lock: every claim of this endpoint that committed before is seen.
-    const [live] = await tx`SELECT count(*) AS n FROM deliveries WHERE endpoint_id = ${endpointId} AND status = 3 AND next_attempt_at > ${nowMs}`;
     byConcurrency = caps.concurrency - Number(live?.n ?? 0);
     if (rate !== null) tokens = refill(epRow.l_tokens as number, epRow.l_updated_at as number, nowMs, rate);
     allowed = Math.max(0, Math.min(limit, byConcurrency, Math.floor(tokens)));
@@ -72,10 +73,12 @@ export async function claimIn(
         UPDATE deliveries SET status = ${DeliveryStatus.Sending}, next_attempt_at = ${leaseUntil}, lease_token = lease_token + 1, updated_at = ${nowMs}
         WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = ${endpointId} AND status IN (1, 3) AND next_attempt_at <= ${nowMs}
                      ORDER BY next_attempt_at LIMIT ${allowed} FOR UPDATE SKIP LOCKED)
-        RETURNING id AS d_id, lease_token AS d_lease_token, attempts AS d_attempts, trigger AS d_trigger, message_id AS d_message_id)
+        RETURNING id AS d_id, lease_token AS d_lease_token, attempts AS d_attempts, trigger AS d_trigger, message_id AS d_message_id),
+      -- The bucket pays for what was claimed, in the same statement.
+      b AS (UPDATE endpoint_limits SET tokens = ${rate !== null ? tokens : 0}::float8 - (SELECT count(*) FROM c), updated_at = GREATEST(updated_at, ${nowMs})
+            WHERE endpoint_id = ${endpointId} AND ${caps !== null && rate !== null}::boolean)
       SELECT c.*, m.* FROM c JOIN messages m ON m.id = c.d_message_id ORDER BY c.d_id`;
-  }
-  if (caps && rate !== null) {
+  } else if (caps && rate !== null) {
     const left = tokens - rows.length;
     await tx`UPDATE endpoint_limits SET tokens = ${left}, updated_at = GREATEST(updated_at, ${nowMs}) WHERE endpoint_id = ${endpointId}`;
   }
@@ -101,7 +104,7 @@ export async function claimIn(
 }
 
 /** Tokens in the endpoint's bucket at `nowMs`: `rate` a second, at most `max(1, rate)`; a negative stored value is a fresh, full bucket. */
-function refill(stored: number, updatedAt: number, nowMs: number, rate: number): number {
+export function refill(stored: number, updatedAt: number, nowMs: number, rate: number): number {
   const burst = Math.max(1, rate);
   if (stored < 0) return burst;
   const elapsed = Math.max(0, nowMs - updatedAt);

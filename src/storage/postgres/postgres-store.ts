@@ -34,7 +34,7 @@ import { PgAuthStore } from './auth.js';
 import { PgIngestStore } from './ingest.js';
 import { PgOperationalWebhookStore } from './operational-webhooks.js';
 import { PgPullStore } from './pull.js';
-import { claimIn } from './claims.js';
+import { claimIn, refill } from './claims.js';
 import { runMigrations } from './migrator.js';
 import { CHANNEL, decodeNotices, encodeNotices } from './notices.js';
 import { decodeText, encodeText, jsonParam } from './text.js';
@@ -50,6 +50,8 @@ export interface PostgresOptions {
   max?: number | undefined;
   /** Seals endpoint secrets and headers at rest; plaintext without one. */
   box?: SecretBox | undefined;
+  /** Most deliveries of one endpoint in flight at once, over all nodes, when leased at publish time. */
+  endpointConcurrency?: number | undefined;
 }
 
 /** Collects positional parameters for dynamic SQL. */
@@ -68,6 +70,7 @@ export class PostgresStore implements Store {
   readonly sql: Sql;
   readonly cluster: ClusterStore;
   readonly nodeId = randomBytes(9).toString('base64url');
+  private readonly endpointConcurrency: number;
   /** Seals secrets at rest; other tables holding secrets use it too. */
   readonly box: SecretBox;
   readonly operationalWebhooks: PgOperationalWebhookStore;
@@ -86,7 +89,7 @@ export class PostgresStore implements Store {
         text: { to: 25, from: [25], serialize: encodeText, parse: decodeText },
       },
       connection: { application_name: 'switchboard', ...(opts.schema ? { search_path: opts.schema } : {}) },
-    }) as unknown as Sql;
+    });
     this.cluster = {
       nodeId: this.nodeId,
       claimDueCapped: (endpointId, limit, nowMs, leaseUntil, concurrency) => this.claimDueCapped(endpointId, limit, nowMs, leaseUntil, concurrency),
@@ -94,6 +97,7 @@ export class PostgresStore implements Store {
       getMessages: (ids) => this.getMessages(ids),
     };
     this.box = opts.box ?? SecretBox.plaintext();
+    this.endpointConcurrency = opts.endpointConcurrency ?? 20;
     this.operationalWebhooks = new PgOperationalWebhookStore(this.sql);
     this.pull = new PgPullStore(this.sql, this.box);
     this.auth = new PgAuthStore(this.sql, this.box);
@@ -255,34 +259,49 @@ export class PostgresStore implements Store {
       payload: m.payload,
       created_at: m.createdAt,
     }));
-    const delRows: Row[] = [];
-    for (const { message: m, deliveries } of items) {
-      for (const d of deliveries) {
-        const leased = d.leaseUntil !== null;
-        delRows.push({
-          message_id: m.id,
-          endpoint_id: d.endpointId,
-          app_id: m.appId,
-          status: leased ? DeliveryStatus.Sending : DeliveryStatus.Pending,
-          next_attempt_at: d.leaseUntil ?? m.createdAt,
-          lease_token: leased ? 1 : 0,
-          created_at: m.createdAt,
-        });
-      }
-    }
-    // Sent for every item: a notice of an item refused as a duplicate names a message that does
-    // not exist, which receivers skip, and sending them with the insert saves a round trip.
-    const notices: ClusterNotice[] = items.map(({ message: m, deliveries }) => ({
-      kind: 'published',
-      appId: m.appId,
-      messageId: m.id,
-      endpointIds: deliveries.filter((d) => d.leaseUntil === null).map((d) => d.endpointId),
-    }));
+    const { wanted, now } = leaseRequests(items);
+    const leaseIds = [...wanted.keys()].sort();
     return this.sql.begin(async (tx) => {
-      // Positions are numbered under this lock, held until commit: they become visible in
-      // commit order on every node. The next statement's snapshot sees every earlier commit.
-      const [ctr] = await tx`SELECT last FROM pull_sequence WHERE id = 1 FOR UPDATE`;
+      // Sent at once and run in order: the endpoints' limit rows are locked (every publisher and
+      // claimer locks them in id order, so they queue and never deadlock), their live leases are
+      // counted after the locks in a new snapshot, then the position counter is locked.
+      const [, live, [ctr]] = await Promise.all([
+        leaseIds.length > 0 ? tx`SELECT endpoint_id FROM endpoint_limits WHERE endpoint_id = ANY(${leaseIds}::text[]) ORDER BY endpoint_id FOR UPDATE` : null,
+        leaseIds.length > 0
+          ? tx`SELECT e.id, e.disabled, e.throttle_rate, l.tokens, l.updated_at,
+                 (SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 3 AND d.next_attempt_at > ${now}) AS live
+               FROM endpoints e JOIN endpoint_limits l ON l.endpoint_id = e.id WHERE e.id = ANY(${leaseIds}::text[])`
+          : [],
+        // Positions are numbered under this lock, held until commit: they become visible in
+        // commit order on every node.
+        tx`SELECT last FROM pull_sequence WHERE id = 1 FOR UPDATE`,
+      ]);
+      const { granted, buckets } = this.grant(items, wanted, live, now);
+      const delRows: Row[] = [];
+      items.forEach(({ message: m, deliveries }, i) => {
+        deliveries.forEach((d, j) => {
+          const leased = granted.has(`${i} ${j}`);
+          delRows.push({
+            message_id: m.id,
+            endpoint_id: d.endpointId,
+            app_id: m.appId,
+            status: leased ? DeliveryStatus.Sending : DeliveryStatus.Pending,
+            next_attempt_at: leased ? d.leaseUntil : m.createdAt,
+            lease_token: leased ? 1 : 0,
+            created_at: m.createdAt,
+          });
+        });
+      });
+      // Sent for every item: a notice of an item refused as a duplicate names a message that does
+      // not exist, which receivers skip, and sending them with the insert saves a round trip.
+      const notices: ClusterNotice[] = items.map(({ message: m, deliveries }, i) => ({
+        kind: 'published',
+        appId: m.appId,
+        messageId: m.id,
+        endpointIds: deliveries.filter((_d, j) => !granted.has(`${i} ${j}`)).map((d) => d.endpointId),
+      }));
       const base = (ctr?.last as number | undefined) ?? 0;
+      // This statement's snapshot, taken under the counter lock, sees every earlier publish.
       const [rows] = await Promise.all([
         tx`
         WITH x AS (
@@ -309,6 +328,11 @@ export class PostgresStore implements Store {
         SELECT 'm' AS k, id AS message_id, NULL::bigint AS delivery_id, NULL::text AS endpoint_id FROM ins
         UNION ALL SELECT 'd', message_id, id, endpoint_id FROM d`,
         this.notify(tx, notices),
+        buckets.length > 0
+          ? tx`UPDATE endpoint_limits l SET tokens = b.tokens, updated_at = GREATEST(l.updated_at, b.at)
+               FROM json_to_recordset(${jsonParam(buckets)}::text::json) AS b(endpoint_id text, tokens float8, at bigint)
+               WHERE l.endpoint_id = b.endpoint_id`
+          : null,
       ]);
       const created = new Set<string>();
       const ids = new Map<string, number>();
@@ -317,7 +341,7 @@ export class PostgresStore implements Store {
         else ids.set(`${r.message_id as string} ${r.endpoint_id as string}`, r.delivery_id as number);
       }
       const results: PublishResult[] = [];
-      for (const { message: m, deliveries } of items) {
+      for (const [i, { message: m, deliveries }] of items.entries()) {
         if (!created.has(m.id)) {
           const [existing] = await tx`SELECT id FROM messages WHERE app_id = ${m.appId} AND event_id = ${m.eventId}`;
           results.push({ kind: 'duplicate-event-id', existingId: (existing?.id as string | undefined) ?? '' });
@@ -325,15 +349,48 @@ export class PostgresStore implements Store {
         }
         results.push({
           kind: 'created',
-          deliveries: deliveries.map((d) => ({
+          deliveries: deliveries.map((d, j) => ({
             endpointId: d.endpointId,
             deliveryId: ids.get(`${m.id} ${d.endpointId}`) ?? 0,
-            leaseToken: d.leaseUntil !== null ? 1 : 0,
+            leaseToken: granted.has(`${i} ${j}`) ? 1 : 0,
           })),
         });
       }
       return results;
     });
+  }
+
+  /**
+   * Grants the leases a publish asks for (the publishing node sends those deliveries at once,
+   * without a claim) within each endpoint's concurrency cap and rate limit, counted across all
+   * nodes from `rows` read under the limit rows' locks. Returns the "item delivery" index
+   * pairs granted and the buckets' new states.
+   */
+  private grant(items: PublishItem[], wanted: Map<string, number>, rows: readonly Row[], now: number): { granted: Set<string>; buckets: Row[] } {
+    const allowance = new Map<string, number>();
+    const buckets: Row[] = [];
+    for (const r of rows) {
+      if (r.disabled === true) continue;
+      const id = r.id as string;
+      let n = Math.min(wanted.get(id) ?? 0, this.endpointConcurrency - (r.live as number));
+      const rate = (r.throttle_rate as number | null) ?? 0;
+      if (rate > 0) {
+        const tokens = refill(r.tokens as number, r.updated_at as number, now, rate);
+        n = Math.min(n, Math.floor(tokens));
+        if (n > 0) buckets.push({ endpoint_id: id, tokens: tokens - n, at: now });
+      }
+      allowance.set(id, Math.max(0, n));
+    }
+    const granted = new Set<string>();
+    items.forEach(({ deliveries }, i) =>
+      deliveries.forEach((d, j) => {
+        const left = allowance.get(d.endpointId) ?? 0;
+        if (d.leaseUntil === null || left < 1) return;
+        allowance.set(d.endpointId, left - 1);
+        granted.add(`${i} ${j}`);
+      }),
+    );
+    return { granted, buckets };
   }
 
   async getMessage(appId: string, idOrEventId: string): Promise<Message | null> {
@@ -443,17 +500,20 @@ export class PostgresStore implements Store {
       at: r.attempt.createdAt,
     }));
     await this.sql.begin(async (tx) => {
-      await tx`
+      // Both statements are sent at once.
+      const [, fresh] = await Promise.all([
+        tx`
         INSERT INTO attempts (id, message_id, endpoint_id, app_id, url, status, response_status_code, response, duration_ms, trigger, created_at)
         SELECT * FROM json_to_recordset(${jsonParam(attempts)}::text::json)
           AS x(id text, message_id text, endpoint_id text, app_id text, url text, status smallint, response_status_code int, response text,
-               duration_ms int, trigger smallint, created_at bigint)`;
-      // Fencing: only the lease that is current changes the delivery; a stale one's attempt stays on record.
-      const fresh = await tx`
+               duration_ms int, trigger smallint, created_at bigint)`,
+        // Fencing: only the lease that is current changes the delivery; a stale one's attempt stays on record.
+        tx`
         UPDATE deliveries d SET status = u.status, next_attempt_at = u.next, attempts = d.attempts + 1, updated_at = u.at
         FROM json_to_recordset(${jsonParam(updates)}::text::json) AS u(i int, id bigint, token bigint, status smallint, next bigint, at bigint)
         WHERE d.id = u.id AND d.lease_token = u.token
-        RETURNING u.i`;
+        RETURNING u.i`,
+      ]);
       const freshIdx = new Set(fresh.map((r) => r.i as number));
       await this.applyEndpointOutcomes(
         tx,
@@ -478,17 +538,20 @@ export class PostgresStore implements Store {
       } else if (s.firstFailAfter === null) s.firstFailAfter = a.createdAt;
       if (rec.disableEndpoint && !disable.has(a.endpointId)) disable.set(a.endpointId, a.createdAt);
     }
+    // Sent at once; they run in the order issued.
+    const writes: Promise<unknown>[] = [];
     for (const [id, s] of byEndpoint) {
       if (s.sawOk) {
-        await tx`UPDATE endpoints SET failing_since = ${s.firstFailAfter} WHERE id = ${id} AND failing_since IS DISTINCT FROM ${s.firstFailAfter}::bigint`;
+        writes.push(tx`UPDATE endpoints SET failing_since = ${s.firstFailAfter} WHERE id = ${id} AND failing_since IS DISTINCT FROM ${s.firstFailAfter}::bigint`);
       } else if (s.firstFailAfter !== null) {
-        await tx`UPDATE endpoints SET failing_since = ${s.firstFailAfter} WHERE id = ${id} AND failing_since IS NULL`;
+        writes.push(tx`UPDATE endpoints SET failing_since = ${s.firstFailAfter} WHERE id = ${id} AND failing_since IS NULL`);
       }
     }
     for (const [id, at] of disable) {
-      await tx`UPDATE endpoints SET disabled = TRUE, updated_at = ${at} WHERE id = ${id}`;
-      await failWaiting(tx, id, at);
+      writes.push(tx`UPDATE endpoints SET disabled = TRUE, updated_at = ${at} WHERE id = ${id}`);
+      writes.push(failWaiting(tx, id, at));
     }
+    await Promise.all(writes);
   }
 
   async releaseAllLeases(nowMs: number): Promise<number> {
@@ -698,6 +761,17 @@ export class PostgresStore implements Store {
     const rows = (await this.sql.unsafe(text, p.values as never[], { prepare: true })) as Row[];
     return finishPage(rows, q.limit, b, (r) => r[key] as string, map);
   }
+}
+
+/** Leases asked for at publish time, per endpoint, and the publish time. */
+function leaseRequests(items: PublishItem[]): { wanted: Map<string, number>; now: number } {
+  const wanted = new Map<string, number>();
+  let now = 0;
+  for (const { message: m, deliveries } of items) {
+    now = Math.max(now, m.createdAt);
+    for (const d of deliveries) if (d.leaseUntil !== null) wanted.set(d.endpointId, (wanted.get(d.endpointId) ?? 0) + 1);
+  }
+  return { wanted, now };
 }
 
 /** Fails the endpoint's deliveries that are waiting (not in flight): it is disabled. */

@@ -35,7 +35,7 @@ function NewApplication({ onDone }: { onDone: () => void }) {
 }
 
 /** Creates a consumer-portal link for one application. */
-export function PortalLink({ appId }: { appId: string }) {
+export function PortalLink({ appId, appName }: { appId: string; appName: string }) {
   const [readOnly, setReadOnly] = useState(false);
   const [url, setUrl] = useState<string | null>(null);
   const act = useAction();
@@ -47,9 +47,9 @@ export function PortalLink({ appId }: { appId: string }) {
   return (
     <div className="portal-link">
       <label className="check">
-        <input type="checkbox" checked={readOnly} onChange={(e) => setReadOnly(e.target.checked)} /> Read-only
+        <input type="checkbox" checked={readOnly} aria-label={`Read-only portal link for ${appName}`} onChange={(e) => setReadOnly(e.target.checked)} /> Read-only
       </label>
-      <button type="button" className="btn small" onClick={() => void create()} disabled={act.busy}>
+      <button type="button" className="btn small" aria-label={`Create portal link for ${appName}`} onClick={() => void create()} disabled={act.busy}>
         Create portal link
       </button>
       {url ? (
@@ -105,7 +105,7 @@ export function Applications() {
                       <span className="muted">
                         created <Time iso={a.createdAt} />
                       </span>
-                      <PortalLink appId={a.id} />
+                      <PortalLink appId={a.id} appName={a.name} />
                     </div>
                   </li>
                 ))}

@@ -1,11 +1,13 @@
 /** One source: its URL or schedule, status, endpoints, and requests it rejected (with the reason). */
 import { useState } from 'react';
+import type { FormEvent } from 'react';
 import { api, enc, qs } from '../api';
 import type { ListResponse } from '../api';
 import { LIVE_MS, useAction, useApi } from '../hooks';
 import { navigate } from '../router';
 import type { Endpoint, IngestLog, IngestSource } from '../types';
-import { ActionError, Async, Badge, Body, CopyButton, Empty, Json, PageHeader, Time } from '../components/ui';
+import { ActionError, Async, Badge, Body, CopyButton, Empty, Field, Json, PageHeader, Time } from '../components/ui';
+import { urlProblem } from './EndpointForm';
 import { labelOf, statusOf, StatusValue } from './Sources';
 
 function RejectedLog({ sourceId }: { sourceId: string }) {
@@ -47,6 +49,43 @@ function RejectedLog({ sourceId }: { sourceId: string }) {
   );
 }
 
+function AddSourceEndpoint({ sourceId, onDone }: { sourceId: string; onDone: () => void }) {
+  const [url, setUrl] = useState('');
+  const [touched, setTouched] = useState(false);
+  const act = useAction();
+  const problem = touched ? urlProblem(url) : undefined;
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setTouched(true);
+    if (urlProblem(url)) return;
+    const ok = await act.run(() => api('POST', `/ingest/api/v1/source/${enc(sourceId)}/endpoint`, { url: url.trim() }));
+    if (ok) {
+      setUrl('');
+      setTouched(false);
+      onDone();
+    }
+  };
+  return (
+    <form className="inline-form" onSubmit={(e) => void submit(e)} noValidate aria-label="Add an endpoint to this source">
+      <Field
+        label="Forward to URL"
+        type="url"
+        placeholder="https://internal.example.com/hooks/github"
+        value={url}
+        error={problem ?? act.error?.fieldIssue('url')}
+        onChange={(e) => setUrl(e.target.value)}
+        onBlur={() => setTouched(url !== '')}
+      />
+      <div className="form-actions">
+        <button type="submit" className="btn" disabled={act.busy}>
+          Add endpoint
+        </button>
+      </div>
+      {act.error && !act.error.fieldIssue('url') ? <ActionError error={act.error} /> : null}
+    </form>
+  );
+}
+
 function SourceEndpoints({ sourceId }: { sourceId: string }) {
   const eps = useApi<ListResponse<Endpoint>>(`/ingest/api/v1/source/${enc(sourceId)}/endpoint?limit=50`, LIVE_MS * 2);
   return (
@@ -55,9 +94,7 @@ function SourceEndpoints({ sourceId }: { sourceId: string }) {
       <Async state={eps} feature="Source endpoints">
         {(page) =>
           page.data.length === 0 ? (
-            <Empty title="No endpoints">
-              <p>Add one with POST /ingest/api/v1/source/{'{source}'}/endpoint.</p>
-            </Empty>
+            <p className="muted">No endpoints yet. Add one below to forward what this source receives.</p>
           ) : (
             <ul className="plain">
               {page.data.map((e) => (
@@ -69,6 +106,7 @@ function SourceEndpoints({ sourceId }: { sourceId: string }) {
           )
         }
       </Async>
+      {eps.error?.missingRoute ? null : <AddSourceEndpoint sourceId={sourceId} onDone={eps.reload} />}
     </section>
   );
 }

@@ -42,28 +42,33 @@ const CONFIG_HINTS: Record<string, string> = {
 
 const KNOWN = new Set(['id', 'uid', 'name', 'type', 'ingestUrl', 'config', 'createdAt', 'updatedAt', 'metadata']);
 
-/** Fields a source carries beyond its definition: the last run, its outcome, errors, next run. */
+/** Fields a source carries beyond its definition: its last run, outcome, error and next run. */
 export function statusOf(s: IngestSource): [string, unknown][] {
   const out: [string, unknown][] = [];
   for (const [k, v] of Object.entries(s)) {
     if (KNOWN.has(k) || v === undefined || v === null) continue;
-    if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) out.push([`${k}.${k2}`, v2]);
+    // A nested status object (e.g. `run`) is shown field by field.
+    if (typeof v === 'object' && !Array.isArray(v)) for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) out.push([k2, v2]);
     else out.push([k, v]);
   }
   return out;
 }
 
-/** A label from a camelCase or snake_case key. */
+/** "Next run at" from `nextRunAt` or `next_run_at`. */
 export function labelOf(key: string): string {
-  return key
+  const words = key
     .replace(/[._]/g, ' ')
     .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .replace(/^./, (c) => c.toUpperCase());
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 export function StatusValue({ k, v }: { k: string; v: unknown }) {
+  if (v === null || v === undefined) return <span className="muted">—</span>;
   if (typeof v === 'string' && /At$|_at$|time/i.test(k) && !Number.isNaN(Date.parse(v))) return <Time iso={v} />;
   if (typeof v === 'string' && /error/i.test(k)) return <span className="bad-text">{v}</span>;
+  if (k === 'lastOutcome' && typeof v === 'string') return <Badge tone={v === 'error' ? 'bad' : 'ok'}>{v}</Badge>;
+  if (typeof v === 'boolean') return <>{v ? 'yes' : 'no'}</>;
   return <>{typeof v === 'string' ? v : JSON.stringify(v)}</>;
 }
 

@@ -1,0 +1,86 @@
+// Query plans of Switchboard's hot PostgreSQL queries on tables of a million rows.
+// Not part of `npm test`: run `npm run build && node scripts/pg-explain.mjs [rows]` (default
+// 1000000). It migrates a temporary schema of SWITCHBOARD_TEST_DATABASE_URL (default
+// postgres://postgres@127.0.0.1:5432/test), fills it with generate_series, prints each query's
+// EXPLAIN (ANALYZE, BUFFERS) as markdown, and drops the schema. docs/scaling.md quotes it.
+import postgres from 'postgres';
+import { runMigrations } from '../dist/src/storage/postgres/migrator.js';
+
+const URL_ = process.env.SWITCHBOARD_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const ROWS = Number(process.argv[2] ?? 1_000_000);
+const schema = `sbexplain_${Date.now().toString(36)}`;
+const T0 = 1_700_000_000_000;
+const admin = postgres(URL_, { max: 1, onnotice: () => {} });
+await admin`CREATE SCHEMA ${admin(schema)}`;
+const sql = postgres(URL_, { max: 1, onnotice: () => {}, connection: { search_path: schema } });
+const out = [];
+const say = (s) => {
+  out.push(s);
+  process.stderr.write(s.split('\n')[0] + '\n');
+};
+
+try {
+  await runMigrations(sql);
+  const apps = 1000;
+  const endpoints = 10_000;
+  // Ids sort like real ones: a fixed prefix, then the creation order.
+  const id = (prefix, expr) => `'${prefix}' || lpad(to_hex(${expr}), 27, '0')`;
+  say(`# ${ROWS} messages, deliveries and attempts; ${endpoints} endpoints in ${apps} applications\n`);
+  const t = Date.now();
+  await sql.unsafe(`INSERT INTO applications (id, name, created_at, updated_at)
+    SELECT ${id('app_', 'i')}, 'app ' || i, ${T0}, ${T0} FROM generate_series(1, ${apps}) i`);
+  await sql.unsafe(`INSERT INTO endpoints (id, app_id, url, secrets, created_at, updated_at)
+    SELECT ${id('ep_', 'i')}, ${id('app_', '1 + i % ' + apps)}, 'https://example.com/' || i, '[]', ${T0}, ${T0} FROM generate_series(1, ${endpoints}) i`);
+  await sql.unsafe(`INSERT INTO endpoint_limits (endpoint_id, tokens, updated_at) SELECT id, -1, 0 FROM endpoints`);
+  await sql.unsafe(`INSERT INTO messages (id, app_id, event_type, payload, created_at, seq)
+    SELECT ${id('msg_', 'i')}, ${id('app_', '1 + i % ' + apps)}, 'order.created', '{"n":' || i || '}', ${T0} + i, i FROM generate_series(1, ${ROWS}) i`);
+  await sql.unsafe(`UPDATE pull_sequence SET last = ${ROWS}`);
+  // Most deliveries are done; the newest 2 % wait (a backlog on 20 endpoints), 1 % retry later, 0.5 % are leased.
+  await sql.unsafe(`INSERT INTO deliveries (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_token, trigger, created_at, updated_at)
+    SELECT ${id('msg_', 'i')},
+      CASE WHEN i > ${ROWS * 0.98} THEN ${id('ep_', '1 + i % 20')} ELSE ${id('ep_', '1 + i % ' + endpoints)} END,
+      ${id('app_', '1 + i % ' + apps)},
+      CASE WHEN i > ${ROWS * 0.98} THEN 1 WHEN i > ${ROWS * 0.97} THEN 1 WHEN i > ${ROWS * 0.965} THEN 3 ELSE 0 END,
+      1,
+      CASE WHEN i > ${ROWS * 0.98} THEN ${T0} + i WHEN i > ${ROWS * 0.97} THEN ${T0} + 10000000000 + i WHEN i > ${ROWS * 0.965} THEN ${T0} + 5000000000 ELSE NULL END,
+      1, 0, ${T0} + i, ${T0} + i
+    FROM generate_series(1, ${ROWS}) i`);
+  await sql.unsafe(`INSERT INTO attempts (id, message_id, endpoint_id, app_id, url, status, response_status_code, response, duration_ms, trigger, created_at)
+    SELECT ${id('atmpt_', 'i')}, ${id('msg_', 'i')}, ${id('ep_', '1 + i % ' + endpoints)}, ${id('app_', '1 + i % ' + apps)},
+      'https://example.com/', 0, 200, 'ok', 12, 0, ${T0} + i FROM generate_series(1, ${ROWS}) i`);
+  await sql.unsafe('ANALYZE');
+  say(`Filled in ${((Date.now() - t) / 1000).toFixed(0)} s.\n`);
+
+  const now = T0 + ROWS + 1000;
+  const hot = `'${'ep_' + '1'.padStart(27, '0')}'`;
+  const cold = `'${'ep_' + (5000).toString(16).padStart(27, '0')}'`;
+  const app = `'${'app_' + (7).toString(16).padStart(27, '0')}'`;
+  const queries = [
+    ['Claim: the oldest due deliveries of one endpoint (backlogged), under SKIP LOCKED', `SELECT id FROM deliveries WHERE endpoint_id = ${hot} AND status IN (1, 3) AND next_attempt_at <= ${now} ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED`],
+    ['Claim: live leases of one endpoint (the concurrency cap across nodes)', `SELECT count(*) FROM deliveries WHERE endpoint_id = ${hot} AND status = 3 AND next_attempt_at > ${now}`],
+    ['Sweep: endpoints with due deliveries (skip scan)', `WITH RECURSIVE open(endpoint_id) AS (
+        (SELECT endpoint_id FROM deliveries WHERE status IN (1, 3) ORDER BY endpoint_id LIMIT 1)
+        UNION ALL SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN (1, 3) AND d.endpoint_id > open.endpoint_id ORDER BY d.endpoint_id LIMIT 1)
+        FROM open WHERE open.endpoint_id IS NOT NULL)
+      SELECT endpoint_id FROM open WHERE endpoint_id IS NOT NULL
+        AND EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3) AND d.next_attempt_at <= ${now}) LIMIT 10000`],
+    ['Sweep: the earliest due time', `SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN (1, 3)`],
+    ['API: a page of an application\'s messages, newest first', `SELECT * FROM messages t WHERE app_id = ${app} ORDER BY t.id DESC LIMIT 51`],
+    ['API: a page of an endpoint\'s attempts, newest first', `SELECT * FROM attempts t WHERE app_id = (SELECT app_id FROM endpoints WHERE id = ${cold}) AND endpoint_id = ${cold} ORDER BY t.id DESC LIMIT 51`],
+    ['Pull: read an application\'s log after a position', `SELECT seq, id, payload FROM messages WHERE app_id = ${app} AND seq > ${Math.floor(ROWS / 2)} ORDER BY seq LIMIT 101`],
+    ['Retention: the oldest messages with nothing left to deliver', `SELECT m.id FROM messages m WHERE m.id < '${'msg_' + Math.floor(ROWS / 2).toString(16).padStart(27, '0')}' AND m.created_at < ${T0 + ROWS / 2}
+        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status IN (1, 3)) ORDER BY m.id LIMIT 500 FOR UPDATE SKIP LOCKED`],
+    ['Metrics: queue counts', `SELECT COUNT(*) FILTER (WHERE next_attempt_at <= ${now}) AS due, COUNT(*) FILTER (WHERE status = 1 AND next_attempt_at > ${now}) AS scheduled, MIN(next_attempt_at) FILTER (WHERE next_attempt_at <= ${now}) FROM deliveries WHERE status IN (1, 3)`],
+  ];
+  for (const [title, q] of queries) {
+    const rows = await sql.begin(async (tx) => tx.unsafe(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${q}`));
+    say(`## ${title}\n\n\`\`\`\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n\`\`\`\n`);
+  }
+  const [size] = await sql`SELECT pg_size_pretty(pg_total_relation_size('messages')) AS m, pg_size_pretty(pg_total_relation_size('deliveries')) AS d, pg_size_pretty(pg_total_relation_size('attempts')) AS a`;
+  say(`Sizes with indexes: messages ${size.m}, deliveries ${size.d}, attempts ${size.a}.\n`);
+  process.stdout.write(out.join('\n'));
+} finally {
+  await sql.end();
+  await admin`DROP SCHEMA ${admin(schema)} CASCADE`;
+  await admin.end();
+}
