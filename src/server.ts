@@ -146,7 +146,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     stallMs: config.sseStallMs,
     retryMs: SSE_RETRY_MS,
     maxStreams: config.maxStreams,
-  });
+  }, (kind) => metrics.connectionOpened(kind));
 
   const metrics = new Metrics({ store, clock, bus, inflight: () => dispatcher.inflightCount });
   metrics.start();

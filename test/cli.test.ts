@@ -37,7 +37,7 @@ describe('switchboard CLI', () => {
   /** Runs the CLI; `extraEnv` replaces the defaults (server and token from the environment). */
   function cli(args: string[], opts: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<Run> {
     return new Promise((resolve) => {
-      const child = execFile(process.execPath, [MAIN, ...args], { env: { ...env, ...opts.env } as NodeJS.ProcessEnv, timeout: 60_000 }, (err, stdout, stderr) => {
+      const child = execFile(process.execPath, [MAIN, ...args], { env: { ...env, ...opts.env }, timeout: 60_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         outputs.push(stdout, stderr);
         resolve({ code, stdout, stderr });

@@ -70,8 +70,15 @@ function nearlyValid(schema: any): fc.Arbitrary<unknown> {
   });
 }
 
+/** Percent-encodes text as a client would; lone surrogates cannot be sent and become U+FFFD. */
+const enc = (t: string): string => encodeURIComponent(Buffer.from(t, 'utf8').toString('utf8'));
+/** The text as sent unencoded: printable ASCII only (anything else is not a URL a client can send). */
+const bare = (t: string): string => t.replace(/[^\x21-\x7e]/g, '') || 'x';
+
 interface Req {
   params: string[];
+  /** Path parameters sent unencoded (raw `%`, `..`, quotes) instead of percent-encoded. */
+  rawParams: boolean;
   query: [string, string][];
   body: { kind: 'none' } | { kind: 'json'; text: string } | { kind: 'raw'; text: string; type: string };
   credential: number;
@@ -92,6 +99,7 @@ function requests(route: RouteEntry, paramCount: number, credentials: number): f
   );
   return fc.record({
     params: fc.array(text, { minLength: paramCount, maxLength: paramCount }),
+    rawParams: fc.boolean(),
     query: fc.array(fc.tuple(queryKey, text), { maxLength: 4 }),
     body,
     // Mostly the admin token (it reaches every handler), then the scoped key, then none or a bad one.
@@ -170,8 +178,9 @@ describe('hostile requests against every route', () => {
       const result = await fc.check(
         fc.asyncProperty(requests(route, params.length, credentials.length), async (req) => {
           let i = 0;
-          const path = route.url.replace(/:([A-Za-z0-9_]+)(\([^)]*\))?/g, () => encodeURIComponent(req.params[i++] ?? '')).replace(/\*/g, encodeURIComponent(req.params[0] ?? 'x'));
-          const query = req.query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+          const param = (t: string) => (req.rawParams ? bare(t) : enc(t));
+          const path = route.url.replace(/:([A-Za-z0-9_]+)(\([^)]*\))?/g, () => param(req.params[i++] ?? '')).replace(/\*/g, param(req.params[0] ?? 'x'));
+          const query = req.query.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&');
           const headers: Record<string, string> = {};
           const token = credentials[req.credential];
           if (token) headers.authorization = `Bearer ${token}`;

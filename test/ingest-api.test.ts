@@ -25,7 +25,8 @@ describe('ingest API with the svix SDK', () => {
 
   before(async () => {
     rx = await new Receiver().start();
-    server = await startServer();
+    // Transformation code is checked in a sandbox with a time limit: generous, as the machine may be busy.
+    server = await startServer({ SWITCHBOARD_TRANSFORMATION_TIMEOUT_MS: '5000' });
     svix = new Svix(server.token, { serverUrl: server.url });
   });
   after(async () => {

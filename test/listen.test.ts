@@ -117,9 +117,13 @@ describe('switchboard listen', () => {
 
   it('forwards every message signed, with the stored payload bytes, and resumes after a restart with no loss or duplicate', async () => {
     const args = ['--forward-to', rx.url('/hook'), '--state', join(dir, 'state.json')];
-    const first = start(args);
+    // A second listener, filtered, is stopped before any message: it must keep its position all the same.
+    const earlyArgs = ['--forward-to', rx.url('/early'), '--state', join(dir, 'early.json'), '--types', 'wanted.one'];
+    const [first, early] = [start(args), start(earlyArgs)];
     const secret = (await first.line(/Signing secret: (whsec_\S+)/))[1]!;
     await first.line(/Connected to .* \(stream\)/);
+    await early.line(/Connected/);
+    assert.equal(await early.stop(), 0);
     const payloads = [
       { n: 1, text: 'plain' },
       { n: 2, nested: { deep: [1, 2.5, { x: null }] }, unicode: 'é ü \u2028 😀', quote: '"\\' },
@@ -133,39 +137,30 @@ describe('switchboard listen', () => {
       assert.deepEqual(verify(r, secret), payloads[i], 'the signature verifies');
       assert.equal(r.body, stored(sent[i]!), 'the payload bytes are unchanged');
     }
-    const printed = await first.line(new RegExp(`listen\\.test  ${sent[2]}  -> 200 \\(\\d+ ms\\)`));
-    assert.ok(printed);
+    await first.line(new RegExp(`listen\\.test  ${sent[2]}  -> 200 \\(\\d+ ms\\)`));
     assert.equal(await first.stop(), 0, 'listen stops cleanly on SIGTERM');
 
     // Messages published while listen is down arrive after it restarts, once each.
     for (let i = 4; i <= 6; i++) sent.push(await publish('listen.test', { n: i }));
-    const second = start(args);
+    const wanted = await publish('wanted.one', { early: true });
+    sent.push(wanted);
+    const [second, earlyAgain] = [start(args), start(earlyArgs)];
     assert.equal((await second.line(/Signing secret: (whsec_\S+)/))[1], secret, 'the secret is stable across restarts');
-    await rx.waitFor(() => rx.at('/hook').length >= 6, 20_000, 'the messages published while it was down');
+    await rx.waitFor(() => rx.at('/hook').length >= 7, 20_000, 'the messages published while it was down');
     sent.push(await publish('listen.test', { n: 7 }));
-    await rx.waitFor(() => rx.at('/hook').length >= 7, 20_000, 'a message published after the restart');
-    assert.equal(await second.stop(), 0);
-    const got = rx.at('/hook').map((r) => r.headers['webhook-id']);
-    assert.deepEqual(got, sent, 'every message exactly once, in order');
+    await rx.waitFor(() => rx.at('/hook').length >= 8 && rx.at('/early').length >= 1, 20_000, 'a message published after the restart');
+    assert.deepEqual(await Promise.all([second.stop(), earlyAgain.stop()]), [0, 0]);
+    assert.deepEqual(rx.at('/hook').map((r) => r.headers['webhook-id']), sent, 'every message exactly once, in order');
     for (const r of rx.at('/hook')) verify(r, secret);
+    assert.deepEqual(rx.at('/early').map((r) => r.headers['webhook-id']), [wanted], 'the filtered listener resumed from where it connected');
   });
 
-  it('keeps its position from the moment it connects, even before any message', async () => {
-    const args = ['--forward-to', rx.url('/early'), '--state', join(dir, 'early.json'), '--types', 'wanted.one'];
-    const first = start(args);
-    await first.line(/Connected/);
-    assert.equal(await first.stop(), 0);
-    await publish('other.type', {});
-    const id = await publish('wanted.one', { early: true });
-    const second = start(args);
-    await rx.waitFor(() => rx.at('/early').length >= 1, 20_000, 'the message published while it was down');
-    assert.equal(await second.stop(), 0);
-    assert.deepEqual(rx.at('/early').map((r) => r.headers['webhook-id']), [id]);
-  });
-
-  it('works by long polling too, and reports a failing local server without stopping', async () => {
+  it('works by long polling too, reports a failing local server without stopping, and stops on a refused token', async () => {
     rx.on('/failing', (_r, res) => void res.writeHead(500).end('no'));
-    const l = start(['--forward-to', rx.url('/failing'), '--state', join(dir, 'poll.json'), '--transport', 'poll']);
+    const l = start(['--forward-to', rx.url('/failing'), '--state', join(dir, 'poll.json'), '--transport', 'poll', '--types', 'poll.test']);
+    const refused = listen(['--server', server.url, '--token', 'wrong', '--app', appId, '--forward-to', rx.url('/x'), '--state', join(dir, 'refused.json')]);
+    running.push(refused);
+    const refusedExit = new Promise<number | null>((resolve) => refused.child.on('exit', resolve));
     const secret = (await l.line(/Signing secret: (whsec_\S+)/))[1]!;
     await l.line(/Connected to .* \(long polling\)/);
     const a = await publish('poll.test', { a: 1 });
@@ -175,12 +170,6 @@ describe('switchboard listen', () => {
     assert.deepEqual(rx.at('/failing').map((r) => r.headers['webhook-id']), [a, b]);
     for (const r of rx.at('/failing')) verify(r, secret);
     assert.equal(await l.stop(), 0);
-  });
-
-  it('stops with a clear message when the server refuses the token', async () => {
-    const l = listen(['--server', server.url, '--token', 'wrong', '--app', appId, '--forward-to', rx.url('/x'), '--state', join(dir, 'refused.json')]);
-    running.push(l);
-    const code = await new Promise<number | null>((resolve) => l.child.on('exit', resolve));
-    assert.equal(code, 1);
+    assert.equal(await refusedExit, 1, 'a refused token ends listen with an error');
   });
 });

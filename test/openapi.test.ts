@@ -61,7 +61,7 @@ describe('OpenAPI document', () => {
         continue;
       }
       if (!Array.isArray(r.schema?.tags) || r.schema.tags.length === 0) problems.push(`${where}: no tags`);
-      const declared = Object.keys((r.schema?.response ?? {}) as object);
+      const declared = Object.keys((r.schema?.response ?? {}));
       if (!declared.some((k) => /^2/.test(k))) problems.push(`${where}: no documented success response`);
       if (typeof op.operationId !== 'string' || ids.has(op.operationId)) problems.push(`${where}: missing or duplicate operationId ${op.operationId}`);
       ids.add(op.operationId);

@@ -256,6 +256,20 @@ describe('postgres: nodes sharing one database', () => {
     assert.ok((await b.dueEndpoints(T0 + 50_000, 10_000)).includes(later.ep.id));
   });
 
+  it('keep text exactly as sent, NUL and U+FFFF included, in plain and batched writes', async () => {
+    const odd = 'a\u0000b\uFFFFc\uFFFF0d\\u0000';
+    const ap = { ...app(), name: odd, uid: 'odd\u0000uid' };
+    await a.createApplication(ap);
+    assert.equal((await b.getApplication('odd\u0000uid'))?.name, odd);
+    assert.equal(await b.getApplication('odd'), null);
+    const { ep, msgs } = await setup({}, 1);
+    const c = (await a.cluster.claimDueCapped(ep.id, 1, T0 + 10, T0 + 60_000, 5)).claims[0]!;
+    const rec = success(c, T0 + 20);
+    await a.recordAttempts([{ ...rec, attempt: { ...rec.attempt, response: odd } }]);
+    const attempts = await b.listAttemptsByMessage(msgs[0]!.appId, msgs[0]!.id, { limit: 1 });
+    assert.equal(attempts.data[0]!.response, odd);
+  });
+
   it('tell other nodes what was published, changed or fell due, and never a node itself', async () => {
     const seenByB: ClusterNotice[] = [];
     const seenByA: ClusterNotice[] = [];

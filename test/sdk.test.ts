@@ -182,14 +182,14 @@ describe('SDK against a running server', () => {
   it('gets OAuth access tokens with client credentials', async () => {
     const client = await sb.oauth.createClient({ name: 'sdk client', scopes: ['read'], appId });
     assert.ok(client.clientSecret);
-    const token = await sb.oauth.token({ clientId: client.id, clientSecret: client.clientSecret! });
+    const token = await sb.oauth.token({ clientId: client.id, clientSecret: client.clientSecret });
     assert.equal(token.token_type.toLowerCase(), 'bearer');
-    const viaOAuth = new Switchboard({ serverUrl: server.url, token: clientCredentials(server.url, { clientId: client.id, clientSecret: client.clientSecret! }) });
+    const viaOAuth = new Switchboard({ serverUrl: server.url, token: clientCredentials(server.url, { clientId: client.id, clientSecret: client.clientSecret }) });
     assert.ok(Array.isArray((await viaOAuth.messages.list(appId)).data));
     const jwks = await sb.oauth.jwks();
     assert.ok(jwks.keys.length >= 1);
     await sb.oauth.revokeClient(client.id);
-    await assert.rejects(sb.oauth.token({ clientId: client.id, clientSecret: client.clientSecret! }), SwitchboardError);
+    await assert.rejects(sb.oauth.token({ clientId: client.id, clientSecret: client.clientSecret }), SwitchboardError);
   });
 
   it('manages operational webhook endpoints', async () => {
@@ -208,7 +208,7 @@ describe('SDK client-credentials token source', () => {
     let expiresIn = 3600;
     const fakeFetch = (async (_url: string | URL | Request, init?: RequestInit) => {
       calls++;
-      const body = JSON.parse(String(init?.body));
+      const body = JSON.parse(init?.body as string);
       assert.equal(body.grant_type, 'client_credentials');
       return new Response(JSON.stringify({ access_token: `t${calls}`, token_type: 'Bearer', expires_in: expiresIn, scope: 'read' }), { status: 200 });
     }) as typeof fetch;

@@ -129,7 +129,7 @@ describe('API keys on the command line', () => {
     const server = await startServer();
     try {
       const appId = await createApp(server, 'cli');
-      const env = { ...process.env, SWITCHBOARD_DATA_DIR: server.dataDir, SWITCHBOARD_ADMIN_TOKEN: 'x', SWITCHBOARD_LOG_LEVEL: 'silent' };
+      const env = { ...process.env, ...server.cliEnv, SWITCHBOARD_ADMIN_TOKEN: 'x', SWITCHBOARD_LOG_LEVEL: 'silent' };
       const created = await run(process.execPath, [MAIN, 'keys', 'create', '--name', 'ci', '--app', appId, '--scopes', 'read,publish', '--json'], { env });
       const out = JSON.parse(created.stdout) as { id: string; key: string; scopes: string[] };
       assert.deepEqual(out.scopes, ['publish', 'read']);

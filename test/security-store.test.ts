@@ -206,12 +206,15 @@ describe('SecretBox', () => {
     const ring = new SecretBox([k2, k1]);
     const sealed = old.seal('s');
     const doc = JSON.stringify({ a: sealed, b: ring.seal('t') });
-    const rewrapped = ring.rewrap(doc)!;
+    const rewrapped = ring.rewrap(doc).text!;
     assert.ok(!rewrapped.includes(keyId(k1)));
     const parsed = JSON.parse(rewrapped) as { a: string; b: string };
     assert.equal(new SecretBox([k2]).open(parsed.a), 's');
-    assert.equal(ring.rewrap(rewrapped), null, 'nothing left to do');
-    assert.ok(SecretBox.isSealed(ring.rewrap('plain', true)!));
+    assert.deepEqual(ring.rewrap(rewrapped), { text: null, unopened: 0 }, 'nothing left to do');
+    assert.ok(SecretBox.isSealed(ring.rewrap('plain', true).text!));
+    // Text that only looks sealed (say, in a payload someone sent) is left alone and counted.
+    const fake = `{"note":"sbenc:v1:AAAAAAAA:${'B'.repeat(40)}"}`;
+    assert.deepEqual(ring.rewrap(fake), { text: null, unopened: 1 });
   });
 
   it('reads keys in base64, base64url or hex and refuses keys that are not 32 bytes', () => {

@@ -62,6 +62,7 @@ export const floor: Scenario = {
       }
     } finally {
       mon.stop();
+      ctx.notePeak(mon);
     }
     const best = Math.max(...rows.map((r) => (typeof r['rate'] === 'number' ? r['rate'] : 0)));
     const commits = commitCost();

@@ -17,20 +17,20 @@ import { OAuthService } from '../services/oauth.js';
 import { TOKEN_AUDIENCE } from '../services/security.js';
 import type { ApiKeyRecord, CredentialScope } from '../storage/auth-store.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+import { PostgresStore } from '../storage/postgres/postgres-store.js';
 
 /** Opens the configured database with the configured encryption keys. */
-async function openStore(config: Config): Promise<SqliteStore> {
-  if (config.databaseUrl) {
-    throw new Error('this command works on the SQLite data directory; with PostgreSQL use the HTTP API (`/api/v1/api-key`, `/api/v1/oauth/signing-key/rotate`)');
-  }
+async function openStore(config: Config): Promise<SqliteStore | PostgresStore> {
   mkdirSync(config.dataDir, { recursive: true });
   const keys = resolveKeyRing(config.security.encryptionKeys, config.dataDir, (file) => process.stderr.write(`generated an encryption key in ${file}\n`));
-  const store = new SqliteStore({ path: join(config.dataDir, 'switchboard.db'), durability: config.durability, box: new SecretBox(keys) });
+  const store = config.databaseUrl
+    ? new PostgresStore({ url: config.databaseUrl, max: 2, box: new SecretBox(keys) })
+    : new SqliteStore({ path: join(config.dataDir, 'switchboard.db'), durability: config.durability, box: new SecretBox(keys) });
   await store.migrate();
   return store;
 }
 
-async function withStore<T>(fn: (store: SqliteStore, config: Config) => Promise<T>): Promise<T> {
+async function withStore<T>(fn: (store: SqliteStore | PostgresStore, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const store = await openStore(config);
   try {
@@ -134,7 +134,10 @@ export function keysCommand(): Command {
         process.stdout.write(`re-encrypted ${scan.rewrapped} value(s) under key ${current}\n`);
         const before = Object.entries(scan.byKey).map(([k, n]) => `${k}: ${n}`).join(', ') || 'none';
         process.stdout.write(`sealed values found before, by key: ${before}\n`);
-        process.stdout.write('every secret is now under the first key; older keys can be removed from SWITCHBOARD_ENCRYPTION_KEY\n');
+        if (scan.unopened > 0) {
+          process.stdout.write(`${scan.unopened} sealed-looking value(s) could not be opened with any configured key and were left as they are; keep the old key until you know why\n`);
+          process.exitCode = 2;
+        } else process.stdout.write('every secret is now under the first key; older keys can be removed from SWITCHBOARD_ENCRYPTION_KEY\n');
       });
     });
 

@@ -11,8 +11,9 @@ function cell(v: unknown, max: number): string {
   let s: string;
   if (v === undefined || v === null) s = '';
   else if (Array.isArray(v)) s = v.join(',');
-  else if (typeof v === 'object') s = JSON.stringify(v);
-  else s = String(v as string | number | boolean);
+  else if (typeof v === 'string') s = v;
+  else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') s = v.toString();
+  else s = JSON.stringify(v) ?? '';
   s = s.replace(/[\r\n\t]+/g, ' ');
   return s.length > max ? s.slice(0, Math.max(1, max - 1)) + '\u2026' : s;
 }

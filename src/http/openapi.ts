@@ -146,8 +146,8 @@ function extractComponents(doc: Record<string, unknown>): void {
     const props = out.properties ? Object.keys(out.properties).sort().join(',') : '';
     if (items && (props === 'data,done,iterator,prevIterator')) {
       const listName = `ListResponse${items}`;
-      const { description: _response, ...schema } = out;
-      schemas[listName] = schema;
+      // The response's description stays on the response; the component is the shape only.
+      schemas[listName] = Object.fromEntries(Object.entries(out).filter(([k]) => k !== 'description'));
       return { $ref: `#/components/schemas/${listName}` };
     }
     return out;

@@ -78,18 +78,27 @@ export class SecretBox {
 
   /**
    * Re-seals every sealed value inside `text` that is not under the current key; a whole
-   * plaintext value (`wholeIsSecret`) is sealed too. Returns null when nothing changes.
+   * plaintext value (`wholeIsSecret`) is sealed too. `text` is null when nothing changes.
+   * Look-alikes that no key of the ring opens (text someone sent that merely looks sealed,
+   * or a value under a key missing from the ring) are left as they are and counted.
    */
-  rewrap(text: string, wholeIsSecret = false): string | null {
-    if (!this.current) return null;
-    if (wholeIsSecret && !text.startsWith(PREFIX)) return this.seal(text);
+  rewrap(text: string, wholeIsSecret = false): { text: string | null; unopened: number } {
+    if (!this.current) return { text: null, unopened: 0 };
+    if (wholeIsSecret && !text.startsWith(PREFIX)) return { text: this.seal(text), unopened: 0 };
     let changed = false;
+    let unopened = 0;
     const out = text.replace(SEALED_PATTERN, (whole, id: string, b64: string) => {
       if (id === this.current!.id) return whole;
-      changed = true;
-      return this.seal(this.openParts(id, b64));
+      try {
+        const again = this.seal(this.openParts(id, b64));
+        changed = true;
+        return again;
+      } catch {
+        unopened++;
+        return whole;
+      }
     });
-    return changed ? out : null;
+    return { text: changed ? out : null, unopened };
   }
 }
 

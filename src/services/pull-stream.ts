@@ -93,11 +93,12 @@ export class EventStream {
   /** Sends the preamble and starts streaming. */
   start(): void {
     const sink = this.o.sink;
+    if (sink.destroyed) return this.finish('client');
     sink.once('close', () => this.finish('client'));
     sink.on('error', () => this.finish('client'));
     sink.write(streamPreamble(this.cursor, this.o.retryMs));
     this.armHeartbeat();
-    this.pump().catch(() => this.finish('error'));
+    this.pump().catch(() => this.close('error'));
   }
 
   /** Ends the stream from the server side. */

@@ -41,6 +41,9 @@ export interface PollResult {
   done: boolean;
 }
 
+/** Counts held-open connections (metrics); the returned function is called when one closes. */
+export type ConnectionObserver = (kind: 'long_poll' | 'sse') => () => void;
+
 /** Where a reader without an iterator starts. */
 export type Origin = 'oldest' | 'now';
 
@@ -59,6 +62,7 @@ export class PullService {
     private readonly clock: Clock,
     bus: EventBus,
     readonly settings: PullSettings,
+    private readonly observe: ConnectionObserver = () => () => undefined,
   ) {
     this.endpoints = new PollingEndpointService(store, clock);
     this.notifier = new PullNotifier(bus, clock);
@@ -158,6 +162,7 @@ export class PullService {
     if (waitMs <= 0 || this.closing) return read();
     const sub = this.notifier.subscribe(appId, matches);
     const deadline = this.clock.now() + waitMs;
+    const closed = this.observe('long_poll');
     try {
       for (;;) {
         sub.reset();
@@ -168,6 +173,7 @@ export class PullService {
       }
     } finally {
       sub.close();
+      closed();
     }
   }
 
@@ -181,6 +187,7 @@ export class PullService {
 
   /** Streams the application's messages matching `filter` after `start` to `sink` as SSE. */
   openStream(sink: Writable, appId: string, filter: LogFilter, start: number): EventStream {
+    const closed = this.observe('sse');
     const stream = new EventStream({
       ...this.settings,
       sink,
@@ -190,6 +197,7 @@ export class PullService {
       read: (after, limit) => this.store.readLog(appId, after, limit, filter),
       onEnd: (s, why: StreamEnd) => {
         this.streams.delete(s);
+        closed();
         if (why === 'slow') this.slowDisconnects++;
         this.maxStreamBuffered = Math.max(this.maxStreamBuffered, s.maxBuffered);
       },

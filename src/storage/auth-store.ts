@@ -67,6 +67,8 @@ export interface SecretScan {
   byKey: Record<string, number>;
   /** Values re-sealed under the current key (or sealed for the first time). */
   rewrapped: number;
+  /** Sealed-looking values no key of the ring opens (left as they are). */
+  unopened: number;
 }
 
 export interface AuthStore {

@@ -16,6 +16,8 @@ export interface TestServer {
   token: string;
   sb: Switchboard;
   dataDir: string;
+  /** Settings a command-line process needs to work on this server's data (its data directory, and database when on PostgreSQL). */
+  cliEnv: Record<string, string>;
   /** Fetch with the admin token and JSON. */
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
@@ -48,6 +50,7 @@ export async function startServer(env: Record<string, string> = {}, overrides: O
     token: TEST_TOKEN,
     sb,
     dataDir,
+    cliEnv: { SWITCHBOARD_DATA_DIR: dataDir, ...(pg ? { SWITCHBOARD_DATABASE_URL: pg.url } : {}) },
     async api(method, path, body, headers = {}) {
       const res = await fetch(url + path, {
         method,

@@ -155,7 +155,6 @@ export function generateTypes(doc: unknown, specs: readonly TypeSpec[]): string 
   }
   return [
     '/* Generated from the server\u2019s OpenAPI document by `npm run sdk:types`; do not edit. */',
-    '/* eslint-disable */',
     '',
     ...out,
     ...components,

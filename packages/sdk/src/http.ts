@@ -66,7 +66,7 @@ export class Http {
     for (const [k, v] of Object.entries(query)) {
       if (v === undefined || v === null) continue;
       if (Array.isArray(v)) for (const x of v as readonly string[]) u.searchParams.append(k, x);
-      else u.searchParams.set(k, String(v as string | number | boolean));
+      else u.searchParams.set(k, String(v));
     }
     return u.toString();
   }

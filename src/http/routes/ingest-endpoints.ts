@@ -111,7 +111,7 @@ export const ingestEndpointRoutes =
       },
     );
 
-    app.delete<{ Params: Params }>(`${base}/:endpoint_id`, { config: admin, schema: { tags, params: I.sourceEndpointParams } }, async (req, reply) => {
+    app.delete<{ Params: Params }>(`${base}/:endpoint_id`, { config: admin, schema: { tags, params: I.sourceEndpointParams, response: { 204: S.noContent } } }, async (req, reply) => {
       const { app: a } = await sources.withApp(req.params.source_id);
       await eps.delete(a.id, req.params.endpoint_id);
       return reply.code(204).send();
@@ -128,7 +128,7 @@ export const ingestEndpointRoutes =
 
     app.post<{ Params: Params; Body: { key?: string | null; gracePeriodSeconds?: number | null } | null }>(
       `${base}/:endpoint_id/secret/rotate`,
-      { config: admin, schema: { tags, params: I.sourceEndpointParams, body: S.secretRotateIn } },
+      { config: admin, schema: { tags, params: I.sourceEndpointParams, body: S.secretRotateIn, response: { 204: S.noContent } } },
       async (req, reply) => {
         const { app: a } = await sources.withApp(req.params.source_id);
         await eps.rotateSecret(a.id, req.params.endpoint_id, req.body?.key, req.body?.gracePeriodSeconds ?? undefined);
@@ -147,7 +147,7 @@ export const ingestEndpointRoutes =
 
     app.put<{ Params: Params; Body: { headers: Record<string, string> } }>(
       `${base}/:endpoint_id/headers`,
-      { config: admin, schema: { tags, params: I.sourceEndpointParams, body: S.headersIn } },
+      { config: admin, schema: { tags, params: I.sourceEndpointParams, body: S.headersIn, response: { 204: S.noContent } } },
       async (req, reply) => {
         const { app: a } = await sources.withApp(req.params.source_id);
         await eps.setHeaders(a.id, req.params.endpoint_id, req.body.headers, false);
@@ -170,7 +170,7 @@ export const ingestEndpointRoutes =
 
     app.patch<{ Params: Params; Body: TransformPatch }>(
       `${base}/:endpoint_id/transformation`,
-      { config: admin, schema: { tags, params: I.sourceEndpointParams, body: I.transformationPatch } },
+      { config: admin, schema: { tags, params: I.sourceEndpointParams, body: I.transformationPatch, response: { 204: S.noContent } } },
       async (req, reply) => {
         const { app: a } = await sources.withApp(req.params.source_id);
         await settings.patch(a.id, req.params.endpoint_id, req.body);

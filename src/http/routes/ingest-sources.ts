@@ -110,7 +110,7 @@ export const ingestSourceRoutes =
 
     app.delete<{ Params: Params }>(
       '/ingest/api/v1/source/:source_id',
-      { config: admin, schema: { tags, params: I.sourceParams } },
+      { config: admin, schema: { tags, params: I.sourceParams, response: { 204: S.noContent } } },
       async (req, reply) => {
         await svc.delete(req.params.source_id);
         return reply.code(204).send();

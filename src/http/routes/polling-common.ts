@@ -6,6 +6,7 @@ import type { PollerToken, PollingEndpoint } from '../../storage/pull-store.js';
 import type { Page } from '../../storage/store.js';
 import { messageOut } from '../serialize.js';
 import * as S from '../schemas.js';
+import { nameSchema } from '../openapi.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -76,6 +77,19 @@ export const apiTokenOut = {
   required: ['id', 'token', 'createdAt'],
   properties: { id: { type: 'string' }, token: { type: 'string' }, createdAt: S.S.dateTime, expiresAt: { type: ['string', 'null'], format: 'date-time' } },
 } as const;
+
+/** An SSE answer, as the OpenAPI document describes it. */
+export const eventStreamOut = {
+  type: 'string',
+  description:
+    'Server-Sent Events. Each message is an event whose `id:` is its position (resume with `Last-Event-ID`) and whose `data:` is the message as JSON, `payload` last and exactly as stored. Comment lines are heartbeats.',
+} as const;
+
+nameSchema('PollingEndpointOut', pollOut);
+nameSchema('PollingEndpointMessageOut', S.messageOut);
+nameSchema('ApiTokenOut', apiTokenOut);
+nameSchema('PollingEndpointSettingsIn', pollingEndpointIn);
+nameSchema('PollingEndpointSettingsOut', pollingEndpointOut);
 
 export interface PollingEndpointBody {
   uid?: string | null;

@@ -6,11 +6,17 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../app.js';
 import * as S from '../schemas.js';
+import { nameSchema } from '../openapi.js';
 import { timeParam } from './common.js';
 import { clientGone, consumerParams, pollOut, pollerOf, pollerParams, sendPoll, waitMs, waitQuery } from './polling-common.js';
 
 type PollerParams = { app_id: string; sink_id: string };
 type ConsumerParams = PollerParams & { consumer_id: string };
+
+const seekIn = { type: 'object', required: ['after'], properties: { after: S.S.dateTime } } as const;
+const seekOut = { type: 'object', required: ['iterator'], properties: { iterator: { type: 'string' } } } as const;
+nameSchema('PollingEndpointConsumerSeekIn', seekIn);
+nameSchema('PollingEndpointConsumerSeekOut', seekOut);
 
 const limit = { type: 'integer', minimum: 1, maximum: 250, default: 50 } as const;
 const iterator = { type: ['string', 'null'], maxLength: 64 } as const;
@@ -96,8 +102,8 @@ export const pollingReadRoutes =
           tags,
           summary: "Move a consumer's cursor to a time",
           params: consumerParams,
-          body: { type: 'object', required: ['after'], properties: { after: S.S.dateTime } },
-          response: { 200: { type: 'object', required: ['iterator'], properties: { iterator: { type: 'string' } } } },
+          body: seekIn,
+          response: { 200: seekOut },
         },
       },
       async (req) => {

@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { listOut } from '../serialize.js';
 import * as S from '../schemas.js';
+import { nameSchema } from '../openapi.js';
 import { pageOf } from './common.js';
 import type { PageQs } from './common.js';
 import {
@@ -29,6 +30,8 @@ const rotateIn = {
     oldTokenExpiry: { type: 'integer', minimum: 0, maximum: 86_400 },
   },
 } as const;
+
+nameSchema('RotatePollerTokenIn', rotateIn);
 
 const input = (b: PollingEndpointBody) => ({ uid: b.uid, description: b.description, eventTypes: b.filterTypes, channels: b.channels, metadata: b.metadata });
 
@@ -79,7 +82,7 @@ export const pollingRoutes =
 
     app.delete<{ Params: PeParams }>(
       '/api/v1/app/:app_id/polling-endpoint/:polling_endpoint_id',
-      { schema: { tags, summary: 'Delete a polling endpoint, its consumers and tokens', params: pollingEndpointParams } },
+      { schema: { tags, summary: 'Delete a polling endpoint, its consumers and tokens', params: pollingEndpointParams, response: { 204: S.noContent } } },
       async (req, reply) => {
         const a = await appOf(req.params.app_id);
         await svc.delete(a.id, req.params.polling_endpoint_id);

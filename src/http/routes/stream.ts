@@ -14,7 +14,7 @@ import type { LogFilter } from '../../storage/pull-store.js';
 import type { AppDeps } from '../app.js';
 import * as S from '../schemas.js';
 import { listParam, listQueryArray, timeParam } from './common.js';
-import { clientGone, consumerParams, pollHeaders, pollOut, pollerOf, sendPoll, waitMs, waitQuery } from './polling-common.js';
+import { clientGone, consumerParams, eventStreamOut, pollHeaders, pollOut, pollerOf, sendPoll, waitMs, waitQuery } from './polling-common.js';
 
 type ConsumerParams = { app_id: string; sink_id: string; consumer_id: string };
 
@@ -64,6 +64,8 @@ export const streamRoutes =
     }>(
       '/api/v1/app/:app_id/msg/stream',
       {
+        // A HEAD request would hold a stream open that can never carry a body.
+        exposeHeadRoute: false,
         schema: {
           tags: ['message'],
           summary: "Stream the application's messages (Server-Sent Events)",
@@ -81,7 +83,7 @@ export const streamRoutes =
               wait: waitQuery,
             },
           },
-          response: { 200: pollOut },
+          response: { 200: { description: 'The stream, or one long-polled answer', content: { 'text/event-stream': { schema: eventStreamOut }, 'application/json': { schema: pollOut } } } },
         },
       },
       async (req, reply) => {
@@ -110,12 +112,14 @@ export const streamRoutes =
     app.get<{ Params: ConsumerParams }>(
       '/api/v1/app/:app_id/poller/:sink_id/consumer/:consumer_id/stream',
       {
+        exposeHeadRoute: false,
         config: { access: 'poller' },
         schema: {
           tags: ['message'],
           summary: "Stream a consumer's messages (Server-Sent Events)",
           description: "Reconnecting with `Last-Event-ID` commits that position as the consumer's cursor; without it the stream starts at the committed cursor.",
           params: consumerParams,
+          response: { 200: { description: 'The stream', content: { 'text/event-stream': { schema: eventStreamOut } } } },
         },
       },
       async (req, reply) => {

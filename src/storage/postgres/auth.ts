@@ -200,7 +200,7 @@ export class PgAuthStore implements AuthStore {
   // ---- key rotation
 
   async rewrapSecrets(): Promise<SecretScan> {
-    const scan: SecretScan = { byKey: {}, rewrapped: 0 };
+    const scan: SecretScan = { byKey: {}, rewrapped: 0, unopened: 0 };
     await this.sql.begin(async (tx) => {
       const cols = await tx`
         SELECT table_name AS t, column_name AS c FROM information_schema.columns
@@ -217,8 +217,9 @@ export class PgAuthStore implements AuthStore {
           const text = row.v as string;
           for (const m of text.matchAll(SEALED_PATTERN)) scan.byKey[m[1]!] = (scan.byKey[m[1]!] ?? 0) + 1;
           const next = this.box.rewrap(text, whole);
-          if (next !== null) {
-            await tx`UPDATE ${tx(table)} SET ${tx(col)} = ${next} WHERE ctid = ${row.r as string}::tid`;
+          scan.unopened += next.unopened;
+          if (next.text !== null) {
+            await tx`UPDATE ${tx(table)} SET ${tx(col)} = ${next.text} WHERE ctid = ${row.r as string}::tid`;
             scan.rewrapped++;
           }
         }

@@ -210,7 +210,7 @@ export class SqliteAuthStore implements AuthStore {
   // ---- key rotation
 
   async rewrapSecrets(): Promise<SecretScan> {
-    const scan: SecretScan = { byKey: {}, rewrapped: 0 };
+    const scan: SecretScan = { byKey: {}, rewrapped: 0, unopened: 0 };
     const tables = (this.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as Row[]).map((r) => r.name as string);
     const quote = (n: string) => '"' + n.replace(/"/g, '""') + '"';
     this.db.transaction(() => {
@@ -231,8 +231,9 @@ export class SqliteAuthStore implements AuthStore {
             const text = row.v as string;
             for (const m of text.matchAll(SEALED_PATTERN)) scan.byKey[m[1]!] = (scan.byKey[m[1]!] ?? 0) + 1;
             const next = this.box.rewrap(text, whole);
-            if (next !== null) {
-              update.run(next, row.r);
+            scan.unopened += next.unopened;
+            if (next.text !== null) {
+              update.run(next.text, row.r);
               scan.rewrapped++;
             }
           }

@@ -1,5 +1,4 @@
 /* Generated from the server’s OpenAPI document by `npm run sdk:types`; do not edit. */
-/* eslint-disable */
 
 /** Response 200 of `GET /api/v1/app/{app_id}/msg`. */
 export type MessagePage = ListResponseMessageOut;

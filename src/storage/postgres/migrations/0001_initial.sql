@@ -76,6 +76,8 @@ CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status IN (1, 
 CREATE INDEX deliveries_endpoint_status ON deliveries (endpoint_id, status, created_at);
 -- Live leases per endpoint, counted against the concurrency cap on every claim.
 CREATE INDEX deliveries_sending ON deliveries (endpoint_id) WHERE status = 3;
+-- Retention keeps messages with unfinished deliveries: a probe of this small index per message.
+CREATE INDEX deliveries_open_by_message ON deliveries (message_id) WHERE status IN (1, 3);
 
 CREATE TABLE attempts (
   id TEXT COLLATE "C" PRIMARY KEY,
