@@ -4,6 +4,7 @@
  *   npm run bench                 every scenario
  *   npm run bench -- e2e backlog  the named ones
  *   npm run bench -- --list       names and titles
+ *   npm run bench -- --summary    rewrite summary.md from the JSON results present
  *
  * Environment: BENCH_SCALE (multiplies durations and the backlog size, default 1; 0.2 for a
  * quick smoke run), BENCH_CPU_PROF=1 (run the server under --cpu-prof; results with profile
@@ -119,8 +120,12 @@ async function runOne(s: Scenario, scale: number, cpuProf: boolean): Promise<Sce
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   if (args.includes('--list') || args.includes('-h') || args.includes('--help')) {
-    console.log('usage: npm run bench [-- <scenario> ...]\n');
+    console.log('usage: npm run bench [-- <scenario> ...]   (--summary: only rewrite bench/results/summary.md)\n');
     for (const s of SCENARIOS) console.log(`  ${s.name.padEnd(12)} ${s.title}${s.skip ? ` [skipped: ${s.skip}]` : ''}`);
+    return 0;
+  }
+  if (args.includes('--summary')) {
+    console.log(`summary: ${writeSummary(SCENARIOS)}`);
     return 0;
   }
   const names = args.filter((a) => !a.startsWith('-'));

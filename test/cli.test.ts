@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +37,7 @@ describe('switchboard CLI', () => {
   /** Runs the CLI; `extraEnv` replaces the defaults (server and token from the environment). */
   function cli(args: string[], opts: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<Run> {
     return new Promise((resolve) => {
-      const child = execFile(process.execPath, [MAIN, ...args], { env: { ...env, ...opts.env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      const child = execFile(process.execPath, [MAIN, ...args], { env: { ...env, ...opts.env }, timeout: 180_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         outputs.push(stdout, stderr);
         resolve({ code, stdout, stderr });
@@ -285,6 +285,5 @@ describe('switchboard CLI', () => {
   it('never prints the token', () => {
     assert.ok(outputs.length > 20);
     for (const o of outputs) assert.ok(!o.includes(server.token), 'a command printed the token');
-    assert.ok(existsSync(env.SWITCHBOARD_CLI_CONFIG!));
   });
 });

@@ -86,6 +86,16 @@ describe('ingest API with the svix SDK', () => {
     await assert.rejects(svix.ingest.endpoint.get(src.id, ep.id), apiError(404));
   });
 
+  it('gives a consumer-portal link scoped to the source\u2019s application', async () => {
+    const src = await svix.ingest.source.create({ name: 'Portal', type: 'generic-webhook' });
+    const access = await svix.ingest.dashboard(src.id, { readOnly: true, expiry: 3600 });
+    assert.match(access.url, /\/portal#token=/);
+    const own = await fetch(`${server.url}/api/v1/app/${src.id}/msg`, { headers: { authorization: `Bearer ${access.token}` } });
+    assert.equal(own.status, 200);
+    const other = await fetch(`${server.url}/ingest/api/v1/source`, { headers: { authorization: `Bearer ${access.token}` } });
+    assert.equal(other.status, 403, 'source management stays with admins');
+  });
+
   it('refuses bad input with clear errors', async () => {
     const post = (body: unknown) => server.api('POST', '/ingest/api/v1/source', body);
     const unknown = await post({ name: 'x1', type: 'carrier-pigeon' });

@@ -362,3 +362,27 @@ describe('ingest: receiving webhooks', () => {
     assert.deepEqual(ms[0].payload, { n: 1 });
   });
 });
+
+describe('ingest behind a proxy (SWITCHBOARD_PUBLIC_URL)', () => {
+  it('builds ingest URLs on the public URL and checks Twilio signatures against it', async () => {
+    const server = await startServer({ SWITCHBOARD_PUBLIC_URL: 'https://hooks.example.com/sb' });
+    try {
+      const token = 'tw-token';
+      const created = await server.api('POST', '/ingest/api/v1/source', { name: 'sms', type: 'twilio', config: { secret: token } });
+      assert.equal(created.status, 201);
+      const publicUrl = created.body.ingestUrl as string;
+      assert.match(publicUrl, /^https:\/\/hooks\.example\.com\/sb\/ingest\/in\/[A-Za-z0-9_-]+$/);
+      const params = { SmsSid: 'SM9', SmsStatus: 'received', Body: 'hello' };
+      const sig = twilio.getExpectedTwilioSignature(token, publicUrl + '?lang=en', params);
+      // The proxy strips /sb and forwards to this server.
+      const local = server.url + new URL(publicUrl).pathname.replace(/^\/sb/, '') + '?lang=en';
+      const send = (signature: string) =>
+        fetch(local, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: new URLSearchParams(params).toString() });
+      assert.equal((await send(sig)).status, 200);
+      const signedForLocal = twilio.getExpectedTwilioSignature(token, local, params);
+      assert.equal((await send(signedForLocal)).status, 401, 'a signature over the internal URL is not the one Twilio makes');
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -32,6 +32,8 @@ interface Tenant {
   attempt: string;
   secret: string;
   marker: string;
+  pollingEndpoint: string;
+  pollerToken: string;
 }
 
 /** Path parameters this test knows how to fill, by name, with the id kind of a fresh look-alike. */
@@ -40,6 +42,8 @@ const KNOWN: Record<string, { of: (t: Tenant) => string; kind: IdKind | null }> 
   endpoint_id: { of: (t) => t.endpoint, kind: 'endpoint' },
   msg_id: { of: (t) => t.message, kind: 'message' },
   attempt_id: { of: (t) => t.attempt, kind: 'attempt' },
+  polling_endpoint_id: { of: (t) => t.pollingEndpoint, kind: 'pollingEndpoint' },
+  sink_id: { of: (t) => t.pollingEndpoint, kind: 'pollingEndpoint' },
 };
 
 const EVENT_TYPE = 'walk.event';
@@ -89,6 +93,7 @@ describe('tenant isolation over every route', () => {
       { name: 'API key', token: (await createKey(server, ['read', 'write', 'publish'], A.app)).key },
       { name: 'app-portal token', token: await portalToken(server, A.app) },
       { name: 'OAuth access token', token: (await oauthToken(server, ['read', 'write', 'publish'], A.app)).token },
+      { name: 'poller token', token: A.pollerToken },
     ];
   }
 
@@ -111,7 +116,11 @@ describe('tenant isolation over every route', () => {
       if (!attempt) await new Promise((r) => setTimeout(r, 50));
     }
     assert.ok(attempt, 'an attempt was recorded');
-    return { app, uid, endpoint: ep.body.id, endpointUid, message: msg.body.id, eventId, attempt, secret, marker };
+    const pe = await server.api('POST', `/api/v1/app/${app}/polling-endpoint`, {});
+    assert.equal(pe.status, 201);
+    const pt = await server.api('GET', `/api/v1/auth/app/${app}/poller/${pe.body.id}/token`);
+    assert.equal(pt.status, 200);
+    return { app, uid, endpoint: ep.body.id, endpointUid, message: msg.body.id, eventId, attempt, secret, marker, pollingEndpoint: pe.body.id, pollerToken: pt.body.token };
   }
 
   before(async () => {
@@ -163,7 +172,7 @@ describe('tenant isolation over every route', () => {
 
   /** B's values that must never show in an answer to A (those sent in the request itself aside). */
   function leaks(text: string, sentPath: string): string[] {
-    const secrets = [B.app, B.uid, B.endpoint, B.endpointUid, B.message, B.eventId, B.attempt, B.secret, B.marker, `/walk-b`];
+    const secrets = [B.app, B.uid, B.endpoint, B.endpointUid, B.message, B.eventId, B.attempt, B.secret, B.marker, `/walk-b`, B.pollingEndpoint, B.pollerToken];
     return secrets.filter((s) => !sentPath.includes(encodeURIComponent(s)) && text.includes(s));
   }
 
@@ -179,8 +188,9 @@ describe('tenant isolation over every route', () => {
     const failures: string[] = [];
     let walked = 0;
     credentials = await scopedToA();
-    for (const c of credentials) {
-      for (const r of routes) {
+    for (const [n, c] of credentials.entries()) {
+      // HEAD runs GET's handler and hooks: walked with the first credential only.
+      for (const r of routes.filter((x) => n === 0 || x.method !== 'HEAD')) {
         const params = paramsOf(r.url);
         const path = pathOf(r.url, fillWith(B));
         const got = await send(r, path, c.token);
@@ -193,20 +203,21 @@ describe('tenant isolation over every route', () => {
         const leaked = leaks(got.text, path);
         if (leaked.length > 0) failures.push(`${c.name}: ${r.method} ${r.url} shows B's ${leaked.join(', ')}`);
         // B's uid in place of its id: the same answer.
-        if (expected === 404) {
+        if (expected === 404 && n === 0) {
           const byUid = await send(r, pathOf(r.url, (p) => (p === 'app_id' ? B.uid : fillWith(B)(p))), c.token);
           if (byUid.status !== 404) failures.push(`${c.name}: ${r.method} ${r.url} with B's uid -> ${byUid.status}`);
         }
       }
     }
-    assert.ok(walked >= routes.length * credentials.length);
+    assert.ok(walked >= routes.filter((x) => x.method !== 'HEAD').length * credentials.length);
     assert.deepEqual(failures, []);
   });
 
   it("treats B's endpoint, message and attempt ids under A's application exactly like ids that do not exist", async () => {
     const failures: string[] = [];
-    for (const c of await scopedToA()) {
-      for (const r of routes) {
+    // An application credential and a poller token: the two ways a principal is tied to an application.
+    for (const c of (await scopedToA()).filter((x) => x.name === 'API key' || x.name === 'poller token')) {
+      for (const r of routes.filter((x) => x.method !== 'HEAD')) {
         const params = paramsOf(r.url);
         if (!params.includes('app_id') || params.length < 2) continue;
         const withB = pathOf(r.url, (p) => (p === 'app_id' ? A.app : fillWith(B)(p)));
@@ -225,7 +236,7 @@ describe('tenant isolation over every route', () => {
   it("control: the same credentials read A's own resources on every GET route whose parameters are known", async () => {
     const failures: string[] = [];
     let checked = 0;
-    for (const c of await scopedToA()) {
+    for (const c of (await scopedToA()).filter((x) => x.name !== 'poller token')) {
       for (const r of routes) {
         const params = paramsOf(r.url);
         if (r.method !== 'GET' || !r.url.startsWith('/api/v1/app/:app_id') || !params.every((p) => KNOWN[p])) continue;
@@ -238,6 +249,30 @@ describe('tenant isolation over every route', () => {
     assert.deepEqual(failures, []);
   });
 
+  it('a poller token reads its own polling endpoint and nothing else of its application', async () => {
+    const other = await server.api('POST', `/api/v1/app/${A.app}/polling-endpoint`, {});
+    const own = await fetch(`${server.url}/api/v1/app/${A.app}/poller/${A.pollingEndpoint}`, { headers: { authorization: `Bearer ${A.pollerToken}` } });
+    assert.equal(own.status, 200);
+    const sibling = await fetch(`${server.url}/api/v1/app/${A.app}/poller/${other.body.id}`, { headers: { authorization: `Bearer ${A.pollerToken}` } });
+    assert.equal(sibling.status, 404, "another polling endpoint of the same application looks absent");
+    for (const path of [`/api/v1/app/${A.app}`, `/api/v1/app/${A.app}/msg`, `/api/v1/app/${A.app}/endpoint`]) {
+      const r = await fetch(server.url + path, { headers: { authorization: `Bearer ${A.pollerToken}` } });
+      assert.equal(r.status, 403, path);
+    }
+  });
+
+  it('an ingest source URL token is no API credential', async () => {
+    const src = await server.api('POST', '/ingest/api/v1/source', { name: 'walk source', type: 'generic-webhook' });
+    assert.equal(src.status, 201, JSON.stringify(src.body));
+    const token = String(src.body.ingestUrl).split('/ingest/in/')[1]!;
+    assert.ok(token.length >= 20);
+    for (const r of routes.filter((x) => x.access !== 'public' && x.method === 'GET')) {
+      const res = await fetch(server.url + pathOf(r.url, fillWith(A)), { headers: { authorization: `Bearer ${token}` } });
+      await res.body?.cancel();
+      assert.equal(res.status, 401, `${r.method} ${r.url}`);
+    }
+  });
+
   it("leaves B's data as it was", async () => {
     const ep = await server.api('GET', `/api/v1/app/${B.app}/endpoint/${B.endpoint}`);
     assert.equal(ep.status, 200);
@@ -248,6 +283,7 @@ describe('tenant isolation over every route', () => {
     assert.equal((await server.api('GET', `/api/v1/app/${B.app}/msg`)).body.data.length, 1);
     assert.equal((await server.api('GET', `/api/v1/app/${B.app}/endpoint`)).body.data.length, 1);
     assert.equal((await server.api('GET', `/api/v1/app/${B.app}`)).body.uid, B.uid);
+    assert.equal((await server.api('GET', `/api/v1/app/${B.app}/polling-endpoint`)).body.data.length, 1);
   });
 
   it('ids and tokens cannot be guessed: 112 random bits per id, 256 per token', () => {

@@ -49,7 +49,7 @@ function listen(args: string[]): Listen {
   return {
     child,
     lines,
-    async line(re, ms = 20_000) {
+    async line(re, ms = 30_000) {
       const end = Date.now() + ms;
       for (;;) {
         for (const l of lines) {
@@ -131,7 +131,7 @@ describe('switchboard listen', () => {
     ];
     const sent: string[] = [];
     for (const p of payloads) sent.push(await publish('listen.test', p));
-    await rx.waitFor(() => rx.at('/hook').length >= 3, 20_000, 'three forwarded messages');
+    await rx.waitFor(() => rx.at('/hook').length >= 3, 30_000, 'three forwarded messages');
     for (const [i, r] of rx.at('/hook').entries()) {
       assert.equal(r.headers['webhook-id'], sent[i]);
       assert.deepEqual(verify(r, secret), payloads[i], 'the signature verifies');
@@ -146,9 +146,9 @@ describe('switchboard listen', () => {
     sent.push(wanted);
     const [second, earlyAgain] = [start(args), start(earlyArgs)];
     assert.equal((await second.line(/Signing secret: (whsec_\S+)/))[1], secret, 'the secret is stable across restarts');
-    await rx.waitFor(() => rx.at('/hook').length >= 7, 20_000, 'the messages published while it was down');
+    await rx.waitFor(() => rx.at('/hook').length >= 7, 30_000, 'the messages published while it was down');
     sent.push(await publish('listen.test', { n: 7 }));
-    await rx.waitFor(() => rx.at('/hook').length >= 8 && rx.at('/early').length >= 1, 20_000, 'a message published after the restart');
+    await rx.waitFor(() => rx.at('/hook').length >= 8 && rx.at('/early').length >= 1, 30_000, 'a message published after the restart');
     assert.deepEqual(await Promise.all([second.stop(), earlyAgain.stop()]), [0, 0]);
     assert.deepEqual(rx.at('/hook').map((r) => r.headers['webhook-id']), sent, 'every message exactly once, in order');
     for (const r of rx.at('/hook')) verify(r, secret);
@@ -165,7 +165,7 @@ describe('switchboard listen', () => {
     await l.line(/Connected to .* \(long polling\)/);
     const a = await publish('poll.test', { a: 1 });
     const b = await publish('poll.test', { b: 2 });
-    await rx.waitFor(() => rx.at('/failing').length >= 2, 20_000, 'two forwarded messages');
+    await rx.waitFor(() => rx.at('/failing').length >= 2, 30_000, 'two forwarded messages');
     await l.line(new RegExp(`${b}  -> 500`));
     assert.deepEqual(rx.at('/failing').map((r) => r.headers['webhook-id']), [a, b]);
     for (const r of rx.at('/failing')) verify(r, secret);

@@ -140,13 +140,14 @@ describe('log level', () => {
       }
       const res = await fetch(url + '/api/v1/app', { headers: { authorization: 'Bearer sb_logs_admin_token_1234', 'svix-req-id': 'level-check' } });
       assert.equal(res.status, 200);
-      await new Promise((r) => setTimeout(r, 100));
-      return out;
     } finally {
+      // The output is read after the process has exited, so every log line it wrote is in.
+      const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
       rmSync(dataDir, { recursive: true, force: true });
     }
+    return out;
   }
 
   it('is set by SWITCHBOARD_LOG_LEVEL', async () => {

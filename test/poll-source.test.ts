@@ -17,6 +17,8 @@ import { parseNetworks } from '../src/domain/network.js';
 import { createSwitchboard } from '../src/server.js';
 import type { Switchboard } from '../src/server.js';
 import { GuardedPollClient } from '../src/services/poll-source-http.js';
+import { PollRunner, parsePollConfig } from '../src/services/poll-source.js';
+import type { IngestStore, RunState } from '../src/storage/ingest-store.js';
 import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import { rawRows } from './helpers/raw-db.js';
 import { FakeClock } from './helpers/fake-clock.js';
@@ -267,6 +269,31 @@ describe('polling sources', () => {
   });
 });
 
+describe('a polling run retried after a crash', () => {
+  it('derives the same event ids from the same scheduled time, so nothing is emitted twice', async () => {
+    const body = Buffer.from(JSON.stringify({ data: [{ id: 1, v: 'a' }, { id: 2, v: 'b' }] }));
+    const client = { fetch: async () => ({ kind: 'response' as const, status: 200, headers: {}, body }), close: async () => undefined };
+    const store = { pollItems: async () => new Map<string, string>() } as unknown as IngestStore;
+    const emitted: string[] = [];
+    const runner = new PollRunner(store, client, async (_s, m) => void emitted.push(m.eventId));
+    const source = { id: 'src_x', uid: null, name: 'x', type: 'poll', config: {}, metadata: {}, createdAt: 0, updatedAt: 0 };
+    const config = parsePollConfig({ url: 'http://127.0.0.1:1/items', items: 'data', itemId: 'id', emitOn: 'both' });
+    const state: RunState = { sourceId: 'src_x', nextRunAt: 0, tickAt: 60_000, leaseToken: 1, running: true, lastRunAt: null, lastOutcome: null, lastError: null, failures: 0, etag: null, lastModified: null, primed: true };
+    const first = await runner.run(source, config, state, 60_500);
+    const retried = await runner.run(source, config, { ...state, leaseToken: 2 }, 125_000);
+    assert.equal(first.lastOutcome, 'emitted');
+    assert.equal(retried.lastOutcome, 'emitted');
+    assert.equal(emitted.length, 4);
+    assert.deepEqual(emitted.slice(0, 2), emitted.slice(2), 'the retry publishes the very same event ids (duplicates for the store)');
+    assert.ok(emitted.every((id) => id.startsWith('poll.60000.')));
+    // A failed run keeps its scheduled time for the retry.
+    const failing = new PollRunner(store, { fetch: async () => ({ kind: 'error' as const, reason: 'ECONNRESET' }), close: async () => undefined }, async () => undefined);
+    const failed = await failing.run(source, config, state, 60_500);
+    assert.equal(failed.tickAt, 60_000);
+    assert.equal(failed.lastOutcome, 'error');
+  });
+});
+
 describe('polling sources and the outbound-address guard', () => {
   it('refuses a private address when saved and when fetched', async () => {
     const api = await new StandInApi().start();
@@ -376,9 +403,9 @@ describe('cron sources', () => {
     }, 'the next tick scheduled');
     assert.equal(r.lastOutcome, 'emitted');
 
-    // A node takes the 00:02 tick, publishes it, and dies before recording the run.
+    // The 00:02 tick runs and publishes; then the node is made to look as if it died before recording the run.
     const store = node.sb.store;
-    clock.advance(60_000); // 00:02:00: the scheduler would run it; this test claims it first
+    clock.advance(60_000); // 00:02:00
     const tick = Date.UTC(2025, 0, 1, 0, 2);
     await eventually(async () => (await msgs()).length === 2, 'the second tick');
     // Simulate the crash: the run state goes back to "leased, not finished" for the 00:02 tick.

@@ -21,19 +21,35 @@ const files = readdirSync(here)
   .filter((f) => readFileSync(join(here, f), 'utf8').includes('/helpers/server.js'))
   .sort();
 
+/** A file still running after this long is stopped with everything it started, and fails. */
+const FILE_TIMEOUT_MS = 10 * 60_000;
+
 /** Runs one test file on PostgreSQL; resolves with its exit code and output. */
 function runOnPostgres(file: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--test', '--test-reporter=tap', join(here, file)], {
+      // Its own process group, so a timeout also stops the servers its tests started.
+      detached: true,
       // Without the runner's NODE_TEST_CONTEXT, the child is a test runner of its own, not a subtest of this one.
       env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')), SWITCHBOARD_TEST_STORE: 'postgres' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
+    const timer = setTimeout(() => {
+      output += `\n# stopped after ${FILE_TIMEOUT_MS / 60_000} minutes\n`;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, FILE_TIMEOUT_MS);
     child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
   });
 }
 

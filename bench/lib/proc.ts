@@ -161,7 +161,8 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     stop: () => stopChild(proc, profDir ? 15_000 : 5_000),
   };
   try {
-    await waitHealthy(baseUrl, proc, 30_000);
+    // Generous: start-up compiles every route schema, which takes long on a busy machine.
+    await waitHealthy(baseUrl, proc, 90_000);
     handle.readyAfterMs = Math.round(performance.now() - spawnedAt);
   } catch (err) {
     await handle.stop();

@@ -178,6 +178,15 @@ export function writeSummary(order: { name: string; title: string }[]): string {
   out.push(`- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGB} GB RAM, ${m.platform}`);
   out.push(`- Node ${m.node}; commit ${m.commit ?? '(uncommitted)'}; latest scenario run ${m.date}`);
   out.push('- Server, receiver and load generator run as three processes on the same machine (they share its cores).', '');
+  const disturbed = [...all.values()].filter((r) => (r.headline['maxOtherCpuPct'] ?? 0) > 25).map((r) => r.scenario);
+  if (disturbed.length) {
+    out.push(
+      `> **Disturbed run.** Other processes used more than 25 % of a core during measured windows of: ${disturbed.join(', ')}. ` +
+        'Those numbers understate the server; re-run `npm run bench` on a quiet machine. ' +
+        'docs/performance.md lists the best measurements taken with little interference.',
+      '',
+    );
+  }
   out.push('## Targets', '');
   const targetRows: Row[] = TARGETS.map((t) => {
     const r = t.scenario === '*' ? undefined : all.get(t.scenario);

@@ -1,10 +1,8 @@
 /** The `switchboard` command line. */
 import { Command } from 'commander';
 import { SETTINGS, loadConfig } from '../config.js';
-import { serve } from './serve.js';
 import { keysCommand } from './keys.js';
 import { SECRET_SETTINGS } from '../config-security.js';
-import { migrate } from './migrate.js';
 import { registerListen } from './listen.js';
 import { sourcesCommand } from './sources.js';
 import { applicationsCommand } from './applications.js';
@@ -21,10 +19,11 @@ export function program(): Command {
   p.command('serve', { isDefault: true })
     .description('run the HTTP API and the delivery engine (settings from SWITCHBOARD_* environment variables)')
     .option('--role <role>', 'all (API and delivery), api (API only) or worker (delivery only); default SWITCHBOARD_ROLE or all')
-    .action(serve);
+    // Loaded on use: the server's modules would slow every other command's start.
+    .action(async (opts: { role?: string }) => (await import('./serve.js')).serve(opts));
   p.command('migrate')
     .description('apply pending database migrations and exit (PostgreSQL when SWITCHBOARD_DATABASE_URL is set, else the SQLite file)')
-    .action(migrate);
+    .action(async () => (await import('./migrate.js')).migrate());
   // Commands that talk to a server (--server/--token/--json, env, or `switchboard login`).
   for (const c of loginCommands()) p.addCommand(c);
   p.addCommand(sendCommand());

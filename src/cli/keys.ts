@@ -6,21 +6,18 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../config.js';
 import type { Config } from '../config.js';
-import { systemClock } from '../delivery/system-clock.js';
-import { AppError } from '../domain/errors.js';
-import { ApiKeyService } from '../services/api-keys.js';
-import { ApplicationService } from '../services/applications.js';
-import { SecretBox, resolveKeyRing } from '../services/crypto.js';
-import { OAuthService } from '../services/oauth.js';
-import { TOKEN_AUDIENCE } from '../services/security.js';
+import type { ApiKeyService } from '../services/api-keys.js';
 import type { ApiKeyRecord, CredentialScope } from '../storage/auth-store.js';
-import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
-import { PostgresStore } from '../storage/postgres/postgres-store.js';
+import type { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+import type { PostgresStore } from '../storage/postgres/postgres-store.js';
 
 /** Opens the configured database with the configured encryption keys. */
 async function openStore(config: Config): Promise<SqliteStore | PostgresStore> {
+  // Loaded on use: the storage modules would slow the start of every other command.
+  const { SecretBox, resolveKeyRing } = await import('../services/crypto.js');
+  const { SqliteStore } = await import('../storage/sqlite/sqlite-store.js');
+  const { PostgresStore } = await import('../storage/postgres/postgres-store.js');
   mkdirSync(config.dataDir, { recursive: true });
   const keys = resolveKeyRing(config.security.encryptionKeys, config.dataDir, (file) => process.stderr.write(`generated an encryption key in ${file}\n`));
   const store = config.databaseUrl
@@ -30,7 +27,19 @@ async function openStore(config: Config): Promise<SqliteStore | PostgresStore> {
   return store;
 }
 
+/** The API key use cases on the store. */
+async function apiKeys(store: SqliteStore | PostgresStore): Promise<ApiKeyService> {
+  const [{ ApiKeyService }, { ApplicationService }, { systemClock }] = await Promise.all([
+    import('../services/api-keys.js'),
+    import('../services/applications.js'),
+    import('../delivery/system-clock.js'),
+  ]);
+  return new ApiKeyService(store, systemClock, new ApplicationService(store, systemClock));
+}
+
 async function withStore<T>(fn: (store: SqliteStore | PostgresStore, config: Config) => Promise<T>): Promise<T> {
+  const { loadConfig } = await import('../config.js');
+  const { AppError } = await import('../domain/errors.js');
   const config = loadConfig();
   const store = await openStore(config);
   try {
@@ -81,8 +90,7 @@ export function keysCommand(): Command {
     .action(async (o: { name: string; admin?: boolean; app?: string; scopes?: CredentialScope[]; expiresIn?: number; json?: boolean }) => {
       if (!o.admin === !o.app) throw new Error('give either --admin or --app <app> with --scopes');
       await withStore(async (store) => {
-        const svc = new ApiKeyService(store, systemClock, new ApplicationService(store, systemClock));
-        const { record, key } = await svc.create({
+        const { record, key } = await (await apiKeys(store)).create({
           name: o.name,
           scopes: o.admin ? ['admin'] : (o.scopes ?? ['read']),
           appId: o.app ?? null,
@@ -119,7 +127,7 @@ export function keysCommand(): Command {
     .description('revoke an API key; it stops working at once')
     .action(async (keyId: string) => {
       await withStore(async (store) => {
-        await new ApiKeyService(store, systemClock, new ApplicationService(store, systemClock)).revoke(keyId);
+        await (await apiKeys(store)).revoke(keyId);
         process.stdout.write(`revoked ${keyId}\n`);
       });
     });
@@ -146,6 +154,12 @@ export function keysCommand(): Command {
     .description('start signing OAuth access tokens with a new key; tokens signed before stay valid until they expire')
     .action(async () => {
       await withStore(async (store, config) => {
+        const [{ OAuthService }, { ApplicationService }, { systemClock }, { TOKEN_AUDIENCE }] = await Promise.all([
+          import('../services/oauth.js'),
+          import('../services/applications.js'),
+          import('../delivery/system-clock.js'),
+          import('../services/security.js'),
+        ]);
         const oauth = new OAuthService(store, systemClock, new ApplicationService(store, systemClock), {
           issuer: () => config.security.publicUrl ?? `http://localhost:${config.port}`,
           audience: TOKEN_AUDIENCE,

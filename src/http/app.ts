@@ -225,7 +225,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(messageRoutes(deps));
   await app.register(attemptRoutes(deps));
   if (deps.transformations) await app.register(transformationRoutes(deps, deps.transformations));
-  if (deps.ingest) await app.register(ingestRoutes({ ...deps.ingest, transformations: deps.transformations }));
+  if (deps.ingest) await app.register(ingestRoutes({ ...deps.ingest, transformations: deps.transformations, portal: deps.security.portal }));
   await app.register(pollingRoutes(deps));
   await app.register(pollingReadRoutes(deps));
   await app.register(streamRoutes(deps));

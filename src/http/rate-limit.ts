@@ -11,37 +11,10 @@ import { TokenBucket } from '../domain/token-bucket.js';
 import type { ApplicationService } from '../services/applications.js';
 import { sendError } from './app.js';
 import { routeAccess } from './auth.js';
+import type { RateLimitSettings, RateSpec } from '../config-security.js';
 
-/** `rate` requests a second on average, up to `burst` at once. */
-export interface RateSpec {
-  rate: number;
-  burst: number;
-}
-
-export interface RateLimitSettings {
-  /** Per credential (API key, OAuth client, portal token); the bootstrap admin token is exempt. */
-  token: RateSpec | null;
-  /** Per application named in the path, whoever calls. */
-  app: RateSpec | null;
-  /** Health routes, per client address. */
-  health: RateSpec | null;
-  /** Unauthenticated ingest routes, per source (route and path parameters). */
-  ingest: RateSpec | null;
-  /** Other unauthenticated routes (token endpoint, JWKS, pages), per client address. */
-  public: RateSpec | null;
-}
-
-/** Parses `rate[/burst]` (burst defaults to twice the rate); `0` or `off` disables. */
-export function parseRateSpec(text: string): RateSpec | null {
-  const t = text.trim();
-  if (t === '0' || t === 'off') return null;
-  const m = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(t);
-  if (!m) throw new Error(`expected "rate/burst" (requests per second / largest burst), "rate", or "off"; got "${text}"`);
-  const rate = Number(m[1]);
-  const burst = m[2] !== undefined ? Number(m[2]) : Math.max(1, Math.ceil(rate * 2));
-  if (rate <= 0 || burst < 1) throw new Error(`rate and burst must be positive, got "${text}"`);
-  return { rate, burst };
-}
+export type { RateLimitSettings, RateSpec } from '../config-security.js';
+export { parseRateSpec } from '../config-security.js';
 
 interface Check {
   policy: string;

@@ -44,6 +44,8 @@ export class SourceScheduler {
   private ticking = false;
   private again = false;
   private stopping = false;
+  /** Only a started scheduler runs anything (nodes with the `api` role never start theirs). */
+  private started = false;
   private readonly running = new Set<Promise<void>>();
   private readonly poll: PollRunner;
   private readonly concurrency: number;
@@ -69,12 +71,13 @@ export class SourceScheduler {
   /** Starts; on a single-node store, leases left by a previous process are released first. */
   async start(opts: { releaseOrphanedLeases: boolean }): Promise<void> {
     if (opts.releaseOrphanedLeases) await this.o.store.ingest.releaseRunLeases(this.o.clock.now());
+    this.started = true;
     this.poke();
   }
 
   /** Looks for due runs now (after a source was created or changed). */
   poke(): void {
-    if (this.stopping) return;
+    if (!this.started || this.stopping) return;
     this.setTimer(0);
   }
 

@@ -74,7 +74,7 @@ export const authRoutes =
 
     app.post<{ Params: { app_id: string }; Body: { expiry?: number | null; sessionIds?: string[] } | null }>(
       '/api/v1/auth/app/:app_id/expire-all',
-      { schema: { tags: ['authentication'], summary: "Expire the application's portal tokens", params: S.appParams, body: expireAllIn } },
+      { schema: { tags: ['authentication'], summary: "Expire the application's portal tokens", params: S.appParams, body: expireAllIn, response: { 204: S.noContent } } },
       async (req, reply) => {
         await portal.expireAll(req.params.app_id, req.body?.expiry ?? 0, req.body?.sessionIds ?? null);
         return reply.code(204).send();
@@ -83,7 +83,7 @@ export const authRoutes =
 
     app.post(
       '/api/v1/auth/logout',
-      { config: { access: 'any' }, schema: { tags: ['authentication'], summary: 'Log out the calling app-portal token' } },
+      { config: { access: 'any' }, schema: { tags: ['authentication'], summary: 'Log out the calling app-portal token', response: { 204: S.noContent } } },
       async (req, reply) => {
         await portal.logout(req.principal);
         return reply.code(204).send();

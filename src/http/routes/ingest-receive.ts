@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { IngestService } from '../../services/ingest.js';
 import type { IngestSourceService } from '../../services/ingest-sources.js';
 import type { TransformSettings } from '../../services/transform-settings.js';
+import type { AppPortalService } from '../../services/app-portal.js';
 import { ingestEndpointRoutes } from './ingest-endpoints.js';
 import { ingestSourceRoutes, publicBase } from './ingest-sources.js';
 import * as I from './ingest-schemas.js';
@@ -18,6 +19,8 @@ export interface IngestDeps {
   publicUrl: string | null;
   /** Endpoint transformations; the ingest endpoints' transformation routes are absent without it. */
   transformations?: TransformSettings | undefined;
+  /** Consumer-portal links; the source dashboard route is absent without it. */
+  portal?: Pick<AppPortalService, 'access'> | undefined;
 }
 
 /**

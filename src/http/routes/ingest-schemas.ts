@@ -102,6 +102,16 @@ export const transformationPatch = {
   },
 } as const;
 
+export const dashboardIn = {
+  type: ['object', 'null'],
+  properties: {
+    expiry: { type: ['integer', 'null'], minimum: 3600, maximum: 604800, description: 'Seconds the link is valid (default 7 days).' },
+    readOnly: { type: ['boolean', 'null'] },
+  },
+} as const;
+
+export const dashboardOut = { type: 'object', required: ['url', 'token'], properties: { url: { type: 'string' }, token: { type: 'string' } } } as const;
+
 /** What the receiving URL answers a provider. */
 export const receiveOut = {
   type: 'object',

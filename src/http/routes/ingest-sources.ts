@@ -123,6 +123,19 @@ export const ingestSourceRoutes =
       async (req) => ({ ingestUrl: ingestUrl(publicBase(req, ingest.publicUrl), await svc.rotateToken(req.params.source_id)) }),
     );
 
+    const portal = ingest.portal;
+    if (portal) {
+      app.post<{ Params: Params; Body: { expiry?: number | null; readOnly?: boolean | null } | null }>(
+        '/ingest/api/v1/source/:source_id/dashboard',
+        { config: admin, schema: { tags, summary: 'A consumer-portal link for the source\u2019s endpoints and messages', params: I.sourceParams, body: I.dashboardIn, response: { 200: I.dashboardOut } } },
+        async (req, reply) => {
+          const { app: a } = await svc.withApp(req.params.source_id);
+          const out = await portal.access(a.id, { readOnly: req.body?.readOnly ?? false, expiry: req.body?.expiry ?? 7 * 86_400 });
+          return reply.header('cache-control', 'no-store').send(out);
+        },
+      );
+    }
+
     app.get<{ Params: Params; Querystring: PageQs }>(
       '/ingest/api/v1/source/:source_id/log',
       {

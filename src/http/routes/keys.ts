@@ -115,7 +115,7 @@ export const keyRoutes =
 
     app.delete<{ Params: { key_id: string } }>(
       '/api/v1/api-key/:key_id',
-      { schema: { tags: ['api-key'], summary: 'Revoke an API key', params: keyParams } },
+      { schema: { tags: ['api-key'], summary: 'Revoke an API key', params: keyParams, response: { 204: S.noContent } } },
       async (req, reply) => {
         await keys.revoke(req.params.key_id);
         return reply.code(204).send();
@@ -145,7 +145,7 @@ export const keyRoutes =
 
     app.delete<{ Params: { client_id: string } }>(
       '/api/v1/oauth/client/:client_id',
-      { schema: { tags: ['oauth'], summary: 'Revoke an OAuth client and every token it holds', params: clientParams } },
+      { schema: { tags: ['oauth'], summary: 'Revoke an OAuth client and every token it holds', params: clientParams, response: { 204: S.noContent } } },
       async (req, reply) => {
         await oauth.revokeClient(req.params.client_id);
         return reply.code(204).send();

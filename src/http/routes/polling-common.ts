@@ -86,7 +86,6 @@ export const eventStreamOut = {
 } as const;
 
 nameSchema('PollingEndpointOut', pollOut);
-nameSchema('PollingEndpointMessageOut', S.messageOut);
 nameSchema('ApiTokenOut', apiTokenOut);
 nameSchema('PollingEndpointSettingsIn', pollingEndpointIn);
 nameSchema('PollingEndpointSettingsOut', pollingEndpointOut);

@@ -1,12 +1,13 @@
 /** Operational webhook endpoints on PostgreSQL. */
 import type { Sql } from 'postgres';
 import { conflict } from '../../domain/errors.js';
+import type { SecretBox } from '../../services/crypto.js';
 import type { OperationalEndpoint, OperationalWebhookStore } from '../operational-webhook-store.js';
 import { finishPage, pageBounds } from '../paging.js';
 import type { Page, PageQuery } from '../store.js';
 import type { Row } from './rows.js';
 
-function toEndpoint(r: Row): OperationalEndpoint {
+function toEndpoint(r: Row, box: SecretBox): OperationalEndpoint {
   return {
     id: r.id as string,
     uid: (r.uid as string | null) ?? null,
@@ -16,8 +17,8 @@ function toEndpoint(r: Row): OperationalEndpoint {
     eventTypes: r.event_types === null ? null : (JSON.parse(r.event_types as string) as string[]),
     throttleRate: (r.throttle_rate as number | null) ?? null,
     metadata: JSON.parse(r.metadata as string) as Record<string, string>,
-    headers: JSON.parse(r.headers as string) as Record<string, string>,
-    secret: r.secret as string,
+    headers: JSON.parse(box.open(r.headers as string)) as Record<string, string>,
+    secret: box.open(r.secret as string),
     createdAt: r.created_at as number,
     updatedAt: r.updated_at as number,
   };
@@ -33,7 +34,8 @@ async function unique(fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
-function values(e: OperationalEndpoint): Row {
+/** Column values; secret and headers sealed at rest. */
+function values(e: OperationalEndpoint, box: SecretBox): Row {
   return {
     id: e.id,
     uid: e.uid,
@@ -43,23 +45,27 @@ function values(e: OperationalEndpoint): Row {
     event_types: e.eventTypes === null ? null : JSON.stringify(e.eventTypes),
     throttle_rate: e.throttleRate,
     metadata: JSON.stringify(e.metadata),
-    headers: JSON.stringify(e.headers),
-    secret: e.secret,
+    headers: box.seal(JSON.stringify(e.headers)),
+    secret: box.seal(e.secret),
     created_at: e.createdAt,
     updated_at: e.updatedAt,
   };
 }
 
 export class PgOperationalWebhookStore implements OperationalWebhookStore {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    /** Secret and headers are sealed with `box` at rest. */
+    private readonly box: SecretBox,
+  ) {}
 
   async create(e: OperationalEndpoint): Promise<void> {
-    await unique(() => this.sql`INSERT INTO operational_endpoints ${this.sql(values(e))}`);
+    await unique(() => this.sql`INSERT INTO operational_endpoints ${this.sql(values(e, this.box))}`);
   }
 
   async get(idOrUid: string): Promise<OperationalEndpoint | null> {
     const [r] = await this.sql`SELECT * FROM operational_endpoints WHERE id = ${idOrUid} UNION ALL SELECT * FROM operational_endpoints WHERE uid = ${idOrUid} LIMIT 1`;
-    return r ? toEndpoint(r) : null;
+    return r ? toEndpoint(r, this.box) : null;
   }
 
   async list(q: PageQuery): Promise<Page<OperationalEndpoint>> {
@@ -68,15 +74,15 @@ export class PgOperationalWebhookStore implements OperationalWebhookStore {
       b.after === undefined
         ? await this.sql.unsafe(`SELECT * FROM operational_endpoints ORDER BY id ${b.sqlOrder} LIMIT $1`, [q.limit + 1], { prepare: true })
         : await this.sql.unsafe(`SELECT * FROM operational_endpoints WHERE id ${b.cmp} $1 ORDER BY id ${b.sqlOrder} LIMIT $2`, [b.after, q.limit + 1], { prepare: true });
-    return finishPage(rows as Row[], q.limit, b, (r) => r.id as string, toEndpoint);
+    return finishPage(rows as Row[], q.limit, b, (r) => r.id as string, (r) => toEndpoint(r, this.box));
   }
 
   async all(): Promise<OperationalEndpoint[]> {
-    return (await this.sql`SELECT * FROM operational_endpoints ORDER BY id`).map(toEndpoint);
+    return (await this.sql`SELECT * FROM operational_endpoints ORDER BY id`).map((r) => toEndpoint(r, this.box));
   }
 
   async update(e: OperationalEndpoint): Promise<void> {
-    const v = values(e);
+    const v = values(e, this.box);
     await unique(
       () =>
         this.sql`UPDATE operational_endpoints SET ${this.sql(v, 'uid', 'url', 'description', 'disabled', 'event_types', 'throttle_rate', 'metadata', 'headers', 'secret', 'updated_at')}

@@ -98,7 +98,7 @@ export class PostgresStore implements Store {
     };
     this.box = opts.box ?? SecretBox.plaintext();
     this.endpointConcurrency = opts.endpointConcurrency ?? 20;
-    this.operationalWebhooks = new PgOperationalWebhookStore(this.sql);
+    this.operationalWebhooks = new PgOperationalWebhookStore(this.sql, this.box);
     this.pull = new PgPullStore(this.sql, this.box);
     this.auth = new PgAuthStore(this.sql, this.box);
     this.ingest = new PgIngestStore(this.sql, this.box);

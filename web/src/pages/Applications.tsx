@@ -34,13 +34,13 @@ function NewApplication({ onDone }: { onDone: () => void }) {
   );
 }
 
-/** Creates a consumer-portal link for one application. */
-export function PortalLink({ appId, appName }: { appId: string; appName: string }) {
+/** Creates a consumer-portal link for one application (or, with `path`, for an ingest source's). */
+export function PortalLink({ appId, appName, path }: { appId: string; appName: string; path?: string }) {
   const [readOnly, setReadOnly] = useState(false);
   const [url, setUrl] = useState<string | null>(null);
   const act = useAction();
   const create = async () => {
-    const out = await act.run(() => api<{ url: string; token: string }>('POST', `/api/v1/auth/app-portal-access/${enc(appId)}`, { readOnly }));
+    const out = await act.run(() => api<{ url: string; token: string }>('POST', path ?? `/api/v1/auth/app-portal-access/${enc(appId)}`, { readOnly }));
     if (out) setUrl(out.url);
   };
   if (act.error?.missingRoute) return <p className="muted">Consumer portal links are not available on this server.</p>;

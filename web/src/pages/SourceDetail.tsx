@@ -8,6 +8,7 @@ import { navigate } from '../router';
 import type { Endpoint, IngestLog, IngestSource } from '../types';
 import { ActionError, Async, Badge, Body, CopyButton, Empty, Field, Json, PageHeader, Time } from '../components/ui';
 import { urlProblem } from './EndpointForm';
+import { PortalLink } from './Applications';
 import { labelOf, statusOf, StatusValue } from './Sources';
 
 function RejectedLog({ sourceId }: { sourceId: string }) {
@@ -133,9 +134,12 @@ export function SourceDetail({ sourceId }: { sourceId: string }) {
                 </>
               }
               actions={
-                <button type="button" className="btn danger" onClick={() => void remove()} disabled={act.busy}>
-                  Delete
-                </button>
+                <>
+                  {s.type !== 'poll' && s.type !== 'cron' ? <PortalLink appId={s.id} appName={s.name} path={`${path}/dashboard`} /> : null}
+                  <button type="button" className="btn danger" onClick={() => void remove()} disabled={act.busy}>
+                    Delete
+                  </button>
+                </>
               }
             />
             <ActionError error={act.error} />

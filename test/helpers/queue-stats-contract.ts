@@ -1,0 +1,57 @@
+/** The queue counts behind the queue metrics (`Store.queueStats`): SQLite runs it in metrics-store.test.ts, PostgreSQL in postgres-store.test.ts. */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { newId } from '../../src/domain/ids.js';
+import type { Endpoint } from '../../src/domain/model.js';
+import type { Store } from '../../src/storage/store.js';
+
+const T0 = 1_700_000_000_000;
+
+/** The queueStats contract: every Store implementation must pass it. */
+export function queueStatsContract(name: string, factory: () => Promise<{ store: Store; dispose: () => Promise<void> }>): void {
+  describe(`queue stats contract: ${name}`, () => {
+    let store: Store;
+    let dispose: () => Promise<void>;
+
+    before(async () => {
+      ({ store, dispose } = await factory());
+      await store.migrate();
+    });
+    after(async () => dispose());
+
+    it('counts due, scheduled and sending deliveries and finds the oldest due', async () => {
+      assert.deepEqual(await store.queueStats(T0), { due: 0, scheduled: 0, sending: 0, oldestDueAt: null });
+      const appId = newId('application', T0);
+      await store.createApplication({ id: appId, uid: null, name: 'q', throttleRate: null, metadata: {}, headerStyle: 'standard', createdAt: T0, updatedAt: T0 });
+      const ep: Endpoint = {
+        id: newId('endpoint', T0),
+        appId,
+        uid: null,
+        url: 'http://127.0.0.1:1/x',
+        description: '',
+        disabled: false,
+        eventTypes: null,
+        channels: null,
+        throttleRate: null,
+        metadata: {},
+        headers: {},
+        secrets: [{ key: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', expiresAt: null }],
+        failingSince: null,
+        createdAt: T0,
+        updatedAt: T0,
+      };
+      await store.createEndpoint(ep);
+      const publish = async (at: number, leaseUntil: number | null) => {
+        const m = { id: newId('message', at), appId, eventType: 'q', eventId: null, channels: null, tags: null, payload: '{}', createdAt: at };
+        await store.publish([{ message: m, deliveries: [{ endpointId: ep.id, leaseUntil }] }]);
+      };
+      await publish(T0 - 5000, null); // due for 5 s
+      await publish(T0 - 1000, null); // due for 1 s
+      await publish(T0 + 60_000, null); // due later
+      await publish(T0, T0 + 30_000); // leased, in flight
+      await publish(T0 - 90_000, T0 - 60_000); // leased, lease expired 60 s ago: due again
+      assert.deepEqual(await store.queueStats(T0), { due: 3, scheduled: 1, sending: 1, oldestDueAt: T0 - 60_000 });
+      assert.deepEqual(await store.queueStats(T0 + 120_000), { due: 5, scheduled: 0, sending: 0, oldestDueAt: T0 - 60_000 });
+    });
+  });
+}
