@@ -286,7 +286,7 @@ describe('API errors: bad input gets a clear 4xx and changes nothing', () => {
       ['POST', '/api/v1/application'],
       ['DELETE', '/api/v1/app'],
       ['GET', '/api/v1/app/fixture/endpoint/hook/nope'],
-      ['GET', '/nope'],
+      ['GET', '/api/nope'],
       ['GET', '/api/v1/app/..%2F..%2Fetc%2Fpasswd/msg/x/y/z'],
     ] as const) {
       assertError(await server.api(method, path), 404, 'not_found', `${method} ${path}`);

@@ -27,7 +27,7 @@ const skip = !haveBrowser && process.env.CI !== 'true' ? `no browser at ${CHROMI
 const shots = process.env.SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'switchboard-screens-'));
 const WAIT = 15_000;
 
-describe('web dashboard and consumer portal', { skip, timeout: 120_000 }, () => {
+describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => {
   let server: TestServer;
   let receiver: Receiver;
   let browser: Browser;
@@ -287,6 +287,9 @@ describe('web dashboard and consumer portal', { skip, timeout: 120_000 }, () => 
     await page.getByLabel('Forward to URL').fill(receiver.url('/from-github'));
     await page.getByRole('button', { name: 'Add endpoint' }).click();
     await page.getByText(receiver.url('/from-github')).waitFor();
+    // A consumer-portal link for the source's own endpoints and messages.
+    await page.getByRole('button', { name: 'Create portal link' }).click();
+    assert.match((await page.getByTestId('portal-url').getAttribute('href')) ?? '', /\/portal#token=/);
 
     const sources = (await server.api('GET', '/ingest/api/v1/source')).body.data;
     const src = sources.find((s: any) => s.name === 'GitHub repo');

@@ -131,7 +131,7 @@ describe('log level', () => {
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     try {
-      const end = Date.now() + 20_000;
+      const end = Date.now() + 60_000;
       for (;;) {
         const ok = await fetch(url + '/api/v1/health/ready').then((r) => r.status === 204, () => false);
         if (ok) break;

@@ -109,12 +109,11 @@ export class IngestSourceService {
   /** What the API shows: the config without secrets, the URL token, the run state. */
   async view(source: IngestSource): Promise<SourceView> {
     let publicConfig: Record<string, unknown>;
-    let parsed: ParsedSource | null = null;
     try {
-      parsed = parseSource(source);
+      const parsed = parseSource(source);
       publicConfig = parsed.kind === 'poll' ? publicPollConfig(parsed.config) : parsed.kind === 'cron' ? publicCronConfig(parsed.config) : parsed.spec.publicConfig(parsed.config);
     } catch {
-      publicConfig = {};
+      publicConfig = {}; // a config this version cannot read: nothing is shown rather than an error
     }
     const scheduled = source.type === 'poll' || source.type === 'cron';
     const token = scheduled ? null : ((await this.store.ingest.currentToken(source.id))?.token ?? null);

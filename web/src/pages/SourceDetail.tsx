@@ -135,7 +135,7 @@ export function SourceDetail({ sourceId }: { sourceId: string }) {
               }
               actions={
                 <>
-                  {s.type !== 'poll' && s.type !== 'cron' ? <PortalLink appId={s.id} appName={s.name} path={`${path}/dashboard`} /> : null}
+                  <PortalLink appId={s.id} appName={s.name} path={`${path}/dashboard`} />
                   <button type="button" className="btn danger" onClick={() => void remove()} disabled={act.busy}>
                     Delete
                   </button>
