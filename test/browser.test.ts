@@ -39,6 +39,18 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
   let appB: { id: string };
   let endpointId = '';
 
+  /** Opens a path in the already loaded app (as a click on a link would), or loads it when the app is not there. */
+  const visit = async (p: Page, path: string) => {
+    const base = path.startsWith('/portal') ? '/portal' : '/ui';
+    if (!new URL(p.url()).pathname.startsWith(base)) return void (await p.goto(server.url + path));
+    await p.evaluate(async (to) => {
+      window.history.pushState(null, '', to);
+      window.dispatchEvent(new Event('switchboard:navigate'));
+      // The new page is rendered by the next frame.
+      await new Promise((r) => window.requestAnimationFrame(() => r(undefined)));
+    }, path);
+  };
+
   const shot = async (p: Page, name: string) => {
     mkdirSync(shots, { recursive: true });
     await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
@@ -170,7 +182,7 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
   });
 
   it('reveals and rotates the secret, disables and enables the endpoint', async () => {
-    await page.goto(`${server.url}/ui/app/${appA.id}/endpoints/${endpointId}`);
+    await visit(page, `/ui/app/${appA.id}/endpoints/${endpointId}`);
     await page.getByRole('button', { name: 'Reveal' }).click();
     const secret = (await server.api('GET', `/api/v1/app/${appA.id}/endpoint/${endpointId}/secret`)).body.key as string;
     await page.getByTestId('secret').getByText(secret).waitFor();
@@ -207,7 +219,7 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
   });
 
   it('searches the message log by event id and event type, and shows new messages live', async () => {
-    await page.goto(`${server.url}/ui/app/${appA.id}/messages`);
+    await visit(page, `/ui/app/${appA.id}/messages`);
     await page.getByTestId('messages').waitFor();
     const sent = await server.api('POST', `/api/v1/app/${appA.id}/msg`, { eventType: 'user.created', eventId: 'evt-live-1', payload: { user: 'ada' } });
     assert.equal(sent.status, 202);
@@ -235,7 +247,7 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
   });
 
   it('shows the overview with success rate, charts and queue depth', async () => {
-    await page.goto(`${server.url}/ui/app/${appA.id}`);
+    await visit(page, `/ui/app/${appA.id}`);
     await page.getByTestId('success-rate').getByText('100%').waitFor();
     assert.equal(await page.getByTestId('queue-depth').textContent(), '0');
     assert.equal(await page.locator('figure.chart svg').count(), 2);
@@ -246,14 +258,14 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
   });
 
   it('lists event types with their schemas', async () => {
-    await page.goto(`${server.url}/ui/event-types`);
+    await visit(page, `/ui/event-types`);
     await page.getByText('invoice.paid').first().waitFor();
     await page.getByRole('button', { name: 'Schema' }).first().click();
     await page.getByLabel('Schema version 1 of invoice.paid').waitFor();
   });
 
   it('creates a polling endpoint, shows its token and tails it live', async () => {
-    await page.goto(`${server.url}/ui/app/${appA.id}/pollers`);
+    await visit(page, `/ui/app/${appA.id}/pollers`);
     await page.locator('[data-testid="not-available"], .state.empty').first().waitFor();
     if ((await page.getByTestId('not-available').count()) > 0) return; // a server without the pull API
     await page.getByRole('button', { name: 'New polling endpoint' }).click();
@@ -270,7 +282,7 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
   });
 
   it('creates an ingest source, lists the requests it rejected with the reason, and shows a cron source status', async () => {
-    await page.goto(`${server.url}/ui/sources`);
+    await visit(page, `/ui/sources`);
     await page.locator('[data-testid="not-available"], .state.empty, ul.rows').first().waitFor();
     if ((await page.getByTestId('not-available').count()) > 0) return; // a server without the ingest API
     await page.getByRole('button', { name: 'New source' }).click();
@@ -308,14 +320,14 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
 
     const cron = await server.api('POST', '/ingest/api/v1/source', { name: 'Nightly report', type: 'cron', config: { schedule: '0 3 * * *', payload: '{"report":true}' } });
     assert.equal(cron.status, 201, JSON.stringify(cron.body));
-    await page.goto(`${server.url}/ui/sources/${cron.body.id}`);
+    await visit(page, `/ui/sources/${cron.body.id}`);
     await page.getByTestId('source-status').getByText('Next run at').waitFor();
     await shot(page, 'source');
   });
 
   /** Creates a portal link from the Applications page and returns its URL. */
   async function portalLink(readOnly: boolean): Promise<string> {
-    await page.goto(`${server.url}/ui/`);
+    await visit(page, `/ui/`);
     const row = page.getByRole('listitem').filter({ hasText: 'Acme Corp' });
     const box = row.getByRole('checkbox', { name: 'Read-only' });
     if (readOnly) await box.check();
@@ -363,14 +375,14 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
     {
       await portal.goto(link.replace(/^https?:\/\/[^/]+/, server.url));
       await portal.getByText('Read-only').first().waitFor();
-      await portal.goto(`${server.url}/portal/app/${appA.id}/endpoints`);
+      await visit(portal, `/portal/app/${appA.id}/endpoints`);
       await portal.getByRole('link', { name: receiver.url('/acme') }).click();
       await portal.getByRole('heading', { name: 'Latest attempts' }).waitFor();
       for (const name of ['Edit', 'Disable', 'Delete', 'Rotate', 'Send test event', 'Recover']) {
         assert.equal(await portal.getByRole('button', { name, exact: true }).count(), 0, `no ${name} button`);
       }
       assert.equal(await portal.getByRole('link', { name: 'Edit' }).count(), 0);
-      await portal.goto(`${server.url}/portal/app/${appA.id}/endpoints/new`);
+      await visit(portal, `/portal/app/${appA.id}/endpoints/new`);
       await portal.getByText('Read-only access').waitFor();
       const status = await portal.evaluate(
         async ([app, ep]) => {
@@ -394,14 +406,14 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
     try {
       const msgs = (await server.api('GET', `/api/v1/app/${appA.id}/msg?event_types=invoice.paid`)).body.data;
       for (const path of [`/ui/app/${appA.id}`, `/ui/app/${appA.id}/endpoints/${endpointId}`, `/ui/app/${appA.id}/messages/${msgs[0].id}`]) {
-        await narrow.goto(server.url + path);
+        await visit(narrow, path);
         await narrow.locator('h1').first().waitFor();
         await narrow.locator('.state.loading').first().waitFor({ state: 'detached' });
         const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 1, `${path} scrolls sideways by ${overflow}px`);
       }
       await shot(narrow, 'narrow-message');
-      await narrow.goto(`${server.url}/ui/app/${appA.id}`);
+      await visit(narrow, `/ui/app/${appA.id}`);
       await narrow.getByTestId('success-rate').waitFor();
       await shot(narrow, 'narrow-overview');
     } finally {
@@ -416,7 +428,7 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
     await page.keyboard.press('Enter');
     // Every form control on the endpoint form has an accessible name.
-    await page.goto(`${server.url}/ui/app/${appA.id}/endpoints/new`);
+    await visit(page, `/ui/app/${appA.id}/endpoints/new`);
     await page.getByLabel('Endpoint URL').waitFor();
     const unlabelled = await page.evaluate(() =>
       [...document.querySelectorAll('input, select, textarea, button')].filter((el: any) => {

@@ -290,8 +290,6 @@ describe('tenant isolation over every route', () => {
     const at = Date.now();
     const ids = Array.from({ length: 2000 }, () => newId('endpoint', at));
     assert.equal(new Set(ids).size, ids.length);
-    const prefix = ids[0]!.slice(0, 3 + 8);
-    assert.ok(ids.every((id) => id.startsWith(prefix)), 'the same millisecond shares only the time part');
     // Consecutive ids differ in most random characters: no counter.
     let differing = 0;
     for (let i = 1; i < ids.length; i++) for (let j = 12; j < ids[i]!.length; j++) if (ids[i]![j] !== ids[i - 1]![j]) differing++;

@@ -191,10 +191,15 @@ export function writeSummary(order: { name: string; title: string }[]): string {
   const targetRows: Row[] = TARGETS.map((t) => {
     const r = t.scenario === '*' ? undefined : all.get(t.scenario);
     const v = t.value(all);
+    const scenarios = r ? [r] : [...all.values()];
+    const disturbed = scenarios.some((x) => (x.headline['maxOtherCpuPct'] ?? 0) > 25);
     let status: string;
     if (r?.status === 'skipped') status = `skipped: ${r.reason ?? ''}`;
+    else if (r?.status === 'failed') status = `run failed: ${r.reason ?? ''}`;
     else if (v === null) status = 'not measured';
     else status = t.met(v) ? 'met' : '**missed**';
+    // A disturbed run says little about the server: say so instead of met/missed.
+    if (disturbed && v !== null) status = `not valid (disturbed run; would be ${t.met(v) ? 'met' : 'missed'})`;
     const measured = v === null ? null : t.format ? t.format(v) : `${fmt(v)}${t.unit === '×' ? '' : ' '}${t.unit}`.trim();
     return { what: t.what, target: t.target, measured, status };
   });

@@ -92,7 +92,7 @@ export const e2e: Scenario = {
           delete g.timeline;
         }
         rows.push(x);
-        if (rate === 1000) headline['p99At1000Ms'] = g?.latency?.p99 ?? null;
+        if (rate === 1000) headline['p99At1000Ms'] = g?.latency && g.latency.count > 0 ? g.latency.p99 : null;
         detail.push({ phase, load: r, window: w, receiver: g, drained: ok, drainMs });
         ctx.log(`${rate}/s: publish ${r.acceptedPerSec}/s, arrival p50 ${g?.latency?.p50} p99 ${g?.latency?.p99} max ${g?.latency?.max} ms`);
       }
