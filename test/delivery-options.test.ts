@@ -119,7 +119,7 @@ describe('graceful shutdown', () => {
     };
     const start = async () => {
       const child = spawn(process.execPath, [main, 'serve'], { env, stdio: 'ignore' });
-      for (let i = 0; i < 300; i++) {
+      for (let i = 0; i < 1200; i++) {
         try {
           if ((await fetch(base + '/api/v1/health')).status === 204) return child;
         } catch {
@@ -127,6 +127,7 @@ describe('graceful shutdown', () => {
         }
         await new Promise((r) => setTimeout(r, 50));
       }
+      child.kill('SIGKILL');
       throw new Error('server did not start');
     };
     const call = async (method: string, path: string, body?: unknown) => {
