@@ -355,7 +355,9 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
 
       // Another application's pages, by id or uid, show nothing of it.
       for (const other of [appB.id, 'globex']) {
-        await portal.goto(`${server.url}/portal/app/${other}/endpoints`);
+        // The first by typing the address (a full load), the second by navigating in the app.
+        if (other === appB.id) await portal.goto(`${server.url}/portal/app/${other}/endpoints`);
+        else await visit(portal, `/portal/app/${other}/endpoints`);
         await portal.getByText('Application not found').waitFor();
         assert.equal(await portal.getByText('Globex').count(), 0);
         assert.equal(await portal.getByText(receiver.url('/globex')).count(), 0);
