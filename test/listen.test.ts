@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Database } from 'better-sqlite3';
 import { Webhook } from 'standardwebhooks';
+import { rawRows } from './helpers/raw-db.js';
 import { Receiver } from './helpers/receiver.js';
 import type { Received } from './helpers/receiver.js';
 import { startServer } from './helpers/server.js';
@@ -99,8 +99,7 @@ describe('switchboard listen', () => {
     return r.body.id;
   };
   /** The payload text exactly as the server stored it. */
-  const stored = (id: string): string =>
-    ((server.sb.store as unknown as { db: Database }).db.prepare('SELECT payload FROM messages WHERE id = ?').get(id) as { payload: string }).payload;
+  const stored = async (id: string): Promise<string> => (await rawRows(server.sb.store, 'SELECT payload FROM messages WHERE id = ?', id))[0]!.payload as string;
 
   before(async () => {
     server = await startServer();
@@ -135,7 +134,7 @@ describe('switchboard listen', () => {
     for (const [i, r] of rx.at('/hook').entries()) {
       assert.equal(r.headers['webhook-id'], sent[i]);
       assert.deepEqual(verify(r, secret), payloads[i], 'the signature verifies');
-      assert.equal(r.body, stored(sent[i]!), 'the payload bytes are unchanged');
+      assert.equal(r.body, await stored(sent[i]!), 'the payload bytes are unchanged');
     }
     await first.line(new RegExp(`listen\\.test  ${sent[2]}  -> 200 \\(\\d+ ms\\)`));
     assert.equal(await first.stop(), 0, 'listen stops cleanly on SIGTERM');

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
-import type { Database } from 'better-sqlite3';
 import { SseParser } from '../src/cli/listen-sse.js';
 import type { SseEvent } from '../src/cli/listen-sse.js';
+import { rawRows } from './helpers/raw-db.js';
 import { startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 
@@ -212,7 +212,7 @@ describe('Server-Sent Events', () => {
     s.close();
     const old = await publish('o.e', {}, undefined, app4);
     await publish('o.e', {}, undefined, app4);
-    (server.sb.store as unknown as { db: Database }).db.prepare('DELETE FROM messages WHERE id = ?').run(old);
+    await rawRows(server.sb.store, 'DELETE FROM messages WHERE id = ?', old);
     const gone = await open(`${server.url}/api/v1/app/${app4}/msg/stream`, server.token, { 'last-event-id': start });
     await until(() => gone.ended, 'the answer');
     assert.equal(gone.status, 410);

@@ -19,6 +19,7 @@ import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import type { Store } from '../src/storage/store.js';
 import type { ApiKeyRecord, PortalTokenRecord } from '../src/storage/auth-store.js';
 import { rawRows } from './helpers/raw-db.js';
+import { createTestSchema } from './helpers/pg.js';
 import { startServer } from './helpers/server.js';
 import { call, createApp } from './helpers/security.js';
 
@@ -288,22 +289,25 @@ describe('encryption key rotation on a SQLite file', () => {
   it('switchboard keys reencrypt moves a server to a new key without losing a secret', async () => {
     const k1 = randomBytes(32).toString('base64');
     const k2 = randomBytes(32).toString('base64');
-    let server = await startServer({ SWITCHBOARD_ENCRYPTION_KEY: k1 });
+    // The command works on the server's database: the SQLite file, or the suite's PostgreSQL schema.
+    const pg = process.env.SWITCHBOARD_TEST_STORE === 'postgres' ? await createTestSchema('sbkeys') : null;
+    const db: Record<string, string> = pg ? { SWITCHBOARD_DATABASE_URL: pg.url } : {};
+    let server = await startServer({ SWITCHBOARD_ENCRYPTION_KEY: k1, ...db });
     const dataDir = server.dataDir;
-    const appId = await createApp(server, 'rot');
-    const ep = await server.api('POST', `/api/v1/app/${appId}/endpoint`, { url: 'https://example.com/x', secret: SECRET });
-    // Stop without deleting the data directory, then run the command on it.
-    await server.sb.close();
-    const env = { ...process.env, SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_ENCRYPTION_KEY: `${k2},${k1}`, SWITCHBOARD_ADMIN_TOKEN: 'x' };
-    const out = await run(process.execPath, [MAIN, 'keys', 'reencrypt'], { env });
-    assert.match(out.stdout, /re-encrypted [1-9]\d* value/);
-    const { startServer: again } = await import('./helpers/server.js');
-    server = await again({ SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_ENCRYPTION_KEY: k2 });
     try {
+      const appId = await createApp(server, 'rot');
+      const ep = await server.api('POST', `/api/v1/app/${appId}/endpoint`, { url: 'https://example.com/x', secret: SECRET });
+      // Stop without deleting the data directory, then run the command on it.
+      await server.sb.close();
+      const env = { ...process.env, ...db, SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_ENCRYPTION_KEY: `${k2},${k1}`, SWITCHBOARD_ADMIN_TOKEN: 'x' };
+      const out = await run(process.execPath, [MAIN, 'keys', 'reencrypt'], { env });
+      assert.match(out.stdout, /re-encrypted [1-9]\d* value/);
+      server = await startServer({ SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_ENCRYPTION_KEY: k2, ...db });
       const secret = await call(server, 'GET', `/api/v1/app/${appId}/endpoint/${ep.body.id}/secret`, { token: server.token });
       assert.equal(secret.body.key, SECRET);
     } finally {
       await server.close();
+      await pg?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

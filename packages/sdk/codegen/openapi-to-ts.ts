@@ -131,8 +131,15 @@ export function generateTypes(doc: unknown, specs: readonly TypeSpec[]): string 
   const w = new Writer(d);
   const out: string[] = [];
   const located = specs.map((spec) => ({ spec, schema: locate(d, spec) }));
-  // Responses are named first, so lists and other bodies can refer to their items by name.
-  for (const { spec, schema } of located) if (spec.part === 'response' && !w.known.has(canonical(schema))) w.known.set(canonical(schema), spec.name);
+  const componentNames = new Set(Object.keys(d.components?.schemas ?? {}));
+  for (const { spec, schema } of located) {
+    const own = typeof schema.$ref === 'string' && schema.$ref === `#/components/schemas/${spec.name}`;
+    if (componentNames.has(spec.name) && !own) throw new Error(`type ${spec.name} (${spec.operation}) clashes with the component schema of that name; rename it in the manifest`);
+  }
+  // Inline responses are named first, so lists and other bodies can refer to their items by name.
+  for (const { spec, schema } of located) {
+    if (spec.part === 'response' && typeof schema.$ref !== 'string' && !w.known.has(canonical(schema))) w.known.set(canonical(schema), spec.name);
+  }
   for (const { spec, schema } of located) {
     const t = w.type(schema, '', spec.name);
     // A response that is a component of the same name is exported with the components.

@@ -11,10 +11,10 @@ import type {
   PollPage,
   PollerTokenOut,
   PollerTokenRotated,
-  PollingEndpointIn,
-  PollingEndpointOut,
-  PollingEndpointPage,
-  PollingEndpointPatch,
+  PollingEndpoint,
+  PollingEndpointCreate,
+  PollingEndpointList,
+  PollingEndpointUpdate,
 } from './generated/types.js';
 
 export interface PollOptions {
@@ -43,19 +43,19 @@ export class PollingEndpoints {
     return `/api/v1/app/${seg(appId)}/polling-endpoint${id === undefined ? '' : '/' + seg(id)}`;
   }
 
-  create(appId: string, body: PollingEndpointIn = {}): Promise<PollingEndpointOut> {
+  create(appId: string, body: PollingEndpointCreate = {}): Promise<PollingEndpoint> {
     return this.http.request('POST', this.base(appId), { body });
   }
 
-  list(appId: string, o: { limit?: number; iterator?: string } = {}): Promise<PollingEndpointPage> {
+  list(appId: string, o: { limit?: number; iterator?: string } = {}): Promise<PollingEndpointList> {
     return this.http.request('GET', this.base(appId), { query: o });
   }
 
-  get(appId: string, id: string): Promise<PollingEndpointOut> {
+  get(appId: string, id: string): Promise<PollingEndpoint> {
     return this.http.request('GET', this.base(appId, id));
   }
 
-  update(appId: string, id: string, patch: PollingEndpointPatch): Promise<PollingEndpointOut> {
+  update(appId: string, id: string, patch: PollingEndpointUpdate): Promise<PollingEndpoint> {
     return this.http.request('PATCH', this.base(appId, id), { body: patch });
   }
 

@@ -4,79 +4,34 @@
 export type MessagePage = ListResponseMessageOut;
 
 /** Response 200 of `GET /api/v1/app/{app_id}/poller/{sink_id}`. */
-export type PollPage = {
-  data: MessageOut[];
-  iterator: string;
-  done: boolean;
-};
+export type PollPage = PollingEndpointOut;
 
 /** Response 200 of `GET /api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}`. */
-export type ConsumerPage = PollPage;
+export type ConsumerPage = PollingEndpointOut;
 
 /** Request body of `POST /api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}/seek`. */
-export type ConsumerSeekIn = {
-  after: string;
-};
+export type ConsumerSeekIn = PollingEndpointConsumerSeekIn;
 
 /** Response 200 of `POST /api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}/seek`. */
-export type ConsumerSeekOut = {
-  iterator: string;
-};
+export type ConsumerSeekOut = PollingEndpointConsumerSeekOut;
 
 /** Request body of `POST /api/v1/app/{app_id}/polling-endpoint`. */
-export type PollingEndpointIn = {
-  uid?: string | null;
-  description?: string;
-  filterTypes?: string[] | null;
-  channels?: string[] | null;
-  metadata?: {
-    [key: string]: string;
-  };
-};
+export type PollingEndpointCreate = PollingEndpointSettingsIn;
 
 /** Request body of `PATCH /api/v1/app/{app_id}/polling-endpoint/{polling_endpoint_id}`. */
-export type PollingEndpointPatch = {
-  uid?: string | null;
-  description?: string;
-  filterTypes?: string[] | null;
-  channels?: string[] | null;
-  metadata?: {
-    [key: string]: string;
-  };
-};
+export type PollingEndpointUpdate = PollingEndpointSettingsIn;
 
 /** Response 201 of `POST /api/v1/app/{app_id}/polling-endpoint`. */
-export type PollingEndpointOut = {
-  id: string;
-  uid?: string;
-  description: string;
-  filterTypes?: string[];
-  channels?: string[];
-  metadata: {
-    [key: string]: string;
-  };
-  createdAt: string;
-  updatedAt: string;
-};
+export type PollingEndpoint = PollingEndpointSettingsOut;
 
 /** Response 200 of `GET /api/v1/app/{app_id}/polling-endpoint`. */
-export type PollingEndpointPage = {
-  data: PollingEndpointOut[];
-  iterator?: string | null;
-  prevIterator?: string | null;
-  done: boolean;
-};
+export type PollingEndpointList = ListResponsePollingEndpointSettingsOut;
 
 /** Response 200 of `GET /api/v1/auth/app/{app_id}/poller/{endpoint_id}/token`. */
-export type PollerTokenOut = {
-  id: string;
-  token: string;
-  createdAt: string;
-  expiresAt?: string | null;
-};
+export type PollerTokenOut = ApiTokenOut;
 
 /** Response 201 of `POST /api/v1/auth/app/{app_id}/poller/{endpoint_id}/token/rotate`. */
-export type PollerTokenRotated = PollerTokenOut;
+export type PollerTokenRotated = ApiTokenOut;
 
 /** Response 200 of `GET /ingest/api/v1/source`. */
 export type IngestSourcePage = ListResponseIngestSourceOut;
@@ -168,6 +123,13 @@ export type OperationalWebhookEndpointPage = ListResponseOperationalWebhookEndpo
 /** Request body of `POST /api/v1/operational-webhook/endpoint`. */
 export type OperationalWebhookEndpointCreate = OperationalWebhookEndpointIn;
 
+export type ApiTokenOut = {
+  id: string;
+  token: string;
+  createdAt: string;
+  expiresAt?: string | null;
+};
+
 export type IngestSourceIn = {
   name: string;
   uid?: string | null;
@@ -249,16 +211,11 @@ export type ListResponseOperationalWebhookEndpointOut = {
   done: boolean;
 };
 
-export type MessageOut = {
-  id: string;
-  eventType: string;
-  eventId?: string;
-  channels?: string[];
-  tags?: string[];
-  payload: {
-    [key: string]: unknown;
-  };
-  timestamp: string;
+export type ListResponsePollingEndpointSettingsOut = {
+  data: PollingEndpointSettingsOut[];
+  iterator?: string | null;
+  prevIterator?: string | null;
+  done: boolean;
 };
 
 export type OperationalWebhookEndpointIn = {
@@ -275,6 +232,43 @@ export type OperationalWebhookEndpointIn = {
   secret?: string | null;
 };
 
+export type PollingEndpointConsumerSeekIn = {
+  after: string;
+};
+
+export type PollingEndpointConsumerSeekOut = {
+  iterator: string;
+};
+
+export type PollingEndpointOut = {
+  data: MessageOut[];
+  iterator: string;
+  done: boolean;
+};
+
+export type PollingEndpointSettingsIn = {
+  uid?: string | null;
+  description?: string;
+  filterTypes?: string[] | null;
+  channels?: string[] | null;
+  metadata?: {
+    [key: string]: string;
+  };
+};
+
+export type PollingEndpointSettingsOut = {
+  id: string;
+  uid?: string;
+  description: string;
+  filterTypes?: string[];
+  channels?: string[];
+  metadata: {
+    [key: string]: string;
+  };
+  createdAt: string;
+  updatedAt: string;
+};
+
 export type IngestLogOut = {
   id: string;
   source_id: string;
@@ -286,6 +280,18 @@ export type IngestLogOut = {
   payload: string;
   created_at: string;
   updated_at: string;
+};
+
+export type MessageOut = {
+  id: string;
+  eventType: string;
+  eventId?: string;
+  channels?: string[];
+  tags?: string[];
+  payload: {
+    [key: string]: unknown;
+  };
+  timestamp: string;
 };
 
 export type OperationalWebhookEndpointOut = {
