@@ -15,7 +15,7 @@ import { DeliveryStatus, TriggerType } from '../domain/model.js';
 import type { Attempt } from '../domain/model.js';
 import { nextRetry, parseRetryAfter } from '../domain/retry-policy.js';
 import { secretKey, signatureHeader } from '../domain/signature.js';
-import { TokenBucket } from '../domain/token-bucket.js';
+import { TokenBucket, throttleBurst } from '../domain/token-bucket.js';
 import type { AttemptRecord, ClaimedDelivery, Store } from '../storage/store.js';
 import type { CappedClaim } from '../storage/cluster-store.js';
 import type { SendResult, Sender } from './http-sender.js';
@@ -112,8 +112,8 @@ export class Dispatcher {
     if (rate === s.rate) return;
     s.rate = rate;
     if (rate === null || rate <= 0) s.bucket = null;
-    else if (s.bucket) s.bucket.setRate(rate, Math.max(1, rate));
-    else s.bucket = new TokenBucket(rate, Math.max(1, rate), this.o.clock.now());
+    else if (s.bucket) s.bucket.setRate(rate, throttleBurst(rate));
+    else s.bucket = new TokenBucket(rate, throttleBurst(rate), this.o.clock.now());
   }
 
   /** Slots this endpoint may use now: concurrency, rate tokens and the node-wide cap. */

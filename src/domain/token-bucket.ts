@@ -46,3 +46,13 @@ export class TokenBucket {
     return Math.ceil(((1 - this.tokens) * 1000) / this.rate);
   }
 }
+
+/**
+ * Burst for a delivery rate limit (`throttleRate`): a twentieth of a second's tokens, at least one.
+ * A full second's worth would let a receiver coming back see about twice its rate in the first
+ * second (the stored burst plus that second's refill); with this, any one-second window holds at
+ * most the rate plus 5 %.
+ */
+export function throttleBurst(rate: number): number {
+  return Math.max(1, Math.ceil(rate / 20));
+}

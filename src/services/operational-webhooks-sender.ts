@@ -12,7 +12,7 @@ import type { Clock, TimerHandle } from '../domain/clock.js';
 import { newId } from '../domain/ids.js';
 import { DeliveryStatus } from '../domain/model.js';
 import { secretKey, signatureHeader } from '../domain/signature.js';
-import { TokenBucket } from '../domain/token-bucket.js';
+import { TokenBucket, throttleBurst } from '../domain/token-bucket.js';
 import { onAttempt, onEndpointState } from '../delivery/channels.js';
 import type { AttemptEvent, EndpointStateEvent } from '../delivery/channels.js';
 import type { Sender } from '../delivery/http-sender.js';
@@ -167,7 +167,7 @@ export class OperationalWebhookSender {
     const now = this.o.clock.now();
     if (ep.throttleRate) {
       let bucket = this.buckets.get(ep.id);
-      if (!bucket) this.buckets.set(ep.id, (bucket = new TokenBucket(ep.throttleRate, Math.max(1, ep.throttleRate), now)));
+      if (!bucket) this.buckets.set(ep.id, (bucket = new TokenBucket(ep.throttleRate, throttleBurst(ep.throttleRate), now)));
       if (bucket.available(now) < 1) return this.schedule(job, bucket.msUntilToken(now));
       bucket.take(1, now);
     }
