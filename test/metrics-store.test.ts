@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import { queueStatsContract } from './helpers/queue-stats-contract.js';
 
-export { queueStatsContract };
-
 queueStatsContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-queue-'));
   const store = new SqliteStore({ path: join(dir, 'test.db'), durability: 'normal' });

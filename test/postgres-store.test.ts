@@ -19,8 +19,8 @@ import { pullStoreContract } from './helpers/pull-contract.js';
 import { ingestStoreContract } from './helpers/ingest-store-contract.js';
 import { operationalStoreContract } from './helpers/operational-store-contract.js';
 import { retentionContract } from './helpers/retention-contract.js';
-// That file holds only its contract and the contract's SQLite run.
-import { queueStatsContract } from './metrics-store.test.js';
+import { queueStatsContract } from './helpers/queue-stats-contract.js';
+import { appStatsContract } from './helpers/app-stats-contract.js';
 import { SecretBox } from '../src/services/crypto.js';
 import { PostgresStore as Pg } from '../src/storage/postgres/postgres-store.js';
 import { TEST_DATABASE_URL } from './helpers/pg.js';
@@ -32,20 +32,18 @@ storeContract('postgres', async () => {
   return { store: s.store(), dispose: () => s.drop() };
 });
 
-pullStoreContract('postgres', async () => {
-  const s = await createTestSchema();
-  return { store: s.store(), dispose: () => s.drop() };
-});
-
 /** A store on a fresh schema, dropped afterwards. */
 async function fresh(): Promise<{ store: PostgresStore; dispose: () => Promise<void> }> {
   const s = await createTestSchema();
   return { store: s.store(), dispose: () => s.drop() };
 }
 
+pullStoreContract('postgres', fresh);
+
 operationalStoreContract('postgres', fresh);
 retentionContract('postgres', fresh);
 queueStatsContract('postgres', fresh);
+appStatsContract('postgres', fresh);
 
 ingestStoreContract('postgres', async () => {
   const s = await createTestSchema();
