@@ -1,6 +1,6 @@
 /**
- * The pull store on SQLite. Positions come from `messages.seq`, filled by a trigger inside
- * the publishing transaction (migration 0002); SQLite's single writer makes them visible in
+ * The pull store on SQLite. Positions come from `messages.seq`, assigned from `pull_sequence`
+ * by the publishing transaction (`SqliteStore.publish`); SQLite's single writer makes them visible in
  * commit order, so a reader never passes a position that a later commit could fill.
  */
 import type { Database as Db, Statement } from 'better-sqlite3';

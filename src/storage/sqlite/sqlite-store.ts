@@ -351,9 +351,11 @@ export class SqliteStore implements Store {
 
   async publish(items: PublishItem[]): Promise<PublishResult[]> {
     const insertMsg = this.q(
-      `INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
+    const lastSeq = this.q('SELECT last FROM pull_sequence WHERE id = 1');
+    const saveSeq = this.q('UPDATE pull_sequence SET last = ? WHERE id = 1');
     const findByEventId = this.q('SELECT id FROM messages WHERE app_id = ? AND event_id = ?');
     const insertDelivery = this.q(
       `INSERT INTO deliveries (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_token, trigger, created_at, updated_at)
@@ -362,8 +364,12 @@ export class SqliteStore implements Store {
     // The commit itself skips the fsync; the WAL is synced off the event loop before answering.
     const results = this.relaxed(() => this.db.transaction((): PublishResult[] => {
       const results: PublishResult[] = [];
+      // Positions for pull readers: gap-free, in commit order (one writer at a time).
+      const first = (lastSeq.get() as Row).last as number;
+      let seq = first;
       for (const { message: m, deliveries } of items) {
-        const info = insertMsg.run(m.id, m.appId, m.eventType, m.eventId, json(m.channels), json(m.tags), m.payload, m.createdAt);
+        const info = insertMsg.run(m.id, m.appId, m.eventType, m.eventId, json(m.channels), json(m.tags), m.payload, m.createdAt, seq + 1);
+        if (info.changes > 0) seq++;
         if (info.changes === 0) {
           const existing = findByEventId.get(m.appId, m.eventId) as Row | undefined;
           results.push({ kind: 'duplicate-event-id', existingId: (existing?.id as string) ?? '' });
@@ -387,6 +393,7 @@ export class SqliteStore implements Store {
         }
         results.push({ kind: 'created', deliveries: out });
       }
+      if (seq !== first) saveSeq.run(seq);
       return results;
     })());
     await this.walSync?.sync();
