@@ -1,8 +1,9 @@
 /**
- * The load generator: undici connection pools against the server's publish API, either
- * closed-loop (N clients, each sending its next request when the previous one answered)
- * or open-loop (requests started on a fixed schedule, independent of answers, so a slow
- * server cannot slow the offered load; in-flight requests are capped to bound memory).
+ * The load generator: undici connection pools POSTing to the server (the publish API, ingest
+ * URLs; one server or several in turn), either closed-loop (N clients, each sending its next
+ * request when the previous one answered) or open-loop (requests started on a fixed
+ * schedule, independent of answers, so a slow server cannot slow the offered load;
+ * in-flight requests are capped to bound memory).
  *
  * Latency is measured per request from just before `request()` to the end of the
  * response body, recorded in an HdrHistogram. Only requests that *start* after the
@@ -16,13 +17,18 @@ import { sleep } from './lib/proc.js';
 export interface LoadRequest {
   path: string;
   body: string;
+  /** Headers of this request only (e.g. a signature over its body), added to the common ones. */
+  headers?: Record<string, string>;
+  /** Called with the wall-clock time the 2xx answer's body ended, if it did. */
+  onAnswer?: (wallMsDone: number) => void;
 }
 
 /** Builds request number `seq`; `measured` is false during the warm-up. Called right before sending. */
 export type NextRequest = (seq: number, measured: boolean) => LoadRequest;
 
 interface CommonOptions {
-  baseUrl: string;
+  /** Several servers: requests go to them in turn (request n to server n mod count). */
+  baseUrl: string | string[];
   headers: Record<string, string>;
   warmupMs: number;
   /** Length of the measured window, after the warm-up. */
@@ -65,6 +71,8 @@ export interface LoadResult {
   latency: LatencySummary;
   /** Open loop only: how late requests started against their schedule. */
   startLag: LatencySummary | null;
+  /** 2xx answers per server, whole run (one entry unless several servers were given). */
+  okByServer: number[];
 }
 
 function makePool(baseUrl: string, connections: number): Pool {
@@ -79,6 +87,8 @@ function makePool(baseUrl: string, connections: number): Pool {
 
 class Run {
   sent = 0;
+  /** Requests answered 2xx per server (in the order of `baseUrl`), whole run. */
+  readonly okByServer: number[];
   okTotal = 0;
   ok = 0;
   okMeasured = 0;
@@ -88,16 +98,21 @@ class Run {
   windowEnd = 0;
 
   constructor(
-    private readonly pool: Pool,
+    private readonly pools: Pool[],
     private readonly headers: Record<string, string>,
-  ) {}
+  ) {
+    this.okByServer = pools.map(() => 0);
+  }
 
   async send(req: LoadRequest, measured: boolean): Promise<void> {
+    const server = this.sent % this.pools.length;
+    const pool = this.pools[server] as Pool;
     this.sent++;
     const t0 = performance.now();
     let key: string | null = null;
     try {
-      const res = await this.pool.request({ method: 'POST', path: req.path, headers: this.headers, body: req.body });
+      const headers = req.headers ? { ...this.headers, ...req.headers } : this.headers;
+      const res = await pool.request({ method: 'POST', path: req.path, headers, body: req.body });
       await res.body.dump();
       if (res.statusCode < 200 || res.statusCode >= 300) key = String(res.statusCode);
     } catch (err) {
@@ -109,7 +124,9 @@ class Run {
       this.errors[key] = (this.errors[key] ?? 0) + 1;
       return;
     }
+    req.onAnswer?.(done);
     this.okTotal++;
+    this.okByServer[server] = (this.okByServer[server] ?? 0) + 1;
     if (done >= this.windowStart && done <= this.windowEnd) this.ok++;
     if (measured) {
       this.okMeasured++;
@@ -125,11 +142,21 @@ class Run {
   hopeless(): boolean {
     return this.okTotal === 0 && this.errorCount() >= 1000;
   }
+
+  async close(): Promise<void> {
+    await Promise.all(this.pools.map((p) => p.close()));
+  }
+}
+
+function makePools(baseUrl: string | string[], connections: number): Pool[] {
+  const urls = Array.isArray(baseUrl) ? baseUrl : [baseUrl];
+  if (urls.length === 0) throw new Error('no server to send to');
+  // Each server gets the full connection count: load is spread evenly, so that is only a cap.
+  return urls.map((u) => makePool(u, connections));
 }
 
 export async function closedLoop(opts: ClosedLoopOptions): Promise<LoadResult> {
-  const pool = makePool(opts.baseUrl, opts.concurrency);
-  const run = new Run(pool, opts.headers);
+  const run = new Run(makePools(opts.baseUrl, opts.concurrency), opts.headers);
   const start = wallMs();
   run.windowStart = start + opts.warmupMs;
   run.windowEnd = run.windowStart + opts.durationMs;
@@ -146,13 +173,12 @@ export async function closedLoop(opts: ClosedLoopOptions): Promise<LoadResult> {
   };
   await Promise.all(Array.from({ length: opts.concurrency }, () => worker()));
   const end = Math.min(wallMs(), run.windowEnd);
-  await pool.close();
+  await run.close();
   return result(run, 'closed', opts.concurrency, null, end, null);
 }
 
 export async function openLoop(opts: OpenLoopOptions): Promise<LoadResult> {
-  const pool = makePool(opts.baseUrl, opts.maxInFlight);
-  const run = new Run(pool, opts.headers);
+  const run = new Run(makePools(opts.baseUrl, opts.maxInFlight), opts.headers);
   const lag = new LatencyHistogram();
   const start = wallMs();
   run.windowStart = start + opts.warmupMs;
@@ -187,7 +213,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<LoadResult> {
   // Let the last requests finish (bounded by the pool's 30 s timeouts).
   await Promise.all(inFlight);
   const end = Math.min(wallMs(), run.windowEnd);
-  await pool.close();
+  await run.close();
   return result(run, 'open', null, opts.ratePerSec, end, lag.summary());
 }
 
@@ -215,5 +241,6 @@ function result(
     acceptedPerSec: Math.round((run.ok / windowMs) * 1000),
     latency: run.latency.summary(),
     startLag,
+    okByServer: [...run.okByServer],
   };
 }

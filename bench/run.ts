@@ -28,9 +28,12 @@ import { isolation } from './scenarios/isolation.js';
 import { backlog } from './scenarios/backlog.js';
 import { retryStorm } from './scenarios/retry-storm.js';
 import { floor } from './scenarios/floor.js';
-import { ingest, postgres, pull } from './scenarios/placeholders.js';
+import { pull } from './scenarios/pull.js';
+import { ingest } from './scenarios/ingest.js';
+import { transform } from './scenarios/transform.js';
+import { postgres } from './scenarios/postgres.js';
 
-export const SCENARIOS: Scenario[] = [floor, publish, e2e, fanout, isolation, backlog, retryStorm, pull, ingest, postgres];
+export const SCENARIOS: Scenario[] = [floor, publish, e2e, fanout, isolation, backlog, retryStorm, pull, ingest, transform, postgres];
 
 /** Above this much CPU used by other processes in a window, results are flagged as disturbed. */
 const QUIET_OTHER_CPU_PCT = 25;

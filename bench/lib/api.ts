@@ -7,6 +7,8 @@ export interface EndpointSpec {
   throttleRate?: number;
   uid?: string;
   description?: string;
+  /** Content filter (docs/transformations.md). */
+  filter?: Record<string, unknown>;
 }
 
 export interface EndpointStats {
@@ -61,8 +63,42 @@ export class Api {
     return this.call<EndpointStats>('GET', `/api/v1/app/${appId}/endpoint/${endpointId}/stats`);
   }
 
+  /** The server's Prometheus metrics (`GET /metrics`). */
+  async metrics(): Promise<Metrics> {
+    const res = await this.pool.request({ method: 'GET', path: '/metrics' });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`GET /metrics -> ${res.statusCode}: ${text.slice(0, 200)}`);
+    return new Metrics(text);
+  }
+
   async close(): Promise<void> {
     await this.pool.close();
+  }
+}
+
+/** A scrape of `/metrics` (Prometheus text format). */
+export class Metrics {
+  private readonly series: { name: string; labels: Record<string, string>; value: number }[] = [];
+
+  constructor(text: string) {
+    for (const line of text.split('\n')) {
+      if (line === '' || line.startsWith('#')) continue;
+      const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+      if (!m?.[1] || m[3] === undefined) continue;
+      const labels: Record<string, string> = {};
+      for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) if (l[1]) labels[l[1]] = l[2] ?? '';
+      this.series.push({ name: m[1], labels, value: Number(m[3]) });
+    }
+  }
+
+  /** Sum of the series of `name` whose labels include `labels` (0 if none). */
+  sum(name: string, labels: Record<string, string> = {}): number {
+    let total = 0;
+    for (const s of this.series) {
+      if (s.name !== name) continue;
+      if (Object.entries(labels).every(([k, v]) => s.labels[k] === v)) total += s.value;
+    }
+    return total;
   }
 }
 

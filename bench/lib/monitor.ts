@@ -135,11 +135,15 @@ export class Monitor {
       const cpuNow = readCpuSec(t.pid);
       const cpuPct = cpuNow !== null && t.cpuAtStart !== null ? ((cpuNow - t.cpuAtStart) / (durationMs / 1000)) * 100 : null;
       const rssEnd = readRssMB(t.pid);
-      procs[t.name] = {
+      const w: ProcWindow = {
         cpuPct: cpuPct === null ? null : Math.round(cpuPct),
         rssMaxMB: t.windowPeakMB > 0 ? round1(t.windowPeakMB) : null,
         rssEndMB: rssEnd === null ? null : round1(rssEnd),
       };
+      const same = procs[t.name];
+      // Several processes under one name (database backends, pull clients): CPU adds up; RSS is
+      // not summed (shared memory would be counted again), so it is left out.
+      procs[t.name] = same ? { cpuPct: (same.cpuPct ?? 0) + (w.cpuPct ?? 0), rssMaxMB: null, rssEndMB: null } : w;
     }
     let system: SystemWindow | null = null;
     const sysNow = readSystemTicks();
@@ -156,6 +160,11 @@ export class Monitor {
       this.maxOtherPct = Math.max(this.maxOtherPct, system.otherPct);
     }
     return { durationMs: Math.round(durationMs), procs, system };
+  }
+
+  /** The names processes are tracked under. */
+  names(): string[] {
+    return [...new Set(this.tracked.map((t) => t.name))];
   }
 
   /** Highest RSS seen for a process since start(). */

@@ -1,5 +1,5 @@
 /**
- * Child processes: the Switchboard server and the receiver. Every child is tracked and
+ * Child processes: the Switchboard server, the receiver and pull clients. Every child is tracked and
  * killed when the run ends, fails, or is interrupted.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import type { FromReceiver, ReceiverStats, RouteConfig, ToReceiver } from './protocol.js';
+import type { FromPuller, FromReceiver, PullerStats, PullJob, ReceiverStats, RouteConfig, ToPuller, ToReceiver } from './protocol.js';
 
 /** dist/bench/lib -> repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -18,6 +18,7 @@ export const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
 export const TMP_DIR = join(RESULTS_DIR, 'tmp');
 const SERVER_MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
 const RECEIVER_MAIN = fileURLToPath(new URL('../receiver.js', import.meta.url));
+const PULLER_MAIN = fileURLToPath(new URL('../puller.js', import.meta.url));
 
 export const ADMIN_TOKEN = 'sb_bench_admin';
 
@@ -210,15 +211,35 @@ export function findProfile(dir: string): string | null {
   }
 }
 
-/** Orchestrator-side handle on the receiver process. */
-export class Receiver {
-  private nextId = 1;
-  private readonly waiting = new Map<number, (m: FromReceiver) => void>();
-  port = 0;
+/** Forks a helper script (receiver, puller) with an IPC channel; resolves once it says it is ready. */
+async function forkHelper(main: string, what: string): Promise<ChildProcess> {
+  const proc = fork(main, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  track(proc);
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} did not start in 10 s`)), 10_000);
+    proc.once('message', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`${what} exited with code ${String(code)}`));
+    });
+  });
+  return proc;
+}
 
-  private constructor(readonly proc: ChildProcess) {
-    proc.on('message', (m: FromReceiver) => {
-      if (m.type === 'ready') return;
+/** A helper process that answers numbered requests over the IPC channel (`{id, ...}` both ways). */
+class IpcChild<To extends { id: number }, From extends { type: string }> {
+  private lastId = 0;
+  private readonly waiting = new Map<number, (m: From) => void>();
+
+  protected constructor(
+    readonly proc: ChildProcess,
+    private readonly what: string,
+  ) {
+    proc.on('message', (m: From & { id?: number }) => {
+      if (typeof m.id !== 'number') return;
       const cb = this.waiting.get(m.id);
       if (cb) {
         this.waiting.delete(m.id);
@@ -231,57 +252,58 @@ export class Receiver {
     return this.proc.pid ?? -1;
   }
 
-  static async start(): Promise<Receiver> {
-    const proc = fork(RECEIVER_MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    track(proc);
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('receiver did not start in 10 s')), 10_000);
-      proc.once('message', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      proc.once('exit', (code) => {
-        clearTimeout(t);
-        reject(new Error(`receiver exited with code ${String(code)}`));
-      });
-    });
-    return new Receiver(proc);
+  protected nextId(): number {
+    return ++this.lastId;
   }
 
-  private call(msg: ToReceiver, timeoutMs = 15_000): Promise<FromReceiver> {
+  protected call(msg: To & { type: string }, timeoutMs = 15_000): Promise<From> {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         this.waiting.delete(msg.id);
-        reject(new Error(`receiver did not answer "${msg.type}" in ${timeoutMs} ms`));
+        reject(new Error(`${this.what} did not answer "${msg.type}" in ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiting.set(msg.id, (m) => {
         clearTimeout(t);
-        if (m.type === 'ack' && m.error) reject(new Error(`receiver: ${m.error}`));
+        const error = (m as { error?: string }).error;
+        if (error) reject(new Error(`${this.what}: ${error}`));
         else resolve(m);
       });
       this.proc.send(msg);
     });
   }
 
+  stop(): Promise<void> {
+    return stopChild(this.proc, 3000);
+  }
+}
+
+/** Orchestrator-side handle on the receiver process. */
+export class Receiver extends IpcChild<ToReceiver, FromReceiver> {
+  port = 0;
+
+  static async start(): Promise<Receiver> {
+    return new Receiver(await forkHelper(RECEIVER_MAIN, 'receiver'), 'receiver');
+  }
+
   async configure(routes: Record<string, RouteConfig>): Promise<void> {
-    await this.call({ type: 'configure', id: this.nextId++, routes });
+    await this.call({ type: 'configure', id: this.nextId(), routes });
   }
 
   /** Starts listening (port 0: any free port); the first port becomes `port`. More calls add sockets. */
   async listen(port = 0): Promise<number> {
-    const m = await this.call({ type: 'listen', id: this.nextId++, port });
+    const m = await this.call({ type: 'listen', id: this.nextId(), port });
     const got = m.type === 'ack' && m.port ? m.port : port;
     if (!this.port) this.port = got;
     return got;
   }
 
   async close(): Promise<void> {
-    await this.call({ type: 'close', id: this.nextId++ });
+    await this.call({ type: 'close', id: this.nextId() });
   }
 
   /** Starts a new phase: counters and duplicate detection reset; other phases' payloads count as stale. */
   async reset(phase: string): Promise<void> {
-    await this.call({ type: 'reset', id: this.nextId++, phase });
+    await this.call({ type: 'reset', id: this.nextId(), phase });
   }
 
   /** Full stats: latency percentiles (and 100 ms arrival timelines when asked). */
@@ -295,7 +317,7 @@ export class Receiver {
   }
 
   private async query(timeline: boolean, light: boolean): Promise<ReceiverStats> {
-    const m = await this.call({ type: 'stats', id: this.nextId++, timeline, light });
+    const m = await this.call({ type: 'stats', id: this.nextId(), timeline, light });
     if (m.type !== 'stats') throw new Error('unexpected receiver answer');
     return m.stats;
   }
@@ -310,8 +332,45 @@ export class Receiver {
       await sleep(pollMs);
     }
   }
+}
 
-  stop(): Promise<void> {
-    return stopChild(this.proc, 3000);
+/** Orchestrator-side handle on a pull client process (bench/puller.ts). */
+export class Puller extends IpcChild<ToPuller, FromPuller> {
+  static async start(): Promise<Puller> {
+    return new Puller(await forkHelper(PULLER_MAIN, 'puller'), 'puller');
+  }
+
+  /** Starts a job; resolves once it reads (or, for idle connections, once all are open) with what the job reports. */
+  async start(job: PullJob, timeoutMs = 30_000): Promise<Record<string, number>> {
+    const m = await this.call({ type: 'start', id: this.nextId(), job }, timeoutMs);
+    return m.type === 'ack' ? (m.info ?? {}) : {};
+  }
+
+  /** Starts a new phase: counters and duplicate detection reset; other phases' messages count as stale. */
+  async reset(phase: string): Promise<void> {
+    await this.call({ type: 'reset', id: this.nextId(), phase });
+  }
+
+  /** `light`: counts only (latency null), cheap enough to poll; `arrivals`: with every first arrival's seq and time. */
+  async stats(light = false, arrivals = false): Promise<PullerStats> {
+    const m = await this.call({ type: 'stats', id: this.nextId(), light, arrivals });
+    if (m.type !== 'stats') throw new Error('unexpected puller answer');
+    return m.stats;
+  }
+
+  /** Ends every job and connection. */
+  async close(): Promise<void> {
+    await this.call({ type: 'close', id: this.nextId() }, 30_000);
+  }
+
+  /** Polls counts until `done` holds or `timeoutMs` passes. */
+  async waitFor(done: (s: PullerStats) => boolean, timeoutMs: number, pollMs = 100): Promise<{ stats: PullerStats; ok: boolean }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.stats(true);
+      if (done(s)) return { stats: s, ok: true };
+      if (Date.now() >= deadline) return { stats: s, ok: false };
+      await sleep(pollMs);
+    }
   }
 }

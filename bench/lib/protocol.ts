@@ -68,3 +68,46 @@ export interface ReceiverStats {
 }
 
 export const TIMELINE_BUCKET_MS = 100;
+
+/** What a pull client process does (bench/puller.ts). */
+export type PullJob =
+  /**
+   * Long polling in a loop: `GET path?wait=&limit=&iterator=` (the iterator of the previous
+   * answer is passed back, which also commits it on a consumer read).
+   */
+  | { kind: 'long-poll'; group: string; baseUrl: string; path: string; token: string; waitSec: number; limit: number }
+  /** One Server-Sent Events stream, each event timestamped as it is parsed; reconnects with Last-Event-ID. */
+  | { kind: 'sse'; group: string; baseUrl: string; path: string; token: string }
+  /** `count` idle SSE connections on plain sockets (`concurrency` being opened at once); nothing is parsed. */
+  | { kind: 'idle-sse'; group: string; baseUrl: string; path: string; token: string; count: number; concurrency: number };
+
+export type ToPuller =
+  /** Starts a job; answered once it is reading (first answer or stream preamble) or every idle connection is open. */
+  | { type: 'start'; id: number; job: PullJob }
+  | { type: 'reset'; id: number; phase: string }
+  /** `arrivals`: also every first arrival's payload `seq` and wall time (`PullGroupStats.arrivals`). */
+  | { type: 'stats'; id: number; light: boolean; arrivals?: boolean }
+  /** Ends every job and closes every connection. */
+  | { type: 'close'; id: number };
+
+export type FromPuller =
+  | { type: 'ready' }
+  | { type: 'ack'; id: number; error?: string; info?: Record<string, number> }
+  | { type: 'stats'; id: number; stats: PullerStats };
+
+export interface PullGroupStats extends CountStats {
+  /** Reads answered (polls, or stream connections made). */
+  reads: number;
+  /** Failed reads or broken streams, by status or error code. */
+  errors: Record<string, number>;
+  /** When asked: first arrivals of the phase as flat pairs `[seq, wallMs, seq, wallMs, ...]`. */
+  arrivals?: number[];
+}
+
+export interface PullerStats {
+  phase: string;
+  phaseStart: number;
+  groups: Record<string, PullGroupStats>;
+  /** Idle SSE connections: open now, failed to open, ended by the server. */
+  idle: { open: number; failed: number; ended: number; errors: Record<string, number> };
+}

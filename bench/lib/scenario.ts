@@ -1,7 +1,7 @@
 /** What a scenario gets to work with, and helpers shared by scenarios. */
 import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { Monitor } from './monitor.js';
-import { findProfile, Receiver, REPO_ROOT, startServer, type ServerHandle, type ServerOptions } from './proc.js';
+import { findProfile, Puller, Receiver, REPO_ROOT, startServer, type ServerHandle, type ServerOptions } from './proc.js';
 import { wallMs } from './hist.js';
 import { TIMELINE_BUCKET_MS } from './protocol.js';
 import type { Row, Table } from './report.js';
@@ -23,10 +23,16 @@ export interface Scenario {
   run(ctx: Ctx): Promise<ScenarioOutput>;
 }
 
+/** Monitor name of the i-th server of a scenario: "server", "server2", ... */
+export function serverName(i: number): string {
+  return i === 0 ? 'server' : `server${i + 1}`;
+}
+
 /** Per-scenario context: starts processes, tracks them for cleanup, scales durations. */
 export class Ctx {
   private readonly servers: ServerHandle[] = [];
   private receiverHandle: Receiver | null = null;
+  private readonly pullers: Puller[] = [];
   private serverCount = 0;
   readonly profiles: Record<string, ProfileSummary> = {};
   /** Highest server RSS seen by any monitor of this scenario. */
@@ -80,15 +86,35 @@ export class Ctx {
     return this.receiverHandle;
   }
 
-  monitor(server: ServerHandle, receiver: Receiver | null): Monitor {
-    const procs = [{ name: 'server', pid: server.pid }, { name: 'loadgen', pid: process.pid }];
+  /** A new pull client process (stopped at cleanup). */
+  async puller(): Promise<Puller> {
+    const p = await Puller.start();
+    this.pullers.push(p);
+    return p;
+  }
+
+  /**
+   * Samples the server(s) (named "server", "server2", ...), this process ("loadgen"), the
+   * receiver and any `extra` processes (several may share a name: their CPU adds up). What
+   * is not tracked counts as other work on the machine.
+   */
+  monitor(server: ServerHandle | ServerHandle[], receiver: Receiver | null, extra: { name: string; pid: number }[] = []): Monitor {
+    const servers = Array.isArray(server) ? server : [server];
+    const procs = servers.map((s, i) => ({ name: serverName(i), pid: s.pid }));
+    procs.push({ name: 'loadgen', pid: process.pid });
     if (receiver) procs.push({ name: 'receiver', pid: receiver.pid });
+    procs.push(...extra);
     return new Monitor(procs).start();
   }
 
-  /** Records a monitor's peak server RSS and interference into the scenario's headline. */
-  notePeak(m: Monitor): void {
-    this.peakServerRssMB = Math.max(this.peakServerRssMB, m.peakMB('server') ?? 0);
+  /**
+   * Records a monitor's peak server RSS (every server it samples) and interference into the
+   * scenario's headline. `rss: false` leaves the RSS out (a measurement with its own target).
+   */
+  notePeak(m: Monitor, opts: { rss?: boolean } = {}): void {
+    if (opts.rss !== false) {
+      for (const name of m.names().filter((n) => /^server\d*$/.test(n))) this.peakServerRssMB = Math.max(this.peakServerRssMB, m.peakMB(name) ?? 0);
+    }
     this.maxOtherCpuPct = Math.max(this.maxOtherCpuPct, m.maxOtherPct);
   }
 
@@ -96,6 +122,7 @@ export class Ctx {
     for (const s of [...this.servers]) await this.stopServer(s);
     if (this.receiverHandle) await this.receiverHandle.stop();
     this.receiverHandle = null;
+    for (const p of this.pullers.splice(0)) await p.stop();
   }
 }
 

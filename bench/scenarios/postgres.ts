@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { Api, addEndpoints, type Metrics } from '../lib/api.js';
+import { closedLoop, openLoop } from '../loadgen.js';
+import { createBenchSchema, BENCH_DATABASE_URL } from '../lib/pg.js';
+import { deliveryColumns, deliveryPhase, type DeliveryPhaseResult } from '../lib/phases.js';
+import { serverName, messageBody, table, type Scenario } from '../lib/scenario.js';
+import type { ServerHandle } from '../lib/proc.js';
+import type { Row } from '../lib/report.js';
+import type { RouteConfig } from '../lib/protocol.js';
+
+const NODE_COUNTS = [1, 2];
+const APPS = 4;
+const RATE = 200;
+const MAX_CLIENTS = 32;
+/** Connections per node (each node opens one more for notices). */
+const POOL = 10;
+
+const DELIVERED = ['switchboard_delivery_attempts_total', { outcome: 'delivered' }] as const;
+const ACCEPTED = ['switchboard_messages_accepted_total', {}] as const;
+
+/** Per node: messages accepted and deliveries made between two scrapes, as "a / b" and shares. */
+function perNode(before: Metrics[], after: Metrics[]): { accepted: number[]; delivered: number[]; text: string } {
+  const accepted = after.map((m, i) => m.sum(...ACCEPTED) - (before[i]?.sum(...ACCEPTED) ?? 0));
+  const delivered = after.map((m, i) => m.sum(...DELIVERED) - (before[i]?.sum(...DELIVERED) ?? 0));
+  const total = delivered.reduce((a, b) => a + b, 0);
+  const text = delivered.map((d) => `${d}${total > 0 && delivered.length > 1 ? ` (${Math.round((d / total) * 100)} %)` : ''}`).join(' / ');
+  return { accepted, delivered, text };
+}
+
+export const postgres: Scenario = {
+  name: 'postgres',
+  title: 'PostgreSQL: end-to-end throughput with 1 and 2 nodes (publish spread over the nodes)',
+  async run(ctx) {
+    const warmupMs = ctx.d(2000);
+    const durationMs = ctx.d(6000);
+    const maxWarmupMs = ctx.d(3000);
+    const maxDurationMs = ctx.d(10_000);
+    const receiver = await ctx.receiver();
+    await receiver.listen();
+    const rows: Row[] = [];
+    const detail: unknown[] = [];
+    const headline: Record<string, number | null> = {};
+    let lost = 0;
+    let duplicates = 0;
+    let badSig = 0;
+    const schemas: string[] = [];
+
+    for (const nodes of NODE_COUNTS) {
+      const db = await createBenchSchema();
+      schemas.push(db.schema);
+      const servers: ServerHandle[] = [];
+      const apis: Api[] = [];
+      let mon: ReturnType<typeof ctx.monitor> | null = null;
+      try {
+        // Every node shares the admin token (set by the harness) and the key that seals endpoint secrets.
+        const env = { SWITCHBOARD_ENCRYPTION_KEY: randomBytes(32).toString('base64'), SWITCHBOARD_DATABASE_POOL: String(POOL) };
+        // The first node migrates the schema; the others start once it is ready.
+        servers.push(await ctx.server({ env: { ...env, SWITCHBOARD_DATABASE_URL: db.url('n1') } }));
+        const rest = await Promise.all(Array.from({ length: nodes - 1 }, (_, i) => ctx.server({ env: { ...env, SWITCHBOARD_DATABASE_URL: db.url(`n${i + 2}`) } })));
+        servers.push(...rest);
+        for (const s of servers) apis.push(new Api(s.baseUrl));
+        const api = apis[0] as Api;
+        const group = `pg-${nodes}`;
+        const appIds: string[] = [];
+        const routes: Record<string, RouteConfig> = {};
+        for (let i = 0; i < APPS; i++) {
+          const app = await api.createApp(`bench-pg-${nodes}-${i}`);
+          appIds.push(app);
+          for (const ep of await addEndpoints(api, app, receiver.port, [`/pg/${nodes}/${i}`])) routes[ep.path] = { mode: { kind: 'ok' }, secret: ep.secret, group };
+        }
+        await receiver.configure(routes);
+        const target = (seq: number): string => `/api/v1/app/${appIds[seq % appIds.length] ?? ''}/msg`;
+        const baseUrls = servers.map((s) => s.baseUrl);
+        // Publishes alternate between the nodes (request n to node n mod nodes); the application
+        // advances once per round of nodes, so each node publishes to every application.
+        const appOf = (seq: number): string => target(Math.floor(seq / nodes));
+
+        // Warm-up, not measured: fills every node's connection pool (their database sessions are then
+        // tracked as "postgres" CPU) and warms caches. Its deliveries drain before measuring.
+        const warm = `pg-${nodes}-warm`;
+        await receiver.reset(warm);
+        const w0 = await closedLoop({ baseUrl: baseUrls, headers: api.headers, warmupMs: 0, durationMs: ctx.d(3000), concurrency: MAX_CLIENTS, next: (seq) => ({ path: appOf(seq), body: messageBody('invoice.paid', warm, seq) }) });
+        await receiver.waitFor((s) => (s.groups[group]?.unique ?? 0) >= w0.okTotal, ctx.d(30_000), 250);
+        const backends: { name: string; pid: number }[] = [];
+        for (const [i] of servers.entries()) for (const pid of await db.backendPids(`n${i + 1}`)) backends.push({ name: 'postgres', pid });
+        ctx.log(`${nodes} node(s): warm-up published ${w0.acceptedPerSec}/s; ${backends.length} database sessions`);
+        mon = ctx.monitor(servers, receiver, backends);
+        const m = mon;
+
+        const phases: { label: string; mode: 'fixed' | 'max' }[] = [
+          { label: `${RATE}/s`, mode: 'fixed' },
+          { label: `max (${MAX_CLIENTS} clients)`, mode: 'max' },
+        ];
+        const results: DeliveryPhaseResult[] = [];
+        for (const p of phases) {
+          const phase = `pg-${nodes}-${p.mode}`;
+          const before = await Promise.all(apis.map((a) => a.metrics()));
+          const res = await deliveryPhase({
+            label: `${nodes} node${nodes > 1 ? 's' : ''}, ${p.label}`,
+            phase,
+            group,
+            receiver,
+            monitor: m,
+            mode: p.mode,
+            drainTimeoutMs: ctx.d(p.mode === 'max' ? 60_000 : 30_000),
+            load: () =>
+              p.mode === 'fixed'
+                ? openLoop({
+                    baseUrl: baseUrls,
+                    headers: api.headers,
+                    warmupMs,
+                    durationMs,
+                    ratePerSec: RATE,
+                    maxInFlight: 256,
+                    next: (seq, measured) => ({ path: appOf(seq), body: messageBody('invoice.paid', measured ? phase : `${phase}-warmup`, seq) }),
+                  })
+                : closedLoop({
+                    baseUrl: baseUrls,
+                    headers: api.headers,
+                    warmupMs: maxWarmupMs,
+                    durationMs: maxDurationMs,
+                    concurrency: MAX_CLIENTS,
+                    next: (seq) => ({ path: appOf(seq), body: messageBody('invoice.paid', phase, seq) }),
+                  }),
+          });
+          const after = await Promise.all(apis.map((a) => a.metrics()));
+          const share = perNode(before, after);
+          res.row['perNodeDelivered'] = share.text;
+          res.row['perNodePublished'] = res.load.okByServer.join(' / ');
+          for (const [i] of servers.entries()) res.row[`nodeCpu${i}`] = res.row[`cpu_${serverName(i)}`] ?? null;
+          rows.push(res.row);
+          results.push(res);
+          lost += Math.max(0, res.expected - (res.receiver?.unique ?? 0));
+          duplicates += res.receiver?.duplicates ?? 0;
+          badSig += res.receiver?.verifyFailed ?? 0;
+          detail.push({ nodes, phase, load: res.load, window: res.window, receiver: res.receiver, drained: res.drained, drainMs: res.drainMs, drainPerSec: res.drainPerSec, perNode: share });
+          ctx.log(
+            `${nodes} node(s) ${p.label}: published ${res.load.acceptedPerSec}/s, deliveries ${res.deliveriesPerSec}/s, p50 ${res.latency?.p50 ?? '—'} p99 ${res.latency?.p99 ?? '—'} ms, per node ${share.text}`,
+          );
+        }
+        const [fixed, max] = results;
+        headline[`deliveriesPerSec${nodes}Node`] = max?.deliveriesPerSec ?? null;
+        headline[`publishedPerSec${nodes}Node`] = max?.load.acceptedPerSec ?? null;
+        headline[`drainPerSec${nodes}Node`] = max?.drainPerSec ?? null;
+        headline[`p99At${RATE}Ms${nodes}Node`] = fixed?.latency?.p99 ?? null;
+      } finally {
+        if (mon) {
+          mon.stop();
+          ctx.notePeak(mon);
+        }
+        for (const a of apis) await a.close();
+        for (const s of servers) await ctx.stopServer(s);
+        await db.drop();
+      }
+    }
+    headline['lostOrDuplicated'] = lost + duplicates + badSig;
+    const one = headline['deliveriesPerSec1Node'];
+    const two = headline['deliveriesPerSec2Node'];
+
+    return {
+      method: [
+        `PostgreSQL at ${BENCH_DATABASE_URL.replace(/\/\/[^@/]*@/, '//')} (same machine). Per node count (${NODE_COUNTS.join(', ')}): a fresh schema, dropped afterwards; nodes are \`switchboard serve\` processes (role all) with \`SWITCHBOARD_DATABASE_URL\` on that schema, \`SWITCHBOARD_DATABASE_POOL=${POOL}\`, one shared encryption key and admin token, each its own data directory. The first node migrates the schema; the second starts once it is up.`,
+        `${APPS} applications with one endpoint each on the local receiver (verifying every signature with \`standardwebhooks\`); publishes alternate between the nodes (undici pool per node) and round-robin over the applications, so each message is one delivery, made by whichever node leases or claims it.`,
+        `A 3 s closed-loop warm-up (not measured, drained before measuring) opens every node's database connections; those sessions (found by \`application_name\` in \`pg_stat_activity\`) are sampled as "postgres CPU". The database's background processes (WAL writer, checkpointer) are not attributed and count as other CPU.`,
+        `Fixed rate: open loop at ${RATE} msg/s, ${warmupMs} ms warm-up (tagged apart) + ${durationMs} ms measured, for publish-to-arrival latency. Maximum: ${MAX_CLIENTS} closed-loop publishers over all nodes, ${maxWarmupMs} ms + ${maxDurationMs} ms; "deliveries/s" = first arrivals during the measured window; "drain/s after" = the rate at which the backlog drains once publishing stops (bounded wait).`,
+        'Per node: "published" = publishes each node accepted (load generator count); "delivered" = successful delivery attempts each node made during the phase, from the `switchboard_delivery_attempts_total{outcome="delivered"}` counter of its `/metrics`. "dup" = deliveries that arrived more than once (same webhook-id), which should stay 0.',
+      ],
+      config: { nodeCounts: NODE_COUNTS, apps: APPS, rate: RATE, warmupMs, durationMs, maxClients: MAX_CLIENTS, maxWarmupMs, maxDurationMs, pool: POOL, schemas },
+      tables: [
+        table(
+          'PostgreSQL: end-to-end with 1 and 2 nodes (latency in ms)',
+          deliveryColumns(
+            'nodes, load',
+            [
+              ['perNodePublished', 'published per node'],
+              ['perNodeDelivered', 'delivered per node'],
+            ],
+            [
+              ['nodeCpu0', 'node 1 CPU %'],
+              ['nodeCpu1', 'node 2 CPU %'],
+              ['cpu_postgres', 'postgres CPU %'],
+              ['cpu_receiver', 'receiver CPU %'],
+              ['cpu_loadgen', 'loadgen CPU %'],
+            ],
+          ),
+          rows,
+        ),
+      ],
+      notes: [
+        `Sustained deliveries/s at maximum rate: 1 node ${one ?? '—'}, 2 nodes ${two ?? '—'}${one && two ? ` (${Math.round((two / one) * 100) / 100}×)` : ''}. Lost: ${lost}, duplicated: ${duplicates}, bad signatures: ${badSig}.`,
+        'On this machine the database, the nodes, the receiver and the load generator share 2 cores: a second node adds a process, not capacity; the comparison shows the cost of coordination (leases, row locks, notices) rather than scale-out.',
+      ],
+      headline,
+      detail,
+    };
+  },
+};
