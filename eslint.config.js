@@ -20,6 +20,13 @@ export default tseslint.config(
     },
   },
   {
+    // The examples are plain JavaScript for people to copy and run with Node: linted without
+    // type information, with the globals of the Node.js that runs the linter.
+    files: ['examples/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: Object.fromEntries(Object.getOwnPropertyNames(globalThis).map((name) => [name, 'readonly'])) },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',

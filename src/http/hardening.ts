@@ -3,7 +3,8 @@
  * timeouts for slow senders, security headers on HTML answers, and a logger that redacts
  * credentials wherever they would appear.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
@@ -48,6 +49,21 @@ export function limitServer(server: Server, s: HardeningSettings): void {
 /** Installs the header-count check and the response headers; call before `Auth.register`. */
 export function registerHardening(app: FastifyInstance, s: HardeningSettings): void {
   limitServer(app.server, s);
+
+  // A connection that has not sent a request is neither idle nor timed out for Node once the
+  // server is closing, so it would hold a stop open for as long as the client keeps it (HTTP
+  // clients open spare connections ahead of need, e.g. after a stream is aborted). At close
+  // such connections are cut; those that have sent a request are left to finish as before.
+  const silent = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    silent.add(socket);
+    socket.once('close', () => silent.delete(socket));
+  });
+  app.server.on('request', (req: IncomingMessage) => silent.delete(req.socket));
+  app.addHook('preClose', (done) => {
+    for (const socket of silent) socket.destroy();
+    done();
+  });
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.raw.rawHeaders.length / 2 > s.maxHeaderCount) {
