@@ -1,7 +1,11 @@
 /** `switchboard sources ...` against a real server. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
+import { writeConfigFile } from '../src/cli/client.js';
 import { sourcesCommand } from '../src/cli/sources.js';
 import { startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
@@ -38,6 +42,25 @@ describe('switchboard sources', () => {
     assert.match(poll, /poll\s+Items\s+next run/);
     assert.match(await run('delete', 'payments'), /deleted payments/);
     await assert.rejects(run('get', 'payments'), /404/);
-    await assert.rejects(run('create', '--type', 'stripe', '--name', 'No secret'), /422 body\.config\.secret/);
+    await assert.rejects(run('create', '--type', 'stripe', '--name', 'No secret'), /422.*body\.config\.secret/);
+  });
+
+  it('takes the server and token from the file `switchboard login` writes, as every command does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-cli-'));
+    const saved = { ...process.env };
+    try {
+      writeConfigFile(join(dir, 'config.json'), { server: server.url, token: server.token });
+      process.env.SWITCHBOARD_CLI_CONFIG = join(dir, 'config.json');
+      delete process.env.SWITCHBOARD_SERVER_URL;
+      delete process.env.SWITCHBOARD_TOKEN;
+      printed = '';
+      const root = new Command('switchboard').exitOverride();
+      root.addCommand(sourcesCommand({ out: (t) => (printed += t) }));
+      await root.parseAsync(['node', 'switchboard', 'sources', 'create', '--type', 'generic-webhook', '--name', 'From the file']);
+      assert.match(printed, /generic-webhook\s+From the file/);
+    } finally {
+      process.env = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

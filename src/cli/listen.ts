@@ -15,6 +15,7 @@ import type { Command } from 'commander';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { generateSecret, secretKey, sign } from '../domain/signature.js';
+import { resolveConnection } from './client.js';
 import { SseParser, rawPayload } from './listen-sse.js';
 import type { SseEvent } from './listen-sse.js';
 
@@ -303,15 +304,14 @@ export function registerListen(program: Command): void {
     .requiredOption('--forward-to <url>', 'local URL that receives each message (POST)')
     .option('--types <types>', 'only these event types, comma-separated')
     .option('--channel <channel>', 'only messages on this channel')
-    .option('--server <url>', 'Switchboard server URL (default: SWITCHBOARD_SERVER_URL or http://127.0.0.1:8071)')
-    .option('--token <token>', 'bearer token that can read the application (default: SWITCHBOARD_TOKEN)')
+    .option('--server <url>', 'Switchboard server URL (default: SWITCHBOARD_SERVER_URL, the config file, or http://127.0.0.1:8071)')
+    .option('--token <token>', 'bearer token that can read the application (default: SWITCHBOARD_TOKEN or the config file)')
     .option('--state <file>', 'file keeping the signing secret and the position', defaultStatePath())
     .option('--transport <transport>', 'auto (stream, long polling if streams do not get through), sse or poll', 'auto')
     .option('--from-now', 'ignore the saved position and start with messages published from now on')
     .action(async (opts: { app: string; forwardTo: string; types?: string; channel?: string; server?: string; token?: string; state: string; transport: string; fromNow?: boolean }) => {
-      const server = opts.server ?? process.env.SWITCHBOARD_SERVER_URL ?? 'http://127.0.0.1:8071';
-      const token = opts.token ?? process.env.SWITCHBOARD_TOKEN;
-      if (!token) throw new Error('a token is needed: pass --token or set SWITCHBOARD_TOKEN');
+      const { server, token } = resolveConnection({ server: opts.server, token: opts.token });
+      if (!token) throw new Error('a token is needed: pass --token, set SWITCHBOARD_TOKEN, or run `switchboard login`');
       if (!/^https?:\/\//.test(opts.forwardTo)) throw new Error('--forward-to must be an http:// or https:// URL');
       if (!['auto', 'sse', 'poll'].includes(opts.transport)) throw new Error('--transport must be auto, sse or poll');
       const listener = new Listener(

@@ -4,34 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { apiOptions, clientOf } from './common.js';
 
 export interface SourcesIo {
   out: (text: string) => void;
-}
-
-interface Conn {
-  server?: string;
-  token?: string;
-}
-
-/** Calls the API; throws with the server's error detail on a non-2xx answer. */
-async function call(conn: Conn, method: string, path: string, body?: unknown): Promise<unknown> {
-  const server = (conn.server ?? process.env.SWITCHBOARD_SERVER_URL ?? 'http://127.0.0.1:8071').replace(/\/+$/, '');
-  const token = conn.token ?? process.env.SWITCHBOARD_TOKEN;
-  if (!token) throw new Error('no token: pass --token or set SWITCHBOARD_TOKEN');
-  const res = await fetch(server + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const parsed: unknown = text ? JSON.parse(text) : null;
-  if (!res.ok) {
-    const d = (parsed as { detail?: unknown } | null)?.detail;
-    const detail = Array.isArray(d) ? d.map((i: { loc?: unknown[]; msg?: string }) => `${(i.loc ?? []).join('.')}: ${i.msg}`).join('; ') : typeof d === 'string' ? d : text;
-    throw new Error(`${method} ${path}: ${res.status} ${detail}`);
-  }
-  return parsed;
 }
 
 const enc = encodeURIComponent;
@@ -65,18 +41,18 @@ function line(s: SourceOut): string {
 /** The `sources` command and its subcommands. */
 export function sourcesCommand(io: SourcesIo = { out: (t) => void process.stdout.write(t) }): Command {
   const cmd = new Command('sources').description('manage ingest sources: provider webhooks in, polled APIs and schedules as events');
-  const conn = (c: Command): Conn => c.optsWithGlobals<Conn>();
-  const withConn = (c: Command): Command =>
-    c.option('--server <url>', 'server URL (default: SWITCHBOARD_SERVER_URL or http://127.0.0.1:8071)').option('--token <token>', 'admin token (default: SWITCHBOARD_TOKEN)').option('--json', 'print JSON');
+  // The server, token and config file as for every command that talks to a server.
+  const call = (c: Command, method: string, path: string, body?: unknown): Promise<unknown> => clientOf(c).request(method, path, { body });
+  const withConn = apiOptions;
   const print = (c: Command, value: unknown, text: () => string): void => io.out(c.opts<{ json?: boolean }>().json ? JSON.stringify(value, null, 2) + '\n' : text());
 
   withConn(cmd.command('list').description('list sources')).action(async (_o, c: Command) => {
-    const page = (await call(conn(c), 'GET', '/ingest/api/v1/source?limit=250')) as { data: SourceOut[] };
+    const page = (await call(c, 'GET', '/ingest/api/v1/source?limit=250')) as { data: SourceOut[] };
     print(c, page.data, () => page.data.map(line).join(''));
   });
 
   withConn(cmd.command('get <source>').description('show a source (id or uid)')).action(async (id: string, _o, c: Command) => {
-    const s = await call(conn(c), 'GET', `/ingest/api/v1/source/${enc(id)}`);
+    const s = await call(c, 'GET', `/ingest/api/v1/source/${enc(id)}`);
     io.out(JSON.stringify(s, null, 2) + '\n');
   });
 
@@ -91,29 +67,29 @@ export function sourcesCommand(io: SourcesIo = { out: (t) => void process.stdout
       .option('--config <json>', 'the config as JSON, e.g. \'{"url":"https://api.example.com/items","items":"data"}\'')
       .option('--config-file <path>', 'the config from a JSON file'),
   ).action(async (o: { type: string; name: string; uid?: string; secret?: string; config?: string; configFile?: string }, c: Command) => {
-    const s = (await call(conn(c), 'POST', '/ingest/api/v1/source', { type: o.type, name: o.name, uid: o.uid, config: parseConfig(o) })) as SourceOut;
+    const s = (await call(c, 'POST', '/ingest/api/v1/source', { type: o.type, name: o.name, uid: o.uid, config: parseConfig(o) })) as SourceOut;
     print(c, s, () => line(s));
   });
 
   withConn(cmd.command('delete <source>').description('delete a source, its endpoints and its messages')).action(async (id: string, _o, c: Command) => {
-    await call(conn(c), 'DELETE', `/ingest/api/v1/source/${enc(id)}`);
+    await call(c, 'DELETE', `/ingest/api/v1/source/${enc(id)}`);
     io.out(`deleted ${id}\n`);
   });
 
   withConn(cmd.command('rotate-token <source>').description('new ingest URL; the old one works for 48 hours')).action(async (id: string, _o, c: Command) => {
-    const r = (await call(conn(c), 'POST', `/ingest/api/v1/source/${enc(id)}/token/rotate`)) as { ingestUrl: string };
+    const r = (await call(c, 'POST', `/ingest/api/v1/source/${enc(id)}/token/rotate`)) as { ingestUrl: string };
     print(c, r, () => r.ingestUrl + '\n');
   });
 
   withConn(cmd.command('logs <source>').description('rejected requests, newest first').option('--limit <n>', 'how many', '50')).action(
     async (id: string, o: { limit: string }, c: Command) => {
-      const page = (await call(conn(c), 'GET', `/ingest/api/v1/source/${enc(id)}/log?limit=${enc(o.limit)}`)) as { data: { created_at: string; status_code: number; error_text: string }[] };
+      const page = (await call(c, 'GET', `/ingest/api/v1/source/${enc(id)}/log?limit=${enc(o.limit)}`)) as { data: { created_at: string; status_code: number; error_text: string }[] };
       print(c, page.data, () => page.data.map((l) => `${l.created_at}  ${l.status_code}  ${l.error_text}\n`).join(''));
     },
   );
 
   withConn(cmd.command('endpoints <source>').description('list where a source forwards to')).action(async (id: string, _o, c: Command) => {
-    const page = (await call(conn(c), 'GET', `/ingest/api/v1/source/${enc(id)}/endpoint?limit=250`)) as { data: { id: string; url: string; throttleRate?: number; disabled?: boolean }[] };
+    const page = (await call(c, 'GET', `/ingest/api/v1/source/${enc(id)}/endpoint?limit=250`)) as { data: { id: string; url: string; throttleRate?: number; disabled?: boolean }[] };
     print(c, page.data, () => page.data.map((e) => `${e.id}  ${e.url}${e.throttleRate ? `  ${e.throttleRate}/s` : ''}${e.disabled ? '  (disabled)' : ''}\n`).join(''));
   });
 
@@ -124,8 +100,8 @@ export function sourcesCommand(io: SourcesIo = { out: (t) => void process.stdout
       .option('--rate <n>', 'at most this many requests per second')
       .option('--uid <uid>', 'your own identifier'),
   ).action(async (id: string, url: string, o: { rate?: string; uid?: string }, c: Command) => {
-    const ep = (await call(conn(c), 'POST', `/ingest/api/v1/source/${enc(id)}/endpoint`, { url, uid: o.uid, throttleRate: o.rate ? Number(o.rate) : undefined })) as { id: string };
-    const secret = (await call(conn(c), 'GET', `/ingest/api/v1/source/${enc(id)}/endpoint/${enc(ep.id)}/secret`)) as { key: string };
+    const ep = (await call(c, 'POST', `/ingest/api/v1/source/${enc(id)}/endpoint`, { url, uid: o.uid, throttleRate: o.rate ? Number(o.rate) : undefined })) as { id: string };
+    const secret = (await call(c, 'GET', `/ingest/api/v1/source/${enc(id)}/endpoint/${enc(ep.id)}/secret`)) as { key: string };
     print(c, { ...ep, secret: secret.key }, () => `${ep.id}  ${url}\nsigning secret: ${secret.key}\n`);
   });
 
