@@ -51,7 +51,7 @@ export class TokenBucket {
  * Burst for a delivery rate limit (`throttleRate`): a twentieth of a second's tokens, at least one.
  * A full second's worth would let a receiver coming back see about twice its rate in the first
  * second (the stored burst plus that second's refill); with this, any one-second window holds at
- * most the rate plus 5 %.
+ * most the rate plus a twentieth of it (rounded up).
  */
 export function throttleBurst(rate: number): number {
   return Math.max(1, Math.ceil(rate / 20));
