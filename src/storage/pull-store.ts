@@ -97,3 +97,10 @@ export interface PullStore {
    */
   rotateToken(token: PollerToken, oldExpiresAt: number, nowMs: number): Promise<void>;
 }
+
+/**
+ * How far after a time `positionAt` looks for the earliest position. A message's id carries
+ * its creation time, but it commits a little later: one created just after the time may
+ * commit after one created later still. Publishing takes far less than this.
+ */
+export const POSITION_WINDOW_MS = 60_000;

@@ -5,56 +5,14 @@
  */
 import type { Sql, TransactionSql } from 'postgres';
 import { conflict } from '../../domain/errors.js';
-import type { RunOutcomeKind } from '../../domain/providers/source.js';
 import type { SecretBox } from '../../services/crypto.js';
 import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../ingest-store.js';
 import { finishPage, pageBounds } from '../paging.js';
 import type { Page, PageQuery } from '../store.js';
-import type { Row } from './rows.js';
+import { toLog, toRun, toSource } from '../rows.js';
+import type { Row } from '../rows.js';
 
 type Tx = TransactionSql;
-
-function toSource(r: Row, box: SecretBox): SourceRecord {
-  return {
-    id: r.id as string,
-    uid: (r.uid as string | null) ?? null,
-    name: r.name as string,
-    type: r.type as string,
-    metadata: JSON.parse(r.metadata as string) as Record<string, string>,
-    config: box.open(r.config as string),
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-  };
-}
-
-function toLog(r: Row): IngestLog {
-  return {
-    id: r.id as string,
-    sourceId: r.source_id as string,
-    statusCode: r.status_code as number,
-    errorText: r.error_text as string,
-    headers: JSON.parse(r.headers as string) as Record<string, string>,
-    payload: r.payload as string,
-    createdAt: r.created_at as number,
-  };
-}
-
-function toRun(r: Row): RunState {
-  return {
-    sourceId: r.source_id as string,
-    nextRunAt: r.next_run_at as number,
-    tickAt: r.tick_at as number,
-    leaseToken: r.lease_token as number,
-    running: r.running === 1,
-    lastRunAt: (r.last_run_at as number | null) ?? null,
-    lastOutcome: (r.last_outcome as RunOutcomeKind | null) ?? null,
-    lastError: (r.last_error as string | null) ?? null,
-    failures: r.failures as number,
-    etag: (r.etag as string | null) ?? null,
-    lastModified: (r.last_modified as string | null) ?? null,
-    primed: r.primed === 1,
-  };
-}
 
 /** Runs a write, turning a uniqueness violation into a 409. */
 async function unique<T>(fn: () => Promise<T>): Promise<T> {

@@ -10,45 +10,10 @@ import { idBoundary } from '../../domain/ids.js';
 import type { SecretBox } from '../../services/crypto.js';
 import { finishPage, pageBounds } from '../paging.js';
 import type { Page, PageQuery } from '../store.js';
+import { POSITION_WINDOW_MS } from '../pull-store.js';
 import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../pull-store.js';
-import { toMessage } from './rows.js';
-import type { Row } from './rows.js';
-
-/**
- * How far after a time `positionAt` looks for the earliest position. A message's id carries
- * its creation time, but it commits a little later: one created just after the time may
- * commit after one created later still. Publishing takes far less than this.
- */
-const POSITION_WINDOW_MS = 60_000;
-
-const jsonOrNull = (v: readonly string[] | null): string | null => (v === null ? null : JSON.stringify(v));
-const parseOrNull = <T>(v: unknown): T | null => (v === null || v === undefined ? null : (JSON.parse(v as string) as T));
-
-function toPollingEndpoint(r: Row): PollingEndpoint {
-  return {
-    id: r.id as string,
-    appId: r.app_id as string,
-    uid: (r.uid as string | null) ?? null,
-    description: r.description as string,
-    eventTypes: parseOrNull(r.event_types),
-    channels: parseOrNull(r.channels),
-    metadata: JSON.parse(r.metadata as string) as Record<string, string>,
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-  };
-}
-
-function toToken(r: Row, box: SecretBox): PollerToken {
-  return {
-    id: r.id as string,
-    pollingEndpointId: r.polling_endpoint_id as string,
-    appId: r.app_id as string,
-    tokenHash: r.token_hash as string,
-    token: box.open(r.sealed as string),
-    createdAt: r.created_at as number,
-    expiresAt: (r.expires_at as number | null) ?? null,
-  };
-}
+import { json, toMessage, toPollerToken, toPollingEndpoint } from '../rows.js';
+import type { Row } from '../rows.js';
 
 /** Runs a write, turning a uniqueness violation into a 409. */
 async function unique(fn: () => Promise<unknown>): Promise<void> {
@@ -72,7 +37,7 @@ export class PgPullStore implements PullStore {
       this.sql.begin(async (tx) => {
         await tx`
           INSERT INTO polling_endpoints (id, app_id, uid, description, event_types, channels, metadata, created_at, updated_at)
-          VALUES (${p.id}, ${p.appId}, ${p.uid}, ${p.description}, ${jsonOrNull(p.eventTypes)}, ${jsonOrNull(p.channels)}, ${JSON.stringify(p.metadata)}, ${p.createdAt}, ${p.updatedAt})`;
+          VALUES (${p.id}, ${p.appId}, ${p.uid}, ${p.description}, ${json(p.eventTypes)}, ${json(p.channels)}, ${JSON.stringify(p.metadata)}, ${p.createdAt}, ${p.updatedAt})`;
         await tx`
           INSERT INTO poller_tokens (id, polling_endpoint_id, app_id, token_hash, sealed, created_at, expires_at)
           VALUES (${token.id}, ${token.pollingEndpointId}, ${token.appId}, ${token.tokenHash}, ${this.box.seal(token.token)}, ${token.createdAt}, ${token.expiresAt})`;
@@ -100,8 +65,8 @@ export class PgPullStore implements PullStore {
   async updatePollingEndpoint(p: PollingEndpoint): Promise<void> {
     await unique(
       () => this.sql`
-        UPDATE polling_endpoints SET uid = ${p.uid}, description = ${p.description}, event_types = ${jsonOrNull(p.eventTypes)},
-          channels = ${jsonOrNull(p.channels)}, metadata = ${JSON.stringify(p.metadata)}, updated_at = ${p.updatedAt}
+        UPDATE polling_endpoints SET uid = ${p.uid}, description = ${p.description}, event_types = ${json(p.eventTypes)},
+          channels = ${json(p.channels)}, metadata = ${JSON.stringify(p.metadata)}, updated_at = ${p.updatedAt}
         WHERE id = ${p.id} AND app_id = ${p.appId}`,
     );
   }
@@ -177,12 +142,12 @@ export class PgPullStore implements PullStore {
 
   async currentToken(pollingEndpointId: string): Promise<PollerToken | null> {
     const [r] = await this.sql`SELECT * FROM poller_tokens WHERE polling_endpoint_id = ${pollingEndpointId} ORDER BY created_at DESC, n DESC LIMIT 1`;
-    return r ? toToken(r, this.box) : null;
+    return r ? toPollerToken(r, this.box) : null;
   }
 
   async findToken(tokenHash: string): Promise<PollerToken | null> {
     const [r] = await this.sql`SELECT * FROM poller_tokens WHERE token_hash = ${tokenHash}`;
-    return r ? toToken(r, this.box) : null;
+    return r ? toPollerToken(r, this.box) : null;
   }
 
   async rotateToken(token: PollerToken, oldExpiresAt: number, nowMs: number): Promise<void> {

@@ -5,7 +5,6 @@ import type { SecretBox } from '../../services/crypto.js';
 import type {
   ApiKeyRecord,
   AuthStore,
-  CredentialScope,
   OAuthClientRecord,
   PortalTokenRecord,
   SecretScan,
@@ -14,51 +13,8 @@ import type {
 import { finishPage, pageBounds } from '../paging.js';
 import type { Page, PageQuery } from '../store.js';
 
-type Row = Record<string, unknown>;
-
-const scopesOf = (v: unknown): CredentialScope[] => JSON.parse(v as string) as CredentialScope[];
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : (v as number));
-
-function toApiKey(r: Row): ApiKeyRecord {
-  return {
-    id: r.id as string,
-    name: r.name as string,
-    prefix: r.prefix as string,
-    hash: r.hash as string,
-    appId: (r.app_id as string | null) ?? null,
-    scopes: scopesOf(r.scopes),
-    createdAt: r.created_at as number,
-    expiresAt: num(r.expires_at),
-    revokedAt: num(r.revoked_at),
-    lastUsedAt: num(r.last_used_at),
-  };
-}
-
-function toClient(r: Row): OAuthClientRecord {
-  return {
-    id: r.id as string,
-    name: r.name as string,
-    secretHash: r.secret_hash as string,
-    appId: (r.app_id as string | null) ?? null,
-    scopes: scopesOf(r.scopes),
-    createdAt: r.created_at as number,
-    revokedAt: num(r.revoked_at),
-    lastUsedAt: num(r.last_used_at),
-  };
-}
-
-function toPortalToken(r: Row): PortalTokenRecord {
-  return {
-    id: r.id as string,
-    hash: r.hash as string,
-    appId: r.app_id as string,
-    scopes: scopesOf(r.scopes),
-    sessionId: (r.session_id as string | null) ?? null,
-    createdAt: r.created_at as number,
-    expiresAt: r.expires_at as number,
-    revokedAt: num(r.revoked_at),
-  };
-}
+import { num, toApiKey, toClient, toPortalToken } from '../rows.js';
+import type { Row } from '../rows.js';
 
 /** Columns that hold a secret as a whole value: sealed even if written before encryption was on. */
 const WHOLE_SECRET_COLUMNS = new Set(['endpoints.secrets', 'endpoints.headers', 'oauth_signing_keys.private_jwk']);

@@ -7,61 +7,15 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import type { SecretBox } from '../../services/crypto.js';
 import { conflict } from '../../domain/errors.js';
 import { idBoundary } from '../../domain/ids.js';
-import type { Message } from '../../domain/model.js';
 import { finishPage, pageBounds } from '../paging.js';
 import type { Page, PageQuery } from '../store.js';
+import { POSITION_WINDOW_MS } from '../pull-store.js';
 import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../pull-store.js';
-
-type Row = Record<string, unknown>;
-
-/**
- * How far after a time `positionAt` looks for the earliest position. A message's id carries
- * its creation time, but it commits a little later: one created just after the time may
- * commit after one created later still. Publishing takes far less than this.
- */
-const POSITION_WINDOW_MS = 60_000;
-
-const jsonOrNull = (v: readonly string[] | null): string | null => (v === null ? null : JSON.stringify(v));
-const parseOrNull = <T>(v: unknown): T | null => (v === null || v === undefined ? null : (JSON.parse(v as string) as T));
-
-function toPollingEndpoint(r: Row): PollingEndpoint {
-  return {
-    id: r.id as string,
-    appId: r.app_id as string,
-    uid: (r.uid as string | null) ?? null,
-    description: r.description as string,
-    eventTypes: parseOrNull(r.event_types),
-    channels: parseOrNull(r.channels),
-    metadata: JSON.parse(r.metadata as string) as Record<string, string>,
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-  };
-}
+import { json, toMessage, toPollerToken, toPollingEndpoint } from '../rows.js';
+import type { Row } from '../rows.js';
 
 function toSequenced(r: Row): SequencedMessage {
-  const message: Message = {
-    id: r.id as string,
-    appId: r.app_id as string,
-    eventType: r.event_type as string,
-    eventId: (r.event_id as string | null) ?? null,
-    channels: parseOrNull(r.channels),
-    tags: parseOrNull(r.tags),
-    payload: (r.payload as string | null) ?? null,
-    createdAt: r.created_at as number,
-  };
-  return { seq: r.seq as number, message };
-}
-
-function toToken(r: Row, box: SecretBox): PollerToken {
-  return {
-    id: r.id as string,
-    pollingEndpointId: r.polling_endpoint_id as string,
-    appId: r.app_id as string,
-    tokenHash: r.token_hash as string,
-    token: box.open(r.sealed as string),
-    createdAt: r.created_at as number,
-    expiresAt: (r.expires_at as number | null) ?? null,
-  };
+  return { seq: r.seq as number, message: toMessage(r) };
 }
 
 /** Runs a write, turning a uniqueness violation into a 409. */
@@ -99,7 +53,7 @@ export class SqlitePullStore implements PullStore {
         this.q(
           `INSERT INTO polling_endpoints (id, app_id, uid, description, event_types, channels, metadata, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(p.id, p.appId, p.uid, p.description, jsonOrNull(p.eventTypes), jsonOrNull(p.channels), JSON.stringify(p.metadata), p.createdAt, p.updatedAt);
+        ).run(p.id, p.appId, p.uid, p.description, json(p.eventTypes), json(p.channels), JSON.stringify(p.metadata), p.createdAt, p.updatedAt);
         this.insertToken(token);
       })(),
     );
@@ -128,7 +82,7 @@ export class SqlitePullStore implements PullStore {
       this.q(
         `UPDATE polling_endpoints SET uid = ?, description = ?, event_types = ?, channels = ?, metadata = ?, updated_at = ?
          WHERE id = ? AND app_id = ?`,
-      ).run(p.uid, p.description, jsonOrNull(p.eventTypes), jsonOrNull(p.channels), JSON.stringify(p.metadata), p.updatedAt, p.id, p.appId),
+      ).run(p.uid, p.description, json(p.eventTypes), json(p.channels), JSON.stringify(p.metadata), p.updatedAt, p.id, p.appId),
     );
   }
 
@@ -212,12 +166,12 @@ export class SqlitePullStore implements PullStore {
 
   async currentToken(pollingEndpointId: string): Promise<PollerToken | null> {
     const r = this.q('SELECT * FROM poller_tokens WHERE polling_endpoint_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(pollingEndpointId) as Row | undefined;
-    return r ? toToken(r, this.box) : null;
+    return r ? toPollerToken(r, this.box) : null;
   }
 
   async findToken(tokenHash: string): Promise<PollerToken | null> {
     const r = this.q('SELECT * FROM poller_tokens WHERE token_hash = ?').get(tokenHash) as Row | undefined;
-    return r ? toToken(r, this.box) : null;
+    return r ? toPollerToken(r, this.box) : null;
   }
 
   async rotateToken(token: PollerToken, oldExpiresAt: number, nowMs: number): Promise<void> {

@@ -31,6 +31,8 @@ import { SecretBox } from '../../services/crypto.js';
 import { SqliteAuthStore } from './auth.js';
 import { SqliteIngestStore } from './ingest.js';
 import { WalSync } from './wal-sync.js';
+import { json, toApp, toAttempt, toEndpoint, toEventType, toMessage } from '../rows.js';
+import type { Row } from '../rows.js';
 import { sqliteAppAttemptStats } from './app-stats.js';
 import type { AppAttemptStats } from '../app-stats.js';
 
@@ -41,89 +43,6 @@ export interface SqliteOptions {
   durability: 'full' | 'normal';
   /** Seals endpoint secrets and headers at rest; plaintext without one. */
   box?: SecretBox;
-}
-
-type Row = Record<string, unknown>;
-
-const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
-const parse = <T>(v: unknown): T => JSON.parse(v as string) as T;
-const parseOrNull = <T>(v: unknown): T | null => (v === null || v === undefined ? null : (JSON.parse(v as string) as T));
-
-function toApp(r: Row): Application {
-  return {
-    id: r.id as string,
-    uid: (r.uid as string | null) ?? null,
-    name: r.name as string,
-    throttleRate: (r.throttle_rate as number | null) ?? null,
-    metadata: parse(r.metadata),
-    headerStyle: r.header_style as HeaderStyle,
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-  };
-}
-
-function toEventType(r: Row): EventType {
-  return {
-    name: r.name as string,
-    description: r.description as string,
-    archived: r.archived === 1,
-    deprecated: r.deprecated === 1,
-    featureFlag: (r.feature_flag as string | null) ?? null,
-    schemas: parseOrNull(r.schemas),
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-  };
-}
-
-function toEndpoint(r: Row, box: SecretBox): Endpoint {
-  return {
-    id: r.id as string,
-    appId: r.app_id as string,
-    uid: (r.uid as string | null) ?? null,
-    url: r.url as string,
-    description: r.description as string,
-    disabled: r.disabled === 1,
-    eventTypes: parseOrNull(r.event_types),
-    channels: parseOrNull(r.channels),
-    throttleRate: (r.throttle_rate as number | null) ?? null,
-    metadata: parse(r.metadata),
-    headers: parse(box.open(r.headers as string)),
-    secrets: parse(box.open(r.secrets as string)),
-    failingSince: (r.failing_since as number | null) ?? null,
-    filter: parseOrNull(r.filter),
-    transformation: r.transformation == null ? null : parse(box.open(r.transformation as string)),
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-  };
-}
-
-function toMessage(r: Row): Message {
-  return {
-    id: r.id as string,
-    appId: r.app_id as string,
-    eventType: r.event_type as string,
-    eventId: (r.event_id as string | null) ?? null,
-    channels: parseOrNull(r.channels),
-    tags: parseOrNull(r.tags),
-    payload: (r.payload as string | null) ?? null,
-    createdAt: r.created_at as number,
-  };
-}
-
-function toAttempt(r: Row): Attempt {
-  return {
-    id: r.id as string,
-    messageId: r.message_id as string,
-    endpointId: r.endpoint_id as string,
-    appId: r.app_id as string,
-    url: r.url as string,
-    status: r.status as DeliveryStatus.Success | DeliveryStatus.Fail,
-    responseStatusCode: r.response_status_code as number,
-    response: r.response as string,
-    responseDurationMs: r.duration_ms as number,
-    triggerType: r.trigger as TriggerType,
-    createdAt: r.created_at as number,
-  };
 }
 
 /** Directory holding this dialect's NNNN_description.sql files. */
