@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,7 +110,16 @@ describe('graceful shutdown', () => {
   });
 
   it('exits on SIGTERM within the grace period and sends the unfinished delivery after restart', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    // A port the system just handed out and took back: free, unlike a random pick, which can
+    // land on a port another test's socket holds.
+    const port = await new Promise<number>((resolve, reject) => {
+      const probe = createNetServer();
+      probe.once('error', reject);
+      probe.listen(0, '127.0.0.1', () => {
+        const { port: p } = probe.address() as AddressInfo;
+        probe.close(() => resolve(p));
+      });
+    });
     const base = `http://127.0.0.1:${port}`;
     const env = {
       ...process.env,
@@ -121,8 +132,13 @@ describe('graceful shutdown', () => {
       SWITCHBOARD_LOG_LEVEL: 'silent',
     };
     const start = async () => {
-      const child = spawn(process.execPath, [main, 'serve'], { env, stdio: 'ignore' });
+      const child = spawn(process.execPath, [main, 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+      let exited: number | null | undefined;
+      child.once('exit', (code) => (exited = code));
       for (let i = 0; i < 1200; i++) {
+        if (exited !== undefined) throw new Error(`server exited with ${exited} while starting: ${stderr.slice(-2000)}`);
         try {
           if ((await fetch(base + '/api/v1/health')).status === 204) return child;
         } catch {
@@ -131,7 +147,7 @@ describe('graceful shutdown', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       child.kill('SIGKILL');
-      throw new Error('server did not start');
+      throw new Error(`server did not start: ${stderr.slice(-2000)}`);
     };
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(base + path, {
