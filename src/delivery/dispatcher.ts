@@ -291,35 +291,25 @@ export class Dispatcher {
     if (s.inflight === 0 && !s.backlog && !s.claiming && !s.timer && !s.bucket) this.endpoints.delete(endpointId);
   }
 
-  /**
-   * Sends one leased delivery; its slot is already counted. The slot is given back as soon as
-   * the attempt is queued for recording (the receiver is done with it), not when the record is
-   * written: the delivery stays leased until then, so no other claim can take it meanwhile.
-   */
+  /** Sends one leased delivery; its slot is already counted. */
   private launch(c: ClaimedDelivery): void {
     this.inflightRefs.set(c.deliveryId, { deliveryId: c.deliveryId, leaseToken: c.leaseToken });
-    let freed = false;
-    const free = (): void => {
-      if (freed) return;
-      freed = true;
-      const s = this.state(c.endpoint.id);
-      s.inflight--;
-      this.inflight--;
-      if (s.backlog) this.pump(c.endpoint.id);
-      // A freed node-wide slot may unblock other endpoints.
-      if (this.inflight === this.o.maxInflight - 1) for (const [id, st] of this.endpoints) if (st.backlog) this.pump(id);
-      this.forgetIfIdle(c.endpoint.id, s);
-      this.notifyIdle();
-    };
-    void this.attempt(c, free)
+    void this.attempt(c)
       .catch((e: unknown) => this.o.logger.error({ err: e, deliveryId: c.deliveryId }, 'delivery attempt crashed'))
       .finally(() => {
         this.inflightRefs.delete(c.deliveryId);
-        free();
+        const s = this.state(c.endpoint.id);
+        s.inflight--;
+        this.inflight--;
+        if (s.backlog) this.pump(c.endpoint.id);
+        // A freed node-wide slot may unblock other endpoints.
+        if (this.inflight === this.o.maxInflight - 1) for (const [id, st] of this.endpoints) if (st.backlog) this.pump(id);
+        this.forgetIfIdle(c.endpoint.id, s);
+        this.notifyIdle();
       });
   }
 
-  private async attempt(c: ClaimedDelivery, free: () => void): Promise<void> {
+  private async attempt(c: ClaimedDelivery): Promise<void> {
     const startedAt = this.o.clock.now();
     let result: SendResult;
     let url = c.endpoint.url;
@@ -364,10 +354,7 @@ export class Dispatcher {
     if (outcome.kind === 'failed' && outcome.disableEndpoint) {
       this.o.logger.warn({ endpointId: c.endpoint.id, reason: outcome.reason }, 'endpoint disabled');
     }
-    const written = this.writer.add(record);
-    // Queued first, so `idle()` and `stop()` flush it once the slot count reaches zero.
-    free();
-    await written;
+    await this.writer.add(record);
     this.published(c, attempt, outcome);
   }
 
