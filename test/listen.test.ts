@@ -171,4 +171,30 @@ describe('switchboard listen', () => {
     assert.equal(await l.stop(), 0);
     assert.equal(await refusedExit, 1, 'a refused token ends listen with an error');
   });
+
+  for (const transport of ['sse', 'poll']) {
+    it(`--since replays what was published before it ran (${transport}), then goes on live`, async () => {
+      const type = `since.${transport}`;
+      const before = new Date(Date.now() - 1000).toISOString();
+      const early = [await publish(type, { n: 1 }), await publish(type, { n: 2 })];
+      const path = `/since-${transport}`;
+      const l = start(['--forward-to', rx.url(path), '--state', join(dir, `since-${transport}.json`), '--transport', transport, '--types', type, '--since', before]);
+      const secret = (await l.line(/Signing secret: (whsec_\S+)/))[1]!;
+      await rx.waitFor(() => rx.at(path).length >= 2, 30_000, 'the messages published before listen started');
+      const late = await publish(type, { n: 3 });
+      await rx.waitFor(() => rx.at(path).length >= 3, 30_000, 'a message published afterwards');
+      assert.deepEqual(rx.at(path).map((r) => r.headers['webhook-id']), [...early, late]);
+      for (const r of rx.at(path)) verify(r, secret);
+      assert.equal(await l.stop(), 0);
+    });
+  }
+
+  it('refuses --since together with --from-now, and a --since that is not a time', async () => {
+    for (const extra of [['--from-now', '--since', '1h'], ['--since', 'yesterday-ish']]) {
+      const l = start(['--forward-to', rx.url('/never'), '--state', join(dir, 'bad.json'), ...extra]);
+      const code = await new Promise<number | null>((resolve) => (l.child.exitCode !== null ? resolve(l.child.exitCode) : l.child.on('exit', resolve)));
+      assert.notEqual(code, 0);
+    }
+    assert.equal(rx.at('/never').length, 0);
+  });
 });

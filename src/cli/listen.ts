@@ -16,6 +16,7 @@ import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { generateSecret, secretKey, sign } from '../domain/signature.js';
 import { resolveConnection } from './client.js';
+import { when } from './common.js';
 import { SseParser, rawPayload } from './listen-sse.js';
 import type { SseEvent } from './listen-sse.js';
 
@@ -31,6 +32,8 @@ export interface ListenOptions {
   transport: 'auto' | 'sse' | 'poll';
   /** Ignore the saved position and start with messages published from now on. */
   fromNow: boolean;
+  /** Ignore the saved position and start with messages published since this time (ISO 8601). */
+  since?: string | undefined;
 }
 
 interface ListenState {
@@ -99,7 +102,7 @@ export class Listener {
   ) {
     this.state = loadState(o.state);
     this.key = [o.server.replace(/\/+$/, ''), o.app, o.types.join(','), o.channel ?? ''].join(' ');
-    if (o.fromNow) delete this.state.cursors[this.key];
+    if (o.fromNow || o.since !== undefined) delete this.state.cursors[this.key];
     saveState(o.state, this.state);
     this.mode = o.transport === 'poll' ? 'poll' : 'sse';
   }
@@ -161,6 +164,8 @@ export class Listener {
     const u = new URL(`/api/v1/app/${encodeURIComponent(this.o.app)}/msg/stream`, this.o.server);
     if (this.o.types.length > 0) u.searchParams.set('event_types', this.o.types.join(','));
     if (this.o.channel) u.searchParams.set('channel', this.o.channel);
+    // Without a position yet, `--since` picks the start; the stream's first id then takes over.
+    if (this.cursor === undefined && this.o.since !== undefined) u.searchParams.set('after', this.o.since);
     for (const [k, v] of Object.entries(extra)) u.searchParams.set(k, v);
     return u;
   }
@@ -309,11 +314,13 @@ export function registerListen(program: Command): void {
     .option('--state <file>', 'file keeping the signing secret and the position', defaultStatePath())
     .option('--transport <transport>', 'auto (stream, long polling if streams do not get through), sse or poll', 'auto')
     .option('--from-now', 'ignore the saved position and start with messages published from now on')
-    .action(async (opts: { app: string; forwardTo: string; types?: string; channel?: string; server?: string; token?: string; state: string; transport: string; fromNow?: boolean }) => {
+    .option('--since <time>', 'ignore the saved position and start with messages published since this time (2024-05-01T12:00:00Z, or a duration ago: 30m, 12h, 7d)', (v: string) => when(v))
+    .action(async (opts: { app: string; forwardTo: string; types?: string; channel?: string; server?: string; token?: string; state: string; transport: string; fromNow?: boolean; since?: string }) => {
       const { server, token } = resolveConnection({ server: opts.server, token: opts.token });
       if (!token) throw new Error('a token is needed: pass --token, set SWITCHBOARD_TOKEN, or run `switchboard login`');
       if (!/^https?:\/\//.test(opts.forwardTo)) throw new Error('--forward-to must be an http:// or https:// URL');
       if (!['auto', 'sse', 'poll'].includes(opts.transport)) throw new Error('--transport must be auto, sse or poll');
+      if (opts.fromNow && opts.since !== undefined) throw new Error('--from-now and --since choose the start both: give one');
       const listener = new Listener(
         {
           app: opts.app,
@@ -325,6 +332,7 @@ export function registerListen(program: Command): void {
           state: opts.state,
           transport: opts.transport as ListenOptions['transport'],
           fromNow: opts.fromNow ?? false,
+          since: opts.since,
         },
         (line) => process.stdout.write(line + '\n'),
       );
