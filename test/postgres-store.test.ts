@@ -7,11 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { newId } from '../src/domain/ids.js';
 import { DeliveryStatus } from '../src/domain/model.js';
-import type { Application, Endpoint, Message } from '../src/domain/model.js';
+import type { Endpoint, Message } from '../src/domain/model.js';
 import type { ClusterNotice } from '../src/storage/cluster-store.js';
 import { appliedVersions, migrationFiles, runMigrations } from '../src/storage/postgres/migrator.js';
 import type { PostgresStore } from '../src/storage/postgres/postgres-store.js';
 import type { AttemptRecord, ClaimedDelivery } from '../src/storage/store.js';
+import { T0, app, endpoint, message } from './helpers/fixtures.js';
 import { createTestSchema } from './helpers/pg.js';
 import type { TestSchema } from './helpers/pg.js';
 import { storeContract } from './helpers/store-contract.js';
@@ -25,7 +26,6 @@ import { SecretBox } from '../src/services/crypto.js';
 import { PostgresStore as Pg } from '../src/storage/postgres/postgres-store.js';
 import { TEST_DATABASE_URL } from './helpers/pg.js';
 
-const T0 = 1_700_000_000_000;
 
 storeContract('postgres', async () => {
   const s = await createTestSchema();
@@ -58,34 +58,8 @@ ingestStoreContract('postgres', async () => {
   };
 });
 
-function app(): Application {
-  return { id: newId('application', T0), uid: null, name: 'a', throttleRate: null, metadata: {}, headerStyle: 'standard', createdAt: T0, updatedAt: T0 };
-}
 
-function endpoint(appId: string, over: Partial<Endpoint> = {}): Endpoint {
-  return {
-    id: newId('endpoint', T0),
-    appId,
-    uid: null,
-    url: 'http://127.0.0.1:1/x',
-    description: '',
-    disabled: false,
-    eventTypes: null,
-    channels: null,
-    throttleRate: null,
-    metadata: {},
-    headers: {},
-    secrets: [{ key: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', expiresAt: null }],
-    failingSince: null,
-    createdAt: T0,
-    updatedAt: T0,
-    ...over,
-  };
-}
 
-function message(appId: string, at: number): Message {
-  return { id: newId('message', at), appId, eventType: 'e.t', eventId: null, channels: null, tags: null, payload: '{"a":1}', createdAt: at };
-}
 
 function success(c: ClaimedDelivery, at: number): AttemptRecord {
   return {

@@ -6,39 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { newId } from '../../src/domain/ids.js';
 import { DeliveryStatus, TriggerType } from '../../src/domain/model.js';
-import type { Application, Endpoint, Message } from '../../src/domain/model.js';
+import type { Application, Endpoint } from '../../src/domain/model.js';
 import type { ClaimedDelivery, Store } from '../../src/storage/store.js';
+import { T0, app, endpoint, message } from './fixtures.js';
 
-const T0 = 1_700_000_000_000;
 const MIN = 60_000;
 
-function app(): Application {
-  return { id: newId('application', T0), uid: null, name: 'stats', throttleRate: null, metadata: {}, headerStyle: 'standard', createdAt: T0, updatedAt: T0 };
-}
 
-function endpoint(appId: string): Endpoint {
-  return {
-    id: newId('endpoint', T0),
-    appId,
-    uid: null,
-    url: 'http://127.0.0.1:1/x',
-    description: '',
-    disabled: false,
-    eventTypes: null,
-    channels: null,
-    throttleRate: null,
-    metadata: {},
-    headers: {},
-    secrets: [{ key: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', expiresAt: null }],
-    failingSince: null,
-    createdAt: T0,
-    updatedAt: T0,
-  };
-}
 
-function message(appId: string, at: number, eventType: string): Message {
-  return { id: newId('message', at), appId, eventType, eventId: null, channels: null, tags: null, payload: '{}', createdAt: at };
-}
 
 /** Runs the contract against stores made by `make`. */
 export function appStatsContract(name: string, make: () => Promise<{ store: Store; dispose: () => Promise<void> }>): void {
@@ -53,7 +28,7 @@ export function appStatsContract(name: string, make: () => Promise<{ store: Stor
 
     /** Publishes a message to `ep` at `at` and records one attempt `ms` long at `at + 1`. */
     async function attempt(a: Application, ep: Endpoint, at: number, eventType: string, ok: boolean, ms: number): Promise<void> {
-      const m = message(a.id, at, eventType);
+      const m = message(a.id, at, { eventType, payload: '{}' });
       await store.publish([{ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
       const claimed: ClaimedDelivery[] = await store.claimDue(ep.id, 10, at, at + MIN);
       const c = claimed.find((x) => x.message.id === m.id)!;
@@ -82,8 +57,8 @@ export function appStatsContract(name: string, make: () => Promise<{ store: Stor
     }
 
     it('counts attempts per bucket and event type, with durations, inside the window only', async () => {
-      const a = app();
-      const other = app();
+      const a = app({ name: 'stats' });
+      const other = app({ name: 'stats' });
       await store.createApplication(a);
       await store.createApplication(other);
       const ep = endpoint(a.id);
@@ -114,12 +89,12 @@ export function appStatsContract(name: string, make: () => Promise<{ store: Stor
     });
 
     it('reports unfinished deliveries and the oldest of them', async () => {
-      const a = app();
+      const a = app({ name: 'stats' });
       await store.createApplication(a);
       const ep = endpoint(a.id);
       await store.createEndpoint(ep);
-      const m1 = message(a.id, T0 + 100, 'q');
-      const m2 = message(a.id, T0 + 200, 'q');
+      const m1 = message(a.id, T0 + 100, { eventType: 'q', payload: '{}' });
+      const m2 = message(a.id, T0 + 200, { eventType: 'q', payload: '{}' });
       await store.publish([{ message: m1, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
       await store.publish([{ message: m2, deliveries: [{ endpointId: ep.id, leaseUntil: T0 + MIN }] }]);
       const s = await store.appAttemptStats(a.id, T0, T0 + MIN, MIN);

@@ -2,10 +2,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { newId } from '../../src/domain/ids.js';
-import type { Endpoint } from '../../src/domain/model.js';
+import { T0, app, endpoint, message } from './fixtures.js';
 import type { Store } from '../../src/storage/store.js';
 
-const T0 = 1_700_000_000_000;
 
 /** The queueStats contract: every Store implementation must pass it. */
 export function queueStatsContract(name: string, factory: () => Promise<{ store: Store; dispose: () => Promise<void> }>): void {
@@ -22,27 +21,11 @@ export function queueStatsContract(name: string, factory: () => Promise<{ store:
     it('counts due, scheduled and sending deliveries and finds the oldest due', async () => {
       assert.deepEqual(await store.queueStats(T0), { due: 0, scheduled: 0, sending: 0, oldestDueAt: null });
       const appId = newId('application', T0);
-      await store.createApplication({ id: appId, uid: null, name: 'q', throttleRate: null, metadata: {}, headerStyle: 'standard', createdAt: T0, updatedAt: T0 });
-      const ep: Endpoint = {
-        id: newId('endpoint', T0),
-        appId,
-        uid: null,
-        url: 'http://127.0.0.1:1/x',
-        description: '',
-        disabled: false,
-        eventTypes: null,
-        channels: null,
-        throttleRate: null,
-        metadata: {},
-        headers: {},
-        secrets: [{ key: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', expiresAt: null }],
-        failingSince: null,
-        createdAt: T0,
-        updatedAt: T0,
-      };
+      await store.createApplication(app({ id: appId, name: 'q' }));
+      const ep = endpoint(appId);
       await store.createEndpoint(ep);
       const publish = async (at: number, leaseUntil: number | null) => {
-        const m = { id: newId('message', at), appId, eventType: 'q', eventId: null, channels: null, tags: null, payload: '{}', createdAt: at };
+        const m = message(appId, at, { eventType: 'q', payload: '{}' });
         await store.publish([{ message: m, deliveries: [{ endpointId: ep.id, leaseUntil }] }]);
       };
       await publish(T0 - 5000, null); // due for 5 s

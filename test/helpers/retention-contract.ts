@@ -5,40 +5,11 @@ import { newId } from '../../src/domain/ids.js';
 import { DeliveryStatus, TriggerType } from '../../src/domain/model.js';
 import type { Endpoint, Message } from '../../src/domain/model.js';
 import { DAY_MS } from '../../src/services/retention.js';
+import { T0, app, endpoint, message } from './fixtures.js';
 import type { Store } from '../../src/storage/store.js';
 
-const T0 = 1_700_000_000_000;
 
-function endpoint(appId: string): Endpoint {
-  return {
-    id: newId('endpoint', T0),
-    appId,
-    uid: null,
-    url: 'http://127.0.0.1:1/x',
-    description: '',
-    disabled: false,
-    eventTypes: null,
-    channels: null,
-    throttleRate: null,
-    metadata: {},
-    headers: {},
-    secrets: [{ key: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', expiresAt: null }],
-    failingSince: null,
-    createdAt: T0,
-    updatedAt: T0,
-  };
-}
 
-const message = (appId: string, at: number): Message => ({
-  id: newId('message', at),
-  appId,
-  eventType: 'e.t',
-  eventId: null,
-  channels: null,
-  tags: null,
-  payload: '{"a":1}',
-  createdAt: at,
-});
 
 /** The retention contract: every Store implementation must pass it. */
 export function retentionContract(name: string, factory: () => Promise<{ store: Store; dispose: () => Promise<void> }>): void {
@@ -51,7 +22,7 @@ export function retentionContract(name: string, factory: () => Promise<{ store: 
     before(async () => {
       ({ store, dispose } = await factory());
       await store.migrate();
-      await store.createApplication({ id: appId, uid: null, name: 'r', throttleRate: null, metadata: {}, headerStyle: 'standard', createdAt: T0, updatedAt: T0 });
+      await store.createApplication(app({ id: appId, name: 'r' }));
       ep = endpoint(appId);
       await store.createEndpoint(ep);
     });

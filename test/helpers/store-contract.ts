@@ -7,39 +7,12 @@ import assert from 'node:assert/strict';
 import { AppError } from '../../src/domain/errors.js';
 import { newId } from '../../src/domain/ids.js';
 import { DeliveryStatus, TriggerType } from '../../src/domain/model.js';
-import type { Application, Endpoint, Message } from '../../src/domain/model.js';
 import type { AttemptRecord, ClaimedDelivery, Store } from '../../src/storage/store.js';
+import { T0, app, endpoint, message } from './fixtures.js';
 
-const T0 = 1_700_000_000_000;
 
-function app(over: Partial<Application> = {}): Application {
-  return { id: newId('application', T0), uid: null, name: 'a', throttleRate: null, metadata: {}, headerStyle: 'standard', createdAt: T0, updatedAt: T0, ...over };
-}
 
-function endpoint(appId: string, over: Partial<Endpoint> = {}): Endpoint {
-  return {
-    id: newId('endpoint', T0),
-    appId,
-    uid: null,
-    url: 'http://127.0.0.1:1/x',
-    description: '',
-    disabled: false,
-    eventTypes: null,
-    channels: null,
-    throttleRate: null,
-    metadata: {},
-    headers: {},
-    secrets: [{ key: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', expiresAt: null }],
-    failingSince: null,
-    createdAt: T0,
-    updatedAt: T0,
-    ...over,
-  };
-}
 
-function message(appId: string, at: number, over: Partial<Message> = {}): Message {
-  return { id: newId('message', at), appId, eventType: 'e.t', eventId: null, channels: null, tags: null, payload: '{"a":1}', createdAt: at, ...over };
-}
 
 function record(c: ClaimedDelivery, next: AttemptRecord['next'], at: number, ok = next.status === DeliveryStatus.Success): AttemptRecord {
   return {
