@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../dist/src/config.js';
-import { createSwitchboard } from '../dist/src/server.js';
+import { createSwitchboard } from '../dist/src/composition/server.js';
 import { generateTypes } from '../dist/packages/sdk/codegen/openapi-to-ts.js';
 import { SDK_TYPES } from '../dist/packages/sdk/codegen/manifest.js';
 

@@ -2,7 +2,7 @@
  * Settings of credentials, encryption at rest, request rate limits and slow-client
  * defences. Part of the settings table of config.ts.
  */
-import { parseKeyRing } from './services/crypto.js';
+import { parseKeyRing } from './security/crypto.js';
 
 /** `rate` requests a second on average, up to `burst` at once. */
 export interface RateSpec {

@@ -16,8 +16,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const NOT_RERUN = new Set(['browser.test.js']);
 
 const self = fileURLToPath(import.meta.url).split('/').pop()!;
-const files = readdirSync(here)
-  .filter((f) => f.endsWith('.test.js') && !NOT_RERUN.has(f) && f !== self)
+/** Test files under this folder, as paths relative to it (the suite is grouped in folders by area). */
+const files = (readdirSync(here, { recursive: true }) as string[])
+  .filter((f) => f.endsWith('.test.js') && !NOT_RERUN.has(f.split('/').pop()!) && f !== self)
   .filter((f) => readFileSync(join(here, f), 'utf8').includes('/helpers/server.js'))
   .sort();
 

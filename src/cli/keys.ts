@@ -4,46 +4,43 @@
  * database directly, so it also bootstraps a server that has no key yet.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config.js';
-import type { ApiKeyService } from '../services/api-keys.js';
-import type { ApiKeyRecord, CredentialScope } from '../storage/auth-store.js';
-import type { SqliteStore } from '../storage/sqlite/sqlite-store.js';
-import type { PostgresStore } from '../storage/postgres/postgres-store.js';
+import type { ApiKeyService } from '../access/api-keys.js';
+import type { ApiKeyRecord, CredentialScope } from '../storage/contract/auth.js';
+import type { SecretBox } from '../security/crypto.js';
+import type { Store } from '../storage/contract/store.js';
 
 /** Opens the configured database with the configured encryption keys. */
-async function openStore(config: Config): Promise<SqliteStore | PostgresStore> {
+async function openStore(config: Config): Promise<{ store: Store; box: SecretBox }> {
   // Loaded on use: the storage modules would slow the start of every other command.
-  const { SecretBox, resolveKeyRing } = await import('../services/crypto.js');
-  const { SqliteStore } = await import('../storage/sqlite/sqlite-store.js');
-  const { PostgresStore } = await import('../storage/postgres/postgres-store.js');
+  const { SecretBox, resolveKeyRing } = await import('../security/crypto.js');
+  const { openStore } = await import('../composition/open-store.js');
   mkdirSync(config.dataDir, { recursive: true });
   const keys = resolveKeyRing(config.security.encryptionKeys, config.dataDir, (file) => process.stderr.write(`generated an encryption key in ${file}\n`));
-  const store = config.databaseUrl
-    ? new PostgresStore({ url: config.databaseUrl, max: 2, box: new SecretBox(keys) })
-    : new SqliteStore({ path: join(config.dataDir, 'switchboard.db'), durability: config.durability, box: new SecretBox(keys) });
+  const box = new SecretBox(keys);
+  const store = openStore(config, { box, poolSize: 2 });
   await store.migrate();
-  return store;
+  return { store, box };
 }
 
 /** The API key use cases on the store. */
-async function apiKeys(store: SqliteStore | PostgresStore): Promise<ApiKeyService> {
+async function apiKeys(store: Store): Promise<ApiKeyService> {
   const [{ ApiKeyService }, { ApplicationService }, { systemClock }] = await Promise.all([
-    import('../services/api-keys.js'),
-    import('../services/applications.js'),
-    import('../delivery/system-clock.js'),
+    import('../access/api-keys.js'),
+    import('../catalog/applications.js'),
+    import('../platform/system-clock.js'),
   ]);
   return new ApiKeyService(store, systemClock, new ApplicationService(store, systemClock));
 }
 
-async function withStore<T>(fn: (store: SqliteStore | PostgresStore, config: Config) => Promise<T>): Promise<T> {
+async function withStore<T>(fn: (store: Store, config: Config, box: SecretBox) => Promise<T>): Promise<T> {
   const { loadConfig } = await import('../config.js');
   const { AppError } = await import('../domain/errors.js');
   const config = loadConfig();
-  const store = await openStore(config);
+  const { store, box } = await openStore(config);
   try {
-    return await fn(store, config);
+    return await fn(store, config, box);
   } catch (e: unknown) {
     // Validation errors carry their reason in the issues.
     if (e instanceof AppError && e.issues) throw new Error(e.issues.map((i) => `${i.loc.slice(1).join('.')}: ${i.msg}`).join('; '));
@@ -136,9 +133,9 @@ export function keysCommand(): Command {
     .command('reencrypt')
     .description('re-encrypt every secret at rest under the first key of SWITCHBOARD_ENCRYPTION_KEY (run after putting a new key first)')
     .action(async () => {
-      await withStore(async (store) => {
+      await withStore(async (store, _config, box) => {
         const scan = await store.auth.rewrapSecrets();
-        const current = store.box.currentKeyId;
+        const current = box.currentKeyId;
         process.stdout.write(`re-encrypted ${scan.rewrapped} value(s) under key ${current}\n`);
         const before = Object.entries(scan.byKey).map(([k, n]) => `${k}: ${n}`).join(', ') || 'none';
         process.stdout.write(`sealed values found before, by key: ${before}\n`);
@@ -155,10 +152,10 @@ export function keysCommand(): Command {
     .action(async () => {
       await withStore(async (store, config) => {
         const [{ OAuthService }, { ApplicationService }, { systemClock }, { TOKEN_AUDIENCE }] = await Promise.all([
-          import('../services/oauth.js'),
-          import('../services/applications.js'),
-          import('../delivery/system-clock.js'),
-          import('../services/security.js'),
+          import('../access/oauth.js'),
+          import('../catalog/applications.js'),
+          import('../platform/system-clock.js'),
+          import('../composition/credentials.js'),
         ]);
         const oauth = new OAuthService(store, systemClock, new ApplicationService(store, systemClock), {
           issuer: () => config.security.publicUrl ?? `http://localhost:${config.port}`,

@@ -1,6 +1,6 @@
 /** `switchboard serve`: runs the HTTP API and the dispatcher until SIGTERM/SIGINT. */
 import { loadConfig } from '../config.js';
-import { createSwitchboard } from '../server.js';
+import { createSwitchboard } from '../composition/server.js';
 
 export async function serve(opts: { role?: string } = {}): Promise<void> {
   const config = loadConfig(opts.role ? { ...process.env, SWITCHBOARD_ROLE: opts.role } : process.env);

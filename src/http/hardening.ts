@@ -1,13 +1,10 @@
 /**
  * Defences of the HTTP server against hostile clients: header count and size limits,
- * timeouts for slow senders, security headers on HTML answers, and a logger that redacts
- * credentials wherever they would appear.
+ * timeouts for slow senders and security headers on HTML answers.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { pino } from 'pino';
-import type { DestinationStream, Logger } from 'pino';
 import { sendError } from './app.js';
 
 export interface HardeningSettings {
@@ -81,26 +78,4 @@ export function registerHardening(app: FastifyInstance, s: HardeningSettings): v
     }
     return payload;
   });
-}
-
-/** Log paths that may hold credentials; their values are replaced before a line is written. */
-export const REDACTED_LOG_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-  'headers.cookie',
-  'request.headers.authorization',
-  '*.authorization',
-  '*.token',
-  '*.secret',
-  '*.key',
-  '*.access_token',
-  '*.client_secret',
-  '*.password',
-];
-
-/** The process logger: JSON lines, credentials redacted. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const opts = { level, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } };
-  return destination ? pino(opts, destination) : pino(opts);
 }

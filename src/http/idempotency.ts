@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../domain/clock.js';
-import type { IdempotentResponse, Store } from '../storage/store.js';
-import { GroupCommit } from '../services/group-commit.js';
+import type { IdempotentResponse, Store } from '../storage/contract/store.js';
+import { GroupCommit } from '../engine/group-commit.js';
 
 const TTL_MS = 24 * 3600_000;
 const MAX_KEY_LENGTH = 256;

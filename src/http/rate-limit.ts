@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../domain/clock.js';
 import { TokenBucket } from '../domain/token-bucket.js';
-import type { ApplicationService } from '../services/applications.js';
+import type { ApplicationService } from '../catalog/applications.js';
 import { sendError } from './app.js';
 import { routeAccess } from './auth.js';
 import type { RateLimitSettings, RateSpec } from '../config-security.js';

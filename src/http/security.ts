@@ -2,9 +2,9 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from './app.js';
 import { RateLimiter } from './rate-limit.js';
-import { authRoutes } from './routes/auth.js';
-import { oauthRoutes } from './routes/auth-oauth.js';
-import { keyRoutes } from './routes/keys.js';
+import { authRoutes } from './routes/access/auth.js';
+import { oauthRoutes } from './routes/access/auth-oauth.js';
+import { keyRoutes } from './routes/access/keys.js';
 
 /** Rate-limit hooks; call right after `Auth.register` and before any route. */
 export function registerRateLimits(app: FastifyInstance, deps: AppDeps): void {

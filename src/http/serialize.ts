@@ -1,7 +1,7 @@
 /** Turns records into the API's output shapes. */
 import type { Application, Attempt, Endpoint, EventType, Message } from '../domain/model.js';
 import { DeliveryStatus, STATUS_TEXT } from '../domain/model.js';
-import type { Page } from '../storage/store.js';
+import type { Page } from '../storage/contract/store.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

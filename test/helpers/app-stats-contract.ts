@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { newId } from '../../src/domain/ids.js';
 import { DeliveryStatus, TriggerType } from '../../src/domain/model.js';
 import type { Application, Endpoint } from '../../src/domain/model.js';
-import type { ClaimedDelivery, Store } from '../../src/storage/store.js';
+import type { ClaimedDelivery, Store } from '../../src/storage/contract/store.js';
 import { T0, app, endpoint, message } from './fixtures.js';
 
 const MIN = 60_000;

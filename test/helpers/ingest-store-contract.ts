@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AppError } from '../../src/domain/errors.js';
 import { newId } from '../../src/domain/ids.js';
-import type { IngestLog, SourceRecord, SourceToken } from '../../src/storage/ingest-store.js';
-import type { Store } from '../../src/storage/store.js';
+import type { IngestLog, SourceRecord, SourceToken } from '../../src/storage/contract/ingest.js';
+import type { Store } from '../../src/storage/contract/store.js';
 
 const T0 = 1_700_000_000_000;
 

@@ -2,8 +2,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { newId } from '../../src/domain/ids.js';
-import type { OperationalEndpoint } from '../../src/storage/operational-webhook-store.js';
-import type { Store } from '../../src/storage/store.js';
+import type { OperationalEndpoint } from '../../src/storage/contract/operational-webhooks.js';
+import type { Store } from '../../src/storage/contract/store.js';
 
 /** The operational webhook store contract: every Store implementation must pass it. */
 export function operationalStoreContract(name: string, factory: () => Promise<{ store: Store; dispose: () => Promise<void> }>): void {

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { AppError } from '../../src/domain/errors.js';
 import { newId } from '../../src/domain/ids.js';
 import type { Application, Message } from '../../src/domain/model.js';
-import type { PollerToken, PollingEndpoint } from '../../src/storage/pull-store.js';
-import type { Store } from '../../src/storage/store.js';
+import type { PollerToken, PollingEndpoint } from '../../src/storage/contract/pull.js';
+import type { Store } from '../../src/storage/contract/store.js';
 
 const T0 = 1_700_000_000_000;
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { newId } from '../../src/domain/ids.js';
 import { T0, app, endpoint, message } from './fixtures.js';
-import type { Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/storage/contract/store.js';
 
 
 /** The queueStats contract: every Store implementation must pass it. */

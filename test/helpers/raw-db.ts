@@ -2,7 +2,7 @@
  * Raw SQL against the database behind a store, SQLite or PostgreSQL, for tests that check
  * what is stored (a secret sealed at rest, a token kept only as a hash). `?` placeholders.
  */
-import type { Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/storage/contract/store.js';
 import { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { newId } from '../../src/domain/ids.js';
 import { DeliveryStatus, TriggerType } from '../../src/domain/model.js';
 import type { Endpoint, Message } from '../../src/domain/model.js';
-import { DAY_MS } from '../../src/services/retention.js';
+import { DAY_MS } from '../../src/operations/retention.js';
 import { T0, app, endpoint, message } from './fixtures.js';
-import type { Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/storage/contract/store.js';
 
 
 

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
-import { createSwitchboard } from '../../src/server.js';
+import { createSwitchboard } from '../../src/composition/server.js';
 import { takeViolations } from '../../src/http/openapi-validator.js';
-import type { Overrides, Switchboard } from '../../src/server.js';
+import type { Overrides, Switchboard } from '../../src/composition/server.js';
 import { createTestSchema } from './pg.js';
 
 export const TEST_TOKEN = 'sb_test_admin_token';

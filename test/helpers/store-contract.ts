@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { AppError } from '../../src/domain/errors.js';
 import { newId } from '../../src/domain/ids.js';
 import { DeliveryStatus, TriggerType } from '../../src/domain/model.js';
-import type { AttemptRecord, ClaimedDelivery, Store } from '../../src/storage/store.js';
+import type { AttemptRecord, ClaimedDelivery, Store } from '../../src/storage/contract/store.js';
 import { T0, app, endpoint, message } from './fixtures.js';
 
 

@@ -1,6 +1,6 @@
 /** Small helpers shared by route modules. */
 import { invalid } from '../../domain/errors.js';
-import type { Order, PageQuery } from '../../storage/store.js';
+import type { Order, PageQuery } from '../../storage/contract/store.js';
 
 export interface PageQs {
   limit?: number;

@@ -1,8 +1,8 @@
 /** PostgreSQL queries behind `Store.appAttemptStats`. */
 import type { Sql } from 'postgres';
 import { idBoundary } from '../../domain/ids.js';
-import { emptyBuckets } from '../app-stats.js';
-import type { AppAttemptStats } from '../app-stats.js';
+import { emptyBuckets } from '../contract/app-stats.js';
+import type { AppAttemptStats } from '../contract/app-stats.js';
 
 /** Counts an application's attempts per bucket and event type (an id-range scan of the window) and its unfinished deliveries. */
 export async function pgAppAttemptStats(sql: Sql, appId: string, since: number, until: number, bucketMs: number): Promise<AppAttemptStats> {

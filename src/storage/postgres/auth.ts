@@ -1,7 +1,7 @@
 /** The AuthStore on PostgreSQL: credentials tables of migration 0004. */
 import type { Sql } from 'postgres';
-import { SEALED_PATTERN } from '../../services/crypto.js';
-import type { SecretBox } from '../../services/crypto.js';
+import { SEALED_PATTERN } from '../../security/crypto.js';
+import type { SecretBox } from '../../security/crypto.js';
 import type {
   ApiKeyRecord,
   AuthStore,
@@ -9,11 +9,11 @@ import type {
   PortalTokenRecord,
   SecretScan,
   SigningKeyRecord,
-} from '../auth-store.js';
-import { finishPage, pageBounds } from '../paging.js';
-import type { Page, PageQuery } from '../store.js';
-import { num, toApiKey, toClient, toPortalToken } from '../rows.js';
-import type { Row } from '../rows.js';
+} from '../contract/auth.js';
+import { finishPage, pageBounds } from '../shared/paging.js';
+import type { Page, PageQuery } from '../contract/store.js';
+import { num, toApiKey, toClient, toPortalToken } from '../shared/rows.js';
+import type { Row } from '../shared/rows.js';
 
 /** Columns that hold a secret as a whole value: sealed even if written before encryption was on. */
 const WHOLE_SECRET_COLUMNS = new Set(['endpoints.secrets', 'endpoints.headers', 'oauth_signing_keys.private_jwk']);

@@ -6,11 +6,11 @@
  * and its token bucket are read and changed by one claimer at a time.
  */
 import type { TransactionSql } from 'postgres';
-import type { SecretBox } from '../../services/crypto.js';
+import type { SecretBox } from '../../security/crypto.js';
 import { DeliveryStatus } from '../../domain/model.js';
 import type { HeaderStyle, TriggerType } from '../../domain/model.js';
-import type { CappedClaim } from '../cluster-store.js';
-import type { ClaimedDelivery } from '../store.js';
+import type { CappedClaim } from '../contract/cluster.js';
+import type { ClaimedDelivery } from '../contract/store.js';
 import { toEndpoint, toMessage } from './rows.js';
 import type { Row } from './rows.js';
 

@@ -5,12 +5,12 @@
  */
 import type { Sql, TransactionSql } from 'postgres';
 import { conflict } from '../../domain/errors.js';
-import type { SecretBox } from '../../services/crypto.js';
-import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../ingest-store.js';
-import { finishPage, pageBounds } from '../paging.js';
-import type { Page, PageQuery } from '../store.js';
-import { toLog, toRun, toSource } from '../rows.js';
-import type { Row } from '../rows.js';
+import type { SecretBox } from '../../security/crypto.js';
+import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../contract/ingest.js';
+import { finishPage, pageBounds } from '../shared/paging.js';
+import type { Page, PageQuery } from '../contract/store.js';
+import { toLog, toRun, toSource } from '../shared/rows.js';
+import type { Row } from '../shared/rows.js';
 
 type Tx = TransactionSql;
 

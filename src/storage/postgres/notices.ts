@@ -4,7 +4,7 @@
  * channel and ignores what it sent itself. Payloads are compact JSON, split to stay under
  * PostgreSQL's 8000-byte limit.
  */
-import type { ClusterNotice } from '../cluster-store.js';
+import type { ClusterNotice } from '../contract/cluster.js';
 
 /** The channel every node listens on. */
 export const CHANNEL = 'switchboard_events';

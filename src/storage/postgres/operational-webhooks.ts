@@ -1,10 +1,10 @@
 /** Operational webhook endpoints on PostgreSQL. */
 import type { Sql } from 'postgres';
 import { conflict } from '../../domain/errors.js';
-import type { SecretBox } from '../../services/crypto.js';
-import type { OperationalEndpoint, OperationalWebhookStore } from '../operational-webhook-store.js';
-import { finishPage, pageBounds } from '../paging.js';
-import type { Page, PageQuery } from '../store.js';
+import type { SecretBox } from '../../security/crypto.js';
+import type { OperationalEndpoint, OperationalWebhookStore } from '../contract/operational-webhooks.js';
+import { finishPage, pageBounds } from '../shared/paging.js';
+import type { Page, PageQuery } from '../contract/store.js';
 import type { Row } from './rows.js';
 
 function toEndpoint(r: Row, box: SecretBox): OperationalEndpoint {

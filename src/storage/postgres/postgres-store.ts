@@ -9,12 +9,12 @@ import postgres from 'postgres';
 import type { Sql, TransactionSql } from 'postgres';
 import { conflict } from '../../domain/errors.js';
 import { idBoundary } from '../../domain/ids.js';
-import { SecretBox } from '../../services/crypto.js';
-import type { AppAttemptStats } from '../app-stats.js';
+import { SecretBox } from '../../security/crypto.js';
+import type { AppAttemptStats } from '../contract/app-stats.js';
 import { DeliveryStatus } from '../../domain/model.js';
 import type { Application, Attempt, Endpoint, EventType, Message, TriggerType } from '../../domain/model.js';
-import type { CappedClaim, ClusterNotice, ClusterStore } from '../cluster-store.js';
-import { finishPage, pageBounds } from '../paging.js';
+import type { CappedClaim, ClusterNotice, ClusterStore } from '../contract/cluster.js';
+import { finishPage, pageBounds } from '../shared/paging.js';
 import type {
   AttemptQuery,
   AttemptRecord,
@@ -28,7 +28,7 @@ import type {
   PublishResult,
   QueueStats,
   Store,
-} from '../store.js';
+} from '../contract/store.js';
 import { pgAppAttemptStats } from './app-stats.js';
 import { PgAuthStore } from './auth.js';
 import { PgIngestStore } from './ingest.js';

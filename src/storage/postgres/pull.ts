@@ -7,13 +7,13 @@
 import type { Sql } from 'postgres';
 import { conflict } from '../../domain/errors.js';
 import { idBoundary } from '../../domain/ids.js';
-import type { SecretBox } from '../../services/crypto.js';
-import { finishPage, pageBounds } from '../paging.js';
-import type { Page, PageQuery } from '../store.js';
-import { POSITION_WINDOW_MS } from '../pull-store.js';
-import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../pull-store.js';
-import { json, toMessage, toPollerToken, toPollingEndpoint } from '../rows.js';
-import type { Row } from '../rows.js';
+import type { SecretBox } from '../../security/crypto.js';
+import { finishPage, pageBounds } from '../shared/paging.js';
+import type { Page, PageQuery } from '../contract/store.js';
+import { POSITION_WINDOW_MS } from '../contract/pull.js';
+import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../contract/pull.js';
+import { json, toMessage, toPollerToken, toPollingEndpoint } from '../shared/rows.js';
+import type { Row } from '../shared/rows.js';
 
 /** Runs a write, turning a uniqueness violation into a 409. */
 async function unique(fn: () => Promise<unknown>): Promise<void> {

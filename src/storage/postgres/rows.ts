@@ -1,11 +1,11 @@
 /** PostgreSQL rows: the shared mappers, and the endpoint columns for writes. */
 import type { Endpoint } from '../../domain/model.js';
-import type { SecretBox } from '../../services/crypto.js';
-import { json } from '../rows.js';
-import type { Row } from '../rows.js';
+import type { SecretBox } from '../../security/crypto.js';
+import { json } from '../shared/rows.js';
+import type { Row } from '../shared/rows.js';
 
-export { json, toApp, toAttempt, toEndpoint, toEventType, toMessage } from '../rows.js';
-export type { Row } from '../rows.js';
+export { json, toApp, toAttempt, toEndpoint, toEventType, toMessage } from '../shared/rows.js';
+export type { Row } from '../shared/rows.js';
 
 /** The endpoint columns, for INSERT and UPDATE. */
 export function endpointValues(e: Endpoint, box: SecretBox): Row {

@@ -1,8 +1,8 @@
 /** SQLite queries behind `Store.appAttemptStats`. */
 import type { Database } from 'better-sqlite3';
 import { idBoundary } from '../../domain/ids.js';
-import { emptyBuckets } from '../app-stats.js';
-import type { AppAttemptStats } from '../app-stats.js';
+import { emptyBuckets } from '../contract/app-stats.js';
+import type { AppAttemptStats } from '../contract/app-stats.js';
 
 type Row = Record<string, number | string | null>;
 

@@ -1,13 +1,13 @@
 /** The IngestStore on SQLite: sources, tokens, logs, run state and poll items. */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { conflict } from '../../domain/errors.js';
-import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../ingest-store.js';
-import { finishPage, pageBounds } from '../paging.js';
-import type { Page, PageQuery } from '../store.js';
-import type { SecretBox } from '../../services/crypto.js';
+import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../contract/ingest.js';
+import { finishPage, pageBounds } from '../shared/paging.js';
+import type { Page, PageQuery } from '../contract/store.js';
+import type { SecretBox } from '../../security/crypto.js';
 
-import { toLog, toRun, toSource } from '../rows.js';
-import type { Row } from '../rows.js';
+import { toLog, toRun, toSource } from '../shared/rows.js';
+import type { Row } from '../shared/rows.js';
 
 /** Runs a write, turning a uniqueness violation into a 409. */
 function unique<T>(fn: () => T): T {

@@ -4,15 +4,15 @@
  * commit order, so a reader never passes a position that a later commit could fill.
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
-import type { SecretBox } from '../../services/crypto.js';
+import type { SecretBox } from '../../security/crypto.js';
 import { conflict } from '../../domain/errors.js';
 import { idBoundary } from '../../domain/ids.js';
-import { finishPage, pageBounds } from '../paging.js';
-import type { Page, PageQuery } from '../store.js';
-import { POSITION_WINDOW_MS } from '../pull-store.js';
-import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../pull-store.js';
-import { json, toMessage, toPollerToken, toPollingEndpoint } from '../rows.js';
-import type { Row } from '../rows.js';
+import { finishPage, pageBounds } from '../shared/paging.js';
+import type { Page, PageQuery } from '../contract/store.js';
+import { POSITION_WINDOW_MS } from '../contract/pull.js';
+import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../contract/pull.js';
+import { json, toMessage, toPollerToken, toPollingEndpoint } from '../shared/rows.js';
+import type { Row } from '../shared/rows.js';
 
 function toSequenced(r: Row): SequencedMessage {
   return { seq: r.seq as number, message: toMessage(r) };

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { conflict } from '../../domain/errors.js';
 import { DeliveryStatus } from '../../domain/model.js';
 import type { Application, Attempt, Endpoint, EventType, HeaderStyle, Message, TriggerType } from '../../domain/model.js';
-import { finishPage, pageBounds } from '../paging.js';
+import { finishPage, pageBounds } from '../shared/paging.js';
 import type {
   AttemptQuery,
   AttemptRecord,
@@ -23,18 +23,18 @@ import type {
   PublishResult,
   QueueStats,
   Store,
-} from '../store.js';
+} from '../contract/store.js';
 import { idBoundary } from '../../domain/ids.js';
 import { SqliteOperationalWebhookStore } from './operational-webhooks.js';
 import { SqlitePullStore } from './pull.js';
-import { SecretBox } from '../../services/crypto.js';
+import { SecretBox } from '../../security/crypto.js';
 import { SqliteAuthStore } from './auth.js';
 import { SqliteIngestStore } from './ingest.js';
 import { WalSync } from './wal-sync.js';
-import { json, toApp, toAttempt, toEndpoint, toEventType, toMessage } from '../rows.js';
-import type { Row } from '../rows.js';
+import { json, toApp, toAttempt, toEndpoint, toEventType, toMessage } from '../shared/rows.js';
+import type { Row } from '../shared/rows.js';
 import { sqliteAppAttemptStats } from './app-stats.js';
-import type { AppAttemptStats } from '../app-stats.js';
+import type { AppAttemptStats } from '../contract/app-stats.js';
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */

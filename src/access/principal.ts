@@ -1,0 +1,20 @@
+/**
+ * Who is calling: the principal a credential resolves to, and the access a route needs.
+ * Plain types, shared by the credential services and the HTTP layer that checks them.
+ */
+
+/** What a route needs. `app:*` routes act on the application named by the `app_id` parameter. */
+export type Access = 'public' | 'admin' | 'any' | 'app:read' | 'app:write' | 'app:publish' | 'poller';
+
+export type AppScope = 'read' | 'write' | 'publish';
+
+export type Principal =
+  /** Organisation-wide: every route, every application. */
+  | { kind: 'admin'; credentialId: string }
+  /** One application, with scopes (API keys, OAuth tokens, portal tokens). */
+  | { kind: 'app'; credentialId: string; appId: string; scopes: ReadonlySet<AppScope> }
+  /** One polling endpoint of one application, and nothing else. */
+  | { kind: 'poller'; credentialId: string; appId: string; pollerId: string };
+
+/** Turns a bearer token into a principal, or null if this resolver does not know it. */
+export type TokenResolver = (token: string) => Promise<Principal | null>;

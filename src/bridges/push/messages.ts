@@ -1,0 +1,131 @@
+/** Publishing messages and the manual triggers around them. */
+import type { Clock } from '../../domain/clock.js';
+import { conflict, notFound } from '../../domain/errors.js';
+import { applyFilters, filterSubject } from '../../domain/filter.js';
+import { newId } from '../../domain/ids.js';
+import type { Application, Endpoint, Message } from '../../domain/model.js';
+import { TriggerType } from '../../domain/model.js';
+import type { Dispatcher } from '../../engine/dispatcher.js';
+import type { MessageQuery, Page, PublishItem, PublishResult, Store } from '../../storage/contract/store.js';
+import type { EndpointService } from '../../catalog/endpoints.js';
+import type { EventBus } from '../../engine/event-bus.js';
+import { GroupCommit } from '../../engine/group-commit.js';
+
+export interface PublishInput {
+  eventType: string;
+  eventId?: string | null | undefined;
+  channels?: string[] | null | undefined;
+  tags?: string[] | null | undefined;
+  /** The payload as JSON text. */
+  payload: string;
+  /** Only to this endpoint (send-example), instead of every matching one; its content filter is not applied. */
+  onlyEndpoint?: Endpoint | undefined;
+  /**
+   * Headers the message arrived with (ingest), seen by endpoints' content filters as
+   * `headers.<name>`. Not stored: only the publish that carries them can filter on them.
+   */
+  headers?: Record<string, string> | undefined;
+}
+
+export class MessageService {
+  private readonly commits: GroupCommit<PublishItem, PublishResult>;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly endpoints: EndpointService,
+    private readonly dispatcher: Dispatcher,
+    private readonly leaseMs: number,
+    private readonly bus: EventBus,
+  ) {
+    this.commits = new GroupCommit((items) => this.store.publish(items));
+  }
+
+  /**
+   * Publishes a message: it and one delivery per matching endpoint are committed before
+   * this resolves. Deliveries with a free slot are sent at once by this node.
+   */
+  async publish(app: Application, input: PublishInput): Promise<Message> {
+    const now = this.clock.now();
+    const message: Message = {
+      id: newId('message', now),
+      appId: app.id,
+      eventType: input.eventType,
+      eventId: input.eventId ?? null,
+      channels: input.channels && input.channels.length > 0 ? input.channels : null,
+      tags: input.tags && input.tags.length > 0 ? input.tags : null,
+      payload: input.payload,
+      createdAt: now,
+    };
+    const targets = input.onlyEndpoint
+      ? [input.onlyEndpoint]
+      : applyFilters(await this.endpoints.matching(app.id, message.eventType, message.channels), () =>
+          filterSubject(message.payload, message.eventType, message.channels, input.headers),
+        );
+    const reserved = targets.map((ep) => this.dispatcher.reserve(ep.id, ep.throttleRate));
+    const leaseUntil = now + this.leaseMs;
+    let result: PublishResult;
+    try {
+      result = await this.commits.submit({
+        message,
+        deliveries: targets.map((ep, i) => ({ endpointId: ep.id, leaseUntil: reserved[i] ? leaseUntil : null })),
+      });
+    } catch (e: unknown) {
+      targets.forEach((ep, i) => reserved[i] && this.dispatcher.unreserve(ep.id));
+      throw e;
+    }
+    if (result.kind === 'duplicate-event-id') {
+      targets.forEach((ep, i) => reserved[i] && this.dispatcher.unreserve(ep.id));
+      throw conflict(`a message with this eventId already exists (${result.existingId})`);
+    }
+    const claims = [];
+    for (const [i, d] of result.deliveries.entries()) {
+      const ep = targets[i]!;
+      if (reserved[i] && d.leaseToken > 0) {
+        claims.push({
+          deliveryId: d.deliveryId,
+          leaseToken: d.leaseToken,
+          attempts: 0,
+          trigger: TriggerType.Scheduled,
+          message,
+          endpoint: ep,
+          app: { id: app.id, headerStyle: app.headerStyle },
+        });
+      } else {
+        // A store shared by several nodes refuses the lease when other nodes use the endpoint's caps.
+        if (reserved[i]) this.dispatcher.unreserve(ep.id);
+        this.dispatcher.backlogged(ep.id);
+      }
+    }
+    this.dispatcher.dispatchReserved(claims);
+    this.bus.emit({ kind: 'message.published', message });
+    return message;
+  }
+
+  async get(appId: string, idOrEventId: string): Promise<Message> {
+    const m = await this.store.getMessage(appId, idOrEventId);
+    if (!m) throw notFound('Message');
+    return m;
+  }
+
+  list(appId: string, q: MessageQuery): Promise<Page<Message>> {
+    return this.store.listMessages(appId, q);
+  }
+
+  async expungeContent(appId: string, id: string): Promise<void> {
+    const m = await this.get(appId, id);
+    await this.store.expungeMessageContent(appId, m.id);
+  }
+
+  /** Tells the dispatcher the endpoint has new due deliveries (after recover or replay). */
+  kick(endpointId: string): void {
+    this.dispatcher.backlogged(endpointId);
+  }
+
+  /** Sends the message to the endpoint again, once. */
+  async resend(appId: string, messageId: string, endpoint: Endpoint): Promise<void> {
+    const m = await this.get(appId, messageId);
+    await this.store.resend(m.id, endpoint.id, appId, this.clock.now());
+    this.dispatcher.backlogged(endpoint.id);
+  }
+}

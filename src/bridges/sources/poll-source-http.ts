@@ -1,0 +1,100 @@
+/**
+ * The HTTP client of polling sources: the same outbound-address guard as deliveries (the
+ * resolved address is checked and is the one connected to; literal IPs are checked before
+ * connecting), a total timeout, no redirects, and a cap on the response size.
+ */
+import type { BlockList } from 'node:net';
+import { Agent, request } from 'undici';
+import { checkLiteralHost, guardedLookup } from '../../engine/http-sender.js';
+
+export interface PollRequest {
+  url: string;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body: string | null;
+}
+
+export type PollResponse =
+  | { kind: 'response'; status: number; headers: Record<string, string>; body: Buffer }
+  | { kind: 'error'; reason: string };
+
+export interface PollClient {
+  fetch(req: PollRequest): Promise<PollResponse>;
+  close(): Promise<void>;
+}
+
+export interface PollClientOptions {
+  allowedNetworks: BlockList;
+  timeoutMs: number;
+  /** Larger responses are an error (the source backs off), never a partial read. */
+  maxResponseBytes: number;
+}
+
+function describe(e: unknown, timedOut: boolean): string {
+  if (timedOut) return 'timeout: no complete response in time';
+  const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = err.cause?.code ?? err.code;
+  const msg = err.cause?.message ?? err.message ?? String(e);
+  return code ? `${code}: ${msg}` : msg;
+}
+
+/** Polls third-party APIs through the outbound-address guard. */
+export class GuardedPollClient implements PollClient {
+  private readonly agent: Agent;
+
+  constructor(private readonly opts: PollClientOptions) {
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      connect: { lookup: guardedLookup(opts.allowedNetworks), timeout: Math.min(10_000, opts.timeoutMs) },
+    });
+  }
+
+  async fetch(req: PollRequest): Promise<PollResponse> {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return { kind: 'error', reason: 'invalid URL' };
+    }
+    const refused = checkLiteralHost(url, this.opts.allowedNetworks);
+    if (refused) return { kind: 'error', reason: refused };
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, this.opts.timeoutMs);
+    try {
+      const res = await request(url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body ?? undefined,
+        dispatcher: this.agent,
+        signal: ac.signal,
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > this.opts.maxResponseBytes) {
+          res.body.destroy();
+          return { kind: 'error', reason: `response is larger than ${this.opts.maxResponseBytes} bytes` };
+        }
+        chunks.push(chunk);
+      }
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+      return { kind: 'response', status: res.statusCode, headers, body: Buffer.concat(chunks) };
+    } catch (e: unknown) {
+      return { kind: 'error', reason: describe(e, timedOut) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

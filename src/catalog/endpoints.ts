@@ -1,0 +1,285 @@
+/** Use cases for endpoints: CRUD, headers, secrets, recovery and replay. */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { BlockList } from 'node:net';
+import type { Clock } from '../domain/clock.js';
+import { AppError, notFound } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import { endpointMatches } from '../domain/matching.js';
+import { filterMatches, filterSubject } from '../domain/filter.js';
+import { validateFilter } from '../domain/filter-regex.js';
+import type { Endpoint, Metadata, SecretEntry } from '../domain/model.js';
+import { checkHeaders } from '../domain/headers.js';
+import { addressAllowed } from '../domain/network.js';
+import { SECRET_PREFIX, generateSecret } from '../domain/signature.js';
+import type { EndpointStats, Page, PageQuery, Store } from '../storage/contract/store.js';
+import { publishEndpointState } from '../engine/channels.js';
+
+export interface EndpointInput {
+  url: string;
+  uid?: string | null | undefined;
+  description?: string | undefined;
+  disabled?: boolean | undefined;
+  eventTypes?: string[] | null | undefined;
+  channels?: string[] | null | undefined;
+  throttleRate?: number | null | undefined;
+  metadata?: Metadata | undefined;
+  secret?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  /** Content filter (domain/filter.ts); null removes it. */
+  filter?: Record<string, unknown> | null | undefined;
+}
+
+/** Validates a content filter for saving; `{}` (matches everything) is kept as none. */
+async function checkedFilter(filter: Record<string, unknown> | null | undefined): Promise<Record<string, unknown> | null> {
+  if (!filter || Object.keys(filter).length === 0) return null;
+  await validateFilter(filter);
+  return filter;
+}
+
+/** Header names whose values are secrets; listed as `sensitive` when read back. */
+const SENSITIVE_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$/i;
+
+/** Default grace during which a rotated-out secret still signs. */
+const DEFAULT_ROTATION_GRACE_S = 86_400;
+
+/** An empty filter list means "no filter". */
+const nonEmpty = (list: string[] | null | undefined): string[] | null => (list && list.length > 0 ? list : null);
+
+function normaliseSecret(secret: string): string {
+  return secret.startsWith(SECRET_PREFIX) ? secret : SECRET_PREFIX + secret;
+}
+
+export class EndpointService {
+  /** Endpoints per application, for fan-out on publish; dropped on every change. */
+  private readonly cache = new Map<string, { at: number; endpoints: Endpoint[] }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly allowedNetworks: BlockList,
+    /** How long a cached endpoint list may be used (other nodes' changes show after this). */
+    private readonly cacheMs = 1000,
+  ) {}
+
+  /** Checks an endpoint URL: http(s), parseable, and not aimed at a refused network. */
+  async checkUrl(url: string, loc: string[] = ['body', 'url']): Promise<void> {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new AppError('invalid_url', 'url is not a valid absolute URL', [{ loc, msg: 'invalid URL', type: 'value_error.url' }]);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      throw new AppError('invalid_url', 'url must use http or https', [{ loc, msg: 'URL scheme must be http or https', type: 'value_error.url.scheme' }]);
+    }
+    if (u.username || u.password) {
+      throw new AppError('invalid_url', 'url must not carry credentials; use endpoint headers', [{ loc, msg: 'credentials in URL', type: 'value_error.url' }]);
+    }
+    const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+    let addresses: string[];
+    if (isIP(host)) addresses = [host];
+    else {
+      // A name that does not resolve now may resolve later; only a definite private answer is refused.
+      const res = await Promise.race([
+        lookup(host, { all: true }).catch(() => [] as { address: string }[]),
+        new Promise<{ address: string }[]>((r) => setTimeout(() => r([]), 2000).unref()),
+      ]);
+      addresses = res.map((a) => a.address);
+    }
+    if (addresses.length > 0 && addresses.every((a) => !addressAllowed(a, this.allowedNetworks))) {
+      throw new AppError('endpoint_address_refused', `url resolves to a private or reserved address (${addresses[0]}); allow its network with SWITCHBOARD_ALLOWED_NETWORKS`, [
+        { loc, msg: 'address not allowed', type: 'value_error.url.address' },
+      ]);
+    }
+  }
+
+  /** Endpoints of the application that receive a message of this type and channels. */
+  async matching(appId: string, eventType: string, channels: readonly string[] | null): Promise<Endpoint[]> {
+    const now = this.clock.now();
+    let entry = this.cache.get(appId);
+    if (!entry || now - entry.at > this.cacheMs) {
+      entry = { at: now, endpoints: await this.store.allEndpoints(appId) };
+      this.cache.set(appId, entry);
+    }
+    return entry.endpoints.filter((ep) => endpointMatches(ep, { eventType, channels }));
+  }
+
+  /** Forgets cached endpoints of an application (or all). */
+  invalidate(appId?: string): void {
+    if (appId) this.cache.delete(appId);
+    else this.cache.clear();
+  }
+
+  async create(appId: string, input: EndpointInput): Promise<Endpoint> {
+    await this.checkUrl(input.url);
+    const headers = input.headers ? checkHeaders(Object.entries(input.headers), ['body', 'headers']) : {};
+    const filter = await checkedFilter(input.filter);
+    const now = this.clock.now();
+    const ep: Endpoint = {
+      id: newId('endpoint', now),
+      appId,
+      uid: input.uid ?? null,
+      url: input.url,
+      description: input.description ?? '',
+      disabled: input.disabled ?? false,
+      eventTypes: nonEmpty(input.eventTypes),
+      channels: nonEmpty(input.channels),
+      throttleRate: input.throttleRate ?? null,
+      metadata: input.metadata ?? {},
+      headers,
+      secrets: [{ key: input.secret ? normaliseSecret(input.secret) : generateSecret(), expiresAt: null }],
+      failingSince: null,
+      filter,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.store.createEndpoint(ep);
+    this.invalidate(appId);
+    return ep;
+  }
+
+  async get(appId: string, idOrUid: string): Promise<Endpoint> {
+    const ep = await this.store.getEndpoint(appId, idOrUid);
+    if (!ep) throw notFound('Endpoint');
+    return ep;
+  }
+
+  list(appId: string, q: PageQuery): Promise<Page<Endpoint>> {
+    return this.store.listEndpoints(appId, q);
+  }
+
+  private async save(ep: Endpoint): Promise<Endpoint> {
+    ep.updatedAt = this.clock.now();
+    await this.store.updateEndpoint(ep);
+    this.invalidate(ep.appId);
+    return ep;
+  }
+
+  /** PUT: replaces the endpoint, or creates it with the path's value as uid. */
+  async upsert(appId: string, idOrUid: string, input: EndpointInput): Promise<{ ep: Endpoint; created: boolean }> {
+    const existing = await this.store.getEndpoint(appId, idOrUid);
+    if (!existing) return { ep: await this.create(appId, { ...input, uid: input.uid ?? idOrUid }), created: true };
+    await this.checkUrl(input.url);
+    // SDKs know nothing of filters: a replace without `filter` keeps the one saved.
+    const filter = input.filter === undefined ? (existing.filter ?? null) : await checkedFilter(input.filter);
+    const wasDisabled = existing.disabled;
+    const ep: Endpoint = {
+      ...existing,
+      url: input.url,
+      uid: input.uid ?? existing.uid,
+      description: input.description ?? '',
+      disabled: input.disabled ?? false,
+      eventTypes: nonEmpty(input.eventTypes),
+      channels: nonEmpty(input.channels),
+      throttleRate: input.throttleRate ?? null,
+      metadata: input.metadata ?? {},
+      filter,
+    };
+    if (wasDisabled && !ep.disabled) ep.failingSince = null;
+    return { ep: this.announce(await this.save(ep), wasDisabled), created: false };
+  }
+
+  async patch(appId: string, idOrUid: string, patch: Partial<EndpointInput>): Promise<Endpoint> {
+    const ep = { ...(await this.get(appId, idOrUid)) };
+    const wasDisabled = ep.disabled;
+    if (patch.url !== undefined) {
+      await this.checkUrl(patch.url);
+      ep.url = patch.url;
+    }
+    if (patch.uid !== undefined) ep.uid = patch.uid;
+    if (patch.description !== undefined) ep.description = patch.description;
+    if (patch.disabled !== undefined) ep.disabled = patch.disabled;
+    if (patch.eventTypes !== undefined) ep.eventTypes = nonEmpty(patch.eventTypes);
+    if (patch.channels !== undefined) ep.channels = nonEmpty(patch.channels);
+    if (patch.throttleRate !== undefined) ep.throttleRate = patch.throttleRate === 0 ? null : patch.throttleRate;
+    if (patch.metadata !== undefined) ep.metadata = patch.metadata;
+    if (patch.filter !== undefined) ep.filter = await checkedFilter(patch.filter);
+    if (wasDisabled && !ep.disabled) ep.failingSince = null;
+    return this.announce(await this.save(ep), wasDisabled);
+  }
+
+  /** Publishes a caller's disable or enable (operational webhooks, metrics). */
+  private announce(ep: Endpoint, wasDisabled: boolean): Endpoint {
+    if (ep.disabled !== wasDisabled) {
+      const kind = ep.disabled ? 'disabled' : 'enabled';
+      publishEndpointState({ scope: this.store, kind, trigger: 'manual', appId: ep.appId, endpointId: ep.id, endpointUid: ep.uid, failingSince: null, at: ep.updatedAt });
+    }
+    return ep;
+  }
+
+  async delete(appId: string, idOrUid: string): Promise<void> {
+    const ep = await this.get(appId, idOrUid);
+    await this.store.deleteEndpoint(appId, ep.id);
+    this.invalidate(appId);
+  }
+
+  async headers(appId: string, idOrUid: string): Promise<{ headers: Record<string, string>; sensitive: string[] }> {
+    const ep = await this.get(appId, idOrUid);
+    // Sensitive values are redacted: only their names are listed, as in the reference API.
+    const headers: Record<string, string> = {};
+    const sensitive: string[] = [];
+    for (const [k, v] of Object.entries(ep.headers)) {
+      if (SENSITIVE_HEADERS.test(k)) sensitive.push(k);
+      else headers[k] = v;
+    }
+    return { headers, sensitive };
+  }
+
+  /** Replaces the custom headers (`merge`: PATCH semantics, a null value removes a header). */
+  async setHeaders(appId: string, idOrUid: string, headers: Record<string, string | null>, merge: boolean): Promise<void> {
+    const ep = { ...(await this.get(appId, idOrUid)) };
+    const next = new Map<string, [string, string]>(merge ? Object.entries(ep.headers).map(([k, v]) => [k.toLowerCase(), [k, v]]) : []);
+    for (const [k, v] of Object.entries(headers)) {
+      if (v === null) next.delete(k.toLowerCase());
+      else next.set(k.toLowerCase(), [k, v]);
+    }
+    ep.headers = checkHeaders(next.values(), ['body', 'headers']);
+    await this.save(ep);
+  }
+
+  async secret(appId: string, idOrUid: string): Promise<string> {
+    const ep = await this.get(appId, idOrUid);
+    return ep.secrets[0]!.key;
+  }
+
+  /** Rotates the signing secret; the previous one keeps signing for the grace period. */
+  async rotateSecret(appId: string, idOrUid: string, key: string | null | undefined, graceSeconds: number | undefined): Promise<void> {
+    const ep = { ...(await this.get(appId, idOrUid)) };
+    const now = this.clock.now();
+    const grace = (graceSeconds ?? DEFAULT_ROTATION_GRACE_S) * 1000;
+    const kept: SecretEntry[] = ep.secrets
+      .map((s) => (s.expiresAt === null ? { key: s.key, expiresAt: now + grace } : s))
+      .filter((s) => s.expiresAt !== null && s.expiresAt > now);
+    ep.secrets = [{ key: key ? normaliseSecret(key) : generateSecret(), expiresAt: null }, ...kept].slice(0, 5);
+    await this.save(ep);
+  }
+
+  async stats(appId: string, idOrUid: string, since: number | null, until: number | null): Promise<EndpointStats> {
+    const ep = await this.get(appId, idOrUid);
+    return this.store.endpointStats(ep.id, since, until);
+  }
+
+  /** Sends again every failed delivery of the endpoint created in the window. */
+  async recover(appId: string, idOrUid: string, since: number, until: number | null): Promise<number> {
+    const ep = await this.get(appId, idOrUid);
+    return this.store.recoverFailed(ep.id, since, until, this.clock.now());
+  }
+
+  /** Creates deliveries for messages in the window that never went to this endpoint and match it. */
+  async replayMissing(appId: string, idOrUid: string, since: number, until: number | null): Promise<number> {
+    const ep = await this.get(appId, idOrUid);
+    if (ep.disabled) throw new AppError('conflict', 'endpoint is disabled; enable it before replaying');
+    const missing = await this.store.messagesWithoutDelivery(appId, ep.id, since, until);
+    // Received headers are not stored: a filter on headers sees none when replaying.
+    const ids = missing
+      .filter((m) => endpointMatches(ep, m) && (!ep.filter || filterMatches(ep.filter, filterSubject(m.payload, m.eventType, m.channels))))
+      .map((m) => m.id);
+    return this.store.addDeliveries(ep.id, appId, ids, this.clock.now());
+  }
+
+  /** A task id for background-task shaped responses. */
+  taskId(): string {
+    return newId('task', this.clock.now());
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Opens the configured store: PostgreSQL when `SWITCHBOARD_DATABASE_URL` is set, otherwise the
+ * SQLite file in the data directory. The one place outside the storage layer that names an
+ * implementation; the server and the commands that work on the database directly use it.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import type { SecretBox } from '../security/crypto.js';
+import type { Store } from '../storage/contract/store.js';
+import { PostgresStore } from '../storage/postgres/postgres-store.js';
+import { runMigrations } from '../storage/postgres/migrator.js';
+import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+
+export interface OpenStoreOptions {
+  /** Seals secrets at rest; without it secrets are stored as given. */
+  box?: SecretBox;
+  /** Connections in the PostgreSQL pool (default: the configured pool size). */
+  poolSize?: number;
+}
+
+/** The SQLite file of a data directory. */
+export function sqlitePath(config: Config): string {
+  return join(config.dataDir, 'switchboard.db');
+}
+
+/** Opens (without migrating) the configured store. */
+export function openStore(config: Config, o: OpenStoreOptions = {}): Store {
+  if (config.databaseUrl) {
+    return new PostgresStore({ url: config.databaseUrl, max: o.poolSize ?? config.databasePoolSize, box: o.box, endpointConcurrency: config.endpointConcurrency });
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  return new SqliteStore({ path: sqlitePath(config), durability: config.durability, box: o.box });
+}
+
+/** Applies pending migrations to the configured database; answers where and what was applied. */
+export async function migrateStore(config: Config): Promise<{ database: 'postgres' | 'sqlite'; where: string; applied: string[] | null }> {
+  if (config.databaseUrl) {
+    const store = new PostgresStore({ url: config.databaseUrl, max: 1 });
+    try {
+      return { database: 'postgres', where: 'PostgreSQL schema', applied: await runMigrations(store.sql) };
+    } finally {
+      await store.close();
+    }
+  }
+  const store = openStore(config);
+  try {
+    await store.migrate();
+    return { database: 'sqlite', where: `SQLite database ${sqlitePath(config)}`, applied: null };
+  } finally {
+    await store.close();
+  }
+}

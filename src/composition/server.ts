@@ -1,0 +1,244 @@
+/**
+ * The composition root: picks concrete adapters from configuration and wires them.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Clock } from '../domain/clock.js';
+import { Dispatcher } from '../engine/dispatcher.js';
+import { HttpSender } from '../engine/http-sender.js';
+import type { Sender } from '../engine/http-sender.js';
+import { systemClock } from '../platform/system-clock.js';
+import { buildApp } from '../http/app.js';
+import { Auth } from '../http/auth.js';
+import { createLogger } from '../platform/logger.js';
+import { SecretBox, resolveKeyRing } from '../security/crypto.js';
+import { createSecurity } from './credentials.js';
+import type { Security } from './credentials.js';
+import { ApplicationService } from '../catalog/applications.js';
+import { EndpointService } from '../catalog/endpoints.js';
+import { EventBus } from '../engine/event-bus.js';
+import { EventTypeService } from '../catalog/event-types.js';
+import { MessageService } from '../bridges/push/messages.js';
+import { TransformService } from '../engine/transformations/transformer.js';
+import { TransformSettings } from '../catalog/transformations.js';
+import { createIngest } from './ingest-and-sources.js';
+import { PullService } from '../bridges/pull/pull.js';
+import { SSE_RETRY_MS } from '../bridges/pull/pull-stream.js';
+import { Metrics } from '../operations/metrics.js';
+import { OperationalWebhookService } from '../operations/operational-webhooks.js';
+import { OperationalWebhookSender } from '../operations/operational-webhooks-sender.js';
+import { RetentionService } from '../operations/retention.js';
+import { openStore } from './open-store.js';
+import { joinCluster } from '../engine/cluster-bridge.js';
+import { serveHealthOnly } from '../http/role.js';
+import type { Store } from '../storage/contract/store.js';
+
+export interface Overrides {
+  clock?: Clock;
+  logger?: Logger;
+  sender?: Sender;
+  /** Use this store instead of the data directory's SQLite file. */
+  store?: Store;
+  random?: () => number;
+  sweepIntervalMs?: number;
+}
+
+export interface Switchboard {
+  app: FastifyInstance;
+  bus: EventBus;
+  auth: Auth;
+  /** API keys, OAuth clients and tokens, app-portal tokens, request limits. */
+  security: Security;
+  store: Store;
+  dispatcher: Dispatcher;
+  /** Prometheus metrics of this instance; features count what they do through it. */
+  metrics: Metrics;
+  operationalWebhooks: OperationalWebhookSender;
+  retention: RetentionService;
+  /** Pull reads: polling endpoints, long polls, SSE streams. */
+  pull: PullService;
+  adminToken: string;
+  /** Listens on the configured host and port; returns the base URL. */
+  listen(): Promise<string>;
+  /** Graceful stop: no new requests, in-flight deliveries finish or are released, database closed. */
+  close(): Promise<void>;
+}
+
+/** The admin token: configured, or generated once and kept in the data directory. */
+export function resolveAdminToken(config: Config, logger: Logger): string {
+  if (config.adminToken) return config.adminToken;
+  const file = join(config.dataDir, 'admin-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = 'sb_admin_' + randomBytes(32).toString('base64url');
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  logger.warn({ file }, 'generated an admin token; it is printed once here and kept in the data directory');
+  process.stdout.write(`\nSwitchboard admin token (keep it safe): ${token}\n\n`);
+  return token;
+}
+
+export async function createSwitchboard(config: Config, o: Overrides = {}): Promise<Switchboard> {
+  const logger = o.logger ?? createLogger(config.logLevel);
+  const clock = o.clock ?? systemClock;
+  mkdirSync(config.dataDir, { recursive: true });
+  const box = new SecretBox(
+    resolveKeyRing(config.security.encryptionKeys, config.dataDir, (file) =>
+      logger.warn({ file }, 'generated the key that encrypts secrets at rest; back it up with the data directory'),
+    ),
+  );
+  const store: Store =
+    o.store ??
+    openStore(config, { box });
+  await store.migrate();
+  const adminToken = resolveAdminToken(config, logger);
+
+  const sender =
+    o.sender ??
+    new HttpSender({ allowedNetworks: config.allowedNetworks, timeoutMs: config.requestTimeoutMs });
+  const leaseMs = config.requestTimeoutMs + config.leaseGraceMs;
+  const transforms = new TransformService(
+    { timeoutMs: config.transformationTimeoutMs, memoryBytes: config.transformationMemoryBytes, cacheSize: config.transformationCacheSize, maxPayloadBytes: config.maxPayloadBytes },
+    clock,
+  );
+  const dispatcher = new Dispatcher({
+    store,
+    sender,
+    clock,
+    logger,
+    retrySchedule: config.retrySchedule,
+    endpointConcurrency: config.endpointConcurrency,
+    maxInflight: config.maxInflight,
+    leaseMs,
+    disableAfterMs: config.disableAfterMs,
+    sweepIntervalMs: o.sweepIntervalMs,
+    random: o.random,
+    transformer: transforms,
+  });
+  const applications = new ApplicationService(store, clock);
+  const eventTypes = new EventTypeService(store, clock);
+  const endpoints = new EndpointService(store, clock, config.allowedNetworks);
+  dispatcher.onEndpointDisabled = (_id, appId) => endpoints.invalidate(appId);
+  const bus = new EventBus();
+  const messages = new MessageService(store, clock, endpoints, dispatcher, leaseMs, bus);
+  const ingestModule = createIngest({
+    store,
+    clock,
+    logger,
+    applications,
+    endpoints,
+    messages,
+    allowedNetworks: config.allowedNetworks,
+    requestTimeoutMs: config.requestTimeoutMs,
+    pollMaxResponseBytes: config.pollMaxResponseBytes,
+    dedupeWindowMs: config.ingestDedupeWindowMs,
+    leaseMs,
+  });
+  const pull = new PullService(store.pull, clock, bus, {
+    pollIntervalSeconds: config.pollIntervalSeconds,
+    heartbeatMs: config.sseHeartbeatMs,
+    bufferBytes: config.sseBufferBytes,
+    stallMs: config.sseStallMs,
+    retryMs: SSE_RETRY_MS,
+    maxStreams: config.maxStreams,
+  }, (kind) => metrics.connectionOpened(kind));
+
+  const metrics = new Metrics({ store, clock, bus, inflight: () => dispatcher.inflightCount });
+  metrics.start();
+  const operationalWebhooks = new OperationalWebhookSender({ store, clock, sender, logger, metrics });
+  operationalWebhooks.start();
+  const retention = new RetentionService({ store, clock, logger, retentionDays: config.retentionDays, metrics });
+
+  const auth = new Auth(adminToken, applications);
+  auth.addResolver((token) => pull.endpoints.resolveToken(token));
+  const sec = config.security;
+  const security = createSecurity({
+    store,
+    clock,
+    applications,
+    auth,
+    publicUrl: () => sec.publicUrl ?? `http://localhost:${(app.server.address() as { port?: number } | null)?.port ?? config.port}`,
+    oauthTokenTtlSeconds: sec.oauthTokenTtlSeconds,
+    rateLimits: sec.rateLimits,
+    hardening: {
+      maxHeaderCount: sec.maxHeaderCount,
+      maxHeaderBytes: sec.maxHeaderBytes,
+      headersTimeoutMs: sec.clientHeadersTimeoutMs,
+      requestTimeoutMs: sec.clientRequestTimeoutMs,
+      https: sec.publicUrl?.startsWith('https:') ?? false,
+    },
+  });
+  let ready = false;
+  const app = await buildApp({
+    store,
+    clock,
+    logger,
+    auth,
+    security,
+    maxPayloadBytes: config.maxPayloadBytes,
+    applications,
+    eventTypes,
+    endpoints,
+    messages,
+    bus,
+    pull,
+    ready: () => ready,
+    metrics,
+    operationalWebhooks: new OperationalWebhookService(store, clock, endpoints),
+    validateResponses: config.validateResponses,
+    transformations: new TransformSettings(store, clock, endpoints, transforms),
+    ingest: { sources: ingestModule.sources, ingest: ingestModule.ingest, publicUrl: sec.publicUrl ?? null },
+  });
+  // SQLite is one node: any lease in the file was left by a previous run of this process.
+  // On a shared store leases may be other nodes' live ones; expired ones are claimed as due.
+  if (config.role !== 'api') await dispatcher.start({ releaseOrphanedLeases: !store.cluster });
+  if (config.role !== 'api') await ingestModule.scheduler.start({ releaseOrphanedLeases: !store.cluster });
+  if (store.cluster) {
+    await joinCluster({
+      cluster: store.cluster,
+      bus,
+      logger,
+      sending: config.role !== 'api',
+      backlogged: (id) => dispatcher.backlogged(id),
+      wake: () => dispatcher.wake(),
+      invalidateEndpoints: (appId) => endpoints.invalidate(appId),
+    });
+  }
+  if (config.role === 'worker') serveHealthOnly(app);
+  retention.start();
+  ready = true;
+
+  let closed = false;
+  return {
+    app,
+    bus,
+    auth,
+    security,
+    store,
+    dispatcher,
+    metrics,
+    operationalWebhooks,
+    retention,
+    pull,
+    adminToken,
+    async listen() {
+      return app.listen({ port: config.port, host: config.host });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      ready = false;
+      await app.close();
+      await ingestModule.close();
+      await retention.stop();
+      await dispatcher.stop(config.shutdownGraceMs);
+      operationalWebhooks.stop();
+      metrics.stop();
+      await sender.close();
+      await transforms.close();
+      await store.close();
+    },
+  };
+}

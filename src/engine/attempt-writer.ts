@@ -1,0 +1,70 @@
+/**
+ * Batches attempt records: every record added within a short window (or until a batch is
+ * full) is written in one transaction, so records share the pages each commit writes.
+ * Losing a batch in a crash is safe: the leases expire and the deliveries are sent again
+ * (at-least-once).
+ */
+import type { Logger } from 'pino';
+import type { AttemptRecord, Store } from '../storage/contract/store.js';
+
+/**
+ * How long the first record of a batch waits for others. The receiver already has the
+ * request; only the delivery's concurrency slot is held this much longer.
+ */
+const BATCH_WINDOW_MS = 2;
+/** A batch this large is written at once. */
+const BATCH_MAX = 256;
+
+export class AttemptWriter {
+  private pending: { record: AttemptRecord; done: () => void }[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  /** A write is chained and has not taken its batch yet. */
+  private queued = false;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+    private readonly onWritten: (records: AttemptRecord[]) => void,
+  ) {}
+
+  /** Queues a record; resolves once it is written (or its write failed and was logged). */
+  add(record: AttemptRecord): Promise<void> {
+    return new Promise((resolve) => {
+      this.pending.push({ record, done: resolve });
+      // Queued: the write about to run takes this record too.
+      if (this.queued) return;
+      if (this.pending.length >= BATCH_MAX) this.writeNow();
+      else this.timer ??= setTimeout(() => this.writeNow(), BATCH_WINDOW_MS);
+    });
+  }
+
+  private writeNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.queued) return;
+    this.queued = true;
+    this.writing = this.writing.then(() => this.write());
+  }
+
+  private async write(): Promise<void> {
+    this.queued = false;
+    const batch = this.pending.splice(0);
+    if (batch.length === 0) return;
+    const records = batch.map((b) => b.record);
+    try {
+      await this.store.recordAttempts(records);
+      this.onWritten(records);
+    } catch (e: unknown) {
+      this.logger.error({ err: e, attempts: records.length }, 'recording attempts failed; their deliveries will be retried when the leases expire');
+    } finally {
+      for (const b of batch) b.done();
+    }
+  }
+
+  /** Writes everything queued so far. */
+  async flush(): Promise<void> {
+    if (this.pending.length > 0) this.writeNow();
+    await this.writing;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Joins a node to the others sharing its store: their notices wake this node's dispatcher
+ * (new work for an endpoint), drop its cached endpoints (changed elsewhere) and re-emit
+ * their publishes on the local EventBus, so long polls and streams here answer a publish
+ * made on any node. A node's own notices never come back to it: its local publishes are
+ * already on its bus.
+ */
+import type { Logger } from 'pino';
+import type { ClusterNotice, ClusterStore } from '../storage/contract/cluster.js';
+import type { EventBus } from './event-bus.js';
+
+/** What the bridge drives on this node. */
+export interface ClusterBridgeDeps {
+  cluster: ClusterStore;
+  bus: EventBus;
+  logger: Logger;
+  /** This node sends deliveries (role `all` or `worker`). */
+  sending: boolean;
+  /** The store has due deliveries for this endpoint. */
+  backlogged(endpointId: string): void;
+  /** Something may be due: sweep the store. */
+  wake(): void;
+  /** Drops cached endpoints of an application (all when no id is given). */
+  invalidateEndpoints(appId?: string): void;
+}
+
+/** Starts listening for other nodes' notices; resolves once listening. */
+export async function joinCluster(d: ClusterBridgeDeps): Promise<void> {
+  // Published message ids wait here for one batched load, keeping their publish order.
+  let pending: string[] = [];
+  let loading: Promise<void> = Promise.resolve();
+
+  const flush = (): void => {
+    const ids = pending;
+    pending = [];
+    loading = loading
+      .then(async () => {
+        if (d.bus.size === 0) return; // nobody listens on this node
+        for (const message of await d.cluster.getMessages(ids)) d.bus.emit({ kind: 'message.published', message });
+      })
+      .catch((e: unknown) => d.logger.warn({ err: e }, 'could not load messages published on another node'));
+  };
+
+  const onNotice = (n: ClusterNotice): void => {
+    switch (n.kind) {
+      case 'published':
+        if (d.sending) {
+          if (n.endpointIds === null) d.wake();
+          else for (const id of n.endpointIds) d.backlogged(id);
+        }
+        if (pending.length === 0) setImmediate(flush);
+        pending.push(n.messageId);
+        break;
+      case 'due':
+        if (d.sending) for (const id of n.endpointIds) d.backlogged(id);
+        break;
+      case 'endpoints-changed':
+        d.invalidateEndpoints(n.appId);
+        break;
+    }
+  };
+
+  // After a reconnection notices may have been missed: catch up as after a restart.
+  const onReconnected = (): void => {
+    d.logger.info('listening for other nodes again; sweeping for due work');
+    d.invalidateEndpoints();
+    if (d.sending) d.wake();
+  };
+
+  await d.cluster.listen(onNotice, onReconnected);
+}

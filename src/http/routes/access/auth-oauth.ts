@@ -1,0 +1,142 @@
+/**
+ * The OAuth 2.0 token endpoint (client credentials, RFC 6749 §4.4), the JWKS and the
+ * authorisation server metadata (RFC 8414). Public: the client authenticates with its secret.
+ */
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { AppDeps } from '../../app.js';
+import { AppError } from '../../../domain/errors.js';
+
+interface TokenBody {
+  grant_type?: string;
+  client_id?: string;
+  client_secret?: string;
+  scope?: string;
+}
+
+const tokenIn = {
+  type: ['object', 'null'],
+  properties: {
+    grant_type: { type: 'string', maxLength: 64 },
+    client_id: { type: 'string', maxLength: 256 },
+    client_secret: { type: 'string', maxLength: 256 },
+    scope: { type: 'string', maxLength: 256 },
+  },
+} as const;
+
+const tokenOut = {
+  type: 'object',
+  required: ['access_token', 'token_type', 'expires_in', 'scope'],
+  properties: { access_token: { type: 'string' }, token_type: { type: 'string' }, expires_in: { type: 'integer' }, scope: { type: 'string' } },
+} as const;
+
+const jwksOut = {
+  type: 'object',
+  required: ['keys'],
+  properties: { keys: { type: 'array', items: { type: 'object', additionalProperties: { type: 'string' } } } },
+} as const;
+
+const stringList = { type: 'array', items: { type: 'string' } } as const;
+const metadataOut = {
+  type: 'object',
+  required: ['issuer', 'token_endpoint', 'jwks_uri'],
+  properties: {
+    issuer: { type: 'string' },
+    token_endpoint: { type: 'string' },
+    jwks_uri: { type: 'string' },
+    grant_types_supported: stringList,
+    token_endpoint_auth_methods_supported: stringList,
+    token_endpoint_auth_signing_alg_values_supported: stringList,
+    scopes_supported: stringList,
+  },
+} as const;
+
+/** Form bodies on the token endpoint are small; anything larger is not a token request. */
+const FORM_BODY_LIMIT = 4096;
+
+/** An error in the OAuth shape (`error`, `error_description`) and the API's (`code`, `detail`). */
+function oauthError(reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .type('application/json')
+    .send({ error, error_description: description, code: error, detail: description });
+}
+
+/** Client id and secret from HTTP Basic (form-encoded, RFC 6749 §2.3.1), or null. */
+function basicCredentials(header: string | undefined): { id: string; secret: string } | null {
+  if (!header || !/^basic /i.test(header)) return null;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  const unform = (s: string): string => {
+    try {
+      return decodeURIComponent(s.replace(/\+/g, ' '));
+    } catch {
+      return s;
+    }
+  };
+  return { id: unform(decoded.slice(0, colon)), secret: unform(decoded.slice(colon + 1)) };
+}
+
+export const oauthRoutes =
+  (deps: AppDeps): FastifyPluginAsync =>
+  async (app) => {
+    const oauth = deps.security.oauth;
+    const issuer = () => deps.security.publicUrl().replace(/\/+$/, '');
+
+    // Encapsulated: form bodies are accepted by the token endpoint only.
+    await app.register(async (scope) => {
+      scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_req, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      });
+
+      scope.post<{ Body: TokenBody | null }>(
+        '/oauth/token',
+        {
+          config: { access: 'public' },
+          schema: { tags: ['oauth'], summary: 'Client credentials grant: a short-lived JWT access token', body: tokenIn, response: { 200: tokenOut } },
+        },
+        async (req, reply) => {
+          const b = req.body ?? {};
+          const basic = basicCredentials(req.headers.authorization);
+          if (basic && (b.client_id !== undefined || b.client_secret !== undefined)) {
+            return oauthError(reply, 400, 'invalid_request', 'send the client credentials once: HTTP Basic or the body, not both');
+          }
+          if (b.grant_type !== 'client_credentials') {
+            return b.grant_type === undefined
+              ? oauthError(reply, 400, 'invalid_request', 'grant_type is required')
+              : oauthError(reply, 400, 'unsupported_grant_type', 'only grant_type=client_credentials is supported');
+          }
+          const id = basic?.id ?? b.client_id ?? '';
+          const secret = basic?.secret ?? b.client_secret ?? '';
+          try {
+            const token = await oauth.issueToken(id, secret, b.scope);
+            return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(token);
+          } catch (e: unknown) {
+            if (!(e instanceof AppError) || (e.code !== 'invalid_client' && e.code !== 'invalid_scope')) throw e;
+            if (e.code === 'invalid_client' && basic) reply.header('www-authenticate', 'Basic realm="switchboard"');
+            return oauthError(reply, e.status, e.code, e.message);
+          }
+        },
+      );
+    });
+
+    const jwks = async (_req: unknown, reply: FastifyReply) => reply.header('cache-control', 'public, max-age=60').send(await oauth.jwks());
+    const jwksSchema = { tags: ['oauth'], summary: 'Public keys that sign access tokens (JWKS)', response: { 200: jwksOut } };
+    app.get('/.well-known/jwks.json', { config: { access: 'public' }, schema: jwksSchema }, jwks);
+    app.get('/oauth/jwks', { config: { access: 'public' }, schema: jwksSchema }, jwks);
+
+    app.get(
+      '/.well-known/oauth-authorization-server',
+      { config: { access: 'public' }, schema: { tags: ['oauth'], summary: 'Authorisation server metadata (RFC 8414)', response: { 200: metadataOut } } },
+      async () => ({
+        issuer: issuer(),
+        token_endpoint: issuer() + '/oauth/token',
+        jwks_uri: issuer() + '/.well-known/jwks.json',
+        grant_types_supported: ['client_credentials'],
+        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        token_endpoint_auth_signing_alg_values_supported: ['ES256'],
+        scopes_supported: ['admin', 'read', 'write', 'publish'],
+      }),
+    );
+  };

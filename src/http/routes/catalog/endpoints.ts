@@ -1,0 +1,232 @@
+/** /api/v1/app/{app_id}/endpoint */
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppDeps } from '../../app.js';
+import { AppError } from '../../../domain/errors.js';
+import type { Metadata } from '../../../domain/model.js';
+import type { EndpointInput } from '../../../catalog/endpoints.js';
+import { endpointOut, listOut, messageOut } from '../../serialize.js';
+import * as S from '../../schemas.js';
+import { pageOf, timeParam } from '../common.js';
+import type { PageQs } from '../common.js';
+
+interface EndpointBody {
+  url: string;
+  uid?: string | null;
+  description?: string;
+  disabled?: boolean;
+  filterTypes?: string[] | null;
+  eventTypes?: string[] | null;
+  channels?: string[] | null;
+  rateLimit?: number | null;
+  throttleRate?: number | null;
+  metadata?: Metadata;
+  secret?: string | null;
+  headers?: Record<string, string> | null;
+  filter?: Record<string, unknown> | null;
+}
+
+type Params = { app_id: string; endpoint_id: string };
+
+const epParams = {
+  type: 'object',
+  required: ['app_id', 'endpoint_id'],
+  properties: { app_id: { type: 'string', minLength: 1, maxLength: 256 }, endpoint_id: { type: 'string', minLength: 1, maxLength: 256 } },
+} as const;
+
+/** Maps the body to service input; `filterTypes`/`eventTypes` and `rateLimit`/`throttleRate` are aliases. */
+function input(b: Partial<EndpointBody>): Partial<EndpointInput> {
+  const out: Partial<EndpointInput> = {
+    url: b.url,
+    uid: b.uid,
+    description: b.description,
+    disabled: b.disabled,
+    eventTypes: b.filterTypes !== undefined ? b.filterTypes : b.eventTypes,
+    channels: b.channels,
+    throttleRate: b.rateLimit !== undefined ? b.rateLimit : b.throttleRate,
+    metadata: b.metadata,
+    secret: b.secret ?? undefined,
+    headers: b.headers ?? undefined,
+    filter: b.filter,
+  };
+  for (const k of Object.keys(out) as (keyof EndpointInput)[]) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+const taskOut = (id: string, task: string, now: number) => ({ id, status: 'finished', task, updatedAt: new Date(now).toISOString() });
+
+export const endpointRoutes =
+  (deps: AppDeps): FastifyPluginAsync =>
+  async (app) => {
+    const svc = deps.endpoints;
+    const appOf = (id: string) => deps.applications.get(id);
+
+    app.get<{ Params: { app_id: string }; Querystring: PageQs }>(
+      '/api/v1/app/:app_id/endpoint',
+      { schema: { tags: ['endpoint'], params: S.appParams, querystring: { type: 'object', properties: S.pageQuery }, response: { 200: S.listOf(S.endpointOut) } } },
+      async (req) => {
+        const a = await appOf(req.params.app_id);
+        return listOut(await svc.list(a.id, pageOf(req.query)), endpointOut);
+      },
+    );
+
+    app.post<{ Params: { app_id: string }; Body: EndpointBody }>(
+      '/api/v1/app/:app_id/endpoint',
+      { schema: { tags: ['endpoint'], params: S.appParams, body: S.endpointIn, response: { 201: S.endpointOut } } },
+      async (req, reply) => {
+        const a = await appOf(req.params.app_id);
+        const ep = await svc.create(a.id, input(req.body) as EndpointInput);
+        return reply.code(201).send(endpointOut(ep));
+      },
+    );
+
+    app.get<{ Params: Params }>(
+      '/api/v1/app/:app_id/endpoint/:endpoint_id',
+      { schema: { tags: ['endpoint'], params: epParams, response: { 200: S.endpointOut } } },
+      async (req) => {
+        const a = await appOf(req.params.app_id);
+        return endpointOut(await svc.get(a.id, req.params.endpoint_id));
+      },
+    );
+
+    app.put<{ Params: Params; Body: EndpointBody }>(
+      '/api/v1/app/:app_id/endpoint/:endpoint_id',
+      { schema: { tags: ['endpoint'], params: epParams, body: S.endpointUpdate, response: { 200: S.endpointOut, 201: S.endpointOut } } },
+      async (req, reply) => {
+        const a = await appOf(req.params.app_id);
+        const { ep, created } = await svc.upsert(a.id, req.params.endpoint_id, input(req.body) as EndpointInput);
+        return reply.code(created ? 201 : 200).send(endpointOut(ep));
+      },
+    );
+
+    app.patch<{ Params: Params; Body: Partial<EndpointBody> }>(
+      '/api/v1/app/:app_id/endpoint/:endpoint_id',
+      { schema: { tags: ['endpoint'], params: epParams, body: S.endpointPatch, response: { 200: S.endpointOut } } },
+      async (req) => {
+        const a = await appOf(req.params.app_id);
+        return endpointOut(await svc.patch(a.id, req.params.endpoint_id, input(req.body)));
+      },
+    );
+
+    app.delete<{ Params: Params }>('/api/v1/app/:app_id/endpoint/:endpoint_id', { schema: { tags: ['endpoint'], params: epParams, response: { 204: S.noContent } } }, async (req, reply) => {
+      const a = await appOf(req.params.app_id);
+      await svc.delete(a.id, req.params.endpoint_id);
+      return reply.code(204).send();
+    });
+
+    app.get<{ Params: Params }>(
+      '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
+      {
+        schema: {
+          tags: ['endpoint'],
+          params: epParams,
+          response: {
+            200: {
+              type: 'object',
+              required: ['headers', 'sensitive'],
+              properties: { headers: { type: 'object', additionalProperties: { type: 'string' } }, sensitive: { type: 'array', items: { type: 'string' } } },
+            },
+          },
+        },
+      },
+      async (req) => {
+        const a = await appOf(req.params.app_id);
+        return svc.headers(a.id, req.params.endpoint_id);
+      },
+    );
+
+    app.put<{ Params: Params; Body: { headers: Record<string, string> } }>(
+      '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
+      { schema: { tags: ['endpoint'], params: epParams, body: S.headersIn, response: { 204: S.noContent } } },
+      async (req, reply) => {
+        const a = await appOf(req.params.app_id);
+        await svc.setHeaders(a.id, req.params.endpoint_id, req.body.headers, false);
+        return reply.code(204).send();
+      },
+    );
+
+    app.patch<{ Params: Params; Body: { headers: Record<string, string | null>; deleteHeaders?: string[] } }>(
+      '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
+      { schema: { tags: ['endpoint'], params: epParams, body: S.headersPatchIn, response: { 204: S.noContent } } },
+      async (req, reply) => {
+        const a = await appOf(req.params.app_id);
+        const changes: Record<string, string | null> = Object.fromEntries([
+          ...Object.entries(req.body.headers),
+          ...(req.body.deleteHeaders ?? []).map((name) => [name, null] as const),
+        ]);
+        await svc.setHeaders(a.id, req.params.endpoint_id, changes, true);
+        return reply.code(204).send();
+      },
+    );
+
+    app.get<{ Params: Params }>(
+      '/api/v1/app/:app_id/endpoint/:endpoint_id/secret',
+      { schema: { tags: ['endpoint'], params: epParams, response: { 200: { type: 'object', required: ['key'], properties: { key: { type: 'string' } } } } } },
+      async (req) => {
+        const a = await appOf(req.params.app_id);
+        return { key: await svc.secret(a.id, req.params.endpoint_id) };
+      },
+    );
+
+    app.post<{ Params: Params; Body: { key?: string | null; gracePeriodSeconds?: number } | null }>(
+      '/api/v1/app/:app_id/endpoint/:endpoint_id/secret/rotate',
+      { schema: { tags: ['endpoint'], params: epParams, body: S.secretRotateIn, response: { 204: S.noContent } } },
+      async (req, reply) => {
+        const a = await appOf(req.params.app_id);
+        await svc.rotateSecret(a.id, req.params.endpoint_id, req.body?.key, req.body?.gracePeriodSeconds);
+        return reply.code(204).send();
+      },
+    );
+
+    // Recover (failed deliveries again) and replay-missing (messages never sent here) share a shape.
+    const windowTasks = [
+      { path: 'recover', task: 'endpoint.recover', run: (appId: string, epId: string, since: number, until: number | null) => svc.recover(appId, epId, since, until) },
+      { path: 'replay-missing', task: 'endpoint.replay', run: (appId: string, epId: string, since: number, until: number | null) => svc.replayMissing(appId, epId, since, until) },
+    ] as const;
+    for (const t of windowTasks) {
+      app.post<{ Params: Params; Body: { since: string; until?: string | null } }>(
+        `/api/v1/app/:app_id/endpoint/:endpoint_id/${t.path}`,
+        { schema: { tags: ['endpoint'], params: epParams, body: S.windowIn, response: { 202: S.taskOut } } },
+        async (req, reply) => {
+          const a = await appOf(req.params.app_id);
+          const since = timeParam(req.body.since, ['body', 'since'])!;
+          const until = timeParam(req.body.until, ['body', 'until']) ?? null;
+          const ep = await svc.get(a.id, req.params.endpoint_id);
+          await t.run(a.id, ep.id, since, until);
+          deps.messages.kick(ep.id);
+          return reply.code(202).send(taskOut(svc.taskId(), t.task, deps.clock.now()));
+        },
+      );
+    }
+
+    app.post<{ Params: Params; Body: { eventType: string } }>(
+      '/api/v1/app/:app_id/endpoint/:endpoint_id/send-example',
+      { schema: { tags: ['endpoint'], params: epParams, body: S.eventExampleIn, response: { 200: S.messageOut } } },
+      async (req, reply) => {
+        const a = await appOf(req.params.app_id);
+        const ep = await svc.get(a.id, req.params.endpoint_id);
+        if (ep.disabled) throw new AppError('conflict', 'endpoint is disabled');
+        const example = await deps.eventTypes.example(req.body.eventType);
+        if (!example) throw new AppError('bad_request', `event type "${req.body.eventType}" has no example in its schemas`);
+        const m = await deps.messages.publish(a, { eventType: req.body.eventType, payload: JSON.stringify(example), onlyEndpoint: ep });
+        return reply.code(200).send(messageOut(m));
+      },
+    );
+
+    app.get<{ Params: Params; Querystring: { since?: string; until?: string } }>(
+      '/api/v1/app/:app_id/endpoint/:endpoint_id/stats',
+      {
+        schema: {
+          tags: ['endpoint'],
+          params: epParams,
+          querystring: { type: 'object', properties: { since: S.S.dateTime, until: S.S.dateTime } },
+          response: { 200: S.statsOut },
+        },
+      },
+      async (req) => {
+        const a = await appOf(req.params.app_id);
+        const since = timeParam(req.query.since, ['query', 'since']) ?? null;
+        const until = timeParam(req.query.until, ['query', 'until']) ?? null;
+        return { ...(await svc.stats(a.id, req.params.endpoint_id, since, until)), canceled: 0 };
+      },
+    );
+  };

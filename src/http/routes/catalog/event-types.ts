@@ -1,0 +1,80 @@
+/** /api/v1/event-type */
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppDeps } from '../../app.js';
+import type { EventTypeInput } from '../../../catalog/event-types.js';
+import { eventTypeOut, listOut } from '../../serialize.js';
+import * as S from '../../schemas.js';
+import { pageOf } from '../common.js';
+import type { PageQs } from '../common.js';
+
+const nameParams = { type: 'object', required: ['event_type_name'], properties: { event_type_name: S.S.name256 } } as const;
+
+export const eventTypeRoutes =
+  (deps: AppDeps): FastifyPluginAsync =>
+  async (app) => {
+    const svc = deps.eventTypes;
+
+    app.get<{ Querystring: PageQs & { include_archived?: boolean; with_content?: boolean } }>(
+      '/api/v1/event-type',
+      {
+        schema: {
+          tags: ['event-type'],
+          querystring: {
+            type: 'object',
+            properties: { ...S.pageQuery, include_archived: { type: 'boolean', default: false }, with_content: { type: 'boolean', default: false } },
+          },
+          response: { 200: S.listOf(S.eventTypeOut) },
+        },
+      },
+      async (req) => {
+        const page = await svc.list({ ...pageOf(req.query), includeArchived: req.query.include_archived === true });
+        return listOut(page, (e) => {
+          const o = eventTypeOut(e);
+          return req.query.with_content ? o : { ...o, schemas: undefined };
+        });
+      },
+    );
+
+    app.post<{ Body: EventTypeInput & { name: string } }>(
+      '/api/v1/event-type',
+      { schema: { tags: ['event-type'], body: S.eventTypeIn, response: { 201: S.eventTypeOut } } },
+      async (req, reply) => reply.code(201).send(eventTypeOut(await svc.create(req.body.name, req.body))),
+    );
+
+    app.get<{ Params: { event_type_name: string } }>(
+      '/api/v1/event-type/:event_type_name',
+      { schema: { tags: ['event-type'], params: nameParams, response: { 200: S.eventTypeOut } } },
+      async (req) => eventTypeOut(await svc.get(req.params.event_type_name)),
+    );
+
+    app.put<{ Params: { event_type_name: string }; Body: EventTypeInput }>(
+      '/api/v1/event-type/:event_type_name',
+      { schema: { tags: ['event-type'], params: nameParams, body: S.eventTypeUpdate, response: { 200: S.eventTypeOut, 201: S.eventTypeOut } } },
+      async (req, reply) => {
+        const { et, created } = await svc.upsert(req.params.event_type_name, req.body);
+        return reply.code(created ? 201 : 200).send(eventTypeOut(et));
+      },
+    );
+
+    app.patch<{ Params: { event_type_name: string }; Body: Partial<EventTypeInput> }>(
+      '/api/v1/event-type/:event_type_name',
+      { schema: { tags: ['event-type'], params: nameParams, body: S.eventTypePatch, response: { 200: S.eventTypeOut } } },
+      async (req) => eventTypeOut(await svc.patch(req.params.event_type_name, req.body)),
+    );
+
+    app.delete<{ Params: { event_type_name: string }; Querystring: { expunge?: boolean } }>(
+      '/api/v1/event-type/:event_type_name',
+      {
+        schema: {
+          tags: ['event-type'],
+          params: nameParams,
+          querystring: { type: 'object', properties: { expunge: { type: 'boolean', default: false } } },
+          response: { 204: S.noContent },
+        },
+      },
+      async (req, reply) => {
+        await svc.delete(req.params.event_type_name, req.query.expunge === true);
+        return reply.code(204).send();
+      },
+    );
+  };

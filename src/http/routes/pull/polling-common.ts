@@ -1,0 +1,166 @@
+/** Schemas and helpers shared by the pull routes (polling endpoints, polls, streams, message list waits). */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PullService, PollResult } from '../../../bridges/pull/pull.js';
+import { logFilterMatches } from '../../../bridges/pull/pull-filter.js';
+import type { PollerToken, PollingEndpoint } from '../../../storage/contract/pull.js';
+import type { Page } from '../../../storage/contract/store.js';
+import { messageOut } from '../../serialize.js';
+import * as S from '../../schemas.js';
+import { nameSchema } from '../../openapi.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Longest long poll, in seconds. */
+export const MAX_WAIT_SECONDS = 30;
+
+/** `wait`: hold an empty answer up to this many seconds until a matching message arrives. */
+export const waitQuery = { type: 'number', minimum: 0, maximum: MAX_WAIT_SECONDS } as const;
+
+/** The header telling a poller how many seconds to wait before its next poll. */
+export const POLL_INTERVAL_HEADER = 'x-poll-interval';
+
+const id256 = { type: 'string', minLength: 1, maxLength: 256 } as const;
+const eventTypeList = { type: ['array', 'null'], items: S.S.name256, maxItems: 1000 } as const;
+const channelList = { type: ['array', 'null'], items: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[a-zA-Z0-9\\-_.:+]+$' }, maxItems: 10 } as const;
+
+export const pollingEndpointParams = {
+  type: 'object',
+  required: ['app_id', 'polling_endpoint_id'],
+  properties: { app_id: id256, polling_endpoint_id: id256 },
+} as const;
+
+export const pollerParams = { type: 'object', required: ['app_id', 'sink_id'], properties: { app_id: id256, sink_id: id256 } } as const;
+
+export const consumerParams = {
+  type: 'object',
+  required: ['app_id', 'sink_id', 'consumer_id'],
+  properties: { app_id: id256, sink_id: id256, consumer_id: id256 },
+} as const;
+
+export const tokenParams = { type: 'object', required: ['app_id', 'endpoint_id'], properties: { app_id: id256, endpoint_id: id256 } } as const;
+
+export const pollingEndpointIn = {
+  type: 'object',
+  properties: {
+    uid: { ...S.S.uid, type: ['string', 'null'] },
+    description: { type: 'string', maxLength: 65536 },
+    filterTypes: eventTypeList,
+    channels: channelList,
+    metadata: S.S.metadata,
+  },
+} as const;
+
+export const pollingEndpointOut = {
+  type: 'object',
+  required: ['id', 'description', 'metadata', 'createdAt', 'updatedAt'],
+  properties: {
+    id: { type: 'string' },
+    uid: { type: 'string' },
+    description: { type: 'string' },
+    filterTypes: { type: 'array', items: { type: 'string' } },
+    channels: { type: 'array', items: { type: 'string' } },
+    metadata: S.S.metadata,
+    createdAt: S.S.dateTime,
+    updatedAt: S.S.dateTime,
+  },
+} as const;
+
+/** `PollingEndpointOut` of the compatible API: a page of messages and where to continue. */
+export const pollOut = {
+  type: 'object',
+  required: ['data', 'iterator', 'done'],
+  properties: { data: { type: 'array', items: S.messageOut }, iterator: { type: 'string' }, done: { type: 'boolean' } },
+} as const;
+
+export const apiTokenOut = {
+  type: 'object',
+  required: ['id', 'token', 'createdAt'],
+  properties: { id: { type: 'string' }, token: { type: 'string' }, createdAt: S.S.dateTime, expiresAt: { type: ['string', 'null'], format: 'date-time' } },
+} as const;
+
+/** An SSE answer, as the OpenAPI document describes it. */
+export const eventStreamOut = {
+  type: 'string',
+  description:
+    'Server-Sent Events. Each message is an event whose `id:` is its position (resume with `Last-Event-ID`) and whose `data:` is the message as JSON, `payload` last and exactly as stored. Comment lines are heartbeats.',
+} as const;
+
+nameSchema('PollingEndpointOut', pollOut);
+nameSchema('ApiTokenOut', apiTokenOut);
+nameSchema('PollingEndpointSettingsIn', pollingEndpointIn);
+nameSchema('PollingEndpointSettingsOut', pollingEndpointOut);
+
+export interface PollingEndpointBody {
+  uid?: string | null;
+  description?: string;
+  filterTypes?: string[] | null;
+  channels?: string[] | null;
+  metadata?: Record<string, string>;
+}
+
+export function pollingEndpointOutOf(p: PollingEndpoint) {
+  return {
+    id: p.id,
+    uid: p.uid ?? undefined,
+    description: p.description,
+    filterTypes: p.eventTypes ?? undefined,
+    channels: p.channels ?? undefined,
+    metadata: p.metadata,
+    createdAt: iso(p.createdAt),
+    updatedAt: iso(p.updatedAt),
+  };
+}
+
+export function apiTokenOutOf(t: PollerToken) {
+  return { id: t.id, token: t.token, createdAt: iso(t.createdAt), expiresAt: t.expiresAt === null ? null : iso(t.expiresAt) };
+}
+
+/** The polling endpoint a poller token is limited to, or null for other callers. */
+export function pollerOf(req: FastifyRequest): string | null {
+  return req.principal?.kind === 'poller' ? req.principal.pollerId : null;
+}
+
+/** Aborts when the client goes away, so a long poll stops waiting for nobody. */
+export function clientGone(reply: FastifyReply): AbortSignal {
+  const ac = new AbortController();
+  reply.raw.once('close', () => ac.abort());
+  return ac.signal;
+}
+
+/**
+ * Headers of a long-poll answer: the poll-interval hint, and during shutdown `Connection:
+ * close`, so the answered connection does not hold the stopping server open.
+ */
+export function pollHeaders(reply: FastifyReply, pull: PullService, done: boolean): void {
+  void reply.header(POLL_INTERVAL_HEADER, String(pull.pollInterval(done)));
+  if (pull.isClosing) void reply.header('connection', 'close');
+}
+
+/** A poll answer with its headers. */
+export function sendPoll(reply: FastifyReply, pull: PullService, r: PollResult) {
+  pollHeaders(reply, pull, r.done);
+  return { data: r.messages.map((m) => messageOut(m.message)), iterator: r.iterator, done: r.done };
+}
+
+/** Seconds of `wait` to milliseconds. */
+export const waitMs = (wait: number | undefined): number => Math.round((wait ?? 0) * 1000);
+
+/**
+ * The message list with `wait`: while the page is empty, holds the request until a message
+ * passing the list's filters (event types, channel, tag) is published, then reads again.
+ */
+export function waitForMessages<T>(
+  pull: PullService,
+  reply: FastifyReply,
+  appId: string,
+  q: { eventTypes?: string[] | undefined; channel?: string | undefined; tag?: string | undefined },
+  wait: number | undefined,
+  read: () => Promise<Page<T>>,
+): Promise<Page<T>> {
+  if (!wait) return read();
+  const filter = { eventTypes: q.eventTypes ?? null, channels: q.channel ? [q.channel] : null, tags: q.tag ? [q.tag] : null };
+  return pull.waitFor(appId, (m) => logFilterMatches(filter, m), waitMs(wait), clientGone(reply), read, (p) => p.data.length === 0).then((page) => {
+    if (pull.isClosing) void reply.header('connection', 'close');
+    return page;
+  });
+}

@@ -1,0 +1,119 @@
+/** /api/v1/app/{app_id}/msg */
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppDeps } from '../../app.js';
+import { notFound } from '../../../domain/errors.js';
+import type { HeaderStyle, Metadata } from '../../../domain/model.js';
+import { listOut, messageOut } from '../../serialize.js';
+import * as S from '../../schemas.js';
+import { listParam, listQueryArray, pageOf, timeParam } from '../common.js';
+import type { PageQs } from '../common.js';
+import { waitForMessages, waitQuery } from '../pull/polling-common.js';
+
+interface MessageBody {
+  eventType: string;
+  eventId?: string | null;
+  channels?: string[] | null;
+  tags?: string[] | null;
+  payload: Record<string, unknown>;
+  application?: { name: string; uid?: string | null; throttleRate?: number | null; metadata?: Metadata; headerStyle?: HeaderStyle };
+}
+
+type MsgParams = { app_id: string; msg_id: string };
+const msgParams = {
+  type: 'object',
+  required: ['app_id', 'msg_id'],
+  properties: { app_id: { type: 'string', minLength: 1, maxLength: 256 }, msg_id: { type: 'string', minLength: 1, maxLength: 256 } },
+} as const;
+
+export const messageRoutes =
+  (deps: AppDeps): FastifyPluginAsync =>
+  async (app) => {
+    const svc = deps.messages;
+
+    app.post<{ Params: { app_id: string }; Body: MessageBody; Querystring: { with_content?: boolean } }>(
+      '/api/v1/app/:app_id/msg',
+      {
+        schema: {
+          tags: ['message'],
+          params: S.appParams,
+          body: S.messageIn,
+          querystring: { type: 'object', properties: { with_content: { type: 'boolean', default: true } } },
+          response: { 202: S.messageOut },
+        },
+      },
+      async (req, reply) => {
+        const b = req.body;
+        let a = await deps.applications.find(req.params.app_id);
+        if (!a && b.application) {
+          a = (await deps.applications.create({ ...b.application, uid: b.application.uid ?? req.params.app_id }, true)).app;
+        }
+        if (!a) throw notFound('Application');
+        const m = await svc.publish(a, { eventType: b.eventType, eventId: b.eventId, channels: b.channels, tags: b.tags, payload: JSON.stringify(b.payload) });
+        return reply.code(202).send(messageOut(m, req.query.with_content !== false));
+      },
+    );
+
+    app.get<{
+      Params: { app_id: string };
+      Querystring: PageQs & { before?: string; after?: string; event_types?: string[]; channel?: string; tag?: string; with_content?: boolean; wait?: number };
+    }>(
+      '/api/v1/app/:app_id/msg',
+      {
+        schema: {
+          tags: ['message'],
+          params: S.appParams,
+          querystring: {
+            type: 'object',
+            properties: {
+              ...S.pageQuery,
+              before: S.S.dateTime,
+              after: S.S.dateTime,
+              event_types: listQueryArray,
+              channel: { type: 'string', maxLength: 128 },
+              tag: { type: 'string', maxLength: 128 },
+              with_content: { type: 'boolean', default: true },
+              wait: waitQuery,
+            },
+          },
+          response: { 200: S.listOf(S.messageOut) },
+        },
+      },
+      async (req, reply) => {
+        const a = await deps.applications.get(req.params.app_id);
+        const q = req.query;
+        const query = {
+          ...pageOf(q),
+          before: timeParam(q.before, ['query', 'before']),
+          after: timeParam(q.after, ['query', 'after']),
+          eventTypes: listParam(q.event_types),
+          channel: q.channel,
+          tag: q.tag,
+        };
+        // `wait`: long polling, held while the page is empty (see docs/pull.md).
+        const page = await waitForMessages(deps.pull, reply, a.id, query, q.wait, () => svc.list(a.id, query));
+        return listOut(page, (m) => messageOut(m, q.with_content !== false));
+      },
+    );
+
+    app.get<{ Params: MsgParams; Querystring: { with_content?: boolean } }>(
+      '/api/v1/app/:app_id/msg/:msg_id',
+      {
+        schema: {
+          tags: ['message'],
+          params: msgParams,
+          querystring: { type: 'object', properties: { with_content: { type: 'boolean', default: true } } },
+          response: { 200: S.messageOut },
+        },
+      },
+      async (req) => {
+        const a = await deps.applications.get(req.params.app_id);
+        return messageOut(await svc.get(a.id, req.params.msg_id), req.query.with_content !== false);
+      },
+    );
+
+    app.delete<{ Params: MsgParams }>('/api/v1/app/:app_id/msg/:msg_id/content', { schema: { tags: ['message'], params: msgParams, response: { 204: S.noContent } } }, async (req, reply) => {
+      const a = await deps.applications.get(req.params.app_id);
+      await svc.expungeContent(a.id, req.params.msg_id);
+      return reply.code(204).send();
+    });
+  };

@@ -1,0 +1,86 @@
+/**
+ * Retention: deletes messages older than the retention period, with their payloads,
+ * deliveries and attempts, in small batches. Between batches it yields to the event loop, so
+ * deliveries and API requests are never held up by a long purge.
+ */
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../domain/clock.js';
+import type { Metrics } from './metrics.js';
+import type { Store } from '../storage/contract/store.js';
+
+export const DAY_MS = 86_400_000;
+
+export interface RetentionOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** Days to keep; 0 keeps everything. */
+  retentionDays: number;
+  metrics?: Metrics | undefined;
+  /** Messages deleted per transaction. */
+  batchSize?: number;
+  /** Time between purges. */
+  intervalMs?: number;
+}
+
+/** Lets queued I/O callbacks and timers run before the next batch. */
+const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+export class RetentionService {
+  private timer: TimerHandle | null = null;
+  private running: Promise<number> | null = null;
+  private stopped = false;
+
+  constructor(private readonly o: RetentionOptions) {}
+
+  get enabled(): boolean {
+    return this.o.retentionDays > 0;
+  }
+
+  /** Purges now, then every interval. */
+  start(): void {
+    if (!this.enabled) return;
+    this.stopped = false;
+    this.arm(0);
+  }
+
+  /** Stops the timer and waits for a purge in progress to finish its current batch. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timer?.cancel();
+    this.timer = null;
+    await this.running?.catch(() => 0);
+  }
+
+  private arm(ms: number): void {
+    if (this.stopped) return;
+    this.timer = this.o.clock.setTimer(ms, () => {
+      this.timer = null;
+      void this.purge()
+        .catch((err: unknown) => this.o.logger.error({ err }, 'retention purge failed'))
+        .finally(() => this.arm(this.o.intervalMs ?? 3_600_000));
+    });
+  }
+
+  /** Deletes everything past retention, batch by batch; returns how many messages went. */
+  purge(): Promise<number> {
+    this.running ??= this.purgeAll().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async purgeAll(): Promise<number> {
+    if (!this.enabled) return 0;
+    const limit = this.o.batchSize ?? 500;
+    const cutoff = this.o.clock.now() - this.o.retentionDays * DAY_MS;
+    let total = 0;
+    for (;;) {
+      const n = await this.o.store.purgeMessagesBefore(cutoff, limit);
+      total += n;
+      this.o.metrics?.retentionPurged(n);
+      if (n < limit || this.stopped) break;
+      await yieldToEventLoop();
+    }
+    if (total > 0) this.o.logger.info({ messages: total, before: new Date(cutoff).toISOString() }, 'retention purged old messages');
+    return total;
+  }
+}

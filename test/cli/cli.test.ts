@@ -1,0 +1,289 @@
+/**
+ * The `switchboard` command line, run as a real process (`node dist/src/main.js ...`)
+ * against a real in-process server: every resource, tables and `--json`, the config file,
+ * bulk operations, signature verification, exit codes and `--help` everywhere.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { program } from '../../src/cli/index.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { Receiver } from '../helpers/receiver.js';
+import { startServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const MAIN = join(root, 'dist/src/main.js');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('switchboard CLI', () => {
+  let server: TestServer;
+  let rx: Receiver;
+  let home: string;
+  let env: Record<string, string>;
+  const outputs: string[] = [];
+  let failing = true;
+
+  /** Runs the CLI; `extraEnv` replaces the defaults (server and token from the environment). */
+  function cli(args: string[], opts: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<Run> {
+    return new Promise((resolve) => {
+      const child = execFile(process.execPath, [MAIN, ...args], { env: { ...env, ...opts.env }, timeout: 180_000 }, (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        outputs.push(stdout, stderr);
+        resolve({ code, stdout, stderr });
+      });
+      child.stdin?.end(opts.input ?? '');
+    });
+  }
+  const ok = async (args: string[], opts?: { env?: Record<string, string | undefined>; input?: string }): Promise<string> => {
+    const r = await cli(args, opts);
+    assert.equal(r.code, 0, `switchboard ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const json = async (args: string[]): Promise<any> => JSON.parse(await ok([...args, '--json']));
+
+  before(async () => {
+    rx = await new Receiver().start();
+    rx.on('/flaky', (_r, res) => void res.writeHead(failing ? 500 : 200).end());
+    server = await startServer({ SWITCHBOARD_RETRY_SCHEDULE: '0' });
+    home = mkdtempSync(join(tmpdir(), 'switchboard-cli-'));
+    env = {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      SWITCHBOARD_CLI_CONFIG: join(home, '.switchboard', 'config.json'),
+      SWITCHBOARD_SERVER_URL: server.url,
+      SWITCHBOARD_TOKEN: server.token,
+    };
+  });
+  after(async () => {
+    await server.close();
+    await rx.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('has --help on every command, each with a description', async () => {
+    const walk = (c: Command, path: string[]): void => {
+      for (const sub of c.commands) {
+        const where = [...path, sub.name()].join(' ');
+        assert.ok(sub.description().length > 0, `${where} has a description`);
+        assert.match(sub.helpInformation(), /Usage: /, `${where} --help`);
+        walk(sub, [...path, sub.name()]);
+      }
+    };
+    walk(program(), []);
+    assert.match(await ok(['--help']), /operational-webhook/);
+    assert.match(await ok(['endpoint', 'recover', '--help']), /--since <time>/);
+    assert.match(await ok(['help', 'event-type']), /import/);
+  });
+
+  it('exits 2 on a usage error', async () => {
+    const r = await cli(['app', 'lst']);
+    assert.equal(r.code, EXIT.usage);
+    assert.match(r.stderr, /unknown command/);
+    assert.equal((await cli(['endpoint', 'create'])).code, EXIT.usage);
+    assert.equal((await cli(['message', 'list', 'x', '--after', 'yesterday-ish'])).code, EXIT.usage);
+  });
+
+  it('logs in with a config file that later commands use', async () => {
+    const noEnv = { SWITCHBOARD_SERVER_URL: undefined, SWITCHBOARD_TOKEN: undefined };
+    const denied = await cli(['app', 'list'], { env: noEnv });
+    assert.equal(denied.code, EXIT.auth);
+    assert.match(denied.stderr, /switchboard login/);
+    const bad = await cli(['login', '--server', server.url, '--token', 'sb_not_a_token'], { env: noEnv });
+    assert.equal(bad.code, EXIT.auth);
+    assert.match(await ok(['login', '--server', server.url, '--token', server.token], { env: noEnv }), /logged in/);
+    const file = env.SWITCHBOARD_CLI_CONFIG!;
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { server: server.url, token: server.token });
+    assert.match(await ok(['app', 'list'], { env: noEnv }), /\(none\)|ID/);
+    await ok(['logout'], { env: noEnv });
+    assert.equal((await cli(['app', 'list'], { env: noEnv })).code, EXIT.auth);
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { server: server.url });
+  });
+
+  it('manages applications, with tables and JSON', async () => {
+    const id = (await ok(['app', 'create', '--name', 'CLI app', '--uid', 'cli-app', '--metadata', 'team=core'])).trim();
+    assert.match(id, /^app_/);
+    const table = await ok(['app', 'list']);
+    assert.match(table.split('\n')[0]!, /^ID\s+UID\s+NAME/);
+    assert.match(table, /cli-app\s+CLI app/);
+    const list = await json(['app', 'list']);
+    assert.equal(list.find((a: any) => a.id === id).metadata.team, 'core');
+    assert.equal((await json(['app', 'update', 'cli-app', '--name', 'Renamed'])).name, 'Renamed');
+    assert.match(await ok(['app', 'get', 'cli-app']), /name:\s+Renamed/);
+    const dup = await cli(['app', 'create', '--name', 'x', '--uid', 'cli-app']);
+    assert.equal(dup.code, EXIT.conflict);
+    assert.match(dup.stderr, /409 conflict/);
+    await ok(['app', 'create', '--name', 'temp', '--uid', 'cli-temp']);
+    await ok(['app', 'delete', 'cli-temp']);
+    assert.equal((await cli(['app', 'get', 'cli-temp'])).code, EXIT.notFound);
+  });
+
+  it('manages event types and imports them from an OpenAPI document with a progress bar', async () => {
+    await ok(['event-type', 'create', 'order.created', '--description', 'An order was placed', '--schema', '{"type":"object"}']);
+    assert.equal((await json(['event-type', 'get', 'order.created'])).schemas['1'].type, 'object');
+    const doc = [
+      'openapi: 3.1.0',
+      'info: {title: shop, version: "1"}',
+      'webhooks:',
+      '  order.paid:',
+      '    post:',
+      '      summary: An order was paid',
+      '      requestBody:',
+      '        content:',
+      '          application/json:',
+      '            schema: {$ref: "#/components/schemas/Paid"}',
+      '  OrderShipped:',
+      '    post:',
+      '      description: An order left the warehouse',
+      '      deprecated: true',
+      '      requestBody:',
+      '        content:',
+      '          application/json:',
+      '            schema:',
+      '              type: object',
+      '              properties: {type: {type: string, enum: [order.shipped]}, id: {type: string}}',
+      '  "bad name!":',
+      '    post: {summary: x}',
+      'components:',
+      '  schemas:',
+      '    Paid: {type: object, required: [id], properties: {id: {type: string}, amount: {type: integer}}}',
+    ].join('\n');
+    const file = join(home, 'shop.yaml');
+    writeFileSync(file, doc);
+    const dry = await cli(['event-type', 'import', file, '--dry-run']);
+    assert.equal(dry.code, EXIT.invalid, 'one webhook cannot be imported');
+    assert.match(dry.stdout, /order\.paid\s+would import/);
+    assert.equal((await cli(['event-type', 'get', 'order.paid'])).code, EXIT.notFound);
+    const r = await cli(['event-type', 'import', file]);
+    assert.equal(r.code, EXIT.invalid);
+    assert.match(r.stderr, /skipped bad name!: "bad name!" is not a valid event type name/);
+    assert.match(r.stdout, /order\.paid\s+created/);
+    assert.match(r.stdout, /order\.shipped\s+created/);
+    const paid = await json(['event-type', 'get', 'order.paid']);
+    assert.equal(paid.description, 'An order was paid');
+    assert.deepEqual(paid.schemas['1'].required, ['id']);
+    const shipped = await json(['event-type', 'get', 'order.shipped']);
+    assert.equal(shipped.deprecated, true);
+    assert.equal(shipped.description, 'An order left the warehouse');
+    const again = await cli(['event-type', 'import', file, '--json']);
+    assert.deepEqual(
+      JSON.parse(again.stdout).imported.map((i: any) => i.result),
+      ['updated', 'updated'],
+    );
+    assert.match(await ok(['event-type', 'list']), /order\.shipped/);
+    await ok(['event-type', 'delete', 'order.shipped']);
+    assert.doesNotMatch(await ok(['event-type', 'list']), /order\.shipped/);
+    assert.match(await ok(['event-type', 'list', '--include-archived']), /order\.shipped/);
+  });
+
+  it('manages endpoints, sends messages, lists attempts and verifies a delivered signature', async () => {
+    const ep = (await ok(['endpoint', 'create', 'cli-app', '--url', rx.url('/hook'), '--uid', 'hook', '--event-types', 'order.created,order.paid', '--header', 'x-team=core'])).trim();
+    assert.match(ep, /^ep_/);
+    assert.match(await ok(['endpoint', 'list', 'cli-app']), /hook\s+http:\/\/127\.0\.0\.1:\d+\/hook\s+order\.created,order\.paid/);
+    const headers = await json(['endpoint', 'headers', 'cli-app', 'hook', '--set', 'x-env=test', '--unset', 'x-team']);
+    assert.deepEqual(headers.headers, { 'x-env': 'test' });
+    const secret = (await ok(['endpoint', 'secret', 'cli-app', 'hook'])).trim();
+    assert.match(secret, /^whsec_/);
+
+    const msgId = (await ok(['send', 'cli-app', 'order.created', '{"id":"o1","amount":5}', '--event-id', 'o1'])).trim();
+    assert.match(msgId, /^msg_/);
+    const viaStdin = JSON.parse(await ok(['message', 'send', 'cli-app', 'order.paid', '-', '--json'], { input: '{"id":"o2"}' }));
+    assert.match(viaStdin.id, /^msg_/);
+    await rx.waitFor(() => rx.at('/hook').length >= 1, 10_000, 'the delivery');
+    assert.match(await ok(['message', 'list', 'cli-app']), new RegExp(`${msgId}\\s+order\\.created\\s+o1`));
+    assert.deepEqual((await json(['message', 'get', 'cli-app', 'o1'])).payload, { id: 'o1', amount: 5 });
+    const dup = await cli(['send', 'cli-app', 'order.created', '{}', '--event-id', 'o1']);
+    assert.equal(dup.code, EXIT.conflict);
+
+    const delivered = rx.at('/hook').find((r) => r.headers['webhook-id'] === msgId)!;
+    const body = join(home, 'body.json');
+    writeFileSync(body, delivered.body);
+    const h = JSON.stringify({ 'Webhook-Id': delivered.headers['webhook-id'], 'Webhook-Timestamp': delivered.headers['webhook-timestamp'], 'Webhook-Signature': delivered.headers['webhook-signature'] });
+    assert.equal((await ok(['verify', '--secret', secret, '--headers', h, '--payload-file', body])).trim(), 'valid');
+    assert.equal((await ok(['verify', '--secret', secret, '--headers', h], { input: delivered.body })).trim(), 'valid');
+    const tampered = await cli(['verify', '--secret', secret, '--headers', h, '--payload', delivered.body.replace('"o1"', '"o2"')]);
+    assert.equal(tampered.code, EXIT.verificationFailed);
+    assert.match(tampered.stdout, /invalid: no signature matches/);
+    const old = await cli(['verify', '--secret', secret, '--id', msgId, '--timestamp', '1000', '--signature', String(delivered.headers['webhook-signature']), '--payload-file', body]);
+    assert.equal(old.code, EXIT.verificationFailed);
+    assert.match(old.stdout, /timestamp/);
+
+    let attempts: any[] = [];
+    for (let i = 0; i < 100 && attempts.length === 0; i++) {
+      attempts = await json(['attempt', 'list', 'cli-app', '--msg', msgId]);
+      if (attempts.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(attempts[0].responseStatusCode, 200);
+    assert.match(await ok(['attempt', 'list', 'cli-app', '--endpoint', 'hook']), /success\s+200/);
+    assert.match(await ok(['attempt', 'get', 'cli-app', msgId, attempts[0].id]), /responseStatusCode:\s+200/);
+    assert.match(await ok(['message', 'destinations', 'cli-app', msgId]), /success/);
+    assert.equal((await cli(['attempt', 'list', 'cli-app'])).code, EXIT.usage);
+    await ok(['message', 'expunge', 'cli-app', msgId]);
+    assert.deepEqual((await json(['message', 'get', 'cli-app', msgId])).payload, {});
+    assert.match(await ok(['endpoint', 'disable', 'cli-app', 'hook']), /disabled/);
+    assert.equal((await json(['endpoint', 'get', 'cli-app', 'hook'])).disabled, true);
+    await ok(['endpoint', 'enable', 'cli-app', 'hook']);
+    const stats = await json(['endpoint', 'stats', 'cli-app', 'hook', '--since', '1h']);
+    assert.ok(stats.success >= 1);
+  });
+
+  it('resends failed messages in bulk and follows a recovery to the end', async () => {
+    failing = true;
+    await ok(['event-type', 'create', 'flaky.t', '--description', 'f']);
+    await ok(['endpoint', 'create', 'cli-app', '--url', rx.url('/flaky'), '--uid', 'flaky', '--event-types', 'flaky.t']);
+    for (let i = 0; i < 3; i++) await ok(['send', 'cli-app', 'flaky.t', JSON.stringify({ i })]);
+    const failed = async (): Promise<number> => (await json(['endpoint', 'stats', 'cli-app', 'flaky'])).fail;
+    for (let i = 0; i < 200 && (await failed()) < 3; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(await failed(), 3);
+    failing = false;
+    const before = rx.at('/flaky').length;
+    const out = await ok(['message', 'resend', 'cli-app', '--endpoint', 'flaky', '--status', 'fail', '--since', '1h']);
+    assert.match(out, /resent 3 message\(s\) to flaky/);
+    await rx.waitFor(() => rx.at('/flaky').length === before + 3, 10_000, 'three resent deliveries');
+
+    failing = true;
+    for (let i = 0; i < 2; i++) await ok(['send', 'cli-app', 'flaky.t', JSON.stringify({ later: i })]);
+    for (let i = 0; i < 200 && (await failed()) < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    failing = false;
+    const done = await ok(['endpoint', 'recover', 'cli-app', 'flaky', '--since', '1h', '--wait', '--timeout', '30']);
+    assert.match(done, /recover: done; in the window 5 delivered, 0 failed/);
+    const missing = await cli(['message', 'resend', 'cli-app', 'msg_nope', '--endpoint', 'flaky']);
+    assert.equal(missing.code, EXIT.notFound);
+  });
+
+  it('manages operational webhook endpoints', async () => {
+    const id = (await ok(['operational-webhook', 'create', '--url', rx.url('/ops'), '--event-types', 'endpoint.disabled'])).trim();
+    assert.match(await ok(['operational-webhook', 'list']), new RegExp(`${id}\\s+.*endpoint\\.disabled`));
+    assert.match((await ok(['operational-webhook', 'secret', id])).trim(), /^whsec_/);
+    const bad = await cli(['operational-webhook', 'create', '--url', rx.url('/ops'), '--event-types', 'nope']);
+    assert.equal(bad.code, EXIT.invalid);
+    await ok(['operational-webhook', 'delete', id]);
+  });
+
+  it('maps failures to exit codes', async () => {
+    assert.equal((await cli(['app', 'get', 'app_missing'])).code, EXIT.notFound);
+    const invalid = await cli(['endpoint', 'create', 'cli-app', '--url', 'ftp://nope']);
+    assert.equal(invalid.code, EXIT.invalid);
+    assert.equal((await cli(['app', 'list'], { env: { SWITCHBOARD_TOKEN: 'sb_wrong' } })).code, EXIT.auth);
+    const down = await cli(['app', 'list', '--server', 'http://127.0.0.1:9']);
+    assert.equal(down.code, EXIT.unreachable);
+    assert.match(down.stderr, /cannot reach http:\/\/127\.0\.0\.1:9/);
+    assert.equal((await cli(['app', 'list', '--server', 'not a url'])).code, EXIT.usage);
+  });
+
+  it('never prints the token', () => {
+    assert.ok(outputs.length > 20);
+    for (const o of outputs) assert.ok(!o.includes(server.token), 'a command printed the token');
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * Retention: the store's batch purge (a contract suite every store runs), the service that
+ * runs it on a timer without holding up the event loop, and the whole thing on a real
+ * server whose clock jumps past the retention period.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { DAY_MS, RetentionService } from '../../src/operations/retention.js';
+import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import { retentionContract } from '../helpers/retention-contract.js';
+import type { Store } from '../../src/storage/contract/store.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { Receiver } from '../helpers/receiver.js';
+import { startServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
+
+const T0 = 1_700_000_000_000;
+
+retentionContract('sqlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-retention-'));
+  const store = new SqliteStore({ path: join(dir, 'test.db'), durability: 'normal' });
+  return {
+    store,
+    dispose: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('retention service', () => {
+  it('yields to the event loop between batches and stops at a short batch', async () => {
+    const order: string[] = [];
+    let batches = 0;
+    const store = {
+      async purgeMessagesBefore(_cutoff: number, limit: number): Promise<number> {
+        order.push('batch');
+        batches++;
+        if (batches === 1) setImmediate(() => order.push('other work'));
+        return batches < 3 ? limit : 1;
+      },
+    } as unknown as Store;
+    const svc = new RetentionService({ store, clock: new FakeClock(T0), logger: pino({ level: 'silent' }), retentionDays: 30, batchSize: 10 });
+    assert.equal(await svc.purge(), 21);
+    assert.deepEqual(order, ['batch', 'other work', 'batch', 'batch']);
+  });
+
+  it('does nothing when retention is 0', async () => {
+    const store = {
+      purgeMessagesBefore: () => Promise.reject(new Error('must not be called')),
+    } as unknown as Store;
+    const svc = new RetentionService({ store, clock: new FakeClock(T0), logger: pino({ level: 'silent' }), retentionDays: 0 });
+    svc.start();
+    assert.equal(await svc.purge(), 0);
+    await svc.stop();
+  });
+});
+
+describe('retention on a running server', () => {
+  let clock: FakeClock;
+  let server: TestServer;
+  let rx: Receiver;
+
+  before(async () => {
+    clock = new FakeClock(T0);
+    rx = await new Receiver().start();
+    server = await startServer({ SWITCHBOARD_RETENTION_DAYS: '30' }, { clock, sweepIntervalMs: 100 * DAY_MS });
+  });
+  after(async () => {
+    await server.close();
+    await rx.close();
+  });
+
+  it('purges messages past the retention period on its timer; content expunge still works before that', async () => {
+    const app = (await server.api('POST', '/api/v1/app', { name: 'retention' })).body;
+    await server.api('POST', `/api/v1/app/${app.id}/endpoint`, { url: rx.url('/r') });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await server.api('POST', `/api/v1/app/${app.id}/msg`, { eventType: 'r.t', payload: { i } })).body.id);
+    await rx.waitFor(() => rx.at('/r').length === 3, 10_000, 'three deliveries');
+    await server.sb.dispatcher.idle();
+
+    // Content expunge empties one payload now; the message itself stays until retention.
+    assert.equal((await server.api('DELETE', `/api/v1/app/${app.id}/msg/${ids[0]}/content`)).status, 204);
+    assert.deepEqual((await server.api('GET', `/api/v1/app/${app.id}/msg/${ids[0]}`)).body.payload, {});
+
+    clock.advance(29 * DAY_MS);
+    assert.equal(await server.sb.retention.purge(), 0);
+    const late = (await server.api('POST', `/api/v1/app/${app.id}/msg`, { eventType: 'r.t', payload: { late: true } })).body.id;
+    await rx.waitFor(() => rx.at('/r').length === 4, 10_000, 'the late delivery');
+    await server.sb.dispatcher.idle();
+
+    // Past 30 days for the first three: the hourly timer purges them.
+    clock.advance(2 * DAY_MS);
+    const end = Date.now() + 10_000;
+    while ((await server.api('GET', `/api/v1/app/${app.id}/msg`)).body.data.length !== 1) {
+      assert.ok(Date.now() < end, 'timed out waiting for the purge');
+      await new Promise((r) => setTimeout(r, 20));
+      clock.advance(3_600_000);
+    }
+    for (const id of ids) assert.equal((await server.api('GET', `/api/v1/app/${app.id}/msg/${id}`)).status, 404);
+    assert.equal((await server.api('GET', `/api/v1/app/${app.id}/msg/${late}`)).status, 200);
+    const metrics = await (await fetch(server.url + '/metrics')).text();
+    assert.match(metrics, /^switchboard_retention_purged_messages_total 3$/m);
+  });
+});

@@ -1,0 +1,267 @@
+/**
+ * PostgreSQL: the storage contract, migrations under the advisory lock, and what several
+ * nodes sharing one database rely on (capped claims, fencing, notices). Each store here
+ * plays one node; time is passed in, so nothing depends on timing.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { newId } from '../../src/domain/ids.js';
+import { DeliveryStatus } from '../../src/domain/model.js';
+import type { Endpoint, Message } from '../../src/domain/model.js';
+import type { ClusterNotice } from '../../src/storage/contract/cluster.js';
+import { appliedVersions, migrationFiles, runMigrations } from '../../src/storage/postgres/migrator.js';
+import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import type { AttemptRecord, ClaimedDelivery } from '../../src/storage/contract/store.js';
+import { T0, app, endpoint, message } from '../helpers/fixtures.js';
+import { createTestSchema } from '../helpers/pg.js';
+import type { TestSchema } from '../helpers/pg.js';
+import { storeContract } from '../helpers/store-contract.js';
+import { pullStoreContract } from '../helpers/pull-contract.js';
+import { ingestStoreContract } from '../helpers/ingest-store-contract.js';
+import { operationalStoreContract } from '../helpers/operational-store-contract.js';
+import { retentionContract } from '../helpers/retention-contract.js';
+import { queueStatsContract } from '../helpers/queue-stats-contract.js';
+import { appStatsContract } from '../helpers/app-stats-contract.js';
+import { SecretBox } from '../../src/security/crypto.js';
+import { PostgresStore as Pg } from '../../src/storage/postgres/postgres-store.js';
+import { TEST_DATABASE_URL } from '../helpers/pg.js';
+
+
+storeContract('postgres', async () => {
+  const s = await createTestSchema();
+  return { store: s.store(), dispose: () => s.drop() };
+});
+
+/** A store on a fresh schema, dropped afterwards. */
+async function fresh(): Promise<{ store: PostgresStore; dispose: () => Promise<void> }> {
+  const s = await createTestSchema();
+  return { store: s.store(), dispose: () => s.drop() };
+}
+
+pullStoreContract('postgres', fresh);
+
+operationalStoreContract('postgres', fresh);
+retentionContract('postgres', fresh);
+queueStatsContract('postgres', fresh);
+appStatsContract('postgres', fresh);
+
+ingestStoreContract('postgres', async () => {
+  const s = await createTestSchema();
+  // Sealed at rest, as the SQLite run of the suite does.
+  const store = new Pg({ url: TEST_DATABASE_URL, schema: s.schema, max: 3, box: new SecretBox([Buffer.alloc(32, 7)]) });
+  return {
+    store,
+    dispose: async () => {
+      await store.close();
+      await s.drop();
+    },
+  };
+});
+
+
+
+
+function success(c: ClaimedDelivery, at: number): AttemptRecord {
+  return {
+    attempt: {
+      id: newId('attempt', at),
+      messageId: c.message.id,
+      endpointId: c.endpoint.id,
+      appId: c.app.id,
+      url: c.endpoint.url,
+      status: DeliveryStatus.Success,
+      responseStatusCode: 200,
+      response: '',
+      responseDurationMs: 1,
+      triggerType: c.trigger,
+      createdAt: at,
+    },
+    deliveryId: c.deliveryId,
+    leaseToken: c.leaseToken,
+    next: { status: DeliveryStatus.Success },
+    disableEndpoint: false,
+  };
+}
+
+describe('postgres migrations', () => {
+  let s: TestSchema;
+  before(async () => {
+    s = await createTestSchema();
+  });
+  after(async () => s.drop());
+
+  it('are applied once when nodes start together, each in its own transaction', async () => {
+    const nodes = [s.store(2), s.store(2), s.store(2)];
+    const applied = await Promise.all(nodes.map((n) => runMigrations(n.sql)));
+    const all = applied.flat().sort();
+    assert.deepEqual(all, migrationFiles().map((f) => f.name), 'every migration applied by exactly one node');
+    assert.deepEqual(await appliedVersions(nodes[0]!.sql), migrationFiles().map((f) => f.version));
+    assert.deepEqual(await runMigrations(nodes[1]!.sql), [], 'nothing left to apply');
+  });
+
+  it('creates the schema named by search_path if it is missing', async () => {
+    const { PostgresStore } = await import('../../src/storage/postgres/postgres-store.js');
+    const { TEST_DATABASE_URL } = await import('../helpers/pg.js');
+    const schema = `${s.schema}_new`;
+    const store = new PostgresStore({ url: TEST_DATABASE_URL, schema, max: 1 });
+    try {
+      await store.migrate();
+      const [r] = await store.sql`SELECT current_schema() AS cs`;
+      assert.equal(r?.cs, schema);
+      await store.sql`DROP SCHEMA ${store.sql(schema)} CASCADE`;
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('postgres: nodes sharing one database', () => {
+  let s: TestSchema;
+  let a: PostgresStore;
+  let b: PostgresStore;
+  before(async () => {
+    s = await createTestSchema();
+    a = s.store();
+    b = s.store();
+    await a.migrate();
+    await b.migrate();
+  });
+  after(async () => s.drop());
+
+  async function setup(over: Partial<Endpoint> = {}, n = 10): Promise<{ ep: Endpoint; msgs: Message[] }> {
+    const ap = app();
+    await a.createApplication(ap);
+    const ep = endpoint(ap.id, over);
+    await a.createEndpoint(ep);
+    const msgs = Array.from({ length: n }, (_, i) => message(ap.id, T0 + i));
+    await a.publish(msgs.map((m) => ({ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: null }] })));
+    return { ep, msgs };
+  }
+
+  it('hold an endpoint concurrency cap across nodes and free a slot when an attempt is recorded', async () => {
+    const { ep } = await setup();
+    const now = T0 + 100;
+    const first = await a.cluster.claimDueCapped(ep.id, 10, now, now + 60_000, 3);
+    assert.equal(first.claims.length, 3);
+    assert.ok(first.retryInMs !== null && first.retryInMs > 0, 'held back by the cap: try again later');
+    const other = await b.cluster.claimDueCapped(ep.id, 10, now, now + 60_000, 3);
+    assert.equal(other.claims.length, 0, 'the other node sees the cap already used');
+    assert.notEqual(other.retryInMs, null);
+    await a.recordAttempts([success(first.claims[0]!, now + 5)]);
+    const freed = await b.cluster.claimDueCapped(ep.id, 10, now + 10, now + 60_000, 3);
+    assert.equal(freed.claims.length, 1);
+    // Expired leases no longer count: the lease holders are presumed dead.
+    const later = now + 60_001;
+    const retaken = await b.cluster.claimDueCapped(ep.id, 20, later, later + 60_000, 20);
+    assert.equal(retaken.claims.length, 9, 'expired leases and the rest are claimed');
+    assert.equal(retaken.retryInMs, null, 'the queue is drained: nothing to retry');
+  });
+
+  it('share one token bucket per endpoint between nodes', async () => {
+    const { ep } = await setup({ throttleRate: 2 }, 8);
+    const now = T0 + 1000;
+    const burst = await a.cluster.claimDueCapped(ep.id, 10, now, now + 60_000, 100);
+    assert.equal(burst.claims.length, 2, 'a full bucket holds one second of tokens');
+    const none = await b.cluster.claimDueCapped(ep.id, 10, now, now + 60_000, 100);
+    assert.equal(none.claims.length, 0);
+    assert.equal(none.retryInMs, 500, 'the next token comes in 1/rate seconds');
+    const half = await b.cluster.claimDueCapped(ep.id, 10, now + 500, now + 60_000, 100);
+    assert.equal(half.claims.length, 1);
+    const again = await a.cluster.claimDueCapped(ep.id, 10, now + 600, now + 60_000, 100);
+    assert.equal(again.claims.length, 0, 'a token is not taken twice');
+    assert.equal(again.retryInMs, 400);
+    const [row] = await a.sql`SELECT tokens, updated_at FROM endpoint_limits WHERE endpoint_id = ${ep.id}`;
+    assert.ok(Math.abs((row!.tokens as number) - 0.2) < 1e-9, `bucket state ${String(row!.tokens)}`);
+    // Over any window, claims never exceed burst + rate * elapsed.
+    let total = burst.claims.length + half.claims.length;
+    for (let t = now + 1000; t <= now + 4000; t += 250) total += (await (t % 500 === 0 ? a : b).cluster.claimDueCapped(ep.id, 10, t, t + 60_000, 100)).claims.length;
+    assert.ok(total <= 2 + 2 * 4, `at most burst + rate * 4 s (${total})`);
+    assert.equal(total, 8, 'and the tokens are all used');
+  });
+
+  it('grant leases asked for at publish time only within the caps counted across nodes', async () => {
+    const capped = new Pg({ url: TEST_DATABASE_URL, schema: s.schema, max: 2, endpointConcurrency: 3 });
+    try {
+      const ap = app();
+      await a.createApplication(ap);
+      const ep = endpoint(ap.id);
+      const rated = endpoint(ap.id, { throttleRate: 2 });
+      await a.createEndpoint(ep);
+      await a.createEndpoint(rated);
+      const msgs = Array.from({ length: 5 }, (_, i) => message(ap.id, T0 + i));
+      const lease = T0 + 60_000;
+      const results = await capped.publish(msgs.map((m) => ({ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: lease }, { endpointId: rated.id, leaseUntil: lease }] })));
+      const tokens = (endpointId: string) => results.map((r) => (r.kind === 'created' ? r.deliveries.find((d) => d.endpointId === endpointId)!.leaseToken : -1));
+      assert.deepEqual(tokens(ep.id), [1, 1, 1, 0, 0], 'three leased (the cap), the rest waiting to be claimed');
+      assert.deepEqual(tokens(rated.id), [1, 1, 0, 0, 0], 'two leased: the bucket holds two tokens');
+      const other = await b.cluster.claimDueCapped(ep.id, 10, T0 + 10, lease, 3);
+      assert.equal(other.claims.length, 0, 'another node finds the cap used');
+      assert.ok((await b.dueEndpoints(T0 + 10, 100)).includes(ep.id), 'the refused ones are due');
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('fence a node whose lease expired: its late attempt does not overwrite the new lease', async () => {
+    const { ep, msgs } = await setup({}, 1);
+    const old = (await a.cluster.claimDueCapped(ep.id, 1, T0 + 10, T0 + 100, 5)).claims[0]!;
+    const fresh = (await b.cluster.claimDueCapped(ep.id, 1, T0 + 101, T0 + 60_000, 5)).claims[0]!;
+    assert.equal(fresh.deliveryId, old.deliveryId);
+    assert.ok(fresh.leaseToken > old.leaseToken);
+    await a.recordAttempts([{ ...success(old, T0 + 150), next: { status: DeliveryStatus.Pending, at: T0 + 9_999 } }]);
+    const [d] = await a.sql`SELECT status, next_attempt_at FROM deliveries WHERE id = ${old.deliveryId}`;
+    assert.equal(d!.status, DeliveryStatus.Sending, 'still leased by the new claimer');
+    assert.equal(d!.next_attempt_at, T0 + 60_000);
+    await b.recordAttempts([success(fresh, T0 + 200)]);
+    const attempts = await a.listAttemptsByMessage(msgs[0]!.appId, msgs[0]!.id, { limit: 10 });
+    assert.equal(attempts.data.length, 2, 'both attempts are on record');
+  });
+
+  it('find due endpoints with a skip scan, whatever their backlog', async () => {
+    const due = await setup({}, 3);
+    const later = await setup({}, 0);
+    const m = message(later.ep.appId, T0 + 50_000);
+    await a.publish([{ message: m, deliveries: [{ endpointId: later.ep.id, leaseUntil: null }] }]);
+    const ids = await b.dueEndpoints(T0 + 10, 10_000);
+    assert.ok(ids.includes(due.ep.id));
+    assert.ok(!ids.includes(later.ep.id), 'an endpoint whose deliveries are due later is not listed');
+    assert.ok((await b.dueEndpoints(T0 + 50_000, 10_000)).includes(later.ep.id));
+  });
+
+  it('keep text exactly as sent, NUL and U+FFFF included, in plain and batched writes', async () => {
+    const odd = 'a\u0000b\uFFFFc\uFFFF0d\\u0000';
+    const ap = { ...app(), name: odd, uid: 'odd\u0000uid' };
+    await a.createApplication(ap);
+    assert.equal((await b.getApplication('odd\u0000uid'))?.name, odd);
+    assert.equal(await b.getApplication('odd'), null);
+    const { ep, msgs } = await setup({}, 1);
+    const c = (await a.cluster.claimDueCapped(ep.id, 1, T0 + 10, T0 + 60_000, 5)).claims[0]!;
+    const rec = success(c, T0 + 20);
+    await a.recordAttempts([{ ...rec, attempt: { ...rec.attempt, response: odd } }]);
+    const attempts = await b.listAttemptsByMessage(msgs[0]!.appId, msgs[0]!.id, { limit: 1 });
+    assert.equal(attempts.data[0]!.response, odd);
+  });
+
+  it('tell other nodes what was published, changed or fell due, and never a node itself', async () => {
+    const seenByB: ClusterNotice[] = [];
+    const seenByA: ClusterNotice[] = [];
+    await b.cluster.listen((n) => seenByB.push(n));
+    await a.cluster.listen((n) => seenByA.push(n));
+    const ap = app();
+    await a.createApplication(ap);
+    const ep = endpoint(ap.id);
+    await a.createEndpoint(ep);
+    const m = message(ap.id, T0);
+    await a.publish([{ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
+    await a.resend(m.id, ep.id, ap.id, T0 + 5);
+    const deadline = Date.now() + 5000;
+    while (seenByB.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(seenByB, [
+      { kind: 'endpoints-changed', appId: ap.id },
+      { kind: 'published', appId: ap.id, messageId: m.id, endpointIds: [ep.id] },
+      { kind: 'due', endpointIds: [ep.id] },
+    ]);
+    assert.deepEqual(seenByA, [], 'a node does not hear its own notices');
+    assert.deepEqual((await b.cluster.getMessages([m.id])).map((x) => x.payload), ['{"a":1}']);
+  });
+});
