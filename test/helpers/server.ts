@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { createSwitchboard } from '../../src/composition/server.js';
 import { takeViolations } from '../../src/http/openapi-validator.js';
 import type { Overrides, Switchboard } from '../../src/composition/server.js';
+import { eventually } from './eventually.js';
 import { createTestSchema } from './pg.js';
 
 export const TEST_TOKEN = 'sb_test_admin_token';
@@ -76,4 +77,12 @@ export async function startServer(env: Record<string, string> = {}, overrides: O
       }
     },
   };
+}
+
+/** Waits until a message has at least `n` recorded attempts (they are written in batches after the response); returns them newest first. */
+export async function attemptsOf(server: TestServer, appId: string, msgId: string, n = 1): Promise<any[]> {
+  return eventually(async () => {
+    const list = (await server.api('GET', `/api/v1/app/${appId}/attempt/msg/${msgId}`)).body?.data as any[] | undefined;
+    return list && list.length >= n ? list : null;
+  }, `${n} recorded attempt(s) of ${msgId}`);
 }
