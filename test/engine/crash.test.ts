@@ -5,34 +5,21 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
+import { eventually } from '../helpers/eventually.js';
+import { callServer, freePort, startServerProcess } from '../helpers/process.js';
+import type { ServerProcess } from '../helpers/process.js';
 import { Receiver } from '../helpers/receiver.js';
 
-const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 const TOKEN = 'sb_crash_test_token';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-function startChild(dataDir: string, port: number, durability: string): ChildProcess {
-  return spawn(process.execPath, [MAIN, 'serve'], {
+function startChild(dataDir: string, port: number, durability: string): Promise<ServerProcess> {
+  return startServerProcess({
+    port,
     env: {
-      ...process.env,
-      SWITCHBOARD_PORT: String(port),
-      SWITCHBOARD_HOST: '127.0.0.1',
       SWITCHBOARD_DATA_DIR: dataDir,
       SWITCHBOARD_ADMIN_TOKEN: TOKEN,
       SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8',
@@ -40,54 +27,32 @@ function startChild(dataDir: string, port: number, durability: string): ChildPro
       SWITCHBOARD_RETRY_SCHEDULE: '0.2,0.5,1,1,1',
       SWITCHBOARD_LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stderr: 'inherit',
   });
 }
 
-async function waitHealthy(base: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      if ((await fetch(base + '/api/v1/health')).status === 204) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('server did not become healthy');
-}
-
-async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const call = (base: string, method: string, path: string, body?: unknown) => callServer(base, TOKEN, method, path, body);
 
 for (const durability of ['full', 'normal']) {
   describe(`kill -9 under load (durability=${durability})`, () => {
     let rx: Receiver;
     let dataDir: string;
-    let child: ChildProcess | undefined;
+    let child: ServerProcess | undefined;
 
     before(async () => {
       rx = await new Receiver().start();
       dataDir = mkdtempSync(join(tmpdir(), 'switchboard-crash-'));
     });
     after(async () => {
-      child?.kill('SIGKILL');
+      await child?.stop('SIGKILL');
       await rx.close();
       rmSync(dataDir, { recursive: true, force: true });
     });
 
     it('loses no accepted message', async (t) => {
       const port = await freePort();
-      const base = `http://127.0.0.1:${port}`;
-      child = startChild(dataDir, port, durability);
-      await waitHealthy(base);
+      child = await startChild(dataDir, port, durability);
+      const { base } = child;
       const app = (await call(base, 'POST', '/api/v1/app', { name: 'crash' })).body.id as string;
       // Two endpoints; the slow one keeps deliveries in flight when the process dies.
       rx.on('/slow', (_r, res) => void setTimeout(() => res.writeHead(200).end(), 30));
@@ -101,7 +66,6 @@ for (const durability of ['full', 'normal']) {
       const accepted = new Set<string>();
       let stop = false;
       // Kill once a fair amount has been accepted, with publishes and deliveries still running.
-      const giveUpAt = Date.now() + 30_000;
       const publisher = async (w: number) => {
         for (let i = 0; !stop && i < 10_000; i++) {
           try {
@@ -113,20 +77,18 @@ for (const durability of ['full', 'normal']) {
         }
       };
       const load = Promise.all(Array.from({ length: 16 }, (_, w) => publisher(w)));
-      while (accepted.size < 300 && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 5));
-      child.kill('SIGKILL');
-      await new Promise((r) => child!.once('exit', r));
+      await eventually(() => accepted.size >= 300, '300 accepted messages before the kill', { timeoutMs: 30_000, intervalMs: 5 });
+      await child.stop('SIGKILL');
       stop = true;
       await load;
       assert.ok(accepted.size >= 300, `enough load before the kill (${accepted.size} accepted)`);
       const before = rx.received.length;
       t.diagnostic(`accepted before the kill: ${accepted.size}; requests received before restart: ${before}`);
 
-      child = startChild(dataDir, port, durability);
-      await waitHealthy(base);
+      child = await startChild(dataDir, port, durability);
       for (const path of ['/fast', '/slow'] as const) {
         const seen = () => new Set(rx.at(path).map((r) => r.headers['webhook-id'] as string));
-        await rx.waitFor(() => [...accepted].every((id) => seen().has(id)), 30_000, `every accepted message at ${path}`);
+        await eventually(() => [...accepted].every((id) => seen().has(id)), `every accepted message at ${path}`);
         const wh = new Webhook(secrets[path]);
         for (const r of rx.at(path)) {
           const payload = wh.verify(r.body, r.headers as Record<string, string>);
@@ -136,8 +98,7 @@ for (const durability of ['full', 'normal']) {
       t.diagnostic(`requests received in all: ${rx.received.length} (redeliveries: ${rx.received.length - 2 * accepted.size})`);
       const listed = await call(base, 'GET', `/api/v1/app/${app}/msg?limit=250`);
       assert.equal(listed.status, 200);
-      child.kill('SIGTERM');
-      await new Promise((r) => child!.once('exit', r));
+      await child.stop();
       child = undefined;
     });
   });

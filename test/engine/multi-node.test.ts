@@ -5,47 +5,32 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { Webhook } from 'standardwebhooks';
+import { eventually } from '../helpers/eventually.js';
 import { createTestSchema, TEST_DATABASE_URL } from '../helpers/pg.js';
 import type { TestSchema } from '../helpers/pg.js';
+import { callServer, startServerProcess } from '../helpers/process.js';
+import type { ServerProcess } from '../helpers/process.js';
 import { Receiver } from '../helpers/receiver.js';
 
-const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 const TOKEN = 'sb_multi_node_test_token';
 const CONCURRENCY = 10;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-interface Node {
+interface Node extends ServerProcess {
   name: string;
-  base: string;
-  child: ChildProcess;
 }
 
 async function startNode(name: string, schema: TestSchema, dataDir: string): Promise<Node> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [MAIN, 'serve', '--role', 'all'], {
+  const node = await startServerProcess({
+    args: ['--role', 'all'],
+    readyPath: '/api/v1/health/ready',
     env: {
-      ...process.env,
       SWITCHBOARD_DATABASE_URL: schema.url,
       SWITCHBOARD_DATABASE_POOL: '4',
-      SWITCHBOARD_PORT: String(port),
-      SWITCHBOARD_HOST: '127.0.0.1',
       // Shared, so every node opens the secrets another sealed (the key file is made once).
       SWITCHBOARD_DATA_DIR: dataDir,
       SWITCHBOARD_ADMIN_TOKEN: TOKEN,
@@ -59,32 +44,17 @@ async function startNode(name: string, schema: TestSchema, dataDir: string): Pro
       SWITCHBOARD_RATE_LIMIT_APP: 'off',
       SWITCHBOARD_LOG_LEVEL: 'error',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stderr: 'inherit',
   });
-  return { name, base: `http://127.0.0.1:${port}`, child };
+  return Object.assign(node, { name });
 }
 
-async function waitHealthy(base: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      if ((await fetch(base + '/api/v1/health/ready')).status === 204) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`node at ${base} did not become ready`);
-}
+const call = (base: string, method: string, path: string, body?: unknown) => callServer(base, TOKEN, method, path, body);
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+/** Long polls waiting on a node, from its metrics. */
+async function waitingPolls(base: string): Promise<number> {
+  const text = await (await fetch(base + '/metrics')).text();
+  return Number(/^switchboard_open_connections\{kind="long_poll"\} (\d+)$/m.exec(text)?.[1] ?? 0);
 }
 
 describe('three nodes on one PostgreSQL database', () => {
@@ -101,12 +71,10 @@ describe('three nodes on one PostgreSQL database', () => {
     // nodes start quickly.
     await schema.store(1).migrate();
     nodes = await Promise.all(['a', 'b', 'c'].map((n) => startNode(n, schema, dataDir)));
-    await Promise.all(nodes.map((n) => waitHealthy(n.base)));
   });
 
   after(async () => {
-    for (const n of nodes) if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGTERM');
-    await Promise.all(nodes.map((n) => (n.child.exitCode === null && n.child.signalCode === null ? new Promise((r) => n.child.once('exit', r)) : Promise.resolve())));
+    await Promise.all(nodes.map((n) => n.stop()));
     await rx.close();
     await schema.drop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -117,8 +85,8 @@ describe('three nodes on one PostgreSQL database', () => {
     const app = (await call(b.base, 'POST', '/api/v1/app', { name: 'long-poll' })).body.id as string;
     const started = Date.now();
     const poll = call(a.base, 'GET', `/api/v1/app/${app}/msg?wait=20`);
-    // Give the poll time to find the list empty and wait; the publish wakes it wherever it waits.
-    await new Promise((r) => setTimeout(r, 500));
+    // Once the poll has found the list empty and waits, the publish wakes it wherever it waits.
+    await eventually(async () => (await waitingPolls(a.base)) >= 1, 'the long poll to wait');
     const published = await call(b.base, 'POST', `/api/v1/app/${app}/msg`, { eventType: 'cross.node', payload: { n: 1 } });
     assert.equal(published.status, 202);
     const answer = await poll;
@@ -140,7 +108,7 @@ describe('three nodes on one PostgreSQL database', () => {
         assert.equal(r.status, 202);
       }),
     );
-    await rx.waitFor(() => rx.at('/rated').length >= TOTAL, 30_000, 'every rated message');
+    await eventually(() => rx.at('/rated').length >= TOTAL, 'every rated message');
     const times = rx.at('/rated').map((r) => r.at).sort((x, y) => x - y);
     // A bucket holds one second of tokens: in any 1 s window at most burst + rate, plus slack
     // for the time between a claim and its request reaching the receiver.
@@ -184,16 +152,15 @@ describe('three nodes on one PostgreSQL database', () => {
     };
     const load = Promise.all(Array.from({ length: 12 }, (_, w) => publisher(w)));
     // Kill one node with publishes and deliveries in flight; publishing goes on on the others.
-    while (accepted.size < 200 && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 5));
-    victim.child.kill('SIGKILL');
-    await new Promise((r) => victim.child.once('exit', r));
+    await eventually(() => accepted.size >= 200, '200 accepted messages before the kill', { timeoutMs: 40_000, intervalMs: 5 });
+    await victim.stop('SIGKILL');
     await load;
     assert.ok(accepted.size >= 300, `enough load around the kill (${accepted.size} accepted)`);
     t.diagnostic(`accepted: ${accepted.size}; received before recovery: ${rx.received.length}`);
 
     for (const path of ['/fast', '/slow']) {
       const seen = (): Set<string> => new Set(rx.at(path).map((r) => r.headers['webhook-id'] as string));
-      await rx.waitFor(() => [...accepted].every((id) => seen().has(id)), 45_000, `every accepted message at ${path}`);
+      await eventually(() => [...accepted].every((id) => seen().has(id)), `every accepted message at ${path}`, { timeoutMs: 45_000 });
       const wh = new Webhook(secrets[path]!);
       const bodies = new Map<string, string>();
       const twice = new Set<string>();

@@ -5,23 +5,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
+import { eventually, sleep } from '../helpers/eventually.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { Receiver } from '../helpers/receiver.js';
-import { startServer } from '../helpers/server.js';
+import { attemptsOf, startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 
 const DAY = 86_400_000;
-
-/** Polls until `fn` returns a truthy value (real time, bounded). */
-async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('retries with an injected clock', () => {
   let clock: FakeClock;
@@ -60,12 +50,8 @@ describe('retries with an injected clock', () => {
     return r.body.id;
   }
 
-  async function attempts(msgId: string): Promise<any[]> {
-    return (await server.api('GET', `/api/v1/app/${appId}/attempt/msg/${msgId}`)).body.data;
-  }
-
   /** Waits until the message has `n` recorded attempts and returns them, newest first. */
-  const attemptsReach = (msgId: string, n: number) => eventually(async () => ((await attempts(msgId)).length >= n ? attempts(msgId) : null), `${n} attempts`);
+  const attemptsReach = (msgId: string, n: number) => attemptsOf(server, appId, msgId, n);
 
   async function destination(msgId: string, endpointId: string): Promise<any> {
     const list = (await server.api('GET', `/api/v1/app/${appId}/msg/${msgId}/endpoint`)).body.data as any[];
@@ -85,7 +71,7 @@ describe('retries with an injected clock', () => {
     assert.equal(Date.parse(d.nextAttempt), clock.now() + 5000);
 
     clock.advance(4999);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100); // a window in which no retry may happen
     assert.equal(rx.at('/flaky').length, 1, 'not before the schedule says');
     clock.advance(1);
     const list = await attemptsReach(msgId, 2);
@@ -120,7 +106,7 @@ describe('retries with an injected clock', () => {
     await attemptsReach(msgId, 1);
     assert.equal(Date.parse((await destination(msgId, ep.id)).nextAttempt), clock.now() + 120_000);
     clock.advance(119_999);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100); // a window in which no retry may happen
     assert.equal(rx.at('/busy').length, 1);
     clock.advance(1);
     await attemptsReach(msgId, 2);
@@ -140,7 +126,7 @@ describe('retries with an injected clock', () => {
     assert.equal((await destination(msgId, ep.id)).statusText, 'fail');
     clock.advance(DAY);
     await publish('/gone');
-    await new Promise((r) => setTimeout(r, 150));
+    await sleep(150); // a window in which no delivery may happen
     assert.equal(rx.at('/gone').length, 1, 'a disabled endpoint receives nothing');
   });
 
@@ -151,7 +137,7 @@ describe('retries with an injected clock', () => {
     await attemptsReach(msgId, 1);
     await eventually(async () => (await destination(msgId, ep.id)).statusText === 'fail', 'delivery failed');
     clock.advance(DAY);
-    await new Promise((r) => setTimeout(r, 150));
+    await sleep(150); // a window in which no retry may happen
     assert.equal(rx.at('/abort').length, 1);
     const e = await server.api('GET', `/api/v1/app/${appId}/endpoint/${ep.id}`);
     assert.equal(e.body.disabled, false, 'abort stops the message, not the endpoint');
@@ -170,7 +156,7 @@ describe('retries with an injected clock', () => {
     }
     await eventually(async () => (await destination(msgId, ep.id)).statusText === 'fail', 'delivery failed for good');
     clock.advance(DAY);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100); // a window in which no retry may happen
     assert.equal(rx.at('/down').length, 4, 'one attempt and three retries');
     healthy = true;
     const rec = await server.api('POST', `/api/v1/app/${appId}/endpoint/${ep.id}/recover`, { since });
@@ -199,7 +185,7 @@ describe('retries with an injected clock', () => {
       local.advance(DAY);
       await eventually(async () => (await s2.api('GET', `/api/v1/app/${app}/endpoint/${ep}`)).body.disabled === true, 'disabled after five days');
       local.advance(3 * DAY);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100); // a window in which no attempt may happen
       assert.equal(await count(), 6, 'no attempts after it was disabled');
     } finally {
       await s2.close();
