@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
+import { eventually } from '../helpers/eventually.js';
 import { rawRows } from '../helpers/raw-db.js';
 import { Receiver } from '../helpers/receiver.js';
 import type { Received } from '../helpers/receiver.js';
@@ -33,38 +34,30 @@ function listen(args: string[]): Listen {
   const child = spawn(process.execPath, [MAIN, 'listen', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let buffered = '';
-  const waiters: (() => void)[] = [];
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (d: string) => {
     buffered += d;
     const parts = buffered.split('\n');
     buffered = parts.pop() ?? '';
     lines.push(...parts);
-    for (const w of waiters.splice(0)) w();
   });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // After 'close' its output is all read.
+  let closed = false;
+  child.on('close', () => (closed = true));
   return {
     child,
     lines,
     async line(re, ms = 30_000) {
-      const end = Date.now() + ms;
-      for (;;) {
-        for (const l of lines) {
-          const m = l.match(re);
-          if (m) return m;
-        }
-        if (Date.now() > end || child.exitCode !== null) throw new Error(`no line ${re} from listen; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`);
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, 100);
-          waiters.push(() => {
-            clearTimeout(t);
-            r();
-          });
-        });
-      }
+      const found = () => lines.map((l) => l.match(re)).find((m) => m !== null);
+      // Until the line is there, or listen has ended with everything it printed read.
+      await eventually(() => found() ?? closed, `a line ${re} from listen`, { timeoutMs: ms }).catch(() => undefined);
+      const m = found();
+      if (!m) throw new Error(`no line ${re} from listen; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`);
+      return m;
     },
     async stop() {
       child.kill('SIGTERM');
@@ -130,7 +123,7 @@ describe('switchboard listen', () => {
     ];
     const sent: string[] = [];
     for (const p of payloads) sent.push(await publish('listen.test', p));
-    await rx.waitFor(() => rx.at('/hook').length >= 3, 30_000, 'three forwarded messages');
+    await eventually(() => rx.at('/hook').length >= 3, 'three forwarded messages');
     for (const [i, r] of rx.at('/hook').entries()) {
       assert.equal(r.headers['webhook-id'], sent[i]);
       assert.deepEqual(verify(r, secret), payloads[i], 'the signature verifies');
@@ -145,9 +138,9 @@ describe('switchboard listen', () => {
     sent.push(wanted);
     const [second, earlyAgain] = [start(args), start(earlyArgs)];
     assert.equal((await second.line(/Signing secret: (whsec_\S+)/))[1], secret, 'the secret is stable across restarts');
-    await rx.waitFor(() => rx.at('/hook').length >= 7, 30_000, 'the messages published while it was down');
+    await eventually(() => rx.at('/hook').length >= 7, 'the messages published while it was down');
     sent.push(await publish('listen.test', { n: 7 }));
-    await rx.waitFor(() => rx.at('/hook').length >= 8 && rx.at('/early').length >= 1, 30_000, 'a message published after the restart');
+    await eventually(() => rx.at('/hook').length >= 8 && rx.at('/early').length >= 1, 'a message published after the restart');
     assert.deepEqual(await Promise.all([second.stop(), earlyAgain.stop()]), [0, 0]);
     assert.deepEqual(rx.at('/hook').map((r) => r.headers['webhook-id']), sent, 'every message exactly once, in order');
     for (const r of rx.at('/hook')) verify(r, secret);
@@ -164,7 +157,7 @@ describe('switchboard listen', () => {
     await l.line(/Connected to .* \(long polling\)/);
     const a = await publish('poll.test', { a: 1 });
     const b = await publish('poll.test', { b: 2 });
-    await rx.waitFor(() => rx.at('/failing').length >= 2, 30_000, 'two forwarded messages');
+    await eventually(() => rx.at('/failing').length >= 2, 'two forwarded messages');
     await l.line(new RegExp(`${b}  -> 500`));
     assert.deepEqual(rx.at('/failing').map((r) => r.headers['webhook-id']), [a, b]);
     for (const r of rx.at('/failing')) verify(r, secret);
@@ -180,9 +173,9 @@ describe('switchboard listen', () => {
       const path = `/since-${transport}`;
       const l = start(['--forward-to', rx.url(path), '--state', join(dir, `since-${transport}.json`), '--transport', transport, '--types', type, '--since', before]);
       const secret = (await l.line(/Signing secret: (whsec_\S+)/))[1]!;
-      await rx.waitFor(() => rx.at(path).length >= 2, 30_000, 'the messages published before listen started');
+      await eventually(() => rx.at(path).length >= 2, 'the messages published before listen started');
       const late = await publish(type, { n: 3 });
-      await rx.waitFor(() => rx.at(path).length >= 3, 30_000, 'a message published afterwards');
+      await eventually(() => rx.at(path).length >= 3, 'a message published afterwards');
       assert.deepEqual(rx.at(path).map((r) => r.headers['webhook-id']), [...early, late]);
       for (const r of rx.at(path)) verify(r, secret);
       assert.equal(await l.stop(), 0);

@@ -10,21 +10,13 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { eventually } from '../helpers/eventually.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-
-/** Waits until `pred` holds, checking every few milliseconds; fails after `ms`. */
-async function until(pred: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function heapAfterGc(): number {
   gc();
@@ -54,7 +46,7 @@ describe('long polling', () => {
   it('answers a waiting poll as soon as a matching message is published', async (t) => {
     const start = await server.api('GET', `/api/v1/app/${appId}/poller/${pe}`);
     const waiting = server.api('GET', `/api/v1/app/${appId}/poller/${pe}?iterator=${start.body.iterator}&wait=30`);
-    await until(() => server.sb.pull.waiting === 1, 'the poll to wait');
+    await eventually(() => server.sb.pull.waiting === 1, 'the poll to wait');
     await publish('other.event');
     assert.equal(server.sb.pull.waiting, 1, 'a message the endpoint does not take does not answer it');
     let answeredAt = 0;
@@ -76,7 +68,7 @@ describe('long polling', () => {
   it('answers an empty page with a usable iterator when the wait passes', async () => {
     const tail = (await server.api('GET', `/api/v1/app/${appId}/poller/${pe}`)).body.iterator as string;
     const waiting = server.api('GET', `/api/v1/app/${appId}/poller/${pe}?iterator=${tail}&wait=5`);
-    await until(() => server.sb.pull.waiting === 1, 'the poll to wait');
+    await eventually(() => server.sb.pull.waiting === 1, 'the poll to wait');
     clock.advance(4999);
     assert.equal(server.sb.pull.waiting, 1);
     clock.advance(1);
@@ -93,7 +85,7 @@ describe('long polling', () => {
     const first = await server.api('GET', `/api/v1/app/${appId}/poller/${pe}/consumer/lp?wait=30`);
     assert.ok(first.body.data.length > 0, 'a non-empty answer does not wait');
     const waiting = server.api('GET', `/api/v1/app/${appId}/poller/${pe}/consumer/lp?iterator=${first.body.iterator}&wait=30`);
-    await until(() => server.sb.pull.waiting === 1, 'the consumer to wait');
+    await eventually(() => server.sb.pull.waiting === 1, 'the consumer to wait');
     const id = await publish('wanted.event');
     assert.deepEqual((await waiting).body.data.map((m: { id: string }) => m.id), [id]);
   });
@@ -101,7 +93,7 @@ describe('long polling', () => {
   it('long-polls the message list with its filters', async () => {
     const app2 = (await server.api('POST', '/api/v1/app', { name: 'list-wait' })).body.id as string;
     const waiting = server.api('GET', `/api/v1/app/${app2}/msg?wait=30&event_types=b.b&channel=ch`);
-    await until(() => server.sb.pull.waiting === 1, 'the list to wait');
+    await eventually(() => server.sb.pull.waiting === 1, 'the list to wait');
     await publish('a.a', {}, app2);
     await server.api('POST', `/api/v1/app/${app2}/msg`, { eventType: 'b.b', payload: {}, channels: ['other'] });
     assert.equal(server.sb.pull.waiting, 1, 'messages outside the filters do not answer it');
@@ -110,7 +102,7 @@ describe('long polling', () => {
     assert.equal(r.status, 200);
     assert.deepEqual(r.body.data.map((x: { id: string }) => x.id), [m.body.id]);
     const idle = server.api('GET', `/api/v1/app/${app2}/msg?wait=2&before=2000-01-01T00:00:00Z`);
-    await until(() => server.sb.pull.waiting === 1, 'the list to wait');
+    await eventually(() => server.sb.pull.waiting === 1, 'the list to wait');
     clock.advance(2000);
     assert.deepEqual((await idle).body.data, []);
   });
@@ -120,9 +112,9 @@ describe('long polling', () => {
     const client = connect(Number(new URL(server.url).port), '127.0.0.1');
     client.on('error', () => undefined);
     client.write(`GET /api/v1/app/${appId}/poller/${pe}?iterator=${tail}&wait=30 HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${server.token}\r\n\r\n`);
-    await until(() => server.sb.pull.waiting === 1, 'the poll to wait');
+    await eventually(() => server.sb.pull.waiting === 1, 'the poll to wait');
     client.destroy();
-    await until(() => server.sb.pull.waiting === 0, 'the waiter to be dropped');
+    await eventually(() => server.sb.pull.waiting === 0, 'the waiter to be dropped');
   });
 
   it('holds many idle waiting clients with one bus listener and a small, bounded cost each', async (t) => {
@@ -142,16 +134,16 @@ describe('long polling', () => {
       s.write(request);
       sockets.push(s);
     }
-    await until(() => server.sb.pull.waiting === N, `${N} polls to wait`, 30_000);
+    await eventually(() => server.sb.pull.waiting === N, `${N} polls to wait`);
     const perClient = (heapAfterGc() - base) / N;
     t.diagnostic(`heap per waiting client (both ends): ${(perClient / 1024).toFixed(1)} KiB`);
     assert.equal(server.sb.bus.size, listeners, 'waiting clients add no bus listeners');
     // Client and server sides of each connection live in this process; both are counted.
     assert.ok(perClient < 64 * 1024, `${(perClient / 1024).toFixed(1)} KiB of heap per waiting client`);
     const id = await publish('wanted.event');
-    await until(() => answers.every((a) => a.includes(id)), 'every client to get the message', 30_000);
+    await eventually(() => answers.every((a) => a.includes(id)), 'every client to get the message');
     assert.ok(answers.every((a) => a.startsWith('HTTP/1.1 200')));
-    await until(() => server.sb.pull.waiting === 0, 'every waiter to finish');
+    await eventually(() => server.sb.pull.waiting === 0, 'every waiter to finish');
     for (const s of sockets) s.destroy();
   });
 });
@@ -162,7 +154,7 @@ describe('long polling at shutdown', () => {
     const appId = (await server.api('POST', '/api/v1/app', { name: 'shutdown' })).body.id as string;
     const pe = (await server.api('POST', `/api/v1/app/${appId}/polling-endpoint`, {})).body.id as string;
     const waiting = server.api('GET', `/api/v1/app/${appId}/poller/${pe}?wait=30`);
-    await until(() => server.sb.pull.waiting === 1, 'the poll to wait');
+    await eventually(() => server.sb.pull.waiting === 1, 'the poll to wait');
     await server.close();
     const r = await waiting;
     assert.equal(r.status, 200);

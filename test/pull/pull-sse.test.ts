@@ -11,17 +11,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { SseParser } from '../../src/cli/listen-sse.js';
 import type { SseEvent } from '../../src/cli/listen-sse.js';
+import { eventually } from '../helpers/eventually.js';
 import { rawRows } from '../helpers/raw-db.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
-
-async function until(pred: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 interface Stream {
   status: number;
@@ -98,20 +91,20 @@ describe('Server-Sent Events', () => {
     const first = await open(streamUrl(), server.token);
     assert.equal(first.status, 200);
     assert.match(String(first.headers['content-type']), /^text\/event-stream/);
-    await until(() => first.parser.lastEventId !== '', 'the preamble');
+    await eventually(() => first.parser.lastEventId !== '', 'the preamble');
     assert.equal(first.retry, 3000, 'a retry hint');
     const published: string[] = [];
     // Publishing goes on while the client drops and comes back.
     const publishing = (async () => {
       for (let i = 0; i < 40; i++) published.push(await publish('sse.test', { i, text: 'line\nbreak "q" ü' }));
     })();
-    await until(() => first.events.length >= 12, 'a dozen events');
+    await eventually(() => first.events.length >= 12, 'a dozen events');
     first.close();
     const resumeFrom = first.parser.lastEventId;
     const got = messageIds(first);
     const second = await open(streamUrl(), server.token, { 'last-event-id': resumeFrom });
     await publishing;
-    await until(() => got.length + second.events.length >= 40, 'the rest of the messages');
+    await eventually(() => got.length + second.events.length >= 40, 'the rest of the messages');
     const all = [...got, ...messageIds(second)];
     assert.deepEqual(all, published, 'every message exactly once, in order');
     const positions = [...first.events, ...second.events].map((e) => Number(e.lastEventId));
@@ -124,19 +117,19 @@ describe('Server-Sent Events', () => {
 
   it('filters by event types and channel', async () => {
     const s = await open(streamUrl('?event_types=keep.a,keep.b&channel=eu'), server.token);
-    await until(() => s.parser.lastEventId !== '', 'the preamble');
+    await eventually(() => s.parser.lastEventId !== '', 'the preamble');
     await publish('keep.a', {}, ['us']);
     await publish('drop.c', {}, ['eu']);
     const a = await publish('keep.a', {}, ['eu', 'us']);
     const b = await publish('keep.b', {}, ['eu']);
-    await until(() => s.events.length >= 2, 'two events');
+    await eventually(() => s.events.length >= 2, 'two events');
     assert.deepEqual(messageIds(s), [a, b]);
     s.close();
   });
 
   it('sends heartbeat comments while idle', async () => {
     const s = await open(streamUrl(), server.token);
-    await until(() => s.comments.filter((c) => c === '').length >= 2, 'two heartbeats');
+    await eventually(() => s.comments.filter((c) => c === '').length >= 2, 'two heartbeats');
     s.close();
   });
 
@@ -151,7 +144,7 @@ describe('Server-Sent Events', () => {
     let closed = false;
     socket.on('close', () => (closed = true));
     socket.write(`GET /api/v1/app/${app2}/msg/stream HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\nauthorization: Bearer ${server.token}\r\n\r\n`);
-    await until(() => raw.includes(': connected'), 'the stream to open');
+    await eventually(() => raw.includes(': connected'), 'the stream to open');
     socket.pause();
     const big = 'x'.repeat(512 * 1024);
     const sent: string[] = [];
@@ -160,14 +153,14 @@ describe('Server-Sent Events', () => {
     for (let i = 0; i < 120 && server.sb.pull.slowDisconnects === slowBefore; i++) {
       sent.push(await publish('big.event', { i, big }, undefined, app2));
     }
-    await until(() => server.sb.pull.slowDisconnects > slowBefore, 'the slow reader to be cut');
+    await eventually(() => server.sb.pull.slowDisconnects > slowBefore, 'the slow reader to be cut');
     t.diagnostic(`cut after ${sent.length} messages of 512 KiB; it held at most ${server.sb.pull.maxStreamBuffered} bytes`);
     assert.ok(
       server.sb.pull.maxStreamBuffered <= 16384 + big.length + 1024,
       `the stream held at most its buffer and one event (${server.sb.pull.maxStreamBuffered} bytes)`,
     );
     socket.resume();
-    await until(() => closed, 'the connection to close');
+    await eventually(() => closed, 'the connection to close');
     const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
     // Chunked transfer framing aside, complete events are what a client keeps.
     const events: SseEvent[] = [];
@@ -176,7 +169,7 @@ describe('Server-Sent Events', () => {
     const got = events.map((e) => (JSON.parse(e.data) as { id: string }).id);
     assert.ok(got.length < sent.length, 'the reader was cut before the end');
     const resumed = await open(`${server.url}/api/v1/app/${app2}/msg/stream`, server.token, { 'last-event-id': parser.lastEventId });
-    await until(() => got.length + resumed.events.length >= sent.length, 'the rest after resuming', 30_000);
+    await eventually(() => got.length + resumed.events.length >= sent.length, 'the rest after resuming');
     assert.deepEqual([...got, ...messageIds(resumed)], sent, 'nothing lost, nothing twice');
     resumed.close();
   });
@@ -189,14 +182,14 @@ describe('Server-Sent Events', () => {
     const url = `${server.url}/api/v1/app/${app3}/poller/${pe}/consumer/reader/stream`;
     const s1 = await open(url, token);
     assert.equal(s1.status, 200);
-    await until(() => s1.events.length >= 2, 'the backlog');
+    await eventually(() => s1.events.length >= 2, 'the backlog');
     assert.deepEqual(messageIds(s1), [sent[0], sent[2]]);
     const firstId = s1.events[0]!.lastEventId;
     s1.close();
     const poll = (t: string) => server.api('GET', `/api/v1/app/${app3}/poller/${pe}/consumer/reader`, undefined, { authorization: `Bearer ${t}` });
     assert.equal((await poll(token)).body.data.length, 2, 'events sent are not acknowledged by being sent');
     const s2 = await open(url, token, { 'last-event-id': firstId });
-    await until(() => s2.events.length >= 1, 'the rest');
+    await eventually(() => s2.events.length >= 1, 'the rest');
     assert.deepEqual(messageIds(s2), [sent[2]]);
     s2.close();
     assert.deepEqual((await poll(token)).body.data.map((m: { id: string }) => m.id), [sent[2]], 'reconnecting acknowledged the first');
@@ -207,18 +200,18 @@ describe('Server-Sent Events', () => {
   it('refuses an expired Last-Event-ID with 410 and a foreign one with 422', async () => {
     const app4 = (await server.api('POST', '/api/v1/app', { name: 'expired' })).body.id as string;
     const s = await open(`${server.url}/api/v1/app/${app4}/msg/stream`, server.token);
-    await until(() => s.parser.lastEventId !== '', 'the preamble');
+    await eventually(() => s.parser.lastEventId !== '', 'the preamble');
     const start = s.parser.lastEventId;
     s.close();
     const old = await publish('o.e', {}, undefined, app4);
     await publish('o.e', {}, undefined, app4);
     await rawRows(server.sb.store, 'DELETE FROM messages WHERE id = ?', old);
     const gone = await open(`${server.url}/api/v1/app/${app4}/msg/stream`, server.token, { 'last-event-id': start });
-    await until(() => gone.ended, 'the answer');
+    await eventually(() => gone.ended, 'the answer');
     assert.equal(gone.status, 410);
     assert.equal(JSON.parse(gone.body).code, 'iterator_expired');
     const foreign = await open(`${server.url}/api/v1/app/${app4}/msg/stream`, server.token, { 'last-event-id': 'msg_123' });
-    await until(() => foreign.ended, 'the answer');
+    await eventually(() => foreign.ended, 'the answer');
     assert.equal(foreign.status, 422);
   });
 
@@ -226,16 +219,16 @@ describe('Server-Sent Events', () => {
     const app5 = (await server.api('POST', '/api/v1/app', { name: 'stream-poll' })).body.id as string;
     const base = `${server.url}/api/v1/app/${app5}/msg/stream`;
     const idle = await open(`${base}?wait=0.2`, server.token);
-    await until(() => idle.ended, 'the empty answer');
+    await eventually(() => idle.ended, 'the empty answer');
     assert.equal(idle.status, 200);
     assert.equal(idle.events.length, 0);
     const start = idle.parser.lastEventId;
     assert.notEqual(start, '', 'an empty answer still carries the position');
     const waiting = open(`${base}?wait=20`, server.token, { 'last-event-id': start });
-    await until(() => server.sb.pull.waiting >= 1, 'the poll to wait');
+    await eventually(() => server.sb.pull.waiting >= 1, 'the poll to wait');
     const id = await publish('p.e', { v: 1 }, undefined, app5);
     const s = await waiting;
-    await until(() => s.ended, 'the answer');
+    await eventually(() => s.ended, 'the answer');
     assert.deepEqual(messageIds(s), [id]);
     const json = await server.api('GET', `/api/v1/app/${app5}/msg/stream?iterator=${start}`, undefined, { accept: 'application/json' });
     assert.equal(json.status, 200);
@@ -255,7 +248,7 @@ describe('Server-Sent Events limits and shutdown', () => {
       const c = await open(url, server.token);
       assert.deepEqual([a.status, b.status, c.status], [200, 200, 503]);
       a.close();
-      await until(() => server.sb.pull.streamCount === 1, 'the closed stream to be released');
+      await eventually(() => server.sb.pull.streamCount === 1, 'the closed stream to be released');
       const d = await open(url, server.token);
       assert.equal(d.status, 200);
       b.close();
@@ -269,8 +262,8 @@ describe('Server-Sent Events limits and shutdown', () => {
     const server = await startServer();
     const appId = (await server.api('POST', '/api/v1/app', { name: 'shutdown' })).body.id as string;
     const streams = await Promise.all([1, 2, 3].map(() => open(`${server.url}/api/v1/app/${appId}/msg/stream`, server.token)));
-    await until(() => server.sb.pull.streamCount === 3, 'three streams');
+    await eventually(() => server.sb.pull.streamCount === 3, 'three streams');
     await server.close();
-    await until(() => streams.every((s) => s.ended), 'every stream to end');
+    await eventually(() => streams.every((s) => s.ended), 'every stream to end');
   });
 });

@@ -10,6 +10,7 @@ import { Webhook } from 'standardwebhooks';
 import { Svix } from 'svix';
 import { Switchboard, SwitchboardError, WebhookVerificationError, clientCredentials, parseEventStream, signature, verifyWebhook } from '../../packages/sdk/src/index.js';
 import type { StreamedMessage } from '../../packages/sdk/src/index.js';
+import { eventually } from '../helpers/eventually.js';
 import { Receiver } from '../helpers/receiver.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
@@ -48,7 +49,7 @@ describe('SDK against a running server', () => {
     const ep = await svix.endpoint.create(appId, { url: rx.url('/sdk'), filterTypes: ['sdk.verify'] });
     const secret = (await svix.endpoint.getSecret(appId, ep.id)).key;
     await svix.message.create(appId, { eventType: 'sdk.verify', payload: { n: 1, text: 'h\u00e9llo' } });
-    await rx.waitFor(() => rx.at('/sdk').length === 1, 10_000, 'a delivery');
+    await eventually(() => rx.at('/sdk').length === 1, 'a delivery');
     const got = rx.at('/sdk')[0]!;
     const headers = got.headers as Record<string, string>;
     assert.deepEqual(await verifyWebhook(secret, got.body, headers), { n: 1, text: 'h\u00e9llo' });
@@ -64,7 +65,7 @@ describe('SDK against a running server', () => {
     await svix.endpoint.rotateSecret(appId, ep.id, {});
     const fresh = (await svix.endpoint.getSecret(appId, ep.id)).key;
     await svix.message.create(appId, { eventType: 'sdk.verify', payload: { n: 2 } });
-    await rx.waitFor(() => rx.at('/sdk').length === 2, 10_000, 'a second delivery');
+    await eventually(() => rx.at('/sdk').length === 2, 'a second delivery');
     const second = rx.at('/sdk')[1]!;
     assert.equal(String(second.headers['webhook-signature']).split(' ').length, 2);
     assert.deepEqual(await verifyWebhook(secret, second.body, second.headers as Record<string, string>), { n: 2 });
@@ -82,8 +83,9 @@ describe('SDK against a running server', () => {
 
   it('long-polls the message list until a message arrives', async () => {
     const app = (await svix.application.create({ name: 'sdk-wait' })).id;
+    const waitingBefore = server.sb.pull.waiting;
     const waiting = sb.messages.list(app, { wait: 10 });
-    await new Promise((r) => setTimeout(r, 100));
+    await eventually(() => server.sb.pull.waiting > waitingBefore, 'the list to wait');
     const sent = await svix.message.create(app, { eventType: 'sdk.wait', payload: { hi: true } });
     const page = await waiting;
     assert.deepEqual(
@@ -98,9 +100,10 @@ describe('SDK against a running server', () => {
   it('streams messages and resumes after the last one seen, with no gap and no duplicate', async () => {
     const app = (await svix.application.create({ name: 'sdk-stream' })).id;
     const ac = new AbortController();
+    const streamsBefore = server.sb.pull.streamCount;
     const stream = sb.messages.stream(app, { signal: ac.signal, eventTypes: ['s.t'] });
     const first3 = take(stream, 3);
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually(() => server.sb.pull.streamCount > streamsBefore, 'the stream to open');
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await svix.message.create(app, { eventType: 's.t', payload: { i } })).id);
     await svix.message.create(app, { eventType: 'other.t', payload: {} });
@@ -219,7 +222,9 @@ describe('SDK client-credentials token source', () => {
     expiresIn = 0.002;
     const quick = clientCredentials('http://oauth.test', { clientId: 'c', clientSecret: 's' }, { fetch: fakeFetch });
     assert.equal(await quick(), 't2');
-    await new Promise((r) => setTimeout(r, 10));
+    // The token lives 2 ms by the system clock, which the SDK reads: wait until that has passed.
+    const received = Date.now();
+    await eventually(() => Date.now() > received + 2, 'the token to expire', { intervalMs: 1 });
     assert.equal(await quick(), 't3');
   });
 });

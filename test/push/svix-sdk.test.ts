@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiException, MessageAttemptTriggerType, MessageStatus, MessageStatusText, Svix } from 'svix';
 import type { EndpointOut, MessageAttemptOut, MessageIn, MessageOut } from 'svix';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { eventually } from '../helpers/eventually.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -74,7 +75,7 @@ describe('svix SDK against a real Switchboard', () => {
 
   /** Waits until every `[path, msgId]` pair has arrived, then until every attempt is recorded. */
   async function delivered(pairs: [string, string][], what: string): Promise<void> {
-    await receiver.waitFor(() => pairs.every(([p, id]) => arrivals(p, id).length > 0), 10_000, what);
+    await eventually(() => pairs.every(([p, id]) => arrivals(p, id).length > 0), what);
     await server.sb.dispatcher.idle();
   }
 
@@ -86,7 +87,7 @@ describe('svix SDK against a real Switchboard', () => {
     sent.set(m.id, { body: JSON.stringify(msg.payload), eventType: msg.eventType, appId: app });
     msgs[id] = m;
     // The next message gets a later timestamp, so before/after filters have something to separate.
-    while (Date.now() <= m.timestamp.getTime()) await new Promise((r) => setTimeout(r, 1));
+    await eventually(() => Date.now() > m.timestamp.getTime(), 'the clock to pass the message timestamp', { intervalMs: 1 });
     return m;
   }
 
@@ -408,7 +409,7 @@ describe('svix SDK against a real Switchboard', () => {
     const res = await svix.messageAttempt.resend(appId, m1.id, main.id);
     assert.equal(lastStatus(), 202);
     assert.deepEqual(res, {});
-    await receiver.waitFor(() => arrivals('/main', m1.id).length === 2, 10_000, 'resent m1');
+    await eventually(() => arrivals('/main', m1.id).length === 2, 'resent m1');
     await server.sb.dispatcher.idle();
     const again = arrivals('/main', m1.id)[1]!;
     assert.equal(header(again, 'webhook-id'), m1.id);
@@ -450,7 +451,7 @@ describe('svix SDK against a real Switchboard', () => {
     const r1 = await send('r1', { eventType: 'invoice.paid', payload: { invoiceId: 'inv_r1', amount: 1 } }, undefined, recoveryApp.id);
     const r2 = await send('r2', { eventType: 'invoice.paid', payload: { invoiceId: 'inv_r2', amount: 2 } }, undefined, recoveryApp.id);
     // The first attempt and the one retry of each fail.
-    await receiver.waitFor(() => arrivals('/flaky', r1.id).length === 2 && arrivals('/flaky', r2.id).length === 2, 10_000, 'failed attempts');
+    await eventually(() => arrivals('/flaky', r1.id).length === 2 && arrivals('/flaky', r2.id).length === 2, 'failed attempts');
     await server.sb.dispatcher.idle();
 
     for (const m of [r1, r2]) {
@@ -468,7 +469,7 @@ describe('svix SDK against a real Switchboard', () => {
     assert.match(task.id, /^qtask_/);
     assert.equal(task.task, 'endpoint.recover');
     assert.ok(['running', 'finished'].includes(task.status));
-    await receiver.waitFor(() => arrivals('/flaky', r1.id).length === 3 && arrivals('/flaky', r2.id).length === 3, 10_000, 'recovered deliveries');
+    await eventually(() => arrivals('/flaky', r1.id).length === 3 && arrivals('/flaky', r2.id).length === 3, 'recovered deliveries');
     await server.sb.dispatcher.idle();
 
     for (const m of [r1, r2]) {
