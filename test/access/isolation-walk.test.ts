@@ -17,8 +17,9 @@ import assert from 'node:assert/strict';
 import type { RouteEntry } from '../../src/http/auth.js';
 import { newId } from '../../src/domain/ids.js';
 import type { IdKind } from '../../src/domain/ids.js';
+import { eventually } from '../helpers/eventually.js';
 import { Receiver } from '../helpers/receiver.js';
-import { startServer } from '../helpers/server.js';
+import { attemptsOf, startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { createApp, createKey, oauthToken, portalToken } from '../helpers/security.js';
 
@@ -108,13 +109,8 @@ describe('tenant isolation over every route', () => {
     const eventId = `evt-${name}-${Math.random().toString(36).slice(2)}`;
     const msg = await server.api('POST', `/api/v1/app/${app}/msg`, { eventType: EVENT_TYPE, eventId, payload: { marker } });
     assert.equal(msg.status, 202);
-    let attempt = '';
-    await rx.waitFor(() => rx.at(`/walk-${name}`).length > 0, 10_000, 'delivery');
-    for (let i = 0; i < 100 && !attempt; i++) {
-      const list = await server.api('GET', `/api/v1/app/${app}/attempt/msg/${msg.body.id}`);
-      attempt = list.body?.data?.[0]?.id ?? '';
-      if (!attempt) await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(() => rx.at(`/walk-${name}`).length > 0, 'delivery');
+    const attempt: string = (await attemptsOf(server, app, msg.body.id))[0]?.id ?? '';
     assert.ok(attempt, 'an attempt was recorded');
     const pe = await server.api('POST', `/api/v1/app/${app}/polling-endpoint`, {});
     assert.equal(pe.status, 201);

@@ -5,6 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { eventually } from '../helpers/eventually.js';
 import { Receiver } from '../helpers/receiver.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
@@ -36,7 +37,7 @@ describe('isolation between endpoints', () => {
       assert.equal(r.status, 202);
       ids.add(r.body.id);
     }
-    await rx.waitFor(() => rx.at('/healthy').length >= N, 20_000, 'all messages at the healthy endpoint');
+    await eventually(() => rx.at('/healthy').length >= N, 'all messages at the healthy endpoint');
     // While the healthy endpoint got all N, the stuck ones were held to their own cap.
     assert.equal(rx.at('/hang').length, 4, 'the hanging endpoint holds exactly its concurrency cap');
     assert.deepEqual(new Set(rx.at('/healthy').map((r) => r.headers['webhook-id'])), ids);

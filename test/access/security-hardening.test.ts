@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/platform/logger.js';
+import { eventually, sleep } from '../helpers/eventually.js';
 import { Receiver } from '../helpers/receiver.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
@@ -32,7 +33,7 @@ async function raw(url: string, pieces: (string | number)[]): Promise<{ status: 
     s.on('connect', () => {
       void (async () => {
         for (const p of pieces) {
-          if (typeof p === 'number') await new Promise((r) => setTimeout(r, p));
+          if (typeof p === 'number') await sleep(p); // the pace of a slow client, by design
           else if (!s.destroyed) s.write(p);
         }
       })().catch(reject);
@@ -197,7 +198,7 @@ describe('logs', () => {
         assert.equal(ep.status, 201);
       }
       assert.equal((await call(server, 'POST', `/api/v1/app/${appId}/msg`, { token: key.key, body: { eventType: 'log.test', payload: { x: 1 } } })).status, 202);
-      await rx.waitFor(() => rx.at('/ok').length > 0 && rx.at('/fail').length > 0, 10_000, 'deliveries');
+      await eventually(() => rx.at('/ok').length > 0 && rx.at('/fail').length > 0, 'deliveries');
       // Failures of every kind: bad tokens, bad bodies, refused requests, a failing receiver.
       await call(server, 'GET', '/api/v1/app', { token: key.key.slice(0, -2) + 'xx' });
       await call(server, 'GET', '/api/v1/app', { token: oauth.token + 'x' });
@@ -207,7 +208,7 @@ describe('logs', () => {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       });
       await call(server, 'GET', `/api/v1/app/${appId}/endpoint`, { token: key.key });
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200); // a window for late log lines, which must not hold a secret either
       secrets.push(readFileSync(join(server.dataDir, 'encryption-key'), 'utf8').trim());
     } finally {
       await server.close();

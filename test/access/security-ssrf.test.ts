@@ -13,7 +13,7 @@ import { HttpSender, guardedLookup } from '../../src/engine/http-sender.js';
 import type { Resolver } from '../../src/engine/http-sender.js';
 import { newId } from '../../src/domain/ids.js';
 import { Receiver } from '../helpers/receiver.js';
-import { startServer } from '../helpers/server.js';
+import { attemptsOf, startServer } from '../helpers/server.js';
 import { createApp } from '../helpers/security.js';
 
 const NONE = parseNetworks('');
@@ -180,11 +180,7 @@ describe('outbound requests', () => {
       });
       const msg = await server.api('POST', `/api/v1/app/${app}/msg`, { eventType: 'ssrf.test', payload: {} });
       assert.equal(msg.status, 202);
-      let attempt: any = null;
-      for (let i = 0; i < 100 && !attempt; i++) {
-        attempt = (await server.api('GET', `/api/v1/app/${app}/attempt/msg/${msg.body.id}`)).body.data?.[0] ?? null;
-        if (!attempt) await new Promise((r) => setTimeout(r, 50));
-      }
+      const [attempt] = await attemptsOf(server, app, msg.body.id);
       assert.ok(attempt, 'the attempt was recorded');
       assert.equal(attempt.status, 2, 'failed');
       assert.match(attempt.response, /not allowed/);

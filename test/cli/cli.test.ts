@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { program } from '../../src/cli/index.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
+import { eventually } from '../helpers/eventually.js';
 import { Receiver } from '../helpers/receiver.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
@@ -200,7 +201,7 @@ describe('switchboard CLI', () => {
     assert.match(msgId, /^msg_/);
     const viaStdin = JSON.parse(await ok(['message', 'send', 'cli-app', 'order.paid', '-', '--json'], { input: '{"id":"o2"}' }));
     assert.match(viaStdin.id, /^msg_/);
-    await rx.waitFor(() => rx.at('/hook').length >= 1, 10_000, 'the delivery');
+    await eventually(() => rx.at('/hook').length >= 1, 'the delivery');
     assert.match(await ok(['message', 'list', 'cli-app']), new RegExp(`${msgId}\\s+order\\.created\\s+o1`));
     assert.deepEqual((await json(['message', 'get', 'cli-app', 'o1'])).payload, { id: 'o1', amount: 5 });
     const dup = await cli(['send', 'cli-app', 'order.created', '{}', '--event-id', 'o1']);
@@ -219,11 +220,10 @@ describe('switchboard CLI', () => {
     assert.equal(old.code, EXIT.verificationFailed);
     assert.match(old.stdout, /timestamp/);
 
-    let attempts: any[] = [];
-    for (let i = 0; i < 100 && attempts.length === 0; i++) {
-      attempts = await json(['attempt', 'list', 'cli-app', '--msg', msgId]);
-      if (attempts.length === 0) await new Promise((r) => setTimeout(r, 50));
-    }
+    const attempts: any[] = await eventually(async () => {
+      const list: any[] = await json(['attempt', 'list', 'cli-app', '--msg', msgId]);
+      return list.length > 0 ? list : null;
+    }, 'a recorded attempt');
     assert.equal(attempts[0].responseStatusCode, 200);
     assert.match(await ok(['attempt', 'list', 'cli-app', '--endpoint', 'hook']), /success\s+200/);
     assert.match(await ok(['attempt', 'get', 'cli-app', msgId, attempts[0].id]), /responseStatusCode:\s+200/);
@@ -244,17 +244,17 @@ describe('switchboard CLI', () => {
     await ok(['endpoint', 'create', 'cli-app', '--url', rx.url('/flaky'), '--uid', 'flaky', '--event-types', 'flaky.t']);
     for (let i = 0; i < 3; i++) await ok(['send', 'cli-app', 'flaky.t', JSON.stringify({ i })]);
     const failed = async (): Promise<number> => (await json(['endpoint', 'stats', 'cli-app', 'flaky'])).fail;
-    for (let i = 0; i < 200 && (await failed()) < 3; i++) await new Promise((r) => setTimeout(r, 25));
+    await eventually(async () => (await failed()) >= 3, 'three failed messages');
     assert.equal(await failed(), 3);
     failing = false;
     const before = rx.at('/flaky').length;
     const out = await ok(['message', 'resend', 'cli-app', '--endpoint', 'flaky', '--status', 'fail', '--since', '1h']);
     assert.match(out, /resent 3 message\(s\) to flaky/);
-    await rx.waitFor(() => rx.at('/flaky').length === before + 3, 10_000, 'three resent deliveries');
+    await eventually(() => rx.at('/flaky').length === before + 3, 'three resent deliveries');
 
     failing = true;
     for (let i = 0; i < 2; i++) await ok(['send', 'cli-app', 'flaky.t', JSON.stringify({ later: i })]);
-    for (let i = 0; i < 200 && (await failed()) < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    await eventually(async () => (await failed()) >= 2, 'two failed messages');
     failing = false;
     const done = await ok(['endpoint', 'recover', 'cli-app', 'flaky', '--since', '1h', '--wait', '--timeout', '30']);
     assert.match(done, /recover: done; in the window 5 delivered, 0 failed/);

@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
+import { eventually } from '../helpers/eventually.js';
 import { startServer, TEST_TOKEN } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -96,7 +97,7 @@ describe('API errors: bad input gets a clear 4xx and changes nothing', () => {
     await ok('POST', '/api/v1/event-type', { name: 'fixture.event', description: 'fixture', schemas: { '1': { type: 'object', examples: [{ ok: true }] } } });
     await ok('POST', '/api/v1/app/fixture/endpoint', { url: receiver.url('/hook'), uid: 'hook', headers: { 'X-Fixture': '1' } });
     msgId = (await ok('POST', '/api/v1/app/fixture/msg', { eventType: 'fixture.event', payload: { n: 1 } })).id;
-    await receiver.waitFor(() => receiver.at('/hook').length === 1, 10_000, 'fixture delivery');
+    await eventually(() => receiver.at('/hook').length === 1, 'fixture delivery');
     await server.sb.dispatcher.idle();
     attemptId = (await ok('GET', `/api/v1/app/fixture/attempt/msg/${msgId}`)).data[0].id;
     baseline = await snapshot(server);

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { routeTable, DOCS_PREFIX } from '../../src/http/openapi.js';
 import type { RouteEntry } from '../../src/http/openapi.js';
 import { ResponseValidator, takeViolations } from '../../src/http/openapi-validator.js';
+import { eventually } from '../helpers/eventually.js';
 import { Receiver } from '../helpers/receiver.js';
-import { startServer } from '../helpers/server.js';
+import { attemptsOf, startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
@@ -121,17 +122,12 @@ describe('OpenAPI document', () => {
     await api('POST', `/api/v1/app/${app.id}/endpoint/${ep.id}/secret/rotate`, {});
     await api('GET', `/api/v1/app/${app.id}/endpoint/${ep.id}/stats`);
     const msg = (await api('POST', `/api/v1/app/${app.id}/msg`, { eventType: 'doc.created', eventId: 'evt-1', payload: { a: 'x' }, tags: ['t'] })).body;
-    await rx.waitFor(() => rx.at('/docs').length >= 1, 10_000, 'delivery');
+    await eventually(() => rx.at('/docs').length >= 1, 'delivery');
     await api('POST', `/api/v1/app/${app.id}/msg`, { eventType: 'doc.created', eventId: 'evt-1', payload: {} });
     await api('GET', `/api/v1/app/${app.id}/msg?limit=5`);
     await api('GET', `/api/v1/app/${app.id}/msg/${msg.id}`);
     await api('GET', `/api/v1/app/${app.id}/msg/${msg.id}/endpoint`);
-    let attempts = await api('GET', `/api/v1/app/${app.id}/attempt/msg/${msg.id}`);
-    for (let i = 0; i < 100 && attempts.body.data.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      attempts = await api('GET', `/api/v1/app/${app.id}/attempt/msg/${msg.id}`);
-    }
-    const attempt = attempts.body.data[0];
+    const [attempt] = await attemptsOf(server, app.id, msg.id);
     assert.ok(attempt, 'an attempt was recorded');
     await api('GET', `/api/v1/app/${app.id}/attempt/endpoint/${ep.id}`);
     await api('GET', `/api/v1/app/${app.id}/endpoint/${ep.id}/msg`);

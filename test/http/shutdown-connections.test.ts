@@ -8,6 +8,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { eventually } from '../helpers/eventually.js';
 import { startServer } from '../helpers/server.js';
 
 it('close() cuts connections that have sent no request', { timeout: 120_000 }, async () => {
@@ -18,7 +19,7 @@ it('close() cuts connections that have sent no request', { timeout: 120_000 }, a
   const cut = once(socket, 'close');
   // Once the server has taken the connection, it stops.
   const count = () => new Promise<number>((resolve, reject) => server.sb.app.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
-  while ((await count()) < 1) await new Promise((r) => setTimeout(r, 20));
+  await eventually(async () => (await count()) >= 1, 'the server to take the connection');
   await server.close();
   await cut;
   assert.ok(socket.destroyed);

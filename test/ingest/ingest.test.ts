@@ -11,20 +11,10 @@ import Stripe from 'stripe';
 import twilio from 'twilio';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { eventually, sleep } from '../helpers/eventually.js';
 import { Receiver } from '../helpers/receiver.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
-
-/** Polls until `fn` returns a truthy value (real time, bounded). */
-async function eventually<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const nowS = () => Math.floor(Date.now() / 1000);
 
@@ -104,7 +94,7 @@ describe('ingest: receiving webhooks', () => {
       const r = await post(src.ingestUrl, payload, { 'content-type': 'application/json', 'stripe-signature': sign(payload) });
       assert.equal(r.status, 200, r.text);
       assert.match(r.body.id, /^msg_/);
-      await rx.waitFor(() => rx.at('/stripe').length === 1, 10_000, 'stripe delivery');
+      await eventually(() => rx.at('/stripe').length === 1, 'stripe delivery');
       const got = rx.at('/stripe')[0]!;
       assert.equal(got.body, payload);
       const headers = Object.fromEntries(Object.entries(got.headers).map(([k, v]) => [k, String(v)]));
@@ -137,7 +127,7 @@ describe('ingest: receiving webhooks', () => {
       assert.equal(log[0].source_id, src.id);
       assert.equal(log[0].headers['content-type'], 'application/json');
       assert.equal((await messages(src.id)).length, 1, 'nothing stored');
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100); // a window in which nothing may be forwarded
       assert.equal(rx.at('/stripe').length, before, 'nothing forwarded');
     });
 
@@ -159,12 +149,12 @@ describe('ingest: receiving webhooks', () => {
       assert.equal(results.filter((r) => !r.body.duplicate).length, 1);
       const ids = new Set(results.map((r) => r.body.id));
       assert.equal(ids.size, 1, 'every copy names the one message');
-      await rx.waitFor(() => rx.at('/stripe').some((x) => x.body === body), 10_000, 'the one delivery');
+      await eventually(() => rx.at('/stripe').some((x) => x.body === body), 'the one delivery');
       // A retry by the provider later is a duplicate too.
       const again = await post(src.ingestUrl, body, { 'content-type': 'application/json', 'stripe-signature': sign(body) });
       assert.equal(again.status, 200);
       assert.equal(again.body.duplicate, true);
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200); // a window in which no second delivery may arrive
       assert.equal(rx.at('/stripe').filter((x) => x.body === body).length, 1);
       assert.equal((await messages(src.id)).filter((m) => m.eventId === 'evt_dup').length, 1);
     });
@@ -186,7 +176,7 @@ describe('ingest: receiving webhooks', () => {
       'x-github-delivery': 'd-1',
     });
     assert.equal(r.status, 200);
-    await rx.waitFor(() => release !== undefined, 10_000, 'the forwarded request');
+    await eventually(() => release !== undefined, 'the forwarded request');
     // The receiver still holds the request open: the provider was answered without waiting for it.
     release!();
     const [m] = await messages(src.id);
@@ -318,7 +308,7 @@ describe('ingest: receiving webhooks', () => {
       }),
     );
     assert.ok(sent.every((r) => r.status === 200));
-    await rx.waitFor(() => rx.at('/rated').length >= n, 15_000, 'all rated deliveries');
+    await eventually(() => rx.at('/rated').length >= n, 'all rated deliveries');
     const got = rx.at('/rated');
     assert.equal(new Set(got.map((g) => g.body)).size, n, 'each event once');
     // 10 per second with a burst of 10: the last 15 take at least 1.5 s to drain.

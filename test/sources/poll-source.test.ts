@@ -21,6 +21,7 @@ import { PollRunner } from '../../src/bridges/sources/poll-source.js';
 import { parsePollConfig } from '../../src/domain/sources/poll-config.js';
 import type { IngestStore, RunState } from '../../src/storage/contract/ingest.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import { eventually } from '../helpers/eventually.js';
 import { rawRows } from '../helpers/raw-db.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -28,16 +29,6 @@ import { TEST_TOKEN, startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 
 const DAY = 86_400_000;
-
-async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 type Mode = 'ok' | '429' | '500' | 'invalid-json';
 
@@ -170,7 +161,7 @@ describe('polling sources', () => {
       { id: 3, name: 'three', price: 30 },
     ]);
     assert.ok(ms.every((m) => m.eventType === 'item.changed'));
-    await rx.waitFor(() => rx.at('/poll').length === 2, 10_000, 'two deliveries');
+    await eventually(() => rx.at('/poll').length === 2, 'two deliveries');
 
     // Nothing changed: the ETag is sent back and the API answers 304.
     clock.advance(60_000);
@@ -220,7 +211,7 @@ describe('polling sources', () => {
     ms = await messages(id);
     assert.equal(ms.length, 3);
     assert.equal(new Set(ms.map((m) => m.eventId)).size, 3, 'no duplicates');
-    await rx.waitFor(() => rx.at('/poll').length === 3, 10_000, 'three deliveries');
+    await eventually(() => rx.at('/poll').length === 3, 'three deliveries');
 
     // Header values are encrypted at rest.
     const row = (await rawRows(server.sb.store, 'SELECT config FROM ingest_sources WHERE id = ?', id))[0] as { config: string };
@@ -397,7 +388,7 @@ describe('cron sources', () => {
     assert.deepEqual(first.payload, { report: 'daily' });
     assert.equal(first.eventType, 'cron.tick');
     assert.equal(first.eventId, `cron.${Date.UTC(2025, 0, 1, 0, 1)}`);
-    await rx.waitFor(() => rx.at('/cron').length === 1, 10_000, 'the tick delivered');
+    await eventually(() => rx.at('/cron').length === 1, 'the tick delivered');
     const r = await eventually(async () => {
       const s = (await node.api('GET', `/ingest/api/v1/source/${id}`)).body.run;
       return s.nextRunAt === '2025-01-01T00:02:00.000Z' ? s : null;
