@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import { eventually } from '../helpers/eventually.js';
 import { appStatsContract } from '../helpers/app-stats-contract.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
@@ -37,13 +38,9 @@ describe('statistics routes', () => {
     await server.api('POST', `/api/v1/app/${appId}/endpoint`, { url: receiver.url('/good') });
     await server.api('POST', `/api/v1/app/${appId}/endpoint`, { url: receiver.url('/bad') });
     for (const eventType of ['a.one', 'a.one', 'b.two']) await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType, payload: {} });
-    await receiver.waitFor(() => receiver.received.length === 6, 10_000, 'six deliveries');
+    await eventually(() => receiver.received.length === 6, 'six deliveries');
     // Attempts are written in batches after the responses: wait until all six are recorded.
-    const deadline = Date.now() + 10_000;
-    while ((await server.api('GET', `/api/v1/app/${appId}/stats/attempts`)).body.total_failure < 3) {
-      assert.ok(Date.now() < deadline, 'attempts recorded');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await eventually(async () => (await server.api('GET', `/api/v1/app/${appId}/stats/attempts`)).body.total_failure >= 3, 'attempts recorded');
   });
 
   after(async () => {

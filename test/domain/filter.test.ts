@@ -9,6 +9,7 @@ import { AppError } from '../../src/domain/errors.js';
 import { applyFilters, filterSubject, parseFilter } from '../../src/domain/filter.js';
 import type { FilterSubject } from '../../src/domain/filter.js';
 import { validateFilter } from '../../src/domain/filter-regex.js';
+import { eventually, sleep } from '../helpers/eventually.js';
 import { Receiver } from '../helpers/receiver.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
@@ -196,7 +197,7 @@ describe('filters on the publish path', () => {
     const m2 = await publish({ total: 50, items: [{ sku: 'B-1' }], customer: { tags: [] } });
     const m3 = await publish({ total: 500, items: [{ sku: 'B-2' }], customer: { tags: ['test'] } });
     const m4 = await publish({ total: 120, items: [{ sku: 'C-2' }] });
-    await rx.waitFor(() => rx.at('/all').length === 4 && rx.at('/big-eu').length >= 1, 10_000, 'deliveries');
+    await eventually(() => rx.at('/all').length === 4 && rx.at('/big-eu').length >= 1, 'deliveries');
     const got = rx.at('/big-eu').map((r) => r.headers['webhook-id']);
     assert.deepEqual(got, [m1]);
     for (const m of [m2, m3, m4]) {
@@ -206,7 +207,7 @@ describe('filters on the publish path', () => {
     // Replay-missing applies the filter too: nothing filtered out comes back.
     const since = new Date(Date.now() - 60_000).toISOString();
     assert.equal((await server.api('POST', `/api/v1/app/${appId}/endpoint/${big.body.id}/replay-missing`, { since })).status, 202);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300); // a window in which no replayed message may arrive
     assert.equal(rx.at('/big-eu').length, 1);
   });
 });

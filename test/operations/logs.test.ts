@@ -5,19 +5,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../src/platform/logger.js';
+import { eventually } from '../helpers/eventually.js';
+import { startServerProcess } from '../helpers/process.js';
 import { Receiver } from '../helpers/receiver.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
 const SECRET_A = 'whsec_' + Buffer.from('endpoint-secret-a-0123456789abcd').toString('base64');
 const SECRET_B = 'whsec_' + Buffer.from('endpoint-secret-b-0123456789abcd').toString('base64');
 const SECRET_OPS = 'whsec_' + Buffer.from('operational-secret-0123456789abc').toString('base64');
@@ -72,7 +69,7 @@ describe('request logs', () => {
     assert.equal((await api('GET', `/api/v1/app/${app.id}/endpoint/${ep.id}/secret`)).body.key, SECRET_A);
     await api('POST', `/api/v1/app/${app.id}/endpoint/${ep.id}/secret/rotate`, { key: SECRET_B });
     await api('POST', `/api/v1/app/${app.id}/msg`, { eventType: 'log.t', payload: { hello: 'world' } });
-    await rx.waitFor(() => rx.at('/fail').length >= 1, 10_000, 'a failed delivery');
+    await eventually(() => rx.at('/fail').length >= 1, 'a failed delivery');
     await api('POST', '/api/v1/operational-webhook/endpoint', { url: rx.url('/ops'), secret: SECRET_OPS });
     const key = await api('POST', '/api/v1/api-key', { name: 'logs', scopes: ['admin'] });
     if (key.status === 201) {
@@ -102,52 +99,22 @@ describe('request logs', () => {
   });
 });
 
-/** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 describe('log level', () => {
   async function run(level: string): Promise<string> {
     const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-logs-'));
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, [join(root, 'dist/src/main.js'), 'serve'], {
-      env: {
-        ...process.env,
-        SWITCHBOARD_PORT: String(port),
-        SWITCHBOARD_HOST: '127.0.0.1',
-        SWITCHBOARD_DATA_DIR: dataDir,
-        SWITCHBOARD_ADMIN_TOKEN: 'sb_logs_admin_token_1234',
-        SWITCHBOARD_LOG_LEVEL: level,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const server = await startServerProcess({
+      readyPath: '/api/v1/health/ready',
+      env: { SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_ADMIN_TOKEN: 'sb_logs_admin_token_1234', SWITCHBOARD_LOG_LEVEL: level },
     });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     try {
-      const end = Date.now() + 60_000;
-      for (;;) {
-        const ok = await fetch(url + '/api/v1/health/ready').then((r) => r.status === 204, () => false);
-        if (ok) break;
-        assert.ok(Date.now() < end, `the server did not start: ${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const res = await fetch(url + '/api/v1/app', { headers: { authorization: 'Bearer sb_logs_admin_token_1234', 'svix-req-id': 'level-check' } });
+      const res = await fetch(server.base + '/api/v1/app', { headers: { authorization: 'Bearer sb_logs_admin_token_1234', 'svix-req-id': 'level-check' } });
       assert.equal(res.status, 200);
     } finally {
       // The output is read after the process has exited, so every log line it wrote is in.
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
-    return out;
+    return server.output();
   }
 
   it('is set by SWITCHBOARD_LOG_LEVEL', async () => {

@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LabelGuard, MAX_LABEL_VALUES } from '../../src/operations/metrics.js';
+import { eventually } from '../helpers/eventually.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { Receiver } from '../helpers/receiver.js';
 import { startServer } from '../helpers/server.js';
@@ -22,16 +23,6 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
   }
   return undefined;
-}
-
-async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('Prometheus metrics', () => {
@@ -78,7 +69,7 @@ describe('Prometheus metrics', () => {
 
   it('counts accepted messages, attempts by outcome and their durations', async () => {
     await publish('m.ok', 2);
-    await rx.waitFor(() => rx.at('/ok').length === 2, 10_000, 'two deliveries');
+    await eventually(() => rx.at('/ok').length === 2, 'two deliveries');
     await server.sb.dispatcher.idle();
     const text = await scrape();
     assert.equal(sample(text, 'switchboard_messages_accepted_total'), 2);
@@ -91,7 +82,7 @@ describe('Prometheus metrics', () => {
     const [failed] = await publish('m.fail');
     await eventually(async () => (await attempts(failed!)).length === 1, 'first failed attempt');
     await publish('m.hang', 3);
-    await rx.waitFor(() => rx.at('/hang').length === 1, 10_000, 'the hanging request');
+    await eventually(() => rx.at('/hang').length === 1, 'the hanging request');
     clock.advance(3000);
     const text = await eventually(async () => {
       const t = await scrape();

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ApiException, Svix } from 'svix';
 import { Webhook } from 'standardwebhooks';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import { eventually } from '../helpers/eventually.js';
 import { operationalStoreContract } from '../helpers/operational-store-contract.js';
 import { rawRows } from '../helpers/raw-db.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -96,7 +97,7 @@ describe('operational webhooks', () => {
     rx.on('/flaky', (_r, res, n) => void res.writeHead(n <= 4 ? 500 : 200).end());
     const ep = await endpoint('/flaky', 'flaky.t');
     const msg = await svix.message.create(appId, { eventType: 'flaky.t', eventId: 'evt-flaky', payload: { a: 1 } });
-    await ops.waitFor(() => events('message.attempt.recovered').length === 1, 10_000, 'recovered');
+    await eventually(() => events('message.attempt.recovered').length === 1, 'recovered');
     const [failing] = events('message.attempt.failing');
     assert.ok(failing);
     assert.deepEqual({ ...failing.data, lastAttempt: undefined }, { appId, appUid: 'ops-app', msgId: msg.id, msgEventId: 'evt-flaky', endpointId: ep, lastAttempt: undefined });
@@ -111,7 +112,7 @@ describe('operational webhooks', () => {
     rx.on('/dead', (_r, res) => void res.writeHead(503).end());
     const ep = await endpoint('/dead', 'dead.t');
     const msg = await svix.message.create(appId, { eventType: 'dead.t', payload: { a: 1 } });
-    await ops.waitFor(() => events('message.attempt.exhausted').length === 1, 10_000, 'exhausted');
+    await eventually(() => events('message.attempt.exhausted').length === 1, 'exhausted');
     const [e] = events('message.attempt.exhausted');
     assert.equal(e!.data.msgId, msg.id);
     assert.equal(e!.data.endpointId, ep);
@@ -123,7 +124,7 @@ describe('operational webhooks', () => {
     rx.on('/gone', (_r, res) => void res.writeHead(410).end());
     const ep = await endpoint('/gone', 'gone.t');
     await svix.message.create(appId, { eventType: 'gone.t', payload: {} });
-    await ops.waitFor(() => events('endpoint.disabled').length === 1, 10_000, 'endpoint.disabled');
+    await eventually(() => events('endpoint.disabled').length === 1, 'endpoint.disabled');
     const [auto] = events('endpoint.disabled');
     assert.equal(auto!.data.endpointId, ep);
     assert.equal(auto!.data.endpointUid, 'gone');
@@ -131,14 +132,14 @@ describe('operational webhooks', () => {
     assert.ok(!Number.isNaN(Date.parse(auto!.data.failSince)));
 
     await svix.endpoint.patch(appId, ep, { disabled: false });
-    await ops.waitFor(() => events('endpoint.enabled').length === 1 && ops.at('/enabled-only').length === 1, 10_000, 'endpoint.enabled');
+    await eventually(() => events('endpoint.enabled').length === 1 && ops.at('/enabled-only').length === 1, 'endpoint.enabled');
     const enabledOnly = ops.at('/enabled-only')[0]!;
     assert.equal(enabledOnly.headers['x-team'], 'sre');
     assert.equal(enabledOnly.headers.authorization, 'Bearer hidden');
     assert.equal(JSON.parse(enabledOnly.body).type, 'endpoint.enabled');
 
     await svix.endpoint.patch(appId, ep, { disabled: true });
-    await ops.waitFor(() => events('endpoint.disabled').length === 2, 10_000, 'manual endpoint.disabled');
+    await eventually(() => events('endpoint.disabled').length === 2, 'manual endpoint.disabled');
     assert.equal(events('endpoint.disabled')[1]!.data.trigger, 'manual');
     assert.equal(ops.at('/enabled-only').length, 1, 'filterTypes respected');
   });
@@ -149,10 +150,11 @@ describe('operational webhooks', () => {
     const appEp = await endpoint('/again', 'again.t');
     await svix.endpoint.patch(appId, appEp, { disabled: true });
     await svix.endpoint.patch(appId, appEp, { disabled: false });
-    await ops.waitFor(() => ops.at('/retry').length === 1, 10_000, 'first operational request');
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => ops.at('/retry').length === 1, 'first operational request');
+    // The failure is counted as the retry is scheduled: only then does moving the clock fire it.
+    await eventually(async () => /^switchboard_operational_webhooks_total\{event_type="endpoint\.enabled",outcome="retry"\} 1$/m.test(await (await fetch(server.url + '/metrics')).text()), 'the retry to be scheduled');
     clock.advance(5000);
-    await ops.waitFor(() => ops.at('/retry').length === 2, 10_000, 'the retry');
+    await eventually(() => ops.at('/retry').length === 2, 'the retry');
     const [a, b] = ops.at('/retry');
     assert.equal(a!.headers['webhook-id'], b!.headers['webhook-id']);
     const key = (await svix.operationalWebhookEndpoint.getSecret(ep.id)).key;

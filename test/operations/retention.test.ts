@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { DAY_MS, RetentionService } from '../../src/operations/retention.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import { eventually } from '../helpers/eventually.js';
 import { retentionContract } from '../helpers/retention-contract.js';
 import type { Store } from '../../src/storage/contract/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -80,7 +81,7 @@ describe('retention on a running server', () => {
     await server.api('POST', `/api/v1/app/${app.id}/endpoint`, { url: rx.url('/r') });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await server.api('POST', `/api/v1/app/${app.id}/msg`, { eventType: 'r.t', payload: { i } })).body.id);
-    await rx.waitFor(() => rx.at('/r').length === 3, 10_000, 'three deliveries');
+    await eventually(() => rx.at('/r').length === 3, 'three deliveries');
     await server.sb.dispatcher.idle();
 
     // Content expunge empties one payload now; the message itself stays until retention.
@@ -90,17 +91,16 @@ describe('retention on a running server', () => {
     clock.advance(29 * DAY_MS);
     assert.equal(await server.sb.retention.purge(), 0);
     const late = (await server.api('POST', `/api/v1/app/${app.id}/msg`, { eventType: 'r.t', payload: { late: true } })).body.id;
-    await rx.waitFor(() => rx.at('/r').length === 4, 10_000, 'the late delivery');
+    await eventually(() => rx.at('/r').length === 4, 'the late delivery');
     await server.sb.dispatcher.idle();
 
     // Past 30 days for the first three: the hourly timer purges them.
     clock.advance(2 * DAY_MS);
-    const end = Date.now() + 10_000;
-    while ((await server.api('GET', `/api/v1/app/${app.id}/msg`)).body.data.length !== 1) {
-      assert.ok(Date.now() < end, 'timed out waiting for the purge');
-      await new Promise((r) => setTimeout(r, 20));
-      clock.advance(3_600_000);
-    }
+    await eventually(async () => {
+      if ((await server.api('GET', `/api/v1/app/${app.id}/msg`)).body.data.length === 1) return true;
+      clock.advance(3_600_000); // on to the next hourly run until one has purged
+      return false;
+    }, 'the purge');
     for (const id of ids) assert.equal((await server.api('GET', `/api/v1/app/${app.id}/msg/${id}`)).status, 404);
     assert.equal((await server.api('GET', `/api/v1/app/${app.id}/msg/${late}`)).status, 200);
     const metrics = await (await fetch(server.url + '/metrics')).text();
