@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from './helpers/eventually.js';
+import { freePort } from './helpers/process.js';
 import { startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 
@@ -66,23 +66,6 @@ async function stop(c: Child): Promise<void> {
   }, 10_000);
   await c.exited;
   clearTimeout(timer);
-}
-
-/** Waits for `check` to hold, re-checking every 100 ms; fails with `what` after `ms`. */
-async function waitFor(what: string, check: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 const examples = readdirSync(join(root, 'examples'), { withFileTypes: true })
@@ -197,7 +180,7 @@ describe('README quickstart', () => {
         assert.ok(!command.includes('\n'), `a background block is one command: ${command}`);
         const c = start('bash', ['-c', `set -a; source ${state}; set +a; ${command}`], { cwd: dir, env });
         background.push(c);
-        await waitFor(`"${block.arg}" from: ${command}`, () => c.output().includes(block.arg) || c.child.exitCode !== null);
+        await eventually(() => c.output().includes(block.arg) || c.child.exitCode !== null, `"${block.arg}" from: ${command}`, { timeoutMs: 60_000 });
         assert.equal(c.child.exitCode, null, `${command} stopped:\n${c.output()}`);
         continue;
       }
@@ -211,8 +194,8 @@ describe('README quickstart', () => {
     const [receiver, listen, listenReceiver] = background;
     assert.ok(receiver && listen && listenReceiver, 'the quickstart starts a receiver, listen and a second receiver');
     const verified = (c: Child, invoice: string): string | undefined => new RegExp(`^verified (msg_\\w+) \\{"id":"${invoice}"`, 'm').exec(c.output())?.[1];
-    await waitFor('the receiver to verify in_1 to in_4', () => ['in_1', 'in_2', 'in_3', 'in_4'].every((i) => verified(receiver, i)));
-    await waitFor('the second receiver to verify in_4 from listen', () => verified(listenReceiver, 'in_4') !== undefined);
+    await eventually(() => ['in_1', 'in_2', 'in_3', 'in_4'].every((i) => verified(receiver, i)), 'the receiver to verify in_1 to in_4', { timeoutMs: 60_000 });
+    await eventually(() => verified(listenReceiver, 'in_4') !== undefined, 'the second receiver to verify in_4 from listen', { timeoutMs: 60_000 });
     for (const c of [receiver, listenReceiver]) assert.doesNotMatch(c.output(), /refused/);
     assert.equal(verified(listenReceiver, 'in_4'), verified(receiver, 'in_4'), 'listen forwards the message with its id');
     assert.match(listen.output(), /invoice\.paid\s+msg_\w+\s+-> 204/);
