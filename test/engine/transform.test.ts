@@ -14,6 +14,7 @@ import { TransformService } from '../../src/engine/transformations/transformer.j
 import type { Endpoint } from '../../src/domain/model.js';
 import { eventually, sleep } from '../helpers/eventually.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { endpoint as fixtureEndpoint } from '../helpers/fixtures.js';
 import { Receiver } from '../helpers/receiver.js';
 import { attemptsOf, startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
@@ -290,24 +291,8 @@ describe('filters and transformations on ingest endpoints', () => {
 });
 
 describe('the transformation service', () => {
-  const endpoint = (code: string): Endpoint => ({
-    id: 'ep_suspend',
-    appId: 'app_x',
-    uid: null,
-    url: 'http://127.0.0.1:1/',
-    description: '',
-    disabled: false,
-    eventTypes: null,
-    channels: null,
-    throttleRate: null,
-    metadata: {},
-    headers: {},
-    secrets: [],
-    failingSince: null,
-    transformation: { code, enabled: true, variables: null, updatedAt: 0 },
-    createdAt: 0,
-    updatedAt: 0,
-  });
+  const endpoint = (code: string): Endpoint =>
+    fixtureEndpoint('app_x', { id: 'ep_suspend', url: 'http://127.0.0.1:1/', secrets: [], transformation: { code, enabled: true, variables: null, updatedAt: 0 }, createdAt: 0, updatedAt: 0 });
   const message = { id: 'msg_1', appId: 'app_x', eventType: 'a.b', eventId: null, channels: null, tags: null, payload: '{"n":1}', createdAt: 0 };
 
   it('suspends code that keeps hitting its limits for a minute, and lifts that on new code', async () => {

@@ -5,9 +5,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +22,7 @@ import { eventually } from '../helpers/eventually.js';
 import { rawRows } from '../helpers/raw-db.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { Receiver } from '../helpers/receiver.js';
+import type { Received } from '../helpers/receiver.js';
 import { TEST_TOKEN, startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 
@@ -32,28 +30,29 @@ const DAY = 86_400_000;
 
 type Mode = 'ok' | '429' | '500' | 'invalid-json';
 
-/** A third-party API: `/items` lists items with an ETag; its behaviour is set by the test. */
+/** A third-party API, on a loopback receiver: `/items` lists items with an ETag; its behaviour is set by the test. */
 class StandInApi {
   items: { id: number; name: string; price: number }[] = [];
   mode: Mode = 'ok';
   pollInterval: number | null = null;
-  readonly requests: { path: string; headers: IncomingHttpHeaders }[] = [];
   private version = 1;
-  private server: Server;
-  port = 0;
+  private readonly rx = new Receiver();
 
   constructor() {
-    this.server = createServer((req, res) => {
-      this.requests.push({ path: req.url ?? '/', headers: req.headers });
-      req.resume();
+    this.rx.on('/items', (req, res) => {
       const extra: Record<string, string> = this.pollInterval ? { 'x-poll-interval': String(this.pollInterval) } : {};
-      if (this.mode === '429') return res.writeHead(429, { 'retry-after': '300', ...extra }).end('slow down');
-      if (this.mode === '500') return res.writeHead(500).end('boom');
-      if (this.mode === 'invalid-json') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"data": [');
       const etag = `"v${this.version}"`;
-      if (req.headers['if-none-match'] === etag) return res.writeHead(304, { etag, ...extra }).end();
-      res.writeHead(200, { 'content-type': 'application/json', etag, ...extra }).end(JSON.stringify({ data: this.items, total: this.items.length }));
+      if (this.mode === '429') res.writeHead(429, { 'retry-after': '300', ...extra }).end('slow down');
+      else if (this.mode === '500') res.writeHead(500).end('boom');
+      else if (this.mode === 'invalid-json') res.writeHead(200, { 'content-type': 'application/json' }).end('{"data": [');
+      else if (req.headers['if-none-match'] === etag) res.writeHead(304, { etag, ...extra }).end();
+      else res.writeHead(200, { 'content-type': 'application/json', etag, ...extra }).end(JSON.stringify({ data: this.items, total: this.items.length }));
     });
+  }
+
+  /** Every request it got. */
+  get requests(): Received[] {
+    return this.rx.received;
   }
 
   /** Changes the data (and so its ETag). */
@@ -63,18 +62,20 @@ class StandInApi {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.port = (this.server.address() as AddressInfo).port;
+    await this.rx.start();
     return this;
   }
 
-  url(path: string): string {
-    return `http://127.0.0.1:${this.port}${path}`;
+  get port(): number {
+    return this.rx.port;
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server.close(() => r()));
+  url(path: string): string {
+    return this.rx.url(path);
+  }
+
+  close(): Promise<void> {
+    return this.rx.close();
   }
 }
 
