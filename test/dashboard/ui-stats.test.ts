@@ -1,27 +1,14 @@
 /** Application statistics: the store contract on SQLite and the two routes over it. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { eventually } from '../helpers/eventually.js';
 import { appStatsContract } from '../helpers/app-stats-contract.js';
+import { tempSqliteStore } from '../helpers/sqlite.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { Receiver } from '../helpers/receiver.js';
 
-appStatsContract('sqlite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-stats-'));
-  const store = new SqliteStore({ path: join(dir, 'test.db'), durability: 'normal' });
-  return {
-    store,
-    dispose: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+appStatsContract('sqlite', () => tempSqliteStore('switchboard-stats'));
 
 describe('statistics routes', () => {
   let server: TestServer;

@@ -6,14 +6,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ApiException, Svix } from 'svix';
 import { Webhook } from 'standardwebhooks';
-import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { eventually } from '../helpers/eventually.js';
 import { operationalStoreContract } from '../helpers/operational-store-contract.js';
+import { tempSqliteStore } from '../helpers/sqlite.js';
 import { rawRows } from '../helpers/raw-db.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -163,14 +160,4 @@ describe('operational webhooks', () => {
   });
 });
 
-operationalStoreContract('sqlite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-ops-'));
-  const store = new SqliteStore({ path: join(dir, 'test.db'), durability: 'normal' });
-  return {
-    store,
-    dispose: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+operationalStoreContract('sqlite', () => tempSqliteStore('switchboard-ops'));

@@ -5,14 +5,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { DAY_MS, RetentionService } from '../../src/operations/retention.js';
-import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { eventually } from '../helpers/eventually.js';
 import { retentionContract } from '../helpers/retention-contract.js';
+import { tempSqliteStore } from '../helpers/sqlite.js';
 import type { Store } from '../../src/storage/contract/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -21,17 +18,7 @@ import type { TestServer } from '../helpers/server.js';
 
 const T0 = 1_700_000_000_000;
 
-retentionContract('sqlite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-retention-'));
-  const store = new SqliteStore({ path: join(dir, 'test.db'), durability: 'normal' });
-  return {
-    store,
-    dispose: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+retentionContract('sqlite', () => tempSqliteStore('switchboard-retention'));
 
 describe('retention service', () => {
   it('yields to the event loop between batches and stops at a short batch', async () => {
