@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { eventually } from '../helpers/eventually.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -152,7 +153,7 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
   it('sends a test event, shows the attempt without a reload, and resends it', async () => {
     await page.getByLabel('Event type').selectOption('invoice.paid');
     await page.getByRole('button', { name: 'Send test event' }).click();
-    await receiver.waitFor(() => receiver.at('/acme').length >= 1, WAIT, 'the test event');
+    await eventually(() => receiver.at('/acme').length >= 1, 'the test event', { timeoutMs: WAIT });
     const first = receiver.at('/acme')[0]!;
     assert.equal(first.headers['x-team'], 'blue');
     assert.deepEqual(JSON.parse(first.body), { invoice: 'inv_example', amount: 4200 });
@@ -174,7 +175,7 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
     await page.getByRole('table', { name: 'Request headers' }).getByText('blue').waitFor();
 
     await page.getByRole('button', { name: 'Resend' }).click();
-    await receiver.waitFor(() => receiver.at('/acme').length >= 2, WAIT, 'the resend');
+    await eventually(() => receiver.at('/acme').length >= 2, 'the resend', { timeoutMs: WAIT });
     assert.equal(receiver.at('/acme')[1]!.headers['webhook-id'], first.headers['webhook-id']);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="attempts"] > li').length === 2, undefined, { timeout: WAIT });
     await page.getByText('manual').waitFor();

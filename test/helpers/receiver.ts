@@ -19,7 +19,6 @@ export class Receiver {
   private behaviours = new Map<string, Behaviour>();
   private counts = new Map<string, number>();
   private hung: ServerResponse[] = [];
-  private waiters: (() => void)[] = [];
   port = 0;
 
   constructor() {
@@ -35,7 +34,6 @@ export class Receiver {
         const b = this.behaviours.get(path);
         const outcome = b ? b(r, res, n) : res.writeHead(200).end('ok');
         if (outcome === 'hang') this.hung.push(res);
-        for (const w of this.waiters.splice(0)) w();
       });
     });
     this.server.keepAliveTimeout = 60_000;
@@ -57,22 +55,6 @@ export class Receiver {
 
   at(path: string): Received[] {
     return this.received.filter((r) => r.path === path);
-  }
-
-  /** Waits until `pred` holds, checking on each arrival; fails after `ms`. */
-  async waitFor(pred: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-    const end = Date.now() + ms;
-    while (!pred()) {
-      const left = end - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.min(left, 50));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
   }
 
   async close(): Promise<void> {
