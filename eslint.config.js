@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['scripts/**', 'dist/**', 'node_modules/**', 'web/dist/**', 'web/scripts/**', 'bin/**', 'eslint.config.js'] },
+  { ignores: ['scripts/**', 'dist/**', 'node_modules/**', 'web/dist/**', 'web/scripts/**', 'bin/**', 'eslint.config.js', '.dependency-cruiser.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
