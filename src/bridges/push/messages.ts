@@ -1,8 +1,8 @@
 /** Publishing messages and the manual triggers around them. */
 import type { Clock } from '../../domain/clock.js';
-import { conflict, notFound } from '../../domain/errors.js';
+import { notFound } from '../../domain/errors.js';
 import { applyFilters, filterSubject } from '../../domain/filter.js';
-import { newId } from '../../domain/ids.js';
+import { idTime, newId } from '../../domain/ids.js';
 import type { Application, Endpoint, Message } from '../../domain/model.js';
 import { leaseOf } from '../../engine/admission.js';
 import type { AdmissionControl } from '../../engine/admission.js';
@@ -27,6 +27,12 @@ export interface PublishInput {
   headers?: Record<string, string> | undefined;
 }
 
+/** How a publish ended: a message with an eventId already used in the application is a duplicate. */
+export type PublishOutcome =
+  | { kind: 'published'; message: Message }
+  /** Nothing was stored; `existingCreatedAt` is null if the id does not carry a time (never for ids this service made). */
+  | { kind: 'duplicate'; existingId: string; existingCreatedAt: number | null };
+
 export class MessageService {
   private readonly commits: GroupCommit<PublishItem, PublishResult>;
 
@@ -42,9 +48,12 @@ export class MessageService {
 
   /**
    * Publishes a message: it and one delivery per matching endpoint are committed before
-   * this resolves. Deliveries with a free slot are sent at once by this node.
+   * this resolves. Deliveries with a free slot are sent at once by this node. Without an
+   * eventId a message is never a duplicate.
    */
-  async publish(app: Application, input: PublishInput): Promise<Message> {
+  publish(app: Application, input: PublishInput & { eventId?: null | undefined }): Promise<{ kind: 'published'; message: Message }>;
+  publish(app: Application, input: PublishInput): Promise<PublishOutcome>;
+  async publish(app: Application, input: PublishInput): Promise<PublishOutcome> {
     const now = this.clock.now();
     const message: Message = {
       id: newId('message', now),
@@ -71,15 +80,20 @@ export class MessageService {
     }
     if (result.kind === 'duplicate-event-id') {
       this.admission.settle({ kind: 'rolled-back', admissions });
-      throw conflict(`a message with this eventId already exists (${result.existingId})`);
+      return { kind: 'duplicate', existingId: result.existingId, existingCreatedAt: idTime('message', result.existingId) };
     }
     this.admission.settle({ kind: 'committed', message, app: { id: app.id, headerStyle: app.headerStyle }, admissions, inserted: result.deliveries });
     this.bus.emit({ kind: 'message.published', message });
-    return message;
+    return { kind: 'published', message };
+  }
+
+  /** By id or eventId; null if the application has no such message. */
+  find(appId: string, idOrEventId: string): Promise<Message | null> {
+    return this.store.getMessage(appId, idOrEventId);
   }
 
   async get(appId: string, idOrEventId: string): Promise<Message> {
-    const m = await this.store.getMessage(appId, idOrEventId);
+    const m = await this.find(appId, idOrEventId);
     if (!m) throw notFound('Message');
     return m;
   }

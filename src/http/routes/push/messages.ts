@@ -1,7 +1,7 @@
 /** /api/v1/app/{app_id}/msg */
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../../app.js';
-import { notFound } from '../../../domain/errors.js';
+import { conflict, notFound } from '../../../domain/errors.js';
 import type { HeaderStyle, Metadata } from '../../../domain/model.js';
 import { listOut, messageOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
@@ -48,8 +48,9 @@ export const messageRoutes =
           a = (await deps.applications.create({ ...b.application, uid: b.application.uid ?? req.params.app_id }, true)).app;
         }
         if (!a) throw notFound('Application');
-        const m = await svc.publish(a, { eventType: b.eventType, eventId: b.eventId, channels: b.channels, tags: b.tags, payload: JSON.stringify(b.payload) });
-        return reply.code(202).send(messageOut(m, req.query.with_content !== false));
+        const r = await svc.publish(a, { eventType: b.eventType, eventId: b.eventId, channels: b.channels, tags: b.tags, payload: JSON.stringify(b.payload) });
+        if (r.kind === 'duplicate') throw conflict(`a message with this eventId already exists (${r.existingId})`);
+        return reply.code(202).send(messageOut(r.message, req.query.with_content !== false));
       },
     );
 
