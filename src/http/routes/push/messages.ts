@@ -43,10 +43,7 @@ export const messageRoutes =
       },
       async (req, reply) => {
         const b = req.body;
-        let a = await deps.applications.find(req.params.app_id);
-        if (!a && b.application) {
-          a = (await deps.applications.create({ ...b.application, uid: b.application.uid ?? req.params.app_id }, true)).app;
-        }
+        const a = await deps.applications.findOrCreate(req.params.app_id, b.application);
         if (!a) throw notFound('Application');
         const r = await svc.publish(a, { eventType: b.eventType, eventId: b.eventId, channels: b.channels, tags: b.tags, payload: JSON.stringify(b.payload) });
         if (r.kind === 'duplicate') throw conflict(`a message with this eventId already exists (${r.existingId})`);
