@@ -62,6 +62,16 @@ export class ApplicationService {
     return { app, created: true };
   }
 
+  /**
+   * The application by id or uid; if there is none and `input` is given, creates it with the
+   * id or uid as its uid (unless `input` names one). Null when absent and nothing to create.
+   */
+  async findOrCreate(idOrUid: string, input: ApplicationInput | undefined): Promise<Application | null> {
+    const found = await this.find(idOrUid);
+    if (found || !input) return found;
+    return (await this.create({ ...input, uid: input.uid ?? idOrUid }, true)).app;
+  }
+
   async get(idOrUid: string): Promise<Application> {
     const app = await this.find(idOrUid);
     if (!app) throw notFound('Application');

@@ -122,7 +122,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   const endpoints = new EndpointService(store, clock, config.allowedNetworks);
   dispatcher.onEndpointDisabled = (_id, appId) => endpoints.invalidate(appId);
   const bus = new EventBus();
-  const messages = new MessageService(store, clock, endpoints, dispatcher, leaseMs, bus);
+  const messages = new MessageService(store, clock, endpoints, dispatcher, bus);
   const ingestModule = createIngest({
     store,
     clock,

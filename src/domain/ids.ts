@@ -66,6 +66,19 @@ export function idBoundary(kind: IdKind, atMs: number): string {
   return ID_PREFIX[kind] + base62(buf, ID_BODY_LENGTH);
 }
 
+/** The creation time (epoch ms) an identifier of the given kind carries; null if `id` is not one. */
+export function idTime(kind: IdKind, id: string): number | null {
+  if (!isIdOf(kind, id)) return null;
+  let n = 0n;
+  for (const ch of id.slice(ID_PREFIX[kind].length)) {
+    const digit = ALPHABET.indexOf(ch);
+    if (digit < 0) return null;
+    n = n * 62n + BigInt(digit);
+  }
+  // The time is the first 6 of the 20 bytes; the other 14 are random.
+  return Number(n >> 112n);
+}
+
 /** True if `value` looks like an identifier of the given kind (else it may be a uid). */
 export function isIdOf(kind: IdKind, value: string): boolean {
   return value.startsWith(ID_PREFIX[kind]) && value.length === ID_PREFIX[kind].length + ID_BODY_LENGTH;

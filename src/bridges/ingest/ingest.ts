@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../../domain/clock.js';
 import { AppError, toError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import type { Application, Message } from '../../domain/model.js';
+import type { Application } from '../../domain/model.js';
 import { messagePayload, parseBody } from '../../domain/providers/body.js';
 import { toEventType } from '../../domain/providers/mapping.js';
 import type { InboundRequest } from '../../domain/providers/types.js';
@@ -109,44 +109,23 @@ export class IngestService {
   /**
    * Publishes unless the key was seen within the dedupe window. The first message of a key
    * carries it as `eventId` (the message unique index makes concurrent copies lose
-   * atomically). After the window a key may come again: it is then stored as
-   * `<key>.g<n>`, n counting windows since the epoch, and the current and previous
-   * generation are checked, so no copy within the window passes.
+   * atomically), so a copy within the window costs one round trip: the refused publish names
+   * the message it collided with and when that was created. After the window a key may come
+   * again: it is then stored as `<key>.g<n>`, n counting windows since the epoch, and the
+   * current and previous generation are checked, so no copy within the window passes.
    */
   private async publishOnce(app: Application, msg: { eventType: string; payload: string; headers?: Record<string, string> }, key: string | null, now: number): Promise<{ id: string; duplicate: boolean }> {
-    if (key === null) return { id: (await this.messages.publish(app, msg)).id, duplicate: false };
+    if (key === null) return { id: (await this.messages.publish(app, msg)).message.id, duplicate: false };
     const window = this.opts.dedupeWindowMs;
-    const recent = (m: Message | null): m is Message => m !== null && m.createdAt > now - window;
-    const first = await this.tryPublish(app, msg, key);
-    if (first) return { id: first.id, duplicate: false };
-    const original = await this.findMessage(app.id, key);
-    if (recent(original)) return { id: original.id, duplicate: true };
+    const recent = (createdAt: number | null): boolean => createdAt !== null && createdAt > now - window;
+    const first = await this.messages.publish(app, { ...msg, eventId: key });
+    if (first.kind === 'published') return { id: first.message.id, duplicate: false };
+    if (recent(first.existingCreatedAt)) return { id: first.existingId, duplicate: true };
     const gen = Math.floor(now / window);
-    const previous = await this.findMessage(app.id, `${key}.g${gen - 1}`);
-    if (recent(previous)) return { id: previous.id, duplicate: true };
-    const again = await this.tryPublish(app, msg, `${key}.g${gen}`);
-    if (again) return { id: again.id, duplicate: false };
-    const current = await this.findMessage(app.id, `${key}.g${gen}`);
-    return { id: current?.id ?? '', duplicate: true };
-  }
-
-  private async findMessage(appId: string, idOrEventId: string): Promise<Message | null> {
-    try {
-      return await this.messages.get(appId, idOrEventId);
-    } catch (e: unknown) {
-      if (e instanceof AppError && e.code === 'not_found') return null;
-      throw e;
-    }
-  }
-
-  /** Publishes with an event id; null when that id exists already. */
-  private async tryPublish(app: Application, msg: { eventType: string; payload: string; headers?: Record<string, string> }, eventId: string): Promise<Message | null> {
-    try {
-      return await this.messages.publish(app, { ...msg, eventId });
-    } catch (e: unknown) {
-      if (e instanceof AppError && e.code === 'conflict') return null;
-      throw e;
-    }
+    const previous = await this.messages.find(app.id, `${key}.g${gen - 1}`);
+    if (previous && recent(previous.createdAt)) return { id: previous.id, duplicate: true };
+    const again = await this.messages.publish(app, { ...msg, eventId: `${key}.g${gen}` });
+    return again.kind === 'published' ? { id: again.message.id, duplicate: false } : { id: again.existingId, duplicate: true };
   }
 
   private async log(source: IngestSource, statusCode: number, reason: string, headers: Record<string, string>, body: Buffer, now: number): Promise<void> {

@@ -1,11 +1,11 @@
 /** Publishing messages and the manual triggers around them. */
 import type { Clock } from '../../domain/clock.js';
-import { conflict, notFound } from '../../domain/errors.js';
+import { notFound } from '../../domain/errors.js';
 import { applyFilters, filterSubject } from '../../domain/filter.js';
-import { newId } from '../../domain/ids.js';
+import { idTime, newId } from '../../domain/ids.js';
 import type { Application, Endpoint, Message } from '../../domain/model.js';
-import { TriggerType } from '../../domain/model.js';
-import type { Dispatcher } from '../../engine/dispatcher.js';
+import { leaseOf } from '../../engine/admission.js';
+import type { AdmissionControl } from '../../engine/admission.js';
 import type { MessageQuery, Page, PublishItem, PublishResult, Store } from '../../storage/contract/store.js';
 import type { EndpointService } from '../../catalog/endpoints.js';
 import type { EventBus } from '../../engine/event-bus.js';
@@ -27,6 +27,12 @@ export interface PublishInput {
   headers?: Record<string, string> | undefined;
 }
 
+/** How a publish ended: a message with an eventId already used in the application is a duplicate. */
+export type PublishOutcome =
+  | { kind: 'published'; message: Message }
+  /** Nothing was stored; `existingCreatedAt` is null if the id does not carry a time (never for ids this service made). */
+  | { kind: 'duplicate'; existingId: string; existingCreatedAt: number | null };
+
 export class MessageService {
   private readonly commits: GroupCommit<PublishItem, PublishResult>;
 
@@ -34,8 +40,7 @@ export class MessageService {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly endpoints: EndpointService,
-    private readonly dispatcher: Dispatcher,
-    private readonly leaseMs: number,
+    private readonly admission: AdmissionControl,
     private readonly bus: EventBus,
   ) {
     this.commits = new GroupCommit((items) => this.store.publish(items));
@@ -43,9 +48,12 @@ export class MessageService {
 
   /**
    * Publishes a message: it and one delivery per matching endpoint are committed before
-   * this resolves. Deliveries with a free slot are sent at once by this node.
+   * this resolves. Deliveries with a free slot are sent at once by this node. Without an
+   * eventId a message is never a duplicate.
    */
-  async publish(app: Application, input: PublishInput): Promise<Message> {
+  publish(app: Application, input: PublishInput & { eventId?: null | undefined }): Promise<{ kind: 'published'; message: Message }>;
+  publish(app: Application, input: PublishInput): Promise<PublishOutcome>;
+  async publish(app: Application, input: PublishInput): Promise<PublishOutcome> {
     const now = this.clock.now();
     const message: Message = {
       id: newId('message', now),
@@ -62,48 +70,30 @@ export class MessageService {
       : applyFilters(await this.endpoints.matching(app.id, message.eventType, message.channels), () =>
           filterSubject(message.payload, message.eventType, message.channels, input.headers),
         );
-    const reserved = targets.map((ep) => this.dispatcher.reserve(ep.id, ep.throttleRate));
-    const leaseUntil = now + this.leaseMs;
+    const admissions = targets.map((ep) => this.admission.admit(ep, now));
     let result: PublishResult;
     try {
-      result = await this.commits.submit({
-        message,
-        deliveries: targets.map((ep, i) => ({ endpointId: ep.id, leaseUntil: reserved[i] ? leaseUntil : null })),
-      });
+      result = await this.commits.submit({ message, deliveries: admissions.map((a) => ({ endpointId: a.endpoint.id, leaseUntil: leaseOf(a) })) });
     } catch (e: unknown) {
-      targets.forEach((ep, i) => reserved[i] && this.dispatcher.unreserve(ep.id));
+      this.admission.settle({ kind: 'rolled-back', admissions });
       throw e;
     }
     if (result.kind === 'duplicate-event-id') {
-      targets.forEach((ep, i) => reserved[i] && this.dispatcher.unreserve(ep.id));
-      throw conflict(`a message with this eventId already exists (${result.existingId})`);
+      this.admission.settle({ kind: 'rolled-back', admissions });
+      return { kind: 'duplicate', existingId: result.existingId, existingCreatedAt: idTime('message', result.existingId) };
     }
-    const claims = [];
-    for (const [i, d] of result.deliveries.entries()) {
-      const ep = targets[i]!;
-      if (reserved[i] && d.leaseToken > 0) {
-        claims.push({
-          deliveryId: d.deliveryId,
-          leaseToken: d.leaseToken,
-          attempts: 0,
-          trigger: TriggerType.Scheduled,
-          message,
-          endpoint: ep,
-          app: { id: app.id, headerStyle: app.headerStyle },
-        });
-      } else {
-        // A store shared by several nodes refuses the lease when other nodes use the endpoint's caps.
-        if (reserved[i]) this.dispatcher.unreserve(ep.id);
-        this.dispatcher.backlogged(ep.id);
-      }
-    }
-    this.dispatcher.dispatchReserved(claims);
+    this.admission.settle({ kind: 'committed', message, app: { id: app.id, headerStyle: app.headerStyle }, admissions, inserted: result.deliveries });
     this.bus.emit({ kind: 'message.published', message });
-    return message;
+    return { kind: 'published', message };
+  }
+
+  /** By id or eventId; null if the application has no such message. */
+  find(appId: string, idOrEventId: string): Promise<Message | null> {
+    return this.store.getMessage(appId, idOrEventId);
   }
 
   async get(appId: string, idOrEventId: string): Promise<Message> {
-    const m = await this.store.getMessage(appId, idOrEventId);
+    const m = await this.find(appId, idOrEventId);
     if (!m) throw notFound('Message');
     return m;
   }
@@ -117,15 +107,15 @@ export class MessageService {
     await this.store.expungeMessageContent(appId, m.id);
   }
 
-  /** Tells the dispatcher the endpoint has new due deliveries (after recover or replay). */
+  /** Tells the engine the endpoint has new due deliveries (after recover or replay). */
   kick(endpointId: string): void {
-    this.dispatcher.backlogged(endpointId);
+    this.admission.backlogged(endpointId);
   }
 
   /** Sends the message to the endpoint again, once. */
   async resend(appId: string, messageId: string, endpoint: Endpoint): Promise<void> {
     const m = await this.get(appId, messageId);
     await this.store.resend(m.id, endpoint.id, appId, this.clock.now());
-    this.dispatcher.backlogged(endpoint.id);
+    this.admission.backlogged(endpoint.id);
   }
 }

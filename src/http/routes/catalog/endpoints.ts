@@ -207,8 +207,8 @@ export const endpointRoutes =
         if (ep.disabled) throw new AppError('conflict', 'endpoint is disabled');
         const example = await deps.eventTypes.example(req.body.eventType);
         if (!example) throw new AppError('bad_request', `event type "${req.body.eventType}" has no example in its schemas`);
-        const m = await deps.messages.publish(a, { eventType: req.body.eventType, payload: JSON.stringify(example), onlyEndpoint: ep });
-        return reply.code(200).send(messageOut(m));
+        const { message } = await deps.messages.publish(a, { eventType: req.body.eventType, payload: JSON.stringify(example), onlyEndpoint: ep });
+        return reply.code(200).send(messageOut(message));
       },
     );
 

@@ -1,7 +1,7 @@
 /** /api/v1/app/{app_id}/msg */
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../../app.js';
-import { notFound } from '../../../domain/errors.js';
+import { conflict, notFound } from '../../../domain/errors.js';
 import type { HeaderStyle, Metadata } from '../../../domain/model.js';
 import { listOut, messageOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
@@ -43,13 +43,11 @@ export const messageRoutes =
       },
       async (req, reply) => {
         const b = req.body;
-        let a = await deps.applications.find(req.params.app_id);
-        if (!a && b.application) {
-          a = (await deps.applications.create({ ...b.application, uid: b.application.uid ?? req.params.app_id }, true)).app;
-        }
+        const a = await deps.applications.findOrCreate(req.params.app_id, b.application);
         if (!a) throw notFound('Application');
-        const m = await svc.publish(a, { eventType: b.eventType, eventId: b.eventId, channels: b.channels, tags: b.tags, payload: JSON.stringify(b.payload) });
-        return reply.code(202).send(messageOut(m, req.query.with_content !== false));
+        const r = await svc.publish(a, { eventType: b.eventType, eventId: b.eventId, channels: b.channels, tags: b.tags, payload: JSON.stringify(b.payload) });
+        if (r.kind === 'duplicate') throw conflict(`a message with this eventId already exists (${r.existingId})`);
+        return reply.code(202).send(messageOut(r.message, req.query.with_content !== false));
       },
     );
 

@@ -1,0 +1,74 @@
+/**
+ * Finds endpoints with due deliveries: at the earliest retry time this node knows of, when
+ * woken (another node's notice, a manual trigger), and every few seconds as a safety net
+ * for writers this node does not hear about.
+ */
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../domain/clock.js';
+import type { Store } from '../storage/contract/store.js';
+
+export interface DueSweepOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** The safety-net interval, in ms. */
+  intervalMs: number;
+  /** Called for each endpoint found with due deliveries. */
+  onDue: (endpointId: string) => void;
+}
+
+export class DueSweep {
+  private wakeTimer: TimerHandle | null = null;
+  private wakeAt = Infinity;
+  private intervalTimer: TimerHandle | null = null;
+  private sweeping = false;
+  private stopped = false;
+
+  constructor(private readonly o: DueSweepOptions) {}
+
+  /** Sweeps in `ms`, unless a sweep is already due sooner. */
+  schedule(ms: number): void {
+    if (this.stopped) return;
+    const at = this.o.clock.now() + ms;
+    if (this.wakeTimer && at >= this.wakeAt) return;
+    this.wakeTimer?.cancel();
+    this.wakeAt = at;
+    this.wakeTimer = this.o.clock.setTimer(ms, () => {
+      this.wakeTimer = null;
+      this.wakeAt = Infinity;
+      void this.sweep();
+    });
+  }
+
+  /** Cancels every timer; a sweep running finishes without arming another. */
+  stop(): void {
+    this.stopped = true;
+    this.wakeTimer?.cancel();
+    this.intervalTimer?.cancel();
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.stopped) return;
+    if (this.sweeping) {
+      this.schedule(10);
+      return;
+    }
+    this.sweeping = true;
+    try {
+      const now = this.o.clock.now();
+      const due = await this.o.store.dueEndpoints(now, 10_000);
+      for (const id of due) this.o.onDue(id);
+      const next = await this.o.store.nextDueAt();
+      // Time moved while the store answered: compare with the clock as it is now.
+      const later = this.o.clock.now();
+      if (next !== null && next > now) this.schedule(Math.max(0, next - later));
+    } catch (e: unknown) {
+      this.o.logger.error({ err: e }, 'sweep for due deliveries failed');
+    } finally {
+      this.sweeping = false;
+      // The safety net: other writers (manual triggers, other nodes) are seen within this interval.
+      this.intervalTimer?.cancel();
+      if (!this.stopped) this.intervalTimer = this.o.clock.setTimer(this.o.intervalMs, () => void this.sweep());
+    }
+  }
+}

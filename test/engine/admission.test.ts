@@ -1,0 +1,165 @@
+/**
+ * The engine's admission contract as the publish path uses it: slots are taken at admission
+ * within the endpoint's concurrency cap, its rate limit and the node-wide cap, committed
+ * leased deliveries are sent without a claim query, refused leases and pending deliveries
+ * are claimed from the store, and a rolled-back publish gives its slots back.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { Dispatcher } from '../../src/engine/dispatcher.js';
+import type { Admission } from '../../src/engine/admission.js';
+import type { SendRequest, SendResult, Sender } from '../../src/engine/http-sender.js';
+import type { AttemptRecord, ClaimedDelivery, Store } from '../../src/storage/contract/store.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { T0, app, endpoint, message } from '../helpers/fixtures.js';
+
+/** The few store calls the dispatcher makes here, recorded; nothing is ever due. */
+function fakeStore() {
+  const calls = { claimDue: [] as string[], recorded: [] as AttemptRecord[] };
+  const store = {
+    cluster: undefined,
+    releaseAllLeases: async () => 0,
+    releaseLeases: async () => {},
+    dueEndpoints: async () => [],
+    nextDueAt: async () => null,
+    claimDue: async (endpointId: string): Promise<ClaimedDelivery[]> => {
+      calls.claimDue.push(endpointId);
+      return [];
+    },
+    recordAttempts: async (records: AttemptRecord[]) => {
+      calls.recorded.push(...records);
+    },
+  };
+  return { store: store as unknown as Store, calls };
+}
+
+/** A sender answering 200 once `release` is called, so the test controls what is in flight. */
+function heldSender() {
+  const sent: SendRequest[] = [];
+  let release: () => void = () => {};
+  const released = new Promise<void>((r) => (release = r));
+  const sender: Sender = {
+    send: async (req: SendRequest): Promise<SendResult> => {
+      sent.push(req);
+      await released;
+      return { kind: 'response', status: 200, body: '', durationMs: 1, retryAfter: undefined, deliveryDirective: undefined };
+    },
+    close: async () => {},
+  };
+  return { sender, sent, release: () => release() };
+}
+
+function dispatcher(store: Store, sender: Sender, o: { endpointConcurrency?: number; maxInflight?: number } = {}): Dispatcher {
+  return new Dispatcher({
+    store,
+    sender,
+    clock: new FakeClock(T0),
+    logger: pino({ level: 'silent' }),
+    retrySchedule: [5],
+    endpointConcurrency: o.endpointConcurrency ?? 2,
+    maxInflight: o.maxInflight ?? 100,
+    leaseMs: 30_000,
+    disableAfterMs: 86_400_000,
+  });
+}
+
+const kinds = (admissions: Admission[]): string[] => admissions.map((a) => a.kind);
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('admission of deliveries being published', () => {
+  const a = app();
+  const ep = endpoint(a.id);
+
+  it('admits nothing leased before the dispatcher is started (a node that does not send)', () => {
+    const { store } = fakeStore();
+    const d = dispatcher(store, heldSender().sender);
+    assert.deepEqual(kinds([d.admit(ep, T0)]), ['backlog']);
+    assert.equal(d.inflightCount, 0);
+  });
+
+  it('leases up to the endpoint concurrency cap, with the lease counted from the publish time', async () => {
+    const { store } = fakeStore();
+    const d = dispatcher(store, heldSender().sender, { endpointConcurrency: 2 });
+    await d.start({ releaseOrphanedLeases: false });
+    const admissions = [d.admit(ep, T0), d.admit(ep, T0), d.admit(ep, T0)];
+    assert.deepEqual(kinds(admissions), ['leased', 'leased', 'backlog']);
+    assert.deepEqual(admissions[0], { kind: 'leased', endpoint: ep, leaseUntil: T0 + 30_000 });
+    assert.equal(d.inflightCount, 2);
+    d.settle({ kind: 'rolled-back', admissions });
+    await d.stop(0);
+  });
+
+  it('holds to the node-wide in-flight cap across endpoints', async () => {
+    const { store } = fakeStore();
+    const d = dispatcher(store, heldSender().sender, { endpointConcurrency: 5, maxInflight: 1 });
+    await d.start({ releaseOrphanedLeases: false });
+    const admissions = [d.admit(ep, T0), d.admit(endpoint(a.id), T0)];
+    assert.deepEqual(kinds(admissions), ['leased', 'backlog']);
+    d.settle({ kind: 'rolled-back', admissions });
+    await d.stop(0);
+  });
+
+  it('takes a rate token per leased delivery', async () => {
+    const { store } = fakeStore();
+    const d = dispatcher(store, heldSender().sender, { endpointConcurrency: 10 });
+    await d.start({ releaseOrphanedLeases: false });
+    const limited = endpoint(a.id, { throttleRate: 1 });
+    const admissions = [d.admit(limited, T0), d.admit(limited, T0)];
+    assert.deepEqual(kinds(admissions), ['leased', 'backlog']);
+    d.settle({ kind: 'rolled-back', admissions });
+    await d.stop(0);
+  });
+
+  it('gives the slots back when the publish is rolled back', async () => {
+    const { store } = fakeStore();
+    const d = dispatcher(store, heldSender().sender, { endpointConcurrency: 1 });
+    await d.start({ releaseOrphanedLeases: false });
+    const first = d.admit(ep, T0);
+    d.settle({ kind: 'rolled-back', admissions: [first] });
+    assert.equal(d.inflightCount, 0);
+    const again = d.admit(ep, T0);
+    assert.deepEqual(kinds([again]), ['leased']);
+    d.settle({ kind: 'rolled-back', admissions: [again] });
+    await d.stop(0);
+  });
+
+  it('sends committed leased deliveries without a claim, and claims the backlog and refused leases', async () => {
+    const { store, calls } = fakeStore();
+    const held = heldSender();
+    const d = dispatcher(store, held.sender, { endpointConcurrency: 1 });
+    await d.start({ releaseOrphanedLeases: false });
+    const other = endpoint(a.id);
+    const admissions = [d.admit(ep, T0), d.admit(ep, T0), d.admit(other, T0)];
+    assert.deepEqual(kinds(admissions), ['leased', 'backlog', 'leased']);
+    const m = message(a.id, T0);
+    d.settle({
+      kind: 'committed',
+      message: m,
+      app: { id: a.id, headerStyle: a.headerStyle },
+      admissions,
+      // The store refused the lease of the third (caps counted across nodes).
+      inserted: [
+        { deliveryId: 1, leaseToken: 1 },
+        { deliveryId: 2, leaseToken: 0 },
+        { deliveryId: 3, leaseToken: 0 },
+      ],
+    });
+    assert.equal(d.inflightCount, 1);
+    await turn();
+    assert.equal(held.sent.length, 1);
+    assert.equal(held.sent[0]!.headers['webhook-id'], m.id);
+    // The refused lease gave its slot back: its endpoint is claimed at once; the first
+    // endpoint is full, so its backlog waits for the delivery in flight.
+    assert.deepEqual(calls.claimDue, [other.id]);
+    held.release();
+    await d.idle();
+    assert.deepEqual(
+      calls.recorded.map((r) => [r.deliveryId, r.leaseToken, r.next.status]),
+      [[1, 1, 0]],
+    );
+    await turn();
+    assert.deepEqual(calls.claimDue, [other.id, ep.id]);
+    await d.stop(0);
+  });
+});
