@@ -8,7 +8,7 @@ import { conflict } from '../../domain/errors.js';
 import type { SecretBox } from '../../security/crypto.js';
 import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../contract/ingest.js';
 import { finishPage, pageBounds } from '../shared/paging.js';
-import type { Page, PageQuery } from '../contract/store.js';
+import type { Page, PageQuery } from '../contract/paging.js';
 import { toLog, toRun, toSource } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 

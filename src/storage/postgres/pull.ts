@@ -9,7 +9,7 @@ import { conflict } from '../../domain/errors.js';
 import { idBoundary } from '../../domain/ids.js';
 import type { SecretBox } from '../../security/crypto.js';
 import { finishPage, pageBounds } from '../shared/paging.js';
-import type { Page, PageQuery } from '../contract/store.js';
+import type { Page, PageQuery } from '../contract/paging.js';
 import { POSITION_WINDOW_MS } from '../contract/pull.js';
 import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../contract/pull.js';
 import { json, toMessage, toPollerToken, toPollingEndpoint } from '../shared/rows.js';

@@ -11,7 +11,7 @@ import type {
   SigningKeyRecord,
 } from '../contract/auth.js';
 import { finishPage, pageBounds } from '../shared/paging.js';
-import type { Page, PageQuery } from '../contract/store.js';
+import type { Page, PageQuery } from '../contract/paging.js';
 
 import { num, toApiKey, toClient, toPortalToken } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';

@@ -3,7 +3,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { conflict } from '../../domain/errors.js';
 import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../contract/ingest.js';
 import { finishPage, pageBounds } from '../shared/paging.js';
-import type { Page, PageQuery } from '../contract/store.js';
+import type { Page, PageQuery } from '../contract/paging.js';
 import type { SecretBox } from '../../security/crypto.js';
 
 import { toLog, toRun, toSource } from '../shared/rows.js';
