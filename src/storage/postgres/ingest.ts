@@ -4,25 +4,17 @@
  * the same source exactly one runs it; its result is saved only under its lease token.
  */
 import type { Sql, TransactionSql } from 'postgres';
-import { conflict } from '../../domain/errors.js';
 import type { SecretBox } from '../../security/crypto.js';
 import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../contract/ingest.js';
 import { finishPage, pageBounds } from '../shared/paging.js';
+import { uniqueAsync } from '../shared/unique.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import { toLog, toRun, toSource } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 
 type Tx = TransactionSql;
 
-/** Runs a write, turning a uniqueness violation into a 409. */
-async function unique<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e: unknown) {
-    if ((e as { code?: string }).code === '23505') throw conflict('a source with this uid already exists');
-    throw e;
-  }
-}
+const SOURCE_UID_TAKEN = 'a source with this uid already exists';
 
 export class PgIngestStore implements IngestStore {
   constructor(
@@ -40,7 +32,7 @@ export class PgIngestStore implements IngestStore {
   }
 
   async createSource(s: SourceRecord, token: SourceToken, firstRunAt: number | null): Promise<void> {
-    await unique(() =>
+    await uniqueAsync(SOURCE_UID_TAKEN, () =>
       this.sql.begin(async (tx) => {
         await tx`
           INSERT INTO ingest_sources (id, uid, name, type, metadata, config, created_at, updated_at)
@@ -68,7 +60,7 @@ export class PgIngestStore implements IngestStore {
   }
 
   async updateSource(s: SourceRecord, schedule: number | null | 'keep'): Promise<void> {
-    await unique(() =>
+    await uniqueAsync(SOURCE_UID_TAKEN, () =>
       this.sql.begin(async (tx) => {
         await tx`
           UPDATE ingest_sources SET uid = ${s.uid}, name = ${s.name}, type = ${s.type}, metadata = ${JSON.stringify(s.metadata)},

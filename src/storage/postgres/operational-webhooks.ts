@@ -1,9 +1,9 @@
 /** Operational webhook endpoints on PostgreSQL. */
 import type { Sql } from 'postgres';
-import { conflict } from '../../domain/errors.js';
 import type { SecretBox } from '../../security/crypto.js';
 import type { OperationalEndpoint, OperationalWebhookStore } from '../contract/operational-webhooks.js';
 import { finishPage, pageBounds } from '../shared/paging.js';
+import { uniqueAsync } from '../shared/unique.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import type { Row } from './rows.js';
 
@@ -24,16 +24,6 @@ function toEndpoint(r: Row, box: SecretBox): OperationalEndpoint {
   };
 }
 
-/** Runs a write, turning a uid collision into a 409. */
-async function unique(fn: () => Promise<unknown>): Promise<void> {
-  try {
-    await fn();
-  } catch (e: unknown) {
-    if ((e as { code?: string }).code === '23505') throw conflict('an operational webhook endpoint with this uid already exists');
-    throw e;
-  }
-}
-
 /** Column values; secret and headers sealed at rest. */
 function values(e: OperationalEndpoint, box: SecretBox): Row {
   return {
@@ -52,6 +42,8 @@ function values(e: OperationalEndpoint, box: SecretBox): Row {
   };
 }
 
+const UID_TAKEN = 'an operational webhook endpoint with this uid already exists';
+
 export class PgOperationalWebhookStore implements OperationalWebhookStore {
   constructor(
     private readonly sql: Sql,
@@ -60,7 +52,7 @@ export class PgOperationalWebhookStore implements OperationalWebhookStore {
   ) {}
 
   async create(e: OperationalEndpoint): Promise<void> {
-    await unique(() => this.sql`INSERT INTO operational_endpoints ${this.sql(values(e, this.box))}`);
+    await uniqueAsync(UID_TAKEN, () => this.sql`INSERT INTO operational_endpoints ${this.sql(values(e, this.box))}`);
   }
 
   async get(idOrUid: string): Promise<OperationalEndpoint | null> {
@@ -83,7 +75,8 @@ export class PgOperationalWebhookStore implements OperationalWebhookStore {
 
   async update(e: OperationalEndpoint): Promise<void> {
     const v = values(e, this.box);
-    await unique(
+    await uniqueAsync(
+      UID_TAKEN,
       () =>
         this.sql`UPDATE operational_endpoints SET ${this.sql(v, 'uid', 'url', 'description', 'disabled', 'event_types', 'throttle_rate', 'metadata', 'headers', 'secret', 'updated_at')}
                  WHERE id = ${e.id}`,

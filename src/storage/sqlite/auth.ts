@@ -2,6 +2,7 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { SEALED_PATTERN } from '../../security/crypto.js';
 import type { SecretBox } from '../../security/crypto.js';
+import type { StatementCache } from './statements.js';
 import type {
   ApiKeyRecord,
   AuthStore,
@@ -22,20 +23,15 @@ const WHOLE_SECRET_COLUMNS = new Set(['endpoints.secrets', 'endpoints.headers', 
 const BULK_TABLES = new Set(['messages', 'attempts', 'deliveries', 'idempotency_keys', 'schema_migrations']);
 
 export class SqliteAuthStore implements AuthStore {
-  private readonly stmts = new Map<string, Statement>();
-
   constructor(
     private readonly db: Db,
     private readonly box: SecretBox,
+    /** The connection's prepared statements. */
+    private readonly statements: StatementCache,
   ) {}
 
   private q(sql: string): Statement {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    }
-    return s;
+    return this.statements.get(sql);
   }
 
   private page<T>(table: string, where: string, args: unknown[], q: PageQuery, map: (r: Row) => T): Page<T> {

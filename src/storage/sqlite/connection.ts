@@ -22,7 +22,8 @@ export class SqliteConnection {
   readonly db: Db;
   /** Seals secrets at rest. */
   readonly box: SecretBox;
-  private readonly statements: StatementCache;
+  /** Prepared statements, shared by every concern's queries on this connection. */
+  readonly statements: StatementCache;
   private readonly durability: 'full' | 'normal';
   /** fsyncs the WAL off the event loop for publishes under full durability. */
   private readonly walSync: WalSync | null;

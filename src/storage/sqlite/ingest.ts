@@ -1,40 +1,28 @@
 /** The IngestStore on SQLite: sources, tokens, logs, run state and poll items. */
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { conflict } from '../../domain/errors.js';
 import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../contract/ingest.js';
 import { finishPage, pageBounds } from '../shared/paging.js';
+import { unique } from '../shared/unique.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import type { SecretBox } from '../../security/crypto.js';
+import type { StatementCache } from './statements.js';
 
 import { toLog, toRun, toSource } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 
-/** Runs a write, turning a uniqueness violation into a 409. */
-function unique<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e: unknown) {
-    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw conflict('a source with this uid already exists');
-    throw e;
-  }
-}
+const SOURCE_UID_TAKEN = 'a source with this uid already exists';
 
 export class SqliteIngestStore implements IngestStore {
-  private readonly stmts = new Map<string, Statement>();
-
   constructor(
     private readonly db: Db,
     /** Seals source configs and URL tokens at rest. */
     private readonly box: SecretBox,
+    /** The connection's prepared statements. */
+    private readonly statements: StatementCache,
   ) {}
 
   private q(sql: string): Statement {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    }
-    return s;
+    return this.statements.get(sql);
   }
 
   private resetRun(sourceId: string, at: number): void {
@@ -47,7 +35,7 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async createSource(s: SourceRecord, token: SourceToken, firstRunAt: number | null): Promise<void> {
-    unique(() =>
+    unique(SOURCE_UID_TAKEN, () =>
       this.db.transaction(() => {
         this.q(
           `INSERT INTO ingest_sources (id, uid, name, type, metadata, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -78,7 +66,7 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async updateSource(s: SourceRecord, schedule: number | null | 'keep'): Promise<void> {
-    unique(() =>
+    unique(SOURCE_UID_TAKEN, () =>
       this.db.transaction(() => {
         this.q('UPDATE ingest_sources SET uid = ?, name = ?, type = ?, metadata = ?, config = ?, updated_at = ? WHERE id = ?').run(
           s.uid,

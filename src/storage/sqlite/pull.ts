@@ -5,9 +5,10 @@
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { SecretBox } from '../../security/crypto.js';
-import { conflict } from '../../domain/errors.js';
+import type { StatementCache } from './statements.js';
 import { idBoundary } from '../../domain/ids.js';
 import { finishPage, pageBounds } from '../shared/paging.js';
+import { unique } from '../shared/unique.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import { POSITION_WINDOW_MS } from '../contract/pull.js';
 import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../contract/pull.js';
@@ -18,33 +19,18 @@ function toSequenced(r: Row): SequencedMessage {
   return { seq: r.seq as number, message: toMessage(r) };
 }
 
-/** Runs a write, turning a uniqueness violation into a 409. */
-function unique<T>(detail: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e: unknown) {
-    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw conflict(detail);
-    throw e;
-  }
-}
-
 export class SqlitePullStore implements PullStore {
-  private readonly stmts = new Map<string, Statement>();
-
   constructor(
     private readonly db: Db,
     /** Seals tokens at rest (they are shown again on request). */
     private readonly box: SecretBox,
+    /** The connection's prepared statements. */
+    private readonly statements: StatementCache,
   ) {}
 
   /** A cached prepared statement (prepared on first use: the tables exist only after migrating). */
   private q(sql: string): Statement {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    }
-    return s;
+    return this.statements.get(sql);
   }
 
   async createPollingEndpoint(p: PollingEndpoint, token: PollerToken): Promise<void> {
