@@ -1,6 +1,7 @@
 /**
- * PostgreSQL: the storage contract, migrations under the advisory lock, and what several
- * nodes sharing one database rely on (capped claims, fencing, notices). Each store here
+ * PostgreSQL specifics: migrations under the advisory lock, and what several nodes sharing
+ * one database rely on (capped claims, fencing, notices). The storage contracts run on
+ * PostgreSQL in the other files of this folder. Each store here
  * plays one node; time is passed in, so nothing depends on timing.
  */
 import { after, before, describe, it } from 'node:test';
@@ -15,50 +16,8 @@ import type { AttemptRecord, ClaimedDelivery } from '../../src/storage/contract/
 import { T0, app, endpoint, message } from '../helpers/fixtures.js';
 import { createTestSchema } from '../helpers/pg.js';
 import type { TestSchema } from '../helpers/pg.js';
-import { storeContract } from '../helpers/store-contract.js';
-import { pullStoreContract } from '../helpers/pull-contract.js';
-import { ingestStoreContract } from '../helpers/ingest-store-contract.js';
-import { operationalStoreContract } from '../helpers/operational-store-contract.js';
-import { retentionContract } from '../helpers/retention-contract.js';
-import { queueStatsContract } from '../helpers/queue-stats-contract.js';
-import { appStatsContract } from '../helpers/app-stats-contract.js';
-import { SecretBox } from '../../src/security/crypto.js';
 import { PostgresStore as Pg } from '../../src/storage/postgres/postgres-store.js';
 import { TEST_DATABASE_URL } from '../helpers/pg.js';
-
-
-storeContract('postgres', async () => {
-  const s = await createTestSchema();
-  return { store: s.store(), dispose: () => s.drop() };
-});
-
-/** A store on a fresh schema, dropped afterwards. */
-async function fresh(): Promise<{ store: PostgresStore; dispose: () => Promise<void> }> {
-  const s = await createTestSchema();
-  return { store: s.store(), dispose: () => s.drop() };
-}
-
-pullStoreContract('postgres', fresh);
-
-operationalStoreContract('postgres', fresh);
-retentionContract('postgres', fresh);
-queueStatsContract('postgres', fresh);
-appStatsContract('postgres', fresh);
-
-ingestStoreContract('postgres', async () => {
-  const s = await createTestSchema();
-  // Sealed at rest, as the SQLite run of the suite does.
-  const store = new Pg({ url: TEST_DATABASE_URL, schema: s.schema, max: 3, box: new SecretBox([Buffer.alloc(32, 7)]) });
-  return {
-    store,
-    dispose: async () => {
-      await store.close();
-      await s.drop();
-    },
-  };
-});
-
-
 
 
 function success(c: ClaimedDelivery, at: number): AttemptRecord {
