@@ -3,6 +3,7 @@ import type { Attempt, DeliveryStatus, Endpoint, Message } from '../../domain/mo
 import type { MessageQuery } from './messages.js';
 import type { Page, PageQuery } from './paging.js';
 
+/** Filters of an attempt listing. */
 export interface AttemptQuery extends PageQuery {
   status?: DeliveryStatus | undefined;
   statusCodeClass?: number | undefined;
@@ -13,6 +14,7 @@ export interface AttemptQuery extends PageQuery {
   after?: number | undefined;
 }
 
+/** Attempts made, and deliveries with their state. */
 export interface AttemptHistoryStore {
   listAttemptsByMessage(appId: string, messageId: string, q: AttemptQuery): Promise<Page<Attempt>>;
   listAttemptsByEndpoint(appId: string, endpointId: string, q: AttemptQuery): Promise<Page<Attempt>>;

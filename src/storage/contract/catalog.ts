@@ -2,6 +2,7 @@
 import type { Application, Endpoint, EventType } from '../../domain/model.js';
 import type { Page, PageQuery } from './paging.js';
 
+/** Applications, event types and endpoints. */
 export interface CatalogStore {
   createApplication(app: Application): Promise<void>;
   /** By id or uid. */

@@ -6,6 +6,7 @@ export interface IdempotentResponse {
   contentType: string;
 }
 
+/** Responses stored under idempotency keys. */
 export interface IdempotencyStore {
   /** A stored response for an idempotency key, if one is fresh. */
   getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null>;

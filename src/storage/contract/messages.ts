@@ -2,6 +2,7 @@
 import type { Message } from '../../domain/model.js';
 import type { Page, PageQuery } from './paging.js';
 
+/** Filters of a message listing. */
 export interface MessageQuery extends PageQuery {
   before?: number | undefined;
   after?: number | undefined;
@@ -16,15 +17,18 @@ export interface NewDelivery {
   leaseUntil: number | null;
 }
 
+/** A message to publish with the deliveries to create for it. */
 export interface PublishItem {
   message: Message;
   deliveries: NewDelivery[];
 }
 
+/** What publishing one item did: created (with its deliveries) or refused as a duplicate eventId. */
 export type PublishResult =
   | { kind: 'created'; deliveries: { endpointId: string; deliveryId: number; leaseToken: number }[] }
   | { kind: 'duplicate-event-id'; existingId: string };
 
+/** Publishing messages and reading them back. */
 export interface MessageStore {
   /** Inserts messages and their deliveries in one transaction (group commit). */
   publish(items: PublishItem[]): Promise<PublishResult[]>;

@@ -2,6 +2,7 @@
 
 export type Order = 'ascending' | 'descending';
 
+/** Which page of a listing to fetch. */
 export interface PageQuery {
   limit: number;
   /** Opaque position from a previous page; a leading '-' pages backwards. */
@@ -9,6 +10,7 @@ export interface PageQuery {
   order?: Order | undefined;
 }
 
+/** One page of a listing, with the iterators to the next and previous pages. */
 export interface Page<T> {
   data: T[];
   iterator: string | null;

@@ -36,6 +36,7 @@ export interface LeaseRef {
   leaseToken: number;
 }
 
+/** Claiming, settling, releasing and rescheduling deliveries. */
 export interface QueueStore {
   /** Leases up to `limit` due deliveries of one endpoint. */
   claimDue(endpointId: string, limit: number, nowMs: number, leaseUntil: number): Promise<ClaimedDelivery[]>;

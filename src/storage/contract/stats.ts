@@ -1,6 +1,7 @@
 /** Statistics: delivery counts per endpoint, per application, and of the whole queue. */
 import type { AppAttemptStats } from './app-stats.js';
 
+/** Deliveries of an endpoint per state. */
 export interface EndpointStats {
   success: number;
   pending: number;
@@ -20,6 +21,7 @@ export interface QueueStats {
   oldestDueAt: number | null;
 }
 
+/** Delivery statistics for the API, the dashboard and metrics. */
 export interface StatsStore {
   endpointStats(endpointId: string, since: number | null, until: number | null): Promise<EndpointStats>;
   /** An application's attempts in [since, until) per `bucketMs` bucket and per event type, and its unfinished deliveries. */

@@ -35,6 +35,7 @@ export interface StoreLifecycle {
   ping(): Promise<void>;
 }
 
+/** Everything Switchboard keeps: one contract per concern, and the sub-stores of the bridges. */
 export interface Store
   extends StoreLifecycle, CatalogStore, MessageStore, QueueStore, AttemptHistoryStore, IdempotencyStore, RetentionStore, StatsStore {
   /** Present on a store several nodes share (PostgreSQL): cross-node claim caps and notices. */

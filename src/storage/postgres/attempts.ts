@@ -10,6 +10,7 @@ import { pgPage } from './paging.js';
 import type { Params } from './paging.js';
 import { toAttempt, toEndpoint, toMessage } from './rows.js';
 
+/** Attempt history on PostgreSQL. */
 export class PgAttemptHistoryStore implements AttemptHistoryStore {
   constructor(private readonly c: PgConnection) {}
 

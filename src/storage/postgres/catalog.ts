@@ -13,6 +13,7 @@ import { pgPage } from './paging.js';
 import { failWaiting } from './queue.js';
 import { endpointValues, json, toApp, toEndpoint, toEventType } from './rows.js';
 
+/** The catalog on PostgreSQL. */
 export class PgCatalogStore implements CatalogStore {
   constructor(private readonly c: PgConnection) {}
 

@@ -10,6 +10,7 @@ import type { ClusterNotice } from '../contract/cluster.js';
 import { CHANNEL, encodeNotices } from './notices.js';
 import { decodeText, encodeText } from './text.js';
 
+/** Which PostgreSQL database and schema, and how the pool and caps are sized. */
 export interface PostgresOptions {
   /** `postgres://user:password@host:port/database`; query parameters such as `search_path` are passed to the server. */
   url: string;
@@ -23,6 +24,7 @@ export interface PostgresOptions {
   endpointConcurrency?: number | undefined;
 }
 
+/** The PostgreSQL pool of a store and what its queries share. */
 export class PgConnection {
   readonly sql: Sql;
   /** Seals secrets at rest. */

@@ -2,6 +2,7 @@
 import type { IdempotencyStore, IdempotentResponse } from '../contract/idempotency.js';
 import type { PgConnection } from './connection.js';
 
+/** Idempotent responses on PostgreSQL. */
 export class PgIdempotencyStore implements IdempotencyStore {
   constructor(private readonly c: PgConnection) {}
 

@@ -17,6 +17,7 @@ import { toMessage } from './rows.js';
 import type { Row } from './rows.js';
 import { jsonParam } from './text.js';
 
+/** Messages on PostgreSQL. */
 export class PgMessageStore implements MessageStore {
   constructor(private readonly c: PgConnection) {}
 

@@ -27,6 +27,7 @@ import { PgStatsStore } from './stats.js';
 
 export type { PostgresOptions } from './connection.js';
 
+/** The Store on a PostgreSQL database shared by any number of nodes. */
 export class PostgresStore extends ComposedStore {
   readonly sql: Sql;
   readonly cluster: ClusterStore;

@@ -23,6 +23,7 @@ export async function failWaiting(tx: TransactionSql, endpointId: string, nowMs:
            WHERE endpoint_id = ${endpointId} AND status = ${DeliveryStatus.Pending}`;
 }
 
+/** The delivery queue on PostgreSQL. */
 export class PgQueueStore implements QueueStore {
   constructor(private readonly c: PgConnection) {}
 

@@ -3,6 +3,7 @@ import { idBoundary } from '../../domain/ids.js';
 import type { RetentionStore } from '../contract/retention.js';
 import type { PgConnection } from './connection.js';
 
+/** Retention on PostgreSQL. */
 export class PgRetentionStore implements RetentionStore {
   constructor(private readonly c: PgConnection) {}
 

@@ -10,6 +10,7 @@ import type { PgConnection } from './connection.js';
 /** Latest time a range left open at its end stands for. */
 const MAX_TIME = Number.MAX_SAFE_INTEGER;
 
+/** Statistics on PostgreSQL. */
 export class PgStatsStore implements StatsStore {
   constructor(private readonly c: PgConnection) {}
 

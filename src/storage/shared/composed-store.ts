@@ -30,6 +30,7 @@ export interface StoreParts {
   stats: StatsStore;
 }
 
+/** A Store forwarding each concern's methods to its part; subclasses open the database. */
 export abstract class ComposedStore implements Store {
   abstract readonly operationalWebhooks: OperationalWebhookStore;
   abstract readonly pull: PullStore;

@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
+/** A migration file and the version its name starts with. */
 export interface MigrationFile {
   version: number;
   name: string;

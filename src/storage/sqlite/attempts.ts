@@ -11,6 +11,7 @@ import { attemptFilters, messageFilters } from './filters.js';
 import { sqlitePage } from './paging.js';
 import type { SqliteListing } from './paging.js';
 
+/** Attempt history on SQLite. */
 export class SqliteAttemptHistoryStore implements AttemptHistoryStore {
   constructor(private readonly c: SqliteConnection) {}
 

@@ -10,6 +10,7 @@ import { sqlitePage } from './paging.js';
 import type { SqliteListing } from './paging.js';
 import { failWaiting } from './queue.js';
 
+/** The catalog on SQLite. */
 export class SqliteCatalogStore implements CatalogStore {
   constructor(private readonly c: SqliteConnection) {}
 

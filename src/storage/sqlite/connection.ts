@@ -9,6 +9,7 @@ import { SecretBox } from '../../security/crypto.js';
 import { StatementCache } from './statements.js';
 import { WalSync } from './wal-sync.js';
 
+/** Where and how durably SQLite keeps the data. */
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
   path: string;
@@ -18,6 +19,7 @@ export interface SqliteOptions {
   box?: SecretBox;
 }
 
+/** The SQLite database of a store and what its queries share. */
 export class SqliteConnection {
   readonly db: Db;
   /** Seals secrets at rest. */

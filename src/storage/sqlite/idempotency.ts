@@ -3,6 +3,7 @@ import type { IdempotencyStore, IdempotentResponse } from '../contract/idempoten
 import type { Row } from '../shared/rows.js';
 import type { SqliteConnection } from './connection.js';
 
+/** Idempotent responses on SQLite. */
 export class SqliteIdempotencyStore implements IdempotencyStore {
   constructor(private readonly c: SqliteConnection) {}
 

@@ -9,6 +9,7 @@ import type { SqliteConnection } from './connection.js';
 import { messageFilters } from './filters.js';
 import { sqlitePage } from './paging.js';
 
+/** Messages on SQLite. */
 export class SqliteMessageStore implements MessageStore {
   constructor(private readonly c: SqliteConnection) {}
 

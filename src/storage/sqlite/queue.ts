@@ -19,6 +19,7 @@ export function failWaiting(c: SqliteConnection, endpointId: string, nowMs: numb
   );
 }
 
+/** The delivery queue on SQLite. */
 export class SqliteQueueStore implements QueueStore {
   constructor(private readonly c: SqliteConnection) {}
 

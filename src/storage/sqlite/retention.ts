@@ -4,6 +4,7 @@ import type { RetentionStore } from '../contract/retention.js';
 import type { Row } from '../shared/rows.js';
 import type { SqliteConnection } from './connection.js';
 
+/** Retention on SQLite. */
 export class SqliteRetentionStore implements RetentionStore {
   constructor(private readonly c: SqliteConnection) {}
 

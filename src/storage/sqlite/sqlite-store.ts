@@ -23,6 +23,7 @@ import { SqliteStatsStore } from './stats.js';
 
 export type { SqliteOptions } from './connection.js';
 
+/** The Store on one SQLite database file. */
 export class SqliteStore extends ComposedStore {
   readonly db: Db;
   /** Seals secrets at rest; other tables holding secrets use it too. */

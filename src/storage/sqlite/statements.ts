@@ -1,6 +1,7 @@
 /** Prepared statements of one SQLite connection, prepared once and reused. */
 import type { Database, Statement } from 'better-sqlite3';
 
+/** Prepared statements by SQL text. */
 export class StatementCache {
   private readonly stmts = new Map<string, Statement>();
 

@@ -8,6 +8,7 @@ import type { EndpointStats, QueueStats, StatsStore } from '../contract/stats.js
 import type { Row } from '../shared/rows.js';
 import type { SqliteConnection } from './connection.js';
 
+/** Statistics on SQLite. */
 export class SqliteStatsStore implements StatsStore {
   constructor(private readonly c: SqliteConnection) {}
 
