@@ -3,6 +3,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { SEALED_PATTERN } from '../../security/crypto.js';
 import type { SecretBox } from '../../security/crypto.js';
 import type { StatementCache } from './statements.js';
+import { sqlitePage } from './paging.js';
 import type {
   ApiKeyRecord,
   AuthStore,
@@ -11,7 +12,6 @@ import type {
   SecretScan,
   SigningKeyRecord,
 } from '../contract/auth.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 
 import { num, toApiKey, toClient, toPortalToken } from '../shared/rows.js';
@@ -34,17 +34,9 @@ export class SqliteAuthStore implements AuthStore {
     return this.statements.get(sql);
   }
 
+  /** One page of `table` by id, its statements cached (the SQL has few variants). */
   private page<T>(table: string, where: string, args: unknown[], q: PageQuery, map: (r: Row) => T): Page<T> {
-    const b = pageBounds(q, 'ascending');
-    const conds = where ? [where] : [];
-    const all = [...args];
-    if (b.after !== undefined) {
-      conds.push(`id ${b.cmp} ?`);
-      all.push(b.after);
-    }
-    const sql = `SELECT * FROM ${table} ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''} ORDER BY id ${b.sqlOrder} LIMIT ?`;
-    all.push(q.limit + 1);
-    return finishPage(this.q(sql).all(...all) as Row[], q.limit, b, (r) => r.id as string, map);
+    return sqlitePage((sql) => this.q(sql), { from: table, key: 'id', where, args, defaultOrder: 'ascending', map }, q);
   }
 
   // ---- API keys
