@@ -6,11 +6,11 @@
 import type { Sql, TransactionSql } from 'postgres';
 import type { SecretBox } from '../../security/crypto.js';
 import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../contract/ingest.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
 import { uniqueAsync } from '../shared/unique.js';
+import { pgPage } from './paging.js';
+import type { Params } from './paging.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import { toLog, toRun, toSource } from '../shared/rows.js';
-import type { Row } from '../shared/rows.js';
 
 type Tx = TransactionSql;
 
@@ -51,12 +51,7 @@ export class PgIngestStore implements IngestStore {
   }
 
   async listSources(q: PageQuery): Promise<Page<SourceRecord>> {
-    const b = pageBounds(q, 'ascending');
-    const rows =
-      b.after === undefined
-        ? await this.sql.unsafe(`SELECT * FROM ingest_sources ORDER BY id ${b.sqlOrder} LIMIT $1`, [q.limit + 1], { prepare: true })
-        : await this.sql.unsafe(`SELECT * FROM ingest_sources WHERE id ${b.cmp} $1 ORDER BY id ${b.sqlOrder} LIMIT $2`, [b.after, q.limit + 1], { prepare: true });
-    return finishPage(rows as Row[], q.limit, b, (r) => r.id as string, (r) => toSource(r, this.box));
+    return pgPage(this.sql, { from: 'ingest_sources', key: 'id', where: () => [], defaultOrder: 'ascending', map: (r) => toSource(r, this.box) }, q);
   }
 
   async updateSource(s: SourceRecord, schedule: number | null | 'keep'): Promise<void> {
@@ -126,14 +121,8 @@ export class PgIngestStore implements IngestStore {
   }
 
   async listLogs(sourceId: string, q: PageQuery): Promise<Page<IngestLog>> {
-    const b = pageBounds(q, 'descending');
-    const rows =
-      b.after === undefined
-        ? await this.sql.unsafe(`SELECT * FROM ingest_logs WHERE source_id = $1 ORDER BY id ${b.sqlOrder} LIMIT $2`, [sourceId, q.limit + 1], { prepare: true })
-        : await this.sql.unsafe(`SELECT * FROM ingest_logs WHERE source_id = $1 AND id ${b.cmp} $2 ORDER BY id ${b.sqlOrder} LIMIT $3`, [sourceId, b.after, q.limit + 1], {
-            prepare: true,
-          });
-    return finishPage(rows as Row[], q.limit, b, (r) => r.id as string, toLog);
+    const where = (p: Params) => [`source_id = ${p.add(sourceId)}`];
+    return pgPage(this.sql, { from: 'ingest_logs', key: 'id', where, defaultOrder: 'descending', map: toLog }, q);
   }
 
   async runState(sourceId: string): Promise<RunState | null> {

@@ -2,8 +2,8 @@
 import type { Sql } from 'postgres';
 import type { SecretBox } from '../../security/crypto.js';
 import type { OperationalEndpoint, OperationalWebhookStore } from '../contract/operational-webhooks.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
 import { uniqueAsync } from '../shared/unique.js';
+import { pgPage } from './paging.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import type { Row } from './rows.js';
 
@@ -61,12 +61,7 @@ export class PgOperationalWebhookStore implements OperationalWebhookStore {
   }
 
   async list(q: PageQuery): Promise<Page<OperationalEndpoint>> {
-    const b = pageBounds(q, 'ascending');
-    const rows =
-      b.after === undefined
-        ? await this.sql.unsafe(`SELECT * FROM operational_endpoints ORDER BY id ${b.sqlOrder} LIMIT $1`, [q.limit + 1], { prepare: true })
-        : await this.sql.unsafe(`SELECT * FROM operational_endpoints WHERE id ${b.cmp} $1 ORDER BY id ${b.sqlOrder} LIMIT $2`, [b.after, q.limit + 1], { prepare: true });
-    return finishPage(rows as Row[], q.limit, b, (r) => r.id as string, (r) => toEndpoint(r, this.box));
+    return pgPage(this.sql, { from: 'operational_endpoints', key: 'id', where: () => [], defaultOrder: 'ascending', map: (r) => toEndpoint(r, this.box) }, q);
   }
 
   async all(): Promise<OperationalEndpoint[]> {

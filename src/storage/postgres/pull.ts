@@ -7,8 +7,9 @@
 import type { Sql } from 'postgres';
 import { idBoundary } from '../../domain/ids.js';
 import type { SecretBox } from '../../security/crypto.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
 import { uniqueAsync } from '../shared/unique.js';
+import { pgPage } from './paging.js';
+import type { Params } from './paging.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import { POSITION_WINDOW_MS } from '../contract/pull.js';
 import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../contract/pull.js';
@@ -44,14 +45,8 @@ export class PgPullStore implements PullStore {
   }
 
   async listPollingEndpoints(appId: string, q: PageQuery): Promise<Page<PollingEndpoint>> {
-    const b = pageBounds(q, 'ascending');
-    const rows =
-      b.after === undefined
-        ? await this.sql.unsafe(`SELECT * FROM polling_endpoints WHERE app_id = $1 ORDER BY id ${b.sqlOrder} LIMIT $2`, [appId, q.limit + 1], { prepare: true })
-        : await this.sql.unsafe(`SELECT * FROM polling_endpoints WHERE app_id = $1 AND id ${b.cmp} $2 ORDER BY id ${b.sqlOrder} LIMIT $3`, [appId, b.after, q.limit + 1], {
-            prepare: true,
-          });
-    return finishPage(rows as Row[], q.limit, b, (r) => r.id as string, toPollingEndpoint);
+    const where = (p: Params) => [`app_id = ${p.add(appId)}`];
+    return pgPage(this.sql, { from: 'polling_endpoints', key: 'id', where, defaultOrder: 'ascending', map: toPollingEndpoint }, q);
   }
 
   async updatePollingEndpoint(p: PollingEndpoint): Promise<void> {

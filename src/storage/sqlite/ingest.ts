@@ -1,8 +1,8 @@
 /** The IngestStore on SQLite: sources, tokens, logs, run state and poll items. */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../contract/ingest.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
 import { unique } from '../shared/unique.js';
+import { sqlitePage } from './paging.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import type { SecretBox } from '../../security/crypto.js';
 import type { StatementCache } from './statements.js';
@@ -58,11 +58,8 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async listSources(q: PageQuery): Promise<Page<SourceRecord>> {
-    const b = pageBounds(q, 'ascending');
-    const where = b.after !== undefined ? `WHERE id ${b.cmp} ?` : '';
-    const args: unknown[] = b.after !== undefined ? [b.after, q.limit + 1] : [q.limit + 1];
-    const rows = this.db.prepare(`SELECT * FROM ingest_sources ${where} ORDER BY id ${b.sqlOrder} LIMIT ?`).all(...args) as Row[];
-    return finishPage(rows, q.limit, b, (r) => r.id as string, (r) => toSource(r, this.box));
+    const map = (r: Row) => toSource(r, this.box);
+    return sqlitePage((sql) => this.db.prepare(sql), { from: 'ingest_sources', key: 'id', where: '', args: [], defaultOrder: 'ascending', map }, q);
   }
 
   async updateSource(s: SourceRecord, schedule: number | null | 'keep'): Promise<void> {
@@ -133,16 +130,7 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async listLogs(sourceId: string, q: PageQuery): Promise<Page<IngestLog>> {
-    const b = pageBounds(q, 'descending');
-    const conds = ['source_id = ?'];
-    const args: unknown[] = [sourceId];
-    if (b.after !== undefined) {
-      conds.push(`id ${b.cmp} ?`);
-      args.push(b.after);
-    }
-    args.push(q.limit + 1);
-    const rows = this.db.prepare(`SELECT * FROM ingest_logs WHERE ${conds.join(' AND ')} ORDER BY id ${b.sqlOrder} LIMIT ?`).all(...args) as Row[];
-    return finishPage(rows, q.limit, b, (r) => r.id as string, toLog);
+    return sqlitePage((sql) => this.db.prepare(sql), { from: 'ingest_logs', key: 'id', where: 'source_id = ?', args: [sourceId], defaultOrder: 'descending', map: toLog }, q);
   }
 
   async runState(sourceId: string): Promise<RunState | null> {

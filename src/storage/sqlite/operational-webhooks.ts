@@ -2,8 +2,8 @@
 import type { Database } from 'better-sqlite3';
 import type { SecretBox } from '../../security/crypto.js';
 import type { OperationalEndpoint, OperationalWebhookStore } from '../contract/operational-webhooks.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
 import { unique } from '../shared/unique.js';
+import { sqlitePage } from './paging.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 
 type Row = Record<string, unknown>;
@@ -52,11 +52,8 @@ export class SqliteOperationalWebhookStore implements OperationalWebhookStore {
   }
 
   async list(q: PageQuery): Promise<Page<OperationalEndpoint>> {
-    const b = pageBounds(q, 'ascending');
-    const where = b.after === undefined ? '' : `WHERE id ${b.cmp} ?`;
-    const args: unknown[] = b.after === undefined ? [] : [b.after];
-    const rows = this.db.prepare(`SELECT * FROM operational_endpoints ${where} ORDER BY id ${b.sqlOrder} LIMIT ?`).all(...args, q.limit + 1) as Row[];
-    return finishPage(rows, q.limit, b, (r) => r.id as string, (r) => toEndpoint(r, this.box));
+    const map = (r: Row) => toEndpoint(r, this.box);
+    return sqlitePage((sql) => this.db.prepare(sql), { from: 'operational_endpoints', key: 'id', where: '', args: [], defaultOrder: 'ascending', map }, q);
   }
 
   async all(): Promise<OperationalEndpoint[]> {

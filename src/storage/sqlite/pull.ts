@@ -7,8 +7,8 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import type { SecretBox } from '../../security/crypto.js';
 import type { StatementCache } from './statements.js';
 import { idBoundary } from '../../domain/ids.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
 import { unique } from '../shared/unique.js';
+import { sqlitePage } from './paging.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import { POSITION_WINDOW_MS } from '../contract/pull.js';
 import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../contract/pull.js';
@@ -52,15 +52,7 @@ export class SqlitePullStore implements PullStore {
   }
 
   async listPollingEndpoints(appId: string, q: PageQuery): Promise<Page<PollingEndpoint>> {
-    const b = pageBounds(q, 'ascending');
-    const args: unknown[] = [appId];
-    let where = 'app_id = ?';
-    if (b.after !== undefined) {
-      where += ` AND id ${b.cmp} ?`;
-      args.push(b.after);
-    }
-    const rows = this.q(`SELECT * FROM polling_endpoints WHERE ${where} ORDER BY id ${b.sqlOrder} LIMIT ?`).all(...args, q.limit + 1) as Row[];
-    return finishPage(rows, q.limit, b, (r) => r.id as string, toPollingEndpoint);
+    return sqlitePage((sql) => this.q(sql), { from: 'polling_endpoints', key: 'id', where: 'app_id = ?', args: [appId], defaultOrder: 'ascending', map: toPollingEndpoint }, q);
   }
 
   async updatePollingEndpoint(p: PollingEndpoint): Promise<void> {
