@@ -1,4 +1,44 @@
-/** A token bucket: `rate` tokens a second, holding at most `burst`. Pure over the time passed in. */
+/**
+ * Token buckets: `rate` tokens a second, holding at most `burst`. The maths is pure over the
+ * times passed in, and written once: the in-memory `TokenBucket` (API rate limits, the
+ * single-node dispatcher's per-endpoint `throttleRate`) and the bucket PostgreSQL keeps per
+ * endpoint in `endpoint_limits` (shared by every node) both use `tokensAt` and
+ * `msUntilToken`, so an endpoint's rate limit behaves the same on either database.
+ */
+
+/** Tokens in a bucket at `nowMs`, given the level `stored` at `updatedAt` (time never runs backwards). */
+export function tokensAt(stored: number, updatedAt: number, nowMs: number, rate: number, burst: number): number {
+  const elapsed = Math.max(0, nowMs - updatedAt);
+  return Math.min(burst, stored + (elapsed * rate) / 1000);
+}
+
+/** Milliseconds until a bucket holding `tokens` has one whole token (0 if it has one). */
+export function msUntilToken(tokens: number, rate: number): number {
+  if (tokens >= 1) return 0;
+  return Math.ceil(((1 - tokens) * 1000) / rate);
+}
+
+/**
+ * Burst for a delivery rate limit (`throttleRate`): a twentieth of a second's tokens, at least one.
+ * A full second's worth would let a receiver coming back see about twice its rate in the first
+ * second (the stored burst plus that second's refill); with this, any one-second window holds at
+ * most the rate plus a twentieth of it (rounded up).
+ */
+export function throttleBurst(rate: number): number {
+  return Math.max(1, Math.ceil(rate / 20));
+}
+
+/** The level kept for a bucket not used yet: it reads as full, whatever the rate is by then. */
+export const FULL_BUCKET = -1;
+
+/** Tokens of an endpoint's `throttleRate` bucket at `nowMs`; a stored `FULL_BUCKET` (any negative level) is full. */
+export function throttleTokensAt(stored: number, updatedAt: number, nowMs: number, rate: number): number {
+  const burst = throttleBurst(rate);
+  if (stored < 0) return burst;
+  return tokensAt(stored, updatedAt, nowMs, rate, burst);
+}
+
+/** An in-memory token bucket. */
 export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
@@ -20,9 +60,8 @@ export class TokenBucket {
   }
 
   private refill(nowMs: number): void {
-    const elapsed = Math.max(0, nowMs - this.updatedAt);
-    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.rate) / 1000);
-    this.updatedAt = nowMs;
+    this.tokens = tokensAt(this.tokens, this.updatedAt, nowMs, this.rate, this.burst);
+    this.updatedAt = Math.max(this.updatedAt, nowMs);
   }
 
   /** Whole tokens available now. */
@@ -42,17 +81,6 @@ export class TokenBucket {
   /** Milliseconds until one token is available (0 if one is). */
   msUntilToken(nowMs: number): number {
     this.refill(nowMs);
-    if (this.tokens >= 1) return 0;
-    return Math.ceil(((1 - this.tokens) * 1000) / this.rate);
+    return msUntilToken(this.tokens, this.rate);
   }
-}
-
-/**
- * Burst for a delivery rate limit (`throttleRate`): a twentieth of a second's tokens, at least one.
- * A full second's worth would let a receiver coming back see about twice its rate in the first
- * second (the stored burst plus that second's refill); with this, any one-second window holds at
- * most the rate plus a twentieth of it (rounded up).
- */
-export function throttleBurst(rate: number): number {
-  return Math.max(1, Math.ceil(rate / 20));
 }

@@ -1,6 +1,6 @@
 /**
- * Contract of `Store.appAttemptStats` (the dashboard's charts and queue figures), run against
- * SQLite in ui-stats.test.ts; any other Store runs it through the same function.
+ * Contract of `Store.appAttemptStats` (the dashboard's charts and queue figures);
+ * test/storage/stats-store.test.ts runs it on SQLite and PostgreSQL.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

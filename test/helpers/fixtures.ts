@@ -1,6 +1,8 @@
 /** Domain records for store tests: an application, an endpoint, a message, with overrides. */
 import { newId } from '../../src/domain/ids.js';
+import { DeliveryStatus } from '../../src/domain/model.js';
 import type { Application, Endpoint, Message } from '../../src/domain/model.js';
+import type { AttemptRecord, ClaimedDelivery } from '../../src/storage/contract/store.js';
 
 /** The store tests' clock origin (ms). */
 export const T0 = 1_700_000_000_000;
@@ -32,4 +34,27 @@ export function endpoint(appId: string, over: Partial<Endpoint> = {}): Endpoint 
 
 export function message(appId: string, at: number, over: Partial<Message> = {}): Message {
   return { id: newId('message', at), appId, eventType: 'e.t', eventId: null, channels: null, tags: null, payload: '{"a":1}', createdAt: at, ...over };
+}
+
+/** The record of an attempt on claimed delivery `c` at `at`, moving it to `next` (a success unless `ok` says otherwise). */
+export function attemptRecord(c: ClaimedDelivery, next: AttemptRecord['next'], at: number, ok = next.status === DeliveryStatus.Success): AttemptRecord {
+  return {
+    attempt: {
+      id: newId('attempt', at),
+      messageId: c.message.id,
+      endpointId: c.endpoint.id,
+      appId: c.app.id,
+      url: c.endpoint.url,
+      status: ok ? DeliveryStatus.Success : DeliveryStatus.Fail,
+      responseStatusCode: ok ? 200 : 500,
+      response: '',
+      responseDurationMs: 1,
+      triggerType: c.trigger,
+      createdAt: at,
+    },
+    deliveryId: c.deliveryId,
+    leaseToken: c.leaseToken,
+    next,
+    disableEndpoint: false,
+  };
 }

@@ -1,6 +1,6 @@
 /**
  * The ingest storage contract (`store.ingest`): one suite every Store implementation must
- * pass. SQLite runs it in ingest-store.test.ts; a PostgreSQL store runs the same function.
+ * pass. test/storage/ingest-store.test.ts runs it on SQLite and PostgreSQL.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-/** The operational webhook store contract (`Store.operationalWebhooks`): SQLite runs it in operational-webhooks.test.ts, PostgreSQL in postgres-store.test.ts. */
+/** The operational webhook store contract (`Store.operationalWebhooks`): test/storage/operational-webhook-store.test.ts runs it on SQLite and PostgreSQL. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { newId } from '../../src/domain/ids.js';

@@ -1,4 +1,4 @@
-/** The queue counts behind the queue metrics (`Store.queueStats`): SQLite runs it in metrics-store.test.ts, PostgreSQL in postgres-store.test.ts. */
+/** The queue counts behind the queue metrics (`Store.queueStats`): test/storage/stats-store.test.ts runs it on SQLite and PostgreSQL. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { newId } from '../../src/domain/ids.js';

@@ -1,4 +1,4 @@
-/** The retention purge contract (`Store.purgeMessagesBefore`): SQLite runs it in retention.test.ts, PostgreSQL in postgres-store.test.ts. */
+/** The retention purge contract (`Store.purgeMessagesBefore`): test/storage/retention-store.test.ts runs it on SQLite and PostgreSQL. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { newId } from '../../src/domain/ids.js';

@@ -1,27 +1,14 @@
-/** The pull storage contract on SQLite (the suite is in helpers/pull-contract.ts), and SQLite specifics. */
+/** The pull storage contract on SQLite and PostgreSQL (the suite is in helpers/pull-contract.ts), and SQLite specifics. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { pullStoreContract } from '../helpers/pull-contract.js';
+import { onBothDatabases } from '../helpers/stores.js';
 
-function tempStore(): { store: SqliteStore; dispose: () => Promise<void> } {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-pull-'));
-  const store = new SqliteStore({ path: join(dir, 'test.db'), durability: 'normal' });
-  return {
-    store,
-    dispose: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-pullStoreContract('sqlite', async () => tempStore());
+onBothDatabases(pullStoreContract);
 
 describe('pull migration on SQLite', () => {
   it('numbers messages that existed before it, in insertion order, and numbers new ones after them', () => {

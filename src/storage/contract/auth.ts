@@ -3,7 +3,7 @@
  * Tokens and client secrets are stored only as SHA-256 hashes; signing keys' private halves
  * are sealed with the store's SecretBox. Exposed on the Store as `store.auth`.
  */
-import type { Page, PageQuery } from './store.js';
+import type { Page, PageQuery } from './paging.js';
 
 /** `admin` (organisation-wide) or the per-application scopes `read`, `write`, `publish`. */
 export type CredentialScope = 'admin' | 'read' | 'write' | 'publish';

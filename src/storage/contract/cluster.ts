@@ -5,7 +5,7 @@
  * (SQLite) has none of this: its `Store.cluster` is absent.
  */
 import type { Message } from '../../domain/model.js';
-import type { ClaimedDelivery } from './store.js';
+import type { ClaimedDelivery } from './queue.js';
 
 /** The result of a capped claim. */
 export interface CappedClaim {

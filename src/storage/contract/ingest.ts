@@ -5,7 +5,7 @@
  */
 import type { Metadata } from '../../domain/model.js';
 import type { RunOutcomeKind } from '../../domain/providers/source.js';
-import type { Page, PageQuery } from './store.js';
+import type { Page, PageQuery } from './paging.js';
 
 export interface SourceRecord {
   id: string;

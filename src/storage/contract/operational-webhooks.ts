@@ -3,7 +3,7 @@
  * Switchboard itself (an endpoint was disabled, a message exhausted its retries ...).
  */
 import type { Metadata } from '../../domain/model.js';
-import type { Page, PageQuery } from './store.js';
+import type { Page, PageQuery } from './paging.js';
 
 export interface OperationalEndpoint {
   id: string;

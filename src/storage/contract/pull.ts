@@ -4,7 +4,7 @@
  * must guarantee.
  */
 import type { Message, Metadata } from '../../domain/model.js';
-import type { Page, PageQuery } from './store.js';
+import type { Page, PageQuery } from './paging.js';
 
 /** A sink of an application's messages that consumers read by pulling. */
 export interface PollingEndpoint {

@@ -10,8 +10,9 @@ import type {
   SecretScan,
   SigningKeyRecord,
 } from '../contract/auth.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
-import type { Page, PageQuery } from '../contract/store.js';
+import { pgPage } from './paging.js';
+import type { Params } from './paging.js';
+import type { Page, PageQuery } from '../contract/paging.js';
 import { num, toApiKey, toClient, toPortalToken } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 
@@ -26,22 +27,10 @@ export class PgAuthStore implements AuthStore {
     private readonly box: SecretBox,
   ) {}
 
+  /** One page of `table` by id, of one application's rows if `appId` is given. */
   private async page<T>(table: string, appId: string | undefined, q: PageQuery, map: (r: Row) => T): Promise<Page<T>> {
-    const b = pageBounds(q, 'ascending');
-    const conds: string[] = [];
-    const args: unknown[] = [];
-    if (appId !== undefined) {
-      args.push(appId);
-      conds.push(`app_id = $${args.length}`);
-    }
-    if (b.after !== undefined) {
-      args.push(b.after);
-      conds.push(`id ${b.cmp} $${args.length}`);
-    }
-    args.push(q.limit + 1);
-    const text = `SELECT * FROM ${table} ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''} ORDER BY id ${b.sqlOrder} LIMIT $${args.length}`;
-    const rows = (await this.sql.unsafe(text, args as never[], { prepare: true })) as Row[];
-    return finishPage(rows, q.limit, b, (r) => r.id as string, map);
+    const where = (p: Params) => (appId !== undefined ? [`app_id = ${p.add(appId)}`] : []);
+    return pgPage(this.sql, { from: table, key: 'id', where, defaultOrder: 'ascending', map }, q);
   }
 
   // ---- API keys

@@ -8,9 +8,10 @@
 import type { TransactionSql } from 'postgres';
 import type { SecretBox } from '../../security/crypto.js';
 import { DeliveryStatus } from '../../domain/model.js';
+import { msUntilToken, throttleTokensAt } from '../../domain/token-bucket.js';
 import type { HeaderStyle, TriggerType } from '../../domain/model.js';
 import type { CappedClaim } from '../contract/cluster.js';
-import type { ClaimedDelivery } from '../contract/store.js';
+import type { ClaimedDelivery } from '../contract/queue.js';
 import { toEndpoint, toMessage } from './rows.js';
 import type { Row } from './rows.js';
 
@@ -45,6 +46,7 @@ export async function claimIn(
   let [[epRow], [live]] = await Promise.all([select(), caps ? countLive() : []]);
   if (!epRow && caps) {
     // Every endpoint gets its limits row when created; this only covers one that lacks it.
+    // -1 is FULL_BUCKET (domain/token-bucket.ts), written as a literal to keep the column's type.
     await tx`INSERT INTO endpoint_limits (endpoint_id, tokens, updated_at) SELECT id, -1, 0 FROM endpoints WHERE id = ${endpointId} ON CONFLICT DO NOTHING`;
     [[epRow], [live]] = await Promise.all([select(), countLive()]);
   }
@@ -62,7 +64,7 @@ export async function claimIn(
   const rate = endpoint.throttleRate !== null && endpoint.throttleRate > 0 ? endpoint.throttleRate : null;
   if (caps) {
     byConcurrency = caps.concurrency - Number(live?.n ?? 0);
-    if (rate !== null) tokens = refill(epRow.l_tokens as number, epRow.l_updated_at as number, nowMs, rate);
+    if (rate !== null) tokens = throttleTokensAt(epRow.l_tokens as number, epRow.l_updated_at as number, nowMs, rate);
     allowed = Math.max(0, Math.min(limit, byConcurrency, Math.floor(tokens)));
   }
 
@@ -98,15 +100,7 @@ export async function claimIn(
   if (caps && rows.length === allowed && allowed < limit) {
     // Held back by a cap, not by an empty queue: more may be due.
     const left = tokens - rows.length;
-    retryInMs = rate !== null && Math.floor(tokens) <= byConcurrency ? Math.max(1, Math.ceil(((1 - left) * 1000) / rate)) : CONCURRENCY_RETRY_MS;
+    retryInMs = rate !== null && Math.floor(tokens) <= byConcurrency ? Math.max(1, msUntilToken(left, rate)) : CONCURRENCY_RETRY_MS;
   }
   return { claims, retryInMs };
-}
-
-/** Tokens in the endpoint's bucket at `nowMs`: `rate` a second, at most `max(1, rate)`; a negative stored value is a fresh, full bucket. */
-export function refill(stored: number, updatedAt: number, nowMs: number, rate: number): number {
-  const burst = Math.max(1, rate);
-  if (stored < 0) return burst;
-  const elapsed = Math.max(0, nowMs - updatedAt);
-  return Math.min(burst, stored + (elapsed * rate) / 1000);
 }

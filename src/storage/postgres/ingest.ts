@@ -4,25 +4,17 @@
  * the same source exactly one runs it; its result is saved only under its lease token.
  */
 import type { Sql, TransactionSql } from 'postgres';
-import { conflict } from '../../domain/errors.js';
 import type { SecretBox } from '../../security/crypto.js';
 import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../contract/ingest.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
-import type { Page, PageQuery } from '../contract/store.js';
+import { uniqueAsync } from '../shared/unique.js';
+import { pgPage } from './paging.js';
+import type { Params } from './paging.js';
+import type { Page, PageQuery } from '../contract/paging.js';
 import { toLog, toRun, toSource } from '../shared/rows.js';
-import type { Row } from '../shared/rows.js';
 
 type Tx = TransactionSql;
 
-/** Runs a write, turning a uniqueness violation into a 409. */
-async function unique<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e: unknown) {
-    if ((e as { code?: string }).code === '23505') throw conflict('a source with this uid already exists');
-    throw e;
-  }
-}
+const SOURCE_UID_TAKEN = 'a source with this uid already exists';
 
 export class PgIngestStore implements IngestStore {
   constructor(
@@ -40,7 +32,7 @@ export class PgIngestStore implements IngestStore {
   }
 
   async createSource(s: SourceRecord, token: SourceToken, firstRunAt: number | null): Promise<void> {
-    await unique(() =>
+    await uniqueAsync(SOURCE_UID_TAKEN, () =>
       this.sql.begin(async (tx) => {
         await tx`
           INSERT INTO ingest_sources (id, uid, name, type, metadata, config, created_at, updated_at)
@@ -59,16 +51,11 @@ export class PgIngestStore implements IngestStore {
   }
 
   async listSources(q: PageQuery): Promise<Page<SourceRecord>> {
-    const b = pageBounds(q, 'ascending');
-    const rows =
-      b.after === undefined
-        ? await this.sql.unsafe(`SELECT * FROM ingest_sources ORDER BY id ${b.sqlOrder} LIMIT $1`, [q.limit + 1], { prepare: true })
-        : await this.sql.unsafe(`SELECT * FROM ingest_sources WHERE id ${b.cmp} $1 ORDER BY id ${b.sqlOrder} LIMIT $2`, [b.after, q.limit + 1], { prepare: true });
-    return finishPage(rows as Row[], q.limit, b, (r) => r.id as string, (r) => toSource(r, this.box));
+    return pgPage(this.sql, { from: 'ingest_sources', key: 'id', where: () => [], defaultOrder: 'ascending', map: (r) => toSource(r, this.box) }, q);
   }
 
   async updateSource(s: SourceRecord, schedule: number | null | 'keep'): Promise<void> {
-    await unique(() =>
+    await uniqueAsync(SOURCE_UID_TAKEN, () =>
       this.sql.begin(async (tx) => {
         await tx`
           UPDATE ingest_sources SET uid = ${s.uid}, name = ${s.name}, type = ${s.type}, metadata = ${JSON.stringify(s.metadata)},
@@ -134,14 +121,8 @@ export class PgIngestStore implements IngestStore {
   }
 
   async listLogs(sourceId: string, q: PageQuery): Promise<Page<IngestLog>> {
-    const b = pageBounds(q, 'descending');
-    const rows =
-      b.after === undefined
-        ? await this.sql.unsafe(`SELECT * FROM ingest_logs WHERE source_id = $1 ORDER BY id ${b.sqlOrder} LIMIT $2`, [sourceId, q.limit + 1], { prepare: true })
-        : await this.sql.unsafe(`SELECT * FROM ingest_logs WHERE source_id = $1 AND id ${b.cmp} $2 ORDER BY id ${b.sqlOrder} LIMIT $3`, [sourceId, b.after, q.limit + 1], {
-            prepare: true,
-          });
-    return finishPage(rows as Row[], q.limit, b, (r) => r.id as string, toLog);
+    const where = (p: Params) => [`source_id = ${p.add(sourceId)}`];
+    return pgPage(this.sql, { from: 'ingest_logs', key: 'id', where, defaultOrder: 'descending', map: toLog }, q);
   }
 
   async runState(sourceId: string): Promise<RunState | null> {

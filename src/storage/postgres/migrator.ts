@@ -4,9 +4,12 @@
  * takes a transaction-scoped advisory lock, so nodes starting together apply each
  * migration exactly once and never see a half-applied schema.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Sql, TransactionSql } from 'postgres';
+import { migrationFiles as listMigrations, migrationSql } from '../shared/migrations.js';
+import type { MigrationFile } from '../shared/migrations.js';
+
+export type { MigrationFile } from '../shared/migrations.js';
 
 /** Directory holding this dialect's NNNN_description.sql files. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -14,17 +17,9 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta
 /** The advisory lock (two int4 keys) every migration transaction holds: "SWBD", "MIGR". */
 const LOCK_KEYS = [0x53574244, 0x4d494752] as const;
 
-export interface MigrationFile {
-  version: number;
-  name: string;
-}
-
-/** The migration files of a directory, in order. */
+/** The migration files of a directory (by default this dialect's), in order. */
 export function migrationFiles(dir = MIGRATIONS_DIR): MigrationFile[] {
-  return readdirSync(dir)
-    .filter((f) => /^\d{4}_.+\.sql$/.test(f))
-    .sort()
-    .map((name) => ({ version: Number(name.slice(0, 4)), name }));
+  return listMigrations(dir);
 }
 
 /**
@@ -40,7 +35,7 @@ export async function runMigrations(sql: Sql, dir = MIGRATIONS_DIR): Promise<str
       await tx`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`;
       const [row] = await tx`SELECT 1 AS x FROM schema_migrations WHERE version = ${file.version}`;
       if (row) return false;
-      await tx.unsafe(readFileSync(dir + file.name, 'utf8')).simple();
+      await tx.unsafe(migrationSql(dir, file)).simple();
       await tx`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${file.version}, ${file.name}, ${Date.now()})`;
       return true;
     });

@@ -1,10 +1,10 @@
 /** Operational webhook endpoints on PostgreSQL. */
 import type { Sql } from 'postgres';
-import { conflict } from '../../domain/errors.js';
 import type { SecretBox } from '../../security/crypto.js';
 import type { OperationalEndpoint, OperationalWebhookStore } from '../contract/operational-webhooks.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
-import type { Page, PageQuery } from '../contract/store.js';
+import { uniqueAsync } from '../shared/unique.js';
+import { pgPage } from './paging.js';
+import type { Page, PageQuery } from '../contract/paging.js';
 import type { Row } from './rows.js';
 
 function toEndpoint(r: Row, box: SecretBox): OperationalEndpoint {
@@ -22,16 +22,6 @@ function toEndpoint(r: Row, box: SecretBox): OperationalEndpoint {
     createdAt: r.created_at as number,
     updatedAt: r.updated_at as number,
   };
-}
-
-/** Runs a write, turning a uid collision into a 409. */
-async function unique(fn: () => Promise<unknown>): Promise<void> {
-  try {
-    await fn();
-  } catch (e: unknown) {
-    if ((e as { code?: string }).code === '23505') throw conflict('an operational webhook endpoint with this uid already exists');
-    throw e;
-  }
 }
 
 /** Column values; secret and headers sealed at rest. */
@@ -52,6 +42,8 @@ function values(e: OperationalEndpoint, box: SecretBox): Row {
   };
 }
 
+const UID_TAKEN = 'an operational webhook endpoint with this uid already exists';
+
 export class PgOperationalWebhookStore implements OperationalWebhookStore {
   constructor(
     private readonly sql: Sql,
@@ -60,7 +52,7 @@ export class PgOperationalWebhookStore implements OperationalWebhookStore {
   ) {}
 
   async create(e: OperationalEndpoint): Promise<void> {
-    await unique(() => this.sql`INSERT INTO operational_endpoints ${this.sql(values(e, this.box))}`);
+    await uniqueAsync(UID_TAKEN, () => this.sql`INSERT INTO operational_endpoints ${this.sql(values(e, this.box))}`);
   }
 
   async get(idOrUid: string): Promise<OperationalEndpoint | null> {
@@ -69,12 +61,7 @@ export class PgOperationalWebhookStore implements OperationalWebhookStore {
   }
 
   async list(q: PageQuery): Promise<Page<OperationalEndpoint>> {
-    const b = pageBounds(q, 'ascending');
-    const rows =
-      b.after === undefined
-        ? await this.sql.unsafe(`SELECT * FROM operational_endpoints ORDER BY id ${b.sqlOrder} LIMIT $1`, [q.limit + 1], { prepare: true })
-        : await this.sql.unsafe(`SELECT * FROM operational_endpoints WHERE id ${b.cmp} $1 ORDER BY id ${b.sqlOrder} LIMIT $2`, [b.after, q.limit + 1], { prepare: true });
-    return finishPage(rows as Row[], q.limit, b, (r) => r.id as string, (r) => toEndpoint(r, this.box));
+    return pgPage(this.sql, { from: 'operational_endpoints', key: 'id', where: () => [], defaultOrder: 'ascending', map: (r) => toEndpoint(r, this.box) }, q);
   }
 
   async all(): Promise<OperationalEndpoint[]> {
@@ -83,7 +70,8 @@ export class PgOperationalWebhookStore implements OperationalWebhookStore {
 
   async update(e: OperationalEndpoint): Promise<void> {
     const v = values(e, this.box);
-    await unique(
+    await uniqueAsync(
+      UID_TAKEN,
       () =>
         this.sql`UPDATE operational_endpoints SET ${this.sql(v, 'uid', 'url', 'description', 'disabled', 'event_types', 'throttle_rate', 'metadata', 'headers', 'secret', 'updated_at')}
                  WHERE id = ${e.id}`,

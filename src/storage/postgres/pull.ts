@@ -5,25 +5,18 @@
  * never passes a position that a later commit could fill.
  */
 import type { Sql } from 'postgres';
-import { conflict } from '../../domain/errors.js';
 import { idBoundary } from '../../domain/ids.js';
 import type { SecretBox } from '../../security/crypto.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
-import type { Page, PageQuery } from '../contract/store.js';
+import { uniqueAsync } from '../shared/unique.js';
+import { pgPage } from './paging.js';
+import type { Params } from './paging.js';
+import type { Page, PageQuery } from '../contract/paging.js';
 import { POSITION_WINDOW_MS } from '../contract/pull.js';
 import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../contract/pull.js';
 import { json, toMessage, toPollerToken, toPollingEndpoint } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 
-/** Runs a write, turning a uniqueness violation into a 409. */
-async function unique(fn: () => Promise<unknown>): Promise<void> {
-  try {
-    await fn();
-  } catch (e: unknown) {
-    if ((e as { code?: string }).code === '23505') throw conflict('a polling endpoint with this uid already exists');
-    throw e;
-  }
-}
+const UID_TAKEN = 'a polling endpoint with this uid already exists';
 
 export class PgPullStore implements PullStore {
   constructor(
@@ -33,7 +26,7 @@ export class PgPullStore implements PullStore {
   ) {}
 
   async createPollingEndpoint(p: PollingEndpoint, token: PollerToken): Promise<void> {
-    await unique(() =>
+    await uniqueAsync(UID_TAKEN, () =>
       this.sql.begin(async (tx) => {
         await tx`
           INSERT INTO polling_endpoints (id, app_id, uid, description, event_types, channels, metadata, created_at, updated_at)
@@ -52,18 +45,13 @@ export class PgPullStore implements PullStore {
   }
 
   async listPollingEndpoints(appId: string, q: PageQuery): Promise<Page<PollingEndpoint>> {
-    const b = pageBounds(q, 'ascending');
-    const rows =
-      b.after === undefined
-        ? await this.sql.unsafe(`SELECT * FROM polling_endpoints WHERE app_id = $1 ORDER BY id ${b.sqlOrder} LIMIT $2`, [appId, q.limit + 1], { prepare: true })
-        : await this.sql.unsafe(`SELECT * FROM polling_endpoints WHERE app_id = $1 AND id ${b.cmp} $2 ORDER BY id ${b.sqlOrder} LIMIT $3`, [appId, b.after, q.limit + 1], {
-            prepare: true,
-          });
-    return finishPage(rows as Row[], q.limit, b, (r) => r.id as string, toPollingEndpoint);
+    const where = (p: Params) => [`app_id = ${p.add(appId)}`];
+    return pgPage(this.sql, { from: 'polling_endpoints', key: 'id', where, defaultOrder: 'ascending', map: toPollingEndpoint }, q);
   }
 
   async updatePollingEndpoint(p: PollingEndpoint): Promise<void> {
-    await unique(
+    await uniqueAsync(
+      UID_TAKEN,
       () => this.sql`
         UPDATE polling_endpoints SET uid = ${p.uid}, description = ${p.description}, event_types = ${json(p.eventTypes)},
           channels = ${json(p.channels)}, metadata = ${JSON.stringify(p.metadata)}, updated_at = ${p.updatedAt}

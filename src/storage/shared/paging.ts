@@ -1,5 +1,5 @@
 /** Iterator paging shared by the stores: ordered by a unique key, `limit + 1` rows fetched. */
-import type { Page, PageQuery } from '../contract/store.js';
+import type { Page, PageQuery } from '../contract/paging.js';
 
 export interface PageBounds {
   /** The key to continue from, if any. */

@@ -2,6 +2,8 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { SEALED_PATTERN } from '../../security/crypto.js';
 import type { SecretBox } from '../../security/crypto.js';
+import type { StatementCache } from './statements.js';
+import { sqlitePage } from './paging.js';
 import type {
   ApiKeyRecord,
   AuthStore,
@@ -10,8 +12,7 @@ import type {
   SecretScan,
   SigningKeyRecord,
 } from '../contract/auth.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
-import type { Page, PageQuery } from '../contract/store.js';
+import type { Page, PageQuery } from '../contract/paging.js';
 
 import { num, toApiKey, toClient, toPortalToken } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
@@ -22,33 +23,20 @@ const WHOLE_SECRET_COLUMNS = new Set(['endpoints.secrets', 'endpoints.headers', 
 const BULK_TABLES = new Set(['messages', 'attempts', 'deliveries', 'idempotency_keys', 'schema_migrations']);
 
 export class SqliteAuthStore implements AuthStore {
-  private readonly stmts = new Map<string, Statement>();
-
   constructor(
     private readonly db: Db,
     private readonly box: SecretBox,
+    /** The connection's prepared statements. */
+    private readonly statements: StatementCache,
   ) {}
 
   private q(sql: string): Statement {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    }
-    return s;
+    return this.statements.get(sql);
   }
 
+  /** One page of `table` by id, its statements cached (the SQL has few variants). */
   private page<T>(table: string, where: string, args: unknown[], q: PageQuery, map: (r: Row) => T): Page<T> {
-    const b = pageBounds(q, 'ascending');
-    const conds = where ? [where] : [];
-    const all = [...args];
-    if (b.after !== undefined) {
-      conds.push(`id ${b.cmp} ?`);
-      all.push(b.after);
-    }
-    const sql = `SELECT * FROM ${table} ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''} ORDER BY id ${b.sqlOrder} LIMIT ?`;
-    all.push(q.limit + 1);
-    return finishPage(this.q(sql).all(...all) as Row[], q.limit, b, (r) => r.id as string, map);
+    return sqlitePage((sql) => this.q(sql), { from: table, key: 'id', where, args, defaultOrder: 'ascending', map }, q);
   }
 
   // ---- API keys

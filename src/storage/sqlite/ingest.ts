@@ -1,40 +1,28 @@
 /** The IngestStore on SQLite: sources, tokens, logs, run state and poll items. */
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { conflict } from '../../domain/errors.js';
 import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../contract/ingest.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
-import type { Page, PageQuery } from '../contract/store.js';
+import { unique } from '../shared/unique.js';
+import { sqlitePage } from './paging.js';
+import type { Page, PageQuery } from '../contract/paging.js';
 import type { SecretBox } from '../../security/crypto.js';
+import type { StatementCache } from './statements.js';
 
 import { toLog, toRun, toSource } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 
-/** Runs a write, turning a uniqueness violation into a 409. */
-function unique<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e: unknown) {
-    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw conflict('a source with this uid already exists');
-    throw e;
-  }
-}
+const SOURCE_UID_TAKEN = 'a source with this uid already exists';
 
 export class SqliteIngestStore implements IngestStore {
-  private readonly stmts = new Map<string, Statement>();
-
   constructor(
     private readonly db: Db,
     /** Seals source configs and URL tokens at rest. */
     private readonly box: SecretBox,
+    /** The connection's prepared statements. */
+    private readonly statements: StatementCache,
   ) {}
 
   private q(sql: string): Statement {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    }
-    return s;
+    return this.statements.get(sql);
   }
 
   private resetRun(sourceId: string, at: number): void {
@@ -47,7 +35,7 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async createSource(s: SourceRecord, token: SourceToken, firstRunAt: number | null): Promise<void> {
-    unique(() =>
+    unique(SOURCE_UID_TAKEN, () =>
       this.db.transaction(() => {
         this.q(
           `INSERT INTO ingest_sources (id, uid, name, type, metadata, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -70,15 +58,12 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async listSources(q: PageQuery): Promise<Page<SourceRecord>> {
-    const b = pageBounds(q, 'ascending');
-    const where = b.after !== undefined ? `WHERE id ${b.cmp} ?` : '';
-    const args: unknown[] = b.after !== undefined ? [b.after, q.limit + 1] : [q.limit + 1];
-    const rows = this.db.prepare(`SELECT * FROM ingest_sources ${where} ORDER BY id ${b.sqlOrder} LIMIT ?`).all(...args) as Row[];
-    return finishPage(rows, q.limit, b, (r) => r.id as string, (r) => toSource(r, this.box));
+    const map = (r: Row) => toSource(r, this.box);
+    return sqlitePage((sql) => this.db.prepare(sql), { from: 'ingest_sources', key: 'id', where: '', args: [], defaultOrder: 'ascending', map }, q);
   }
 
   async updateSource(s: SourceRecord, schedule: number | null | 'keep'): Promise<void> {
-    unique(() =>
+    unique(SOURCE_UID_TAKEN, () =>
       this.db.transaction(() => {
         this.q('UPDATE ingest_sources SET uid = ?, name = ?, type = ?, metadata = ?, config = ?, updated_at = ? WHERE id = ?').run(
           s.uid,
@@ -145,16 +130,7 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async listLogs(sourceId: string, q: PageQuery): Promise<Page<IngestLog>> {
-    const b = pageBounds(q, 'descending');
-    const conds = ['source_id = ?'];
-    const args: unknown[] = [sourceId];
-    if (b.after !== undefined) {
-      conds.push(`id ${b.cmp} ?`);
-      args.push(b.after);
-    }
-    args.push(q.limit + 1);
-    const rows = this.db.prepare(`SELECT * FROM ingest_logs WHERE ${conds.join(' AND ')} ORDER BY id ${b.sqlOrder} LIMIT ?`).all(...args) as Row[];
-    return finishPage(rows, q.limit, b, (r) => r.id as string, toLog);
+    return sqlitePage((sql) => this.db.prepare(sql), { from: 'ingest_logs', key: 'id', where: 'source_id = ?', args: [sourceId], defaultOrder: 'descending', map: toLog }, q);
   }
 
   async runState(sourceId: string): Promise<RunState | null> {

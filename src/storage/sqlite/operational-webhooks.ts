@@ -1,10 +1,10 @@
 /** Operational webhook endpoints on SQLite. */
 import type { Database } from 'better-sqlite3';
-import { conflict } from '../../domain/errors.js';
 import type { SecretBox } from '../../security/crypto.js';
 import type { OperationalEndpoint, OperationalWebhookStore } from '../contract/operational-webhooks.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
-import type { Page, PageQuery } from '../contract/store.js';
+import { unique } from '../shared/unique.js';
+import { sqlitePage } from './paging.js';
+import type { Page, PageQuery } from '../contract/paging.js';
 
 type Row = Record<string, unknown>;
 
@@ -25,15 +25,7 @@ function toEndpoint(r: Row, box: SecretBox): OperationalEndpoint {
   };
 }
 
-/** Runs a write, turning a uid collision into a 409. */
-function unique(fn: () => void): void {
-  try {
-    fn();
-  } catch (e: unknown) {
-    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw conflict('an operational webhook endpoint with this uid already exists');
-    throw e;
-  }
-}
+const UID_TAKEN = 'an operational webhook endpoint with this uid already exists';
 
 export class SqliteOperationalWebhookStore implements OperationalWebhookStore {
   /** Secret and headers are sealed with `box` at rest. */
@@ -43,7 +35,7 @@ export class SqliteOperationalWebhookStore implements OperationalWebhookStore {
   ) {}
 
   async create(e: OperationalEndpoint): Promise<void> {
-    unique(() =>
+    unique(UID_TAKEN, () =>
       this.db
         .prepare(
           `INSERT INTO operational_endpoints (id, uid, url, description, disabled, event_types, throttle_rate, metadata, headers, secret, created_at, updated_at)
@@ -60,11 +52,8 @@ export class SqliteOperationalWebhookStore implements OperationalWebhookStore {
   }
 
   async list(q: PageQuery): Promise<Page<OperationalEndpoint>> {
-    const b = pageBounds(q, 'ascending');
-    const where = b.after === undefined ? '' : `WHERE id ${b.cmp} ?`;
-    const args: unknown[] = b.after === undefined ? [] : [b.after];
-    const rows = this.db.prepare(`SELECT * FROM operational_endpoints ${where} ORDER BY id ${b.sqlOrder} LIMIT ?`).all(...args, q.limit + 1) as Row[];
-    return finishPage(rows, q.limit, b, (r) => r.id as string, (r) => toEndpoint(r, this.box));
+    const map = (r: Row) => toEndpoint(r, this.box);
+    return sqlitePage((sql) => this.db.prepare(sql), { from: 'operational_endpoints', key: 'id', where: '', args: [], defaultOrder: 'ascending', map }, q);
   }
 
   async all(): Promise<OperationalEndpoint[]> {
@@ -73,7 +62,7 @@ export class SqliteOperationalWebhookStore implements OperationalWebhookStore {
 
   async update(e: OperationalEndpoint): Promise<void> {
     const [id, ...rest] = this.values(e);
-    unique(() =>
+    unique(UID_TAKEN, () =>
       this.db
         .prepare(
           `UPDATE operational_endpoints SET uid = ?, url = ?, description = ?, disabled = ?, event_types = ?, throttle_rate = ?, metadata = ?,

@@ -5,10 +5,11 @@
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { SecretBox } from '../../security/crypto.js';
-import { conflict } from '../../domain/errors.js';
+import type { StatementCache } from './statements.js';
 import { idBoundary } from '../../domain/ids.js';
-import { finishPage, pageBounds } from '../shared/paging.js';
-import type { Page, PageQuery } from '../contract/store.js';
+import { unique } from '../shared/unique.js';
+import { sqlitePage } from './paging.js';
+import type { Page, PageQuery } from '../contract/paging.js';
 import { POSITION_WINDOW_MS } from '../contract/pull.js';
 import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../contract/pull.js';
 import { json, toMessage, toPollerToken, toPollingEndpoint } from '../shared/rows.js';
@@ -18,33 +19,18 @@ function toSequenced(r: Row): SequencedMessage {
   return { seq: r.seq as number, message: toMessage(r) };
 }
 
-/** Runs a write, turning a uniqueness violation into a 409. */
-function unique<T>(detail: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e: unknown) {
-    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw conflict(detail);
-    throw e;
-  }
-}
-
 export class SqlitePullStore implements PullStore {
-  private readonly stmts = new Map<string, Statement>();
-
   constructor(
     private readonly db: Db,
     /** Seals tokens at rest (they are shown again on request). */
     private readonly box: SecretBox,
+    /** The connection's prepared statements. */
+    private readonly statements: StatementCache,
   ) {}
 
   /** A cached prepared statement (prepared on first use: the tables exist only after migrating). */
   private q(sql: string): Statement {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    }
-    return s;
+    return this.statements.get(sql);
   }
 
   async createPollingEndpoint(p: PollingEndpoint, token: PollerToken): Promise<void> {
@@ -66,15 +52,7 @@ export class SqlitePullStore implements PullStore {
   }
 
   async listPollingEndpoints(appId: string, q: PageQuery): Promise<Page<PollingEndpoint>> {
-    const b = pageBounds(q, 'ascending');
-    const args: unknown[] = [appId];
-    let where = 'app_id = ?';
-    if (b.after !== undefined) {
-      where += ` AND id ${b.cmp} ?`;
-      args.push(b.after);
-    }
-    const rows = this.q(`SELECT * FROM polling_endpoints WHERE ${where} ORDER BY id ${b.sqlOrder} LIMIT ?`).all(...args, q.limit + 1) as Row[];
-    return finishPage(rows, q.limit, b, (r) => r.id as string, toPollingEndpoint);
+    return sqlitePage((sql) => this.q(sql), { from: 'polling_endpoints', key: 'id', where: 'app_id = ?', args: [appId], defaultOrder: 'ascending', map: toPollingEndpoint }, q);
   }
 
   async updatePollingEndpoint(p: PollingEndpoint): Promise<void> {

@@ -1,11 +1,50 @@
-/** PostgreSQL queries behind `Store.appAttemptStats`. */
+/** Statistics on PostgreSQL: delivery counts per endpoint, an application's attempts, the queue. */
 import type { Sql } from 'postgres';
 import { idBoundary } from '../../domain/ids.js';
+import { DeliveryStatus } from '../../domain/model.js';
 import { emptyBuckets } from '../contract/app-stats.js';
 import type { AppAttemptStats } from '../contract/app-stats.js';
+import type { EndpointStats, QueueStats, StatsStore } from '../contract/stats.js';
+import type { PgConnection } from './connection.js';
+
+/** Latest time a range left open at its end stands for. */
+const MAX_TIME = Number.MAX_SAFE_INTEGER;
+
+/** Statistics on PostgreSQL. */
+export class PgStatsStore implements StatsStore {
+  constructor(private readonly c: PgConnection) {}
+
+  async endpointStats(endpointId: string, since: number | null, until: number | null): Promise<EndpointStats> {
+    const rows = await this.c.sql`SELECT status, COUNT(*) AS n FROM deliveries
+      WHERE endpoint_id = ${endpointId} AND created_at >= ${since ?? 0} AND created_at < ${until ?? MAX_TIME} GROUP BY status`;
+    const stats: EndpointStats = { success: 0, pending: 0, fail: 0, sending: 0 };
+    for (const r of rows) {
+      const n = r.n as number;
+      if (r.status === DeliveryStatus.Success) stats.success = n;
+      else if (r.status === DeliveryStatus.Pending) stats.pending = n;
+      else if (r.status === DeliveryStatus.Fail) stats.fail = n;
+      else stats.sending = n;
+    }
+    return stats;
+  }
+
+  async appAttemptStats(appId: string, since: number, until: number, bucketMs: number): Promise<AppAttemptStats> {
+    return appAttemptStats(this.c.sql, appId, since, until, bucketMs);
+  }
+
+  async queueStats(nowMs: number): Promise<QueueStats> {
+    const [r] = await this.c.sql`
+      SELECT COUNT(*) FILTER (WHERE next_attempt_at <= ${nowMs}) AS due,
+             COUNT(*) FILTER (WHERE status = ${DeliveryStatus.Pending} AND next_attempt_at > ${nowMs}) AS scheduled,
+             COUNT(*) FILTER (WHERE status = ${DeliveryStatus.Sending} AND next_attempt_at > ${nowMs}) AS sending,
+             MIN(next_attempt_at) FILTER (WHERE next_attempt_at <= ${nowMs}) AS oldest
+      FROM deliveries WHERE status IN (1, 3)`;
+    return { due: (r?.due as number) ?? 0, scheduled: (r?.scheduled as number) ?? 0, sending: (r?.sending as number) ?? 0, oldestDueAt: (r?.oldest as number | null) ?? null };
+  }
+}
 
 /** Counts an application's attempts per bucket and event type (an id-range scan of the window) and its unfinished deliveries. */
-export async function pgAppAttemptStats(sql: Sql, appId: string, since: number, until: number, bucketMs: number): Promise<AppAttemptStats> {
+async function appAttemptStats(sql: Sql, appId: string, since: number, until: number, bucketMs: number): Promise<AppAttemptStats> {
   // Attempt ids begin with their creation time, so the window is a primary-key range.
   const lo = idBoundary('attempt', since);
   const hi = idBoundary('attempt', until);

@@ -1,13 +1,51 @@
-/** SQLite queries behind `Store.appAttemptStats`. */
+/** Statistics on SQLite: delivery counts per endpoint, an application's attempts, the queue. */
 import type { Database } from 'better-sqlite3';
 import { idBoundary } from '../../domain/ids.js';
+import { DeliveryStatus } from '../../domain/model.js';
 import { emptyBuckets } from '../contract/app-stats.js';
 import type { AppAttemptStats } from '../contract/app-stats.js';
+import type { EndpointStats, QueueStats, StatsStore } from '../contract/stats.js';
+import type { Row } from '../shared/rows.js';
+import type { SqliteConnection } from './connection.js';
 
-type Row = Record<string, number | string | null>;
+/** Statistics on SQLite. */
+export class SqliteStatsStore implements StatsStore {
+  constructor(private readonly c: SqliteConnection) {}
 
-/** Counts an application's attempts per bucket and event type (an id-range scan of the window) and its unfinished deliveries. */
-export function sqliteAppAttemptStats(db: Database, appId: string, since: number, until: number, bucketMs: number): AppAttemptStats {
+  async endpointStats(endpointId: string, since: number | null, until: number | null): Promise<EndpointStats> {
+    const rows = this.c.q('SELECT status, COUNT(*) AS n FROM deliveries WHERE endpoint_id = ? AND created_at >= ? AND created_at < ? GROUP BY status').all(
+      endpointId,
+      since ?? 0,
+      until ?? Number.MAX_SAFE_INTEGER,
+    ) as Row[];
+    const stats: EndpointStats = { success: 0, pending: 0, fail: 0, sending: 0 };
+    for (const r of rows) {
+      const n = r.n as number;
+      if (r.status === DeliveryStatus.Success) stats.success = n;
+      else if (r.status === DeliveryStatus.Pending) stats.pending = n;
+      else if (r.status === DeliveryStatus.Fail) stats.fail = n;
+      else stats.sending = n;
+    }
+    return stats;
+  }
+
+  async appAttemptStats(appId: string, since: number, until: number, bucketMs: number): Promise<AppAttemptStats> {
+    return appAttemptStats(this.c.db, appId, since, until, bucketMs);
+  }
+
+  async queueStats(nowMs: number): Promise<QueueStats> {
+    const r = this.c.q(
+      `SELECT COALESCE(SUM(next_attempt_at <= @now), 0) AS due,
+              COALESCE(SUM(status = ${DeliveryStatus.Pending} AND next_attempt_at > @now), 0) AS scheduled,
+              COALESCE(SUM(status = ${DeliveryStatus.Sending} AND next_attempt_at > @now), 0) AS sending,
+              MIN(CASE WHEN next_attempt_at <= @now THEN next_attempt_at END) AS oldest
+       FROM deliveries WHERE status IN (1, 3)`,
+    ).get({ now: nowMs }) as Row;
+    return { due: r.due as number, scheduled: r.scheduled as number, sending: r.sending as number, oldestDueAt: (r.oldest as number | null) ?? null };
+  }
+}
+
+function appAttemptStats(db: Database, appId: string, since: number, until: number, bucketMs: number): AppAttemptStats {
   // Attempt ids begin with their creation time, so the window is a primary-key range.
   const lo = idBoundary('attempt', since);
   const hi = idBoundary('attempt', until);

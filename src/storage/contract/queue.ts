@@ -1,0 +1,64 @@
+/**
+ * The delivery queue: claiming due deliveries under a lease, settling them with the outcome
+ * of an attempt, giving leases back, and scheduling deliveries again (resend, recover, replay).
+ */
+import type { Application, Attempt, DeliveryStatus, Endpoint, Message, TriggerType } from '../../domain/model.js';
+
+/** A delivery this node holds a lease on, with everything needed to send it. */
+export interface ClaimedDelivery {
+  deliveryId: number;
+  leaseToken: number;
+  /** Attempts made before this one. */
+  attempts: number;
+  trigger: TriggerType;
+  message: Message;
+  endpoint: Endpoint;
+  app: Pick<Application, 'id' | 'headerStyle'>;
+}
+
+/** The outcome of one attempt, recorded under the lease that made it. */
+export interface AttemptRecord {
+  attempt: Attempt;
+  deliveryId: number;
+  leaseToken: number;
+  /** The delivery's next state. */
+  next:
+    | { status: DeliveryStatus.Success }
+    | { status: DeliveryStatus.Fail }
+    | { status: DeliveryStatus.Pending; at: number };
+  /** Disable the endpoint (410 Gone, or failing for too long). */
+  disableEndpoint: boolean;
+}
+
+/** A lease on one delivery, as handed out by a claim or a publish. */
+export interface LeaseRef {
+  deliveryId: number;
+  leaseToken: number;
+}
+
+/** Claiming, settling, releasing and rescheduling deliveries. */
+export interface QueueStore {
+  /** Leases up to `limit` due deliveries of one endpoint. */
+  claimDue(endpointId: string, limit: number, nowMs: number, leaseUntil: number): Promise<ClaimedDelivery[]>;
+  /** Loads deliveries this node leased at publish time. */
+  loadClaimed(refs: LeaseRef[]): Promise<ClaimedDelivery[]>;
+  /** Endpoints that have deliveries due at `nowMs`. */
+  dueEndpoints(nowMs: number, limit: number): Promise<string[]>;
+  /** The earliest time any delivery falls due, or null. */
+  nextDueAt(): Promise<number | null>;
+  /** Records attempts in one transaction; a stale lease records the attempt but not the state. */
+  recordAttempts(records: AttemptRecord[]): Promise<void>;
+  /** Makes all leases due now (single-node start-up: no other node can hold them). */
+  releaseAllLeases(nowMs: number): Promise<number>;
+  /** Gives back specific leases (shutdown), due at once. */
+  releaseLeases(refs: LeaseRef[], nowMs: number): Promise<void>;
+
+  /** Schedules the message to the endpoint again now (manual trigger). */
+  resend(messageId: string, endpointId: string, appId: string, nowMs: number): Promise<void>;
+  /** Schedules again every failed delivery of the endpoint created in [since, until). */
+  recoverFailed(endpointId: string, since: number, until: number | null, nowMs: number): Promise<number>;
+  /** Messages of the app created in [since, until) that have no delivery to the endpoint. */
+  messagesWithoutDelivery(appId: string, endpointId: string, since: number, until: number | null): Promise<Message[]>;
+  /** Creates deliveries for existing messages (replay). */
+  addDeliveries(endpointId: string, appId: string, messageIds: string[], nowMs: number): Promise<number>;
+}

@@ -1,0 +1,62 @@
+/**
+ * The connection pool a PostgreSQL store opens, with what every concern's queries share:
+ * the secret box, this node's identity, and the cluster notices a write transaction queues.
+ */
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
+import { SecretBox } from '../../security/crypto.js';
+import type { ClusterNotice } from '../contract/cluster.js';
+import { CHANNEL, encodeNotices } from './notices.js';
+import { decodeText, encodeText } from './text.js';
+
+/** Which PostgreSQL database and schema, and how the pool and caps are sized. */
+export interface PostgresOptions {
+  /** `postgres://user:password@host:port/database`; query parameters such as `search_path` are passed to the server. */
+  url: string;
+  /** Schema holding the tables (sets `search_path`); by default the URL's or the server's. */
+  schema?: string | undefined;
+  /** Most connections in the pool (one more is opened for notices). */
+  max?: number | undefined;
+  /** Seals endpoint secrets and headers at rest; plaintext without one. */
+  box?: SecretBox | undefined;
+  /** Most deliveries of one endpoint in flight at once, over all nodes, when leased at publish time. */
+  endpointConcurrency?: number | undefined;
+}
+
+/** The PostgreSQL pool of a store and what its queries share. */
+export class PgConnection {
+  readonly sql: Sql;
+  /** Seals secrets at rest. */
+  readonly box: SecretBox;
+  /** This node's identity in cluster notices. */
+  readonly nodeId = randomBytes(9).toString('base64url');
+  /** Most deliveries of one endpoint in flight at once when leased at publish time. */
+  readonly endpointConcurrency: number;
+
+  constructor(opts: PostgresOptions) {
+    this.sql = postgres(opts.url, {
+      max: opts.max ?? 10,
+      onnotice: () => {},
+      // BIGINT columns hold milliseconds and counters, all below 2^53.
+      types: {
+        int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
+        text: { to: 25, from: [25], serialize: encodeText, parse: decodeText },
+      },
+      connection: { application_name: 'switchboard', ...(opts.schema ? { search_path: opts.schema } : {}) },
+    });
+    this.box = opts.box ?? SecretBox.plaintext();
+    this.endpointConcurrency = opts.endpointConcurrency ?? 20;
+  }
+
+  /** Queues notices to be sent when `tx` commits. */
+  async notify(tx: TransactionSql, notices: ClusterNotice[]): Promise<void> {
+    for (const p of encodeNotices(this.nodeId, notices)) await tx`SELECT pg_notify(${CHANNEL}, ${p})`;
+  }
+
+  /** Queues a notice that deliveries of these endpoints fell due, if there are any. */
+  async notifyDue(tx: TransactionSql, endpointIds: string[]): Promise<void> {
+    const ids = [...new Set(endpointIds)];
+    if (ids.length > 0) await this.notify(tx, [{ kind: 'due', endpointIds: ids }]);
+  }
+}

@@ -1,0 +1,20 @@
+/** Idempotent responses on PostgreSQL. */
+import type { IdempotencyStore, IdempotentResponse } from '../contract/idempotency.js';
+import type { PgConnection } from './connection.js';
+
+/** Idempotent responses on PostgreSQL. */
+export class PgIdempotencyStore implements IdempotencyStore {
+  constructor(private readonly c: PgConnection) {}
+
+  async getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null> {
+    const [r] = await this.c.sql`SELECT status, body, content_type FROM idempotency_keys WHERE key = ${key} AND expires_at > ${nowMs}`;
+    return r ? { status: r.status as number, body: r.body as string, contentType: r.content_type as string } : null;
+  }
+
+  async putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number): Promise<void> {
+    await this.c.sql`
+      INSERT INTO idempotency_keys (key, status, body, content_type, expires_at) VALUES (${key}, ${res.status}, ${res.body}, ${res.contentType}, ${expiresAt})
+      ON CONFLICT (key) DO UPDATE SET status = EXCLUDED.status, body = EXCLUDED.body, content_type = EXCLUDED.content_type, expires_at = EXCLUDED.expires_at`;
+    await this.c.sql`DELETE FROM idempotency_keys WHERE expires_at <= ${nowMs}`;
+  }
+}

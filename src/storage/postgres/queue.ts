@@ -1,0 +1,229 @@
+/**
+ * The delivery queue on PostgreSQL: claims lease due deliveries with `FOR UPDATE SKIP LOCKED`
+ * (claims.ts), attempts settle them in one batch per transaction, fenced by the lease token,
+ * leases are given back, and deliveries are scheduled again. Writes that make deliveries due
+ * tell the other nodes at commit.
+ */
+import type { TransactionSql } from 'postgres';
+import { DeliveryStatus } from '../../domain/model.js';
+import type { Application, Message, TriggerType } from '../../domain/model.js';
+import type { CappedClaim } from '../contract/cluster.js';
+import type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore } from '../contract/queue.js';
+import { claimIn } from './claims.js';
+import type { PgConnection } from './connection.js';
+import { toEndpoint, toMessage } from './rows.js';
+import { jsonParam } from './text.js';
+
+/** Latest time a range left open at its end stands for. */
+const MAX_TIME = Number.MAX_SAFE_INTEGER;
+
+/** Fails the endpoint's deliveries that are waiting (not in flight): it is disabled. */
+export async function failWaiting(tx: TransactionSql, endpointId: string, nowMs: number): Promise<void> {
+  await tx`UPDATE deliveries SET status = ${DeliveryStatus.Fail}, next_attempt_at = NULL, updated_at = ${nowMs}
+           WHERE endpoint_id = ${endpointId} AND status = ${DeliveryStatus.Pending}`;
+}
+
+/** The delivery queue on PostgreSQL. */
+export class PgQueueStore implements QueueStore {
+  constructor(private readonly c: PgConnection) {}
+
+  async claimDue(endpointId: string, limit: number, nowMs: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
+    const r = await this.c.sql.begin((tx) => claimIn(tx, endpointId, limit, nowMs, leaseUntil, null, this.c.box));
+    return r.claims;
+  }
+
+  /** A claim within the endpoint's concurrency cap and rate limit, both counted across nodes. */
+  async claimDueCapped(endpointId: string, limit: number, nowMs: number, leaseUntil: number, concurrency: number): Promise<CappedClaim> {
+    return this.c.sql.begin((tx) => claimIn(tx, endpointId, limit, nowMs, leaseUntil, { concurrency }, this.c.box));
+  }
+
+  async loadClaimed(refs: LeaseRef[]): Promise<ClaimedDelivery[]> {
+    if (refs.length === 0) return [];
+    const rows = await this.c.sql`
+      SELECT d.id AS d_id, d.lease_token AS d_lease_token, d.attempts AS d_attempts, d.trigger AS d_trigger, d.endpoint_id AS d_endpoint_id, m.*
+      FROM json_to_recordset(${jsonParam(refs)}::text::json) AS r("deliveryId" bigint, "leaseToken" bigint)
+      JOIN deliveries d ON d.id = r."deliveryId" AND d.lease_token = r."leaseToken"
+      JOIN messages m ON m.id = d.message_id
+      ORDER BY d.id`;
+    if (rows.length === 0) return [];
+    const epIds = [...new Set(rows.map((r) => r.d_endpoint_id as string))];
+    const eps = await this.c.sql`SELECT e.*, a.header_style AS a_header_style FROM endpoints e LEFT JOIN applications a ON a.id = e.app_id WHERE e.id = ANY(${epIds}::text[])`;
+    const byId = new Map(eps.map((r) => [r.id as string, r]));
+    const out: ClaimedDelivery[] = [];
+    for (const r of rows) {
+      const ep = byId.get(r.d_endpoint_id as string);
+      if (!ep) continue;
+      const endpoint = toEndpoint(ep, this.c.box);
+      out.push({
+        deliveryId: r.d_id as number,
+        leaseToken: r.d_lease_token as number,
+        attempts: r.d_attempts as number,
+        trigger: r.d_trigger as TriggerType,
+        message: toMessage(r),
+        endpoint,
+        app: { id: endpoint.appId, headerStyle: (ep.a_header_style as Application['headerStyle'] | null) ?? 'standard' },
+      });
+    }
+    return out;
+  }
+
+  async dueEndpoints(nowMs: number, limit: number): Promise<string[]> {
+    // A skip scan over the endpoints that have open deliveries (one index probe each), then
+    // one probe per endpoint for a due one: never a walk over a long backlog.
+    const rows = await this.c.sql`
+      WITH RECURSIVE open(endpoint_id) AS (
+        (SELECT endpoint_id FROM deliveries WHERE status IN (1, 3) ORDER BY endpoint_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN (1, 3) AND d.endpoint_id > open.endpoint_id ORDER BY d.endpoint_id LIMIT 1)
+        FROM open WHERE open.endpoint_id IS NOT NULL)
+      SELECT endpoint_id FROM open
+      WHERE endpoint_id IS NOT NULL
+        AND EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3) AND d.next_attempt_at <= ${nowMs})
+      LIMIT ${limit}`;
+    return rows.map((r) => r.endpoint_id as string);
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const [r] = await this.c.sql`SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status IN (1, 3)`;
+    return (r?.t as number | null | undefined) ?? null;
+  }
+
+  async recordAttempts(records: AttemptRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const attempts = records.map(({ attempt: a }) => ({
+      id: a.id,
+      message_id: a.messageId,
+      endpoint_id: a.endpointId,
+      app_id: a.appId,
+      url: a.url,
+      status: a.status,
+      response_status_code: a.responseStatusCode,
+      response: a.response,
+      duration_ms: a.responseDurationMs,
+      trigger: a.triggerType,
+      created_at: a.createdAt,
+    }));
+    const updates = records.map((r, i) => ({
+      i,
+      id: r.deliveryId,
+      token: r.leaseToken,
+      status: r.next.status,
+      next: r.next.status === DeliveryStatus.Pending ? r.next.at : null,
+      at: r.attempt.createdAt,
+    }));
+    await this.c.sql.begin(async (tx) => {
+      // Both statements are sent at once.
+      const [, fresh] = await Promise.all([
+        tx`
+        INSERT INTO attempts (id, message_id, endpoint_id, app_id, url, status, response_status_code, response, duration_ms, trigger, created_at)
+        SELECT * FROM json_to_recordset(${jsonParam(attempts)}::text::json)
+          AS x(id text, message_id text, endpoint_id text, app_id text, url text, status smallint, response_status_code int, response text,
+               duration_ms int, trigger smallint, created_at bigint)`,
+        // Fencing: only the lease that is current changes the delivery; a stale one's attempt stays on record.
+        tx`
+        UPDATE deliveries d SET status = u.status, next_attempt_at = u.next, attempts = d.attempts + 1, updated_at = u.at
+        FROM json_to_recordset(${jsonParam(updates)}::text::json) AS u(i int, id bigint, token bigint, status smallint, next bigint, at bigint)
+        WHERE d.id = u.id AND d.lease_token = u.token
+        RETURNING u.i`,
+      ]);
+      const freshIdx = new Set(fresh.map((r) => r.i as number));
+      await this.applyEndpointOutcomes(
+        tx,
+        records.filter((_, i) => freshIdx.has(i)),
+      );
+    });
+  }
+
+  /** Updates `failing_since` and disables endpoints, as recording the attempts one by one would. */
+  private async applyEndpointOutcomes(tx: TransactionSql, records: AttemptRecord[]): Promise<void> {
+    // Per endpoint: success clears failing_since; a failure sets it if unset. In order, that is:
+    // after the last success, the first failure (or null); with no success, keep or set the first failure.
+    const byEndpoint = new Map<string, { sawOk: boolean; firstFailAfter: number | null }>();
+    const disable = new Map<string, number>();
+    for (const rec of records) {
+      const a = rec.attempt;
+      let s = byEndpoint.get(a.endpointId);
+      if (!s) byEndpoint.set(a.endpointId, (s = { sawOk: false, firstFailAfter: null }));
+      if (a.status === DeliveryStatus.Success) {
+        s.sawOk = true;
+        s.firstFailAfter = null;
+      } else if (s.firstFailAfter === null) s.firstFailAfter = a.createdAt;
+      if (rec.disableEndpoint && !disable.has(a.endpointId)) disable.set(a.endpointId, a.createdAt);
+    }
+    // Sent at once; they run in the order issued.
+    const writes: Promise<unknown>[] = [];
+    for (const [id, s] of byEndpoint) {
+      if (s.sawOk) {
+        writes.push(tx`UPDATE endpoints SET failing_since = ${s.firstFailAfter} WHERE id = ${id} AND failing_since IS DISTINCT FROM ${s.firstFailAfter}::bigint`);
+      } else if (s.firstFailAfter !== null) {
+        writes.push(tx`UPDATE endpoints SET failing_since = ${s.firstFailAfter} WHERE id = ${id} AND failing_since IS NULL`);
+      }
+    }
+    for (const [id, at] of disable) {
+      writes.push(tx`UPDATE endpoints SET disabled = TRUE, updated_at = ${at} WHERE id = ${id}`);
+      writes.push(failWaiting(tx, id, at));
+    }
+    await Promise.all(writes);
+  }
+
+  async releaseAllLeases(nowMs: number): Promise<number> {
+    const r = await this.c.sql`UPDATE deliveries SET status = ${DeliveryStatus.Pending}, next_attempt_at = ${nowMs} WHERE status = ${DeliveryStatus.Sending}`;
+    return r.count;
+  }
+
+  async releaseLeases(refs: LeaseRef[], nowMs: number): Promise<void> {
+    if (refs.length === 0) return;
+    await this.c.sql.begin(async (tx) => {
+      const released = await tx`
+        UPDATE deliveries d SET status = ${DeliveryStatus.Pending}, next_attempt_at = ${nowMs}
+        FROM json_to_recordset(${jsonParam(refs)}::text::json) AS r("deliveryId" bigint, "leaseToken" bigint)
+        WHERE d.id = r."deliveryId" AND d.lease_token = r."leaseToken" AND d.status = ${DeliveryStatus.Sending}
+        RETURNING d.endpoint_id`;
+      await this.c.notifyDue(tx, released.map((r) => r.endpoint_id as string));
+    });
+  }
+
+  // ---- scheduling again (manual triggers, recovery, replay)
+
+  async resend(messageId: string, endpointId: string, appId: string, nowMs: number): Promise<void> {
+    await this.c.sql.begin(async (tx) => {
+      await tx`
+        INSERT INTO deliveries (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_token, trigger, created_at, updated_at)
+        VALUES (${messageId}, ${endpointId}, ${appId}, ${DeliveryStatus.Pending}, 0, ${nowMs}, 0, 1, ${nowMs}, ${nowMs})
+        ON CONFLICT (message_id, endpoint_id) DO UPDATE SET status = ${DeliveryStatus.Pending}, next_attempt_at = EXCLUDED.next_attempt_at,
+          trigger = 1, updated_at = EXCLUDED.updated_at
+        WHERE deliveries.status <> ${DeliveryStatus.Sending}`;
+      await this.c.notifyDue(tx, [endpointId]);
+    });
+  }
+
+  async recoverFailed(endpointId: string, since: number, until: number | null, nowMs: number): Promise<number> {
+    return this.c.sql.begin(async (tx) => {
+      const r = await tx`
+        UPDATE deliveries SET status = ${DeliveryStatus.Pending}, next_attempt_at = ${nowMs}, trigger = 1, updated_at = ${nowMs}
+        WHERE endpoint_id = ${endpointId} AND status = ${DeliveryStatus.Fail} AND created_at >= ${since} AND created_at < ${until ?? MAX_TIME}`;
+      if (r.count > 0) await this.c.notifyDue(tx, [endpointId]);
+      return r.count;
+    });
+  }
+
+  async messagesWithoutDelivery(appId: string, endpointId: string, since: number, until: number | null): Promise<Message[]> {
+    const rows = await this.c.sql`
+      SELECT m.* FROM messages m WHERE m.app_id = ${appId} AND m.created_at >= ${since} AND m.created_at < ${until ?? MAX_TIME}
+        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.endpoint_id = ${endpointId})
+      ORDER BY m.id`;
+    return rows.map(toMessage);
+  }
+
+  async addDeliveries(endpointId: string, appId: string, messageIds: string[], nowMs: number): Promise<number> {
+    if (messageIds.length === 0) return 0;
+    return this.c.sql.begin(async (tx) => {
+      const r = await tx`
+        INSERT INTO deliveries (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_token, trigger, created_at, updated_at)
+        SELECT id, ${endpointId}, ${appId}, ${DeliveryStatus.Pending}, 0, ${nowMs}, 0, 1, ${nowMs}, ${nowMs} FROM unnest(${messageIds}::text[]) AS id
+        ON CONFLICT DO NOTHING`;
+      if (r.count > 0) await this.c.notifyDue(tx, [endpointId]);
+      return r.count;
+    });
+  }
+}

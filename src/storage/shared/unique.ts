@@ -1,0 +1,39 @@
+/**
+ * Uniqueness violations of either database (SQLite's SQLITE_CONSTRAINT_UNIQUE, PostgreSQL's
+ * 23505) turned into one error: a 409 conflict saying what already exists.
+ */
+import { conflict } from '../../domain/errors.js';
+
+/** SQLite's extended result code for a UNIQUE or PRIMARY KEY violation. */
+const SQLITE_UNIQUE = 'SQLITE_CONSTRAINT_UNIQUE';
+/** PostgreSQL's SQLSTATE unique_violation. */
+const POSTGRES_UNIQUE = '23505';
+
+/** True if `e` is a uniqueness violation reported by either database driver. */
+export function isUniqueViolation(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === SQLITE_UNIQUE || code === POSTGRES_UNIQUE;
+}
+
+/** The error to throw for `e`: a 409 with `detail` for a uniqueness violation, `e` itself otherwise. */
+export function asConflict(e: unknown, detail: string): unknown {
+  return isUniqueViolation(e) ? conflict(detail) : e;
+}
+
+/** Runs a synchronous write (SQLite), turning a uniqueness violation into a 409. */
+export function unique<T>(detail: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e: unknown) {
+    throw asConflict(e, detail);
+  }
+}
+
+/** Runs an asynchronous write (PostgreSQL), turning a uniqueness violation into a 409. */
+export async function uniqueAsync<T>(detail: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e: unknown) {
+    throw asConflict(e, detail);
+  }
+}

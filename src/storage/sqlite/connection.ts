@@ -1,0 +1,74 @@
+/**
+ * One SQLite database file opened for the store (WAL, the chosen durability), with what every
+ * concern's queries share: the statement cache, the secret box, and the relaxed commits of the
+ * hot paths whose WAL is synced off the event loop.
+ */
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { SecretBox } from '../../security/crypto.js';
+import { StatementCache } from './statements.js';
+import { WalSync } from './wal-sync.js';
+
+/** Where and how durably SQLite keeps the data. */
+export interface SqliteOptions {
+  /** File path, or ':memory:'. */
+  path: string;
+  /** 'full' survives power loss (synchronous=FULL); 'normal' survives a process crash. */
+  durability: 'full' | 'normal';
+  /** Seals endpoint secrets and headers at rest; plaintext without one. */
+  box?: SecretBox;
+}
+
+/** The SQLite database of a store and what its queries share. */
+export class SqliteConnection {
+  readonly db: Db;
+  /** Seals secrets at rest. */
+  readonly box: SecretBox;
+  /** Prepared statements, shared by every concern's queries on this connection. */
+  readonly statements: StatementCache;
+  private readonly durability: 'full' | 'normal';
+  /** fsyncs the WAL off the event loop for publishes under full durability. */
+  private readonly walSync: WalSync | null;
+
+  constructor(opts: SqliteOptions) {
+    this.durability = opts.durability;
+    this.db = new Database(opts.path);
+    this.walSync = opts.durability === 'full' && opts.path !== ':memory:' && opts.path !== '' ? new WalSync(`${opts.path}-wal`) : null;
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = OFF');
+    this.box = opts.box ?? SecretBox.plaintext();
+    this.statements = new StatementCache(this.db);
+  }
+
+  /** A cached prepared statement. */
+  q(sql: string): Statement {
+    return this.statements.get(sql);
+  }
+
+  /**
+   * Runs a write that need not survive power loss without an fsync: losing a claim or an
+   * attempt record only means a redelivery. The next full-durability commit or WAL sync (every
+   * publish) makes it durable too, since WAL frames are written in commit order.
+   */
+  relaxed<T>(fn: () => T): T {
+    if (this.durability !== 'full') return fn();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return fn();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+  }
+
+  /** Makes relaxed commits so far durable (under full durability), off the event loop. */
+  async syncWal(): Promise<void> {
+    await this.walSync?.sync();
+  }
+
+  async close(): Promise<void> {
+    await this.walSync?.close();
+    this.db.close();
+  }
+}

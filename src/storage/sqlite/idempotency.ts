@@ -1,0 +1,25 @@
+/** Idempotent responses on SQLite. */
+import type { IdempotencyStore, IdempotentResponse } from '../contract/idempotency.js';
+import type { Row } from '../shared/rows.js';
+import type { SqliteConnection } from './connection.js';
+
+/** Idempotent responses on SQLite. */
+export class SqliteIdempotencyStore implements IdempotencyStore {
+  constructor(private readonly c: SqliteConnection) {}
+
+  async getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null> {
+    const r = this.c.q('SELECT status, body, content_type FROM idempotency_keys WHERE key = ? AND expires_at > ?').get(key, nowMs) as Row | undefined;
+    return r ? { status: r.status as number, body: r.body as string, contentType: r.content_type as string } : null;
+  }
+
+  async putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number): Promise<void> {
+    this.c.q('INSERT OR REPLACE INTO idempotency_keys (key, status, body, content_type, expires_at) VALUES (?, ?, ?, ?, ?)').run(
+      key,
+      res.status,
+      res.body,
+      res.contentType,
+      expiresAt,
+    );
+    this.c.q('DELETE FROM idempotency_keys WHERE expires_at <= ?').run(nowMs);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Stores for the storage contract suites: a SQLite file in a temporary directory, or a
+ * fresh PostgreSQL schema, each removed by `dispose`. `onBothDatabases` runs a suite on both.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SecretBox } from '../../src/security/crypto.js';
+import type { Store } from '../../src/storage/contract/store.js';
+import { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import { TEST_DATABASE_URL, createTestSchema } from './pg.js';
+
+/** A store under test and how to remove it. */
+export interface TestStore<S extends Store = Store> {
+  store: S;
+  dispose: () => Promise<void>;
+}
+
+/** Makes a store under test, sealing secrets with `box` if given (not yet migrated). */
+export type StoreFactory<S extends Store = Store> = (box?: SecretBox) => Promise<TestStore<S>>;
+
+/** A SQLite store on a file of its own. */
+export const sqliteStore: StoreFactory<SqliteStore> = async (box) => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-store-'));
+  const store = new SqliteStore({ path: join(dir, 'test.db'), durability: 'normal', ...(box ? { box } : {}) });
+  return {
+    store,
+    dispose: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
+
+/** A PostgreSQL store on a schema of its own, dropped by `dispose`. */
+export const postgresStore: StoreFactory<PostgresStore> = async (box) => {
+  const s = await createTestSchema();
+  const store = new PostgresStore({ url: TEST_DATABASE_URL, schema: s.schema, max: 3, box });
+  return {
+    store,
+    dispose: async () => {
+      await store.close();
+      await s.drop();
+    },
+  };
+};
+
+/** Runs a contract suite on SQLite and on PostgreSQL. */
+export function onBothDatabases(suite: (name: string, make: StoreFactory) => void): void {
+  suite('sqlite', sqliteStore);
+  suite('postgres', postgresStore);
+}
