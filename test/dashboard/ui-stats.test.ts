@@ -2,13 +2,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually } from '../helpers/eventually.js';
-import { appStatsContract } from '../helpers/app-stats-contract.js';
-import { tempSqliteStore } from '../helpers/sqlite.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { Receiver } from '../helpers/receiver.js';
-
-appStatsContract('sqlite', () => tempSqliteStore('switchboard-stats'));
 
 describe('statistics routes', () => {
   let server: TestServer;

@@ -9,8 +9,6 @@ import assert from 'node:assert/strict';
 import { ApiException, Svix } from 'svix';
 import { Webhook } from 'standardwebhooks';
 import { eventually } from '../helpers/eventually.js';
-import { operationalStoreContract } from '../helpers/operational-store-contract.js';
-import { tempSqliteStore } from '../helpers/sqlite.js';
 import { rawRows } from '../helpers/raw-db.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -160,4 +158,3 @@ describe('operational webhooks', () => {
   });
 });
 
-operationalStoreContract('sqlite', () => tempSqliteStore('switchboard-ops'));

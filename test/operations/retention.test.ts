@@ -8,8 +8,6 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { DAY_MS, RetentionService } from '../../src/operations/retention.js';
 import { eventually } from '../helpers/eventually.js';
-import { retentionContract } from '../helpers/retention-contract.js';
-import { tempSqliteStore } from '../helpers/sqlite.js';
 import type { Store } from '../../src/storage/contract/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -17,8 +15,6 @@ import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 
 const T0 = 1_700_000_000_000;
-
-retentionContract('sqlite', () => tempSqliteStore('switchboard-retention'));
 
 describe('retention service', () => {
   it('yields to the event loop between batches and stops at a short batch', async () => {
