@@ -14,6 +14,7 @@ import { appliedVersions, migrationFiles, runMigrations } from '../../src/storag
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import type { AttemptRecord, ClaimedDelivery } from '../../src/storage/contract/store.js';
 import { T0, app, endpoint, message } from '../helpers/fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestSchema } from '../helpers/pg.js';
 import type { TestSchema } from '../helpers/pg.js';
 import { PostgresStore as Pg } from '../../src/storage/postgres/postgres-store.js';
@@ -213,8 +214,7 @@ describe('postgres: nodes sharing one database', () => {
     const m = message(ap.id, T0);
     await a.publish([{ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
     await a.resend(m.id, ep.id, ap.id, T0 + 5);
-    const deadline = Date.now() + 5000;
-    while (seenByB.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await eventually(() => seenByB.length >= 3, 'three notices heard by the other node');
     assert.deepEqual(seenByB, [
       { kind: 'endpoints-changed', appId: ap.id },
       { kind: 'published', appId: ap.id, messageId: m.id, endpointIds: [ep.id] },
@@ -222,5 +222,34 @@ describe('postgres: nodes sharing one database', () => {
     ]);
     assert.deepEqual(seenByA, [], 'a node does not hear its own notices');
     assert.deepEqual((await b.cluster.getMessages([m.id])).map((x) => x.payload), ['{"a":1}']);
+  });
+
+  it('keep the notices of a schema to the nodes of that schema', async () => {
+    const other = await createTestSchema();
+    try {
+      const stranger = other.store();
+      const strangerPeer = other.store();
+      await stranger.migrate();
+      const seenByStranger: ClusterNotice[] = [];
+      const seenByStrangerPeer: ClusterNotice[] = [];
+      const seenByB: ClusterNotice[] = [];
+      await stranger.cluster.listen((n) => seenByStranger.push(n));
+      await strangerPeer.cluster.listen((n) => seenByStrangerPeer.push(n));
+      await b.cluster.listen((n) => seenByB.push(n));
+      const ours = app();
+      await a.createApplication(ours);
+      await a.createEndpoint(endpoint(ours.id));
+      const theirs = app();
+      await stranger.createApplication(theirs);
+      await stranger.createEndpoint(endpoint(theirs.id));
+      // PostgreSQL hands notices to every listener in commit order, so once the other schema's
+      // peer has heard `theirs`, it has also passed `ours`, had it been on the same channel.
+      await eventually(() => seenByB.length > 0 && seenByStrangerPeer.length > 0, 'each schema hearing its own notice');
+      assert.deepEqual(seenByB, [{ kind: 'endpoints-changed', appId: ours.id }]);
+      assert.deepEqual(seenByStrangerPeer, [{ kind: 'endpoints-changed', appId: theirs.id }]);
+      assert.deepEqual(seenByStranger, [], 'a node does not hear its own notices');
+    } finally {
+      await other.drop();
+    }
   });
 });

@@ -7,7 +7,7 @@ import postgres from 'postgres';
 import type { Sql, TransactionSql } from 'postgres';
 import { SecretBox } from '../../security/crypto.js';
 import type { ClusterNotice } from '../contract/cluster.js';
-import { CHANNEL, encodeNotices } from './notices.js';
+import { channelFor, encodeNotices } from './notices.js';
 import { decodeText, encodeText } from './text.js';
 
 /** Which PostgreSQL database and schema, and how the pool and caps are sized. */
@@ -49,9 +49,26 @@ export class PgConnection {
     this.endpointConcurrency = opts.endpointConcurrency ?? 20;
   }
 
+  private channelName: string | null = null;
+
+  /**
+   * The notice channel of this store's schema (the first of the search path), read once, on
+   * `tx` when given (so a transaction never waits for a second connection): the first call
+   * costs one round trip. The schema must exist (it does once migrated).
+   */
+  async channel(tx: Sql | TransactionSql = this.sql): Promise<string> {
+    if (this.channelName === null) {
+      const [row] = await tx<{ schema: string | null }[]>`SELECT current_schema() AS schema`;
+      if (!row?.schema) throw new Error('the PostgreSQL search_path names no existing schema; run the migrations first');
+      this.channelName = channelFor(row.schema);
+    }
+    return this.channelName;
+  }
+
   /** Queues notices to be sent when `tx` commits. */
   async notify(tx: TransactionSql, notices: ClusterNotice[]): Promise<void> {
-    for (const p of encodeNotices(this.nodeId, notices)) await tx`SELECT pg_notify(${CHANNEL}, ${p})`;
+    const channel = await this.channel(tx);
+    for (const p of encodeNotices(this.nodeId, notices)) await tx`SELECT pg_notify(${channel}, ${p})`;
   }
 
   /** Queues a notice that deliveries of these endpoints fell due, if there are any. */

@@ -1,13 +1,23 @@
 /**
  * Cluster notices over LISTEN/NOTIFY. A write transaction queues its notices with
- * `pg_notify` so they are sent at commit and only if it commits; every node listens on one
- * channel and ignores what it sent itself. Payloads are compact JSON, split to stay under
- * PostgreSQL's 8000-byte limit.
+ * `pg_notify` so they are sent at commit and only if it commits; every node of one
+ * deployment listens on its channel and ignores what it sent itself. Payloads are compact
+ * JSON, split to stay under PostgreSQL's 8000-byte limit.
+ *
+ * Channels are database-wide while tables live in a schema, so the channel is named after
+ * the schema: deployments (or test runs) in other schemas of the same database never hear
+ * each other's notices.
  */
+import { createHash } from 'node:crypto';
 import type { ClusterNotice } from '../contract/cluster.js';
 
-/** The channel every node listens on. */
-export const CHANNEL = 'switchboard_events';
+/**
+ * The channel of the deployment whose tables are in `schema`: `switchboard_` and 16 hex
+ * digits of the schema name's SHA-256, so any schema name gives a short, plain identifier.
+ */
+export function channelFor(schema: string): string {
+  return 'switchboard_' + createHash('sha256').update(schema).digest('hex').slice(0, 16);
+}
 
 /** Largest payload sent (PostgreSQL refuses 8000 bytes and more). */
 const MAX_PAYLOAD = 7500;

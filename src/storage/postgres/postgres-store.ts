@@ -18,7 +18,7 @@ import { PgIdempotencyStore } from './idempotency.js';
 import { PgIngestStore } from './ingest.js';
 import { PgMessageStore } from './messages.js';
 import { runMigrations } from './migrator.js';
-import { CHANNEL, decodeNotices } from './notices.js';
+import { decodeNotices } from './notices.js';
 import { PgOperationalWebhookStore } from './operational-webhooks.js';
 import { PgPullStore } from './pull.js';
 import { PgQueueStore } from './queue.js';
@@ -39,6 +39,7 @@ export class PostgresStore extends ComposedStore {
   readonly auth: PgAuthStore;
   readonly ingest: PgIngestStore;
   private closed = false;
+  private readonly connection: PgConnection;
 
   constructor(opts: PostgresOptions) {
     const c = new PgConnection(opts);
@@ -54,6 +55,7 @@ export class PostgresStore extends ComposedStore {
       stats: new PgStatsStore(c),
     });
     this.sql = c.sql;
+    this.connection = c;
     this.nodeId = c.nodeId;
     this.box = c.box;
     this.cluster = {
@@ -70,6 +72,7 @@ export class PostgresStore extends ComposedStore {
 
   override async migrate(): Promise<void> {
     await runMigrations(this.sql);
+    await this.connection.channel();
   }
 
   override async close(): Promise<void> {
@@ -85,7 +88,7 @@ export class PostgresStore extends ComposedStore {
   private async listen(onNotice: (n: ClusterNotice) => void, onConnected?: () => void): Promise<void> {
     let first = true;
     await this.sql.listen(
-      CHANNEL,
+      await this.connection.channel(),
       (payload) => {
         for (const n of decodeNotices(payload, this.nodeId) ?? []) onNotice(n);
       },
