@@ -3,8 +3,8 @@
  * authorisation server metadata (RFC 8414). Public: the client authenticates with its secret.
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { AppDeps } from '../../app.js';
-import { AppError } from '../../../domain/errors.js';
+import type { AppDeps } from '../../deps.js';
+import { AppError, ERRORS } from '../../../domain/errors.js';
 
 interface TokenBody {
   grant_type?: string;
@@ -53,10 +53,16 @@ const metadataOut = {
 /** Form bodies on the token endpoint are small; anything larger is not a token request. */
 const FORM_BODY_LIMIT = 4096;
 
-/** An error in the OAuth shape (`error`, `error_description`) and the API's (`code`, `detail`). */
-function oauthError(reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
+/** The errors of RFC 6749 §5.2 this endpoint answers; each is also a code of the registry. */
+type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_scope' | 'unsupported_grant_type';
+
+/**
+ * An error in the OAuth shape (`error`, `error_description`) and the API's (`code`, `detail`),
+ * with the status the registry gives the code.
+ */
+function oauthError(reply: FastifyReply, error: OAuthErrorCode, description: string): FastifyReply {
   return reply
-    .code(status)
+    .code(ERRORS[error])
     .header('cache-control', 'no-store')
     .type('application/json')
     .send({ error, error_description: description, code: error, detail: description });
@@ -100,12 +106,12 @@ export const oauthRoutes =
           const b = req.body ?? {};
           const basic = basicCredentials(req.headers.authorization);
           if (basic && (b.client_id !== undefined || b.client_secret !== undefined)) {
-            return oauthError(reply, 400, 'invalid_request', 'send the client credentials once: HTTP Basic or the body, not both');
+            return oauthError(reply, 'invalid_request', 'send the client credentials once: HTTP Basic or the body, not both');
           }
           if (b.grant_type !== 'client_credentials') {
             return b.grant_type === undefined
-              ? oauthError(reply, 400, 'invalid_request', 'grant_type is required')
-              : oauthError(reply, 400, 'unsupported_grant_type', 'only grant_type=client_credentials is supported');
+              ? oauthError(reply, 'invalid_request', 'grant_type is required')
+              : oauthError(reply, 'unsupported_grant_type', 'only grant_type=client_credentials is supported');
           }
           const id = basic?.id ?? b.client_id ?? '';
           const secret = basic?.secret ?? b.client_secret ?? '';
@@ -115,7 +121,7 @@ export const oauthRoutes =
           } catch (e: unknown) {
             if (!(e instanceof AppError) || (e.code !== 'invalid_client' && e.code !== 'invalid_scope')) throw e;
             if (e.code === 'invalid_client' && basic) reply.header('www-authenticate', 'Basic realm="switchboard"');
-            return oauthError(reply, e.status, e.code, e.message);
+            return oauthError(reply, e.code, e.message);
           }
         },
       );

@@ -1,6 +1,6 @@
 /** /api/v1/auth: app-portal access links, expire-all and logout. */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
 import type { HeaderStyle, Metadata } from '../../../domain/model.js';
 import * as S from '../../schemas.js';
 

@@ -1,6 +1,6 @@
 /** /api/v1/api-key and /api/v1/oauth: API keys, OAuth clients and signing keys (organisation admins only). */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
 import type { ApiKeyRecord, CredentialScope, OAuthClientRecord } from '../../../storage/contract/auth.js';
 import { listOut } from '../../serialize.js';
 import * as S from '../../schemas.js';

@@ -1,6 +1,6 @@
 /** /api/v1/app */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
 import type { Application, HeaderStyle, Metadata } from '../../../domain/model.js';
 import { applicationOut, listOut } from '../../serialize.js';
 import * as S from '../../schemas.js';

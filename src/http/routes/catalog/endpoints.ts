@@ -1,6 +1,6 @@
 /** /api/v1/app/{app_id}/endpoint */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
 import { AppError } from '../../../domain/errors.js';
 import type { Metadata } from '../../../domain/model.js';
 import type { EndpointInput } from '../../../catalog/endpoints.js';

@@ -1,6 +1,6 @@
 /** /api/v1/event-type */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
 import type { EventTypeInput } from '../../../catalog/event-types.js';
 import { eventTypeOut, listOut } from '../../serialize.js';
 import * as S from '../../schemas.js';

@@ -3,7 +3,7 @@
  * (get, patch) and `.../transformation/simulate`.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
 import type { EndpointTransformation } from '../../../domain/model.js';
 import type { TransformPatch, TransformSettings } from '../../../catalog/transformations.js';
 import * as S from '../../schemas.js';

@@ -4,7 +4,7 @@
  * attempts and latency plus the queue, for the dashboard's charts).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
 import { invalid } from '../../../domain/errors.js';
 import * as S from '../../schemas.js';
 import { listParam, listQueryArray, timeParam } from '../common.js';

@@ -7,7 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Metadata } from '../../../domain/model.js';
 import type { EndpointInput } from '../../../catalog/endpoints.js';
 import type { TransformPatch } from '../../../catalog/transformations.js';
-import type { IngestDeps } from './ingest-receive.js';
+import type { IngestDeps } from '../../deps.js';
 import { endpointOut, listOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import * as I from './ingest-schemas.js';

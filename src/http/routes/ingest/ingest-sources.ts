@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Metadata } from '../../../domain/model.js';
 import type { IngestLog, RunState } from '../../../storage/contract/ingest.js';
 import type { SourceView } from '../../../bridges/ingest/ingest-sources.js';
-import type { IngestDeps } from './ingest-receive.js';
+import type { IngestDeps } from '../../deps.js';
 import { listOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import * as I from './ingest-schemas.js';

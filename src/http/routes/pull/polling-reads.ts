@@ -4,7 +4,7 @@
  * polling. Poller tokens may call these routes for their own endpoint only.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
 import * as S from '../../schemas.js';
 import { nameSchema } from '../../openapi.js';
 import { timeParam } from '../common.js';

@@ -3,7 +3,7 @@
  * routes), and /api/v1/auth/app/{app_id}/poller/{id}/token: their tokens (compatible).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
 import { listOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import { nameSchema } from '../../openapi.js';

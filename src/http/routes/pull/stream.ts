@@ -11,7 +11,7 @@ import type { PullService } from '../../../bridges/pull/pull.js';
 import { formatPosition, pollerFilter } from '../../../bridges/pull/pull-filter.js';
 import { eventFrame, messageEventData, streamPreamble } from '../../../bridges/pull/pull-stream.js';
 import type { LogFilter } from '../../../storage/contract/pull.js';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
 import * as S from '../../schemas.js';
 import { listParam, listQueryArray, timeParam } from '../common.js';
 import { clientGone, consumerParams, eventStreamOut, pollHeaders, pollOut, pollerOf, sendPoll, waitMs, waitQuery } from './polling-common.js';

@@ -1,6 +1,6 @@
 /** Message attempts and the views joining messages with endpoints. */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
 import { notFound } from '../../../domain/errors.js';
 import type { DeliveryStatus } from '../../../domain/model.js';
 import type { AttemptQuery } from '../../../storage/contract/store.js';

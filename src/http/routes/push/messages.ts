@@ -1,6 +1,6 @@
 /** /api/v1/app/{app_id}/msg */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
 import { notFound } from '../../../domain/errors.js';
 import type { HeaderStyle, Metadata } from '../../../domain/model.js';
 import { listOut, messageOut } from '../../serialize.js';
