@@ -1,11 +1,11 @@
 /** Health and readiness. */
-import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import { sendError } from '../../errors.js';
 import * as S from '../../schemas.js';
 
 export const healthRoutes =
-  (deps: AppDeps): FastifyPluginAsync =>
+  (deps: AppDeps): RoutePlugin =>
   async (app) => {
     const check = async (): Promise<boolean> => {
       try {
