@@ -1,8 +1,10 @@
 /**
- * The credential services and request limits, built together and plugged into `Auth`.
+ * Builds the credential services and request limits the HTTP layer takes (`Security`, a
+ * type of http/deps.ts) and plugs them into `Auth`.
  */
 import type { Clock } from '../domain/clock.js';
 import type { Auth } from '../http/auth.js';
+import type { Security } from '../http/deps.js';
 import type { HardeningSettings } from '../http/hardening.js';
 import type { RateLimitSettings } from '../http/rate-limit.js';
 import type { Store } from '../storage/contract/store.js';
@@ -13,16 +15,6 @@ import { OAuthService } from '../access/oauth.js';
 
 /** The audience of every access token this server issues and the only one it accepts. */
 export const TOKEN_AUDIENCE = 'switchboard';
-
-export interface Security {
-  apiKeys: ApiKeyService;
-  oauth: OAuthService;
-  portal: AppPortalService;
-  rateLimits: RateLimitSettings;
-  hardening: HardeningSettings;
-  /** Base URL users reach this server at (portal links, token issuer). */
-  publicUrl: () => string;
-}
 
 export interface SecurityOptions {
   store: Store;

@@ -17,7 +17,7 @@ import { Auth } from '../http/auth.js';
 import { createLogger } from '../platform/logger.js';
 import { SecretBox, resolveKeyRing } from '../security/crypto.js';
 import { createSecurity } from './credentials.js';
-import type { Security } from './credentials.js';
+import type { Security } from '../http/deps.js';
 import { ApplicationService } from '../catalog/applications.js';
 import { EndpointService } from '../catalog/endpoints.js';
 import { EventBus } from '../engine/event-bus.js';

@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApplicationService } from '../catalog/applications.js';
+import { sendError } from './errors.js';
 
 import type { Access, AppScope, Principal, TokenResolver } from '../access/principal.js';
 
@@ -48,10 +49,6 @@ export interface RouteEntry {
   access: Access;
   /** The route's JSON schemas (body, querystring, params), as declared. */
   schema: { body?: unknown; querystring?: unknown; params?: unknown } | undefined;
-}
-
-function sendAuthError(reply: FastifyReply, status: 401 | 403 | 404, code: string, detail: string): FastifyReply {
-  return reply.code(status).type('application/json').send({ code, detail });
 }
 
 export class Auth {
@@ -102,10 +99,10 @@ export class Auth {
       if (access === 'public') return;
       const header = req.headers.authorization;
       if (!header || !/^bearer /i.test(header)) {
-        return sendAuthError(reply, 401, 'unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
+        return sendError(reply, 'unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
       }
       const principal = await this.authenticate(header.slice(7).trim());
-      if (!principal) return sendAuthError(reply, 401, 'unauthorized', 'invalid or expired token');
+      if (!principal) return sendError(reply, 'unauthorized', 'invalid or expired token');
       req.principal = principal;
     });
 
@@ -120,24 +117,24 @@ export class Auth {
       const params = req.params as Record<string, string | undefined>;
       const appParam = params.app_id;
       if (appParam === undefined) {
-        return sendAuthError(reply, 403, 'forbidden', access === 'admin' ? 'this route needs an organisation admin token' : 'this token cannot use this route');
+        return sendError(reply, 'forbidden', access === 'admin' ? 'this route needs an organisation admin token' : 'this token cannot use this route');
       }
       // A scoped token never learns whether another application exists: 404, as for a missing one.
       const app = await this.applications.find(appParam);
-      if (!app || app.id !== p.appId) return sendAuthError(reply, 404, 'not_found', 'Application not found');
-      if (access === 'admin') return sendAuthError(reply, 403, 'forbidden', 'this route needs an organisation admin token');
+      if (!app || app.id !== p.appId) return sendError(reply, 'not_found', 'Application not found');
+      if (access === 'admin') return sendError(reply, 'forbidden', 'this route needs an organisation admin token');
       if (p.kind === 'poller') {
-        if (access !== 'poller') return sendAuthError(reply, 403, 'forbidden', 'a poller token can only read its polling endpoint');
+        if (access !== 'poller') return sendError(reply, 'forbidden', 'a poller token can only read its polling endpoint');
         return;
       }
       if (access === 'poller') {
         if (p.scopes.has('read')) return;
-        return sendAuthError(reply, 403, 'forbidden', 'this token lacks the read scope');
+        return sendError(reply, 'forbidden', 'this token lacks the read scope');
       }
       const need: AppScope = access === 'app:read' ? 'read' : access === 'app:publish' ? 'publish' : 'write';
       // write implies publish and read; publish alone does not imply read.
       const ok = p.scopes.has(need) || (need !== 'write' && p.scopes.has('write'));
-      if (!ok) return sendAuthError(reply, 403, 'forbidden', `this token lacks the ${need} scope`);
+      if (!ok) return sendError(reply, 'forbidden', `this token lacks the ${need} scope`);
     });
   }
 }

@@ -5,7 +5,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { sendError } from './app.js';
+import { sendError } from './errors.js';
 
 export interface HardeningSettings {
   /** Most request header fields; more get 431. */
@@ -64,7 +64,7 @@ export function registerHardening(app: FastifyInstance, s: HardeningSettings): v
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.raw.rawHeaders.length / 2 > s.maxHeaderCount) {
-      return sendError(reply, 431, 'headers_too_large', `at most ${s.maxHeaderCount} request header fields are accepted`);
+      return sendError(reply, 'headers_too_large', `at most ${s.maxHeaderCount} request header fields are accepted`);
     }
   });
 

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../domain/clock.js';
 import type { IdempotentResponse, Store } from '../storage/contract/store.js';
 import { GroupCommit } from '../engine/group-commit.js';
+import { sendError } from './errors.js';
 
 const TTL_MS = 24 * 3600_000;
 const MAX_KEY_LENGTH = 256;
@@ -41,7 +42,7 @@ export class Idempotency {
       const raw = req.headers['idempotency-key'];
       if (req.method !== 'POST' || typeof raw !== 'string' || raw.length === 0 || !req.principal) return;
       if (raw.length > MAX_KEY_LENGTH) {
-        return reply.code(422).send({ detail: [{ loc: ['header', 'idempotency-key'], msg: `at most ${MAX_KEY_LENGTH} characters`, type: 'value_error' }] });
+        return sendError(reply, 'validation', [{ loc: ['header', 'idempotency-key'], msg: `at most ${MAX_KEY_LENGTH} characters`, type: 'value_error' }]);
       }
       const key = createHash('sha256').update(`${req.principal.credentialId}\n${req.method}\n${req.url}\n${raw}`).digest('base64url');
       const running = this.inflight.get(key);

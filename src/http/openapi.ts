@@ -10,6 +10,15 @@ import { defaultAccess } from './auth.js';
 import type { Access } from './auth.js';
 import * as S from './schemas.js';
 
+declare module 'fastify' {
+  /** The documentation fields of a route's schema, read into the OpenAPI document. */
+  interface FastifySchema {
+    tags?: readonly string[];
+    summary?: string;
+    description?: string;
+  }
+}
+
 /** A route as registered, for checks that every route is documented. */
 export interface RouteEntry {
   method: string;

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../domain/clock.js';
 import { TokenBucket } from '../domain/token-bucket.js';
 import type { ApplicationService } from '../catalog/applications.js';
-import { sendError } from './app.js';
+import { sendError } from './errors.js';
 import { routeAccess } from './auth.js';
 import type { RateLimitSettings, RateSpec } from '../config-security.js';
 
@@ -104,6 +104,6 @@ export class RateLimiter {
     if (empty.length === 0) return undefined;
     const waitMs = Math.max(...empty.map((c) => c.bucket.msUntilToken(now)));
     reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
-    return sendError(reply, 429, 'rate_limited', `rate limit exceeded (${empty.map((c) => c.policy).join(', ')}); retry after the time in Retry-After`);
+    return sendError(reply, 'rate_limited', `rate limit exceeded (${empty.map((c) => c.policy).join(', ')}); retry after the time in Retry-After`);
   }
 }

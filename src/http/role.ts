@@ -1,6 +1,6 @@
 /** Node roles at the HTTP edge: a `worker` node answers health checks and metrics only. */
 import type { FastifyInstance } from 'fastify';
-import { sendError } from './app.js';
+import { sendError } from './errors.js';
 
 const OPEN_ON_WORKERS = /^\/(api\/v1\/health(\/|$|\?)|metrics($|\?))/;
 
@@ -8,6 +8,6 @@ const OPEN_ON_WORKERS = /^\/(api\/v1\/health(\/|$|\?)|metrics($|\?))/;
 export function serveHealthOnly(app: FastifyInstance): void {
   app.addHook('onRequest', async (req, reply) => {
     if (OPEN_ON_WORKERS.test(req.url)) return;
-    return sendError(reply, 404, 'not_found', 'this node only sends deliveries (role worker); send API requests to an api or all node');
+    return sendError(reply, 'not_found', 'this node only sends deliveries (role worker); send API requests to an api or all node');
   });
 }

@@ -265,7 +265,7 @@ export const errorOut = {
 } as const;
 
 /** A list response around `item`. */
-export function listOf(item: object) {
+export function listOf<const Item extends object>(item: Item) {
   return {
     type: 'object',
     required: ['data', 'done'],

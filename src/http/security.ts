@@ -1,6 +1,6 @@
 /** Installs the request limits and the credential routes on the app. */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import { RateLimiter } from './rate-limit.js';
 import { authRoutes } from './routes/access/auth.js';
 import { oauthRoutes } from './routes/access/auth-oauth.js';

@@ -57,9 +57,12 @@ export function endpointOut(e: Endpoint) {
   };
 }
 
-/** The payload text parsed back for output; an expunged payload reads as `{}`. */
-function payloadOf(m: Message): unknown {
-  return m.payload === null ? {} : (JSON.parse(m.payload) as unknown);
+/**
+ * The payload text parsed back for output; an expunged payload reads as `{}`. Payloads are
+ * stored as JSON objects: publishing takes nothing else and ingest wraps other bodies in one.
+ */
+function payloadOf(m: Message): Record<string, unknown> {
+  return m.payload === null ? {} : (JSON.parse(m.payload) as Record<string, unknown>);
 }
 
 export function messageOut(m: Message, withContent = true) {

@@ -2,16 +2,12 @@
  * The OAuth 2.0 token endpoint (client credentials, RFC 6749 §4.4), the JWKS and the
  * authorisation server metadata (RFC 8414). Public: the client authenticates with its secret.
  */
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { AppDeps } from '../../app.js';
-import { AppError } from '../../../domain/errors.js';
-
-interface TokenBody {
-  grant_type?: string;
-  client_id?: string;
-  client_secret?: string;
-  scope?: string;
-}
+import type { FastifyReply } from 'fastify';
+import type { JWK } from 'jose';
+import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
+import type { OAuthService } from '../../../access/oauth.js';
+import { AppError, ERRORS } from '../../../domain/errors.js';
 
 const tokenIn = {
   type: ['object', 'null'],
@@ -50,13 +46,22 @@ const metadataOut = {
   },
 } as const;
 
+/** The JWKS as published: its keys are EC public keys, whose members are all strings. */
+const publishedKeys = (jwks: { keys: JWK[] }) => jwks as { keys: Record<string, string>[] };
+
 /** Form bodies on the token endpoint are small; anything larger is not a token request. */
 const FORM_BODY_LIMIT = 4096;
 
-/** An error in the OAuth shape (`error`, `error_description`) and the API's (`code`, `detail`). */
-function oauthError(reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
+/** The errors of RFC 6749 §5.2 this endpoint answers; each is also a code of the registry. */
+type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_scope' | 'unsupported_grant_type';
+
+/**
+ * An error in the OAuth shape (`error`, `error_description`) and the API's (`code`, `detail`),
+ * with the status the registry gives the code.
+ */
+function oauthError(reply: FastifyReply, error: OAuthErrorCode, description: string): FastifyReply {
   return reply
-    .code(status)
+    .code(ERRORS[error])
     .header('cache-control', 'no-store')
     .type('application/json')
     .send({ error, error_description: description, code: error, detail: description });
@@ -78,53 +83,60 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   return { id: unform(decoded.slice(0, colon)), secret: unform(decoded.slice(colon + 1)) };
 }
 
+/** The token endpoint, in a scope of its own: form bodies are accepted there only. */
+const tokenRoute =
+  (oauth: OAuthService): RoutePlugin =>
+  async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_req, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+
+    scope.post(
+      '/oauth/token',
+      {
+        config: { access: 'public' },
+        schema: { tags: ['oauth'], summary: 'Client credentials grant: a short-lived JWT access token', body: tokenIn, response: { 200: tokenOut } },
+      },
+      async (req, reply) => {
+        const b = req.body ?? {};
+        const basic = basicCredentials(req.headers.authorization);
+        if (basic && (b.client_id !== undefined || b.client_secret !== undefined)) {
+          return oauthError(reply, 'invalid_request', 'send the client credentials once: HTTP Basic or the body, not both');
+        }
+        if (b.grant_type !== 'client_credentials') {
+          return b.grant_type === undefined
+            ? oauthError(reply, 'invalid_request', 'grant_type is required')
+            : oauthError(reply, 'unsupported_grant_type', 'only grant_type=client_credentials is supported');
+        }
+        const id = basic?.id ?? b.client_id ?? '';
+        const secret = basic?.secret ?? b.client_secret ?? '';
+        try {
+          const token = await oauth.issueToken(id, secret, b.scope);
+          return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send({ ...token });
+        } catch (e: unknown) {
+          if (!(e instanceof AppError) || (e.code !== 'invalid_client' && e.code !== 'invalid_scope')) throw e;
+          if (e.code === 'invalid_client' && basic) reply.header('www-authenticate', 'Basic realm="switchboard"');
+          return oauthError(reply, e.code, e.message);
+        }
+      },
+    );
+  };
+
 export const oauthRoutes =
-  (deps: AppDeps): FastifyPluginAsync =>
+  (deps: AppDeps): RoutePlugin =>
   async (app) => {
     const oauth = deps.security.oauth;
     const issuer = () => deps.security.publicUrl().replace(/\/+$/, '');
 
-    // Encapsulated: form bodies are accepted by the token endpoint only.
-    await app.register(async (scope) => {
-      scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_req, body, done) => {
-        done(null, Object.fromEntries(new URLSearchParams(body as string)));
-      });
+    await app.register(tokenRoute(oauth));
 
-      scope.post<{ Body: TokenBody | null }>(
-        '/oauth/token',
-        {
-          config: { access: 'public' },
-          schema: { tags: ['oauth'], summary: 'Client credentials grant: a short-lived JWT access token', body: tokenIn, response: { 200: tokenOut } },
-        },
-        async (req, reply) => {
-          const b = req.body ?? {};
-          const basic = basicCredentials(req.headers.authorization);
-          if (basic && (b.client_id !== undefined || b.client_secret !== undefined)) {
-            return oauthError(reply, 400, 'invalid_request', 'send the client credentials once: HTTP Basic or the body, not both');
-          }
-          if (b.grant_type !== 'client_credentials') {
-            return b.grant_type === undefined
-              ? oauthError(reply, 400, 'invalid_request', 'grant_type is required')
-              : oauthError(reply, 400, 'unsupported_grant_type', 'only grant_type=client_credentials is supported');
-          }
-          const id = basic?.id ?? b.client_id ?? '';
-          const secret = basic?.secret ?? b.client_secret ?? '';
-          try {
-            const token = await oauth.issueToken(id, secret, b.scope);
-            return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(token);
-          } catch (e: unknown) {
-            if (!(e instanceof AppError) || (e.code !== 'invalid_client' && e.code !== 'invalid_scope')) throw e;
-            if (e.code === 'invalid_client' && basic) reply.header('www-authenticate', 'Basic realm="switchboard"');
-            return oauthError(reply, e.status, e.code, e.message);
-          }
-        },
+    for (const url of ['/.well-known/jwks.json', '/oauth/jwks']) {
+      app.get(
+        url,
+        { config: { access: 'public' }, schema: { tags: ['oauth'], summary: 'Public keys that sign access tokens (JWKS)', response: { 200: jwksOut } } },
+        async (_req, reply) => reply.header('cache-control', 'public, max-age=60').send(publishedKeys(await oauth.jwks())),
       );
-    });
-
-    const jwks = async (_req: unknown, reply: FastifyReply) => reply.header('cache-control', 'public, max-age=60').send(await oauth.jwks());
-    const jwksSchema = { tags: ['oauth'], summary: 'Public keys that sign access tokens (JWKS)', response: { 200: jwksOut } };
-    app.get('/.well-known/jwks.json', { config: { access: 'public' }, schema: jwksSchema }, jwks);
-    app.get('/oauth/jwks', { config: { access: 'public' }, schema: jwksSchema }, jwks);
+    }
 
     app.get(
       '/.well-known/oauth-authorization-server',

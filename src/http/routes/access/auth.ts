@@ -1,17 +1,7 @@
 /** /api/v1/auth: app-portal access links, expire-all and logout. */
-import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
-import type { HeaderStyle, Metadata } from '../../../domain/model.js';
+import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import * as S from '../../schemas.js';
-
-interface PortalAccessBody {
-  application?: { name: string; uid?: string | null; throttleRate?: number | null; rateLimit?: number | null; metadata?: Metadata; headerStyle?: HeaderStyle } | null;
-  readOnly?: boolean | null;
-  capabilities?: string[] | null;
-  featureFlags?: string[];
-  expiry?: number | null;
-  sessionId?: string | null;
-}
 
 const CAPABILITIES = ['ViewBase', 'ViewEndpointSecret', 'ManageEndpointSecret', 'ManageTransformations', 'CreateAttempts', 'ManageEndpoint'];
 const sessionId = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9@_-]+$' } as const;
@@ -43,11 +33,11 @@ const expireAllIn = {
 } as const;
 
 export const authRoutes =
-  (deps: AppDeps): FastifyPluginAsync =>
+  (deps: AppDeps): RoutePlugin =>
   async (app) => {
     const portal = deps.security.portal;
 
-    app.post<{ Params: { app_id: string }; Body: PortalAccessBody | null }>(
+    app.post(
       '/api/v1/auth/app-portal-access/:app_id',
       {
         schema: {
@@ -72,7 +62,7 @@ export const authRoutes =
       },
     );
 
-    app.post<{ Params: { app_id: string }; Body: { expiry?: number | null; sessionIds?: string[] } | null }>(
+    app.post(
       '/api/v1/auth/app/:app_id/expire-all',
       { schema: { tags: ['authentication'], summary: "Expire the application's portal tokens", params: S.appParams, body: expireAllIn, response: { 204: S.noContent } } },
       async (req, reply) => {

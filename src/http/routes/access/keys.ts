@@ -1,21 +1,22 @@
 /** /api/v1/api-key and /api/v1/oauth: API keys, OAuth clients and signing keys (organisation admins only). */
-import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
-import type { ApiKeyRecord, CredentialScope, OAuthClientRecord } from '../../../storage/contract/auth.js';
+import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
+import type { ApiKeyRecord, OAuthClientRecord } from '../../../storage/contract/auth.js';
 import { listOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import { pageOf, timeParam } from '../common.js';
-import type { PageQs } from '../common.js';
 
-const iso = (ms: number | null): string | undefined => (ms === null ? undefined : new Date(ms).toISOString());
+const iso = (ms: number): string => new Date(ms).toISOString();
+/** A time that may be absent: omitted from the answer when null. */
+const isoIfSet = (ms: number | null): string | undefined => (ms === null ? undefined : iso(ms));
 
 const scopes = { type: 'array', items: { type: 'string', enum: ['admin', 'read', 'write', 'publish'] }, minItems: 1, maxItems: 4, uniqueItems: true } as const;
 const name = { type: 'string', minLength: 1, maxLength: 256 } as const;
 const appIdIn = { type: ['string', 'null'], minLength: 1, maxLength: 256 } as const;
-const grantIn = (extra: Record<string, object>) =>
+const grantIn = <const Extra extends Record<string, object>>(extra: Extra) =>
   ({ type: 'object', required: ['name', 'scopes'], properties: { name, scopes, appId: appIdIn, ...extra } }) as const;
 
-const credentialOut = (extra: Record<string, object>) =>
+const credentialOut = <const Extra extends Record<string, object>>(extra: Extra) =>
   ({
     type: 'object',
     required: ['id', 'name', 'scopes', 'createdAt'],
@@ -44,9 +45,9 @@ function apiKeyView(k: ApiKeyRecord) {
     scopes: k.scopes,
     appId: k.appId ?? undefined,
     createdAt: iso(k.createdAt),
-    expiresAt: iso(k.expiresAt),
-    revokedAt: iso(k.revokedAt),
-    lastUsedAt: iso(k.lastUsedAt),
+    expiresAt: isoIfSet(k.expiresAt),
+    revokedAt: isoIfSet(k.revokedAt),
+    lastUsedAt: isoIfSet(k.lastUsedAt),
   };
 }
 
@@ -57,24 +58,18 @@ function clientView(c: OAuthClientRecord) {
     scopes: c.scopes,
     appId: c.appId ?? undefined,
     createdAt: iso(c.createdAt),
-    revokedAt: iso(c.revokedAt),
-    lastUsedAt: iso(c.lastUsedAt),
+    revokedAt: isoIfSet(c.revokedAt),
+    lastUsedAt: isoIfSet(c.lastUsedAt),
   };
 }
 
-interface GrantBody {
-  name: string;
-  scopes: CredentialScope[];
-  appId?: string | null;
-}
-
 export const keyRoutes =
-  (deps: AppDeps): FastifyPluginAsync =>
+  (deps: AppDeps): RoutePlugin =>
   async (app) => {
     const keys = deps.security.apiKeys;
     const oauth = deps.security.oauth;
 
-    app.post<{ Body: GrantBody & { expiresAt?: string | null } }>(
+    app.post(
       '/api/v1/api-key',
       {
         schema: {
@@ -91,7 +86,7 @@ export const keyRoutes =
       },
     );
 
-    app.get<{ Querystring: PageQs & { app_id?: string } }>(
+    app.get(
       '/api/v1/api-key',
       {
         schema: {
@@ -107,13 +102,13 @@ export const keyRoutes =
       },
     );
 
-    app.get<{ Params: { key_id: string } }>(
+    app.get(
       '/api/v1/api-key/:key_id',
       { schema: { tags: ['api-key'], params: keyParams, response: { 200: apiKeyOut } } },
       async (req) => apiKeyView(await keys.get(req.params.key_id)),
     );
 
-    app.delete<{ Params: { key_id: string } }>(
+    app.delete(
       '/api/v1/api-key/:key_id',
       { schema: { tags: ['api-key'], summary: 'Revoke an API key', params: keyParams, response: { 204: S.noContent } } },
       async (req, reply) => {
@@ -122,7 +117,7 @@ export const keyRoutes =
       },
     );
 
-    app.post<{ Body: GrantBody }>(
+    app.post(
       '/api/v1/oauth/client',
       { schema: { tags: ['oauth'], summary: 'Create an OAuth client (the secret is in this answer only)', body: grantIn({}), response: { 201: clientOut } } },
       async (req, reply) => {
@@ -131,19 +126,19 @@ export const keyRoutes =
       },
     );
 
-    app.get<{ Querystring: PageQs }>(
+    app.get(
       '/api/v1/oauth/client',
       { schema: { tags: ['oauth'], querystring: { type: 'object', properties: S.pageQuery }, response: { 200: S.listOf(clientOut) } } },
       async (req) => listOut(await oauth.listClients(pageOf(req.query)), clientView),
     );
 
-    app.get<{ Params: { client_id: string } }>(
+    app.get(
       '/api/v1/oauth/client/:client_id',
       { schema: { tags: ['oauth'], params: clientParams, response: { 200: clientOut } } },
       async (req) => clientView(await oauth.getClient(req.params.client_id)),
     );
 
-    app.delete<{ Params: { client_id: string } }>(
+    app.delete(
       '/api/v1/oauth/client/:client_id',
       { schema: { tags: ['oauth'], summary: 'Revoke an OAuth client and every token it holds', params: clientParams, response: { 204: S.noContent } } },
       async (req, reply) => {
@@ -168,7 +163,7 @@ export const keyRoutes =
         },
       },
       async () => ({
-        data: (await oauth.signingKeys()).map((k) => ({ kid: k.kid, alg: k.alg, createdAt: iso(k.createdAt), retiredAt: iso(k.retiredAt) })),
+        data: (await oauth.signingKeys()).map((k) => ({ kid: k.kid, alg: k.alg, createdAt: iso(k.createdAt), retiredAt: isoIfSet(k.retiredAt) })),
       }),
     );
 

@@ -1,36 +1,27 @@
 /** /api/v1/app */
-import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
-import type { Application, HeaderStyle, Metadata } from '../../../domain/model.js';
+import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
+import type { Application } from '../../../domain/model.js';
 import { applicationOut, listOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import { pageOf } from '../common.js';
-import type { PageQs } from '../common.js';
 
-interface AppBody {
-  name: string;
-  uid?: string | null;
-  throttleRate?: number | null;
-  rateLimit?: number | null;
-  metadata?: Metadata;
-  headerStyle?: HeaderStyle;
-}
-
-const rateOf = (b: Partial<AppBody>): number | null | undefined => b.throttleRate ?? b.rateLimit;
+/** `rateLimit` is an alias of `throttleRate`; a `throttleRate` that is not null wins. */
+const rateOf = (b: { throttleRate?: number | null; rateLimit?: number | null }): number | null | undefined => b.throttleRate ?? b.rateLimit;
 
 export const applicationRoutes =
-  (deps: AppDeps): FastifyPluginAsync =>
+  (deps: AppDeps): RoutePlugin =>
   async (app) => {
     const svc = deps.applications;
     const out = { 200: S.applicationOut, 201: S.applicationOut };
 
-    app.get<{ Querystring: PageQs }>(
+    app.get(
       '/api/v1/app',
       { schema: { tags: ['application'], querystring: { type: 'object', properties: S.pageQuery }, response: { 200: S.listOf(S.applicationOut) } } },
       async (req) => listOut(await svc.list(pageOf(req.query)), applicationOut),
     );
 
-    app.post<{ Body: AppBody; Querystring: { get_if_exists?: boolean } }>(
+    app.post(
       '/api/v1/app',
       {
         schema: {
@@ -50,13 +41,13 @@ export const applicationRoutes =
       },
     );
 
-    app.get<{ Params: { app_id: string } }>(
+    app.get(
       '/api/v1/app/:app_id',
       { schema: { tags: ['application'], params: S.appParams, response: { 200: S.applicationOut } } },
       async (req) => applicationOut(await svc.get(req.params.app_id)),
     );
 
-    app.put<{ Params: { app_id: string }; Body: AppBody }>(
+    app.put(
       '/api/v1/app/:app_id',
       { schema: { tags: ['application'], params: S.appParams, body: S.applicationIn, response: out } },
       async (req, reply) => {
@@ -72,7 +63,7 @@ export const applicationRoutes =
       },
     );
 
-    app.patch<{ Params: { app_id: string }; Body: Partial<AppBody> }>(
+    app.patch(
       '/api/v1/app/:app_id',
       { schema: { tags: ['application'], params: S.appParams, body: S.applicationPatch, response: { 200: S.applicationOut } } },
       async (req) => {
@@ -88,7 +79,7 @@ export const applicationRoutes =
       },
     );
 
-    app.delete<{ Params: { app_id: string } }>(
+    app.delete(
       '/api/v1/app/:app_id',
       { schema: { tags: ['application'], params: S.appParams, response: { 204: S.noContent } } },
       async (req, reply) => {

@@ -1,31 +1,14 @@
 /** /api/v1/app/{app_id}/endpoint */
-import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import { AppError } from '../../../domain/errors.js';
-import type { Metadata } from '../../../domain/model.js';
 import type { EndpointInput } from '../../../catalog/endpoints.js';
 import { endpointOut, listOut, messageOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import { pageOf, timeParam } from '../common.js';
-import type { PageQs } from '../common.js';
 
-interface EndpointBody {
-  url: string;
-  uid?: string | null;
-  description?: string;
-  disabled?: boolean;
-  filterTypes?: string[] | null;
-  eventTypes?: string[] | null;
-  channels?: string[] | null;
-  rateLimit?: number | null;
-  throttleRate?: number | null;
-  metadata?: Metadata;
-  secret?: string | null;
-  headers?: Record<string, string> | null;
-  filter?: Record<string, unknown> | null;
-}
-
-type Params = { app_id: string; endpoint_id: string };
+type EndpointBody = FromSchema<typeof S.endpointIn>;
 
 const epParams = {
   type: 'object',
@@ -34,6 +17,8 @@ const epParams = {
 } as const;
 
 /** Maps the body to service input; `filterTypes`/`eventTypes` and `rateLimit`/`throttleRate` are aliases. */
+function input(b: EndpointBody): EndpointInput;
+function input(b: Partial<EndpointBody>): Partial<EndpointInput>;
 function input(b: Partial<EndpointBody>): Partial<EndpointInput> {
   const out: Partial<EndpointInput> = {
     url: b.url,
@@ -52,15 +37,15 @@ function input(b: Partial<EndpointBody>): Partial<EndpointInput> {
   return out;
 }
 
-const taskOut = (id: string, task: string, now: number) => ({ id, status: 'finished', task, updatedAt: new Date(now).toISOString() });
+const taskOut = (id: string, task: string, now: number) => ({ id, status: 'finished' as const, task, updatedAt: new Date(now).toISOString() });
 
 export const endpointRoutes =
-  (deps: AppDeps): FastifyPluginAsync =>
+  (deps: AppDeps): RoutePlugin =>
   async (app) => {
     const svc = deps.endpoints;
     const appOf = (id: string) => deps.applications.get(id);
 
-    app.get<{ Params: { app_id: string }; Querystring: PageQs }>(
+    app.get(
       '/api/v1/app/:app_id/endpoint',
       { schema: { tags: ['endpoint'], params: S.appParams, querystring: { type: 'object', properties: S.pageQuery }, response: { 200: S.listOf(S.endpointOut) } } },
       async (req) => {
@@ -69,17 +54,17 @@ export const endpointRoutes =
       },
     );
 
-    app.post<{ Params: { app_id: string }; Body: EndpointBody }>(
+    app.post(
       '/api/v1/app/:app_id/endpoint',
       { schema: { tags: ['endpoint'], params: S.appParams, body: S.endpointIn, response: { 201: S.endpointOut } } },
       async (req, reply) => {
         const a = await appOf(req.params.app_id);
-        const ep = await svc.create(a.id, input(req.body) as EndpointInput);
+        const ep = await svc.create(a.id, input(req.body));
         return reply.code(201).send(endpointOut(ep));
       },
     );
 
-    app.get<{ Params: Params }>(
+    app.get(
       '/api/v1/app/:app_id/endpoint/:endpoint_id',
       { schema: { tags: ['endpoint'], params: epParams, response: { 200: S.endpointOut } } },
       async (req) => {
@@ -88,17 +73,17 @@ export const endpointRoutes =
       },
     );
 
-    app.put<{ Params: Params; Body: EndpointBody }>(
+    app.put(
       '/api/v1/app/:app_id/endpoint/:endpoint_id',
       { schema: { tags: ['endpoint'], params: epParams, body: S.endpointUpdate, response: { 200: S.endpointOut, 201: S.endpointOut } } },
       async (req, reply) => {
         const a = await appOf(req.params.app_id);
-        const { ep, created } = await svc.upsert(a.id, req.params.endpoint_id, input(req.body) as EndpointInput);
+        const { ep, created } = await svc.upsert(a.id, req.params.endpoint_id, input(req.body));
         return reply.code(created ? 201 : 200).send(endpointOut(ep));
       },
     );
 
-    app.patch<{ Params: Params; Body: Partial<EndpointBody> }>(
+    app.patch(
       '/api/v1/app/:app_id/endpoint/:endpoint_id',
       { schema: { tags: ['endpoint'], params: epParams, body: S.endpointPatch, response: { 200: S.endpointOut } } },
       async (req) => {
@@ -107,13 +92,13 @@ export const endpointRoutes =
       },
     );
 
-    app.delete<{ Params: Params }>('/api/v1/app/:app_id/endpoint/:endpoint_id', { schema: { tags: ['endpoint'], params: epParams, response: { 204: S.noContent } } }, async (req, reply) => {
+    app.delete('/api/v1/app/:app_id/endpoint/:endpoint_id', { schema: { tags: ['endpoint'], params: epParams, response: { 204: S.noContent } } }, async (req, reply) => {
       const a = await appOf(req.params.app_id);
       await svc.delete(a.id, req.params.endpoint_id);
       return reply.code(204).send();
     });
 
-    app.get<{ Params: Params }>(
+    app.get(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
       {
         schema: {
@@ -134,7 +119,7 @@ export const endpointRoutes =
       },
     );
 
-    app.put<{ Params: Params; Body: { headers: Record<string, string> } }>(
+    app.put(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
       { schema: { tags: ['endpoint'], params: epParams, body: S.headersIn, response: { 204: S.noContent } } },
       async (req, reply) => {
@@ -144,7 +129,7 @@ export const endpointRoutes =
       },
     );
 
-    app.patch<{ Params: Params; Body: { headers: Record<string, string | null>; deleteHeaders?: string[] } }>(
+    app.patch(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
       { schema: { tags: ['endpoint'], params: epParams, body: S.headersPatchIn, response: { 204: S.noContent } } },
       async (req, reply) => {
@@ -158,7 +143,7 @@ export const endpointRoutes =
       },
     );
 
-    app.get<{ Params: Params }>(
+    app.get(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/secret',
       { schema: { tags: ['endpoint'], params: epParams, response: { 200: { type: 'object', required: ['key'], properties: { key: { type: 'string' } } } } } },
       async (req) => {
@@ -167,7 +152,7 @@ export const endpointRoutes =
       },
     );
 
-    app.post<{ Params: Params; Body: { key?: string | null; gracePeriodSeconds?: number } | null }>(
+    app.post(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/secret/rotate',
       { schema: { tags: ['endpoint'], params: epParams, body: S.secretRotateIn, response: { 204: S.noContent } } },
       async (req, reply) => {
@@ -183,7 +168,7 @@ export const endpointRoutes =
       { path: 'replay-missing', task: 'endpoint.replay', run: (appId: string, epId: string, since: number, until: number | null) => svc.replayMissing(appId, epId, since, until) },
     ] as const;
     for (const t of windowTasks) {
-      app.post<{ Params: Params; Body: { since: string; until?: string | null } }>(
+      app.post(
         `/api/v1/app/:app_id/endpoint/:endpoint_id/${t.path}`,
         { schema: { tags: ['endpoint'], params: epParams, body: S.windowIn, response: { 202: S.taskOut } } },
         async (req, reply) => {
@@ -198,7 +183,7 @@ export const endpointRoutes =
       );
     }
 
-    app.post<{ Params: Params; Body: { eventType: string } }>(
+    app.post(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/send-example',
       { schema: { tags: ['endpoint'], params: epParams, body: S.eventExampleIn, response: { 200: S.messageOut } } },
       async (req, reply) => {
@@ -212,7 +197,7 @@ export const endpointRoutes =
       },
     );
 
-    app.get<{ Params: Params; Querystring: { since?: string; until?: string } }>(
+    app.get(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/stats',
       {
         schema: {

@@ -1,20 +1,18 @@
 /** /api/v1/event-type */
-import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
-import type { EventTypeInput } from '../../../catalog/event-types.js';
+import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import { eventTypeOut, listOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import { pageOf } from '../common.js';
-import type { PageQs } from '../common.js';
 
 const nameParams = { type: 'object', required: ['event_type_name'], properties: { event_type_name: S.S.name256 } } as const;
 
 export const eventTypeRoutes =
-  (deps: AppDeps): FastifyPluginAsync =>
+  (deps: AppDeps): RoutePlugin =>
   async (app) => {
     const svc = deps.eventTypes;
 
-    app.get<{ Querystring: PageQs & { include_archived?: boolean; with_content?: boolean } }>(
+    app.get(
       '/api/v1/event-type',
       {
         schema: {
@@ -35,19 +33,19 @@ export const eventTypeRoutes =
       },
     );
 
-    app.post<{ Body: EventTypeInput & { name: string } }>(
+    app.post(
       '/api/v1/event-type',
       { schema: { tags: ['event-type'], body: S.eventTypeIn, response: { 201: S.eventTypeOut } } },
       async (req, reply) => reply.code(201).send(eventTypeOut(await svc.create(req.body.name, req.body))),
     );
 
-    app.get<{ Params: { event_type_name: string } }>(
+    app.get(
       '/api/v1/event-type/:event_type_name',
       { schema: { tags: ['event-type'], params: nameParams, response: { 200: S.eventTypeOut } } },
       async (req) => eventTypeOut(await svc.get(req.params.event_type_name)),
     );
 
-    app.put<{ Params: { event_type_name: string }; Body: EventTypeInput }>(
+    app.put(
       '/api/v1/event-type/:event_type_name',
       { schema: { tags: ['event-type'], params: nameParams, body: S.eventTypeUpdate, response: { 200: S.eventTypeOut, 201: S.eventTypeOut } } },
       async (req, reply) => {
@@ -56,13 +54,13 @@ export const eventTypeRoutes =
       },
     );
 
-    app.patch<{ Params: { event_type_name: string }; Body: Partial<EventTypeInput> }>(
+    app.patch(
       '/api/v1/event-type/:event_type_name',
       { schema: { tags: ['event-type'], params: nameParams, body: S.eventTypePatch, response: { 200: S.eventTypeOut } } },
       async (req) => eventTypeOut(await svc.patch(req.params.event_type_name, req.body)),
     );
 
-    app.delete<{ Params: { event_type_name: string }; Querystring: { expunge?: boolean } }>(
+    app.delete(
       '/api/v1/event-type/:event_type_name',
       {
         schema: {

@@ -2,13 +2,11 @@
  * Endpoint transformations: `/api/v1/app/{app_id}/endpoint/{endpoint_id}/transformation`
  * (get, patch) and `.../transformation/simulate`.
  */
-import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import type { EndpointTransformation } from '../../../domain/model.js';
-import type { TransformPatch, TransformSettings } from '../../../catalog/transformations.js';
+import type { TransformSettings } from '../../../catalog/transformations.js';
 import * as S from '../../schemas.js';
-
-type Params = { app_id: string; endpoint_id: string };
 
 const epParams = {
   type: 'object',
@@ -74,11 +72,11 @@ export function transformationOutOf(t: EndpointTransformation & { set: boolean }
 }
 
 export const transformationRoutes =
-  (deps: AppDeps, settings: TransformSettings): FastifyPluginAsync =>
+  (deps: AppDeps, settings: TransformSettings): RoutePlugin =>
   async (app) => {
     const appOf = (id: string) => deps.applications.get(id);
 
-    app.get<{ Params: Params }>(
+    app.get(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/transformation',
       { schema: { tags: ['endpoint'], summary: 'Get the endpoint transformation', params: epParams, response: { 200: transformationOut } } },
       async (req) => {
@@ -87,7 +85,7 @@ export const transformationRoutes =
       },
     );
 
-    app.patch<{ Params: Params; Body: TransformPatch }>(
+    app.patch(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/transformation',
       { schema: { tags: ['endpoint'], summary: 'Set the endpoint transformation (code checked when saved)', params: epParams, body: transformationPatch, response: { 204: S.noContent } } },
       async (req, reply) => {
@@ -97,7 +95,7 @@ export const transformationRoutes =
       },
     );
 
-    app.post<{ Params: Params; Body: { code: string; eventType: string; payload: Record<string, unknown>; variables?: Record<string, string> | null } }>(
+    app.post(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/transformation/simulate',
       { schema: { tags: ['endpoint'], summary: 'Run transformation code on an example payload (nothing is sent or saved)', params: epParams, body: simulateIn, response: { 200: simulateOut } } },
       async (req) => {

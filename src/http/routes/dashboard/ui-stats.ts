@@ -3,8 +3,8 @@
  * shape) and `GET /api/v1/app/{app_id}/stats/overview` (Switchboard's own: a time series of
  * attempts and latency plus the queue, for the dashboard's charts).
  */
-import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import { invalid } from '../../../domain/errors.js';
 import * as S from '../../schemas.js';
 import { listParam, listQueryArray, timeParam } from '../common.js';
@@ -73,9 +73,9 @@ function windowOf(q: { since?: string; until?: string }, now: number): { since: 
 }
 
 export const uiStatsRoutes =
-  (deps: AppDeps): FastifyPluginAsync =>
+  (deps: AppDeps): RoutePlugin =>
   async (app) => {
-    app.get<{ Params: { app_id: string }; Querystring: { since?: string; until?: string; event_types?: string[] } }>(
+    app.get(
       '/api/v1/app/:app_id/stats/attempts',
       {
         schema: {
@@ -104,7 +104,7 @@ export const uiStatsRoutes =
       },
     );
 
-    app.get<{ Params: { app_id: string }; Querystring: { since?: string; until?: string; bucket_seconds?: number } }>(
+    app.get(
       '/api/v1/app/:app_id/stats/overview',
       {
         schema: {

@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import type { Principal } from '../../../access/principal.js';
 import { uiStatsRoutes } from './ui-stats.js';
 
@@ -78,7 +79,7 @@ function sessionOf(p: Principal | null): { kind: 'admin' | 'app' | 'poller'; app
 
 /** The app's pages, the session route and the statistics behind the charts. */
 export const uiRoutes =
-  (deps: AppDeps, dir: string = DEFAULT_UI_DIR): FastifyPluginAsync =>
+  (deps: AppDeps, dir: string = DEFAULT_UI_DIR): RoutePlugin =>
   async (app) => {
     await app.register(uiStatsRoutes(deps));
     const assets = loadAssets(dir);

@@ -3,36 +3,20 @@
  * are the endpoints of the source's application, so attempts, recover, replay and stats are
  * also reachable through `/api/v1/app/{source_id}/endpoint/...`.
  */
-import type { FastifyPluginAsync } from 'fastify';
-import type { Metadata } from '../../../domain/model.js';
+import type { FromSchema } from 'json-schema-to-ts';
 import type { EndpointInput } from '../../../catalog/endpoints.js';
-import type { TransformPatch } from '../../../catalog/transformations.js';
-import type { IngestDeps } from './ingest-receive.js';
+import type { IngestDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import { endpointOut, listOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import * as I from './ingest-schemas.js';
 import { pageOf } from '../common.js';
-import type { PageQs } from '../common.js';
 
-interface EndpointBody {
-  url: string;
-  uid?: string | null;
-  description?: string;
-  disabled?: boolean;
-  filterTypes?: string[] | null;
-  eventTypes?: string[] | null;
-  rateLimit?: number | null;
-  throttleRate?: number | null;
-  metadata?: Metadata;
-  secret?: string | null;
-  headers?: Record<string, string> | null;
-  filter?: Record<string, unknown> | null;
-}
-
-type SrcParams = { source_id: string };
-type Params = { source_id: string; endpoint_id: string };
+type EndpointBody = FromSchema<typeof S.endpointIn>;
 
 /** Maps the body to service input; `filterTypes`/`eventTypes` and `rateLimit`/`throttleRate` are aliases. */
+function input(b: EndpointBody): EndpointInput;
+function input(b: Partial<EndpointBody>): Partial<EndpointInput>;
 function input(b: Partial<EndpointBody>): Partial<EndpointInput> {
   const out: Partial<EndpointInput> = {
     url: b.url,
@@ -58,14 +42,14 @@ const headersOut = {
 } as const;
 
 export const ingestEndpointRoutes =
-  (ingest: IngestDeps): FastifyPluginAsync =>
+  (ingest: IngestDeps): RoutePlugin =>
   async (app) => {
     const sources = ingest.sources;
     const eps = sources.endpointService;
     const tags = ['ingest-endpoint'];
     const base = '/ingest/api/v1/source/:source_id/endpoint';
 
-    app.get<{ Params: SrcParams; Querystring: PageQs }>(
+    app.get(
       base,
       { config: admin, schema: { tags, params: I.sourceParams, querystring: { type: 'object', properties: S.pageQuery }, response: { 200: S.listOf(S.endpointOut) } } },
       async (req) => {
@@ -74,16 +58,16 @@ export const ingestEndpointRoutes =
       },
     );
 
-    app.post<{ Params: SrcParams; Body: EndpointBody }>(
+    app.post(
       base,
       { config: admin, schema: { tags, params: I.sourceParams, body: S.endpointIn, response: { 201: S.endpointOut } } },
       async (req, reply) => {
         const { app: a } = await sources.withApp(req.params.source_id);
-        return reply.code(201).send(endpointOut(await eps.create(a.id, input(req.body) as EndpointInput)));
+        return reply.code(201).send(endpointOut(await eps.create(a.id, input(req.body))));
       },
     );
 
-    app.get<{ Params: Params }>(
+    app.get(
       `${base}/:endpoint_id`,
       { config: admin, schema: { tags, params: I.sourceEndpointParams, response: { 200: S.endpointOut } } },
       async (req) => {
@@ -92,17 +76,17 @@ export const ingestEndpointRoutes =
       },
     );
 
-    app.put<{ Params: Params; Body: EndpointBody }>(
+    app.put(
       `${base}/:endpoint_id`,
       { config: admin, schema: { tags, params: I.sourceEndpointParams, body: S.endpointUpdate, response: { 200: S.endpointOut, 201: S.endpointOut } } },
       async (req, reply) => {
         const { app: a } = await sources.withApp(req.params.source_id);
-        const { ep, created } = await eps.upsert(a.id, req.params.endpoint_id, input(req.body) as EndpointInput);
+        const { ep, created } = await eps.upsert(a.id, req.params.endpoint_id, input(req.body));
         return reply.code(created ? 201 : 200).send(endpointOut(ep));
       },
     );
 
-    app.patch<{ Params: Params; Body: Partial<EndpointBody> }>(
+    app.patch(
       `${base}/:endpoint_id`,
       { config: admin, schema: { tags, params: I.sourceEndpointParams, body: S.endpointPatch, response: { 200: S.endpointOut } } },
       async (req) => {
@@ -111,13 +95,13 @@ export const ingestEndpointRoutes =
       },
     );
 
-    app.delete<{ Params: Params }>(`${base}/:endpoint_id`, { config: admin, schema: { tags, params: I.sourceEndpointParams, response: { 204: S.noContent } } }, async (req, reply) => {
+    app.delete(`${base}/:endpoint_id`, { config: admin, schema: { tags, params: I.sourceEndpointParams, response: { 204: S.noContent } } }, async (req, reply) => {
       const { app: a } = await sources.withApp(req.params.source_id);
       await eps.delete(a.id, req.params.endpoint_id);
       return reply.code(204).send();
     });
 
-    app.get<{ Params: Params }>(
+    app.get(
       `${base}/:endpoint_id/secret`,
       { config: admin, schema: { tags, params: I.sourceEndpointParams, response: { 200: { type: 'object', required: ['key'], properties: { key: { type: 'string' } } } } } },
       async (req) => {
@@ -126,7 +110,7 @@ export const ingestEndpointRoutes =
       },
     );
 
-    app.post<{ Params: Params; Body: { key?: string | null; gracePeriodSeconds?: number | null } | null }>(
+    app.post(
       `${base}/:endpoint_id/secret/rotate`,
       { config: admin, schema: { tags, params: I.sourceEndpointParams, body: S.secretRotateIn, response: { 204: S.noContent } } },
       async (req, reply) => {
@@ -136,7 +120,7 @@ export const ingestEndpointRoutes =
       },
     );
 
-    app.get<{ Params: Params }>(
+    app.get(
       `${base}/:endpoint_id/headers`,
       { config: admin, schema: { tags, params: I.sourceEndpointParams, response: { 200: headersOut } } },
       async (req) => {
@@ -145,7 +129,7 @@ export const ingestEndpointRoutes =
       },
     );
 
-    app.put<{ Params: Params; Body: { headers: Record<string, string> } }>(
+    app.put(
       `${base}/:endpoint_id/headers`,
       { config: admin, schema: { tags, params: I.sourceEndpointParams, body: S.headersIn, response: { 204: S.noContent } } },
       async (req, reply) => {
@@ -158,7 +142,7 @@ export const ingestEndpointRoutes =
     const settings = ingest.transformations;
     if (!settings) return;
 
-    app.get<{ Params: Params }>(
+    app.get(
       `${base}/:endpoint_id/transformation`,
       { config: admin, schema: { tags, params: I.sourceEndpointParams, response: { 200: I.transformationOut } } },
       async (req) => {
@@ -168,7 +152,7 @@ export const ingestEndpointRoutes =
       },
     );
 
-    app.patch<{ Params: Params; Body: TransformPatch }>(
+    app.patch(
       `${base}/:endpoint_id/transformation`,
       { config: admin, schema: { tags, params: I.sourceEndpointParams, body: I.transformationPatch, response: { 204: S.noContent } } },
       async (req, reply) => {

@@ -4,24 +4,10 @@
  * signatures are computed over the exact bytes sent.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { IngestService } from '../../../bridges/ingest/ingest.js';
-import type { IngestSourceService } from '../../../bridges/ingest/ingest-sources.js';
-import type { TransformSettings } from '../../../catalog/transformations.js';
-import type { AppPortalService } from '../../../access/app-portal.js';
+import type { IngestDeps } from '../../deps.js';
 import { ingestEndpointRoutes } from './ingest-endpoints.js';
 import { ingestSourceRoutes, publicBase } from './ingest-sources.js';
 import * as I from './ingest-schemas.js';
-
-export interface IngestDeps {
-  sources: IngestSourceService;
-  ingest: IngestService;
-  /** The public base URL (`SWITCHBOARD_PUBLIC_URL`), or null to use each request's origin. */
-  publicUrl: string | null;
-  /** Endpoint transformations; the ingest endpoints' transformation routes are absent without it. */
-  transformations?: TransformSettings | undefined;
-  /** Consumer-portal links; the source dashboard route is absent without it. */
-  portal?: Pick<AppPortalService, 'access'> | undefined;
-}
 
 /**
  * A received body. The bytes sit in a private field: hooks that walk parsed bodies (depth

@@ -1,24 +1,13 @@
 /** /ingest/api/v1/source: ingest sources, their URL tokens and logs. */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { Metadata } from '../../../domain/model.js';
+import type { FastifyRequest } from 'fastify';
 import type { IngestLog, RunState } from '../../../storage/contract/ingest.js';
 import type { SourceView } from '../../../bridges/ingest/ingest-sources.js';
-import type { IngestDeps } from './ingest-receive.js';
+import type { IngestDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import { listOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import * as I from './ingest-schemas.js';
 import { pageOf } from '../common.js';
-import type { PageQs } from '../common.js';
-
-interface SourceBody {
-  name: string;
-  uid?: string | null;
-  type: string;
-  config?: Record<string, unknown> | null;
-  metadata?: Metadata;
-}
-
-type Params = { source_id: string };
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -58,13 +47,13 @@ function logOut(l: IngestLog) {
 const admin = { access: 'admin' as const };
 
 export const ingestSourceRoutes =
-  (ingest: IngestDeps): FastifyPluginAsync =>
+  (ingest: IngestDeps): RoutePlugin =>
   async (app) => {
     const svc = ingest.sources;
     const tags = ['ingest-source'];
     const out = async (req: FastifyRequest, id: string) => sourceOut(await svc.view(await svc.get(id)), publicBase(req, ingest.publicUrl));
 
-    app.get<{ Querystring: PageQs }>(
+    app.get(
       '/ingest/api/v1/source',
       { config: admin, schema: { tags, querystring: { type: 'object', properties: S.pageQuery }, response: { 200: S.listOf(I.sourceOut) } } },
       async (req) => {
@@ -75,7 +64,7 @@ export const ingestSourceRoutes =
       },
     );
 
-    app.post<{ Body: SourceBody }>(
+    app.post(
       '/ingest/api/v1/source',
       { config: admin, schema: { tags, body: I.sourceIn, response: { 201: I.sourceOut } } },
       async (req, reply) => {
@@ -84,13 +73,13 @@ export const ingestSourceRoutes =
       },
     );
 
-    app.get<{ Params: Params }>(
+    app.get(
       '/ingest/api/v1/source/:source_id',
       { config: admin, schema: { tags, params: I.sourceParams, response: { 200: I.sourceOut } } },
       async (req) => out(req, req.params.source_id),
     );
 
-    app.put<{ Params: Params; Body: SourceBody }>(
+    app.put(
       '/ingest/api/v1/source/:source_id',
       { config: admin, schema: { tags, params: I.sourceParams, body: I.sourceIn, response: { 200: I.sourceOut, 201: I.sourceOut } } },
       async (req, reply) => {
@@ -99,7 +88,7 @@ export const ingestSourceRoutes =
       },
     );
 
-    app.patch<{ Params: Params; Body: Partial<SourceBody> }>(
+    app.patch(
       '/ingest/api/v1/source/:source_id',
       { config: admin, schema: { tags, params: I.sourceParams, body: I.sourcePatch, response: { 200: I.sourceOut } } },
       async (req) => {
@@ -108,7 +97,7 @@ export const ingestSourceRoutes =
       },
     );
 
-    app.delete<{ Params: Params }>(
+    app.delete(
       '/ingest/api/v1/source/:source_id',
       { config: admin, schema: { tags, params: I.sourceParams, response: { 204: S.noContent } } },
       async (req, reply) => {
@@ -117,7 +106,7 @@ export const ingestSourceRoutes =
       },
     );
 
-    app.post<{ Params: Params }>(
+    app.post(
       '/ingest/api/v1/source/:source_id/token/rotate',
       { config: admin, schema: { tags, params: I.sourceParams, response: { 200: I.rotateTokenOut } } },
       async (req) => ({ ingestUrl: ingestUrl(publicBase(req, ingest.publicUrl), await svc.rotateToken(req.params.source_id)) }),
@@ -125,7 +114,7 @@ export const ingestSourceRoutes =
 
     const portal = ingest.portal;
     if (portal) {
-      app.post<{ Params: Params; Body: { expiry?: number | null; readOnly?: boolean | null } | null }>(
+      app.post(
         '/ingest/api/v1/source/:source_id/dashboard',
         { config: admin, schema: { tags, summary: 'A consumer-portal link for the source\u2019s endpoints and messages', params: I.sourceParams, body: I.dashboardIn, response: { 200: I.dashboardOut } } },
         async (req, reply) => {
@@ -136,7 +125,7 @@ export const ingestSourceRoutes =
       );
     }
 
-    app.get<{ Params: Params; Querystring: PageQs }>(
+    app.get(
       '/ingest/api/v1/source/:source_id/log',
       {
         config: admin,

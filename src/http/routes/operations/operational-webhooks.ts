@@ -1,14 +1,13 @@
 /** /api/v1/operational-webhook/endpoint: the operator's receivers of operational events (admin only). */
-import type { FastifyPluginAsync } from 'fastify';
-import type { Metadata } from '../../../domain/model.js';
+import type { FromSchema } from 'json-schema-to-ts';
 import type { OperationalEndpoint } from '../../../storage/contract/operational-webhooks.js';
 import type { OperationalEndpointInput, OperationalWebhookService } from '../../../operations/operational-webhooks.js';
 import { OPERATIONAL_EVENT_TYPES } from '../../../operations/operational-webhooks.js';
 import { nameSchema } from '../../openapi.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import { listOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import { pageOf } from '../common.js';
-import type { PageQs } from '../common.js';
 
 const rate = { type: ['integer', 'null'], minimum: 0, maximum: 65535 } as const;
 const secret = { type: ['string', 'null'], pattern: '^(whsec_)?[a-zA-Z0-9+/=]{32,100}$' } as const;
@@ -55,19 +54,7 @@ nameSchema('OperationalWebhookEndpointIn', operationalEndpointIn);
 nameSchema('OperationalWebhookEndpointUpdate', operationalEndpointUpdate);
 nameSchema('OperationalWebhookEndpointOut', operationalEndpointOut);
 
-interface Body {
-  url: string;
-  uid?: string | null;
-  description?: string;
-  disabled?: boolean;
-  filterTypes?: string[] | null;
-  rateLimit?: number | null;
-  throttleRate?: number | null;
-  metadata?: Metadata;
-  secret?: string | null;
-}
-
-const input = (b: Body): OperationalEndpointInput => ({ ...b, throttleRate: b.rateLimit !== undefined ? b.rateLimit : b.throttleRate });
+const input = (b: FromSchema<typeof operationalEndpointIn>): OperationalEndpointInput => ({ ...b, throttleRate: b.rateLimit !== undefined ? b.rateLimit : b.throttleRate });
 
 function endpointOut(e: OperationalEndpoint) {
   return {
@@ -85,42 +72,41 @@ function endpointOut(e: OperationalEndpoint) {
   };
 }
 
-type Params = { endpoint_id: string };
 const params = { type: 'object', required: ['endpoint_id'], properties: { endpoint_id: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
 const tags = ['operational-webhook'];
 const noContent = { 204: { description: 'No content', type: 'null' } } as const;
 
 export const operationalWebhookRoutes =
-  (svc: OperationalWebhookService): FastifyPluginAsync =>
+  (svc: OperationalWebhookService): RoutePlugin =>
   async (app) => {
     const base = '/api/v1/operational-webhook/endpoint';
     const config = { access: 'admin' } as const;
 
-    app.get<{ Querystring: PageQs }>(
+    app.get(
       base,
       { config, schema: { tags, summary: 'List operational webhook endpoints', querystring: { type: 'object', properties: S.pageQuery }, response: { 200: S.listOf(operationalEndpointOut) } } },
       async (req) => listOut(await svc.list(pageOf(req.query)), endpointOut),
     );
 
-    app.post<{ Body: Body }>(
+    app.post(
       base,
       { config, schema: { tags, summary: 'Create an operational webhook endpoint', body: operationalEndpointIn, response: { 201: operationalEndpointOut } } },
       async (req, reply) => reply.code(201).send(endpointOut(await svc.create(input(req.body)))),
     );
 
-    app.get<{ Params: Params }>(
+    app.get(
       `${base}/:endpoint_id`,
       { config, schema: { tags, summary: 'Get an operational webhook endpoint', params, response: { 200: operationalEndpointOut } } },
       async (req) => endpointOut(await svc.get(req.params.endpoint_id)),
     );
 
-    app.put<{ Params: Params; Body: Body }>(
+    app.put(
       `${base}/:endpoint_id`,
       { config, schema: { tags, summary: 'Update an operational webhook endpoint', params, body: operationalEndpointUpdate, response: { 200: operationalEndpointOut } } },
       async (req) => endpointOut(await svc.update(req.params.endpoint_id, input(req.body))),
     );
 
-    app.delete<{ Params: Params }>(
+    app.delete(
       `${base}/:endpoint_id`,
       { config, schema: { tags, summary: 'Delete an operational webhook endpoint', params, response: noContent } },
       async (req, reply) => {
@@ -129,7 +115,7 @@ export const operationalWebhookRoutes =
       },
     );
 
-    app.get<{ Params: Params }>(
+    app.get(
       `${base}/:endpoint_id/secret`,
       {
         config,
@@ -138,7 +124,7 @@ export const operationalWebhookRoutes =
       async (req) => ({ key: await svc.secret(req.params.endpoint_id) }),
     );
 
-    app.post<{ Params: Params; Body: { key?: string | null } | null }>(
+    app.post(
       `${base}/:endpoint_id/secret/rotate`,
       { config, schema: { tags, summary: 'Rotate the signing secret', params, body: { type: ['object', 'null'], properties: { key: secret } }, response: noContent } },
       async (req, reply) => {
@@ -147,7 +133,7 @@ export const operationalWebhookRoutes =
       },
     );
 
-    app.get<{ Params: Params }>(
+    app.get(
       `${base}/:endpoint_id/headers`,
       {
         config,
@@ -167,7 +153,7 @@ export const operationalWebhookRoutes =
       async (req) => svc.headers(req.params.endpoint_id),
     );
 
-    app.put<{ Params: Params; Body: { headers: Record<string, string> } }>(
+    app.put(
       `${base}/:endpoint_id/headers`,
       { config, schema: { tags, summary: 'Set the custom headers', params, body: S.headersIn, response: noContent } },
       async (req, reply) => {

@@ -1,5 +1,6 @@
 /** Schemas and helpers shared by the pull routes (polling endpoints, polls, streams, message list waits). */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import type { PullService, PollResult } from '../../../bridges/pull/pull.js';
 import { logFilterMatches } from '../../../bridges/pull/pull-filter.js';
 import type { PollerToken, PollingEndpoint } from '../../../storage/contract/pull.js';
@@ -90,13 +91,7 @@ nameSchema('ApiTokenOut', apiTokenOut);
 nameSchema('PollingEndpointSettingsIn', pollingEndpointIn);
 nameSchema('PollingEndpointSettingsOut', pollingEndpointOut);
 
-export interface PollingEndpointBody {
-  uid?: string | null;
-  description?: string;
-  filterTypes?: string[] | null;
-  channels?: string[] | null;
-  metadata?: Record<string, string>;
-}
+export type PollingEndpointBody = FromSchema<typeof pollingEndpointIn>;
 
 export function pollingEndpointOutOf(p: PollingEndpoint) {
   return {

@@ -3,15 +3,12 @@
  * svix SDK's `message.poller` (poll, consumerPoll, consumerSeek), plus `wait` for long
  * polling. Poller tokens may call these routes for their own endpoint only.
  */
-import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import * as S from '../../schemas.js';
 import { nameSchema } from '../../openapi.js';
 import { timeParam } from '../common.js';
 import { clientGone, consumerParams, pollOut, pollerOf, pollerParams, sendPoll, waitMs, waitQuery } from './polling-common.js';
-
-type PollerParams = { app_id: string; sink_id: string };
-type ConsumerParams = PollerParams & { consumer_id: string };
 
 const seekIn = { type: 'object', required: ['after'], properties: { after: S.S.dateTime } } as const;
 const seekOut = { type: 'object', required: ['iterator'], properties: { iterator: { type: 'string' } } } as const;
@@ -22,15 +19,12 @@ const limit = { type: 'integer', minimum: 1, maximum: 250, default: 50 } as cons
 const iterator = { type: ['string', 'null'], maxLength: 64 } as const;
 
 export const pollingReadRoutes =
-  (deps: AppDeps): FastifyPluginAsync =>
+  (deps: AppDeps): RoutePlugin =>
   async (app) => {
     const pull = deps.pull;
     const tags = ['message'];
 
-    app.get<{
-      Params: PollerParams;
-      Querystring: { limit: number; iterator?: string | null; event_type?: string | null; channel?: string | null; after?: string | null; wait?: number };
-    }>(
+    app.get(
       '/api/v1/app/:app_id/poller/:sink_id',
       {
         config: { access: 'poller' },
@@ -72,7 +66,7 @@ export const pollingReadRoutes =
       },
     );
 
-    app.get<{ Params: ConsumerParams; Querystring: { limit: number; iterator?: string | null; wait?: number } }>(
+    app.get(
       '/api/v1/app/:app_id/poller/:sink_id/consumer/:consumer_id',
       {
         config: { access: 'poller' },
@@ -94,7 +88,7 @@ export const pollingReadRoutes =
       },
     );
 
-    app.post<{ Params: ConsumerParams; Body: { after: string } }>(
+    app.post(
       '/api/v1/app/:app_id/poller/:sink_id/consumer/:consumer_id/seek',
       {
         config: { access: 'poller' },

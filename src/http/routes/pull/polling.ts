@@ -2,13 +2,12 @@
  * /api/v1/app/{app_id}/polling-endpoint: managing polling endpoints (Switchboard's own
  * routes), and /api/v1/auth/app/{app_id}/poller/{id}/token: their tokens (compatible).
  */
-import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import { listOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import { nameSchema } from '../../openapi.js';
 import { pageOf } from '../common.js';
-import type { PageQs } from '../common.js';
 import {
   apiTokenOut,
   apiTokenOutOf,
@@ -19,9 +18,6 @@ import {
   tokenParams,
 } from './polling-common.js';
 import type { PollingEndpointBody } from './polling-common.js';
-
-type PeParams = { app_id: string; polling_endpoint_id: string };
-type TokenParams = { app_id: string; endpoint_id: string };
 
 const rotateIn = {
   type: ['object', 'null'],
@@ -36,13 +32,13 @@ nameSchema('RotatePollerTokenIn', rotateIn);
 const input = (b: PollingEndpointBody) => ({ uid: b.uid, description: b.description, eventTypes: b.filterTypes, channels: b.channels, metadata: b.metadata });
 
 export const pollingRoutes =
-  (deps: AppDeps): FastifyPluginAsync =>
+  (deps: AppDeps): RoutePlugin =>
   async (app) => {
     const svc = deps.pull.endpoints;
     const appOf = (id: string) => deps.applications.get(id);
     const tags = ['polling-endpoint'];
 
-    app.get<{ Params: { app_id: string }; Querystring: PageQs }>(
+    app.get(
       '/api/v1/app/:app_id/polling-endpoint',
       {
         schema: { tags, summary: 'List polling endpoints', params: S.appParams, querystring: { type: 'object', properties: S.pageQuery }, response: { 200: S.listOf(pollingEndpointOut) } },
@@ -53,7 +49,7 @@ export const pollingRoutes =
       },
     );
 
-    app.post<{ Params: { app_id: string }; Body: PollingEndpointBody }>(
+    app.post(
       '/api/v1/app/:app_id/polling-endpoint',
       { schema: { tags, summary: 'Create a polling endpoint', params: S.appParams, body: pollingEndpointIn, response: { 201: pollingEndpointOut } } },
       async (req, reply) => {
@@ -62,7 +58,7 @@ export const pollingRoutes =
       },
     );
 
-    app.get<{ Params: PeParams }>(
+    app.get(
       '/api/v1/app/:app_id/polling-endpoint/:polling_endpoint_id',
       { schema: { tags, summary: 'Get a polling endpoint', params: pollingEndpointParams, response: { 200: pollingEndpointOut } } },
       async (req) => {
@@ -71,7 +67,7 @@ export const pollingRoutes =
       },
     );
 
-    app.patch<{ Params: PeParams; Body: PollingEndpointBody }>(
+    app.patch(
       '/api/v1/app/:app_id/polling-endpoint/:polling_endpoint_id',
       { schema: { tags, summary: 'Update a polling endpoint', params: pollingEndpointParams, body: pollingEndpointIn, response: { 200: pollingEndpointOut } } },
       async (req) => {
@@ -80,7 +76,7 @@ export const pollingRoutes =
       },
     );
 
-    app.delete<{ Params: PeParams }>(
+    app.delete(
       '/api/v1/app/:app_id/polling-endpoint/:polling_endpoint_id',
       { schema: { tags, summary: 'Delete a polling endpoint, its consumers and tokens', params: pollingEndpointParams, response: { 204: S.noContent } } },
       async (req, reply) => {
@@ -91,7 +87,7 @@ export const pollingRoutes =
     );
 
     // Reading a token needs write access: it outlives the credential that read it.
-    app.get<{ Params: TokenParams }>(
+    app.get(
       '/api/v1/auth/app/:app_id/poller/:endpoint_id/token',
       {
         config: { access: 'app:write' },
@@ -103,7 +99,7 @@ export const pollingRoutes =
       },
     );
 
-    app.post<{ Params: TokenParams; Body: { expiry?: number | null; oldTokenExpiry?: number } | null }>(
+    app.post(
       '/api/v1/auth/app/:app_id/poller/:endpoint_id/token/rotate',
       {
         config: { access: 'app:write' },

@@ -6,17 +6,16 @@
  * answers the events ready in the same framing and ends, and with `Accept: application/json`
  * it answers one page of messages.
  */
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PullService } from '../../../bridges/pull/pull.js';
 import { formatPosition, pollerFilter } from '../../../bridges/pull/pull-filter.js';
 import { eventFrame, messageEventData, streamPreamble } from '../../../bridges/pull/pull-stream.js';
 import type { LogFilter } from '../../../storage/contract/pull.js';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import * as S from '../../schemas.js';
 import { listParam, listQueryArray, timeParam } from '../common.js';
 import { clientGone, consumerParams, eventStreamOut, pollHeaders, pollOut, pollerOf, sendPoll, waitMs, waitQuery } from './polling-common.js';
-
-type ConsumerParams = { app_id: string; sink_id: string; consumer_id: string };
 
 /** The `Last-Event-ID` a reconnecting client sends, if any. */
 function lastEventId(req: FastifyRequest): string | undefined {
@@ -48,7 +47,7 @@ function openSse(reply: FastifyReply, pull: PullService, appId: string, filter: 
 }
 
 export const streamRoutes =
-  (deps: AppDeps): FastifyPluginAsync =>
+  (deps: AppDeps): RoutePlugin =>
   async (app) => {
     const pull = deps.pull;
 
@@ -58,10 +57,7 @@ export const streamRoutes =
       done();
     });
 
-    app.get<{
-      Params: { app_id: string };
-      Querystring: { event_types?: string[]; channel?: string; iterator?: string; after?: string; limit: number; wait?: number };
-    }>(
+    app.get(
       '/api/v1/app/:app_id/msg/stream',
       {
         // A HEAD request would hold a stream open that can never carry a body.
@@ -109,7 +105,7 @@ export const streamRoutes =
       },
     );
 
-    app.get<{ Params: ConsumerParams }>(
+    app.get(
       '/api/v1/app/:app_id/poller/:sink_id/consumer/:consumer_id/stream',
       {
         exposeHeadRoute: false,

@@ -1,30 +1,19 @@
 /** Message attempts and the views joining messages with endpoints. */
-import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import { notFound } from '../../../domain/errors.js';
-import type { DeliveryStatus } from '../../../domain/model.js';
 import type { AttemptQuery } from '../../../storage/contract/store.js';
 import { attemptOut, deliveryStatusOut, endpointOut, listOut, messageOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import { listParam, listQueryArray, pageOf, timeParam } from '../common.js';
-import type { PageQs } from '../common.js';
 
 const idParam = { type: 'string', minLength: 1, maxLength: 256 } as const;
-const params = (...names: string[]) => ({
-  type: 'object',
-  required: names,
-  properties: Object.fromEntries(names.map((n) => [n, idParam])),
-});
-
-interface AttemptQs extends PageQs {
-  status?: DeliveryStatus;
-  status_code_class?: number;
-  channel?: string;
-  endpoint_id?: string;
-  before?: string;
-  after?: string;
-  event_types?: string[];
-  with_content?: boolean;
+/** The path parameters `names`, each a required id. */
+function params<const Names extends readonly string[]>(...names: Names) {
+  // Object.fromEntries cannot type its result: each name maps to idParam.
+  const properties = Object.fromEntries(names.map((n) => [n, idParam])) as { [N in Names[number]]: typeof idParam };
+  return { type: 'object', required: names, properties } as const;
 }
 
 const attemptQuerySchema = {
@@ -42,7 +31,7 @@ const attemptQuerySchema = {
   },
 } as const;
 
-function attemptQuery(q: AttemptQs): AttemptQuery {
+function attemptQuery(q: FromSchema<typeof attemptQuerySchema>): AttemptQuery {
   return {
     ...pageOf(q),
     status: q.status,
@@ -55,12 +44,12 @@ function attemptQuery(q: AttemptQs): AttemptQuery {
 }
 
 export const attemptRoutes =
-  (deps: AppDeps): FastifyPluginAsync =>
+  (deps: AppDeps): RoutePlugin =>
   async (app) => {
     const store = deps.store;
     const appOf = (id: string) => deps.applications.get(id);
 
-    app.get<{ Params: { app_id: string; endpoint_id: string }; Querystring: AttemptQs }>(
+    app.get(
       '/api/v1/app/:app_id/attempt/endpoint/:endpoint_id',
       { schema: { tags: ['message-attempt'], params: params('app_id', 'endpoint_id'), querystring: attemptQuerySchema, response: { 200: S.listOf(S.attemptOut) } } },
       async (req) => {
@@ -71,7 +60,7 @@ export const attemptRoutes =
       },
     );
 
-    app.get<{ Params: { app_id: string; msg_id: string }; Querystring: AttemptQs }>(
+    app.get(
       '/api/v1/app/:app_id/attempt/msg/:msg_id',
       { schema: { tags: ['message-attempt'], params: params('app_id', 'msg_id'), querystring: attemptQuerySchema, response: { 200: S.listOf(S.attemptOut) } } },
       async (req) => {
@@ -84,7 +73,7 @@ export const attemptRoutes =
       },
     );
 
-    app.get<{ Params: { app_id: string; msg_id: string; attempt_id: string } }>(
+    app.get(
       '/api/v1/app/:app_id/msg/:msg_id/attempt/:attempt_id',
       { schema: { tags: ['message-attempt'], params: params('app_id', 'msg_id', 'attempt_id'), response: { 200: S.attemptOut } } },
       async (req) => {
@@ -96,7 +85,7 @@ export const attemptRoutes =
       },
     );
 
-    app.delete<{ Params: { app_id: string; msg_id: string; attempt_id: string } }>(
+    app.delete(
       '/api/v1/app/:app_id/msg/:msg_id/attempt/:attempt_id/content',
       { schema: { tags: ['message-attempt'], params: params('app_id', 'msg_id', 'attempt_id'), response: { 204: S.noContent } } },
       async (req, reply) => {
@@ -109,7 +98,7 @@ export const attemptRoutes =
       },
     );
 
-    app.get<{ Params: { app_id: string; msg_id: string }; Querystring: PageQs }>(
+    app.get(
       '/api/v1/app/:app_id/msg/:msg_id/endpoint',
       {
         schema: {
@@ -127,7 +116,7 @@ export const attemptRoutes =
       },
     );
 
-    app.post<{ Params: { app_id: string; msg_id: string; endpoint_id: string } }>(
+    app.post(
       '/api/v1/app/:app_id/msg/:msg_id/endpoint/:endpoint_id/resend',
       { schema: { tags: ['message-attempt'], params: params('app_id', 'msg_id', 'endpoint_id'), response: { 202: S.emptyOut } } },
       async (req, reply) => {
@@ -139,7 +128,7 @@ export const attemptRoutes =
       },
     );
 
-    app.get<{ Params: { app_id: string; endpoint_id: string }; Querystring: AttemptQs & { tag?: string } }>(
+    app.get(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/msg',
       {
         schema: {

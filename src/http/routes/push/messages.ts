@@ -1,24 +1,12 @@
 /** /api/v1/app/{app_id}/msg */
-import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
+import type { RoutePlugin } from '../../route-plugin.js';
 import { conflict, notFound } from '../../../domain/errors.js';
-import type { HeaderStyle, Metadata } from '../../../domain/model.js';
 import { listOut, messageOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import { listParam, listQueryArray, pageOf, timeParam } from '../common.js';
-import type { PageQs } from '../common.js';
 import { waitForMessages, waitQuery } from '../pull/polling-common.js';
 
-interface MessageBody {
-  eventType: string;
-  eventId?: string | null;
-  channels?: string[] | null;
-  tags?: string[] | null;
-  payload: Record<string, unknown>;
-  application?: { name: string; uid?: string | null; throttleRate?: number | null; metadata?: Metadata; headerStyle?: HeaderStyle };
-}
-
-type MsgParams = { app_id: string; msg_id: string };
 const msgParams = {
   type: 'object',
   required: ['app_id', 'msg_id'],
@@ -26,11 +14,11 @@ const msgParams = {
 } as const;
 
 export const messageRoutes =
-  (deps: AppDeps): FastifyPluginAsync =>
+  (deps: AppDeps): RoutePlugin =>
   async (app) => {
     const svc = deps.messages;
 
-    app.post<{ Params: { app_id: string }; Body: MessageBody; Querystring: { with_content?: boolean } }>(
+    app.post(
       '/api/v1/app/:app_id/msg',
       {
         schema: {
@@ -51,10 +39,7 @@ export const messageRoutes =
       },
     );
 
-    app.get<{
-      Params: { app_id: string };
-      Querystring: PageQs & { before?: string; after?: string; event_types?: string[]; channel?: string; tag?: string; with_content?: boolean; wait?: number };
-    }>(
+    app.get(
       '/api/v1/app/:app_id/msg',
       {
         schema: {
@@ -93,7 +78,7 @@ export const messageRoutes =
       },
     );
 
-    app.get<{ Params: MsgParams; Querystring: { with_content?: boolean } }>(
+    app.get(
       '/api/v1/app/:app_id/msg/:msg_id',
       {
         schema: {
@@ -109,7 +94,7 @@ export const messageRoutes =
       },
     );
 
-    app.delete<{ Params: MsgParams }>('/api/v1/app/:app_id/msg/:msg_id/content', { schema: { tags: ['message'], params: msgParams, response: { 204: S.noContent } } }, async (req, reply) => {
+    app.delete('/api/v1/app/:app_id/msg/:msg_id/content', { schema: { tags: ['message'], params: msgParams, response: { 204: S.noContent } } }, async (req, reply) => {
       const a = await deps.applications.get(req.params.app_id);
       await svc.expungeContent(a.id, req.params.msg_id);
       return reply.code(204).send();

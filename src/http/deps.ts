@@ -1,0 +1,77 @@
+/**
+ * What the HTTP layer is built from: the services its routes call, as the composition root
+ * provides them. Routes import their dependencies from here, never from app.ts, so building
+ * the app and defining a route do not depend on each other.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import type { Store } from '../storage/contract/store.js';
+import type { ApplicationService } from '../catalog/applications.js';
+import type { EndpointService } from '../catalog/endpoints.js';
+import type { EventTypeService } from '../catalog/event-types.js';
+import type { TransformSettings } from '../catalog/transformations.js';
+import type { ApiKeyService } from '../access/api-keys.js';
+import type { AppPortalService } from '../access/app-portal.js';
+import type { OAuthService } from '../access/oauth.js';
+import type { MessageService } from '../bridges/push/messages.js';
+import type { PullService } from '../bridges/pull/pull.js';
+import type { IngestService } from '../bridges/ingest/ingest.js';
+import type { IngestSourceService } from '../bridges/ingest/ingest-sources.js';
+import type { EventBus } from '../engine/event-bus.js';
+import type { Metrics } from '../operations/metrics.js';
+import type { OperationalWebhookService } from '../operations/operational-webhooks.js';
+import type { RateLimitSettings } from '../config-security.js';
+import type { Auth } from './auth.js';
+import type { HardeningSettings } from './hardening.js';
+
+/** The credential services and request limits (built by the composition root). */
+export interface Security {
+  apiKeys: ApiKeyService;
+  oauth: OAuthService;
+  portal: AppPortalService;
+  rateLimits: RateLimitSettings;
+  hardening: HardeningSettings;
+  /** Base URL users reach this server at (portal links, token issuer). */
+  publicUrl: () => string;
+}
+
+/** What the ingest routes use. */
+export interface IngestDeps {
+  sources: IngestSourceService;
+  ingest: IngestService;
+  /** The public base URL (`SWITCHBOARD_PUBLIC_URL`), or null to use each request's origin. */
+  publicUrl: string | null;
+  /** Endpoint transformations; the ingest endpoints' transformation routes are absent without it. */
+  transformations?: TransformSettings | undefined;
+  /** Consumer-portal links; the source dashboard route is absent without it. */
+  portal?: Pick<AppPortalService, 'access'> | undefined;
+}
+
+export interface AppDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** Resolves tokens and guards routes; features add their token resolvers to it. */
+  auth: Auth;
+  /** Credential services (API keys, OAuth, portal tokens) and request limits. */
+  security: Security;
+  maxPayloadBytes: number;
+  applications: ApplicationService;
+  eventTypes: EventTypeService;
+  endpoints: EndpointService;
+  messages: MessageService;
+  bus: EventBus;
+  /** Pull: polling endpoints, consumers, long polls and SSE streams. */
+  pull: PullService;
+  /** Readiness: false while starting or shutting down. */
+  ready: () => boolean;
+  /** Prometheus metrics; features count what they do through it. */
+  metrics: Metrics;
+  operationalWebhooks: OperationalWebhookService;
+  /** Check every JSON response against its documented schema (tests). */
+  validateResponses?: boolean;
+  /** Endpoint transformations: settings, simulate (their routes are absent without it). */
+  transformations?: TransformSettings;
+  /** Ingest sources and the receiving URL (their routes are absent without it). */
+  ingest?: IngestDeps;
+}

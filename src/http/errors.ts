@@ -1,0 +1,32 @@
+/**
+ * Error answers in the API's shape: `{"code", "detail"}`, or `{"detail": [issues]}` for a 422
+ * that lists validation issues. The status of a code comes from the registry in
+ * domain/errors.ts, so an answer cannot pair a code with the wrong status.
+ */
+import type { FastifyReply } from 'fastify';
+import { ERRORS } from '../domain/errors.js';
+import type { ErrorCode, ValidationIssue } from '../domain/errors.js';
+
+/** The codes answered with 422: the only ones whose detail may be a list of issues. */
+export type ValidationErrorCode = { [C in ErrorCode]: (typeof ERRORS)[C] extends 422 ? C : never }[ErrorCode];
+
+/** What an error answer of `code` carries: a message, or validation issues for a 422 code. */
+export type ErrorDetail<C extends ErrorCode> = C extends ValidationErrorCode ? string | ValidationIssue[] : string;
+
+function write(reply: FastifyReply, status: number, code: string, detail: string | ValidationIssue[]): FastifyReply {
+  return reply.code(status).type('application/json').send(status === 422 && Array.isArray(detail) ? { detail } : { code, detail });
+}
+
+/** Sends the error answer of `code`, with the status the registry gives it. */
+export function sendError<C extends ErrorCode>(reply: FastifyReply, code: C, detail: ErrorDetail<C>): FastifyReply {
+  return write(reply, ERRORS[code], code, detail);
+}
+
+/**
+ * Sends a client error that Fastify or a plugin raised with a status of its own (405, 416,
+ * ...), keeping that status under the generic code. The one answer whose status does not
+ * come from the registry: the status was decided before the API saw the request.
+ */
+export function sendRaisedClientError(reply: FastifyReply, status: number, detail: string): FastifyReply {
+  return write(reply, status, status === 404 ? 'not_found' : 'bad_request', detail);
+}
