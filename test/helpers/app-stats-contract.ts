@@ -2,29 +2,22 @@
  * Contract of `Store.appAttemptStats` (the dashboard's charts and queue figures);
  * test/storage/stats-store.test.ts runs it on SQLite and PostgreSQL.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { newId } from '../../src/domain/ids.js';
 import { DeliveryStatus, TriggerType } from '../../src/domain/model.js';
 import type { Application, Endpoint } from '../../src/domain/model.js';
 import type { ClaimedDelivery, Store } from '../../src/storage/contract/store.js';
 import { T0, app, endpoint, message } from './fixtures.js';
+import { useMigratedStore } from './stores.js';
 
 const MIN = 60_000;
-
-
-
 
 /** Runs the contract against stores made by `make`. */
 export function appStatsContract(name: string, make: () => Promise<{ store: Store; dispose: () => Promise<void> }>): void {
   describe(`store contract, application statistics: ${name}`, () => {
     let store: Store;
-    let dispose: () => Promise<void>;
-    before(async () => {
-      ({ store, dispose } = await make());
-      await store.migrate();
-    });
-    after(async () => dispose());
+    useMigratedStore(make, (s) => (store = s));
 
     /** Publishes a message to `ep` at `at` and records one attempt `ms` long at `at + 1`. */
     async function attempt(a: Application, ep: Endpoint, at: number, eventType: string, ok: boolean, ms: number): Promise<void> {

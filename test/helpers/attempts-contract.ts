@@ -3,23 +3,19 @@
  * filters, one attempt by id, expunging its content, and deliveries with their state.
  * Every Store implementation must pass it; test/storage/attempt-store.test.ts runs it on SQLite and PostgreSQL.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeliveryStatus } from '../../src/domain/model.js';
 import type { Store } from '../../src/storage/contract/store.js';
 import { T0, app, attemptRecord, endpoint, message } from './fixtures.js';
+import { useMigratedStore } from './stores.js';
 import type { TestStore } from './stores.js';
 
 /** Runs the contract against stores made by `make`. */
 export function attemptHistoryContract(name: string, make: () => Promise<TestStore>): void {
   describe(`attempt history contract: ${name}`, () => {
     let store: Store;
-    let dispose: () => Promise<void>;
-    before(async () => {
-      ({ store, dispose } = await make());
-      await store.migrate();
-    });
-    after(async () => dispose());
+    useMigratedStore(make, (s) => (store = s));
 
     it('lists attempts by message and by endpoint with their filters, finds one, and expunges its content', async () => {
       const a = app();

@@ -2,25 +2,20 @@
  * The catalog storage contract: applications, endpoints (and what claims hand out of them), paging.
  * Every Store implementation must pass it; test/storage/catalog-store.test.ts runs it on SQLite and PostgreSQL.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AppError } from '../../src/domain/errors.js';
 import { newId } from '../../src/domain/ids.js';
 import { T0, app, endpoint, message } from './fixtures.js';
 import type { Store } from '../../src/storage/contract/store.js';
+import { useMigratedStore } from './stores.js';
 import type { TestStore } from './stores.js';
 
 /** Runs the contract against stores made by `make`. */
 export function catalogContract(name: string, make: () => Promise<TestStore>): void {
   describe(`catalog contract: ${name}`, () => {
     let store: Store;
-    let dispose: () => Promise<void>;
-    before(async () => {
-      ({ store, dispose } = await make());
-      await store.migrate();
-      await store.migrate(); // applying twice is a no-op
-    });
-    after(async () => dispose());
+    useMigratedStore(make, (s) => (store = s));
 
     it('keeps applications, finds them by id or uid, refuses a duplicate uid', async () => {
       const a = app({ uid: 'contract-app' });

@@ -2,23 +2,18 @@
  * The message storage contract: publishing with deliveries in one commit, duplicate eventIds, filtered listings.
  * Every Store implementation must pass it; test/storage/message-store.test.ts runs it on SQLite and PostgreSQL.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { T0, app, endpoint, message } from './fixtures.js';
 import type { Store } from '../../src/storage/contract/store.js';
+import { useMigratedStore } from './stores.js';
 import type { TestStore } from './stores.js';
 
 /** Runs the contract against stores made by `make`. */
 export function messagesContract(name: string, make: () => Promise<TestStore>): void {
   describe(`messages contract: ${name}`, () => {
     let store: Store;
-    let dispose: () => Promise<void>;
-    before(async () => {
-      ({ store, dispose } = await make());
-      await store.migrate();
-      await store.migrate(); // applying twice is a no-op
-    });
-    after(async () => dispose());
+    useMigratedStore(make, (s) => (store = s));
 
     it('publishes messages with deliveries in one commit and refuses a duplicate eventId', async () => {
       const a = app();

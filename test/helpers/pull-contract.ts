@@ -4,12 +4,13 @@
  * order that are never reused, filters, the retention horizon, time positions, consumers'
  * cursors and poller tokens.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AppError } from '../../src/domain/errors.js';
 import { newId } from '../../src/domain/ids.js';
 import type { Application, Message } from '../../src/domain/model.js';
 import type { PollerToken, PollingEndpoint } from '../../src/storage/contract/pull.js';
+import { useMigratedStore } from './stores.js';
 import type { Store } from '../../src/storage/contract/store.js';
 
 const T0 = 1_700_000_000_000;
@@ -34,12 +35,7 @@ function token(pe: PollingEndpoint, n: number, at = T0, expiresAt: number | null
 export function pullStoreContract(name: string, make: () => Promise<{ store: Store; dispose: () => Promise<void> }>): void {
   describe(`pull store contract: ${name}`, () => {
     let store: Store;
-    let dispose: () => Promise<void>;
-    before(async () => {
-      ({ store, dispose } = await make());
-      await store.migrate();
-    });
-    after(async () => dispose());
+    useMigratedStore(make, (s) => (store = s));
 
     /** Publishes messages (without deliveries) one commit each; returns them. */
     async function publish(appId: string, n: number, at = T0, over: Partial<Message> = {}): Promise<Message[]> {

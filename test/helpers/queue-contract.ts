@@ -2,24 +2,19 @@
  * The delivery queue storage contract: claims under a lease, fencing, settling, releasing, disabling, recovery, resend and replay.
  * Every Store implementation must pass it; test/storage/queue-store.test.ts runs it on SQLite and PostgreSQL.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeliveryStatus, TriggerType } from '../../src/domain/model.js';
 import { T0, app, attemptRecord, endpoint, message } from './fixtures.js';
 import type { Store } from '../../src/storage/contract/store.js';
+import { useMigratedStore } from './stores.js';
 import type { TestStore } from './stores.js';
 
 /** Runs the contract against stores made by `make`. */
 export function queueContract(name: string, make: () => Promise<TestStore>): void {
   describe(`delivery queue contract: ${name}`, () => {
     let store: Store;
-    let dispose: () => Promise<void>;
-    before(async () => {
-      ({ store, dispose } = await make());
-      await store.migrate();
-      await store.migrate(); // applying twice is a no-op
-    });
-    after(async () => dispose());
+    useMigratedStore(make, (s) => (store = s));
 
     it('claims due deliveries under a lease, fences stale leases, and retakes expired ones', async () => {
       const a = app();

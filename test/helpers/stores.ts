@@ -2,6 +2,7 @@
  * Stores for the storage contract suites: a SQLite file in a temporary directory, or a
  * fresh PostgreSQL schema, each removed by `dispose`. `onBothDatabases` runs a suite on both.
  */
+import { after, before } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,4 +51,20 @@ export const postgresStore: StoreFactory<PostgresStore> = async (box) => {
 export function onBothDatabases(suite: (name: string, make: StoreFactory) => void): void {
   suite('sqlite', sqliteStore);
   suite('postgres', postgresStore);
+}
+
+/**
+ * Gives a contract suite its store: made by `make` and migrated before the suite's first
+ * test (migrating twice, since a second run must be a no-op), and disposed of after its last.
+ */
+export function useMigratedStore(make: () => Promise<TestStore>, use: (store: Store) => void): void {
+  let dispose: () => Promise<void> = async () => {};
+  before(async () => {
+    const made = await make();
+    dispose = made.dispose;
+    await made.store.migrate();
+    await made.store.migrate();
+    use(made.store);
+  });
+  after(async () => dispose());
 }

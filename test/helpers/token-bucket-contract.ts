@@ -6,11 +6,12 @@
  * use the token bucket maths of src/domain/token-bucket.ts; test/storage/token-bucket.test.ts
  * runs this on SQLite and PostgreSQL.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TokenBucket, throttleBurst } from '../../src/domain/token-bucket.js';
 import type { Store } from '../../src/storage/contract/store.js';
 import { T0, app, endpoint, message } from './fixtures.js';
+import { useMigratedStore } from './stores.js';
 import type { TestStore } from './stores.js';
 
 /** One claim: at `at` ms after the start, asking for up to `want` deliveries. */
@@ -51,12 +52,7 @@ async function claimWithinRate(store: Store, endpointId: string, rate: number, s
 export function tokenBucketContract(name: string, make: () => Promise<TestStore>): void {
   describe(`endpoint rate limit contract: ${name}`, () => {
     let store: Store;
-    let dispose: () => Promise<void>;
-    before(async () => {
-      ({ store, dispose } = await make());
-      await store.migrate();
-    });
-    after(async () => dispose());
+    useMigratedStore(make, (s) => (store = s));
 
     it('starts with a burst of a twentieth of a second of tokens (at least one) and refills at the rate', async () => {
       const a = app();

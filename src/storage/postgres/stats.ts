@@ -1,4 +1,5 @@
 /** Statistics on PostgreSQL: delivery counts per endpoint, an application's attempts, the queue. */
+import { endpointStatsOf } from '../shared/rows.js';
 import type { Sql } from 'postgres';
 import { idBoundary } from '../../domain/ids.js';
 import { DeliveryStatus } from '../../domain/model.js';
@@ -17,15 +18,7 @@ export class PgStatsStore implements StatsStore {
   async endpointStats(endpointId: string, since: number | null, until: number | null): Promise<EndpointStats> {
     const rows = await this.c.sql`SELECT status, COUNT(*) AS n FROM deliveries
       WHERE endpoint_id = ${endpointId} AND created_at >= ${since ?? 0} AND created_at < ${until ?? MAX_TIME} GROUP BY status`;
-    const stats: EndpointStats = { success: 0, pending: 0, fail: 0, sending: 0 };
-    for (const r of rows) {
-      const n = r.n as number;
-      if (r.status === DeliveryStatus.Success) stats.success = n;
-      else if (r.status === DeliveryStatus.Pending) stats.pending = n;
-      else if (r.status === DeliveryStatus.Fail) stats.fail = n;
-      else stats.sending = n;
-    }
-    return stats;
+    return endpointStatsOf(rows);
   }
 
   async appAttemptStats(appId: string, since: number, until: number, bucketMs: number): Promise<AppAttemptStats> {

@@ -2,13 +2,14 @@
  * Maps stored rows to domain records, for both stores: the column layouts are the same, and
  * the few differences (booleans as 0/1 or true/false, JSON as text or JSONB) are read here.
  */
-import type { DeliveryStatus } from '../../domain/model.js';
+import { DeliveryStatus } from '../../domain/model.js';
 import type { Application, Attempt, Endpoint, EventType, HeaderStyle, Message, TriggerType } from '../../domain/model.js';
 import type { SecretBox } from '../../security/crypto.js';
 import type { RunOutcomeKind } from '../../domain/providers/source.js';
 import type { ApiKeyRecord, CredentialScope, OAuthClientRecord, PortalTokenRecord } from '../contract/auth.js';
 import type { IngestLog, RunState, SourceRecord } from '../contract/ingest.js';
 import type { PollerToken, PollingEndpoint } from '../contract/pull.js';
+import type { EndpointStats } from '../contract/stats.js';
 
 export type Row = Record<string, unknown>;
 
@@ -218,4 +219,17 @@ export function toPollerToken(r: Row, box: SecretBox): PollerToken {
     createdAt: r.created_at as number,
     expiresAt: (r.expires_at as number | null) ?? null,
   };
+}
+
+/** An endpoint's deliveries by state, from `(status, n)` rows of a count grouped by status. */
+export function endpointStatsOf(rows: Iterable<Record<string, unknown>>): EndpointStats {
+  const stats: EndpointStats = { success: 0, pending: 0, fail: 0, sending: 0 };
+  for (const r of rows) {
+    const n = r.n as number;
+    if (r.status === DeliveryStatus.Success) stats.success = n;
+    else if (r.status === DeliveryStatus.Pending) stats.pending = n;
+    else if (r.status === DeliveryStatus.Fail) stats.fail = n;
+    else stats.sending = n;
+  }
+  return stats;
 }

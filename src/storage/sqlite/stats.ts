@@ -1,4 +1,5 @@
 /** Statistics on SQLite: delivery counts per endpoint, an application's attempts, the queue. */
+import { endpointStatsOf } from '../shared/rows.js';
 import type { Database } from 'better-sqlite3';
 import { idBoundary } from '../../domain/ids.js';
 import { DeliveryStatus } from '../../domain/model.js';
@@ -18,15 +19,7 @@ export class SqliteStatsStore implements StatsStore {
       since ?? 0,
       until ?? Number.MAX_SAFE_INTEGER,
     ) as Row[];
-    const stats: EndpointStats = { success: 0, pending: 0, fail: 0, sending: 0 };
-    for (const r of rows) {
-      const n = r.n as number;
-      if (r.status === DeliveryStatus.Success) stats.success = n;
-      else if (r.status === DeliveryStatus.Pending) stats.pending = n;
-      else if (r.status === DeliveryStatus.Fail) stats.fail = n;
-      else stats.sending = n;
-    }
-    return stats;
+    return endpointStatsOf(rows);
   }
 
   async appAttemptStats(appId: string, since: number, until: number, bucketMs: number): Promise<AppAttemptStats> {
