@@ -13,9 +13,10 @@ import { attemptsCommand, messagesCommand } from './messages.js';
 import { operationalWebhooksCommand } from './operational-webhooks.js';
 import { sendCommand } from './send.js';
 import { verifyCommand } from './verify.js';
+import { globalOptions, jsonOf } from './common.js';
 
 export function program(): Command {
-  const p = new Command('switchboard').description('Self-hosted webhooks-and-events gateway').version('0.1.0');
+  const p = globalOptions(new Command('switchboard').description('Self-hosted webhooks-and-events gateway').version('0.1.0'));
   p.command('serve', { isDefault: true })
     .description('run the HTTP API and the delivery engine (settings from SWITCHBOARD_* environment variables)')
     .option('--role <role>', 'all (API and delivery), api (API only) or worker (delivery only); default SWITCHBOARD_ROLE or all')
@@ -38,9 +39,8 @@ export function program(): Command {
   registerListen(p);
   p.addCommand(sourcesCommand());
   p.command('config')
-    .description('print the effective settings')
-    .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => {
+    .description('print the effective settings (--json for JSON)')
+    .action((_o: unknown, cmd: Command) => {
       const c = loadConfig();
       const effective: Record<string, string> = {};
       for (const s of SETTINGS) {
@@ -50,12 +50,13 @@ export function program(): Command {
         if (s.env === 'SWITCHBOARD_DATABASE_URL' && v) effective[s.env] = v.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
       }
       void c;
-      if (opts.json) process.stdout.write(JSON.stringify(effective, null, 2) + '\n');
+      if (jsonOf(cmd)) process.stdout.write(JSON.stringify(effective, null, 2) + '\n');
       else for (const [k, v] of Object.entries(effective)) process.stdout.write(`${k.padEnd(36)} ${v}\n`);
     });
-  // Every command, however added: errors reach main.ts (exit codes) and suggest --help.
+  // Every command, however added: errors reach main.ts (exit codes) and suggest --help, and
+  // each command's help lists the global options it accepts.
   const configure = (c: Command): void => {
-    c.exitOverride().showHelpAfterError('(add --help for usage)');
+    c.exitOverride().showHelpAfterError('(add --help for usage)').configureHelp({ showGlobalOptions: true });
     c.commands.forEach(configure);
   };
   configure(p);

@@ -16,7 +16,8 @@ import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { generateSecret, secretKey, sign } from '../domain/signature.js';
 import { resolveConnection } from './client.js';
-import { when } from './common.js';
+import { connectionFlags, when } from './common.js';
+import { CliError, EXIT } from './exit-codes.js';
 import { SseParser, rawPayload } from './listen-sse.js';
 import type { SseEvent } from './listen-sse.js';
 
@@ -309,18 +310,17 @@ export function registerListen(program: Command): void {
     .requiredOption('--forward-to <url>', 'local URL that receives each message (POST)')
     .option('--types <types>', 'only these event types, comma-separated')
     .option('--channel <channel>', 'only messages on this channel')
-    .option('--server <url>', 'Switchboard server URL (default: SWITCHBOARD_SERVER_URL, the config file, or http://127.0.0.1:8071)')
-    .option('--token <token>', 'bearer token that can read the application (default: SWITCHBOARD_TOKEN or the config file)')
     .option('--state <file>', 'file keeping the signing secret and the position', defaultStatePath())
     .option('--transport <transport>', 'auto (stream, long polling if streams do not get through), sse or poll', 'auto')
     .option('--from-now', 'ignore the saved position and start with messages published from now on')
     .option('--since <time>', 'ignore the saved position and start with messages published since this time (2024-05-01T12:00:00Z, or a duration ago: 30m, 12h, 7d)', (v: string) => when(v))
-    .action(async (opts: { app: string; forwardTo: string; types?: string; channel?: string; server?: string; token?: string; state: string; transport: string; fromNow?: boolean; since?: string }) => {
-      const { server, token } = resolveConnection({ server: opts.server, token: opts.token });
-      if (!token) throw new Error('a token is needed: pass --token, set SWITCHBOARD_TOKEN, or run `switchboard login`');
-      if (!/^https?:\/\//.test(opts.forwardTo)) throw new Error('--forward-to must be an http:// or https:// URL');
-      if (!['auto', 'sse', 'poll'].includes(opts.transport)) throw new Error('--transport must be auto, sse or poll');
-      if (opts.fromNow && opts.since !== undefined) throw new Error('--from-now and --since choose the start both: give one');
+    .action(async (opts: { app: string; forwardTo: string; types?: string; channel?: string; state: string; transport: string; fromNow?: boolean; since?: string }, cmd: Command) => {
+      // The token must be able to read the application; --server and --token are the global ones.
+      const { server, token } = resolveConnection(connectionFlags(cmd));
+      if (!token) throw new CliError('a token is needed: pass --token, set SWITCHBOARD_TOKEN, or run `switchboard login`', EXIT.auth);
+      if (!/^https?:\/\//.test(opts.forwardTo)) throw new CliError('--forward-to must be an http:// or https:// URL', EXIT.usage);
+      if (!['auto', 'sse', 'poll'].includes(opts.transport)) throw new CliError('--transport must be auto, sse or poll', EXIT.usage);
+      if (opts.fromNow && opts.since !== undefined) throw new CliError('--from-now and --since choose the start both: give one', EXIT.usage);
       const listener = new Listener(
         {
           app: opts.app,
