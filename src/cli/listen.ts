@@ -191,7 +191,7 @@ export class Listener {
     return retryable ? new Error(`HTTP ${res.statusCode} ${detail}`) : new FatalError(`the server refused (HTTP ${res.statusCode}) ${detail}`);
   }
 
-  /** Holds one SSE connection until it ends; true if it received anything. */
+  /** Holds one SSE connection until it ends; true if it received a message. */
   private async stream(signal: AbortSignal): Promise<boolean> {
     const ac = new AbortController();
     const abort = (): void => ac.abort();
@@ -226,8 +226,7 @@ export class Listener {
           }
           parser.push(decoder.decode(chunk as Buffer, { stream: true }));
           for (let e = events.shift(); e; e = events.shift()) {
-            await this.handle(e);
-            progressed = true;
+            if (await this.handle(e)) progressed = true;
           }
         }
       } catch (e: unknown) {
@@ -259,17 +258,23 @@ export class Listener {
     const events: SseEvent[] = [];
     const parser = new SseParser({ onEvent: (e) => events.push(e), onId: (id) => this.saveCursor(id) });
     parser.push(await res.body.text());
-    for (const e of events) await this.handle(e);
-    return events.length > 0;
+    let forwarded = false;
+    for (const e of events) if (await this.handle(e)) forwarded = true;
+    return forwarded;
   }
 
-  /** Forwards one event and saves its position. */
-  private async handle(e: SseEvent): Promise<void> {
+  /** Forwards one message event and saves its position; true if it was a message. */
+  private async handle(e: SseEvent): Promise<boolean> {
     if (e.event === 'error') {
       const b = JSON.parse(e.data) as { code?: string; detail?: string };
       throw new FatalError(`${b.code ?? 'error'}: ${b.detail ?? e.data}${b.code === 'iterator_expired' ? ' (run with --from-now to skip ahead)' : ''}`);
     }
-    if (e.event !== 'message') return;
+    // The stream's start position: saved so a restart before any message resumes from it.
+    if (e.event === 'position') {
+      this.saveCursor(e.lastEventId);
+      return false;
+    }
+    if (e.event !== 'message') return false;
     const meta = JSON.parse(e.data) as { id: string; eventType: string };
     const body = Buffer.from(rawPayload(e.data), 'utf8');
     const ts = Math.floor(Date.now() / 1000);
@@ -298,6 +303,7 @@ export class Listener {
     const ms = Math.round(performance.now() - started);
     this.out(`${new Date().toISOString()}  ${meta.eventType}  ${meta.id}  -> ${outcome} (${ms} ms)`);
     this.saveCursor(e.lastEventId);
+    return true;
   }
 }
 
