@@ -13,7 +13,8 @@ import { attemptsCommand, messagesCommand } from './messages.js';
 import { operationalWebhooksCommand } from './operational-webhooks.js';
 import { sendCommand } from './send.js';
 import { verifyCommand } from './verify.js';
-import { globalOptions, jsonOf } from './common.js';
+import { connectionFlags, globalOptions, jsonOf } from './common.js';
+import { CliError, EXIT } from './exit-codes.js';
 
 export function program(): Command {
   const p = globalOptions(new Command('switchboard').description('Self-hosted webhooks-and-events gateway').version('0.1.0'));
@@ -21,7 +22,12 @@ export function program(): Command {
     .description('run the HTTP API and the delivery engine (settings from SWITCHBOARD_* environment variables)')
     .option('--role <role>', 'all (API and delivery), api (API only) or worker (delivery only); default SWITCHBOARD_ROLE or all')
     // Loaded on use: the server's modules would slow every other command's start.
-    .action(async (opts: { role?: string }) => (await import('./serve.js')).serve(opts));
+    .action(async (opts: { role?: string }, cmd: Command) => {
+      // serve is the default command: `switchboard --server URL` with no command lands here.
+      const { server, token } = connectionFlags(cmd);
+      if (server !== undefined || token !== undefined) throw new CliError('--server and --token are for the commands that talk to a server; give one (e.g. `switchboard --server URL app list`)', EXIT.usage);
+      await (await import('./serve.js')).serve(opts);
+    });
   p.command('migrate')
     .description('apply pending database migrations and exit (PostgreSQL when SWITCHBOARD_DATABASE_URL is set, else the SQLite file)')
     .action(async () => (await import('./migrate.js')).migrate());

@@ -339,6 +339,7 @@ describe('switchboard CLI', () => {
       { args: ['message', 'list', 'cli-app', '--after', 'yesterday-ish'], code: EXIT.usage, reason: /expected a date-time/ },
       { args: ['listen', '--app', 'cli-app', '--forward-to', 'ftp://x'], code: EXIT.usage, reason: /--forward-to must be an http/ },
       { args: ['listen', '--app', 'cli-app', '--forward-to', 'http://127.0.0.1:1', '--transport', 'pigeon'], code: EXIT.usage, reason: /--transport must be auto, sse or poll/ },
+      { args: ['--server', 'http://127.0.0.1:9'], code: EXIT.usage, reason: /--server and --token are for the commands that talk to a server/ },
       { args: ['app', 'list', '--server', 'not a url'], code: EXIT.usage, reason: /"not a url" is not an http\(s\) URL/ },
       { args: ['app', 'list', '--server', 'http://127.0.0.1:9'], code: EXIT.unreachable, reason: /cannot reach http:\/\/127\.0\.0\.1:9/ },
       { args: ['app', 'list'], env: noToken, code: EXIT.auth, reason: /no token: pass --token, set SWITCHBOARD_TOKEN, or run `switchboard login`/ },
