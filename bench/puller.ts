@@ -143,10 +143,11 @@ function startLongPoll(job: Extract<PullJob, { kind: 'long-poll' }>): Promise<vo
   return firstAnswer;
 }
 
-/** Splits an SSE byte stream into events; calls `onEvent(id, data)` for each event with data. */
+/** Splits an SSE byte stream into events; calls `onEvent(id, data)` for each message event. */
 class SseParser {
   private buf = '';
   private id: string | undefined;
+  private event = '';
   private data: string[] = [];
   lastId: string | undefined;
 
@@ -159,13 +160,16 @@ class SseParser {
       const line = this.buf.slice(0, nl).replace(/\r$/, '');
       this.buf = this.buf.slice(nl + 1);
       if (line === '') {
-        if (this.data.length) this.onEvent(this.id, this.data.join('\n'));
+        // Named events (the opening `position`) carry no message.
+        if (this.data.length && this.event === '') this.onEvent(this.id, this.data.join('\n'));
         if (this.id !== undefined) this.lastId = this.id;
         this.id = undefined;
+        this.event = '';
         this.data = [];
       } else if (line.startsWith('data:')) this.data.push(line.slice(line[5] === ' ' ? 6 : 5));
       else if (line.startsWith('id:')) this.id = line.slice(line[3] === ' ' ? 4 : 3);
-      // Comments (heartbeats), retry: and event: lines need nothing here.
+      else if (line.startsWith('event:')) this.event = line.slice(line[6] === ' ' ? 7 : 6);
+      // Comments (heartbeats) and retry: lines need nothing here.
     }
   }
 }

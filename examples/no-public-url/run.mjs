@@ -59,9 +59,11 @@ await example('no-public-url', {}, async ({ url, svix, api, receiver, defer }) =
       buffered += decoder.decode(chunk, { stream: true });
       let end;
       while ((end = buffered.indexOf('\n\n')) >= 0) {
-        const block = buffered.slice(0, end);
+        const lines = buffered.slice(0, end).split('\n');
         buffered = buffered.slice(end + 2);
-        const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+        // Messages are unnamed events; the first event, `position`, only carries the start position.
+        if (lines.some((l) => l.startsWith('event: '))) continue;
+        const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
         if (data) got.push(JSON.parse(data).id);
       }
       if (got.length >= EVENTS) break;

@@ -10,7 +10,7 @@ import { filterMatches, filterSubject } from '../domain/filter.js';
 import { validateFilter } from '../domain/filter-regex.js';
 import type { Endpoint, Metadata, SecretEntry } from '../domain/model.js';
 import { checkHeaders } from '../domain/headers.js';
-import { addressAllowed } from '../domain/network.js';
+import { addressAllowed, refusalHint } from '../domain/network.js';
 import { SECRET_PREFIX, generateSecret } from '../domain/signature.js';
 import type { EndpointStats, Page, PageQuery, Store } from '../storage/contract/store.js';
 import { publishEndpointState } from '../engine/channels.js';
@@ -88,8 +88,10 @@ export class EndpointService {
       addresses = res.map((a) => a.address);
     }
     if (addresses.length > 0 && addresses.every((a) => !addressAllowed(a, this.allowedNetworks))) {
-      throw new AppError('endpoint_address_refused', `url resolves to a private or reserved address (${addresses[0]}); allow its network with SWITCHBOARD_ALLOWED_NETWORKS`, [
-        { loc, msg: 'address not allowed', type: 'value_error.url.address' },
+      // The 422 lists issues only (no top-level message), so the issue itself names the setting.
+      const hint = refusalHint(addresses[0]!);
+      throw new AppError('endpoint_address_refused', `url resolves to a private or reserved address: ${hint}`, [
+        { loc, msg: `address not allowed: ${hint}`, type: 'value_error.url.address' },
       ]);
     }
   }

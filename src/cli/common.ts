@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ApiClient, resolveConnection } from './client.js';
+import { CliError, EXIT } from './exit-codes.js';
 
 export interface ApiOpts {
   server?: string;
@@ -9,26 +10,36 @@ export interface ApiOpts {
   json?: boolean;
 }
 
-/** Adds the options of commands that talk to a server: `--server`, `--token` and `--json`. */
-export function apiOptions(cmd: Command): Command {
-  return cmd
+/**
+ * Adds `--server`, `--token` and `--json` to the program itself. Commander recognises a
+ * program's options anywhere on the line, so `switchboard --server URL app list` and
+ * `switchboard app list --server URL` mean the same; commands read them with
+ * `optsWithGlobals()`, and no command defines them again (its own would never be set).
+ */
+export function globalOptions(program: Command): Command {
+  return program
     .option('--server <url>', 'server URL (default: SWITCHBOARD_SERVER_URL, the config file, or http://127.0.0.1:8071)')
     .option('--token <token>', 'bearer token (default: SWITCHBOARD_TOKEN or the config file)')
-    .option('--json', 'print JSON instead of a table');
+    .option('--json', 'print JSON instead of text');
 }
 
-/** A subcommand that talks to a server. */
+/** A subcommand that talks to a server (with the global `--server`, `--token` and `--json`). */
 export function apiCommand(parent: Command, spec: string, description: string): Command {
-  return apiOptions(parent.command(spec).description(description));
+  return parent.command(spec).description(description);
 }
 
 /** The client for this command's flags, environment and config file. */
 export function clientOf(cmd: Command): ApiClient {
-  const o = cmd.optsWithGlobals<ApiOpts>();
-  return new ApiClient(resolveConnection({ server: o.server, token: o.token }));
+  return new ApiClient(resolveConnection(connectionFlags(cmd)));
 }
 
 export const jsonOf = (cmd: Command): boolean => cmd.optsWithGlobals<ApiOpts>().json === true;
+
+/** The `--server` and `--token` given, before or after the command's name. */
+export const connectionFlags = (cmd: Command): { server?: string | undefined; token?: string | undefined } => {
+  const o = cmd.optsWithGlobals<ApiOpts>();
+  return { server: o.server, token: o.token };
+};
 
 /** Collects a repeatable option into a list; commas split values too. */
 export function list(value: string, previous: string[] | undefined): string[] {
@@ -67,21 +78,42 @@ export async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** JSON given inline, as `@path` (a file) or `-` (standard input). */
-export async function jsonArg(value: string, what: string): Promise<unknown> {
-  const text = value === '-' ? await readStdin() : value.startsWith('@') ? readFileSync(value.slice(1), 'utf8') : value;
+/** The text of a file named on the command line; a missing or unreadable one is a usage error. */
+export function readFileArg(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e: unknown) {
+    throw new CliError(`cannot read ${what} from ${path}: ${(e as Error).message}`, EXIT.usage);
+  }
+}
+
+/**
+ * Parses JSON given on the command line. Thrown inside an action, so a CliError: commander
+ * prints the errors of its own option parsers, not those of actions.
+ */
+export function parseJsonArg(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e: unknown) {
-    throw new InvalidArgumentError(`${what} is not valid JSON: ${(e as Error).message}`);
+    throw new CliError(`${what} is not valid JSON: ${(e as Error).message}`, EXIT.usage);
   }
+}
+
+/** JSON given inline, as `@path` (a file) or `-` (standard input). */
+export async function jsonArg(value: string, what: string): Promise<unknown> {
+  const text = value === '-' ? await readStdin() : value.startsWith('@') ? readFileArg(value.slice(1), what) : value;
+  return parseJsonArg(text, what);
 }
 
 /** A JSON object given inline, as `@path` or `-`. */
 export async function jsonObjectArg(value: string, what: string): Promise<Record<string, unknown>> {
-  const v = await jsonArg(value, what);
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgumentError(`${what} must be a JSON object`);
-  return v as Record<string, unknown>;
+  return asJsonObject(await jsonArg(value, what), what);
+}
+
+/** `value` if it is a JSON object; else a usage error naming `what`. */
+export function asJsonObject(value: unknown, what: string): Record<string, unknown> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new CliError(`${what} must be a JSON object`, EXIT.usage);
+  return value as Record<string, unknown>;
 }
 
 /** Options of list commands. */

@@ -13,14 +13,21 @@ import { attemptsCommand, messagesCommand } from './messages.js';
 import { operationalWebhooksCommand } from './operational-webhooks.js';
 import { sendCommand } from './send.js';
 import { verifyCommand } from './verify.js';
+import { connectionFlags, globalOptions, jsonOf } from './common.js';
+import { CliError, EXIT } from './exit-codes.js';
 
 export function program(): Command {
-  const p = new Command('switchboard').description('Self-hosted webhooks-and-events gateway').version('0.1.0');
+  const p = globalOptions(new Command('switchboard').description('Self-hosted webhooks-and-events gateway').version('0.1.0'));
   p.command('serve', { isDefault: true })
     .description('run the HTTP API and the delivery engine (settings from SWITCHBOARD_* environment variables)')
     .option('--role <role>', 'all (API and delivery), api (API only) or worker (delivery only); default SWITCHBOARD_ROLE or all')
     // Loaded on use: the server's modules would slow every other command's start.
-    .action(async (opts: { role?: string }) => (await import('./serve.js')).serve(opts));
+    .action(async (opts: { role?: string }, cmd: Command) => {
+      // serve is the default command: `switchboard --server URL` with no command lands here.
+      const { server, token } = connectionFlags(cmd);
+      if (server !== undefined || token !== undefined) throw new CliError('--server and --token are for the commands that talk to a server; give one (e.g. `switchboard --server URL app list`)', EXIT.usage);
+      await (await import('./serve.js')).serve(opts);
+    });
   p.command('migrate')
     .description('apply pending database migrations and exit (PostgreSQL when SWITCHBOARD_DATABASE_URL is set, else the SQLite file)')
     .action(async () => (await import('./migrate.js')).migrate());
@@ -38,9 +45,8 @@ export function program(): Command {
   registerListen(p);
   p.addCommand(sourcesCommand());
   p.command('config')
-    .description('print the effective settings')
-    .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => {
+    .description('print the effective settings (--json for JSON)')
+    .action((_o: unknown, cmd: Command) => {
       const c = loadConfig();
       const effective: Record<string, string> = {};
       for (const s of SETTINGS) {
@@ -50,12 +56,13 @@ export function program(): Command {
         if (s.env === 'SWITCHBOARD_DATABASE_URL' && v) effective[s.env] = v.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
       }
       void c;
-      if (opts.json) process.stdout.write(JSON.stringify(effective, null, 2) + '\n');
+      if (jsonOf(cmd)) process.stdout.write(JSON.stringify(effective, null, 2) + '\n');
       else for (const [k, v] of Object.entries(effective)) process.stdout.write(`${k.padEnd(36)} ${v}\n`);
     });
-  // Every command, however added: errors reach main.ts (exit codes) and suggest --help.
+  // Every command, however added: errors reach main.ts (exit codes) and suggest --help, and
+  // each command's help lists the global options it accepts.
   const configure = (c: Command): void => {
-    c.exitOverride().showHelpAfterError('(add --help for usage)');
+    c.exitOverride().showHelpAfterError('(add --help for usage)').configureHelp({ showGlobalOptions: true });
     c.commands.forEach(configure);
   };
   configure(p);

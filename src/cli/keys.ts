@@ -10,6 +10,8 @@ import type { ApiKeyService } from '../access/api-keys.js';
 import type { ApiKeyRecord, CredentialScope } from '../storage/contract/auth.js';
 import type { SecretBox } from '../security/crypto.js';
 import type { Store } from '../storage/contract/store.js';
+import { jsonOf } from './common.js';
+import { CliError, EXIT } from './exit-codes.js';
 
 /** Opens the configured database with the configured encryption keys. */
 async function openStore(config: Config): Promise<{ store: Store; box: SecretBox }> {
@@ -83,9 +85,8 @@ export function keysCommand(): Command {
     .option('--app <app>', 'limit the key to this application (id or uid)')
     .option('--scopes <scopes>', 'with --app: comma-separated read, write, publish', scopeList)
     .option('--expires-in <duration>', 'expire after e.g. 90d, 12h', parseDuration)
-    .option('--json', 'print JSON')
-    .action(async (o: { name: string; admin?: boolean; app?: string; scopes?: CredentialScope[]; expiresIn?: number; json?: boolean }) => {
-      if (!o.admin === !o.app) throw new Error('give either --admin or --app <app> with --scopes');
+    .action(async (o: { name: string; admin?: boolean; app?: string; scopes?: CredentialScope[]; expiresIn?: number }, c: Command) => {
+      if (!o.admin === !o.app) throw new CliError('give either --admin or --app <app> with --scopes', EXIT.usage);
       await withStore(async (store) => {
         const { record, key } = await (await apiKeys(store)).create({
           name: o.name,
@@ -93,7 +94,7 @@ export function keysCommand(): Command {
           appId: o.app ?? null,
           expiresAt: o.expiresIn !== undefined ? Date.now() + o.expiresIn : null,
         });
-        if (o.json) process.stdout.write(JSON.stringify({ id: record.id, key, prefix: record.prefix, scopes: record.scopes, appId: record.appId }) + '\n');
+        if (jsonOf(c)) process.stdout.write(JSON.stringify({ id: record.id, key, prefix: record.prefix, scopes: record.scopes, appId: record.appId }) + '\n');
         else process.stdout.write(`${describe(record)}\n\n${key}\n\nKeep the key safe: it is not stored and cannot be shown again.\n`);
       });
     });
@@ -102,8 +103,7 @@ export function keysCommand(): Command {
     .command('list')
     .description('list API keys (never the keys themselves)')
     .option('--app <app>', 'only keys of this application')
-    .option('--json', 'print JSON')
-    .action(async (o: { app?: string; json?: boolean }) => {
+    .action(async (o: { app?: string }, c: Command) => {
       await withStore(async (store) => {
         const appId = o.app ? ((await store.getApplication(o.app))?.id ?? o.app) : undefined;
         const all: ApiKeyRecord[] = [];
@@ -114,7 +114,7 @@ export function keysCommand(): Command {
           if (page.done || !page.iterator) break;
           iterator = page.iterator;
         }
-        if (o.json) process.stdout.write(JSON.stringify(all.map(({ hash: _hash, ...k }) => k), null, 2) + '\n');
+        if (jsonOf(c)) process.stdout.write(JSON.stringify(all.map(({ hash: _hash, ...k }) => k), null, 2) + '\n');
         else for (const k of all) process.stdout.write(describe(k) + '\n');
       });
     });

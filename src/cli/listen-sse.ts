@@ -14,7 +14,7 @@ export interface SseEvent {
 
 export interface SseHandlers {
   onEvent(e: SseEvent): void;
-  /** A block set the last event id without data (a position with no event). */
+  /** A block set the last event id without data (a position with no event; older servers sent one first). */
   onId?(lastEventId: string): void;
   onRetry?(ms: number): void;
   /** A comment line (heartbeats, the preamble). */

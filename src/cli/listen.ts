@@ -16,7 +16,8 @@ import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { generateSecret, secretKey, sign } from '../domain/signature.js';
 import { resolveConnection } from './client.js';
-import { when } from './common.js';
+import { connectionFlags, when } from './common.js';
+import { CliError, EXIT } from './exit-codes.js';
 import { SseParser, rawPayload } from './listen-sse.js';
 import type { SseEvent } from './listen-sse.js';
 
@@ -190,7 +191,7 @@ export class Listener {
     return retryable ? new Error(`HTTP ${res.statusCode} ${detail}`) : new FatalError(`the server refused (HTTP ${res.statusCode}) ${detail}`);
   }
 
-  /** Holds one SSE connection until it ends; true if it received anything. */
+  /** Holds one SSE connection until it ends; true if it received a message. */
   private async stream(signal: AbortSignal): Promise<boolean> {
     const ac = new AbortController();
     const abort = (): void => ac.abort();
@@ -225,8 +226,7 @@ export class Listener {
           }
           parser.push(decoder.decode(chunk as Buffer, { stream: true }));
           for (let e = events.shift(); e; e = events.shift()) {
-            await this.handle(e);
-            progressed = true;
+            if (await this.handle(e)) progressed = true;
           }
         }
       } catch (e: unknown) {
@@ -258,17 +258,23 @@ export class Listener {
     const events: SseEvent[] = [];
     const parser = new SseParser({ onEvent: (e) => events.push(e), onId: (id) => this.saveCursor(id) });
     parser.push(await res.body.text());
-    for (const e of events) await this.handle(e);
-    return events.length > 0;
+    let forwarded = false;
+    for (const e of events) if (await this.handle(e)) forwarded = true;
+    return forwarded;
   }
 
-  /** Forwards one event and saves its position. */
-  private async handle(e: SseEvent): Promise<void> {
+  /** Forwards one message event and saves its position; true if it was a message. */
+  private async handle(e: SseEvent): Promise<boolean> {
     if (e.event === 'error') {
       const b = JSON.parse(e.data) as { code?: string; detail?: string };
       throw new FatalError(`${b.code ?? 'error'}: ${b.detail ?? e.data}${b.code === 'iterator_expired' ? ' (run with --from-now to skip ahead)' : ''}`);
     }
-    if (e.event !== 'message') return;
+    // The stream's start position: saved so a restart before any message resumes from it.
+    if (e.event === 'position') {
+      this.saveCursor(e.lastEventId);
+      return false;
+    }
+    if (e.event !== 'message') return false;
     const meta = JSON.parse(e.data) as { id: string; eventType: string };
     const body = Buffer.from(rawPayload(e.data), 'utf8');
     const ts = Math.floor(Date.now() / 1000);
@@ -297,6 +303,7 @@ export class Listener {
     const ms = Math.round(performance.now() - started);
     this.out(`${new Date().toISOString()}  ${meta.eventType}  ${meta.id}  -> ${outcome} (${ms} ms)`);
     this.saveCursor(e.lastEventId);
+    return true;
   }
 }
 
@@ -309,18 +316,17 @@ export function registerListen(program: Command): void {
     .requiredOption('--forward-to <url>', 'local URL that receives each message (POST)')
     .option('--types <types>', 'only these event types, comma-separated')
     .option('--channel <channel>', 'only messages on this channel')
-    .option('--server <url>', 'Switchboard server URL (default: SWITCHBOARD_SERVER_URL, the config file, or http://127.0.0.1:8071)')
-    .option('--token <token>', 'bearer token that can read the application (default: SWITCHBOARD_TOKEN or the config file)')
     .option('--state <file>', 'file keeping the signing secret and the position', defaultStatePath())
     .option('--transport <transport>', 'auto (stream, long polling if streams do not get through), sse or poll', 'auto')
     .option('--from-now', 'ignore the saved position and start with messages published from now on')
     .option('--since <time>', 'ignore the saved position and start with messages published since this time (2024-05-01T12:00:00Z, or a duration ago: 30m, 12h, 7d)', (v: string) => when(v))
-    .action(async (opts: { app: string; forwardTo: string; types?: string; channel?: string; server?: string; token?: string; state: string; transport: string; fromNow?: boolean; since?: string }) => {
-      const { server, token } = resolveConnection({ server: opts.server, token: opts.token });
-      if (!token) throw new Error('a token is needed: pass --token, set SWITCHBOARD_TOKEN, or run `switchboard login`');
-      if (!/^https?:\/\//.test(opts.forwardTo)) throw new Error('--forward-to must be an http:// or https:// URL');
-      if (!['auto', 'sse', 'poll'].includes(opts.transport)) throw new Error('--transport must be auto, sse or poll');
-      if (opts.fromNow && opts.since !== undefined) throw new Error('--from-now and --since choose the start both: give one');
+    .action(async (opts: { app: string; forwardTo: string; types?: string; channel?: string; state: string; transport: string; fromNow?: boolean; since?: string }, cmd: Command) => {
+      // The token must be able to read the application; --server and --token are the global ones.
+      const { server, token } = resolveConnection(connectionFlags(cmd));
+      if (!token) throw new CliError('a token is needed: pass --token, set SWITCHBOARD_TOKEN, or run `switchboard login`', EXIT.auth);
+      if (!/^https?:\/\//.test(opts.forwardTo)) throw new CliError('--forward-to must be an http:// or https:// URL', EXIT.usage);
+      if (!['auto', 'sse', 'poll'].includes(opts.transport)) throw new CliError('--transport must be auto, sse or poll', EXIT.usage);
+      if (opts.fromNow && opts.since !== undefined) throw new CliError('--from-now and --since choose the start both: give one', EXIT.usage);
       const listener = new Listener(
         {
           app: opts.app,

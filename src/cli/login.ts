@@ -1,6 +1,7 @@
 /** `switchboard login` and `logout`: keep the server URL and token in the CLI's config file. */
 import { Command } from 'commander';
 import { ApiClient, ApiError, configPath, readConfigFile, resolveConnection, writeConfigFile } from './client.js';
+import { connectionFlags } from './common.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { stdio } from './output.js';
 import type { Io } from './output.js';
@@ -8,11 +9,9 @@ import type { Io } from './output.js';
 /** The `login` and `logout` commands. */
 export function loginCommands(io: Io = stdio): Command[] {
   const login = new Command('login')
-    .description('check a server URL and token, and save them to the config file (~/.switchboard/config.json, mode 0600)')
-    .option('--server <url>', 'server URL (default: SWITCHBOARD_SERVER_URL or http://127.0.0.1:8071)')
-    .option('--token <token>', 'bearer token (default: SWITCHBOARD_TOKEN)')
-    .action(async (o: { server?: string; token?: string }) => {
-      const conn = resolveConnection(o);
+    .description('check a server URL and token (--server, --token), and save them to the config file (~/.switchboard/config.json, mode 0600)')
+    .action(async (_o: unknown, c: Command) => {
+      const conn = resolveConnection(connectionFlags(c));
       if (!conn.token) throw new CliError('no token: pass --token or set SWITCHBOARD_TOKEN', EXIT.usage);
       const client = new ApiClient(conn);
       await client.request('GET', '/api/v1/health', { auth: false });

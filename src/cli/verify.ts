@@ -3,9 +3,9 @@
  * header names) against a secret, with the timestamp tolerance receivers should apply.
  */
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { secretKey, verifySignature } from '../domain/signature.js';
-import { count, readStdin } from './common.js';
+import { asJsonObject, count, jsonOf, parseJsonArg, readFileArg, readStdin } from './common.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { print, stdio } from './output.js';
 import type { Io } from './output.js';
@@ -22,22 +22,24 @@ interface Opts {
   payload?: string;
   payloadFile?: string;
   tolerance?: number;
-  json?: boolean;
 }
 
 /** Headers given as JSON (inline or @file), names case-insensitive. */
 function headersOf(value: string | undefined): Record<string, string> {
   if (value === undefined) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value.startsWith('@') ? readFileSync(value.slice(1), 'utf8') : value);
-  } catch (e: unknown) {
-    throw new InvalidArgumentError(`--headers is not a JSON object: ${(e as Error).message}`);
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError('--headers must be a JSON object');
+  const parsed = asJsonObject(parseJsonArg(value.startsWith('@') ? readFileArg(value.slice(1), '--headers') : value, '--headers'), '--headers');
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) out[k.toLowerCase()] = Array.isArray(v) ? String(v[0]) : String(v);
+  for (const [k, v] of Object.entries(parsed)) out[k.toLowerCase()] = Array.isArray(v) ? String(v[0]) : String(v);
   return out;
+}
+
+/** The raw body from a file, bytes unchanged. */
+function payloadFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e: unknown) {
+    throw new CliError(`cannot read --payload-file from ${path}: ${(e as Error).message}`, EXIT.usage);
+  }
 }
 
 /** Checks one signed request; returns null when it verifies, else why not. */
@@ -67,16 +69,15 @@ export function verifyCommand(io: Io = stdio): Command {
     .option('--payload <text>', 'the raw body')
     .option('--payload-file <path>', 'read the raw body from a file (default: standard input)')
     .option('--tolerance <seconds>', `how far the timestamp may be from now; 0 does not check (default ${DEFAULT_TOLERANCE_S})`, count)
-    .option('--json', 'print JSON')
-    .action(async (o: Opts) => {
+    .action(async (o: Opts, c: Command) => {
       const h = headersOf(o.headers);
       const id = o.id ?? h['webhook-id'] ?? h['svix-id'];
       const timestamp = o.timestamp ?? h['webhook-timestamp'] ?? h['svix-timestamp'];
       const signature = o.signature ?? h['webhook-signature'] ?? h['svix-signature'];
       if (!id || !timestamp || !signature) throw new CliError('need the id, timestamp and signature: --id/--timestamp/--signature or --headers', EXIT.usage);
-      const payload = o.payload !== undefined ? Buffer.from(o.payload, 'utf8') : o.payloadFile !== undefined ? readFileSync(o.payloadFile) : Buffer.from(await readStdin(), 'utf8');
+      const payload = o.payload !== undefined ? Buffer.from(o.payload, 'utf8') : o.payloadFile !== undefined ? payloadFile(o.payloadFile) : Buffer.from(await readStdin(), 'utf8');
       const problem = check(o.secret, id, timestamp, signature, payload, o.tolerance ?? DEFAULT_TOLERANCE_S);
-      print(io, o.json, { valid: problem === null, reason: problem ?? undefined }, () => (problem === null ? 'valid\n' : `invalid: ${problem}\n`));
+      print(io, jsonOf(c), { valid: problem === null, reason: problem ?? undefined }, () => (problem === null ? 'valid\n' : `invalid: ${problem}\n`));
       if (problem !== null) process.exitCode = EXIT.verificationFailed;
     });
 }

@@ -5,36 +5,37 @@
 import { BlockList, isIP } from 'node:net';
 
 /** Networks refused by default: loopback, private, link-local (cloud metadata), unique-local, and kin. */
-const DENIED_V4: [string, number][] = [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.0.2.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['198.51.100.0', 24],
-  ['203.0.113.0', 24],
-  ['192.88.99.0', 24],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
+/** Networks refused by default (address, prefix, what it is): loopback, private, link-local (cloud metadata), unique-local, and kin. */
+const DENIED_V4: [string, number, string][] = [
+  ['0.0.0.0', 8, '"this network"'],
+  ['10.0.0.0', 8, 'private'],
+  ['100.64.0.0', 10, 'shared address space'],
+  ['127.0.0.0', 8, 'loopback'],
+  ['169.254.0.0', 16, 'link-local and cloud metadata'],
+  ['172.16.0.0', 12, 'private'],
+  ['192.0.0.0', 24, 'IETF protocol assignments'],
+  ['192.0.2.0', 24, 'documentation'],
+  ['192.168.0.0', 16, 'private'],
+  ['198.18.0.0', 15, 'benchmarking'],
+  ['198.51.100.0', 24, 'documentation'],
+  ['203.0.113.0', 24, 'documentation'],
+  ['192.88.99.0', 24, '6to4 relay'],
+  ['224.0.0.0', 4, 'multicast'],
+  ['240.0.0.0', 4, 'reserved'],
 ];
-const DENIED_V6: [string, number][] = [
-  ['::', 128],
-  ['::1', 128],
-  ['::', 96], // IPv4-compatible (deprecated): `::a.b.c.d`
-  ['100::', 64], // discard-only
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['fec0::', 10], // site-local (deprecated)
-  ['ff00::', 8],
-  ['2001::', 32], // Teredo: tunnels to an IPv4 address
-  ['2001:db8::', 32],
-  ['64:ff9b::', 96],
-  ['64:ff9b:1::', 48],
+const DENIED_V6: [string, number, string][] = [
+  ['::', 128, 'unspecified'],
+  ['::1', 128, 'loopback'],
+  ['::', 96, 'IPv4-compatible'], // deprecated: `::a.b.c.d`
+  ['100::', 64, 'discard-only'],
+  ['fc00::', 7, 'unique-local'],
+  ['fe80::', 10, 'link-local'],
+  ['fec0::', 10, 'site-local'], // deprecated
+  ['ff00::', 8, 'multicast'],
+  ['2001::', 32, 'Teredo'], // tunnels to an IPv4 address
+  ['2001:db8::', 32, 'documentation'],
+  ['64:ff9b::', 96, 'NAT64'],
+  ['64:ff9b:1::', 48, 'NAT64'],
 ];
 
 /** Parses "a.b.c.d/n,::1/128" into a BlockList. Throws with the offending entry. */
@@ -57,6 +58,20 @@ export function parseNetworks(text: string): BlockList {
 const denied = new BlockList();
 for (const [a, p] of DENIED_V4) denied.addSubnet(a, p, 'ipv4');
 for (const [a, p] of DENIED_V6) denied.addSubnet(a, p, 'ipv6');
+
+/** Each refused network on its own, most specific first, to name the one an address is in. */
+const NAMED = [...DENIED_V4.map((d) => [...d, 'ipv4'] as const), ...DENIED_V6.map((d) => [...d, 'ipv6'] as const)]
+  .sort((x, y) => y[1] - x[1])
+  .map(([address, prefix, name, family]) => {
+    const list = new BlockList();
+    list.addSubnet(address, prefix, family);
+    return { family, list, label: `${name} ${address}/${prefix}` };
+  });
+
+/** "loopback 127.0.0.0/8": the refused network `address` is in, if any. */
+function refusedNetworkOf(address: string, family: 'ipv4' | 'ipv6'): string | undefined {
+  return NAMED.find((n) => n.family === family && n.list.check(address, family))?.label;
+}
 
 /** The eight 16-bit groups of an IPv6 address (already validated by `isIP`). */
 function v6Groups(address: string): number[] {
@@ -110,4 +125,24 @@ export function addressAllowed(address: string, allowed: BlockList): boolean {
   if (allowed.check(address, 'ipv6')) return true;
   if (denied.check(address, 'ipv6')) return false;
   return !inner || !denied.check(inner.v4, 'ipv4');
+}
+
+/**
+ * Why `address` is refused and the setting that would allow it, for error messages: the
+ * operator of a first local test should not have to search for it. Only for an address
+ * `addressAllowed` refused.
+ */
+export function refusalHint(address: string): string {
+  if (address.includes('%')) return `${address} has a zone id; such addresses are never allowed`;
+  const family = isIP(address);
+  if (family === 0) return `${address} is not an IP address`;
+  const allow = (net: string): string => `set SWITCHBOARD_ALLOWED_NETWORKS=${net} to allow it`;
+  if (family === 4) return `${address} is in a refused network (${refusedNetworkOf(address, 'ipv4') ?? 'reserved'}); ${allow(`${address}/32`)}`;
+  const inner = embeddedV4(v6Groups(address));
+  // A mapped address is an IPv4 connection: only its IPv4 address can be allowed.
+  if (inner?.mapped) return `${address} is the IPv4 address ${inner.v4}: ${refusalHint(inner.v4)}`;
+  const own = refusedNetworkOf(address, 'ipv6');
+  if (own) return `${address} is in a refused network (${own}); ${allow(`${address}/128`)}`;
+  const carried = inner ? refusedNetworkOf(inner.v4, 'ipv4') : undefined;
+  return `${address} carries the IPv4 address ${inner?.v4 ?? '?'}, in a refused network (${carried ?? 'reserved'}); ${allow(`${address}/128`)}`;
 }

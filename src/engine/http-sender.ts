@@ -8,7 +8,7 @@ import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import type { BlockList } from 'node:net';
 import { Agent, request } from 'undici';
-import { addressAllowed } from '../domain/network.js';
+import { addressAllowed, refusalHint } from '../domain/network.js';
 
 /** Bytes of a response body that are read; the rest is discarded. */
 export const RESPONSE_READ_LIMIT = 64 * 1024;
@@ -56,7 +56,8 @@ export function guardedLookup(allowed: BlockList, resolve: Resolver = dnsLookup)
     resolve(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '');
       const ok = addresses.filter((a) => addressAllowed(a.address, allowed));
-      if (ok.length === 0) return callback(new RefusedAddressError(`address of ${hostname} is not allowed (private or reserved network)`), '');
+      // The reason is recorded on the attempt: it names the setting that would allow the address.
+      if (ok.length === 0) return callback(new RefusedAddressError(`address of ${hostname} is not allowed: ${(addresses[0] ? refusalHint(addresses[0].address) : 'it resolved to no address')}`), '');
       if (options.all) return callback(null, ok);
       const first = ok[0]!;
       callback(null, first.address, first.family);
@@ -72,7 +73,7 @@ export function guardedLookup(allowed: BlockList, resolve: Resolver = dnsLookup)
 export function checkLiteralHost(url: URL, allowed: BlockList): string | null {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `scheme ${url.protocol} is not allowed (http or https only)`;
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  if (isIP(host) && !addressAllowed(host, allowed)) return `address ${host} is not allowed (private or reserved network)`;
+  if (isIP(host) && !addressAllowed(host, allowed)) return `address not allowed: ${refusalHint(host)}`;
   return null;
 }
 

@@ -5,10 +5,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { createServer, isIP } from 'node:net';
 import type { Server } from 'node:net';
 import type { LookupAddress } from 'node:dns';
-import { addressAllowed, parseNetworks } from '../../src/domain/network.js';
+import { addressAllowed, parseNetworks, refusalHint } from '../../src/domain/network.js';
 import { HttpSender, guardedLookup } from '../../src/engine/http-sender.js';
 import type { Resolver } from '../../src/engine/http-sender.js';
 import { newId } from '../../src/domain/ids.js';
@@ -54,6 +54,25 @@ describe('address classification', () => {
     assert.equal(addressAllowed('10.0.0.1', local), false);
     assert.equal(addressAllowed('169.254.169.254', local), false);
     assert.equal(addressAllowed('169.254.169.254', parseNetworks('169.254.169.254/32')), true);
+  });
+
+  it('says which refused network an address is in, and the setting that allows exactly it', () => {
+    assert.equal(refusalHint('127.0.0.1'), '127.0.0.1 is in a refused network (loopback 127.0.0.0/8); set SWITCHBOARD_ALLOWED_NETWORKS=127.0.0.1/32 to allow it');
+    assert.match(refusalHint('::1'), /\(loopback ::1\/128\); set SWITCHBOARD_ALLOWED_NETWORKS=::1\/128 to allow it$/);
+    assert.match(refusalHint('::ffff:127.0.0.1'), /is the IPv4 address 127\.0\.0\.1: .*SWITCHBOARD_ALLOWED_NETWORKS=127\.0\.0\.1\/32 /);
+    assert.match(refusalHint('169.254.169.254'), /link-local and cloud metadata 169\.254\.0\.0\/16/);
+    assert.match(refusalHint('2002:7f00:1::1'), /carries the IPv4 address 127\.0\.0\.1, in a refused network \(loopback 127\.0\.0\.0\/8\)/);
+    assert.match(refusalHint('fe80::1%eth0'), /zone id; such addresses are never allowed/);
+    // The suggested setting allows the address, and nothing else around it.
+    for (const a of DENIED) {
+      if (a.includes('%') || !isIP(a)) continue;
+      const hint = refusalHint(a);
+      const suggested = /SWITCHBOARD_ALLOWED_NETWORKS=(\S+) to allow it$/.exec(hint)?.[1];
+      assert.ok(suggested, `${a}: ${hint}`);
+      assert.doesNotMatch(hint, /\(reserved\)|\?/, `${a} is in a named network: ${hint}`);
+      assert.equal(addressAllowed(a, parseNetworks(suggested)), true, `${a} with ${suggested}`);
+      assert.ok(suggested.endsWith('/32') || suggested.endsWith('/128'), `${a}: a single address, ${suggested}`);
+    }
   });
 });
 
@@ -159,6 +178,7 @@ describe('outbound requests', () => {
     const privateOnly = guardedLookup(NONE, (_h, _o, cb) => cb(null, [{ address: '10.1.2.3', family: 4 }, { address: 'fd00::1', family: 6 }]));
     const err = await new Promise<NodeJS.ErrnoException | null>((resolve) => privateOnly('intranet.example', { all: true }, (e) => resolve(e)));
     assert.equal(err?.code, 'ESWITCHBOARDREFUSED');
+    assert.equal(err?.message, 'address of intranet.example is not allowed: 10.1.2.3 is in a refused network (private 10.0.0.0/8); set SWITCHBOARD_ALLOWED_NETWORKS=10.1.2.3/32 to allow it');
   });
 
   it('refuses an endpoint URL in any local notation with a clear 422, and refuses again at send time', async () => {
@@ -170,7 +190,16 @@ describe('outbound requests', () => {
         const r = await server.api('POST', `/api/v1/app/${app}/endpoint`, { url });
         assert.equal(r.status, 422, url);
         assert.deepEqual(r.body.detail[0].loc, ['body', 'url'], url);
+        assert.match(r.body.detail[0].msg, /^address not allowed: .* is in a refused network \(.+\); set SWITCHBOARD_ALLOWED_NETWORKS=\S+ to allow it$|carries the IPv4 address/, url);
       }
+      // The README's first endpoint: a receiver on this machine.
+      const local = await server.api('POST', `/api/v1/app/${app}/endpoint`, { url: `http://127.0.0.1:${P}/webhook` });
+      assert.equal(local.status, 422);
+      assert.equal(local.body.detail[0].type, 'value_error.url.address');
+      assert.equal(local.body.detail[0].msg, 'address not allowed: 127.0.0.1 is in a refused network (loopback 127.0.0.0/8); set SWITCHBOARD_ALLOWED_NETWORKS=127.0.0.1/32 to allow it');
+      const ops = await server.api('POST', '/api/v1/operational-webhook/endpoint', { url: `http://localhost:${P}/ops` });
+      assert.equal(ops.status, 422);
+      assert.match(ops.body.detail[0].msg, /^address not allowed: (127\.0\.0\.1|::1) is in a refused network \(loopback .*\); set SWITCHBOARD_ALLOWED_NETWORKS=/);
       // An endpoint saved while its address was allowed (written straight to the store here) is refused when sent to.
       const now = Date.now();
       await server.sb.store.createEndpoint({
@@ -183,7 +212,7 @@ describe('outbound requests', () => {
       const [attempt] = await attemptsOf(server, app, msg.body.id);
       assert.ok(attempt, 'the attempt was recorded');
       assert.equal(attempt.status, 2, 'failed');
-      assert.match(attempt.response, /not allowed/);
+      assert.match(attempt.response, /not allowed: 127\.0\.0\.1 is in a refused network \(loopback 127\.0\.0\.0\/8\); set SWITCHBOARD_ALLOWED_NETWORKS=127\.0\.0\.1\/32 to allow it/);
     } finally {
       await server.close();
     }

@@ -282,6 +282,81 @@ describe('switchboard CLI', () => {
     assert.equal((await cli(['app', 'list', '--server', 'not a url'])).code, EXIT.usage);
   });
 
+  it('accepts --server, --token and --json before or after the command', async () => {
+    const noEnv = { SWITCHBOARD_SERVER_URL: undefined, SWITCHBOARD_TOKEN: undefined, SWITCHBOARD_CLI_CONFIG: join(home, 'no-config.json') };
+    const conn = ['--server', server.url, '--token', server.token];
+    const before = await cli([...conn, '--json', 'app', 'list'], { env: noEnv });
+    assert.equal(before.code, 0, before.stderr);
+    const after = await cli(['app', 'list', ...conn, '--json'], { env: noEnv });
+    assert.equal(after.code, 0, after.stderr);
+    const mixed = await cli(['--server', server.url, 'app', 'list', '--token', server.token, '--json'], { env: noEnv });
+    assert.equal(mixed.code, 0, mixed.stderr);
+    const ids = (r: Run): string[] => (JSON.parse(r.stdout) as { id: string }[]).map((a) => a.id);
+    assert.ok(ids(before).length > 0);
+    assert.deepEqual(ids(after), ids(before));
+    assert.deepEqual(ids(mixed), ids(before));
+    // On a command one level deeper, on `send`, and on commands with their own options.
+    assert.match((await ok([...conn, 'app', 'get', 'cli-app'], { env: noEnv })), /name:\s+Renamed/);
+    const sent = JSON.parse(await ok(['--json', ...conn, 'send', 'cli-app', 'order.created', '{"id":"g1"}'], { env: noEnv })) as { id: string };
+    assert.match(sent.id, /^msg_/);
+    const verified = await cli(['--json', 'verify', '--secret', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', '--id', 'x', '--timestamp', '1', '--signature', 'v1,x', '--tolerance', '0', '--payload', '{}'], { env: noEnv });
+    assert.equal(verified.code, EXIT.verificationFailed);
+    assert.deepEqual(JSON.parse(verified.stdout), { valid: false, reason: 'no signature matches' });
+    const settings = JSON.parse(await ok(['--json', 'config'], { env: noEnv })) as Record<string, string>;
+    assert.ok(Object.keys(settings).some((k) => k.startsWith('SWITCHBOARD_')));
+    // A server given before the command is the one used: an unreachable one says so.
+    for (const args of [['--server', 'http://127.0.0.1:9', '--token', 'sb_x', 'app', 'list'], ['app', 'list', '--server', 'http://127.0.0.1:9', '--token', 'sb_x']]) {
+      const down = await cli(args, { env: noEnv });
+      assert.equal(down.code, EXIT.unreachable, args.join(' '));
+      assert.match(down.stderr, /cannot reach http:\/\/127\.0\.0\.1:9/);
+    }
+    // `login` takes them on either side too.
+    const config = join(home, 'login-order.json');
+    await ok(['--server', server.url, '--token', server.token, 'login'], { env: { ...noEnv, SWITCHBOARD_CLI_CONFIG: config } });
+    assert.deepEqual(JSON.parse(readFileSync(config, 'utf8')), { server: server.url, token: server.token });
+    assert.match(await ok(['app', 'list'], { env: { ...noEnv, SWITCHBOARD_CLI_CONFIG: config } }), /cli-app/);
+    assert.match(await ok(['--help']), /--server <url>/);
+    assert.match(await ok(['app', 'list', '--help']), /Global Options:[\s\S]*--server <url>[\s\S]*--token <token>[\s\S]*--json/);
+  });
+
+  it('prints the reason of every failure on stderr and exits non-zero', async () => {
+    const noToken = { SWITCHBOARD_TOKEN: undefined, SWITCHBOARD_CLI_CONFIG: join(home, 'no-config.json') };
+    const missing = join(home, 'missing.json');
+    const cases: { args: string[]; env?: Record<string, string | undefined>; input?: string; code: number; reason: RegExp }[] = [
+      { args: ['send', 'cli-app', 'order.created', '{not json'], code: EXIT.usage, reason: /the payload is not valid JSON/ },
+      { args: ['send', 'cli-app', 'order.created', '-'], input: 'nope', code: EXIT.usage, reason: /the payload is not valid JSON/ },
+      { args: ['send', 'cli-app', 'order.created', '[1]'], code: EXIT.usage, reason: /the payload must be a JSON object/ },
+      { args: ['send', 'cli-app', 'order.created', `@${missing}`], code: EXIT.usage, reason: /cannot read the payload from .*missing\.json/ },
+      { args: ['event-type', 'create', 'bad.schema', '--description', 'd', '--schema', '{'], code: EXIT.usage, reason: /--schema is not valid JSON/ },
+      { args: ['verify', '--secret', 'whsec_x', '--headers', '{'], code: EXIT.usage, reason: /--headers is not valid JSON/ },
+      { args: ['verify', '--secret', 'whsec_x', '--id', 'x', '--timestamp', '1', '--signature', 'v1,x', '--payload-file', missing], code: EXIT.usage, reason: /cannot read --payload-file/ },
+      { args: ['sources', 'create', '--type', 'poll', '--name', 'x', '--config', '{'], code: EXIT.usage, reason: /--config is not valid JSON/ },
+      { args: ['sources', 'create', '--type', 'poll', '--name', 'x', '--config-file', missing], code: EXIT.usage, reason: /cannot read --config-file/ },
+      { args: ['app', 'list', '--limit', 'many'], code: EXIT.usage, reason: /expected a whole number, got "many"/ },
+      { args: ['app', 'list', '--no-such-flag'], code: EXIT.usage, reason: /unknown option '--no-such-flag'/ },
+      { args: ['app', 'lst'], code: EXIT.usage, reason: /unknown command 'lst'/ },
+      { args: ['endpoint', 'create', 'cli-app'], code: EXIT.usage, reason: /required option '--url <url>' not specified/ },
+      { args: ['message', 'list', 'cli-app', '--after', 'yesterday-ish'], code: EXIT.usage, reason: /expected a date-time/ },
+      { args: ['listen', '--app', 'cli-app', '--forward-to', 'ftp://x'], code: EXIT.usage, reason: /--forward-to must be an http/ },
+      { args: ['listen', '--app', 'cli-app', '--forward-to', 'http://127.0.0.1:1', '--transport', 'pigeon'], code: EXIT.usage, reason: /--transport must be auto, sse or poll/ },
+      { args: ['--server', 'http://127.0.0.1:9'], code: EXIT.usage, reason: /--server and --token are for the commands that talk to a server/ },
+      { args: ['app', 'list', '--server', 'not a url'], code: EXIT.usage, reason: /"not a url" is not an http\(s\) URL/ },
+      { args: ['app', 'list', '--server', 'http://127.0.0.1:9'], code: EXIT.unreachable, reason: /cannot reach http:\/\/127\.0\.0\.1:9/ },
+      { args: ['app', 'list'], env: noToken, code: EXIT.auth, reason: /no token: pass --token, set SWITCHBOARD_TOKEN, or run `switchboard login`/ },
+      { args: ['listen', '--app', 'cli-app', '--forward-to', 'http://127.0.0.1:1'], env: noToken, code: EXIT.auth, reason: /a token is needed/ },
+      { args: ['app', 'list'], env: { SWITCHBOARD_TOKEN: 'sb_wrong' }, code: EXIT.auth, reason: /401/ },
+      { args: ['app', 'get', 'app_missing'], code: EXIT.notFound, reason: /404 not_found: / },
+      { args: ['endpoint', 'create', 'cli-app', '--url', 'ftp://nope'], code: EXIT.invalid, reason: /^switchboard: 4\d\d \S+: .+/m },
+      { args: ['app', 'create', '--name', 'x', '--uid', 'cli-app'], code: EXIT.conflict, reason: /409 conflict: / },
+    ];
+    for (const c of cases) {
+      const r = await cli(c.args, { env: c.env, input: c.input });
+      const what = `switchboard ${c.args.join(' ')}`;
+      assert.equal(r.code, c.code, `${what} exited ${r.code}: ${r.stderr}`);
+      assert.match(r.stderr, c.reason, `${what} says why on stderr`);
+    }
+  });
+
   it('never prints the token', () => {
     assert.ok(outputs.length > 20);
     for (const o of outputs) assert.ok(!o.includes(server.token), 'a command printed the token');

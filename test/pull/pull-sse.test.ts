@@ -21,7 +21,12 @@ interface Stream {
   headers: IncomingHttpHeaders;
   /** The body, for answers that are not streams. */
   body: string;
+  /** Every event but the opening `position` one. */
   events: SseEvent[];
+  /** The `position` events (the first of each answer). */
+  positions: SseEvent[];
+  /** Ids set by a block without data: a client may take each for a broken event. */
+  bareIds: string[];
   comments: string[];
   retry: number | null;
   parser: SseParser;
@@ -37,11 +42,14 @@ function open(url: string, token: string, headers: Record<string, string> = {}):
       headers: {},
       body: '',
       events: [],
+      positions: [],
+      bareIds: [],
       comments: [],
       retry: null,
       ended: false,
       parser: new SseParser({
-        onEvent: (e) => s.events.push(e),
+        onEvent: (e) => (e.event === 'position' ? s.positions : s.events).push(e),
+        onId: (id) => s.bareIds.push(id),
         onComment: (c) => s.comments.push(c),
         onRetry: (ms) => (s.retry = ms),
       }),
@@ -66,6 +74,17 @@ function open(url: string, token: string, headers: Record<string, string> = {}):
     req.on('error', (e) => (s.status ? (s.ended = true) : reject(e)));
     req.end();
   });
+}
+
+/** The stream opened with a `position` event that carries data, and no event had an id without data. */
+function assertPositionFirst(s: Stream, start?: string): void {
+  assert.deepEqual(s.bareIds, [], 'no id without data');
+  assert.equal(s.positions.length, 1, 'one position event');
+  const p = s.positions[0]!;
+  assert.ok(p.lastEventId !== '', 'the position event has an id');
+  assert.deepEqual(JSON.parse(p.data), { position: p.lastEventId }, 'and carries its position as data');
+  if (start !== undefined) assert.equal(p.lastEventId, start);
+  assert.ok(s.body.indexOf('event: position') < s.body.indexOf('\ndata: {"id"') || !s.body.includes('data: {"id"'), 'before any message');
 }
 
 const messageIds = (s: Stream): string[] => s.events.filter((e) => e.event === 'message').map((e) => (JSON.parse(e.data) as { id: string }).id);
@@ -112,6 +131,8 @@ describe('Server-Sent Events', () => {
     const sample = JSON.parse(second.events[0]!.data) as { eventType: string; payload: { text: string }; timestamp: string };
     assert.equal(sample.eventType, 'sse.test');
     assert.equal(sample.payload.text, 'line\nbreak "q" ü');
+    assertPositionFirst(first);
+    assertPositionFirst(second, resumeFrom);
     second.close();
   });
 
@@ -124,6 +145,7 @@ describe('Server-Sent Events', () => {
     const b = await publish('keep.b', {}, ['eu']);
     await eventually(() => s.events.length >= 2, 'two events');
     assert.deepEqual(messageIds(s), [a, b]);
+    assertPositionFirst(s);
     s.close();
   });
 
@@ -164,7 +186,7 @@ describe('Server-Sent Events', () => {
     const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
     // Chunked transfer framing aside, complete events are what a client keeps.
     const events: SseEvent[] = [];
-    const parser = new SseParser({ onEvent: (e) => events.push(e) });
+    const parser = new SseParser({ onEvent: (e) => e.event === 'message' && events.push(e) });
     parser.push(body.replace(/\r\n[0-9a-f]+\r\n/g, ''));
     const got = events.map((e) => (JSON.parse(e.data) as { id: string }).id);
     assert.ok(got.length < sent.length, 'the reader was cut before the end');
@@ -191,6 +213,8 @@ describe('Server-Sent Events', () => {
     const s2 = await open(url, token, { 'last-event-id': firstId });
     await eventually(() => s2.events.length >= 1, 'the rest');
     assert.deepEqual(messageIds(s2), [sent[2]]);
+    assertPositionFirst(s1);
+    assertPositionFirst(s2, firstId);
     s2.close();
     assert.deepEqual((await poll(token)).body.data.map((m: { id: string }) => m.id), [sent[2]], 'reconnecting acknowledged the first');
     const refused = await open(`${server.url}/api/v1/app/${app3}/msg/stream`, token);
@@ -224,12 +248,14 @@ describe('Server-Sent Events', () => {
     assert.equal(idle.events.length, 0);
     const start = idle.parser.lastEventId;
     assert.notEqual(start, '', 'an empty answer still carries the position');
+    assertPositionFirst(idle, start);
     const waiting = open(`${base}?wait=20`, server.token, { 'last-event-id': start });
     await eventually(() => server.sb.pull.waiting >= 1, 'the poll to wait');
     const id = await publish('p.e', { v: 1 }, undefined, app5);
     const s = await waiting;
     await eventually(() => s.ended, 'the answer');
     assert.deepEqual(messageIds(s), [id]);
+    assertPositionFirst(s, start);
     const json = await server.api('GET', `/api/v1/app/${app5}/msg/stream?iterator=${start}`, undefined, { accept: 'application/json' });
     assert.equal(json.status, 200);
     assert.deepEqual(json.body.data.map((m: { id: string }) => m.id), [id]);

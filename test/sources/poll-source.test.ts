@@ -295,6 +295,8 @@ describe('polling sources and the outbound-address guard', () => {
       const r = await server.api('POST', '/ingest/api/v1/source', { name: 'private', type: 'poll', config: { url: api.url('/items') } });
       assert.equal(r.status, 422);
       assert.equal(r.body.detail[0].type, 'value_error.url.address');
+      assert.deepEqual(r.body.detail[0].loc, ['body', 'config', 'url']);
+      assert.match(r.body.detail[0].msg, /^address not allowed: 127\.0\.0\.1 is in a refused network \(loopback 127\.0\.0\.0\/8\); set SWITCHBOARD_ALLOWED_NETWORKS=127\.0\.0\.1\/32 to allow it$/);
       const meta = await server.api('POST', '/ingest/api/v1/source', { name: 'metadata', type: 'poll', config: { url: 'http://169.254.169.254/latest/meta-data' } });
       assert.equal(meta.status, 422);
     } finally {
@@ -305,9 +307,9 @@ describe('polling sources and the outbound-address guard', () => {
     try {
       const viaName = await client.fetch({ url: `http://localhost:${api.port}/items`, method: 'GET', headers: {}, body: null });
       assert.equal(viaName.kind, 'error');
-      assert.match((viaName as { reason: string }).reason, /not allowed/);
+      assert.match((viaName as { reason: string }).reason, /not allowed: (127\.0\.0\.1|::1) is in a refused network \(loopback [^)]+\); set SWITCHBOARD_ALLOWED_NETWORKS=\S+ to allow it/);
       const literal = await client.fetch({ url: api.url('/items'), method: 'GET', headers: {}, body: null });
-      assert.match((literal as { reason: string }).reason, /not allowed/);
+      assert.match((literal as { reason: string }).reason, /not allowed: 127\.0\.0\.1 is in a refused network \(loopback 127\.0\.0\.0\/8\); set SWITCHBOARD_ALLOWED_NETWORKS=127\.0\.0\.1\/32 to allow it/);
       assert.equal(api.requests.length, 0, 'the API was never reached');
     } finally {
       await client.close();

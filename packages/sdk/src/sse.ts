@@ -127,7 +127,8 @@ export async function* readStream(http: Http, path: string, query: Query, opts: 
             throw new SwitchboardError(410, body.code ?? 'stream_error', body.detail ?? ev.data, body);
           }
           if (ev.id !== undefined) position = ev.id;
-          if (ev.data === '' && ev.event === 'message') continue; // the opening frame: a position only
+          // The opening frame: a `position` event (an id without data from older servers).
+          if (ev.event === 'position' || (ev.data === '' && ev.event === 'message')) continue;
           yield { position: position ?? '', event: ev };
         }
       } catch (e: unknown) {

@@ -63,13 +63,19 @@ export function messageEventData(m: Message): string {
   return meta.slice(0, -1) + ',"payload":' + payload + '}';
 }
 
+/** The name of the event that carries the stream's start position. */
+export const POSITION_EVENT = 'position';
+
 /**
- * The first lines of a stream: a comment, the `retry:` hint and the start position as `id:`,
- * which sets the client's last event id before any event arrives, so a client reconnecting
- * before the first message still resumes from here.
+ * The first lines of a stream: a comment, the `retry:` hint and a `position` event whose id
+ * is the start position. Its id sets the client's last event id before any message arrives,
+ * so a client reconnecting before the first message still resumes from here. It carries
+ * data (the position again) because clients that see an id without data take it for a
+ * broken event; being named, it never reaches an `EventSource`'s `onmessage`.
  */
 export function streamPreamble(start: number, retryMs: number): string {
-  return `: connected\nretry: ${retryMs}\nid: ${formatPosition(start)}\n\n`;
+  const position = formatPosition(start);
+  return `: connected\nretry: ${retryMs}\n` + eventFrame(position, JSON.stringify({ position }), POSITION_EVENT);
 }
 
 /** One SSE event frame: `id:`, then the data split into `data:` lines, then a blank line. */

@@ -83,7 +83,7 @@ export const apiTokenOut = {
 export const eventStreamOut = {
   type: 'string',
   description:
-    'Server-Sent Events. Each message is an event whose `id:` is its position (resume with `Last-Event-ID`) and whose `data:` is the message as JSON, `payload` last and exactly as stored. Comment lines are heartbeats.',
+    'Server-Sent Events. The first event, named `position`, carries the start position as its `id:` and as `data:` (`{"position": ...}`). Each message is an event whose `id:` is its position (resume with `Last-Event-ID`) and whose `data:` is the message as JSON, `payload` last and exactly as stored. Comment lines are heartbeats.',
 } as const;
 
 nameSchema('PollingEndpointOut', pollOut);
