@@ -25,7 +25,7 @@ export class AttemptWriter {
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
-    /** Told what each written batch left to do (deliveries due again at once). */
+    /** Told what each written batch left to do (deliveries resent at once). */
     private readonly onWritten: (records: AttemptRecord[], recorded: RecordedAttempts) => void,
   ) {}
 

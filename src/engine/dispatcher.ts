@@ -166,7 +166,7 @@ export class Dispatcher implements AdmissionControl {
    * during the attempt), and wake endpoints for their retries.
    */
   private afterRecorded(records: AttemptRecord[], recorded: RecordedAttempts): void {
-    for (const i of recorded.dueNow) this.backlogged(records[i]!.attempt.endpointId);
+    for (const i of recorded.resent) this.backlogged(records[i]!.attempt.endpointId);
     let earliest = Infinity;
     for (const r of records) if (r.disableEndpoint) this.onEndpointDisabled(r.attempt.endpointId, r.attempt.appId);
     for (const r of records) if (r.next.status === DeliveryStatus.Pending) earliest = Math.min(earliest, r.next.at);

@@ -29,7 +29,7 @@ function fakeStore() {
     },
     recordAttempts: async (records: AttemptRecord[]) => {
       calls.recorded.push(...records);
-      return { dueNow: [] };
+      return { resent: [] };
     },
   };
   return { store: store as unknown as Store, calls };

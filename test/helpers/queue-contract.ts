@@ -95,7 +95,7 @@ export function queueContract(name: string, make: () => Promise<TestStore>): voi
         attemptRecord(inFlight[1]!, { status: DeliveryStatus.Fail }, T0 + 100),
         attemptRecord(inFlight[2]!, { status: DeliveryStatus.Pending, at: T0 + 3_600_000 }, T0 + 100),
       ]);
-      assert.deepEqual(recorded.dueNow, [0, 1, 2]);
+      assert.deepEqual(recorded.resent, [0, 1, 2]);
       for (const m of ms) {
         const d = await destination(a.id, m);
         assert.equal(d.status, DeliveryStatus.Pending);
@@ -110,7 +110,7 @@ export function queueContract(name: string, make: () => Promise<TestStore>): voi
       }
       // The request is served once: the resent attempt settles the delivery as usual.
       const again = await store.recordAttempts(resent.map((c) => attemptRecord(c, { status: DeliveryStatus.Success }, T0 + 200)));
-      assert.deepEqual(again.dueNow, []);
+      assert.deepEqual(again.resent, []);
       for (const m of ms) assert.equal((await destination(a.id, m)).status, DeliveryStatus.Success);
       assert.equal((await store.listAttemptsByMessage(a.id, ms[0]!.id, { limit: 10 })).data.length, 2);
     });
@@ -133,11 +133,11 @@ export function queueContract(name: string, make: () => Promise<TestStore>): voi
       assert.notEqual(retaken.leaseToken, stale.leaseToken);
       // The late attempt of the old lease is fenced: it neither settles the delivery nor consumes the request.
       const late = await store.recordAttempts([attemptRecord(stale, { status: DeliveryStatus.Success }, T0 + 1500)]);
-      assert.deepEqual(late.dueNow, []);
+      assert.deepEqual(late.resent, []);
       assert.equal((await destination(a.id, m)).status, DeliveryStatus.Sending);
       // The current lease's attempt serves it.
       const current = await store.recordAttempts([attemptRecord(retaken, { status: DeliveryStatus.Success }, T0 + 1600)]);
-      assert.deepEqual(current.dueNow, [0]);
+      assert.deepEqual(current.resent, [0]);
       const d = await destination(a.id, m);
       assert.equal(d.status, DeliveryStatus.Pending);
       assert.equal(d.nextAttemptAt, T0 + 1600);
@@ -148,7 +148,7 @@ export function queueContract(name: string, make: () => Promise<TestStore>): voi
       await store.releaseLeases([{ deliveryId: o.deliveryId, leaseToken: o.leaseToken }], T0 + 1620);
       const next = (await store.claimDue(ep.id, 10, T0 + 1620, T0 + 3000)).find((c) => c.message.id === other.id)!;
       const served = await store.recordAttempts([attemptRecord(next, { status: DeliveryStatus.Success }, T0 + 1700)]);
-      assert.deepEqual(served.dueNow, [0]);
+      assert.deepEqual(served.resent, [0]);
     });
 
     it('makes a delivery waiting for a retry due now on resend; recover takes only what has failed', async () => {
@@ -165,7 +165,7 @@ export function queueContract(name: string, make: () => Promise<TestStore>): voi
         attemptRecord(cm!, { status: DeliveryStatus.Pending, at: T0 + 3_600_000 }, T0 + 100),
         attemptRecord(cn!, { status: DeliveryStatus.Fail }, T0 + 100),
       ]);
-      assert.deepEqual(recorded.dueNow, [], 'nothing was requested during these attempts');
+      assert.deepEqual(recorded.resent, [], 'nothing was requested during these attempts');
       assert.equal((await store.dueEndpoints(T0 + 200, 100)).includes(ep.id), false);
       // The retry is an hour away; a resend makes it due now.
       await store.resend(m.id, ep.id, a.id, T0 + 200);

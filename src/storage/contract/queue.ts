@@ -33,11 +33,11 @@ export interface AttemptRecord {
 /** What recording a batch of attempts left for the engine to do. */
 export interface RecordedAttempts {
   /**
-   * Indexes (into the records) of deliveries their record left pending and due at once (by the
-   * attempt's time): above all those a resend was requested for while the attempt was in
-   * flight, queued again behind it. Records of stale leases are never listed.
+   * Indexes (into the records) of those whose delivery a resend requested during the attempt
+   * made pending and due at the attempt's time, with a manual trigger, whatever the attempt's
+   * outcome: it is to be claimed again at once. Records of stale leases are never listed.
    */
-  dueNow: number[];
+  resent: number[];
 }
 
 /** A lease on one delivery, as handed out by a claim or a publish. */
@@ -58,8 +58,8 @@ export interface QueueStore {
   nextDueAt(): Promise<number | null>;
   /**
    * Records attempts in one transaction; a stale lease records the attempt but not the state.
-   * A resend requested during an attempt (see `resend`) is served here, in the statement that
-   * settles the delivery: it becomes pending, due at the attempt's time, with a manual trigger.
+   * A resend requested during an attempt (see `resend`) is served here, in the same transaction,
+   * whatever the outcome: the delivery becomes pending, due at the attempt's time, manual.
    */
   recordAttempts(records: AttemptRecord[]): Promise<RecordedAttempts>;
   /** Makes all leases due now (single-node start-up: no other node can hold them). */

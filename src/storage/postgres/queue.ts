@@ -89,7 +89,7 @@ export class PgQueueStore implements QueueStore {
   }
 
   async recordAttempts(records: AttemptRecord[]): Promise<RecordedAttempts> {
-    if (records.length === 0) return { dueNow: [] };
+    if (records.length === 0) return { resent: [] };
     const attempts = records.map(({ attempt: a }) => ({
       id: a.id,
       message_id: a.messageId,
@@ -128,14 +128,16 @@ export class PgQueueStore implements QueueStore {
           resend_requested = FALSE, attempts = d.attempts + 1, updated_at = u.at
         FROM json_to_recordset(${jsonParam(updates)}::text::json) AS u(i int, id bigint, token bigint, status smallint, next bigint, at bigint)
         WHERE d.id = u.id AND d.lease_token = u.token
-        RETURNING u.i, d.status = ${DeliveryStatus.Pending} AND d.next_attempt_at <= u.at AS due_now`,
+        RETURNING u.i, d.status = ${DeliveryStatus.Pending} AND (u.status <> ${DeliveryStatus.Pending} OR d.next_attempt_at <> u.next) AS resent`,
       ]);
       const freshIdx = new Set(settled.map((r) => r.i as number));
       await this.applyEndpointOutcomes(
         tx,
         records.filter((_, i) => freshIdx.has(i)),
       );
-      return { dueNow: settled.filter((r) => r.due_now === true).map((r) => r.i as number).sort((a, b) => a - b) };
+      // A resend served where the retry asked for was due at the attempt's time anyway is not
+      // told apart (the row is the same either way); the engine wakes for that retry as for any.
+      return { resent: settled.filter((r) => r.resent === true).map((r) => r.i as number).sort((a, b) => a - b) };
     });
   }
 

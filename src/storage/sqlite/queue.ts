@@ -109,39 +109,40 @@ export class SqliteQueueStore implements QueueStore {
       `INSERT INTO attempts (id, message_id, endpoint_id, app_id, url, status, response_status_code, response, duration_ms, trigger, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    // A resend requested during the attempt wins over the state asked for: pending, due now, manual.
-    const update = this.c.q(
-      `UPDATE deliveries SET status = CASE WHEN resend_requested THEN ${DeliveryStatus.Pending} ELSE ? END,
-         next_attempt_at = CASE WHEN resend_requested THEN ? ELSE ? END,
-         trigger = CASE WHEN resend_requested THEN ${TriggerType.Manual} ELSE trigger END,
-         resend_requested = 0, attempts = attempts + 1, updated_at = ?
-       WHERE id = ? AND lease_token = ?
-       RETURNING status = ${DeliveryStatus.Pending} AND next_attempt_at <= updated_at AS due_now`,
+    // The hot path is this one UPDATE, as if resends did not exist. It changes nothing when the
+    // lease is stale or a resend was requested during the attempt; only then does `resent` run,
+    // which serves the request instead of the state asked for: pending, due now, manual.
+    // (A RETURNING clause would say which case applies, but costs about a microsecond per row.)
+    const update = this.c.q('UPDATE deliveries SET status = ?, next_attempt_at = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND lease_token = ? AND resend_requested = 0');
+    const resent = this.c.q(
+      `UPDATE deliveries SET status = ${DeliveryStatus.Pending}, next_attempt_at = ?, trigger = ${TriggerType.Manual}, resend_requested = 0, attempts = attempts + 1, updated_at = ?
+       WHERE id = ? AND lease_token = ? AND resend_requested <> 0`,
     );
     const ok = this.c.q('UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL');
     const failing = this.c.q('UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL');
     const disable = this.c.q('UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ?');
-    return this.c.relaxed(() => this.recordAttemptsTx(records, insert, update, ok, failing, disable));
+    return this.c.relaxed(() => this.recordAttemptsTx(records, { insert, update, resent, ok, failing, disable }));
   }
 
-  private recordAttemptsTx(records: AttemptRecord[], insert: Statement, update: Statement, ok: Statement, failing: Statement, disable: Statement): RecordedAttempts {
+  private recordAttemptsTx(records: AttemptRecord[], st: Record<'insert' | 'update' | 'resent' | 'ok' | 'failing' | 'disable', Statement>): RecordedAttempts {
     return this.c.db.transaction((): RecordedAttempts => {
-      const dueNow: number[] = [];
+      const resent: number[] = [];
       for (const [i, rec] of records.entries()) {
         const a = rec.attempt;
-        insert.run(a.id, a.messageId, a.endpointId, a.appId, a.url, a.status, a.responseStatusCode, a.response, a.responseDurationMs, a.triggerType, a.createdAt);
+        st.insert.run(a.id, a.messageId, a.endpointId, a.appId, a.url, a.status, a.responseStatusCode, a.response, a.responseDurationMs, a.triggerType, a.createdAt);
         const next = rec.next.status === DeliveryStatus.Pending ? rec.next.at : null;
-        const settled = update.get(rec.next.status, a.createdAt, next, a.createdAt, rec.deliveryId, rec.leaseToken) as Row | undefined;
-        if (!settled) continue; // a newer lease owns this delivery now
-        if (settled.due_now) dueNow.push(i);
-        if (a.status === DeliveryStatus.Success) ok.run(a.endpointId);
-        else failing.run(a.createdAt, a.endpointId);
+        if (st.update.run(rec.next.status, next, a.createdAt, rec.deliveryId, rec.leaseToken).changes === 0) {
+          if (st.resent.run(a.createdAt, a.createdAt, rec.deliveryId, rec.leaseToken).changes === 0) continue; // a newer lease owns this delivery now
+          resent.push(i);
+        }
+        if (a.status === DeliveryStatus.Success) st.ok.run(a.endpointId);
+        else st.failing.run(a.createdAt, a.endpointId);
         if (rec.disableEndpoint) {
-          disable.run(a.createdAt, a.endpointId);
+          st.disable.run(a.createdAt, a.endpointId);
           failWaiting(this.c, a.endpointId, a.createdAt);
         }
       }
-      return { dueNow };
+      return { resent };
     })();
   }
 
