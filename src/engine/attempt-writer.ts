@@ -5,7 +5,7 @@
  * (at-least-once).
  */
 import type { Logger } from 'pino';
-import type { AttemptRecord, Store } from '../storage/contract/store.js';
+import type { AttemptRecord, RecordedAttempts, Store } from '../storage/contract/store.js';
 
 /**
  * How long the first record of a batch waits for others. The receiver already has the
@@ -25,7 +25,8 @@ export class AttemptWriter {
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
-    private readonly onWritten: (records: AttemptRecord[]) => void,
+    /** Told what each written batch left to do (deliveries resent at once). */
+    private readonly onWritten: (records: AttemptRecord[], recorded: RecordedAttempts) => void,
   ) {}
 
   /** Queues a record; resolves once it is written (or its write failed and was logged). */
@@ -53,8 +54,8 @@ export class AttemptWriter {
     if (batch.length === 0) return;
     const records = batch.map((b) => b.record);
     try {
-      await this.store.recordAttempts(records);
-      this.onWritten(records);
+      const recorded = await this.store.recordAttempts(records);
+      this.onWritten(records, recorded);
     } catch (e: unknown) {
       this.logger.error({ err: e, attempts: records.length }, 'recording attempts failed; their deliveries will be retried when the leases expire');
     } finally {

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { DeliveryStatus, TriggerType } from '../domain/model.js';
 import type { Endpoint } from '../domain/model.js';
-import type { AttemptRecord, ClaimedDelivery, Store } from '../storage/contract/store.js';
+import type { AttemptRecord, ClaimedDelivery, RecordedAttempts, Store } from '../storage/contract/store.js';
 import type { Admission, AdmissionControl, Settlement } from './admission.js';
 import { AttemptRunner } from './attempt-runner.js';
 import { AttemptWriter } from './attempt-writer.js';
@@ -61,7 +61,7 @@ export class Dispatcher implements AdmissionControl {
     this.slots = new DeliverySlots(clock, o.endpointConcurrency, o.maxInflight);
     this.claims = new DueClaims({ store, clock, logger, slots: this.slots, leaseMs: o.leaseMs, launch: (c) => this.launch(c) });
     this.sweep = new DueSweep({ store, clock, logger, intervalMs: o.sweepIntervalMs ?? 5000, onDue: (id) => this.backlogged(id) });
-    this.writer = new AttemptWriter(store, logger, (records) => this.afterRecorded(records));
+    this.writer = new AttemptWriter(store, logger, (records, recorded) => this.afterRecorded(records, recorded));
     this.attempts = new AttemptRunner({
       sender: o.sender,
       clock,
@@ -161,8 +161,12 @@ export class Dispatcher implements AdmissionControl {
       });
   }
 
-  /** After attempts are durable: wake endpoints for their retries. */
-  private afterRecorded(records: AttemptRecord[]): void {
+  /**
+   * After attempts are durable: claim again at once what is due now (a resend that arrived
+   * during the attempt), and wake endpoints for their retries.
+   */
+  private afterRecorded(records: AttemptRecord[], recorded: RecordedAttempts): void {
+    for (const i of recorded.resent) this.backlogged(records[i]!.attempt.endpointId);
     let earliest = Infinity;
     for (const r of records) if (r.disableEndpoint) this.onEndpointDisabled(r.attempt.endpointId, r.attempt.appId);
     for (const r of records) if (r.next.status === DeliveryStatus.Pending) earliest = Math.min(earliest, r.next.at);

@@ -29,6 +29,7 @@ function fakeStore() {
     },
     recordAttempts: async (records: AttemptRecord[]) => {
       calls.recorded.push(...records);
+      return { resent: [] };
     },
   };
   return { store: store as unknown as Store, calls };

@@ -1,5 +1,6 @@
 /**
- * The delivery queue storage contract: claims under a lease, fencing, settling, releasing, disabling, recovery, resend and replay.
+ * The delivery queue storage contract: claims under a lease, fencing, settling, releasing, disabling, recovery, resend (also
+ * during an attempt) and replay.
  * Every Store implementation must pass it; test/storage/queue-store.test.ts runs it on SQLite and PostgreSQL.
  */
 import { describe, it } from 'node:test';
@@ -69,6 +70,111 @@ export function queueContract(name: string, make: () => Promise<TestStore>): voi
       const c = await store.claimDue(ep.id, 10, T0 + 3, T0 + 100);
       assert.equal(c.length, 1);
       assert.equal(c[0]!.trigger, TriggerType.Manual);
+    });
+
+    /** The delivery of `m` to `ep` as its message's destinations list shows it. */
+    const destination = async (appId: string, m: { id: string }) => (await store.listMessageDestinations(appId, m.id, { limit: 10 })).data[0]!;
+
+    it('queues a resend that arrives during an attempt behind it, whatever the attempt ends in', async () => {
+      const a = app();
+      await store.createApplication(a);
+      const ep = endpoint(a.id);
+      await store.createEndpoint(ep);
+      const ms = [0, 1, 2].map((i) => message(a.id, T0 + i));
+      await store.publish(ms.map((m) => ({ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: null }] })));
+      const inFlight = await store.claimDue(ep.id, 10, T0 + 10, T0 + 1000);
+      assert.equal(inFlight.length, 3);
+      for (const m of ms) await store.resend(m.id, ep.id, a.id, T0 + 20);
+      for (const m of ms) assert.equal((await destination(a.id, m)).status, DeliveryStatus.Sending, 'the attempt in flight keeps its lease');
+      assert.deepEqual(await store.claimDue(ep.id, 10, T0 + 30, T0 + 1000), [], 'no second attempt runs beside the one in flight');
+      assert.equal((await store.dueEndpoints(T0 + 30, 100)).includes(ep.id), false);
+
+      // Delivered, failed for good, and failed with a retry an hour away: each is due again at once.
+      const recorded = await store.recordAttempts([
+        attemptRecord(inFlight[0]!, { status: DeliveryStatus.Success }, T0 + 100),
+        attemptRecord(inFlight[1]!, { status: DeliveryStatus.Fail }, T0 + 100),
+        attemptRecord(inFlight[2]!, { status: DeliveryStatus.Pending, at: T0 + 3_600_000 }, T0 + 100),
+      ]);
+      assert.deepEqual(recorded.resent, [0, 1, 2]);
+      for (const m of ms) {
+        const d = await destination(a.id, m);
+        assert.equal(d.status, DeliveryStatus.Pending);
+        assert.equal(d.nextAttemptAt, T0 + 100, 'due when the attempt was recorded');
+      }
+      assert.equal((await store.dueEndpoints(T0 + 100, 100)).includes(ep.id), true);
+      const resent = await store.claimDue(ep.id, 10, T0 + 100, T0 + 1100);
+      assert.deepEqual(resent.map((c) => c.message.id), ms.map((m) => m.id));
+      for (const c of resent) {
+        assert.equal(c.trigger, TriggerType.Manual);
+        assert.equal(c.attempts, 1);
+      }
+      // The request is served once: the resent attempt settles the delivery as usual.
+      const again = await store.recordAttempts(resent.map((c) => attemptRecord(c, { status: DeliveryStatus.Success }, T0 + 200)));
+      assert.deepEqual(again.resent, []);
+      for (const m of ms) assert.equal((await destination(a.id, m)).status, DeliveryStatus.Success);
+      assert.equal((await store.listAttemptsByMessage(a.id, ms[0]!.id, { limit: 10 })).data.length, 2);
+    });
+
+    it('keeps a resend requested during an attempt across a lease that expires or is given back, and only the current lease serves it', async () => {
+      const a = app();
+      await store.createApplication(a);
+      const ep = endpoint(a.id);
+      await store.createEndpoint(ep);
+      const [m, other] = [message(a.id, T0), message(a.id, T0 + 1)];
+      await store.publish([m, other].map((x) => ({ message: x, deliveries: [{ endpointId: ep.id, leaseUntil: null }] })));
+      const first = await store.claimDue(ep.id, 1, T0 + 10, T0 + 1000);
+      const stale = first[0]!;
+      assert.equal(stale.message.id, m.id);
+      await store.resend(m.id, ep.id, a.id, T0 + 20);
+      // The lease ends while the attempt still runs; another claimer retakes the delivery.
+      const claimed = await store.claimDue(ep.id, 10, T0 + 1001, T0 + 2000);
+      const retaken = claimed.find((c) => c.deliveryId === stale.deliveryId)!;
+      assert.ok(retaken, 'the expired lease is retaken');
+      assert.notEqual(retaken.leaseToken, stale.leaseToken);
+      // The late attempt of the old lease is fenced: it neither settles the delivery nor consumes the request.
+      const late = await store.recordAttempts([attemptRecord(stale, { status: DeliveryStatus.Success }, T0 + 1500)]);
+      assert.deepEqual(late.resent, []);
+      assert.equal((await destination(a.id, m)).status, DeliveryStatus.Sending);
+      // The current lease's attempt serves it.
+      const current = await store.recordAttempts([attemptRecord(retaken, { status: DeliveryStatus.Success }, T0 + 1600)]);
+      assert.deepEqual(current.resent, [0]);
+      const d = await destination(a.id, m);
+      assert.equal(d.status, DeliveryStatus.Pending);
+      assert.equal(d.nextAttemptAt, T0 + 1600);
+
+      // A lease given back (shutdown) keeps the request too: it is served after the next attempt.
+      const o = claimed.find((c) => c.message.id === other.id)!;
+      await store.resend(other.id, ep.id, a.id, T0 + 1610);
+      await store.releaseLeases([{ deliveryId: o.deliveryId, leaseToken: o.leaseToken }], T0 + 1620);
+      const next = (await store.claimDue(ep.id, 10, T0 + 1620, T0 + 3000)).find((c) => c.message.id === other.id)!;
+      const served = await store.recordAttempts([attemptRecord(next, { status: DeliveryStatus.Success }, T0 + 1700)]);
+      assert.deepEqual(served.resent, [0]);
+    });
+
+    it('makes a delivery waiting for a retry due now on resend; recover takes only what has failed', async () => {
+      const a = app();
+      await store.createApplication(a);
+      const ep = endpoint(a.id);
+      await store.createEndpoint(ep);
+      const [m, n] = [message(a.id, T0), message(a.id, T0 + 1)];
+      await store.publish([m, n].map((x) => ({ message: x, deliveries: [{ endpointId: ep.id, leaseUntil: null }] })));
+      const [cm, cn] = await store.claimDue(ep.id, 10, T0 + 10, T0 + 1000);
+      // Recover while both are in flight: neither has failed yet, so it takes nothing.
+      assert.equal(await store.recoverFailed(ep.id, T0 - 1, null, T0 + 20), 0);
+      const recorded = await store.recordAttempts([
+        attemptRecord(cm!, { status: DeliveryStatus.Pending, at: T0 + 3_600_000 }, T0 + 100),
+        attemptRecord(cn!, { status: DeliveryStatus.Fail }, T0 + 100),
+      ]);
+      assert.deepEqual(recorded.resent, [], 'nothing was requested during these attempts');
+      assert.equal((await store.dueEndpoints(T0 + 200, 100)).includes(ep.id), false);
+      // The retry is an hour away; a resend makes it due now.
+      await store.resend(m.id, ep.id, a.id, T0 + 200);
+      assert.equal((await destination(a.id, m)).nextAttemptAt, T0 + 200);
+      const claimed = await store.claimDue(ep.id, 10, T0 + 200, T0 + 1200);
+      assert.deepEqual(claimed.map((c) => [c.message.id, c.trigger]), [[m.id, TriggerType.Manual]]);
+      // The failure recorded after the first recover is taken by the next one.
+      assert.equal(await store.recoverFailed(ep.id, T0 - 1, null, T0 + 300), 1);
+      assert.equal((await destination(a.id, n)).status, DeliveryStatus.Pending);
     });
 
     it('resends, replays missing messages, and counts per endpoint', async () => {

@@ -30,6 +30,16 @@ export interface AttemptRecord {
   disableEndpoint: boolean;
 }
 
+/** What recording a batch of attempts left for the engine to do. */
+export interface RecordedAttempts {
+  /**
+   * Indexes (into the records) of those whose delivery a resend requested during the attempt
+   * made pending and due at the attempt's time, with a manual trigger, whatever the attempt's
+   * outcome: it is to be claimed again at once. Records of stale leases are never listed.
+   */
+  resent: number[];
+}
+
 /** A lease on one delivery, as handed out by a claim or a publish. */
 export interface LeaseRef {
   deliveryId: number;
@@ -46,16 +56,27 @@ export interface QueueStore {
   dueEndpoints(nowMs: number, limit: number): Promise<string[]>;
   /** The earliest time any delivery falls due, or null. */
   nextDueAt(): Promise<number | null>;
-  /** Records attempts in one transaction; a stale lease records the attempt but not the state. */
-  recordAttempts(records: AttemptRecord[]): Promise<void>;
+  /**
+   * Records attempts in one transaction; a stale lease records the attempt but not the state.
+   * A resend requested during an attempt (see `resend`) is served here, in the same transaction,
+   * whatever the outcome: the delivery becomes pending, due at the attempt's time, manual.
+   */
+  recordAttempts(records: AttemptRecord[]): Promise<RecordedAttempts>;
   /** Makes all leases due now (single-node start-up: no other node can hold them). */
   releaseAllLeases(nowMs: number): Promise<number>;
   /** Gives back specific leases (shutdown), due at once. */
   releaseLeases(refs: LeaseRef[], nowMs: number): Promise<void>;
 
-  /** Schedules the message to the endpoint again now (manual trigger). */
+  /**
+   * Schedules the message to the endpoint again now (manual trigger). While an attempt of the
+   * delivery is in flight the request is remembered instead, and served when that attempt is
+   * recorded under the current lease; releasing or retaking the lease keeps it.
+   */
   resend(messageId: string, endpointId: string, appId: string, nowMs: number): Promise<void>;
-  /** Schedules again every failed delivery of the endpoint created in [since, until). */
+  /**
+   * Schedules again every delivery of the endpoint created in [since, until) that is failed
+   * now. One in flight has not failed: its attempt decides, and a later recover takes it if it fails.
+   */
   recoverFailed(endpointId: string, since: number, until: number | null, nowMs: number): Promise<number>;
   /** Messages of the app created in [since, until) that have no delivery to the endpoint. */
   messagesWithoutDelivery(appId: string, endpointId: string, since: number, until: number | null): Promise<Message[]>;

@@ -20,7 +20,7 @@ import type { StatsStore } from './stats.js';
 export type { Order, Page, PageQuery } from './paging.js';
 export type { CatalogStore } from './catalog.js';
 export type { MessageQuery, MessageStore, NewDelivery, PublishItem, PublishResult } from './messages.js';
-export type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore } from './queue.js';
+export type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore, RecordedAttempts } from './queue.js';
 export type { AttemptHistoryStore, AttemptQuery } from './attempts.js';
 export type { IdempotencyStore, IdempotentResponse } from './idempotency.js';
 export type { RetentionStore } from './retention.js';

@@ -5,10 +5,10 @@
  * tell the other nodes at commit.
  */
 import type { TransactionSql } from 'postgres';
-import { DeliveryStatus } from '../../domain/model.js';
-import type { Application, Message, TriggerType } from '../../domain/model.js';
+import { DeliveryStatus, TriggerType } from '../../domain/model.js';
+import type { Application, Message } from '../../domain/model.js';
 import type { CappedClaim } from '../contract/cluster.js';
-import type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore } from '../contract/queue.js';
+import type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore, RecordedAttempts } from '../contract/queue.js';
 import { claimIn } from './claims.js';
 import type { PgConnection } from './connection.js';
 import { toEndpoint, toMessage } from './rows.js';
@@ -88,8 +88,8 @@ export class PgQueueStore implements QueueStore {
     return (r?.t as number | null | undefined) ?? null;
   }
 
-  async recordAttempts(records: AttemptRecord[]): Promise<void> {
-    if (records.length === 0) return;
+  async recordAttempts(records: AttemptRecord[]): Promise<RecordedAttempts> {
+    if (records.length === 0) return { resent: [] };
     const attempts = records.map(({ attempt: a }) => ({
       id: a.id,
       message_id: a.messageId,
@@ -111,26 +111,33 @@ export class PgQueueStore implements QueueStore {
       next: r.next.status === DeliveryStatus.Pending ? r.next.at : null,
       at: r.attempt.createdAt,
     }));
-    await this.c.sql.begin(async (tx) => {
+    return this.c.sql.begin(async (tx): Promise<RecordedAttempts> => {
       // Both statements are sent at once.
-      const [, fresh] = await Promise.all([
+      const [, settled] = await Promise.all([
         tx`
         INSERT INTO attempts (id, message_id, endpoint_id, app_id, url, status, response_status_code, response, duration_ms, trigger, created_at)
         SELECT * FROM json_to_recordset(${jsonParam(attempts)}::text::json)
           AS x(id text, message_id text, endpoint_id text, app_id text, url text, status smallint, response_status_code int, response text,
                duration_ms int, trigger smallint, created_at bigint)`,
         // Fencing: only the lease that is current changes the delivery; a stale one's attempt stays on record.
+        // A resend requested during the attempt wins over the state asked for: pending, due now, manual.
         tx`
-        UPDATE deliveries d SET status = u.status, next_attempt_at = u.next, attempts = d.attempts + 1, updated_at = u.at
+        UPDATE deliveries d SET status = CASE WHEN d.resend_requested THEN ${DeliveryStatus.Pending} ELSE u.status END,
+          next_attempt_at = CASE WHEN d.resend_requested THEN u.at ELSE u.next END,
+          trigger = CASE WHEN d.resend_requested THEN ${TriggerType.Manual} ELSE d.trigger END,
+          resend_requested = FALSE, attempts = d.attempts + 1, updated_at = u.at
         FROM json_to_recordset(${jsonParam(updates)}::text::json) AS u(i int, id bigint, token bigint, status smallint, next bigint, at bigint)
         WHERE d.id = u.id AND d.lease_token = u.token
-        RETURNING u.i`,
+        RETURNING u.i, d.status = ${DeliveryStatus.Pending} AND (u.status <> ${DeliveryStatus.Pending} OR d.next_attempt_at <> u.next) AS resent`,
       ]);
-      const freshIdx = new Set(fresh.map((r) => r.i as number));
+      const freshIdx = new Set(settled.map((r) => r.i as number));
       await this.applyEndpointOutcomes(
         tx,
         records.filter((_, i) => freshIdx.has(i)),
       );
+      // A resend served where the retry asked for was due at the attempt's time anyway is not
+      // told apart (the row is the same either way); the engine wakes for that retry as for any.
+      return { resent: settled.filter((r) => r.resent === true).map((r) => r.i as number).sort((a, b) => a - b) };
     });
   }
 
@@ -187,12 +194,18 @@ export class PgQueueStore implements QueueStore {
 
   async resend(messageId: string, endpointId: string, appId: string, nowMs: number): Promise<void> {
     await this.c.sql.begin(async (tx) => {
+      // One statement, which locks the row: the attempt in flight cannot be recorded between a
+      // check and a write. A delivery being sent keeps its lease and gets the request flagged;
+      // any other is due now.
       await tx`
         INSERT INTO deliveries (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_token, trigger, created_at, updated_at)
-        VALUES (${messageId}, ${endpointId}, ${appId}, ${DeliveryStatus.Pending}, 0, ${nowMs}, 0, 1, ${nowMs}, ${nowMs})
-        ON CONFLICT (message_id, endpoint_id) DO UPDATE SET status = ${DeliveryStatus.Pending}, next_attempt_at = EXCLUDED.next_attempt_at,
-          trigger = 1, updated_at = EXCLUDED.updated_at
-        WHERE deliveries.status <> ${DeliveryStatus.Sending}`;
+        VALUES (${messageId}, ${endpointId}, ${appId}, ${DeliveryStatus.Pending}, 0, ${nowMs}, 0, ${TriggerType.Manual}, ${nowMs}, ${nowMs})
+        ON CONFLICT (message_id, endpoint_id) DO UPDATE SET
+          status = CASE WHEN deliveries.status = ${DeliveryStatus.Sending} THEN deliveries.status ELSE ${DeliveryStatus.Pending} END,
+          next_attempt_at = CASE WHEN deliveries.status = ${DeliveryStatus.Sending} THEN deliveries.next_attempt_at ELSE EXCLUDED.next_attempt_at END,
+          trigger = CASE WHEN deliveries.status = ${DeliveryStatus.Sending} THEN deliveries.trigger ELSE ${TriggerType.Manual} END,
+          resend_requested = deliveries.status = ${DeliveryStatus.Sending},
+          updated_at = EXCLUDED.updated_at`;
       await this.c.notifyDue(tx, [endpointId]);
     });
   }
@@ -200,7 +213,7 @@ export class PgQueueStore implements QueueStore {
   async recoverFailed(endpointId: string, since: number, until: number | null, nowMs: number): Promise<number> {
     return this.c.sql.begin(async (tx) => {
       const r = await tx`
-        UPDATE deliveries SET status = ${DeliveryStatus.Pending}, next_attempt_at = ${nowMs}, trigger = 1, updated_at = ${nowMs}
+        UPDATE deliveries SET status = ${DeliveryStatus.Pending}, next_attempt_at = ${nowMs}, trigger = ${TriggerType.Manual}, resend_requested = FALSE, updated_at = ${nowMs}
         WHERE endpoint_id = ${endpointId} AND status = ${DeliveryStatus.Fail} AND created_at >= ${since} AND created_at < ${until ?? MAX_TIME}`;
       if (r.count > 0) await this.c.notifyDue(tx, [endpointId]);
       return r.count;

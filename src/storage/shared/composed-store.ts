@@ -14,7 +14,7 @@ import type { MessageQuery, MessageStore, PublishItem, PublishResult } from '../
 import type { OperationalWebhookStore } from '../contract/operational-webhooks.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import type { PullStore } from '../contract/pull.js';
-import type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore } from '../contract/queue.js';
+import type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore, RecordedAttempts } from '../contract/queue.js';
 import type { RetentionStore } from '../contract/retention.js';
 import type { EndpointStats, QueueStats, StatsStore } from '../contract/stats.js';
 import type { Store } from '../contract/store.js';
@@ -123,7 +123,7 @@ export abstract class ComposedStore implements Store {
   nextDueAt(): Promise<number | null> {
     return this.parts.queue.nextDueAt();
   }
-  recordAttempts(records: AttemptRecord[]): Promise<void> {
+  recordAttempts(records: AttemptRecord[]): Promise<RecordedAttempts> {
     return this.parts.queue.recordAttempts(records);
   }
   releaseAllLeases(nowMs: number): Promise<number> {
