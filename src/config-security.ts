@@ -42,6 +42,8 @@ export interface SecurityConfig {
   encryptionKeys: Buffer[];
   oauthTokenTtlSeconds: number;
   rateLimits: RateLimitSettings;
+  /** Failed authentications a client address (or a credential) may make before it is made to wait. */
+  authFreeFailures: number;
   maxHeaderCount: number;
   maxHeaderBytes: number;
   clientHeadersTimeoutMs: number;
@@ -78,6 +80,12 @@ export const SECURITY_SETTINGS: { env: string; default: string; description: str
     env: 'SWITCHBOARD_RATE_LIMIT_PUBLIC',
     default: '50/200',
     description: 'Requests per second / largest burst of other unauthenticated routes (token endpoint, JWKS, pages), per client address. `off` disables.',
+  },
+  {
+    env: 'SWITCHBOARD_AUTH_FREE_FAILURES',
+    default: '5',
+    description:
+      'Failed authentications (wrong bearer token) a client address, or a credential guessed from many addresses, may make before further attempts get 429 with `Retry-After`: 1 s, doubling per further failure up to 15 minutes; one failure is forgiven per 15 minutes. See security.md.',
   },
   { env: 'SWITCHBOARD_MAX_HEADER_COUNT', default: '100', description: 'Most header fields a request may carry; more get 431.' },
   { env: 'SWITCHBOARD_MAX_HEADER_BYTES', default: '16384', description: 'Most bytes of a request line and headers together; more get 431.' },
@@ -136,6 +144,7 @@ export function loadSecurityConfig(env: Env): SecurityConfig {
       ingest: rate(env, 'SWITCHBOARD_RATE_LIMIT_INGEST', '1000/2000'),
       public: rate(env, 'SWITCHBOARD_RATE_LIMIT_PUBLIC', '50/200'),
     },
+    authFreeFailures: int(env, 'SWITCHBOARD_AUTH_FREE_FAILURES', 5, 1),
     maxHeaderCount: int(env, 'SWITCHBOARD_MAX_HEADER_COUNT', 100, 10),
     maxHeaderBytes: int(env, 'SWITCHBOARD_MAX_HEADER_BYTES', 16384, 1024),
     clientHeadersTimeoutMs: int(env, 'SWITCHBOARD_CLIENT_HEADERS_TIMEOUT_MS', 10000, 100),
