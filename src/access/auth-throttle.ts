@@ -10,6 +10,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../domain/clock.js';
 import { FailureBackoff } from './failure-backoff.js';
+import { throttleKeyOfAddress } from './client-address.js';
 import type { BackoffPolicy } from './failure-backoff.js';
 
 export type { BackoffPolicy } from './failure-backoff.js';
@@ -36,7 +37,7 @@ export const DEFAULT_AUTH_BACKOFF: BackoffPolicy = {
   baseBlockMs: 1_000,
   maxBlockMs: 15 * 60_000,
   decayMs: 15 * 60_000,
-  maxTracked: 100_000,
+  maxTracked: 50_000,
 };
 
 export class AuthThrottle {
@@ -54,10 +55,10 @@ export class AuthThrottle {
     this.byCredential = new FailureBackoff(policy);
   }
 
-  /** Whether an attempt from `address` with `token` may be checked now. */
+  /** Whether an attempt from `address` with `token` may be checked now (IPv6 addresses count per /64). */
   check(address: string, token: string): ThrottleVerdict {
     const now = this.clock.now();
-    const addressMs = this.byAddress.blockedFor(address, now);
+    const addressMs = this.byAddress.blockedFor(throttleKeyOfAddress(address), now);
     const credential = this.credentialKey(token);
     const credentialMs = credential === null ? 0 : this.byCredential.blockedFor(credential, now);
     if (addressMs === 0 && credentialMs === 0) return { kind: 'allowed' };
@@ -67,7 +68,7 @@ export class AuthThrottle {
   /** Counts a failed attempt against its address and its credential. */
   failed(address: string, token: string): void {
     const now = this.clock.now();
-    const a = this.byAddress.fail(address, now);
+    const a = this.byAddress.fail(throttleKeyOfAddress(address), now);
     if (a.blockStarted) this.onThrottleStart('address', a.blockMs, address);
     const credential = this.credentialKey(token);
     if (credential === null) return;

@@ -15,6 +15,8 @@ import { systemClock } from '../platform/system-clock.js';
 import { buildApp } from '../http/app.js';
 import { Auth } from '../http/auth.js';
 import { createLogger } from '../platform/logger.js';
+import { isIP } from 'node:net';
+import type { BlockList } from 'node:net';
 import { SecretBox, resolveKeyRing } from '../security/crypto.js';
 import { adminTokenWeakness } from '../security/token-strength.js';
 import { AuthThrottle, DEFAULT_AUTH_BACKOFF } from '../access/auth-throttle.js';
@@ -81,6 +83,14 @@ export function resolveAdminToken(config: Config, logger: Logger): string {
   process.stdout.write(`\nSwitchboard admin token (keep it safe): ${token}\n\n`);
   return token;
 }
+
+/** Whether an address is in the list of trusted proxies. */
+const trustedBy =
+  (proxies: BlockList) =>
+  (address: string): boolean => {
+    const family = isIP(address);
+    return family !== 0 && proxies.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  };
 
 /** Refuses a weak admin token in production (before anything is opened); warns about it otherwise. */
 export function checkAdminToken(token: string, config: Config, logger: Logger): void {
@@ -202,6 +212,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     auth,
     security,
     maxPayloadBytes: config.maxPayloadBytes,
+    ...(sec.trustedProxies ? { trustedProxy: trustedBy(sec.trustedProxies) } : {}),
     applications,
     eventTypes,
     endpoints,

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { Agent, request } from 'undici';
 import { FailureBackoff } from '../../src/access/failure-backoff.js';
 import { AuthThrottle, DEFAULT_AUTH_BACKOFF } from '../../src/access/auth-throttle.js';
+import { throttleKeyOfAddress } from '../../src/access/client-address.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
@@ -25,8 +26,8 @@ function clientFrom(address: string) {
     },
   });
   return {
-    async get(base: string, path: string, token: string): Promise<{ status: number; retryAfter: string | undefined }> {
-      const r = await request(base + path, { dispatcher: agent, headers: { authorization: `Bearer ${token}` } });
+    async get(base: string, path: string, token: string, headers: Record<string, string> = {}): Promise<{ status: number; retryAfter: string | undefined }> {
+      const r = await request(base + path, { dispatcher: agent, headers: { authorization: `Bearer ${token}`, ...headers } });
       await r.body.dump();
       const ra = r.headers['retry-after'];
       return { status: r.statusCode, retryAfter: typeof ra === 'string' ? ra : undefined };
@@ -157,5 +158,46 @@ describe('throttling of one credential guessed from many addresses', () => {
     assert.equal((await clients[6]!.get(server.url, '/api/v1/app', server.token)).status, 200, 'the admin token is unaffected');
     clock.advance(1000);
     assert.equal((await clients[7]!.get(server.url, '/api/v1/app', prefix + guess(10))).status, 401, 'the block ends');
+  });
+});
+
+describe('throttleKeyOfAddress', () => {
+  it('keys IPv4 by the address, IPv6 by its /64, mapped IPv4 as IPv4', () => {
+    assert.equal(throttleKeyOfAddress('203.0.113.9'), '203.0.113.9');
+    assert.equal(throttleKeyOfAddress('2001:db8:1:2:aaaa:bbbb:cccc:dddd'), '2001:db8:1:2::/64');
+    assert.equal(throttleKeyOfAddress('2001:0db8:0001:0002::1'), '2001:db8:1:2::/64');
+    assert.equal(throttleKeyOfAddress('2001:db8::5'), '2001:db8:0:0::/64');
+    assert.equal(throttleKeyOfAddress('::1'), '0:0:0:0::/64');
+    assert.equal(throttleKeyOfAddress('fe80::1%eth0'), 'fe80:0:0:0::/64');
+    assert.equal(throttleKeyOfAddress('::ffff:192.0.2.1'), '192.0.2.1');
+    assert.equal(throttleKeyOfAddress('::ffff:c000:201'), '0:0:0:0::/64');
+  });
+});
+
+describe('throttling behind a trusted reverse proxy', () => {
+  const clock = new FakeClock(Date.UTC(2030, 0, 1));
+  let server: TestServer;
+  const proxy = clientFrom('127.0.0.1');
+  const direct = clientFrom('127.0.0.3');
+
+  before(async () => {
+    server = await startServer({ SWITCHBOARD_AUTH_FREE_FAILURES: '2', SWITCHBOARD_TRUSTED_PROXIES: '127.0.0.1' }, { clock });
+  });
+  after(async () => {
+    await proxy.close();
+    await direct.close();
+    await server.close();
+  });
+
+  it('throttles the client the proxy names, not the proxy', async () => {
+    const from = (ip: string) => ({ 'x-forwarded-for': ip });
+    for (let i = 0; i < 2; i++) assert.equal((await proxy.get(server.url, '/api/v1/app', guess(i), from('198.51.100.7'))).status, 401);
+    assert.equal((await proxy.get(server.url, '/api/v1/app', guess(3), from('198.51.100.7'))).status, 429);
+    assert.equal((await proxy.get(server.url, '/api/v1/app', server.token, from('198.51.100.8'))).status, 200, 'another client behind the proxy');
+  });
+
+  it('ignores X-Forwarded-For from an address that is not a trusted proxy', async () => {
+    for (let i = 0; i < 2; i++) assert.equal((await direct.get(server.url, '/api/v1/app', guess(i), { 'x-forwarded-for': `203.0.113.${i}` })).status, 401);
+    assert.equal((await direct.get(server.url, '/api/v1/app', guess(5), { 'x-forwarded-for': '203.0.113.99' })).status, 429, 'a made-up header does not get it fresh failures');
   });
 });
