@@ -4,6 +4,8 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { BlockList } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -15,8 +17,6 @@ import { systemClock } from '../platform/system-clock.js';
 import { buildApp } from '../http/app.js';
 import { Auth } from '../http/auth.js';
 import { createLogger } from '../platform/logger.js';
-import { isIP } from 'node:net';
-import type { BlockList } from 'node:net';
 import { SecretBox, resolveKeyRing } from '../security/crypto.js';
 import { adminTokenWeakness } from '../security/token-strength.js';
 import { AuthThrottle, DEFAULT_AUTH_BACKOFF } from '../access/auth-throttle.js';
