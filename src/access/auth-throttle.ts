@@ -57,20 +57,36 @@ export class AuthThrottle {
 
   /** Whether an attempt from `address` with `token` may be checked now (IPv6 addresses count per /64). */
   check(address: string, token: string): ThrottleVerdict {
+    return this.verdict(address, this.tokenKey(token));
+  }
+
+  /** Counts a failed attempt against its address and the credential its token names. */
+  failed(address: string, token: string): void {
+    this.fail(address, this.tokenKey(token));
+  }
+
+  /** Whether an OAuth client's secret may be checked now for a caller at `address`. */
+  checkClient(address: string, clientId: string): ThrottleVerdict {
+    return this.verdict(address, this.keyOf('client\n' + clientId));
+  }
+
+  /** Counts a wrong secret of an OAuth client against the caller's address and the client. */
+  failedClient(address: string, clientId: string): void {
+    this.fail(address, this.keyOf('client\n' + clientId));
+  }
+
+  private verdict(address: string, credential: string | null): ThrottleVerdict {
     const now = this.clock.now();
     const addressMs = this.byAddress.blockedFor(throttleKeyOfAddress(address), now);
-    const credential = this.credentialKey(token);
     const credentialMs = credential === null ? 0 : this.byCredential.blockedFor(credential, now);
     if (addressMs === 0 && credentialMs === 0) return { kind: 'allowed' };
     return addressMs >= credentialMs ? { kind: 'blocked', scope: 'address', retryAfterMs: addressMs } : { kind: 'blocked', scope: 'credential', retryAfterMs: credentialMs };
   }
 
-  /** Counts a failed attempt against its address and its credential. */
-  failed(address: string, token: string): void {
+  private fail(address: string, credential: string | null): void {
     const now = this.clock.now();
     const a = this.byAddress.fail(throttleKeyOfAddress(address), now);
     if (a.blockStarted) this.onThrottleStart('address', a.blockMs, address);
-    const credential = this.credentialKey(token);
     if (credential === null) return;
     const c = this.byCredential.fail(credential, now);
     if (c.blockStarted) this.onThrottleStart('credential', c.blockMs, address);
@@ -81,8 +97,12 @@ export class AuthThrottle {
    * (three dot-separated parts) names none: every JWT starts with the same header, and its
    * signature cannot be guessed, so only its address is throttled.
    */
-  private credentialKey(token: string): string | null {
+  private tokenKey(token: string): string | null {
     if (/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token)) return null;
-    return createHmac('sha256', this.keyingSecret).update(token.slice(0, CREDENTIAL_PREFIX_LENGTH)).digest('base64url').slice(0, 22);
+    return this.keyOf('token\n' + token.slice(0, CREDENTIAL_PREFIX_LENGTH));
+  }
+
+  private keyOf(credential: string): string {
+    return createHmac('sha256', this.keyingSecret).update(credential).digest('base64url').slice(0, 22);
   }
 }

@@ -25,7 +25,7 @@ declare module 'fastify' {
 const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /** Why an authentication failed, as counted by metrics. */
-export type AuthFailureReason = 'missing_token' | 'invalid_token';
+export type AuthFailureReason = 'missing_token' | 'invalid_token' | 'invalid_client_secret';
 
 /** Throttling of failed authentications, and who to tell about failures and refusals. */
 export interface AuthGuard {
@@ -93,6 +93,27 @@ export class Auth {
     return null;
   }
 
+  /**
+   * For the OAuth token endpoint, which checks client secrets itself: answers 429 while the
+   * caller's address or the client is blocked by failed attempts; undefined when it may try.
+   */
+  refuseThrottledClient(req: FastifyRequest, reply: FastifyReply, clientId: string): FastifyReply | undefined {
+    const verdict = this.guard?.throttle.checkClient(req.ip, clientId);
+    return verdict?.kind === 'blocked' ? this.refuseThrottled(reply, verdict) : undefined;
+  }
+
+  /** Counts a wrong OAuth client secret as a failed authentication. */
+  clientSecretFailed(req: FastifyRequest, clientId: string): void {
+    this.guard?.throttle.failedClient(req.ip, clientId);
+    this.guard?.onFailure?.('invalid_client_secret');
+  }
+
+  private refuseThrottled(reply: FastifyReply, verdict: { scope: ThrottleScope; retryAfterMs: number }): FastifyReply {
+    this.guard?.onThrottled?.(verdict.scope);
+    reply.header('retry-after', String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))));
+    return sendError(reply, 'rate_limited', 'too many failed authentications; retry after the time in Retry-After');
+  }
+
   /** Every route registered after `register`, with the access it needs (for audits and tests). */
   routes(): readonly RouteEntry[] {
     return this.table;
@@ -119,11 +140,7 @@ export class Auth {
       const token = header.slice(7).trim();
       // Refused before the token is looked at: a blocked guesser learns nothing, whatever it sends.
       const verdict = this.guard?.throttle.check(req.ip, token);
-      if (verdict?.kind === 'blocked') {
-        this.guard?.onThrottled?.(verdict.scope);
-        reply.header('retry-after', String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))));
-        return sendError(reply, 'rate_limited', 'too many failed authentications; retry after the time in Retry-After');
-      }
+      if (verdict?.kind === 'blocked') return this.refuseThrottled(reply, verdict);
       const principal = await this.authenticate(token);
       if (!principal) {
         this.guard?.throttle.failed(req.ip, token);

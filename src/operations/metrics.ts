@@ -178,7 +178,7 @@ export class Metrics {
     });
     this.authFailures = new Counter({
       name: 'switchboard_auth_failures_total',
-      help: 'Requests refused 401: no bearer token (missing_token), or one that is not valid (invalid_token).',
+      help: 'Failed authentications: no bearer token (missing_token), one that is not valid (invalid_token), a wrong OAuth client secret (invalid_client_secret).',
       labelNames: ['reason'],
       registers,
     });
@@ -257,8 +257,8 @@ export class Metrics {
     if (outcome === 'error') this.sourceErrors.inc({ kind, reason: this.label('source_reason', errorReason ?? 'unknown') });
   }
 
-  /** A request was refused 401; `reason` is `missing_token` or `invalid_token`. */
-  authFailure(reason: 'missing_token' | 'invalid_token'): void {
+  /** A request was refused 401: `missing_token`, `invalid_token`, or `invalid_client_secret` at the OAuth token endpoint. */
+  authFailure(reason: 'missing_token' | 'invalid_token' | 'invalid_client_secret'): void {
     this.authFailures.inc({ reason });
   }
 

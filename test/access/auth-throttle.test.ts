@@ -32,6 +32,17 @@ function clientFrom(address: string) {
       const ra = r.headers['retry-after'];
       return { status: r.statusCode, retryAfter: typeof ra === 'string' ? ra : undefined };
     },
+    /** Asks the OAuth token endpoint for a token; resolves with the status. */
+    async tokenFor(base: string, clientId: string, clientSecret: string): Promise<number> {
+      const r = await request(base + '/oauth/token', {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }).toString(),
+      });
+      await r.body.dump();
+      return r.statusCode;
+    },
     close: () => agent.close(),
   };
 }
@@ -199,5 +210,29 @@ describe('throttling behind a trusted reverse proxy', () => {
   it('ignores X-Forwarded-For from an address that is not a trusted proxy', async () => {
     for (let i = 0; i < 2; i++) assert.equal((await direct.get(server.url, '/api/v1/app', guess(i), { 'x-forwarded-for': `203.0.113.${i}` })).status, 401);
     assert.equal((await direct.get(server.url, '/api/v1/app', guess(5), { 'x-forwarded-for': '203.0.113.99' })).status, 429, 'a made-up header does not get it fresh failures');
+  });
+});
+
+describe('throttling of OAuth client secret guesses', () => {
+  const clock = new FakeClock(Date.UTC(2030, 0, 1));
+  let server: TestServer;
+  const clients = Array.from({ length: 7 }, (_, i) => clientFrom(`127.0.0.${i + 30}`));
+
+  before(async () => {
+    server = await startServer({ SWITCHBOARD_AUTH_FREE_FAILURES: '5' }, { clock });
+  });
+  after(async () => {
+    for (const c of clients) await c.close();
+    await server.close();
+  });
+
+  it('blocks a client whose secret is guessed from many addresses, not other clients', async () => {
+    const target = await server.api('POST', '/api/v1/oauth/client', { name: 'guessed', scopes: ['admin'] });
+    const bystander = await server.api('POST', '/api/v1/oauth/client', { name: 'bystander', scopes: ['admin'] });
+    for (let i = 0; i < 5; i++) assert.equal(await clients[i]!.tokenFor(server.url, target.body.id, 'sbcs_' + guess(i)), 401);
+    assert.equal(await clients[5]!.tokenFor(server.url, target.body.id, target.body.clientSecret), 429, 'checked only once the block ends');
+    assert.equal(await clients[6]!.tokenFor(server.url, bystander.body.id, bystander.body.clientSecret), 200);
+    clock.advance(1000);
+    assert.equal(await clients[5]!.tokenFor(server.url, target.body.id, target.body.clientSecret), 200);
   });
 });
