@@ -2,7 +2,9 @@
  * Settings of credentials, encryption at rest, request rate limits and slow-client
  * defences. Part of the settings table of config.ts.
  */
+import type { BlockList } from 'node:net';
 import { parseKeyRing } from './security/crypto.js';
+import { parseNetworks } from './domain/network.js';
 
 /** `rate` requests a second on average, up to `burst` at once. */
 export interface RateSpec {
@@ -42,6 +44,10 @@ export interface SecurityConfig {
   encryptionKeys: Buffer[];
   oauthTokenTtlSeconds: number;
   rateLimits: RateLimitSettings;
+  /** Proxies whose `X-Forwarded-For` names the client; null trusts none (the client is the socket's peer). */
+  trustedProxies: BlockList | null;
+  /** Failed authentications a client address (or a credential) may make before it is made to wait. */
+  authFreeFailures: number;
   maxHeaderCount: number;
   maxHeaderBytes: number;
   clientHeadersTimeoutMs: number;
@@ -79,6 +85,18 @@ export const SECURITY_SETTINGS: { env: string; default: string; description: str
     default: '50/200',
     description: 'Requests per second / largest burst of other unauthenticated routes (token endpoint, JWKS, pages), per client address. `off` disables.',
   },
+  {
+    env: 'SWITCHBOARD_TRUSTED_PROXIES',
+    default: '(none)',
+    description:
+      'Comma-separated addresses or CIDRs of reverse proxies in front of Switchboard, e.g. `10.0.0.5,10.1.0.0/16`. A request from one of them is taken to come from the address its `X-Forwarded-For` names (the nearest hop not itself a trusted proxy), for per-address rate limits and the throttle of failed authentications. By default no proxy is trusted and the client is the connecting address; never list addresses clients can connect from.',
+  },
+  {
+    env: 'SWITCHBOARD_AUTH_FREE_FAILURES',
+    default: '5',
+    description:
+      'Failed authentications (wrong bearer token) a client address, or a credential guessed from many addresses, may make before further attempts get 429 with `Retry-After`: 1 s, doubling per further failure up to 15 minutes; one failure is forgiven per 15 minutes. See security.md.',
+  },
   { env: 'SWITCHBOARD_MAX_HEADER_COUNT', default: '100', description: 'Most header fields a request may carry; more get 431.' },
   { env: 'SWITCHBOARD_MAX_HEADER_BYTES', default: '16384', description: 'Most bytes of a request line and headers together; more get 431.' },
   { env: 'SWITCHBOARD_CLIENT_HEADERS_TIMEOUT_MS', default: '10000', description: 'Time a client has to send its request headers (slow-client defence); then 408.' },
@@ -102,6 +120,16 @@ function int(env: Env, name: string, def: number, min: number): number {
 function rate(env: Env, name: string, def: string): RateSpec | null {
   try {
     return parseRateSpec(env[name] || def);
+  } catch (e) {
+    throw new Error(`${name}: ${(e as Error).message}`);
+  }
+}
+
+function networks(env: Env, name: string): BlockList | null {
+  const text = env[name]?.trim();
+  if (!text) return null;
+  try {
+    return parseNetworks(text);
   } catch (e) {
     throw new Error(`${name}: ${(e as Error).message}`);
   }
@@ -136,6 +164,8 @@ export function loadSecurityConfig(env: Env): SecurityConfig {
       ingest: rate(env, 'SWITCHBOARD_RATE_LIMIT_INGEST', '1000/2000'),
       public: rate(env, 'SWITCHBOARD_RATE_LIMIT_PUBLIC', '50/200'),
     },
+    trustedProxies: networks(env, 'SWITCHBOARD_TRUSTED_PROXIES'),
+    authFreeFailures: int(env, 'SWITCHBOARD_AUTH_FREE_FAILURES', 5, 1),
     maxHeaderCount: int(env, 'SWITCHBOARD_MAX_HEADER_COUNT', 100, 10),
     maxHeaderBytes: int(env, 'SWITCHBOARD_MAX_HEADER_BYTES', 16384, 1024),
     clientHeadersTimeoutMs: int(env, 'SWITCHBOARD_CLIENT_HEADERS_TIMEOUT_MS', 10000, 100),

@@ -20,6 +20,8 @@ export interface Config {
   /** A delivery's lease lasts the request timeout plus this. */
   leaseGraceMs: number;
   adminToken: string | undefined;
+  /** `production` refuses to start with a weak admin token; `development` only warns. */
+  environment: 'production' | 'development';
   /** Credentials, encryption at rest, rate limits and slow-client defences. */
   security: SecurityConfig;
   allowedNetworks: BlockList;
@@ -87,6 +89,12 @@ export const SETTINGS: Setting[] = [
     default: '(generated)',
     description:
       'Organisation-admin bearer token. If unset, one is generated on first start, kept in `<data dir>/admin-token` and printed once.',
+  },
+  {
+    env: 'SWITCHBOARD_ENV',
+    default: 'development',
+    description:
+      '`production` or `development`. In production the server refuses to start with a weak admin token (shorter than 32 characters, fewer than 10 distinct characters, or digits only; see security.md); in development it starts and logs a warning.',
   },
   {
     env: 'SWITCHBOARD_ALLOWED_NETWORKS',
@@ -194,6 +202,10 @@ export function loadConfig(env: Env = process.env): Config {
   const role = env.SWITCHBOARD_ROLE || 'all';
   if (role !== 'all' && role !== 'api' && role !== 'worker') throw new Error(`SWITCHBOARD_ROLE must be "all", "api" or "worker", got "${role}"`);
   if (role !== 'all' && databaseUrl === undefined) throw new Error(`SWITCHBOARD_ROLE=${role} needs SWITCHBOARD_DATABASE_URL: nodes with separate roles share a PostgreSQL database`);
+  const environment = env.SWITCHBOARD_ENV || 'development';
+  if (environment !== 'production' && environment !== 'development') {
+    throw new Error(`SWITCHBOARD_ENV must be "production" or "development", got "${environment}"`);
+  }
   const durability = env.SWITCHBOARD_DURABILITY || 'full';
   if (durability !== 'full' && durability !== 'normal') throw new Error(`SWITCHBOARD_DURABILITY must be "full" or "normal", got "${durability}"`);
   const networks = env.SWITCHBOARD_ALLOWED_NETWORKS ?? '';
@@ -218,6 +230,7 @@ export function loadConfig(env: Env = process.env): Config {
     role,
     leaseGraceMs: int(env, 'SWITCHBOARD_LEASE_GRACE_MS', 30_000, 100),
     adminToken: env.SWITCHBOARD_ADMIN_TOKEN || undefined,
+    environment,
     security: loadSecurityConfig(env),
     allowedNetworks,
     allowedNetworksText: networks,

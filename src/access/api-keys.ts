@@ -107,6 +107,7 @@ export class ApiKeyService {
   /** Token resolver for `Auth`: recognises live API keys. */
   readonly resolve = async (token: string): Promise<Principal | null> => {
     if (!token.startsWith(API_KEY_PREFIX)) return null;
+    // Found by the hash of the whole key: the database compares hashes, never the key itself.
     const k = await this.store.auth.apiKeyByHash(hashToken(token));
     const now = this.clock.now();
     if (!k || k.revokedAt !== null || (k.expiresAt !== null && k.expiresAt <= now)) return null;

@@ -4,6 +4,8 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { BlockList } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -16,6 +18,8 @@ import { buildApp } from '../http/app.js';
 import { Auth } from '../http/auth.js';
 import { createLogger } from '../platform/logger.js';
 import { SecretBox, resolveKeyRing } from '../security/crypto.js';
+import { adminTokenWeakness } from '../security/token-strength.js';
+import { AuthThrottle, DEFAULT_AUTH_BACKOFF } from '../access/auth-throttle.js';
 import { createSecurity } from './credentials.js';
 import type { Security } from '../http/deps.js';
 import { ApplicationService } from '../catalog/applications.js';
@@ -80,10 +84,33 @@ export function resolveAdminToken(config: Config, logger: Logger): string {
   return token;
 }
 
+/** Whether an address is in the list of trusted proxies. */
+const trustedBy =
+  (proxies: BlockList) =>
+  (address: string): boolean => {
+    const family = isIP(address);
+    return family !== 0 && proxies.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  };
+
+/** Refuses a weak admin token in production (before anything is opened); warns about it otherwise. */
+export function checkAdminToken(token: string, config: Config, logger: Logger): void {
+  const weakness = adminTokenWeakness(token);
+  if (weakness === null) return;
+  if (config.environment === 'production') {
+    throw new Error(
+      `the admin token is too weak for SWITCHBOARD_ENV=production: ${weakness}. ` +
+        'Set SWITCHBOARD_ADMIN_TOKEN to a random value (e.g. `openssl rand -base64 32`), or unset it to have one generated.',
+    );
+  }
+  logger.warn({ weakness }, 'the admin token is weak; SWITCHBOARD_ENV=production would refuse to start with it');
+}
+
 export async function createSwitchboard(config: Config, o: Overrides = {}): Promise<Switchboard> {
   const logger = o.logger ?? createLogger(config.logLevel);
   const clock = o.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true });
+  const adminToken = resolveAdminToken(config, logger);
+  checkAdminToken(adminToken, config, logger);
   const box = new SecretBox(
     resolveKeyRing(config.security.encryptionKeys, config.dataDir, (file) =>
       logger.warn({ file }, 'generated the key that encrypts secrets at rest; back it up with the data directory'),
@@ -93,7 +120,6 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     o.store ??
     openStore(config, { box });
   await store.migrate();
-  const adminToken = resolveAdminToken(config, logger);
 
   const sender =
     o.sender ??
@@ -151,7 +177,15 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   operationalWebhooks.start();
   const retention = new RetentionService({ store, clock, logger, retentionDays: config.retentionDays, metrics });
 
-  const auth = new Auth(adminToken, applications);
+  const throttle = new AuthThrottle({ ...DEFAULT_AUTH_BACKOFF, freeFailures: config.security.authFreeFailures }, clock, (scope, blockMs, address) =>
+    // Once per block, not per refused request; never the token.
+    logger.warn({ scope, address, blockSeconds: Math.ceil(blockMs / 1000) }, 'failed authentications throttled'),
+  );
+  const auth = new Auth(adminToken, applications, {
+    throttle,
+    onFailure: (reason) => metrics.authFailure(reason),
+    onThrottled: (scope) => metrics.authThrottle(scope),
+  });
   auth.addResolver((token) => pull.endpoints.resolveToken(token));
   const sec = config.security;
   const security = createSecurity({
@@ -178,6 +212,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     auth,
     security,
     maxPayloadBytes: config.maxPayloadBytes,
+    ...(sec.trustedProxies ? { trustedProxy: trustedBy(sec.trustedProxies) } : {}),
     applications,
     eventTypes,
     endpoints,

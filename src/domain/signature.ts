@@ -47,6 +47,7 @@ export function verifySignature(
     const comma = part.indexOf(',');
     if (comma < 0 || part.slice(0, comma) !== 'v1') continue;
     const got = Buffer.from(part.slice(comma + 1));
+    // The length is public (fixed by the algorithm); the bytes are compared in constant time.
     if (got.length === expected.length && timingSafeEqual(got, expected)) return true;
   }
   return false;

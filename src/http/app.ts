@@ -35,6 +35,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     bodyLimit: deps.maxPayloadBytes,
+    // req.ip is the client behind trusted proxies only; anyone else could claim any address.
+    trustProxy: deps.trustedProxy ?? false,
     // A caller's `svix-req-id` is kept when it is a sane token; otherwise one is made up.
     requestIdHeader: false,
     genReqId: (req) => {

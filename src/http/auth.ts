@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApplicationService } from '../catalog/applications.js';
 import { sendError } from './errors.js';
+import type { AuthThrottle, ThrottleScope } from '../access/auth-throttle.js';
 
 import type { Access, AppScope, Principal, TokenResolver } from '../access/principal.js';
 
@@ -22,6 +23,16 @@ declare module 'fastify' {
 }
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** Why an authentication failed, as counted by metrics. */
+export type AuthFailureReason = 'missing_token' | 'invalid_token' | 'invalid_client_secret';
+
+/** Throttling of failed authentications, and who to tell about failures and refusals. */
+export interface AuthGuard {
+  throttle: AuthThrottle;
+  onFailure?: (reason: AuthFailureReason) => void;
+  onThrottled?: (scope: ThrottleScope) => void;
+}
 
 /** The access a route needs when it does not say: reads of an app need read, publishing needs publish. */
 export function defaultAccess(method: string, routeUrl: string): Access {
@@ -60,6 +71,7 @@ export class Auth {
   constructor(
     adminToken: string,
     private readonly applications: ApplicationService,
+    private readonly guard: AuthGuard | null = null,
   ) {
     this.adminHash = sha256(adminToken);
     this.adminId = 'admin:' + this.adminHash.subarray(0, 6).toString('hex');
@@ -71,12 +83,35 @@ export class Auth {
   }
 
   async authenticate(token: string): Promise<Principal | null> {
+    // Digests of equal length compared in constant time: the admin token's length and
+    // characters cannot be learned from response times.
     if (timingSafeEqual(sha256(token), this.adminHash)) return { kind: 'admin', credentialId: this.adminId };
     for (const r of this.resolvers) {
       const p = await r(token);
       if (p) return p;
     }
     return null;
+  }
+
+  /**
+   * For the OAuth token endpoint, which checks client secrets itself: answers 429 while the
+   * caller's address or the client is blocked by failed attempts; undefined when it may try.
+   */
+  refuseThrottledClient(req: FastifyRequest, reply: FastifyReply, clientId: string): FastifyReply | undefined {
+    const verdict = this.guard?.throttle.checkClient(req.ip, clientId);
+    return verdict?.kind === 'blocked' ? this.refuseThrottled(reply, verdict) : undefined;
+  }
+
+  /** Counts a wrong OAuth client secret as a failed authentication. */
+  clientSecretFailed(req: FastifyRequest, clientId: string): void {
+    this.guard?.throttle.failedClient(req.ip, clientId);
+    this.guard?.onFailure?.('invalid_client_secret');
+  }
+
+  private refuseThrottled(reply: FastifyReply, verdict: { scope: ThrottleScope; retryAfterMs: number }): FastifyReply {
+    this.guard?.onThrottled?.(verdict.scope);
+    reply.header('retry-after', String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))));
+    return sendError(reply, 'rate_limited', 'too many failed authentications; retry after the time in Retry-After');
   }
 
   /** Every route registered after `register`, with the access it needs (for audits and tests). */
@@ -99,10 +134,19 @@ export class Auth {
       if (access === 'public') return;
       const header = req.headers.authorization;
       if (!header || !/^bearer /i.test(header)) {
+        this.guard?.onFailure?.('missing_token');
         return sendError(reply, 'unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
       }
-      const principal = await this.authenticate(header.slice(7).trim());
-      if (!principal) return sendError(reply, 'unauthorized', 'invalid or expired token');
+      const token = header.slice(7).trim();
+      // Refused before the token is looked at: a blocked guesser learns nothing, whatever it sends.
+      const verdict = this.guard?.throttle.check(req.ip, token);
+      if (verdict?.kind === 'blocked') return this.refuseThrottled(reply, verdict);
+      const principal = await this.authenticate(token);
+      if (!principal) {
+        this.guard?.throttle.failed(req.ip, token);
+        this.guard?.onFailure?.('invalid_token');
+        return sendError(reply, 'unauthorized', 'invalid or expired token');
+      }
       req.principal = principal;
     });
 

@@ -56,6 +56,8 @@ export interface AppDeps {
   /** Credential services (API keys, OAuth, portal tokens) and request limits. */
   security: Security;
   maxPayloadBytes: number;
+  /** Whether a connecting address is a trusted reverse proxy, whose `X-Forwarded-For` names the client; none when absent. */
+  trustedProxy?: (address: string) => boolean;
   applications: ApplicationService;
   eventTypes: EventTypeService;
   endpoints: EndpointService;

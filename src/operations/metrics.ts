@@ -70,6 +70,8 @@ export class Metrics {
   private readonly httpDuration: Histogram<'method' | 'route'>;
   private readonly purged: Counter;
   private readonly operational: Counter<'event_type' | 'outcome'>;
+  private readonly authFailures: Counter<'reason'>;
+  private readonly authThrottled: Counter<'scope'>;
   private readonly guards = new Map<string, LabelGuard>();
 
   constructor(private readonly o: MetricsOptions) {
@@ -174,6 +176,18 @@ export class Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 35],
       registers,
     });
+    this.authFailures = new Counter({
+      name: 'switchboard_auth_failures_total',
+      help: 'Failed authentications: no bearer token (missing_token), one that is not valid (invalid_token), a wrong OAuth client secret (invalid_client_secret).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.authThrottled = new Counter({
+      name: 'switchboard_auth_throttled_total',
+      help: 'Requests refused 429 before their token was checked, because their client address or credential had failed too often.',
+      labelNames: ['scope'],
+      registers,
+    });
     this.purged = new Counter({ name: 'switchboard_retention_purged_messages_total', help: 'Messages deleted by retention, with their deliveries and attempts.', registers });
     this.operational = new Counter({
       name: 'switchboard_operational_webhooks_total',
@@ -241,6 +255,16 @@ export class Metrics {
   sourceRun(kind: 'poll' | 'cron', outcome: 'changed' | 'unchanged' | 'error', errorReason?: string): void {
     this.sourceRuns.inc({ kind, outcome });
     if (outcome === 'error') this.sourceErrors.inc({ kind, reason: this.label('source_reason', errorReason ?? 'unknown') });
+  }
+
+  /** A request was refused 401: `missing_token`, `invalid_token`, or `invalid_client_secret` at the OAuth token endpoint. */
+  authFailure(reason: 'missing_token' | 'invalid_token' | 'invalid_client_secret'): void {
+    this.authFailures.inc({ reason });
+  }
+
+  /** A request was refused 429 by the throttle of failed authentications. */
+  authThrottle(scope: 'address' | 'credential'): void {
+    this.authThrottled.inc({ scope });
   }
 
   /** A long poll or SSE stream opened; call the returned function (once or more) when it closes. */

@@ -5,6 +5,7 @@
 import type { FastifyReply } from 'fastify';
 import type { JWK } from 'jose';
 import type { AppDeps } from '../../deps.js';
+import type { Auth } from '../../auth.js';
 import type { RoutePlugin } from '../../route-plugin.js';
 import type { OAuthService } from '../../../access/oauth.js';
 import { AppError, ERRORS } from '../../../domain/errors.js';
@@ -85,7 +86,7 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
 
 /** The token endpoint, in a scope of its own: form bodies are accepted there only. */
 const tokenRoute =
-  (oauth: OAuthService): RoutePlugin =>
+  (oauth: OAuthService, auth: Auth): RoutePlugin =>
   async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_req, body, done) => {
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -110,11 +111,15 @@ const tokenRoute =
         }
         const id = basic?.id ?? b.client_id ?? '';
         const secret = basic?.secret ?? b.client_secret ?? '';
+        // Client secrets are guessed like tokens: the same throttle, before the secret is checked.
+        const throttled = auth.refuseThrottledClient(req, reply, id);
+        if (throttled) return throttled;
         try {
           const token = await oauth.issueToken(id, secret, b.scope);
           return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send({ ...token });
         } catch (e: unknown) {
           if (!(e instanceof AppError) || (e.code !== 'invalid_client' && e.code !== 'invalid_scope')) throw e;
+          if (e.code === 'invalid_client') auth.clientSecretFailed(req, id);
           if (e.code === 'invalid_client' && basic) reply.header('www-authenticate', 'Basic realm="switchboard"');
           return oauthError(reply, e.code, e.message);
         }
@@ -128,7 +133,7 @@ export const oauthRoutes =
     const oauth = deps.security.oauth;
     const issuer = () => deps.security.publicUrl().replace(/\/+$/, '');
 
-    await app.register(tokenRoute(oauth));
+    await app.register(tokenRoute(oauth, deps.auth));
 
     for (const url of ['/.well-known/jwks.json', '/oauth/jwks']) {
       app.get(
