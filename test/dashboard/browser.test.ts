@@ -333,10 +333,14 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
     const box = row.getByRole('checkbox', { name: 'Read-only' });
     if (readOnly) await box.check();
     else await box.uncheck();
+    const link = row.getByTestId('portal-url');
+    // A link made earlier may still be shown (the page keeps its state): wait for the new one.
+    const before = (await link.count()) > 0 ? await link.getAttribute('href') : null;
     await row.getByRole('button', { name: 'Create portal link' }).click();
-    const href = await row.getByTestId('portal-url').getAttribute('href');
-    assert.ok(href, 'a portal link is shown');
-    return href;
+    return eventually(async () => {
+      const href = (await link.count()) > 0 ? await link.getAttribute('href') : null;
+      return href !== before ? href : null;
+    }, 'the new portal link', { timeoutMs: WAIT });
   }
 
   it('opens a portal link that reaches its one application only', async () => {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { writeConfigFile } from '../../src/cli/client.js';
+import { globalOptions } from '../../src/cli/common.js';
 import { sourcesCommand } from '../../src/cli/sources.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
@@ -21,7 +22,7 @@ describe('switchboard sources', () => {
 
   async function run(...args: string[]): Promise<string> {
     printed = '';
-    const root = new Command('switchboard').exitOverride();
+    const root = globalOptions(new Command('switchboard')).exitOverride();
     root.addCommand(sourcesCommand({ out: (t) => (printed += t) }));
     await root.parseAsync(['node', 'switchboard', 'sources', ...args, '--server', server.url, '--token', server.token]);
     return printed;
@@ -54,7 +55,7 @@ describe('switchboard sources', () => {
       delete process.env.SWITCHBOARD_SERVER_URL;
       delete process.env.SWITCHBOARD_TOKEN;
       printed = '';
-      const root = new Command('switchboard').exitOverride();
+      const root = globalOptions(new Command('switchboard')).exitOverride();
       root.addCommand(sourcesCommand({ out: (t) => (printed += t) }));
       await root.parseAsync(['node', 'switchboard', 'sources', 'create', '--type', 'generic-webhook', '--name', 'From the file']);
       assert.match(printed, /generic-webhook\s+From the file/);
