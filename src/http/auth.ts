@@ -131,6 +131,7 @@ export class Auth {
         if (p.scopes.has('read')) return;
         return sendError(reply, 'forbidden', 'this token lacks the read scope');
       }
+      // app:secret needs write: reading a secret hands over the power to act, so it is never a read.
       const need: AppScope = access === 'app:read' ? 'read' : access === 'app:publish' ? 'publish' : 'write';
       // write implies publish and read; publish alone does not imply read.
       const ok = p.scopes.has(need) || (need !== 'write' && p.scopes.has('write'));
