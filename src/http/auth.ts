@@ -122,6 +122,9 @@ export class Auth {
       // A scoped token never learns whether another application exists: 404, as for a missing one.
       const app = await this.applications.find(appParam);
       if (!app || app.id !== p.appId) return sendError(reply, 'not_found', 'Application not found');
+      // The handler looks the application up again: by the id just checked, never by a uid
+      // that could meanwhile name another application.
+      params.app_id = app.id;
       if (access === 'admin') return sendError(reply, 'forbidden', 'this route needs an organisation admin token');
       if (p.kind === 'poller') {
         if (access !== 'poller') return sendError(reply, 'forbidden', 'a poller token can only read its polling endpoint');
