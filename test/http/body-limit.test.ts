@@ -125,8 +125,9 @@ describe('oversize bodies over real sockets', () => {
     const o = await exchange(
       server,
       `POST /api/v1/app HTTP/1.1\r\nhost: switchboard\r\ncontent-type: application/json\r\nauthorization: Bearer ${server.token}\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n`,
-      (s) => s.end(body),
+      // Not ended: Node's server drops a request whose client half-closes before the answer.
+      (s) => s.write(body),
     );
-    assert.match(o.received, /^HTTP\/1.1 201 /);
+    assert.match(o.received, /^HTTP\/1.1 201 /, `error: ${o.error}`);
   });
 });
