@@ -3,8 +3,12 @@
  * Plain types, shared by the credential services and the HTTP layer that checks them.
  */
 
-/** What a route needs. `app:*` routes act on the application named by the `app_id` parameter. */
-export type Access = 'public' | 'admin' | 'any' | 'app:read' | 'app:write' | 'app:publish' | 'poller';
+/**
+ * What a route needs. `app:*` routes act on the application named by the `app_id` parameter.
+ * `app:secret` reads a secret (a signing secret, a token): it needs the write scope, because
+ * whoever holds a secret can act as the application, which read-only access must never allow.
+ */
+export type Access = 'public' | 'admin' | 'any' | 'app:read' | 'app:write' | 'app:publish' | 'app:secret' | 'poller';
 
 export type AppScope = 'read' | 'write' | 'publish';
 

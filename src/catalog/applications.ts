@@ -4,6 +4,7 @@ import { notFound } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import type { Application, HeaderStyle, Metadata } from '../domain/model.js';
 import type { Page, PageQuery, Store } from '../storage/contract/store.js';
+import { checkUid } from '../domain/uid.js';
 
 export interface ApplicationInput {
   name: string;
@@ -43,6 +44,20 @@ export class ApplicationService {
 
   /** Creates an application; with `getIfExists`, returns the one already holding the uid. */
   async create(input: ApplicationInput, getIfExists = false): Promise<{ app: Application; created: boolean }> {
+    checkUid(input.uid, ['body', 'uid']);
+    return this.insert(input, getIfExists);
+  }
+
+  /**
+   * The application an object Switchboard issued owns (an ingest source's), with that
+   * object's id as its uid: callers can never claim such a uid (`checkUid`), so no one
+   * else's application can take its place.
+   */
+  async createOwnedBy(ownerId: string, input: Omit<ApplicationInput, 'uid'>): Promise<Application> {
+    return (await this.insert({ ...input, uid: ownerId }, true)).app;
+  }
+
+  private async insert(input: ApplicationInput, getIfExists: boolean): Promise<{ app: Application; created: boolean }> {
     if (getIfExists && input.uid) {
       const existing = await this.store.getApplication(input.uid);
       if (existing) return { app: existing, created: false };
@@ -69,6 +84,7 @@ export class ApplicationService {
   async findOrCreate(idOrUid: string, input: ApplicationInput | undefined): Promise<Application | null> {
     const found = await this.find(idOrUid);
     if (found || !input) return found;
+    if (input.uid === undefined || input.uid === null) checkUid(idOrUid, ['path', 'app_id']);
     return (await this.create({ ...input, uid: input.uid ?? idOrUid }, true)).app;
   }
 
@@ -85,7 +101,11 @@ export class ApplicationService {
   /** PUT: replaces the application, or creates it with the path's value as uid. */
   async upsert(idOrUid: string, input: ApplicationInput): Promise<{ app: Application; created: boolean }> {
     const existing = await this.store.getApplication(idOrUid);
-    if (!existing) return this.create({ ...input, uid: input.uid ?? idOrUid });
+    if (!existing) {
+      if (input.uid === undefined || input.uid === null) checkUid(idOrUid, ['path', 'app_id']);
+      return this.create({ ...input, uid: input.uid ?? idOrUid });
+    }
+    if (input.uid !== existing.uid) checkUid(input.uid, ['body', 'uid']);
     const app: Application = {
       ...existing,
       name: input.name,
@@ -105,7 +125,10 @@ export class ApplicationService {
     this.forget(existing);
     const app: Application = { ...existing, updatedAt: this.clock.now() };
     if (patch.name !== undefined) app.name = patch.name;
-    if (patch.uid !== undefined) app.uid = patch.uid;
+    if (patch.uid !== undefined && patch.uid !== existing.uid) {
+      checkUid(patch.uid, ['body', 'uid']);
+      app.uid = patch.uid;
+    }
     if (patch.throttleRate !== undefined) app.throttleRate = patch.throttleRate === 0 ? null : patch.throttleRate;
     if (patch.metadata !== undefined) app.metadata = patch.metadata;
     if (patch.headerStyle !== undefined) app.headerStyle = patch.headerStyle;

@@ -5,6 +5,7 @@ import type { BlockList } from 'node:net';
 import type { Clock } from '../domain/clock.js';
 import { AppError, notFound } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { checkUid } from '../domain/uid.js';
 import { endpointMatches } from '../domain/matching.js';
 import { filterMatches, filterSubject } from '../domain/filter.js';
 import { validateFilter } from '../domain/filter-regex.js';
@@ -114,6 +115,7 @@ export class EndpointService {
   }
 
   async create(appId: string, input: EndpointInput): Promise<Endpoint> {
+    checkUid(input.uid, ['body', 'uid']);
     await this.checkUrl(input.url);
     const headers = input.headers ? checkHeaders(Object.entries(input.headers), ['body', 'headers']) : {};
     const filter = await checkedFilter(input.filter);
@@ -161,7 +163,11 @@ export class EndpointService {
   /** PUT: replaces the endpoint, or creates it with the path's value as uid. */
   async upsert(appId: string, idOrUid: string, input: EndpointInput): Promise<{ ep: Endpoint; created: boolean }> {
     const existing = await this.store.getEndpoint(appId, idOrUid);
-    if (!existing) return { ep: await this.create(appId, { ...input, uid: input.uid ?? idOrUid }), created: true };
+    if (!existing) {
+      if (input.uid === undefined || input.uid === null) checkUid(idOrUid, ['path', 'endpoint_id']);
+      return { ep: await this.create(appId, { ...input, uid: input.uid ?? idOrUid }), created: true };
+    }
+    if (input.uid !== existing.uid) checkUid(input.uid, ['body', 'uid']);
     await this.checkUrl(input.url);
     // SDKs know nothing of filters: a replace without `filter` keeps the one saved.
     const filter = input.filter === undefined ? (existing.filter ?? null) : await checkedFilter(input.filter);
@@ -189,7 +195,10 @@ export class EndpointService {
       await this.checkUrl(patch.url);
       ep.url = patch.url;
     }
-    if (patch.uid !== undefined) ep.uid = patch.uid;
+    if (patch.uid !== undefined && patch.uid !== ep.uid) {
+      checkUid(patch.uid, ['body', 'uid']);
+      ep.uid = patch.uid;
+    }
     if (patch.description !== undefined) ep.description = patch.description;
     if (patch.disabled !== undefined) ep.disabled = patch.disabled;
     if (patch.eventTypes !== undefined) ep.eventTypes = nonEmpty(patch.eventTypes);

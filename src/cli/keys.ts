@@ -3,7 +3,7 @@
  * an encryption key rotation, and rotation of the OAuth token signing key. Works on the
  * database directly, so it also bootstraps a server that has no key yet.
  */
-import { mkdirSync } from 'node:fs';
+import { makePrivateDir } from '../security/private-files.js';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config.js';
 import type { ApiKeyService } from '../access/api-keys.js';
@@ -18,8 +18,8 @@ async function openStore(config: Config): Promise<{ store: Store; box: SecretBox
   // Loaded on use: the storage modules would slow the start of every other command.
   const { SecretBox, resolveKeyRing } = await import('../security/crypto.js');
   const { openStore } = await import('../composition/open-store.js');
-  mkdirSync(config.dataDir, { recursive: true });
-  const keys = resolveKeyRing(config.security.encryptionKeys, config.dataDir, (file) => process.stderr.write(`generated an encryption key in ${file}\n`));
+  makePrivateDir(config.dataDir);
+  const keys = resolveKeyRing(config.security.encryptionKeys, config.dataDir, (file) => process.stderr.write(`generated an encryption key in ${file}; keep a copy apart from the data directory and its backups\n`));
   const box = new SecretBox(keys);
   const store = openStore(config, { box, poolSize: 2 });
   await store.migrate();

@@ -3,10 +3,10 @@
  * SQLite file in the data directory. The one place outside the storage layer that names an
  * implementation; the server and the commands that work on the database directly use it.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../security/crypto.js';
+import { makePrivateDir } from '../security/private-files.js';
 import type { Store } from '../storage/contract/store.js';
 import { PostgresStore } from '../storage/postgres/postgres-store.js';
 import { runMigrations } from '../storage/postgres/migrator.js';
@@ -29,7 +29,7 @@ export function openStore(config: Config, o: OpenStoreOptions = {}): Store {
   if (config.databaseUrl) {
     return new PostgresStore({ url: config.databaseUrl, max: o.poolSize ?? config.databasePoolSize, box: o.box, endpointConcurrency: config.endpointConcurrency });
   }
-  mkdirSync(config.dataDir, { recursive: true });
+  makePrivateDir(config.dataDir);
   return new SqliteStore({ path: sqlitePath(config), durability: config.durability, box: o.box });
 }
 

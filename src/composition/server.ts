@@ -1,7 +1,7 @@
 /**
  * The composition root: picks concrete adapters from configuration and wires them.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -20,6 +20,7 @@ import { createLogger } from '../platform/logger.js';
 import { SecretBox, resolveKeyRing } from '../security/crypto.js';
 import { adminTokenWeakness } from '../security/token-strength.js';
 import { AuthThrottle, DEFAULT_AUTH_BACKOFF } from '../access/auth-throttle.js';
+import { PRIVATE_FILE_MODE, keepPrivate, makePrivateDir } from '../security/private-files.js';
 import { createSecurity } from './credentials.js';
 import type { Security } from '../http/deps.js';
 import { ApplicationService } from '../catalog/applications.js';
@@ -76,9 +77,13 @@ export interface Switchboard {
 export function resolveAdminToken(config: Config, logger: Logger): string {
   if (config.adminToken) return config.adminToken;
   const file = join(config.dataDir, 'admin-token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  if (existsSync(file)) {
+    keepPrivate(file);
+    return readFileSync(file, 'utf8').trim();
+  }
   const token = 'sb_admin_' + randomBytes(32).toString('base64url');
-  writeFileSync(file, token + '\n', { mode: 0o600 });
+  writeFileSync(file, token + '\n', { mode: PRIVATE_FILE_MODE });
+  keepPrivate(file);
   logger.warn({ file }, 'generated an admin token; it is printed once here and kept in the data directory');
   process.stdout.write(`\nSwitchboard admin token (keep it safe): ${token}\n\n`);
   return token;
@@ -108,12 +113,12 @@ export function checkAdminToken(token: string, config: Config, logger: Logger): 
 export async function createSwitchboard(config: Config, o: Overrides = {}): Promise<Switchboard> {
   const logger = o.logger ?? createLogger(config.logLevel);
   const clock = o.clock ?? systemClock;
-  mkdirSync(config.dataDir, { recursive: true });
+  makePrivateDir(config.dataDir);
   const adminToken = resolveAdminToken(config, logger);
   checkAdminToken(adminToken, config, logger);
   const box = new SecretBox(
     resolveKeyRing(config.security.encryptionKeys, config.dataDir, (file) =>
-      logger.warn({ file }, 'generated the key that encrypts secrets at rest; back it up with the data directory'),
+      logger.warn({ file }, 'generated the key that encrypts secrets at rest; keep a copy apart from the data directory and its backups (a backup stored with its key is not protected), or set SWITCHBOARD_ENCRYPTION_KEY'),
     ),
   );
   const store: Store =

@@ -86,3 +86,14 @@ export function isIdOf(kind: IdKind, value: string): boolean {
 
 /** Pattern every `uid` and event type name must match. */
 export const UID_PATTERN = /^[a-zA-Z0-9\-_.]+$/;
+
+const ID_KINDS = Object.keys(ID_PREFIX) as IdKind[];
+const BASE62_BODY = /^[0-9A-Za-z]+$/;
+
+/** The kind of identifier `value` has the shape of (any kind Switchboard issues), or null. */
+export function idKindOf(value: string): IdKind | null {
+  for (const kind of ID_KINDS) {
+    if (isIdOf(kind, value) && BASE62_BODY.test(value.slice(ID_PREFIX[kind].length))) return kind;
+  }
+  return null;
+}

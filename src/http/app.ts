@@ -26,6 +26,7 @@ import { streamRoutes } from './routes/pull/stream.js';
 import { registerHardening } from './hardening.js';
 import { registerRateLimits, securityRoutes } from './security.js';
 import { registerErrorHandlers } from './error-handler.js';
+import { registerBodyLimit } from './body-limit.js';
 import { registerInputLimits } from './input-limits.js';
 import { sendError } from './errors.js';
 import type { AppDeps } from './deps.js';
@@ -86,6 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     req.log.info({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
+  // An oversize body is refused before authentication or anything else that could wait on it.
+  registerBodyLimit(app);
   registerHardening(app, deps.security.hardening);
   deps.auth.register(app);
   registerRateLimits(app, deps);

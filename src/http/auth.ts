@@ -166,6 +166,9 @@ export class Auth {
       // A scoped token never learns whether another application exists: 404, as for a missing one.
       const app = await this.applications.find(appParam);
       if (!app || app.id !== p.appId) return sendError(reply, 'not_found', 'Application not found');
+      // The handler looks the application up again: by the id just checked, never by a uid
+      // that could meanwhile name another application.
+      params.app_id = app.id;
       if (access === 'admin') return sendError(reply, 'forbidden', 'this route needs an organisation admin token');
       if (p.kind === 'poller') {
         if (access !== 'poller') return sendError(reply, 'forbidden', 'a poller token can only read its polling endpoint');
@@ -175,6 +178,7 @@ export class Auth {
         if (p.scopes.has('read')) return;
         return sendError(reply, 'forbidden', 'this token lacks the read scope');
       }
+      // app:secret needs write: reading a secret hands over the power to act, so it is never a read.
       const need: AppScope = access === 'app:read' ? 'read' : access === 'app:publish' ? 'publish' : 'write';
       // write implies publish and read; publish alone does not imply read.
       const ok = p.scopes.has(need) || (need !== 'write' && p.scopes.has('write'));

@@ -5,6 +5,7 @@
 import type { Clock } from '../domain/clock.js';
 import { invalid, notFound } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { checkUid } from '../domain/uid.js';
 import type { Metadata } from '../domain/model.js';
 import { SECRET_PREFIX, generateSecret } from '../domain/signature.js';
 import type { OperationalEndpoint } from '../storage/contract/operational-webhooks.js';
@@ -57,6 +58,7 @@ export class OperationalWebhookService {
   ) {}
 
   async create(input: OperationalEndpointInput): Promise<OperationalEndpoint> {
+    checkUid(input.uid, ['body', 'uid']);
     await this.endpoints.checkUrl(input.url);
     const now = this.clock.now();
     const ep: OperationalEndpoint = {
@@ -90,6 +92,7 @@ export class OperationalWebhookService {
   /** PUT: replaces the endpoint's settings (its secret and headers are kept). */
   async update(idOrUid: string, input: OperationalEndpointInput): Promise<OperationalEndpoint> {
     const existing = await this.get(idOrUid);
+    if (input.uid !== undefined && input.uid !== existing.uid) checkUid(input.uid, ['body', 'uid']);
     await this.endpoints.checkUrl(input.url);
     const ep: OperationalEndpoint = {
       ...existing,

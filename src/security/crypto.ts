@@ -8,6 +8,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { PRIVATE_FILE_MODE, keepPrivate } from './private-files.js';
 import { join } from 'node:path';
 
 const PREFIX = 'sbenc:v1:';
@@ -119,10 +120,14 @@ export function parseKeyRing(text: string): Buffer[] {
 export function resolveKeyRing(configured: Buffer[], dataDir: string, onGenerated: (file: string) => void): Buffer[] {
   if (configured.length > 0) return configured;
   const file = join(dataDir, 'encryption-key');
-  if (existsSync(file)) return parseKeyRing(readFileSync(file, 'utf8'));
+  if (existsSync(file)) {
+    keepPrivate(file);
+    return parseKeyRing(readFileSync(file, 'utf8'));
+  }
   const key = randomBytes(32);
   try {
-    writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+    writeFileSync(file, key.toString('base64') + '\n', { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+    keepPrivate(file);
   } catch (e: unknown) {
     // Another process (a CLI command next to the server) generated it first: use theirs.
     if ((e as { code?: string }).code === 'EEXIST') return parseKeyRing(readFileSync(file, 'utf8'));

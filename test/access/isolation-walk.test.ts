@@ -22,6 +22,7 @@ import { Receiver } from '../helpers/receiver.js';
 import { attemptsOf, startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { createApp, createKey, oauthToken, portalToken } from '../helpers/security.js';
+import { paramsOf, pathOf, sample } from '../helpers/route-walk.js';
 
 interface Tenant {
   app: string;
@@ -48,37 +49,6 @@ const KNOWN: Record<string, { of: (t: Tenant) => string; kind: IdKind | null }> 
 };
 
 const EVENT_TYPE = 'walk.event';
-
-/** A minimal instance of a JSON schema, so that requests get past validation to the handler. */
-function sample(schema: any, depth = 0): unknown {
-  if (!schema || typeof schema !== 'object' || depth > 6) return undefined;
-  if (schema.const !== undefined) return schema.const;
-  if (Array.isArray(schema.enum)) return schema.enum.find((v: unknown) => v !== null);
-  for (const k of ['anyOf', 'oneOf', 'allOf']) if (Array.isArray(schema[k])) return sample(schema[k][0], depth + 1);
-  const type = Array.isArray(schema.type) ? schema.type.find((t: string) => t !== 'null') : schema.type;
-  switch (type) {
-    case 'object': {
-      const out: Record<string, unknown> = {};
-      for (const name of schema.required ?? []) out[name] = sample(schema.properties?.[name] ?? { type: 'string' }, depth + 1);
-      return out;
-    }
-    case 'array':
-      return Array.from({ length: schema.minItems ?? 0 }, () => sample(schema.items, depth + 1));
-    case 'integer':
-    case 'number':
-      return Math.max(schema.minimum ?? 0, schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : 0);
-    case 'boolean':
-      return false;
-    case 'string': {
-      if (schema.format === 'date-time') return new Date(Date.now() - 3600_000).toISOString();
-      if (schema.format === 'uri' || schema.format === 'url') return 'https://example.com/';
-      if (/url/i.test(schema.description ?? '')) return 'https://example.com/';
-      return 'walk'.padEnd(schema.minLength ?? 1, 'x');
-    }
-    default:
-      return schema.properties ? sample({ ...schema, type: 'object' }, depth) : undefined;
-  }
-}
 
 describe('tenant isolation over every route', () => {
   let server: TestServer;
@@ -133,13 +103,6 @@ describe('tenant isolation over every route', () => {
     await server.close();
     await rx.close();
   });
-
-  const paramsOf = (url: string): string[] => [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
-
-  /** The route's path with its parameters filled by `fill`. */
-  function pathOf(url: string, fill: (param: string) => string): string {
-    return url.replace(/:([A-Za-z0-9_]+)(\([^)]*\))?/g, (_m, p: string) => encodeURIComponent(fill(p))).replace(/\*/g, 'walk');
-  }
 
   /** Fills a parameter with tenant `t`'s id, or a made-up one for kinds this test does not know. */
   const fillWith = (t: Tenant | null) => (p: string): string => {

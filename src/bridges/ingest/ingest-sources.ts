@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../domain/clock.js';
 import { AppError, conflict, invalid, notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
+import { checkUid } from '../../domain/uid.js';
 import type { Application, Metadata } from '../../domain/model.js';
 import { SOURCE_TYPES, providerOf } from '../../domain/providers/index.js';
 import type { ProviderSpec } from '../../domain/providers/index.js';
@@ -122,6 +123,7 @@ export class IngestSourceService {
   }
 
   async create(input: SourceInput): Promise<IngestSource> {
+    checkUid(input.uid, ['body', 'uid']);
     const now = this.clock.now();
     const source: IngestSource = {
       id: newId('source', now),
@@ -163,6 +165,7 @@ export class IngestSourceService {
     const configChanged = before.type !== after.type || JSON.stringify(before.config) !== JSON.stringify(after.config);
     let schedule: number | null | 'keep' = 'keep';
     if (configChanged) schedule = (await this.check(after)).firstRunAt;
+    if (after.uid !== before.uid) checkUid(after.uid, ['body', 'uid']);
     if (after.uid && after.uid !== before.uid) {
       const holder = await this.store.ingest.getSource(after.uid);
       if (holder && holder.id !== after.id) throw conflict('a source with this uid already exists');
@@ -178,6 +181,7 @@ export class IngestSourceService {
     const r = await this.store.ingest.getSource(idOrUid);
     if (!r) {
       if (idOrUid.startsWith('src_')) throw notFound('Source');
+      if (input.uid === undefined || input.uid === null) checkUid(idOrUid, ['path', 'source_id']);
       return { source: await this.create({ ...input, uid: input.uid ?? idOrUid }), created: true };
     }
     const before = this.toSource(r);
@@ -234,9 +238,9 @@ export class IngestSourceService {
   async appFor(source: IngestSource): Promise<Application> {
     const found = await this.applications.find(source.id);
     if (found) return found;
-    const input = { name: `Ingest source ${source.name}`.slice(0, 256), uid: source.id, metadata: { 'switchboard.source': source.id } };
+    const input = { name: `Ingest source ${source.name}`.slice(0, 256), metadata: { 'switchboard.source': source.id } };
     try {
-      return (await this.applications.create(input, true)).app;
+      return await this.applications.createOwnedBy(source.id, input);
     } catch (e: unknown) {
       // Created concurrently by another request: use that one.
       const again = e instanceof AppError && e.code === 'conflict' ? await this.applications.find(source.id) : null;

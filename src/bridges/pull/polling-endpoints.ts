@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../domain/clock.js';
 import { notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
+import { checkUid } from '../../domain/uid.js';
 import type { Metadata } from '../../domain/model.js';
 import type { PollerToken, PollingEndpoint, PullStore } from '../../storage/contract/pull.js';
 import type { Page, PageQuery } from '../../storage/contract/store.js';
@@ -44,6 +45,7 @@ export class PollingEndpointService {
   ) {}
 
   async create(appId: string, input: PollingEndpointInput): Promise<PollingEndpoint> {
+    checkUid(input.uid, ['body', 'uid']);
     const now = this.clock.now();
     const pe: PollingEndpoint = {
       id: newId('pollingEndpoint', now),
@@ -82,7 +84,10 @@ export class PollingEndpointService {
 
   async patch(appId: string, idOrUid: string, patch: PollingEndpointInput): Promise<PollingEndpoint> {
     const pe = { ...(await this.get(appId, idOrUid)), updatedAt: this.clock.now() };
-    if (patch.uid !== undefined) pe.uid = patch.uid;
+    if (patch.uid !== undefined && patch.uid !== pe.uid) {
+      checkUid(patch.uid, ['body', 'uid']);
+      pe.uid = patch.uid;
+    }
     if (patch.description !== undefined) pe.description = patch.description;
     if (patch.eventTypes !== undefined) pe.eventTypes = nonEmpty(patch.eventTypes);
     if (patch.channels !== undefined) pe.channels = nonEmpty(patch.channels);

@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { SecretBox } from '../../security/crypto.js';
+import { keepPrivate, makePrivateFile } from '../../security/private-files.js';
 import { StatementCache } from './statements.js';
 import { WalSync } from './wal-sync.js';
 
@@ -32,9 +33,15 @@ export class SqliteConnection {
 
   constructor(opts: SqliteOptions) {
     this.durability = opts.durability;
+    const onDisk = opts.path !== ':memory:' && opts.path !== '';
+    // Created 0600 before SQLite opens it: SQLite gives the WAL and shared-memory files the
+    // database file's mode, and would otherwise create the database under the umask.
+    if (onDisk) makePrivateFile(opts.path);
     this.db = new Database(opts.path);
-    this.walSync = opts.durability === 'full' && opts.path !== ':memory:' && opts.path !== '' ? new WalSync(`${opts.path}-wal`) : null;
+    this.walSync = opts.durability === 'full' && onDisk ? new WalSync(`${opts.path}-wal`) : null;
     this.db.pragma('journal_mode = WAL');
+    // Set explicitly too, for files an older version left readable.
+    if (onDisk) for (const suffix of ['-wal', '-shm']) keepPrivate(opts.path + suffix);
     this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = OFF');

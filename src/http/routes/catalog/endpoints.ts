@@ -145,7 +145,7 @@ export const endpointRoutes =
 
     app.get(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/secret',
-      { schema: { tags: ['endpoint'], params: epParams, response: { 200: { type: 'object', required: ['key'], properties: { key: { type: 'string' } } } } } },
+      { config: { access: 'app:secret' }, schema: { tags: ['endpoint'], params: epParams, response: { 200: { type: 'object', required: ['key'], properties: { key: { type: 'string' } } } } } },
       async (req) => {
         const a = await appOf(req.params.app_id);
         return { key: await svc.secret(a.id, req.params.endpoint_id) };

@@ -86,11 +86,11 @@ export const pollingRoutes =
       },
     );
 
-    // Reading a token needs write access: it outlives the credential that read it.
+    // A token is a secret: reading one needs write access, and it outlives the credential that read it.
     app.get(
       '/api/v1/auth/app/:app_id/poller/:endpoint_id/token',
       {
-        config: { access: 'app:write' },
+        config: { access: 'app:secret' },
         schema: { tags: ['authentication'], summary: 'Get the current poller token', params: tokenParams, response: { 200: apiTokenOut } },
       },
       async (req) => {
@@ -102,7 +102,7 @@ export const pollingRoutes =
     app.post(
       '/api/v1/auth/app/:app_id/poller/:endpoint_id/token/rotate',
       {
-        config: { access: 'app:write' },
+        config: { access: 'app:secret' },
         schema: { tags: ['authentication'], summary: 'Rotate the poller token', params: tokenParams, body: rotateIn, response: { 201: apiTokenOut } },
       },
       async (req, reply) => {

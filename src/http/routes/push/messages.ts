@@ -3,6 +3,7 @@ import type { AppDeps } from '../../deps.js';
 import type { RoutePlugin } from '../../route-plugin.js';
 import { conflict, notFound } from '../../../domain/errors.js';
 import { listOut, messageOut } from '../../serialize.js';
+import { usePayloadJsonParser } from '../../payload-json.js';
 import * as S from '../../schemas.js';
 import { listParam, listQueryArray, pageOf, timeParam } from '../common.js';
 import { waitForMessages, waitQuery } from '../pull/polling-common.js';
@@ -17,6 +18,8 @@ export const messageRoutes =
   (deps: AppDeps): RoutePlugin =>
   async (app) => {
     const svc = deps.messages;
+    // A payload is the sender's document: any key, `__proto__` included, is kept as sent.
+    usePayloadJsonParser(app);
 
     app.post(
       '/api/v1/app/:app_id/msg',
