@@ -77,7 +77,8 @@ export function checkLiteralHost(url: URL, allowed: BlockList): string | null {
   return null;
 }
 
-function describeError(e: unknown, timedOut: boolean): string {
+/** A failed request's reason for the attempt log: the timeout, or the error's code and message. */
+export function describeError(e: unknown, timedOut: boolean): string {
   if (timedOut) return 'timeout: no complete response in time';
   const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = err.cause?.code ?? err.code;

@@ -5,7 +5,7 @@
  */
 import type { BlockList } from 'node:net';
 import { Agent, request } from 'undici';
-import { checkLiteralHost, guardedLookup } from '../../engine/http-sender.js';
+import { checkLiteralHost, describeError, guardedLookup } from '../../engine/http-sender.js';
 
 export interface PollRequest {
   url: string;
@@ -28,14 +28,6 @@ export interface PollClientOptions {
   timeoutMs: number;
   /** Larger responses are an error (the source backs off), never a partial read. */
   maxResponseBytes: number;
-}
-
-function describe(e: unknown, timedOut: boolean): string {
-  if (timedOut) return 'timeout: no complete response in time';
-  const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = err.cause?.code ?? err.code;
-  const msg = err.cause?.message ?? err.message ?? String(e);
-  return code ? `${code}: ${msg}` : msg;
 }
 
 /** Polls third-party APIs through the outbound-address guard. */
@@ -88,7 +80,7 @@ export class GuardedPollClient implements PollClient {
       for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
       return { kind: 'response', status: res.statusCode, headers, body: Buffer.concat(chunks) };
     } catch (e: unknown) {
-      return { kind: 'error', reason: describe(e, timedOut) };
+      return { kind: 'error', reason: describeError(e, timedOut) };
     } finally {
       clearTimeout(timer);
     }

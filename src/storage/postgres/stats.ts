@@ -1,5 +1,5 @@
 /** Statistics on PostgreSQL: delivery counts per endpoint, an application's attempts, the queue. */
-import { endpointStatsOf } from '../shared/rows.js';
+import { appQueueOf, endpointStatsOf } from '../shared/rows.js';
 import type { Sql } from 'postgres';
 import { idBoundary } from '../../domain/ids.js';
 import { DeliveryStatus } from '../../domain/model.js';
@@ -69,12 +69,5 @@ async function appAttemptStats(sql: Sql, appId: string, since: number, until: nu
   const queueRows = await sql`
     SELECT status, COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries
     WHERE endpoint_id IN (SELECT id FROM endpoints WHERE app_id = ${appId}) AND status IN (1, 3) GROUP BY status`;
-  const queue: AppAttemptStats['queue'] = { pending: 0, sending: 0, oldestPendingAt: null };
-  for (const r of queueRows) {
-    if (r.status === 1) queue.pending = r.n as number;
-    else queue.sending = r.n as number;
-    const oldest = r.oldest as number | null;
-    if (oldest !== null && (queue.oldestPendingAt === null || oldest < queue.oldestPendingAt)) queue.oldestPendingAt = oldest;
-  }
-  return { buckets, byEventType, queue };
+  return { buckets, byEventType, queue: appQueueOf(queueRows) };
 }

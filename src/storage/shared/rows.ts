@@ -10,6 +10,7 @@ import type { ApiKeyRecord, CredentialScope, OAuthClientRecord, PortalTokenRecor
 import type { IngestLog, RunState, SourceRecord } from '../contract/ingest.js';
 import type { PollerToken, PollingEndpoint } from '../contract/pull.js';
 import type { EndpointStats } from '../contract/stats.js';
+import type { AppAttemptStats } from '../contract/app-stats.js';
 
 export type Row = Record<string, unknown>;
 
@@ -232,4 +233,16 @@ export function endpointStatsOf(rows: Iterable<Record<string, unknown>>): Endpoi
     else stats.sending = n;
   }
   return stats;
+}
+
+/** An application's unfinished deliveries, from `(status, n, oldest)` rows of pending (1) and sending (3) counts. */
+export function appQueueOf(rows: Iterable<Record<string, unknown>>): AppAttemptStats['queue'] {
+  const queue: AppAttemptStats['queue'] = { pending: 0, sending: 0, oldestPendingAt: null };
+  for (const r of rows) {
+    if (r.status === DeliveryStatus.Pending) queue.pending = r.n as number;
+    else queue.sending = r.n as number;
+    const oldest = r.oldest as number | null;
+    if (oldest !== null && (queue.oldestPendingAt === null || oldest < queue.oldestPendingAt)) queue.oldestPendingAt = oldest;
+  }
+  return queue;
 }

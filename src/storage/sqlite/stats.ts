@@ -1,5 +1,5 @@
 /** Statistics on SQLite: delivery counts per endpoint, an application's attempts, the queue. */
-import { endpointStatsOf } from '../shared/rows.js';
+import { appQueueOf, endpointStatsOf } from '../shared/rows.js';
 import type { Database } from 'better-sqlite3';
 import { idBoundary } from '../../domain/ids.js';
 import { DeliveryStatus } from '../../domain/model.js';
@@ -79,12 +79,5 @@ function appAttemptStats(db: Database, appId: string, since: number, until: numb
         WHERE endpoint_id IN (SELECT id FROM endpoints WHERE app_id = ?) AND status IN (1, 3) GROUP BY status`,
     )
     .all(appId) as Row[];
-  const queue: AppAttemptStats['queue'] = { pending: 0, sending: 0, oldestPendingAt: null };
-  for (const r of queueRows) {
-    if (r.status === 1) queue.pending = r.n as number;
-    else queue.sending = r.n as number;
-    const oldest = r.oldest as number | null;
-    if (oldest !== null && (queue.oldestPendingAt === null || oldest < queue.oldestPendingAt)) queue.oldestPendingAt = oldest;
-  }
-  return { buckets, byEventType, queue };
+  return { buckets, byEventType, queue: appQueueOf(queueRows) };
 }
