@@ -57,7 +57,7 @@ export class AuthThrottle {
 
   /** Whether an attempt from `address` with `token` may be checked now (IPv6 addresses count per /64). */
   check(address: string, token: string): ThrottleVerdict {
-    return this.verdict(address, this.tokenKey(token));
+    return this.verdict(address, () => this.tokenKey(token));
   }
 
   /** Counts a failed attempt against its address and the credential its token names. */
@@ -67,7 +67,7 @@ export class AuthThrottle {
 
   /** Whether an OAuth client's secret may be checked now for a caller at `address`. */
   checkClient(address: string, clientId: string): ThrottleVerdict {
-    return this.verdict(address, this.keyOf('client\n' + clientId));
+    return this.verdict(address, () => this.keyOf('client\n' + clientId));
   }
 
   /** Counts a wrong secret of an OAuth client against the caller's address and the client. */
@@ -75,9 +75,11 @@ export class AuthThrottle {
     this.fail(address, this.keyOf('client\n' + clientId));
   }
 
-  private verdict(address: string, credential: string | null): ThrottleVerdict {
+  /** `credentialOf` is called only while some credential has failures: a caller's key costs an HMAC. */
+  private verdict(address: string, credentialOf: () => string | null): ThrottleVerdict {
     const now = this.clock.now();
     const addressMs = this.byAddress.blockedFor(throttleKeyOfAddress(address), now);
+    const credential = this.byCredential.size > 0 ? credentialOf() : null;
     const credentialMs = credential === null ? 0 : this.byCredential.blockedFor(credential, now);
     if (addressMs === 0 && credentialMs === 0) return { kind: 'allowed' };
     return addressMs >= credentialMs ? { kind: 'blocked', scope: 'address', retryAfterMs: addressMs } : { kind: 'blocked', scope: 'credential', retryAfterMs: credentialMs };
