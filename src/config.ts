@@ -30,6 +30,12 @@ export interface Config {
   durability: 'full' | 'normal';
   maxPayloadBytes: number;
   logLevel: string;
+  /** `json` lines, `pretty` human-readable lines, or `auto`: pretty on a terminal, JSON otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty';
+  /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+  /** Whether the interactive API docs (`/docs`) and the OpenAPI document are served. */
+  docs: boolean;
   endpointConcurrency: number;
   maxInflight: number;
   requestTimeoutMs: number;
@@ -63,7 +69,11 @@ interface Setting {
 /** The settings table, in documentation order. */
 export const SETTINGS: Setting[] = [
   { env: 'SWITCHBOARD_PORT', default: '8071', description: 'TCP port of the HTTP API.' },
-  { env: 'SWITCHBOARD_HOST', default: '0.0.0.0', description: 'Address the HTTP API listens on.' },
+  {
+    env: 'SWITCHBOARD_HOST',
+    default: '127.0.0.1',
+    description: 'Address the HTTP API listens on. The default answers this machine only; set `0.0.0.0` (or `::`) to serve other hosts, as the container image and the systemd unit do.',
+  },
   { env: 'SWITCHBOARD_DATA_DIR', default: './data', description: 'Directory holding the SQLite database (`switchboard.db`) and the generated admin token.' },
   {
     env: 'SWITCHBOARD_DATABASE_URL',
@@ -115,6 +125,21 @@ export const SETTINGS: Setting[] = [
   },
   { env: 'SWITCHBOARD_MAX_PAYLOAD_BYTES', default: '1048576', description: 'Largest accepted request body; larger requests get 413.' },
   { env: 'SWITCHBOARD_LOG_LEVEL', default: 'info', description: 'pino log level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.' },
+  {
+    env: 'SWITCHBOARD_LOG_FORMAT',
+    default: 'auto',
+    description: '`json`: one JSON object per line. `pretty`: human-readable lines. `auto`: pretty when standard output is a terminal, JSON otherwise (pipes, files, containers, log collectors).',
+  },
+  {
+    env: 'SWITCHBOARD_METRICS_TOKEN',
+    default: '(none)',
+    description: 'When set, `GET /metrics` answers only requests with `Authorization: Bearer <this token>` (Prometheus: `authorization: { credentials: ... }`). Unset, it is open to whoever can reach the port.',
+  },
+  {
+    env: 'SWITCHBOARD_DOCS',
+    default: 'true',
+    description: 'Serve the interactive API documentation at `/docs` and the OpenAPI document at `/api/v1/openapi.json`. `false` answers 404 for both.',
+  },
   { env: 'SWITCHBOARD_ENDPOINT_CONCURRENCY', default: '20', description: 'Most requests in flight to one endpoint at a time.' },
   { env: 'SWITCHBOARD_MAX_INFLIGHT', default: '1000', description: 'Most delivery requests in flight from this node at a time.' },
   { env: 'SWITCHBOARD_REQUEST_TIMEOUT_MS', default: '15000', description: 'Total time allowed for one delivery request (connect, headers and body).' },
@@ -206,6 +231,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (environment !== 'production' && environment !== 'development') {
     throw new Error(`SWITCHBOARD_ENV must be "production" or "development", got "${environment}"`);
   }
+  const logFormat = env.SWITCHBOARD_LOG_FORMAT || 'auto';
+  if (logFormat !== 'auto' && logFormat !== 'json' && logFormat !== 'pretty') throw new Error(`SWITCHBOARD_LOG_FORMAT must be "auto", "json" or "pretty", got "${logFormat}"`);
   const durability = env.SWITCHBOARD_DURABILITY || 'full';
   if (durability !== 'full' && durability !== 'normal') throw new Error(`SWITCHBOARD_DURABILITY must be "full" or "normal", got "${durability}"`);
   const networks = env.SWITCHBOARD_ALLOWED_NETWORKS ?? '';
@@ -223,7 +250,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   return {
     port: int(env, 'SWITCHBOARD_PORT', 8071, 0),
-    host: env.SWITCHBOARD_HOST || '0.0.0.0',
+    host: env.SWITCHBOARD_HOST || '127.0.0.1',
     dataDir: env.SWITCHBOARD_DATA_DIR || './data',
     databaseUrl,
     databasePoolSize: int(env, 'SWITCHBOARD_DATABASE_POOL', 10, 1),
@@ -238,6 +265,9 @@ export function loadConfig(env: Env = process.env): Config {
     durability,
     maxPayloadBytes: int(env, 'SWITCHBOARD_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024),
     logLevel: env.SWITCHBOARD_LOG_LEVEL || 'info',
+    logFormat,
+    metricsToken: env.SWITCHBOARD_METRICS_TOKEN || undefined,
+    docs: bool(env, 'SWITCHBOARD_DOCS', true),
     endpointConcurrency: int(env, 'SWITCHBOARD_ENDPOINT_CONCURRENCY', 20, 1),
     maxInflight: int(env, 'SWITCHBOARD_MAX_INFLIGHT', 1000, 1),
     requestTimeoutMs: int(env, 'SWITCHBOARD_REQUEST_TIMEOUT_MS', 15000, 100),

@@ -30,7 +30,7 @@ describe('documentation', () => {
     assert.throws(() => loadConfig({ SWITCHBOARD_RETRY_SCHEDULE: '1,-5' }), /SWITCHBOARD_RETRY_SCHEDULE/);
     const c = loadConfig({});
     assert.equal(c.port, 8071);
-    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.host, '127.0.0.1');
     assert.equal(c.dataDir, './data');
     assert.deepEqual(c.retrySchedule, [5, 300, 1800, 7200, 18000, 36000, 36000]);
   });

@@ -15,14 +15,16 @@ import { sendCommand } from './send.js';
 import { verifyCommand } from './verify.js';
 import { connectionFlags, globalOptions, jsonOf } from './common.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { VERSION } from '../platform/version.js';
 
 export function program(): Command {
-  const p = globalOptions(new Command('switchboard').description('Self-hosted webhooks-and-events gateway').version('0.1.0'));
+  const p = globalOptions(new Command('switchboard').description('Self-hosted webhooks-and-events gateway').version(VERSION));
   p.command('serve', { isDefault: true })
     .description('run the HTTP API and the delivery engine (settings from SWITCHBOARD_* environment variables)')
     .option('--role <role>', 'all (API and delivery), api (API only) or worker (delivery only); default SWITCHBOARD_ROLE or all')
+    .option('--dev', 'development mode (what `npm start` runs): receivers on loopback (127.0.0.0/8, ::1/128) are allowed unless SWITCHBOARD_ALLOWED_NETWORKS says otherwise; a weak admin token is only warned about')
     // Loaded on use: the server's modules would slow every other command's start.
-    .action(async (opts: { role?: string }, cmd: Command) => {
+    .action(async (opts: { role?: string; dev?: boolean }, cmd: Command) => {
       // serve is the default command: `switchboard --server URL` with no command lands here.
       const { server, token } = connectionFlags(cmd);
       if (server !== undefined || token !== undefined) throw new CliError('--server and --token are for the commands that talk to a server; give one (e.g. `switchboard --server URL app list`)', EXIT.usage);

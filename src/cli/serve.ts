@@ -1,15 +1,32 @@
 /** `switchboard serve`: runs the HTTP API and the dispatcher until SIGTERM/SIGINT. */
 import { loadConfig } from '../config.js';
 import { createSwitchboard } from '../composition/server.js';
+import { isPretty } from '../platform/logger.js';
+import { VERSION } from '../platform/version.js';
+import { bannerText, browsableUrl } from './banner.js';
+import { serveEnvironment } from './dev-mode.js';
 
-export async function serve(opts: { role?: string } = {}): Promise<void> {
-  const config = loadConfig(opts.role ? { ...process.env, SWITCHBOARD_ROLE: opts.role } : process.env);
+export async function serve(opts: { role?: string; dev?: boolean } = {}): Promise<void> {
+  const config = loadConfig(serveEnvironment(process.env, opts));
   const sb = await createSwitchboard(config);
   const url = await sb.listen();
   const storage = config.databaseUrl ? 'postgresql' : 'sqlite';
-  // The web dashboard, at an address a browser on this machine can open.
-  const dashboard = url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=[:/]|$)/, '//localhost') + '/ui/';
-  sb.app.log.info({ url, dashboard, dataDir: config.dataDir, durability: config.durability, storage, role: config.role }, 'Switchboard is listening');
+  if (isPretty(config.logFormat)) {
+    process.stdout.write(
+      bannerText({
+        url,
+        version: VERSION,
+        mode: config.environment,
+        role: config.role,
+        storage: storage === 'sqlite' ? { kind: 'sqlite', dataDir: config.dataDir } : { kind: 'postgresql' },
+        allowedNetworks: config.allowedNetworksText,
+        docs: config.docs,
+        metricsProtected: config.metricsToken !== undefined,
+      }),
+    );
+  }
+  const dashboard = browsableUrl(url) + '/';
+  sb.app.log.info({ url, dashboard, dataDir: config.dataDir, durability: config.durability, storage, role: config.role, mode: config.environment }, 'Switchboard is listening');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -111,7 +111,7 @@ export function checkAdminToken(token: string, config: Config, logger: Logger): 
 }
 
 export async function createSwitchboard(config: Config, o: Overrides = {}): Promise<Switchboard> {
-  const logger = o.logger ?? createLogger(config.logLevel);
+  const logger = o.logger ?? createLogger(config.logLevel, undefined, config.logFormat);
   const clock = o.clock ?? systemClock;
   makePrivateDir(config.dataDir);
   const adminToken = resolveAdminToken(config, logger);
@@ -217,6 +217,8 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     auth,
     security,
     maxPayloadBytes: config.maxPayloadBytes,
+    metricsToken: config.metricsToken,
+    docs: config.docs,
     ...(sec.trustedProxies ? { trustedProxy: trustedBy(sec.trustedProxies) } : {}),
     applications,
     eventTypes,

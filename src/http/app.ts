@@ -30,6 +30,7 @@ import { registerBodyLimit } from './body-limit.js';
 import { registerInputLimits } from './input-limits.js';
 import { sendError } from './errors.js';
 import type { AppDeps } from './deps.js';
+import { VERSION } from '../platform/version.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -77,7 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerErrorHandlers(app, deps.maxPayloadBytes);
 
   // Before any route: the document and route table learn routes as they are added.
-  await registerOpenApi(app, '0.1.0');
+  await registerOpenApi(app, VERSION, { ui: deps.docs ?? true });
   registerHttpMetrics(app, deps.metrics);
   if (deps.validateResponses) new ResponseValidator().register(app);
   app.addHook('onRequest', async (req, reply) => {
@@ -113,8 +114,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(streamRoutes(deps));
   await app.register(securityRoutes(deps));
   await app.register(operationalWebhookRoutes(deps.operationalWebhooks));
-  await app.register(metricsRoutes(deps.metrics));
-  await app.register(openApiRoutes);
+  await app.register(metricsRoutes(deps.metrics, deps.metricsToken));
+  if (deps.docs ?? true) await app.register(openApiRoutes);
   await app.register(uiRoutes(deps));
   return app;
 }

@@ -69,6 +69,10 @@ export interface AppDeps {
   ready: () => boolean;
   /** Prometheus metrics; features count what they do through it. */
   metrics: Metrics;
+  /** When set, `GET /metrics` needs this bearer token. */
+  metricsToken?: string | undefined;
+  /** Serve `/docs` and the OpenAPI document (default true). */
+  docs?: boolean;
   operationalWebhooks: OperationalWebhookService;
   /** Check every JSON response against its documented schema (tests). */
   validateResponses?: boolean;

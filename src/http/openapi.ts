@@ -169,7 +169,7 @@ function extractComponents(doc: Record<string, unknown>): void {
  * Registers the document generator and the docs page. Call before any route is added: the
  * generator and the route table both learn routes as they are added.
  */
-export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
+export async function registerOpenApi(app: FastifyInstance, version: string, opts: { ui: boolean } = { ui: true }): Promise<void> {
   const table: RouteEntry[] = [];
   routeTables.set(app, table);
   app.addHook('onRoute', (r: RouteOptions) => {
@@ -217,6 +217,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
     },
   });
 
+  if (!opts.ui) return;
   await app.register(swaggerUi, {
     routePrefix: DOCS_PREFIX,
     staticCSP: true,

@@ -1,6 +1,7 @@
-/** The process logger. */
+/** The process logger: JSON lines for machines, readable lines for a person at a terminal. */
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 /** Log paths that may hold credentials; their values are replaced before a line is written. */
 export const REDACTED_LOG_PATHS = [
@@ -18,8 +19,20 @@ export const REDACTED_LOG_PATHS = [
   '*.password',
 ];
 
-/** The process logger: JSON lines, credentials redacted. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** Whether `format` means readable lines here: `auto` is pretty on a terminal only. */
+export function isPretty(format: LogFormat, isTerminal: boolean = process.stdout.isTTY === true): boolean {
+  return format === 'pretty' || (format === 'auto' && isTerminal);
+}
+
+/** The process logger, credentials redacted: JSON lines, or readable lines when `format` says so. */
+export function createLogger(level: string, destination?: DestinationStream, format: LogFormat = 'json'): Logger {
   const opts = { level, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } };
+  if (isPretty(format)) {
+    // Synchronous, in this thread: a line is on the terminal before the next one is logged.
+    const stream = pretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true, destination: destination ?? 1 });
+    return pino(opts, stream);
+  }
   return destination ? pino(opts, destination) : pino(opts);
 }
