@@ -2,7 +2,7 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
 // Served by the Switchboard server under /ui/ (operators) and /portal (consumers);
-// `npm run dev` proxies the API to a server on the default port.
+// `npm run dev:web` (from the repository root) proxies the API to a server on the default port.
 export default defineConfig({
   base: '/ui/',
   plugins: [react()],
