@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { skipWithoutPostgres } from './helpers/requirements.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -54,7 +55,7 @@ function runOnPostgres(file: string): Promise<{ code: number | null; output: str
   });
 }
 
-describe('the API suite on PostgreSQL', { concurrency: 2 }, () => {
+describe('the API suite on PostgreSQL', { concurrency: 2, skip: skipWithoutPostgres }, () => {
   it('finds the API test files', () => {
     assert.ok(files.length >= 3, `API test files found: ${files.join(', ')}`);
   });

@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -13,16 +13,15 @@ import { eventually } from '../helpers/eventually.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { Receiver } from '../helpers/receiver.js';
+import { CHROMIUM, skipWithoutBrowser } from '../helpers/requirements.js';
 
 // Names of the page's globals, for callbacks that run in the browser (this file is compiled without the DOM library).
 declare const document: any;
 declare const window: any;
 declare const sessionStorage: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM);
 // CI installs Chromium (.ci/run); elsewhere the suite is skipped without it rather than failing.
-const skip = !haveBrowser && process.env.CI !== 'true' ? `no browser at ${CHROMIUM}` : false;
+const skip = skipWithoutBrowser;
 
 /** Screenshots go to a temp dir, or to SCREENSHOTS_DIR (e.g. docs/screenshots) when set. */
 const shots = process.env.SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'switchboard-screens-'));

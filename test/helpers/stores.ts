@@ -2,7 +2,7 @@
  * Stores for the storage contract suites: a SQLite file in a temporary directory, or a
  * fresh PostgreSQL schema, each removed by `dispose`. `onBothDatabases` runs a suite on both.
  */
-import { after, before } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import type { Store } from '../../src/storage/contract/store.js';
 import { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { TEST_DATABASE_URL, createTestSchema } from './pg.js';
+import { skipWithoutPostgres } from './requirements.js';
 
 /** A store under test and how to remove it. */
 export interface TestStore<S extends Store = Store> {
@@ -47,10 +48,10 @@ export const postgresStore: StoreFactory<PostgresStore> = async (box) => {
   };
 };
 
-/** Runs a contract suite on SQLite and on PostgreSQL. */
+/** Runs a contract suite on SQLite and on PostgreSQL (skipped, with the reason, when PostgreSQL is missing outside CI). */
 export function onBothDatabases(suite: (name: string, make: StoreFactory) => void): void {
   suite('sqlite', sqliteStore);
-  suite('postgres', postgresStore);
+  describe('on PostgreSQL', { skip: skipWithoutPostgres }, () => suite('postgres', postgresStore));
 }
 
 /**
