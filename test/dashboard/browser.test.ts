@@ -181,6 +181,29 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
     await shot(page, 'message');
   });
 
+  it('shows why an attempt failed, links the failure to its resend, and offers event types seen in messages', async () => {
+    receiver.on('/failing', (_req, res) => {
+      res.statusCode = 503;
+      res.end('database is down for maintenance');
+    });
+    const failing = await server.api('POST', `/api/v1/app/${appB.id}/endpoint`, { url: receiver.url('/failing') });
+    assert.equal(failing.status, 201);
+    // Published with a type nobody defined: the endpoint form still offers it.
+    assert.equal((await server.api('POST', `/api/v1/app/${appB.id}/msg`, { eventType: 'order.shipped', payload: { order: 'o_1' } })).status, 202);
+    await eventually(() => receiver.at('/failing').length >= 1, 'the failing attempt', { timeoutMs: WAIT });
+
+    await visit(page, `/ui/app/${appB.id}/endpoints/${failing.body.id}`);
+    const reason = page.getByTestId('endpoint-attempts').getByTestId('attempt-reason').first();
+    await reason.getByText('HTTP 503: database is down for maintenance').waitFor();
+    await page.getByTestId('attempt-resend-link').first().click();
+    await page.getByRole('button', { name: 'Resend' }).first().waitFor();
+    await page.getByTestId('attempt-head-reason').first().getByText('HTTP 503: database is down').waitFor();
+
+    await visit(page, `/ui/app/${appB.id}/endpoints/new`);
+    await page.getByRole('checkbox', { name: 'order.shipped' }).waitFor();
+    await page.getByText('(published, not defined)').first().waitFor();
+  });
+
   it('reveals and rotates the secret, disables and enables the endpoint', async () => {
     await visit(page, `/ui/app/${appA.id}/endpoints/${endpointId}`);
     await page.getByRole('button', { name: 'Reveal' }).click();

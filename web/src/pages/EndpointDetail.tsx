@@ -7,6 +7,7 @@ import { useSession } from '../context';
 import { LIVE_MS, useAction, useApi } from '../hooks';
 import { Link, navigate } from '../router';
 import type { Attempt, Endpoint, EndpointStats, EventType, Message } from '../types';
+import { failureReason } from '../attempts';
 import { ActionError, Async, Badge, CopyButton, Empty, Field, Notice, PageHeader, Select, StatusBadge, Time } from '../components/ui';
 
 function Secret({ path }: { path: string }) {
@@ -158,6 +159,7 @@ function Attempts({ appId, epId }: { appId: string; epId: string }) {
                   <tr>
                     <th scope="col">Status</th>
                     <th scope="col">Code</th>
+                    <th scope="col">Reason</th>
                     <th scope="col">Duration</th>
                     <th scope="col">Message</th>
                     <th scope="col">When</th>
@@ -170,11 +172,22 @@ function Attempts({ appId, epId }: { appId: string; epId: string }) {
                         <StatusBadge status={a.status} />
                       </td>
                       <td>{a.responseStatusCode || '—'}</td>
+                      <td className="reason" data-testid="attempt-reason">
+                        {a.status === 2 ? <span className="bad-text">{failureReason(a)}</span> : <span className="muted">—</span>}
+                      </td>
                       <td>{a.responseDurationMs} ms</td>
                       <td>
                         <Link to={`/app/${enc(appId)}/messages/${enc(a.msgId)}`} className="mono">
                           {a.msgId}
                         </Link>
+                        {a.status === 2 ? (
+                          <>
+                            {' '}
+                            <Link to={`/app/${enc(appId)}/messages/${enc(a.msgId)}`} className="btn small" data-testid="attempt-resend-link">
+                              Resend…
+                            </Link>
+                          </>
+                        ) : null}
                       </td>
                       <td>
                         <Time iso={a.timestamp} />

@@ -139,7 +139,7 @@ export function EndpointForm({ appId, epId }: { appId: string; epId?: string }) 
           onBlur={() => setTouched(true)}
         />
         <Field label="Description" value={description} onChange={(e) => setDescription(e.target.value)} />
-        <EventTypePicker value={types} onChange={setTypes} />
+        <EventTypePicker value={types} onChange={setTypes} appId={appId} />
         <Field label="Channels (optional)" value={channels} onChange={(e) => setChannels(e.target.value)} hint="Comma-separated; only messages sent to one of these channels are delivered." error={act.error?.fieldIssue('channels')} />
         <Field
           label="Rate limit (messages per second, optional)"

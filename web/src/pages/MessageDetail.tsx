@@ -5,6 +5,7 @@ import type { ListResponse } from '../api';
 import { useSession } from '../context';
 import { LIVE_MS, useAction, useApi } from '../hooks';
 import { Link } from '../router';
+import { failureReason } from '../attempts';
 import type { Attempt, Destination, Message } from '../types';
 import { ActionError, Async, Badge, Body, Empty, Json, Notice, PageHeader, StatusBadge, Time } from '../components/ui';
 
@@ -37,6 +38,11 @@ function AttemptView({ a, style, appId }: { a: Attempt; style: AppInfo['headerSt
         <StatusBadge status={a.status} />
         <span className="mono">{a.responseStatusCode || 'no response'}</span>
         <span>{a.responseDurationMs} ms</span>
+        {a.status === 2 ? (
+          <span className="bad-text reason" data-testid="attempt-head-reason">
+            {failureReason(a)}
+          </span>
+        ) : null}
         <span>{a.triggerType === 1 ? <Badge tone="plain">manual</Badge> : <Badge tone="plain">scheduled</Badge>}</span>
         <span className="muted">
           <Time iso={a.timestamp} />
