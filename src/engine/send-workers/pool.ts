@@ -1,8 +1,8 @@
 /**
  * Sends delivery requests on worker threads (worker.ts), one per core by default, so the
  * main thread (HTTP API, database, scheduling) never waits behind signing, socket writes or
- * response reading. Requests go to the worker with the fewest in flight; everything queued in
- * one event-loop turn crosses in one message per worker, and results come back the same way.
+ * response reading. The requests of one event-loop turn go to the worker with the fewest in
+ * flight, 32 at a time, and cross in one message per worker; results come back the same way.
  *
  * Workers start on the first request, not with the server. A worker that dies (a crash, an
  * exit, running out of memory, terminated) is replaced at once, and each request it held
@@ -42,11 +42,15 @@ interface Slot {
 /** After this many failed starts in a row a slot waits before starting another worker. */
 const FAILED_STARTS_BEFORE_BACKOFF = 3;
 const START_BACKOFF_MS = 1000;
+/** Requests of one turn sent to one worker before the next goes to the least busy. */
+const TURN_BATCH = 32;
 
 export class SendWorkerPool implements Sender {
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private flushScheduled = false;
+  /** Where this turn's requests go (see `pick`). */
+  private turnSlot: Slot | null = null;
   private closed = false;
   /** Workers replaced after they died. */
   restarts = 0;
@@ -58,7 +62,7 @@ export class SendWorkerPool implements Sender {
   send(req: SendRequest): Promise<SendResult> {
     if (this.closed) return Promise.resolve({ kind: 'error', reason: 'send workers are shut down', durationMs: 0 });
     if (this.slots.length === 0) this.start();
-    const slot = this.leastBusy();
+    const slot = this.pick();
     const id = this.nextId++;
     return new Promise<SendResult>((resolve) => {
       slot.inflight.set(id, { resolve, postedAt: performance.now() });
@@ -157,6 +161,17 @@ export class SendWorkerPool implements Sender {
     } else this.spawn(slot);
   }
 
+  /**
+   * The worker for the next request: the one this turn's requests already go to, so they cross
+   * in one message, until it has a batch's worth; then the least busy.
+   */
+  private pick(): Slot {
+    const cur = this.turnSlot;
+    if (cur !== null && cur.worker !== null && cur.outbox.length < TURN_BATCH) return cur;
+    this.turnSlot = this.leastBusy();
+    return this.turnSlot;
+  }
+
   /** The slot with a worker and the fewest requests in flight (any slot when none has a worker). */
   private leastBusy(): Slot {
     let best: Slot | null = null;
@@ -176,6 +191,7 @@ export class SendWorkerPool implements Sender {
 
   private flush(): void {
     this.flushScheduled = false;
+    this.turnSlot = null;
     for (const s of this.slots) {
       if (s.outbox.length === 0 || s.worker === null) continue;
       const jobs = s.outbox;
