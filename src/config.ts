@@ -3,6 +3,7 @@
  * docs/configuration.md is checked against this table by a test.
  */
 import type { BlockList } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { parseNetworks } from './domain/network.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from './domain/retry-policy.js';
 import { SECURITY_SETTINGS, loadSecurityConfig } from './config-security.js';
@@ -38,6 +39,8 @@ export interface Config {
   docs: boolean;
   endpointConcurrency: number;
   maxInflight: number;
+  /** Worker threads that send deliveries; 0 sends on the main thread. */
+  sendWorkers: number;
   requestTimeoutMs: number;
   disableAfterMs: number;
   shutdownGraceMs: number;
@@ -142,6 +145,12 @@ export const SETTINGS: Setting[] = [
   },
   { env: 'SWITCHBOARD_ENDPOINT_CONCURRENCY', default: '20', description: 'Most requests in flight to one endpoint at a time.' },
   { env: 'SWITCHBOARD_MAX_INFLIGHT', default: '1000', description: 'Most delivery requests in flight from this node at a time.' },
+  {
+    env: 'SWITCHBOARD_SEND_WORKERS',
+    default: '(number of cores)',
+    description:
+      'Worker threads that sign and send deliveries and read the responses, so the HTTP API and the database never wait behind them; started on the first delivery. `0` sends on the main thread.',
+  },
   { env: 'SWITCHBOARD_REQUEST_TIMEOUT_MS', default: '15000', description: 'Total time allowed for one delivery request (connect, headers and body).' },
   {
     env: 'SWITCHBOARD_DISABLE_AFTER_SECONDS',
@@ -270,6 +279,7 @@ export function loadConfig(env: Env = process.env): Config {
     docs: bool(env, 'SWITCHBOARD_DOCS', true),
     endpointConcurrency: int(env, 'SWITCHBOARD_ENDPOINT_CONCURRENCY', 20, 1),
     maxInflight: int(env, 'SWITCHBOARD_MAX_INFLIGHT', 1000, 1),
+    sendWorkers: int(env, 'SWITCHBOARD_SEND_WORKERS', availableParallelism(), 0),
     requestTimeoutMs: int(env, 'SWITCHBOARD_REQUEST_TIMEOUT_MS', 15000, 100),
     disableAfterMs: int(env, 'SWITCHBOARD_DISABLE_AFTER_SECONDS', 5 * 24 * 3600, 1) * 1000,
     shutdownGraceMs: int(env, 'SWITCHBOARD_SHUTDOWN_GRACE_MS', 10000, 0),

@@ -13,6 +13,7 @@ import type { Clock } from '../domain/clock.js';
 import { Dispatcher } from '../engine/dispatcher.js';
 import { HttpSender } from '../engine/http-sender.js';
 import type { Sender } from '../engine/http-sender.js';
+import { SendWorkerPool } from '../engine/send-workers/pool.js';
 import { systemClock } from '../platform/system-clock.js';
 import { buildApp } from '../http/app.js';
 import { Auth } from '../http/auth.js';
@@ -128,7 +129,9 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
 
   const sender =
     o.sender ??
-    new HttpSender({ allowedNetworks: config.allowedNetworks, timeoutMs: config.requestTimeoutMs });
+    (config.sendWorkers > 0
+      ? new SendWorkerPool({ workers: config.sendWorkers, allowedNetworks: config.allowedNetworksText, timeoutMs: config.requestTimeoutMs, logger })
+      : new HttpSender({ allowedNetworks: config.allowedNetworks, timeoutMs: config.requestTimeoutMs }));
   const leaseMs = config.requestTimeoutMs + config.leaseGraceMs;
   const transforms = new TransformService(
     { timeoutMs: config.transformationTimeoutMs, memoryBytes: config.transformationMemoryBytes, cacheSize: config.transformationCacheSize, maxPayloadBytes: config.maxPayloadBytes },

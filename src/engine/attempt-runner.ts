@@ -1,6 +1,7 @@
 /**
  * Makes one attempt of a leased delivery: runs the endpoint's transformation if it has one,
- * sends the signed request, decides what follows, queues the attempt record and tells
+ * hands the request and what signing it takes to the sender (on a send worker thread by
+ * default, which signs and sends it), decides what follows, queues the attempt record and tells
  * diagnostics_channel subscribers (metrics, operational webhooks) about it.
  */
 import type { Logger } from 'pino';
@@ -14,7 +15,7 @@ import { decideOutcome } from './attempt-outcome.js';
 import type { Outcome, OutcomePolicy } from './attempt-outcome.js';
 import { publishAttempt, publishEndpointState } from './channels.js';
 import type { SendResult, Sender } from './http-sender.js';
-import { signedHeaders } from './signed-headers.js';
+import { deliveryHeaders } from './signed-headers.js';
 import { hasTransformation } from './transformations/transformer.js';
 import type { Transformer } from './transformations/transformer.js';
 
@@ -51,7 +52,7 @@ export class AttemptRunner {
     } else if (this.o.transformer && hasTransformation(c.endpoint)) {
       ({ result, url, canceled } = await this.sendTransformed(c, c.message.payload, this.o.transformer, startedAt));
     } else {
-      result = await this.o.sender.send({ url, headers: signedHeaders(c, startedAt, c.message.payload, null, this.o.userAgent), body: c.message.payload });
+      result = await this.o.sender.send({ url, ...deliveryHeaders(c, startedAt, null, this.o.userAgent), body: c.message.payload });
     }
     if (this.o.abandoned()) return;
     const now = this.o.clock.now();
@@ -99,8 +100,7 @@ export class AttemptRunner {
     const t = await transformer.transform(c.endpoint, { ...c.message, payload });
     if (t.kind === 'cancel') return { result: { kind: 'error', reason: 'canceled by the endpoint transformation: nothing was sent', durationMs: 0 }, url: c.endpoint.url, canceled: true };
     if (t.kind === 'error') return { result: { kind: 'error', reason: t.reason, durationMs: 0 }, url: c.endpoint.url, canceled: false };
-    const headers = signedHeaders(c, startedAt, t.body, t.headers, this.o.userAgent);
-    const result = await this.o.sender.send({ method: t.method, url: t.url, headers, body: t.body });
+    const result = await this.o.sender.send({ method: t.method, url: t.url, ...deliveryHeaders(c, startedAt, t.headers, this.o.userAgent), body: t.body });
     return { result, url: t.url, canceled: false };
   }
 

@@ -9,6 +9,8 @@ import { isIP } from 'node:net';
 import type { BlockList } from 'node:net';
 import { Agent, request } from 'undici';
 import { addressAllowed, refusalHint } from '../domain/network.js';
+import { withSignatures } from './signed-headers.js';
+import type { SignatureInput } from './signed-headers.js';
 
 /** Bytes of a response body that are read; the rest is discarded. */
 export const RESPONSE_READ_LIMIT = 64 * 1024;
@@ -19,12 +21,15 @@ export interface SendRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** Signatures the sender adds to `headers` over `body` before sending (a delivery; absent for unsigned requests). */
+  signature?: SignatureInput;
 }
 
 export type SendResult =
   | { kind: 'response'; status: number; body: string; durationMs: number; retryAfter: string | undefined; deliveryDirective: string | undefined }
   | { kind: 'error'; reason: string; durationMs: number };
 
+/** Sends one request; never rejects (a failure is a result). Implemented on this thread (`HttpSender`) or on worker threads (`SendWorkerPool`). */
 export interface Sender {
   send(req: SendRequest): Promise<SendResult>;
   close(): Promise<void>;
@@ -120,7 +125,7 @@ export class HttpSender implements Sender {
     try {
       const res = await request(url, {
         method: req.method ?? 'POST',
-        headers: req.headers,
+        headers: req.signature ? withSignatures(req.headers, req.signature, req.body) : req.headers,
         body: req.body,
         dispatcher: this.agent,
         signal: ac.signal,
