@@ -12,9 +12,11 @@ import { errorsText, messageBody, table, type Scenario } from '../lib/scenario.j
 import { windowColumns } from '../lib/phases.js';
 import type { Row } from '../lib/report.js';
 
-const RATE = 500;
-const SSE_READERS = 200;
-const LONG_POLLS = 50;
+/** Publishes per second offered; BENCH_READERS_RATE overrides it (e.g. a lower rate to compare CPU per message on a busy machine). */
+const RATE = Number(process.env['BENCH_READERS_RATE'] ?? '500');
+/** Readers of each kind; BENCH_READERS_SSE and BENCH_READERS_POLLS override them (to see what each kind costs). */
+const SSE_READERS = Number(process.env['BENCH_READERS_SSE'] ?? '200');
+const LONG_POLLS = Number(process.env['BENCH_READERS_POLLS'] ?? '50');
 /** SSE readers per client process (the parsing is spread over processes). */
 const SSE_PER_PROCESS = 100;
 const PHASE = 'readers';
@@ -48,7 +50,7 @@ export const readers: Scenario = {
     const server = await ctx.server({ durability: 'full' });
     const api = new Api(server.baseUrl);
     const pullers: Puller[] = [];
-    const sseProcesses = Math.ceil(SSE_READERS / SSE_PER_PROCESS);
+    const sseProcesses = Math.max(1, Math.ceil(SSE_READERS / SSE_PER_PROCESS));
     for (let i = 0; i < sseProcesses + 1; i++) pullers.push(await ctx.puller());
     const mon = ctx.monitor(
       server,
@@ -100,8 +102,12 @@ export const readers: Scenario = {
       all = await Promise.all(pullers.map((p) => p.stats(false)));
       const sse = readerCounts(all, sseNames, expected);
       const polls = readerCounts(all, pollNames, expected);
+      const kinds = [sse, polls].filter((k) => k.readers > 0);
       const everyReaderGotAll = sse.short === 0 && polls.short === 0 && sse.duplicates === 0 && polls.duplicates === 0;
 
+      const serverCpu = w.procs['server']?.cpuPct ?? null;
+      // Server CPU over the whole load (warm-up included) per message accepted in it.
+      const cpuMsPerMessage = serverCpu !== null && load.okTotal > 0 ? Math.round(((serverCpu / 100) * w.durationMs * 100) / load.okTotal) / 100 : null;
       const row: Row = {
         offered: RATE,
         accepted: load.acceptedPerSec,
@@ -121,10 +127,11 @@ export const readers: Scenario = {
         sseFromSendP99: sse.fromSendP99Max,
         pollFromSendP99: polls.fromSendP99Max,
         ...windowColumns(w),
+        cpuMsPerMessage,
       };
       ctx.log(
         `publish ${load.acceptedPerSec}/s of ${RATE}/s, p50 ${load.latency.p50} p99 ${load.latency.p99} max ${load.latency.max} ms; ` +
-          `SSE per reader ${sse.min}..${sse.max}, long polls ${polls.min}..${polls.max} of ${expected}; server CPU ${String(row['serverCpu'])} %`,
+          `SSE per reader ${sse.min}..${sse.max}, long polls ${polls.min}..${polls.max} of ${expected}; server CPU ${String(serverCpu)} %, ${String(cpuMsPerMessage)} ms per message`,
       );
       return {
         method: [
@@ -155,6 +162,7 @@ export const readers: Scenario = {
               ['sseFromSendP99', 'SSE from send p99'],
               ['pollFromSendP99', 'poll from send p99'],
               ['serverCpu', 'server CPU %'],
+              ['cpuMsPerMessage', 'server CPU ms per message'],
               ['cpu_puller', 'readers CPU %'],
               ['cpu_loadgen', 'loadgen CPU %'],
               ['rss', 'server RSS MB'],
@@ -168,11 +176,12 @@ export const readers: Scenario = {
           publishP50Ms: load.latency.p50,
           publishP99Ms: load.latency.p99,
           acceptedPerSec: load.acceptedPerSec,
-          readerMinMessages: Math.min(sse.min, polls.min),
-          readerMaxMessages: Math.max(sse.max, polls.max),
+          readerMinMessages: Math.min(...kinds.map((k) => k.min)),
+          readerMaxMessages: Math.max(...kinds.map((k) => k.max)),
           expectedPerReader: expected,
           everyReaderGotEveryMessage: everyReaderGotAll ? 1 : 0,
-          serverCpuPct: (row['serverCpu'] as number | null) ?? null,
+          serverCpuPct: serverCpu,
+          serverCpuMsPerMessage: cpuMsPerMessage,
         },
         detail: { load, window: w, sse, polls, caughtUpMs },
       };
