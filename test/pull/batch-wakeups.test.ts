@@ -143,6 +143,22 @@ describe('shared log reads', () => {
     assert.equal(calls.length, 6, 'an answer is kept one second at most');
   });
 
+  it('keeps a bounded amount of content: readers catching up at many positions pin nothing old', async () => {
+    const big = JSON.stringify({ x: 'x'.repeat(1024 * 1024) });
+    let calls = 0;
+    const reads = new SharedLogReads(async (_a, after) => {
+      calls++;
+      return { messages: [{ seq: after + 1, message: msg('app_1', 'a', { payload: big }) }], more: true, horizon: 0 };
+    }, () => 0);
+    const read = reads.reader('app_1', { eventTypes: null, channels: null });
+    for (let p = 0; p < 100; p++) await read(p, 1);
+    assert.equal(calls, 100);
+    assert.ok(reads.size.bytes <= 16 * 1024 * 1024, `at most 16 MiB kept (${reads.size.bytes})`);
+    assert.ok(reads.size.answers < 100);
+    await read(99, 1);
+    assert.equal(calls, 100, 'the newest answers are still shared');
+  });
+
   it('does not keep a failed read', async () => {
     let fail = true;
     const reads = new SharedLogReads(async (_a, after) => {

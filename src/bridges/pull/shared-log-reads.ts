@@ -16,6 +16,14 @@ import type { LogFilter, LogRead } from '../../storage/contract/pull.js';
 
 /** Answers kept at most (oldest forgotten first); each holds at most one page of messages. */
 const MAX_ENTRIES = 512;
+/**
+ * Bytes of message content kept in answers at most (oldest forgotten first): readers catching
+ * up at many positions must not pin pages nobody needs any more. An answer still being read
+ * from the store is always kept, so the readers woken together share it.
+ */
+const MAX_KEPT_BYTES = 16 * 1024 * 1024;
+/** What a message costs besides its payload, roughly. */
+const MESSAGE_OVERHEAD_BYTES = 256;
 /** An answer is used for this long at most, even without a commit. */
 const KEEP_MS = 1000;
 
@@ -25,6 +33,14 @@ interface Entry {
   appId: string;
   at: number;
   answer: Promise<LogRead>;
+  /** Its content's size once it has arrived (0 before). */
+  bytes: number;
+}
+
+function answerBytes(r: LogRead): number {
+  let n = 0;
+  for (const { message } of r.messages) n += (message.payload?.length ?? 0) + MESSAGE_OVERHEAD_BYTES;
+  return n;
 }
 
 /** A filter as a key: equal filters (lists in any order) give equal keys. */
@@ -35,6 +51,7 @@ export function filterKey(f: LogFilter): string {
 
 export class SharedLogReads {
   private readonly entries = new Map<string, Entry>();
+  private keptBytes = 0;
   /** Store queries made and answers shared (for tests and metrics). */
   queries = 0;
   shared = 0;
@@ -57,11 +74,26 @@ export class SharedLogReads {
 
   /** Forgets the application's answers: it has new messages. */
   invalidate(appId: string): void {
-    for (const [key, e] of this.entries) if (e.appId === appId) this.entries.delete(key);
+    for (const [key, e] of this.entries) if (e.appId === appId) this.forget(key, e);
   }
 
-  get size(): number {
-    return this.entries.size;
+  /** Answers kept, and the bytes of message content they hold. */
+  get size(): { answers: number; bytes: number } {
+    return { answers: this.entries.size, bytes: this.keptBytes };
+  }
+
+  private forget(key: string, e: Entry): void {
+    if (this.entries.get(key) !== e) return;
+    this.entries.delete(key);
+    this.keptBytes -= e.bytes;
+  }
+
+  /** Forgets the oldest arrived answers while over the limits. */
+  private trim(): void {
+    for (const [key, e] of this.entries) {
+      if (this.keptBytes <= MAX_KEPT_BYTES && this.entries.size <= MAX_ENTRIES) return;
+      if (e.bytes > 0 || this.entries.size > MAX_ENTRIES) this.forget(key, e);
+    }
   }
 
   private read(key: string, appId: string, after: number, limit: number, filter: LogFilter): Promise<LogRead> {
@@ -71,19 +103,22 @@ export class SharedLogReads {
       this.shared++;
       return known.answer;
     }
-    if (known) this.entries.delete(key);
+    if (known) this.forget(key, known);
     this.queries++;
     const answer = this.storeRead(appId, after, limit, filter);
-    const entry: Entry = { appId, at: now, answer };
+    const entry: Entry = { appId, at: now, answer, bytes: 0 };
     this.entries.set(key, entry);
-    // A failed read is not kept: the next reader tries again.
-    answer.catch(() => {
-      if (this.entries.get(key) === entry) this.entries.delete(key);
-    });
-    if (this.entries.size > MAX_ENTRIES) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
+    answer.then(
+      (r) => {
+        if (this.entries.get(key) !== entry) return;
+        entry.bytes = answerBytes(r);
+        this.keptBytes += entry.bytes;
+        this.trim();
+      },
+      // A failed read is not kept: the next reader tries again.
+      () => this.forget(key, entry),
+    );
+    if (this.entries.size > MAX_ENTRIES) this.trim();
     return answer;
   }
 }
