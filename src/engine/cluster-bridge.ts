@@ -36,7 +36,8 @@ export async function joinCluster(d: ClusterBridgeDeps): Promise<void> {
     loading = loading
       .then(async () => {
         if (d.bus.size === 0) return; // nobody listens on this node
-        for (const message of await d.cluster.getMessages(ids)) d.bus.emit({ kind: 'message.published', message });
+        const messages = await d.cluster.getMessages(ids);
+        if (messages.length > 0) d.bus.emit({ kind: 'messages.published', messages });
       })
       .catch((e: unknown) => d.logger.warn({ err: e }, 'could not load messages published on another node'));
   };

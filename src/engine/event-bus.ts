@@ -5,7 +5,12 @@
  */
 import type { Message } from '../domain/model.js';
 
-export type BusEvent = { kind: 'message.published'; message: Message };
+/**
+ * Messages that were committed together (one group commit, or one batch of another node's
+ * publishes), in commit order: one event per batch, so the work of waking readers is paid
+ * once per commit, not once per message.
+ */
+export type BusEvent = { kind: 'messages.published'; messages: readonly Message[] };
 
 export type BusListener = (e: BusEvent) => void;
 

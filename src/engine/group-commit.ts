@@ -9,6 +9,8 @@ export class GroupCommit<I, R> {
   constructor(
     private readonly commit: (items: I[]) => Promise<R[]>,
     private readonly maxBatch = 1000,
+    /** Called once per committed batch, before its submitters resume (e.g. one notification per commit). */
+    private readonly committed?: (items: I[], results: R[]) => void,
   ) {}
 
   /** Resolves with this item's result once its batch is committed. */
@@ -26,7 +28,13 @@ export class GroupCommit<I, R> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
-        const results = await this.commit(batch.map((b) => b.item));
+        const items = batch.map((b) => b.item);
+        const results = await this.commit(items);
+        try {
+          this.committed?.(items, results);
+        } catch {
+          // A failing observer must not fail a batch that is committed.
+        }
         batch.forEach((b, i) => b.resolve(results[i]!));
       } catch (e: unknown) {
         for (const b of batch) b.reject(e);

@@ -1,7 +1,9 @@
 /**
  * Wakes pull readers (long polls, SSE streams) when a message they want is published. One
  * listener on the event bus serves every reader, indexed by application, so an idle reader
- * costs one small object and nothing runs on a schedule.
+ * costs one small object and nothing runs on a schedule. Publishes arrive one batch per
+ * commit: a reader is woken at most once per batch, and wake-ups it has not yet acted on
+ * coalesce into one (it reads everything new in one go).
  */
 import type { Clock, TimerHandle } from '../../domain/clock.js';
 import type { Message } from '../../domain/model.js';
@@ -23,7 +25,14 @@ export class Subscription {
     private readonly remove: (s: Subscription) => void,
   ) {}
 
-  /** Called by the notifier for a matching message. */
+  /** True if any of the messages passes this reader's filter (skipped when a wake-up is already pending). */
+  wantsAny(messages: readonly Message[]): boolean {
+    if (this.pending && this.release === null) return false;
+    for (const m of messages) if (this.matches(m)) return true;
+    return false;
+  }
+
+  /** Called by the notifier for a batch with a matching message. */
   wake(): void {
     this.pending = true;
     this.settle(true);
@@ -74,15 +83,20 @@ export class Subscription {
 
 export class PullNotifier {
   private readonly byApp = new Map<string, Set<Subscription>>();
+  /** Messages of this turn's batches, by application, waiting to wake their readers. */
+  private due = new Map<string, Message[]>();
+  private flushing = false;
   private readonly unsubscribe: () => void;
   private count = 0;
 
   constructor(
     bus: EventBus,
     private readonly clock: Clock,
+    /** Called for each application with new messages, before its readers are woken. */
+    private readonly beforeWake: (appId: string) => void = () => undefined,
   ) {
     this.unsubscribe = bus.on((e) => {
-      if (e.kind === 'message.published') this.notify(e.message);
+      if (e.kind === 'messages.published') this.notify(e.messages);
     });
   }
 
@@ -110,10 +124,41 @@ export class PullNotifier {
     this.unsubscribe();
   }
 
-  private notify(m: Message): void {
-    const set = this.byApp.get(m.appId);
-    if (!set) return;
-    for (const s of set) if (s.matches(m)) s.wake();
+  /**
+   * One committed batch. The application's shared reads are outdated at once; its readers
+   * are woken on the next turn of the event loop, once for every batch that arrived in this
+   * one, so the publishers of the batch get their answers before readers take their turn.
+   */
+  private notify(messages: readonly Message[]): void {
+    let last = '';
+    for (const m of messages) {
+      // Every batch outdates its applications' answers, even one of many in this turn.
+      if (m.appId !== last) {
+        last = m.appId;
+        this.beforeWake(m.appId);
+      }
+      if (!this.byApp.has(m.appId)) continue;
+      let list = this.due.get(m.appId);
+      if (!list) {
+        list = [];
+        this.due.set(m.appId, list);
+      }
+      list.push(m);
+    }
+    if (this.due.size > 0 && !this.flushing) {
+      this.flushing = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    const due = this.due;
+    this.due = new Map();
+    for (const [appId, messages] of due) {
+      const set = this.byApp.get(appId);
+      if (set) for (const s of set) if (s.wantsAny(messages)) s.wake();
+    }
   }
 
   private drop(s: Subscription): void {

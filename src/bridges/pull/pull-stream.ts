@@ -4,13 +4,16 @@
  * duplicate. Messages are read from the store after the position, never queued in memory:
  * a slow reader holds at most `bufferBytes` (plus one event) of written data, and one that
  * does not drain it within `stallMs` is disconnected and resumes later from its last id.
+ * While it waits, the other streams go on: each stream has its own position, and one that
+ * fell behind catches up from the store. Streams at the same position share one read and
+ * its encoded bytes, and write a page's frames with one write.
  */
 import type { Writable } from 'node:stream';
 import type { Clock, TimerHandle } from '../../domain/clock.js';
-import type { Message } from '../../domain/model.js';
 import type { LogRead } from '../../storage/contract/pull.js';
 import { formatPosition } from './pull-filter.js';
 import type { Subscription } from './pull-notifier.js';
+import { encodedPage, eventFrame, framesWithin, streamPreamble } from './sse-frames.js';
 
 export interface StreamSettings {
   /** A comment line is sent this often, so proxies and clients see the connection alive. */
@@ -44,51 +47,13 @@ export const SSE_RETRY_MS = 3000;
 /** Messages read per store query while catching up. */
 const PAGE = 100;
 
-/**
- * The event's `data:`: the message as the API shows it, with the payload text placed last
- * exactly as stored, so a client can take its bytes unchanged (`switchboard listen` does).
- */
-export function messageEventData(m: Message): string {
-  const meta = JSON.stringify({
-    id: m.id,
-    eventType: m.eventType,
-    eventId: m.eventId ?? undefined,
-    channels: m.channels ?? undefined,
-    tags: m.tags ?? undefined,
-    timestamp: new Date(m.createdAt).toISOString(),
-  });
-  let payload = m.payload ?? '{}';
-  // SSE splits lines on CR as well as LF; a payload with a raw CR travels re-serialised.
-  if (payload.includes('\r')) payload = JSON.stringify(JSON.parse(payload));
-  return meta.slice(0, -1) + ',"payload":' + payload + '}';
-}
-
-/** The name of the event that carries the stream's start position. */
-export const POSITION_EVENT = 'position';
-
-/**
- * The first lines of a stream: a comment, the `retry:` hint and a `position` event whose id
- * is the start position. Its id sets the client's last event id before any message arrives,
- * so a client reconnecting before the first message still resumes from here. It carries
- * data (the position again) because clients that see an id without data take it for a
- * broken event; being named, it never reaches an `EventSource`'s `onmessage`.
- */
-export function streamPreamble(start: number, retryMs: number): string {
-  const position = formatPosition(start);
-  return `: connected\nretry: ${retryMs}\n` + eventFrame(position, JSON.stringify({ position }), POSITION_EVENT);
-}
-
-/** One SSE event frame: `id:`, then the data split into `data:` lines, then a blank line. */
-export function eventFrame(id: string, data: string, event?: string): string {
-  const lines = data.split('\n').map((l) => 'data: ' + l);
-  return (event ? `event: ${event}\n` : '') + `id: ${id}\n` + lines.join('\n') + '\n\n';
-}
-
 export class EventStream {
   /** The position of the last event written. */
   cursor: number;
   /** Most bytes ever waiting in this stream's buffer (for tests and metrics). */
   maxBuffered = 0;
+  /** True while the buffer is full and the stream waits for its client to drain it. */
+  waitingForDrain = false;
   private closed = false;
   private heartbeat: TimerHandle | null = null;
 
@@ -149,14 +114,22 @@ export class EventStream {
         this.close('expired');
         return;
       }
-      for (const { seq, message } of r.messages) {
-        this.o.sink.write(eventFrame(formatPosition(seq), messageEventData(message)));
-        this.cursor = seq;
-        const buffered = this.o.sink.writableLength;
+      const page = encodedPage(r);
+      const sink = this.o.sink;
+      // The page goes out in slices that fit the buffer's room (at least one frame each).
+      for (let i = 0; i < page.seqs.length; ) {
+        const n = framesWithin(page, i, this.o.bufferBytes - sink.writableLength);
+        sink.write(page.bytes.subarray(i === 0 ? 0 : page.ends[i - 1], page.ends[i + n - 1]));
+        i += n;
+        this.cursor = page.seqs[i - 1]!;
+        const buffered = sink.writableLength;
         if (buffered > this.maxBuffered) this.maxBuffered = buffered;
         // writableNeedDrain: a 'drain' event will follow, so waiting for it cannot hang.
-        if (buffered >= this.o.bufferBytes && this.o.sink.writableNeedDrain) {
-          if (!(await this.drained())) {
+        if (buffered >= this.o.bufferBytes && sink.writableNeedDrain) {
+          this.waitingForDrain = true;
+          const drained = await this.drained();
+          this.waitingForDrain = false;
+          if (!drained) {
             this.close('slow');
             return;
           }

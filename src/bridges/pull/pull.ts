@@ -12,6 +12,7 @@ import type { EventBus } from '../../engine/event-bus.js';
 import { PollingEndpointService } from './polling-endpoints.js';
 import { expired, formatPosition, logFilterMatches, parsePosition, pollerFilter } from './pull-filter.js';
 import { PullNotifier } from './pull-notifier.js';
+import { SharedLogReads } from './shared-log-reads.js';
 import { EventStream } from './pull-stream.js';
 import type { StreamEnd, StreamSettings } from './pull-stream.js';
 
@@ -50,6 +51,8 @@ export type Origin = 'oldest' | 'now';
 export class PullService {
   readonly endpoints: PollingEndpointService;
   private readonly notifier: PullNotifier;
+  /** Reads of the log, shared by readers at the same position with the same filter. */
+  readonly logReads: SharedLogReads;
   private readonly streams = new Set<EventStream>();
   private closing = false;
   /** Streams cut because their reader did not keep up. */
@@ -65,7 +68,9 @@ export class PullService {
     private readonly observe: ConnectionObserver = () => () => undefined,
   ) {
     this.endpoints = new PollingEndpointService(store, clock);
-    this.notifier = new PullNotifier(bus, clock);
+    this.logReads = new SharedLogReads((appId, after, limit, filter) => store.readLog(appId, after, limit, filter), () => clock.now());
+    // A commit outdates the application's shared answers before any of its readers wakes.
+    this.notifier = new PullNotifier(bus, clock, (appId) => this.logReads.invalidate(appId));
   }
 
   /**
@@ -93,7 +98,7 @@ export class PullService {
 
   /** Reads after a position; a deletion past the position is a 410, never a silent skip. */
   async read(appId: string, after: number, limit: number, filter: LogFilter): Promise<LogRead> {
-    const r = await this.store.readLog(appId, after, limit, filter);
+    const r = await this.logReads.readOnce(appId, after, limit, filter);
     if (r.horizon > after) throw expired(after, r.horizon);
     return r;
   }
@@ -194,7 +199,7 @@ export class PullService {
       clock: this.clock,
       subscription: this.notifier.subscribe(appId, (m) => logFilterMatches(filter, m)),
       start,
-      read: (after, limit) => this.store.readLog(appId, after, limit, filter),
+      read: this.logReads.reader(appId, filter),
       onEnd: (s, why: StreamEnd) => {
         this.streams.delete(s);
         closed();
@@ -205,6 +210,20 @@ export class PullService {
     this.streams.add(stream);
     stream.start();
     return stream;
+  }
+
+  /** The most bytes any open stream has held in its buffer so far. */
+  get maxOpenStreamBuffered(): number {
+    let most = 0;
+    for (const s of this.streams) most = Math.max(most, s.maxBuffered);
+    return most;
+  }
+
+  /** Open streams waiting for their client to drain a full buffer (readers that fell behind). */
+  get streamsWaitingForDrain(): number {
+    let n = 0;
+    for (const s of this.streams) if (s.waitingForDrain) n++;
+    return n;
   }
 
   /** Open SSE streams. */

@@ -43,7 +43,15 @@ export class MessageService {
     private readonly admission: AdmissionControl,
     private readonly bus: EventBus,
   ) {
-    this.commits = new GroupCommit((items) => this.store.publish(items));
+    // One bus event per commit: readers are woken once per batch, not once per message.
+    this.commits = new GroupCommit(
+      (items) => this.store.publish(items),
+      undefined,
+      (items, results) => {
+        const messages = items.filter((_, i) => results[i]?.kind === 'created').map((it) => it.message);
+        if (messages.length > 0) this.bus.emit({ kind: 'messages.published', messages });
+      },
+    );
   }
 
   /**
@@ -83,7 +91,6 @@ export class MessageService {
       return { kind: 'duplicate', existingId: result.existingId, existingCreatedAt: idTime('message', result.existingId) };
     }
     this.admission.settle({ kind: 'committed', message, app: { id: app.id, headerStyle: app.headerStyle }, admissions, inserted: result.deliveries });
-    this.bus.emit({ kind: 'message.published', message });
     return { kind: 'published', message };
   }
 

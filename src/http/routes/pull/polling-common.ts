@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
 import type { PullService, PollResult } from '../../../bridges/pull/pull.js';
 import { logFilterMatches } from '../../../bridges/pull/pull-filter.js';
+import type { Message } from '../../../domain/model.js';
 import type { PollerToken, PollingEndpoint } from '../../../storage/contract/pull.js';
 import type { Page } from '../../../storage/contract/store.js';
 import { messageOut } from '../../serialize.js';
@@ -118,7 +119,10 @@ export function pollerOf(req: FastifyRequest): string | null {
 /** Aborts when the client goes away, so a long poll stops waiting for nobody. */
 export function clientGone(reply: FastifyReply): AbortSignal {
   const ac = new AbortController();
-  reply.raw.once('close', () => ac.abort());
+  // A connection closing after its answer was sent is no reason (aborting costs an exception object per poll).
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableEnded) ac.abort();
+  });
   return ac.signal;
 }
 
@@ -131,10 +135,21 @@ export function pollHeaders(reply: FastifyReply, pull: PullService, done: boolea
   if (pull.isClosing) void reply.header('connection', 'close');
 }
 
+/** Messages as the API shows them, made once per message: long polls at one position share a read and its messages. */
+const shown = new WeakMap<Message, ReturnType<typeof messageOut>>();
+function shownMessage(m: Message): ReturnType<typeof messageOut> {
+  let out = shown.get(m);
+  if (!out) {
+    out = messageOut(m);
+    shown.set(m, out);
+  }
+  return out;
+}
+
 /** A poll answer with its headers. */
 export function sendPoll(reply: FastifyReply, pull: PullService, r: PollResult) {
   pollHeaders(reply, pull, r.done);
-  return { data: r.messages.map((m) => messageOut(m.message)), iterator: r.iterator, done: r.done };
+  return { data: r.messages.map((m) => shownMessage(m.message)), iterator: r.iterator, done: r.done };
 }
 
 /** Seconds of `wait` to milliseconds. */

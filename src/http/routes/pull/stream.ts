@@ -9,7 +9,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PullService } from '../../../bridges/pull/pull.js';
 import { formatPosition, pollerFilter } from '../../../bridges/pull/pull-filter.js';
-import { eventFrame, messageEventData, streamPreamble } from '../../../bridges/pull/pull-stream.js';
+import { eventFrame, messageEventData, streamPreamble } from '../../../bridges/pull/sse-frames.js';
 import type { LogFilter } from '../../../storage/contract/pull.js';
 import type { AppDeps } from '../../deps.js';
 import type { RoutePlugin } from '../../route-plugin.js';
