@@ -6,6 +6,8 @@
 import type { FastifyReply } from 'fastify';
 import { ERRORS } from '../domain/errors.js';
 import type { ErrorCode, ValidationIssue } from '../domain/errors.js';
+import { STORAGE_FAULT_ANSWERS, storageFaultDetail } from '../storage/contract/storage-faults.js';
+import type { StorageFault } from '../storage/contract/storage-faults.js';
 
 /** The codes answered with 422: the only ones whose detail may be a list of issues. */
 export type ValidationErrorCode = { [C in ErrorCode]: (typeof ERRORS)[C] extends 422 ? C : never }[ErrorCode];
@@ -31,24 +33,12 @@ export function sendRaisedClientError(reply: FastifyReply, status: number, detai
   return write(reply, status, status === 404 ? 'not_found' : 'bad_request', detail);
 }
 
-/**
- * Answers to writes the database could not store, by why: 507 when the disk is full, 503 with
- * `Retry-After` while it is read-only, failing or out of resources (these usually pass: a
- * failover, a restart). Not in the domain registry: they come from storage, not from a rule.
- */
-export const STORAGE_FAULT_ANSWERS = {
-  full: { status: 507, code: 'insufficient_storage', why: 'the database has no space left' },
-  read_only: { status: 503, code: 'storage_read_only', why: 'the database is read-only' },
-  io_error: { status: 503, code: 'storage_io_error', why: 'the database storage failed a read or write' },
-  unavailable: { status: 503, code: 'storage_unavailable', why: 'the database is out of resources' },
-} as const;
-
 /** Seconds a client is told to wait before retrying a write refused for a storage fault. */
 export const STORAGE_RETRY_AFTER_SECONDS = 30;
 
 /** Sends the answer to a write refused for a storage fault; nothing of the request was stored. */
-export function sendStorageFault(reply: FastifyReply, fault: { kind: keyof typeof STORAGE_FAULT_ANSWERS; code: string }): FastifyReply {
+export function sendStorageFault(reply: FastifyReply, fault: StorageFault): FastifyReply {
   const a = STORAGE_FAULT_ANSWERS[fault.kind];
   reply.header('retry-after', String(STORAGE_RETRY_AFTER_SECONDS));
-  return write(reply, a.status, a.code, `${a.why} (${fault.code}); nothing of this request was stored, retry later`);
+  return write(reply, a.status, a.code, storageFaultDetail(fault));
 }

@@ -75,7 +75,7 @@ export class StorageHealth {
   /** Listens for faults of this instance and for committed messages. */
   start(): void {
     this.unsubscribe.push(
-      onStorageFault(this.o.store, (f) => this.fault(f)),
+      onStorageFault([this.o.store, this.o.store.ingest, this.o.store.pull, this.o.store.auth, this.o.store.operationalWebhooks], (f) => this.fault(f)),
       this.o.bus.on((e) => {
         if (e.kind === 'message.published') this.succeeded();
       }),

@@ -9,6 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,16 +152,29 @@ describe('SQLite full (max_page_count): 507, degraded, recovered', { skip: proce
   it('publish answers 507 insufficient_storage, health degraded, metric and webhook; recovery when room returns', async () => {
     const db = (server.sb.store as SqliteStore).db;
     let appId = '';
+    const got: { ingest?: Response } = {};
     await fullDiskCycle(
       server,
       async () => {
         appId = ((await server.api('GET', '/api/v1/app')).body.data as { id: string }[])[0]!.id;
+        const source = await server.api('POST', '/ingest/api/v1/source', { name: 'gh', type: 'github', config: { secret: 'gh-secret' } });
+        assert.equal(source.status, 201);
         db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+        // An ingest request that cannot be stored: 507 with the code, not a generic 503.
+        const body = JSON.stringify({ action: 'opened', ...bulky(600_000) });
+        const signature = 'sha256=' + createHmac('sha256', 'gh-secret').update(body).digest('hex');
+        got.ingest = await fetch(source.body.ingestUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-github-event': 'issues', 'x-github-delivery': 'd-1', 'x-hub-signature-256': signature },
+          body,
+        });
         return server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'disk.test', payload: bulky(600_000) });
       },
       () => void db.pragma('max_page_count = 1073741823'),
       'SQLITE_FULL',
     );
+    assert.equal(got.ingest?.status, 507);
+    assert.equal(((await got.ingest.json()) as any).code, 'insufficient_storage');
   });
 });
 

@@ -62,6 +62,24 @@ export function classifyStorageFault(e: unknown): StorageFault | null {
   return kind ? { kind, code, message } : null;
 }
 
+/**
+ * Answers to writes the database could not store, by why: 507 when the disk is full, 503 with
+ * `Retry-After` while it is read-only, failing or out of resources (these usually pass: a
+ * failover, a restart). Beside the domain's registry of codes: they come from storage, not
+ * from a rule of the API.
+ */
+export const STORAGE_FAULT_ANSWERS = {
+  full: { status: 507, code: 'insufficient_storage', why: 'the database has no space left' },
+  read_only: { status: 503, code: 'storage_read_only', why: 'the database is read-only' },
+  io_error: { status: 503, code: 'storage_io_error', why: 'the database storage failed a read or write' },
+  unavailable: { status: 503, code: 'storage_unavailable', why: 'the database is out of resources' },
+} as const;
+
+/** The detail of an answer refused for `fault`. */
+export function storageFaultDetail(fault: StorageFault): string {
+  return `${STORAGE_FAULT_ANSWERS[fault.kind].why} (${fault.code}); nothing of this request was stored, retry later`;
+}
+
 /** A fault met by the instance whose store is `scope`. */
 export interface StorageFaultEvent {
   scope: object;
@@ -77,11 +95,14 @@ export function reportStorageFault(scope: object, e: unknown): StorageFault | nu
   return fault;
 }
 
-/** Subscribes to the faults of one instance; returns the function that unsubscribes. */
-export function onStorageFault(scope: object, fn: (f: StorageFault) => void): () => void {
+/**
+ * Subscribes to the faults of one instance — reported with its store or one of the store's
+ * parts (`store.ingest`, ...) as the scope; returns the function that unsubscribes.
+ */
+export function onStorageFault(scopes: readonly object[], fn: (f: StorageFault) => void): () => void {
   const handler = (m: unknown): void => {
     const e = m as StorageFaultEvent;
-    if (e.scope === scope) fn(e.fault);
+    if (scopes.includes(e.scope)) fn(e.fault);
   };
   faultChannel.subscribe(handler);
   return () => faultChannel.unsubscribe(handler);

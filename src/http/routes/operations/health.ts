@@ -7,7 +7,8 @@
 import type { FastifyReply } from 'fastify';
 import type { AppDeps } from '../../deps.js';
 import type { RoutePlugin } from '../../route-plugin.js';
-import { STORAGE_FAULT_ANSWERS, sendError } from '../../errors.js';
+import { sendError } from '../../errors.js';
+import { STORAGE_FAULT_ANSWERS } from '../../../storage/contract/storage-faults.js';
 import * as S from '../../schemas.js';
 
 /** The 503 body: an error, with the storage state when writes are refused. */
