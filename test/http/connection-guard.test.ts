@@ -14,6 +14,7 @@ import { eventually } from '../helpers/eventually.js';
 import { TEST_TOKEN, startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { createApp } from '../helpers/security.js';
+import { resolveConnectionLimits } from '../../src/http/connection-guard.js';
 
 /** Connections the server holds open now. */
 function serverConnections(server: TestServer): Promise<number> {
@@ -139,11 +140,13 @@ describe('connection caps', () => {
     // Three streams first: they move to the stream budget and leave the per-address budget free.
     const streams = await Promise.all([1, 2, 3].map(() => open(server.url, { send: streamRequest(appId) })));
     await eventually(() => streams.every((s) => s.received().includes('text/event-stream')), 'the streams to open');
-    await eventually(async () => (await metric(server, 'switchboard_client_connections{kind="stream"}')) === 3, 'three stream connections counted');
+    // And a long poll, which counts as a stream while it waits.
+    const longPoll = await open(server.url, { send: `GET /api/v1/app/${appId}/msg?wait=30 HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TEST_TOKEN}\r\n\r\n` });
+    await eventually(async () => (await metric(server, 'switchboard_client_connections{kind="stream"}')) === 4, 'four stream connections counted');
 
     // The fetch client's own keep-alive connection may hold a slot: close it by asking the server to.
     await fetch(server.url + '/api/v1/health', { headers: { connection: 'close' } });
-    await eventually(async () => (await serverConnections(server)) === 3, 'only the streams open');
+    await eventually(async () => (await serverConnections(server)) === 4, 'only the streams open');
 
     const held = await Promise.all(Array.from({ length: 6 }, () => open(server.url)));
     const refused = await Promise.all(Array.from({ length: 5 }, () => open(server.url)));
@@ -165,7 +168,9 @@ describe('connection caps', () => {
     const published = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'caps.test', payload: { n: 1 } });
     assert.equal(published.status, 202);
     await eventually(() => streams.every((s) => s.received().includes(published.body.id)), 'the message on every stream');
-    for (const s of streams) s.socket.destroy();
+    await eventually(() => longPoll.received().includes(published.body.id), 'the long poll answered with the message');
+    assert.match(longPoll.received(), /^HTTP\/1\.1 200/);
+    for (const s of [...streams, longPoll]) s.socket.destroy();
   });
 
   it('reports the file-descriptor headroom', async () => {
@@ -176,6 +181,19 @@ describe('connection caps', () => {
     assert.ok(limit !== null && openFds !== null && headroom !== null);
     assert.ok(openFds > 0 && limit > openFds);
     assert.ok(Math.abs(headroom - (limit - openFds)) < 50);
+  });
+});
+
+describe('derived caps', () => {
+  it('follow the file-descriptor limit, leaving room for deliveries and streams', () => {
+    const s = { maxConnections: null, maxPerAddress: null, maxStreamsPerAddress: 0, sendTimeoutMs: 30000 };
+    const at = (fdLimit: number | null) => resolveConnectionLimits(s, { fdLimit, maxInflight: 1000, maxStreams: 20000 });
+    assert.deepEqual([at(450).maxConnections, at(450).maxPerAddress, at(450).maxStreams], [32, 8, 32]);
+    assert.deepEqual([at(20000).maxConnections, at(20000).maxPerAddress, at(20000).maxStreams], [9436, 512, 9436]);
+    assert.equal(at(1_048_576).maxStreams, 20000, 'SWITCHBOARD_MAX_STREAMS bounds streams');
+    assert.ok(at(null).maxConnections > 0, 'a default where the limit cannot be read');
+    const set = resolveConnectionLimits({ ...s, maxConnections: 10, maxPerAddress: 0 }, { fdLimit: 450, maxInflight: 1000, maxStreams: 20000 });
+    assert.deepEqual([set.maxConnections, set.maxPerAddress, set.maxStreams], [10, 0, 20000]);
   });
 });
 
