@@ -77,6 +77,7 @@ describe('slow and non-reading clients are disconnected', () => {
       SWITCHBOARD_CLIENT_HEADERS_TIMEOUT_MS: '300',
       SWITCHBOARD_CLIENT_REQUEST_TIMEOUT_MS: '600',
       SWITCHBOARD_CLIENT_SEND_TIMEOUT_MS: '300',
+      SWITCHBOARD_KEEP_ALIVE_TIMEOUT_MS: '300',
     });
   });
   after(async () => server.close());
@@ -92,6 +93,12 @@ describe('slow and non-reading clients are disconnected', () => {
   it('a client that sends half its headers and stops reading is disconnected too', async () => {
     const c = await open(server.url, { read: false, send: 'GET /api/v1/health HTTP/1.1\r\nhost: x\r\n' });
     await eventually(async () => (await serverConnections(server)) === 0, 'the server to hold no connection');
+    c.socket.destroy();
+  });
+
+  it('an idle keep-alive connection whose client neither reads nor closes is closed after the keep-alive timeout', async () => {
+    const c = await open(server.url, { read: false, send: 'GET /api/v1/health HTTP/1.1\r\nhost: x\r\n\r\n' });
+    await eventually(async () => (await serverConnections(server)) === 0, 'the idle connection to be closed');
     c.socket.destroy();
   });
 
