@@ -61,6 +61,16 @@ export interface Config {
   /** Ingest: how long provider event ids are remembered; largest response a polling source reads. */
   ingestDedupeWindowMs: number;
   pollMaxResponseBytes: number;
+  /** Client connections: caps (null: derived from the file-descriptor limit), send and keep-alive timeouts. */
+  connections: {
+    maxConnections: number | null;
+    maxPerAddress: number | null;
+    maxStreamsPerAddress: number;
+    sendTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
+  /** While the database refuses writes, a probe write runs this often to notice it recovered. */
+  storageProbeMs: number;
 }
 
 interface Setting {
@@ -199,6 +209,40 @@ export const SETTINGS: Setting[] = [
     description: 'An ingest source drops a request whose provider event id (Stripe event id, `X-GitHub-Delivery`, `webhook-id`, ...) it took within this many seconds, answering 200.',
   },
   { env: 'SWITCHBOARD_POLL_MAX_RESPONSE_BYTES', default: '10485760', description: 'Largest response a polling source reads; a larger one fails the run (the source backs off).' },
+  {
+    env: 'SWITCHBOARD_MAX_CONNECTIONS',
+    default: 'auto',
+    description:
+      'Most client connections making ordinary requests (idle keep-alive ones included), all addresses together; more are closed at once, with a warning logged at most every 10 s. `auto`: half of the file descriptors left after 128 and `SWITCHBOARD_MAX_INFLIGHT`, at least 32; the other half is the budget of SSE streams and long polls (also capped by `SWITCHBOARD_MAX_STREAMS`). See security.md.',
+  },
+  {
+    env: 'SWITCHBOARD_MAX_CONNECTIONS_PER_ADDRESS',
+    default: 'auto',
+    description:
+      'Most such connections from one client address (IPv6: one /64); more are closed at once. Trusted proxies (`SWITCHBOARD_TRUSTED_PROXIES`) are exempt. `auto`: a quarter of `SWITCHBOARD_MAX_CONNECTIONS`, between 8 and 512. `0` disables.',
+  },
+  {
+    env: 'SWITCHBOARD_MAX_STREAMS_PER_ADDRESS',
+    default: '0',
+    description:
+      'Most SSE streams and long polls one client address holds in the stream budget; beyond it they count as ordinary connections (and so against `SWITCHBOARD_MAX_CONNECTIONS_PER_ADDRESS`). `0`: only the total applies.',
+  },
+  {
+    env: 'SWITCHBOARD_CLIENT_SEND_TIMEOUT_MS',
+    default: '30000',
+    description: 'A response whose client has not read what was written for this long is cut (the connection is destroyed). SSE streams use `SWITCHBOARD_SSE_STALL_MS` instead.',
+  },
+  {
+    env: 'SWITCHBOARD_KEEP_ALIVE_TIMEOUT_MS',
+    default: '5000',
+    description: 'An idle keep-alive client connection is closed after this long. Behind a load balancer that reuses connections, set it above the balancer\'s idle timeout.',
+  },
+  {
+    env: 'SWITCHBOARD_STORAGE_PROBE_MS',
+    default: '5000',
+    description:
+      'While the database refuses writes (disk full, read-only, I/O errors), a small probe write runs this often; when one succeeds (or any message is stored), health returns to 204. See operations.md.',
+  },
   ...SECURITY_SETTINGS,
 ];
 
@@ -217,6 +261,13 @@ function int(env: Env, name: string, def: number, min: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
   return n;
+}
+
+/** An integer, or null for `auto`. */
+function intOrAuto(env: Env, name: string, min: number): number | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === 'auto') return null;
+  return int(env, name, 0, min);
 }
 
 function bool(env: Env, name: string, def: boolean): boolean {
@@ -295,5 +346,13 @@ export function loadConfig(env: Env = process.env): Config {
     transformationCacheSize: int(env, 'SWITCHBOARD_TRANSFORMATION_CACHE_SIZE', 200, 1),
     ingestDedupeWindowMs: int(env, 'SWITCHBOARD_INGEST_DEDUPE_WINDOW_SECONDS', 86400, 1) * 1000,
     pollMaxResponseBytes: int(env, 'SWITCHBOARD_POLL_MAX_RESPONSE_BYTES', 10 * 1024 * 1024, 1024),
+    connections: {
+      maxConnections: intOrAuto(env, 'SWITCHBOARD_MAX_CONNECTIONS', 1),
+      maxPerAddress: intOrAuto(env, 'SWITCHBOARD_MAX_CONNECTIONS_PER_ADDRESS', 0),
+      maxStreamsPerAddress: int(env, 'SWITCHBOARD_MAX_STREAMS_PER_ADDRESS', 0, 0),
+      sendTimeoutMs: int(env, 'SWITCHBOARD_CLIENT_SEND_TIMEOUT_MS', 30000, 100),
+      keepAliveTimeoutMs: int(env, 'SWITCHBOARD_KEEP_ALIVE_TIMEOUT_MS', 5000, 100),
+    },
+    storageProbeMs: int(env, 'SWITCHBOARD_STORAGE_PROBE_MS', 5000, 10),
   };
 }

@@ -23,6 +23,8 @@ export const EXIT = {
   verificationFailed: 10,
   /** A waited-for operation did not finish in time. */
   timeout: 11,
+  /** `serve`: the data directory (or the SQLite database in it) cannot be written: read-only, no permission, no space. */
+  dataDirUnwritable: 12,
 } as const;
 
 /** An error the CLI reports as one line, exiting with `exitCode`. */

@@ -1,14 +1,18 @@
 /** `switchboard serve`: runs the HTTP API and the dispatcher until SIGTERM/SIGINT. */
 import { loadConfig } from '../config.js';
 import { createSwitchboard } from '../composition/server.js';
+import { UnwritableDataDirError } from '../composition/data-dir.js';
 import { isPretty } from '../platform/logger.js';
 import { VERSION } from '../platform/version.js';
 import { bannerText, browsableUrl } from './banner.js';
 import { serveEnvironment } from './dev-mode.js';
+import { CliError, EXIT } from './exit-codes.js';
 
 export async function serve(opts: { role?: string; dev?: boolean } = {}): Promise<void> {
   const config = loadConfig(serveEnvironment(process.env, opts));
-  const sb = await createSwitchboard(config);
+  const sb = await createSwitchboard(config).catch((e: unknown) => {
+    throw e instanceof UnwritableDataDirError ? new CliError(e.message, EXIT.dataDirUnwritable) : e;
+  });
   const url = await sb.listen();
   const storage = config.databaseUrl ? 'postgresql' : 'sqlite';
   if (isPretty(config.logFormat)) {

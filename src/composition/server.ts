@@ -42,6 +42,10 @@ import { openStore } from './open-store.js';
 import { joinCluster } from '../engine/cluster-bridge.js';
 import { serveHealthOnly } from '../http/role.js';
 import type { Store } from '../storage/contract/store.js';
+import { asUnwritableDataDir, assertWritableDir } from './data-dir.js';
+import { StorageHealth } from '../operations/storage-health.js';
+import { fdSoftLimit } from '../operations/fd-usage.js';
+import { resolveConnectionLimits } from '../http/connection-guard.js';
 
 export interface Overrides {
   clock?: Clock;
@@ -64,6 +68,8 @@ export interface Switchboard {
   /** Prometheus metrics of this instance; features count what they do through it. */
   metrics: Metrics;
   operationalWebhooks: OperationalWebhookSender;
+  /** Whether the database stores writes (degraded while it refuses them: disk full, read-only). */
+  storageHealth: StorageHealth;
   retention: RetentionService;
   /** Pull reads: polling endpoints, long polls, SSE streams. */
   pull: PullService;
@@ -114,7 +120,13 @@ export function checkAdminToken(token: string, config: Config, logger: Logger): 
 export async function createSwitchboard(config: Config, o: Overrides = {}): Promise<Switchboard> {
   const logger = o.logger ?? createLogger(config.logLevel, undefined, config.logFormat);
   const clock = o.clock ?? systemClock;
-  makePrivateDir(config.dataDir);
+  // A data directory that cannot be written stops the start with a clear reason (UnwritableDataDirError).
+  try {
+    makePrivateDir(config.dataDir);
+    assertWritableDir(config.dataDir);
+  } catch (e: unknown) {
+    throw asUnwritableDataDir(config.dataDir, e);
+  }
   const adminToken = resolveAdminToken(config, logger);
   checkAdminToken(adminToken, config, logger);
   const box = new SecretBox(
@@ -122,10 +134,13 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
       logger.warn({ file }, 'generated the key that encrypts secrets at rest; keep a copy apart from the data directory and its backups (a backup stored with its key is not protected), or set SWITCHBOARD_ENCRYPTION_KEY'),
     ),
   );
-  const store: Store =
-    o.store ??
-    openStore(config, { box });
-  await store.migrate();
+  let store: Store;
+  try {
+    store = o.store ?? openStore(config, { box });
+    await store.migrate();
+  } catch (e: unknown) {
+    throw config.databaseUrl || o.store ? e : asUnwritableDataDir(config.dataDir, e);
+  }
 
   const sender =
     o.sender ??
@@ -183,6 +198,17 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   metrics.start();
   const operationalWebhooks = new OperationalWebhookSender({ store, clock, sender, logger, metrics });
   operationalWebhooks.start();
+  const storageHealth = new StorageHealth({
+    store,
+    clock,
+    logger,
+    bus,
+    registry: metrics.registry,
+    emit: (type, data) => operationalWebhooks.emit(type, data),
+    probeIntervalMs: config.storageProbeMs,
+    probeBytes: config.maxPayloadBytes,
+  });
+  storageHealth.start();
   const retention = new RetentionService({ store, clock, logger, retentionDays: config.retentionDays, metrics });
 
   const throttle = new AuthThrottle({ ...DEFAULT_AUTH_BACKOFF, freeFailures: config.security.authFreeFailures }, clock, (scope, blockMs, address) =>
@@ -210,6 +236,13 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
       headersTimeoutMs: sec.clientHeadersTimeoutMs,
       requestTimeoutMs: sec.clientRequestTimeoutMs,
       https: sec.publicUrl?.startsWith('https:') ?? false,
+      keepAliveTimeoutMs: config.connections.keepAliveTimeoutMs,
+      connections: resolveConnectionLimits(config.connections, {
+        fdLimit: fdSoftLimit(),
+        maxInflight: config.maxInflight,
+        maxStreams: config.maxStreams,
+        ...(sec.trustedProxies ? { exempt: trustedBy(sec.trustedProxies) } : {}),
+      }),
     },
   });
   let ready = false;
@@ -232,6 +265,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     ready: () => ready,
     metrics,
     operationalWebhooks: new OperationalWebhookService(store, clock, endpoints),
+    storageHealth,
     validateResponses: config.validateResponses,
     transformations: new TransformSettings(store, clock, endpoints, transforms),
     ingest: { sources: ingestModule.sources, ingest: ingestModule.ingest, publicUrl: sec.publicUrl ?? null },
@@ -265,6 +299,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     dispatcher,
     metrics,
     operationalWebhooks,
+    storageHealth,
     retention,
     pull,
     adminToken,
@@ -280,6 +315,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
       await retention.stop();
       await dispatcher.stop(config.shutdownGraceMs);
       operationalWebhooks.stop();
+      storageHealth.stop();
       metrics.stop();
       await sender.close();
       await transforms.close();

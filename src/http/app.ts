@@ -29,6 +29,8 @@ import { registerErrorHandlers } from './error-handler.js';
 import { registerBodyLimit } from './body-limit.js';
 import { registerInputLimits } from './input-limits.js';
 import { sendError } from './errors.js';
+import { ConnectionGuard, answerAndClose } from './connection-guard.js';
+import { registerConnectionMetrics } from '../operations/connection-metrics.js';
 import type { AppDeps } from './deps.js';
 import { VERSION } from '../platform/version.js';
 
@@ -66,16 +68,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             : { code: 'bad_request', detail: 'malformed HTTP request' },
       );
       const statusLine = tooLarge ? '431 Request Header Fields Too Large' : timedOut ? '408 Request Timeout' : '400 Bad Request';
-      socket.end(
-        `HTTP/1.1 ${statusLine}\r\ncontent-type: application/json\r\n` +
-          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      // Destroyed shortly after, not only half-closed: a client that neither reads nor closes would hold it.
+      answerAndClose(
+        socket,
+        `HTTP/1.1 ${statusLine}\r\ncontent-type: application/json\r\n` + `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
       );
     },
   });
   // Bodies are JSON only: anything else (text/plain included) is a 415.
   app.removeContentTypeParser('text/plain');
 
-  registerErrorHandlers(app, deps.maxPayloadBytes);
+  registerErrorHandlers(app, deps.maxPayloadBytes, deps.store);
 
   // Before any route: the document and route table learn routes as they are added.
   await registerOpenApi(app, VERSION, { ui: deps.docs ?? true });
@@ -91,6 +94,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // An oversize body is refused before authentication or anything else that could wait on it.
   registerBodyLimit(app);
   registerHardening(app, deps.security.hardening);
+  const limits = deps.security.hardening.connections;
+  if (limits) {
+    const guard: ConnectionGuard = new ConnectionGuard(limits, deps.logger, registerConnectionMetrics(deps.metrics.registry, () => guard.counts()));
+    guard.register(app);
+  }
   deps.auth.register(app);
   registerRateLimits(app, deps);
 

@@ -20,6 +20,7 @@ import type { IngestSourceService } from '../bridges/ingest/ingest-sources.js';
 import type { EventBus } from '../engine/event-bus.js';
 import type { Metrics } from '../operations/metrics.js';
 import type { OperationalWebhookService } from '../operations/operational-webhooks.js';
+import type { StorageHealth } from '../operations/storage-health.js';
 import type { RateLimitSettings } from '../config-security.js';
 import type { Auth } from './auth.js';
 import type { HardeningSettings } from './hardening.js';
@@ -74,6 +75,8 @@ export interface AppDeps {
   /** Serve `/docs` and the OpenAPI document (default true). */
   docs?: boolean;
   operationalWebhooks: OperationalWebhookService;
+  /** Whether the database stores writes; health reports `storage_degraded` while it does not. */
+  storageHealth?: Pick<StorageHealth, 'status'>;
   /** Check every JSON response against its documented schema (tests). */
   validateResponses?: boolean;
   /** Endpoint transformations: settings, simulate (their routes are absent without it). */

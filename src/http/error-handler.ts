@@ -2,7 +2,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../domain/errors.js';
 import type { ValidationIssue } from '../domain/errors.js';
-import { sendError, sendRaisedClientError } from './errors.js';
+import { reportStorageFault } from '../storage/contract/storage-faults.js';
+import { sendError, sendRaisedClientError, sendStorageFault } from './errors.js';
 
 /** Turns Ajv errors into `{loc, msg, type}` issues. */
 function validationIssues(err: FastifyError): ValidationIssue[] {
@@ -16,8 +17,12 @@ function validationIssues(err: FastifyError): ValidationIssue[] {
   });
 }
 
-/** Installs the error and not-found handlers; `maxPayloadBytes` is named in 413 answers. */
-export function registerErrorHandlers(app: FastifyInstance, maxPayloadBytes: number): void {
+/**
+ * Installs the error and not-found handlers; `maxPayloadBytes` is named in 413 answers. A
+ * storage fault (disk full, read-only, I/O error) is answered 507/503 and reported for
+ * `storeScope`'s storage health.
+ */
+export function registerErrorHandlers(app: FastifyInstance, maxPayloadBytes: number, storeScope: object = app): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof AppError) {
       return sendError(reply, err.code, err.status === 422 && err.issues ? err.issues : err.message);
@@ -29,6 +34,12 @@ export function registerErrorHandlers(app: FastifyInstance, maxPayloadBytes: num
     if (status === 400 && err.code?.startsWith('FST_ERR_CTP')) return sendError(reply, 'invalid_json', `request body is not valid JSON: ${err.message}`);
     if (status === 400 && err instanceof SyntaxError) return sendError(reply, 'invalid_json', `request body is not valid JSON: ${err.message}`);
     if (status >= 400 && status < 500) return sendRaisedClientError(reply, status, err.message);
+    const fault = reportStorageFault(storeScope, err);
+    if (fault) {
+      // Logged once per change of state by the storage health, not once per refused request.
+      req.log.debug({ storageFault: fault.kind, code: fault.code }, 'request refused: the database cannot store it');
+      return sendStorageFault(reply, fault);
+    }
     req.log.error({ err }, 'request failed');
     return sendError(reply, 'internal', 'internal error; the request id is ' + req.id);
   });

@@ -6,6 +6,8 @@
 import type { FastifyReply } from 'fastify';
 import { ERRORS } from '../domain/errors.js';
 import type { ErrorCode, ValidationIssue } from '../domain/errors.js';
+import { STORAGE_FAULT_ANSWERS, storageFaultDetail } from '../storage/contract/storage-faults.js';
+import type { StorageFault } from '../storage/contract/storage-faults.js';
 
 /** The codes answered with 422: the only ones whose detail may be a list of issues. */
 export type ValidationErrorCode = { [C in ErrorCode]: (typeof ERRORS)[C] extends 422 ? C : never }[ErrorCode];
@@ -29,4 +31,14 @@ export function sendError<C extends ErrorCode>(reply: FastifyReply, code: C, det
  */
 export function sendRaisedClientError(reply: FastifyReply, status: number, detail: string): FastifyReply {
   return write(reply, status, status === 404 ? 'not_found' : 'bad_request', detail);
+}
+
+/** Seconds a client is told to wait before retrying a write refused for a storage fault. */
+export const STORAGE_RETRY_AFTER_SECONDS = 30;
+
+/** Sends the answer to a write refused for a storage fault; nothing of the request was stored. */
+export function sendStorageFault(reply: FastifyReply, fault: StorageFault): FastifyReply {
+  const a = STORAGE_FAULT_ANSWERS[fault.kind];
+  reply.header('retry-after', String(STORAGE_RETRY_AFTER_SECONDS));
+  return write(reply, a.status, a.code, storageFaultDetail(fault));
 }

@@ -6,6 +6,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './errors.js';
+import type { ConnectionLimits } from './connection-guard.js';
 
 export interface HardeningSettings {
   /** Most request header fields; more get 431. */
@@ -18,6 +19,10 @@ export interface HardeningSettings {
   requestTimeoutMs: number;
   /** Sent as `Strict-Transport-Security` on HTML answers when users reach the server over https. */
   https: boolean;
+  /** Time an idle keep-alive connection is kept (Node's default, 5 s, when absent). */
+  keepAliveTimeoutMs?: number | undefined;
+  /** Caps on client connections and the send timeout; none when absent. */
+  connections?: ConnectionLimits | undefined;
 }
 
 /** Security headers of every HTML answer: no framing, no sniffing, no referrer, scripts from this origin only. */
@@ -32,10 +37,19 @@ export const HTML_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
 };
 
-/** Applies the slow-client timeouts and the header size limit to the Node HTTP server. */
+/**
+ * Applies the slow-client timeouts and the header size limit to the Node HTTP server. Every
+ * timeout is set here on purpose: headers and the whole request have their limits (then 408,
+ * and the socket is destroyed shortly after: see answerAndClose); an idle keep-alive
+ * connection is closed after `keepAliveTimeoutMs`; there is no socket inactivity timeout
+ * (`server.timeout` 0), because long polls and streams are quiet by design; a response the
+ * client does not read is cut by the connection guard's send timeout instead.
+ */
 export function limitServer(server: Server, s: HardeningSettings): void {
   server.headersTimeout = s.headersTimeoutMs;
   server.requestTimeout = Math.max(s.requestTimeoutMs, s.headersTimeoutMs);
+  server.keepAliveTimeout = s.keepAliveTimeoutMs ?? 5000;
+  server.timeout = 0;
   // Read by the server for every new connection; not in the typings as writable properties.
   const raw = server as unknown as { maxHeaderSize: number; connectionsCheckingInterval: number };
   raw.maxHeaderSize = s.maxHeaderBytes;

@@ -13,13 +13,18 @@ import type { Page, PageQuery, Store } from '../storage/contract/store.js';
 import { checkHeaders } from '../domain/headers.js';
 import type { EndpointService } from '../catalog/endpoints.js';
 
-/** The operational event types, as in the reference API. */
+/**
+ * The operational event types: those of the reference API, and Switchboard's own
+ * `storage.degraded` / `storage.recovered` (the database refuses writes, and stores them again).
+ */
 export const OPERATIONAL_EVENT_TYPES = [
   'endpoint.disabled',
   'endpoint.enabled',
   'message.attempt.exhausted',
   'message.attempt.failing',
   'message.attempt.recovered',
+  'storage.degraded',
+  'storage.recovered',
 ] as const;
 
 export type OperationalEventType = (typeof OPERATIONAL_EVENT_TYPES)[number];

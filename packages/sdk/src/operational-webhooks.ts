@@ -7,7 +7,12 @@ import type { OperationalWebhookEndpointCreate, OperationalWebhookEndpointOut, O
 export type OperationalEvent =
   | { type: 'endpoint.disabled'; timestamp: string; data: EndpointRef & { failSince: string; trigger: 'automatic' | 'manual' } }
   | { type: 'endpoint.enabled'; timestamp: string; data: EndpointRef }
-  | { type: 'message.attempt.exhausted' | 'message.attempt.failing' | 'message.attempt.recovered'; timestamp: string; data: AttemptRef };
+  | { type: 'message.attempt.exhausted' | 'message.attempt.failing' | 'message.attempt.recovered'; timestamp: string; data: AttemptRef }
+  | { type: 'storage.degraded'; timestamp: string; data: { reason: StorageFaultReason; code: string; detail: string; since: string } }
+  | { type: 'storage.recovered'; timestamp: string; data: { reason: StorageFaultReason; since: string; recoveredAt: string } };
+
+/** Why the database refuses writes: no space, read-only, failing storage, out of resources. */
+export type StorageFaultReason = 'full' | 'read_only' | 'io_error' | 'unavailable';
 
 export interface EndpointRef {
   appId: string;

@@ -15,6 +15,7 @@ import { toEventType } from '../../domain/providers/mapping.js';
 import type { InboundRequest } from '../../domain/providers/types.js';
 import type { IngestSource } from '../../domain/providers/source.js';
 import type { IngestLog, IngestStore } from '../../storage/contract/ingest.js';
+import { STORAGE_FAULT_ANSWERS, reportStorageFault, storageFaultDetail } from '../../storage/contract/storage-faults.js';
 import { GroupCommit } from '../../engine/group-commit.js';
 import type { IngestSourceService } from './ingest-sources.js';
 import type { MessageService } from '../push/messages.js';
@@ -101,7 +102,11 @@ export class IngestService {
       return json(200, r.duplicate ? { duplicate: true, id: r.id } : { id: r.id });
     } catch (e: unknown) {
       const reason = e instanceof AppError ? e.message : `could not store the request: ${toError(e).message}`;
-      await this.log(source, 503, reason, headers, input.body, now);
+      // Disk full, read-only, I/O errors: 507/503 with a code that says why (the storage health hears of it).
+      const fault = reportStorageFault(this.store, e);
+      const answer = fault ? STORAGE_FAULT_ANSWERS[fault.kind] : null;
+      await this.log(source, answer?.status ?? 503, reason, headers, input.body, now);
+      if (fault && answer) return json(answer.status, { code: answer.code, detail: storageFaultDetail(fault) });
       return json(503, { code: 'unavailable', detail: 'the request could not be stored; retry later' });
     }
   }

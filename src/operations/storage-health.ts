@@ -1,0 +1,152 @@
+/**
+ * Storage health: whether the database currently stores writes. A storage fault met anywhere
+ * (a publish refused for a full disk, a read-only database) marks it degraded, with the
+ * reason; the next write known to succeed — a published message, or the light probe written
+ * while degraded — marks it healthy again. Each change is logged once, counted in metrics and
+ * sent as a `storage.degraded` / `storage.recovered` operational webhook.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Counter, Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { Clock, TimerHandle } from '../domain/clock.js';
+import type { EventBus } from '../engine/event-bus.js';
+import type { Store } from '../storage/contract/store.js';
+import { classifyStorageFault, onStorageFault } from '../storage/contract/storage-faults.js';
+import type { StorageFault, StorageFaultKind } from '../storage/contract/storage-faults.js';
+
+/** What the health route and operators see. */
+export type StorageStatus = { degraded: false } | { degraded: true; reason: StorageFaultKind; code: string; detail: string; since: number };
+
+const REASONS: readonly StorageFaultKind[] = ['full', 'read_only', 'io_error', 'unavailable'];
+
+/** The idempotency key the probe writes under; real keys are base64url hashes, never this. */
+export const PROBE_KEY = 'switchboard:storage-probe';
+/** The probe stores at most this many bytes. */
+const MAX_PROBE_BYTES = 1024 * 1024;
+
+export interface StorageHealthOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  bus: EventBus;
+  /** Where the gauge and counter are registered (the instance's metrics registry). */
+  registry: Registry;
+  /** Sends an operational webhook. */
+  emit?: ((type: 'storage.degraded' | 'storage.recovered', data: Record<string, unknown>) => Promise<void>) | undefined;
+  /** How often the probe write runs while degraded. */
+  probeIntervalMs: number;
+  /**
+   * Bytes the probe stores (the largest accepted payload; at most 1 MiB): a database that
+   * cannot find room for one more largest message is still full for publishers.
+   */
+  probeBytes: number;
+}
+
+export class StorageHealth {
+  private current: StorageStatus = { degraded: false };
+  private readonly unsubscribe: (() => void)[] = [];
+  private timer: TimerHandle | null = null;
+  private probing = false;
+  private readonly gauge: Gauge<'reason'>;
+  private readonly faults: Counter<'reason'>;
+
+  constructor(private readonly o: StorageHealthOptions) {
+    const registers = [o.registry];
+    this.gauge = new Gauge({
+      name: 'switchboard_storage_degraded',
+      help: '1 while the database refuses writes, labelled with why (full, read_only, io_error, unavailable); 0 otherwise.',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const r of REASONS) this.gauge.set({ reason: r }, 0);
+    this.faults = new Counter({
+      name: 'switchboard_storage_faults_total',
+      help: 'Writes (requests, probes) the database refused for a storage fault, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
+  }
+
+  status(): StorageStatus {
+    return this.current;
+  }
+
+  /** Listens for faults of this instance and for committed messages. */
+  start(): void {
+    this.unsubscribe.push(
+      onStorageFault([this.o.store, this.o.store.ingest, this.o.store.pull, this.o.store.auth, this.o.store.operationalWebhooks], (f) => this.fault(f)),
+      this.o.bus.on((e) => {
+        if (e.kind === 'message.published') this.succeeded();
+      }),
+    );
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
+  /** A write failed for a storage fault. */
+  fault(f: StorageFault): void {
+    this.faults.inc({ reason: f.kind });
+    const was = this.current;
+    if (was.degraded && was.reason === f.kind) return;
+    const since = was.degraded ? was.since : this.o.clock.now();
+    this.current = { degraded: true, reason: f.kind, code: f.code, detail: f.message, since };
+    for (const r of REASONS) this.gauge.set({ reason: r }, r === f.kind ? 1 : 0);
+    this.o.logger.error({ reason: f.kind, code: f.code, detail: f.message }, 'storage degraded: the database refuses writes; they are answered 507/503 until it recovers');
+    this.notify('storage.degraded', { reason: f.kind, code: f.code, detail: f.message, since: new Date(since).toISOString() });
+    this.scheduleProbe();
+  }
+
+  /** A write succeeded: the database stores writes again. */
+  succeeded(): void {
+    const was = this.current;
+    if (!was.degraded) return;
+    this.current = { degraded: false };
+    for (const r of REASONS) this.gauge.set({ reason: r }, 0);
+    this.timer?.cancel();
+    this.timer = null;
+    const now = this.o.clock.now();
+    this.o.logger.warn({ reason: was.reason, degradedSeconds: Math.round((now - was.since) / 1000) }, 'storage recovered: the database stores writes again');
+    this.notify('storage.recovered', { reason: was.reason, since: new Date(was.since).toISOString(), recoveredAt: new Date(now).toISOString() });
+  }
+
+  /**
+   * Writes a row as large as the largest payload and deletes it at once (an idempotency
+   * entry that has already expired), which needs the room and the write access a publish needs.
+   */
+  async probe(): Promise<void> {
+    if (this.probing) return;
+    this.probing = true;
+    try {
+      const now = this.o.clock.now();
+      // Random bytes: the row takes its full size even where the database compresses.
+      const body = randomBytes(Math.ceil((Math.min(this.o.probeBytes, MAX_PROBE_BYTES) * 3) / 4)).toString('base64');
+      await this.o.store.putIdempotent(PROBE_KEY, { status: 204, body, contentType: 'text/plain' }, now, now);
+      this.succeeded();
+    } catch (e: unknown) {
+      const f = classifyStorageFault(e);
+      if (f) this.fault(f);
+      else this.o.logger.debug({ err: e }, 'storage probe failed');
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  private scheduleProbe(): void {
+    if (this.timer || this.unsubscribe.length === 0) return;
+    this.timer = this.o.clock.setTimer(this.o.probeIntervalMs, () => {
+      this.timer = null;
+      void this.probe().finally(() => {
+        if (this.current.degraded) this.scheduleProbe();
+      });
+    });
+  }
+
+  private notify(type: 'storage.degraded' | 'storage.recovered', data: Record<string, unknown>): void {
+    this.o.emit?.(type, data).catch((err: unknown) => this.o.logger.warn({ err, type }, 'operational webhook event failed'));
+  }
+}

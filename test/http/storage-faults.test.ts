@@ -1,0 +1,276 @@
+/**
+ * A database that cannot store writes: the real SQLite made to raise SQLITE_FULL (with
+ * `max_page_count`, and on a real full tmpfs where the test may mount one), a PostgreSQL
+ * session made read-only (SQLSTATE 25006), and a read-only data directory at start. A publish
+ * gets 507/503 with a code that says why (never 500), health reports degraded with the reason,
+ * the metrics and an operational webhook say so, nothing acknowledged is lost, and all of it
+ * recovers by itself once writes succeed again.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { classifyStorageFault } from '../../src/storage/contract/storage-faults.js';
+import type { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { eventually } from '../helpers/eventually.js';
+import { MAIN } from '../helpers/process.js';
+import { Receiver } from '../helpers/receiver.js';
+import { startServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
+import { TEST_DATABASE_URL, createTestSchema } from '../helpers/pg.js';
+import { createApp } from '../helpers/security.js';
+
+async function metricsText(server: TestServer): Promise<string> {
+  return (await fetch(server.url + '/metrics')).text();
+}
+
+const metricValue = (text: string, name: string): number | null => {
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : null;
+};
+
+/** A payload of about `bytes` that compresses badly. */
+const bulky = (bytes: number): { blob: string } => ({ blob: Array.from({ length: Math.ceil(bytes / 16) }, (_, i) => (i * 2654435761).toString(36).padStart(16, 'x')).join('') });
+
+/** Whether this process may mount file systems (root with CAP_SYS_ADMIN). */
+function canMount(dir: string): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
+  if (r.status !== 0) return false;
+  spawnSync('umount', [dir]);
+  return true;
+}
+
+describe('storage faults are classified by database code', () => {
+  it('SQLite result codes', () => {
+    const of = (code: string) => classifyStorageFault(Object.assign(new Error('x'), { code }))?.kind ?? null;
+    assert.equal(of('SQLITE_FULL'), 'full');
+    assert.equal(of('SQLITE_READONLY'), 'read_only');
+    assert.equal(of('SQLITE_READONLY_DBMOVED'), 'read_only');
+    assert.equal(of('SQLITE_IOERR_WRITE'), 'io_error');
+    assert.equal(of('SQLITE_CONSTRAINT_UNIQUE'), null);
+    assert.equal(of('SQLITE_ERROR'), null);
+  });
+
+  it('PostgreSQL SQLSTATEs and file errors', () => {
+    const of = (code: string) => classifyStorageFault(Object.assign(new Error('x'), { code }))?.kind ?? null;
+    assert.equal(of('53100'), 'full');
+    assert.equal(of('25006'), 'read_only');
+    assert.equal(of('58030'), 'io_error');
+    assert.equal(of('53300'), 'unavailable');
+    assert.equal(of('57P03'), 'unavailable');
+    assert.equal(of('23505'), null, 'a unique violation is not a storage fault');
+    assert.equal(of('42P01'), null);
+    assert.equal(of('ENOSPC'), 'full');
+    assert.equal(of('EROFS'), 'read_only');
+    assert.equal(of('ECONNRESET'), null);
+    assert.equal(classifyStorageFault(new Error('no code')), null);
+    assert.equal(classifyStorageFault('text'), null);
+  });
+
+  it('a real read-only PostgreSQL session raises 25006, classified read_only', async () => {
+    const sql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+    try {
+      await sql`SET default_transaction_read_only = on`;
+      const err = await sql`CREATE TABLE sb_read_only_probe (i int)`.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      assert.ok(err, 'the write was refused');
+      assert.deepEqual({ ...classifyStorageFault(err), message: '' }, { kind: 'read_only', code: '25006', message: '' });
+    } finally {
+      await sql.end();
+    }
+  });
+});
+
+/** The whole cycle on one server whose database is made full by `fill` and given room again by `free`. */
+async function fullDiskCycle(server: TestServer, fill: () => Promise<{ status: number; body: any }>, free: () => void | Promise<void>, code: string): Promise<void> {
+  const rx = await new Receiver().start();
+  try {
+    const op = await server.api('POST', '/api/v1/operational-webhook/endpoint', { url: rx.url('/ops'), filterTypes: ['storage.degraded', 'storage.recovered'] });
+    assert.equal(op.status, 201);
+    const appId = await createApp(server, 'disk');
+    const acknowledged: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'disk.test', payload: { i } });
+      assert.equal(r.status, 202);
+      acknowledged.push(r.body.id);
+    }
+    assert.equal((await fetch(server.url + '/api/v1/health')).status, 204);
+
+    const refused = await fill();
+    assert.equal(refused.status, 507, JSON.stringify(refused.body));
+    assert.equal(refused.body.code, 'insufficient_storage');
+    assert.match(refused.body.detail, new RegExp(code));
+
+    const health = await fetch(server.url + '/api/v1/health');
+    assert.equal(health.status, 503);
+    const h = (await health.json()) as any;
+    assert.equal(h.code, 'storage_degraded');
+    assert.equal(h.storage.reason, 'full');
+    assert.equal(h.storage.code, code);
+    assert.equal((await fetch(server.url + '/api/v1/health/ready')).status, 204, 'still ready: reads work');
+
+    const m = await metricsText(server);
+    assert.equal(metricValue(m, 'switchboard_storage_degraded{reason="full"}'), 1);
+    assert.ok((metricValue(m, 'switchboard_storage_faults_total{reason="full"}') ?? 0) >= 1);
+    await eventually(() => rx.at('/ops').some((r) => JSON.parse(r.body).type === 'storage.degraded'), 'the storage.degraded webhook');
+    const degraded = JSON.parse(rx.at('/ops').find((r) => JSON.parse(r.body).type === 'storage.degraded')!.body);
+    assert.equal(degraded.data.reason, 'full');
+    assert.equal(degraded.data.code, code);
+
+    // Nothing acknowledged is lost, and reads keep working.
+    for (const id of acknowledged) assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/${id}`)).status, 200);
+
+    await free();
+    // No request needed: the probe notices.
+    await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
+    await eventually(() => rx.at('/ops').some((r) => JSON.parse(r.body).type === 'storage.recovered'), 'the storage.recovered webhook');
+    assert.equal(metricValue(await metricsText(server), 'switchboard_storage_degraded{reason="full"}'), 0);
+    const again = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'disk.test', payload: { again: true } });
+    assert.equal(again.status, 202);
+    for (const id of acknowledged) assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/${id}`)).status, 200);
+  } finally {
+    await rx.close();
+  }
+}
+
+describe('SQLite full (max_page_count): 507, degraded, recovered', { skip: process.env.SWITCHBOARD_TEST_STORE === 'postgres' }, () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ SWITCHBOARD_STORAGE_PROBE_MS: '50' });
+  });
+  after(async () => server.close());
+
+  it('publish answers 507 insufficient_storage, health degraded, metric and webhook; recovery when room returns', async () => {
+    const db = (server.sb.store as SqliteStore).db;
+    let appId = '';
+    const got: { ingest?: Response } = {};
+    await fullDiskCycle(
+      server,
+      async () => {
+        appId = ((await server.api('GET', '/api/v1/app')).body.data as { id: string }[])[0]!.id;
+        const source = await server.api('POST', '/ingest/api/v1/source', { name: 'gh', type: 'github', config: { secret: 'gh-secret' } });
+        assert.equal(source.status, 201);
+        db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+        // An ingest request that cannot be stored: 507 with the code, not a generic 503.
+        const body = JSON.stringify({ action: 'opened', ...bulky(600_000) });
+        const signature = 'sha256=' + createHmac('sha256', 'gh-secret').update(body).digest('hex');
+        got.ingest = await fetch(source.body.ingestUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-github-event': 'issues', 'x-github-delivery': 'd-1', 'x-hub-signature-256': signature },
+          body,
+        });
+        return server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'disk.test', payload: bulky(600_000) });
+      },
+      () => void db.pragma('max_page_count = 1073741823'),
+      'SQLITE_FULL',
+    );
+    assert.equal(got.ingest?.status, 507);
+    assert.equal(((await got.ingest.json()) as any).code, 'insufficient_storage');
+  });
+});
+
+describe('a real full file system (tmpfs)', { skip: process.env.SWITCHBOARD_TEST_STORE === 'postgres' }, () => {
+  const mountPoint = mkdtempSync(join(tmpdir(), 'switchboard-tmpfs-'));
+  const mountable = canMount(mountPoint);
+  let server: TestServer | null = null;
+  after(async () => {
+    await server?.close().catch(() => undefined);
+    if (mountable) spawnSync('umount', [mountPoint]);
+    rmSync(mountPoint, { recursive: true, force: true });
+  });
+
+  it('SQLite on a 4 MB tmpfs: 507 when it is full, recovered when it grows', { skip: mountable ? false : 'needs root with CAP_SYS_ADMIN to mount a tmpfs' }, async () => {
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountPoint]).status, 0);
+    const dataDir = join(mountPoint, 'data');
+    mkdirSync(dataDir);
+    server = await startServer({ SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_STORAGE_PROBE_MS: '50' });
+    let appId = '';
+    await fullDiskCycle(
+      server,
+      async () => {
+        appId = ((await server!.api('GET', '/api/v1/app')).body.data as { id: string }[])[0]!.id;
+        // Fill the file system with acknowledged messages until a publish is refused.
+        for (let i = 0; i < 100; i++) {
+          const r = await server!.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'disk.fill', payload: bulky(300_000) });
+          if (r.status !== 202) return r;
+        }
+        throw new Error('the tmpfs never filled');
+      },
+      () => void assert.equal(spawnSync('mount', ['-o', 'remount,size=64m', mountPoint]).status, 0),
+      'SQLITE_FULL',
+    );
+  });
+});
+
+describe('PostgreSQL read-only session: 503 storage_read_only, degraded, recovered', () => {
+  let server: TestServer;
+  let schema: Awaited<ReturnType<typeof createTestSchema>>;
+  before(async () => {
+    schema = await createTestSchema('sbro');
+    // One pooled connection: the session setting below applies to every query.
+    server = await startServer({ SWITCHBOARD_DATABASE_URL: schema.url, SWITCHBOARD_DATABASE_POOL: '1', SWITCHBOARD_STORAGE_PROBE_MS: '50' });
+  });
+  after(async () => {
+    await server.close();
+    await schema.drop();
+  });
+
+  it('answers 503 with Retry-After and the reason, and recovers when writes are allowed again', async () => {
+    const sql = (server.sb.store as PostgresStore).sql;
+    const appId = await createApp(server, 'ro');
+    const kept = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'ro.test', payload: {} });
+    assert.equal(kept.status, 202);
+    await sql`SET default_transaction_read_only = on`;
+    const refused = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'ro.test', payload: {} });
+    assert.equal(refused.status, 503);
+    assert.equal(refused.body.code, 'storage_read_only');
+    assert.match(refused.body.detail, /25006/);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    const h = await fetch(server.url + '/api/v1/health');
+    assert.equal(h.status, 503);
+    assert.equal(((await h.json()) as any).storage.reason, 'read_only');
+    assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/${kept.body.id}`)).status, 200);
+
+    await sql`SET default_transaction_read_only = off`;
+    await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
+    assert.equal((await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'ro.test', payload: {} })).status, 202);
+  });
+});
+
+describe('a read-only data directory at start', () => {
+  it(`exits with code ${EXIT.dataDirUnwritable} and names the directory`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-ro-'));
+    let mounted = false;
+    try {
+      if (canMount(dir)) {
+        mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir]).status === 0;
+      } else if (process.getuid?.() !== 0) {
+        spawnSync('chmod', ['0500', dir]);
+      } else {
+        t.skip('root without mount: permission bits do not stop root, and no read-only mount can be made');
+        return;
+      }
+      const r = spawnSync(process.execPath, [MAIN, 'serve'], {
+        env: { ...process.env, SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_PORT: '0', SWITCHBOARD_HOST: '127.0.0.1', SWITCHBOARD_ADMIN_TOKEN: 'sb_test_admin_token_0123456789abcdef', SWITCHBOARD_DATABASE_URL: '' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(r.status, EXIT.dataDirUnwritable, r.stderr);
+      assert.ok(r.stderr.includes(dir), r.stderr);
+      assert.match(r.stderr, /not writable/);
+    } finally {
+      if (mounted) spawnSync('umount', [dir]);
+      spawnSync('chmod', ['0700', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
