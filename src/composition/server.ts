@@ -142,6 +142,8 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     retrySchedule: config.retrySchedule,
     endpointConcurrency: config.endpointConcurrency,
     maxInflight: config.maxInflight,
+    appMaxInflight: config.appMaxInflight,
+    circuit: { threshold: config.circuitFailures, cooldownMs: config.circuitCooldownMs, maxCooldownMs: Math.max(config.circuitCooldownMs, config.circuitMaxCooldownMs) },
     leaseMs,
     disableAfterMs: config.disableAfterMs,
     sweepIntervalMs: o.sweepIntervalMs,
@@ -176,7 +178,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     maxStreams: config.maxStreams,
   }, (kind) => metrics.connectionOpened(kind));
 
-  const metrics = new Metrics({ store, clock, bus, inflight: () => dispatcher.inflightCount });
+  const metrics = new Metrics({ store, clock, bus, inflight: () => dispatcher.inflightCount, circuits: () => dispatcher.circuitCounts() });
   metrics.start();
   const operationalWebhooks = new OperationalWebhookSender({ store, clock, sender, logger, metrics });
   operationalWebhooks.start();
