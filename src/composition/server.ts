@@ -232,6 +232,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     validateResponses: config.validateResponses,
     transformations: new TransformSettings(store, clock, endpoints, transforms),
     ingest: { sources: ingestModule.sources, ingest: ingestModule.ingest, publicUrl: sec.publicUrl ?? null },
+    circuits: dispatcher,
   });
   // SQLite is one node: any lease in the file was left by a previous run of this process.
   // On a shared store leases may be other nodes' live ones; expired ones are claimed as due.

@@ -196,9 +196,8 @@ export class Dispatcher implements AdmissionControl {
         this.inflightRefs.delete(c.deliveryId);
         const s = this.slots.of(c.endpoint.id);
         this.slots.release(s);
-        if (s.backlog) this.claims.request(c.endpoint.id);
-        // The freed slot of the application and the node may let others waiting claim, in turn.
-        this.claims.kick();
+        // The freed slot goes to the next application waiting, in turn, then to this endpoint's backlog.
+        this.claims.released(c.endpoint.id);
         this.slots.forgetIfIdle(c.endpoint.id, s);
         this.notifyIdle();
       });

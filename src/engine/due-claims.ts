@@ -48,6 +48,17 @@ export class DueClaims {
     this.kick();
   }
 
+  /**
+   * A delivery of this endpoint ended and gave its slot back: its application's turn passes
+   * to the others waiting, then the endpoint asks again for its own backlog.
+   */
+  released(endpointId: string): void {
+    const s = this.o.slots.find(endpointId);
+    if (s) this.queue.served(appKey(endpointId, s));
+    this.request(endpointId);
+    this.kick();
+  }
+
   /** Slots were freed: endpoints waiting for them may claim. */
   kick(): void {
     if (this.drainScheduled || this.queue.empty || this.stopped) return;
