@@ -14,8 +14,8 @@ const HUNG = 60;
 const HEALTHY_RATE = 100;
 /** Messages published to the hung application before measuring: each fans out to every hung endpoint. */
 const FILL_MESSAGES = 30;
-/** The hung application keeps publishing meanwhile, so its endpoints always have backlog. */
-const HUNG_RATE = 10;
+/** The hung application keeps publishing meanwhile (each message to all its endpoints), so its endpoints always have backlog. */
+const HUNG_RATE = 1;
 
 export const fairness: Scenario = {
   name: 'fairness',

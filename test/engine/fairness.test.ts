@@ -99,6 +99,26 @@ describe('fairness between applications', () => {
     for (const r of [a, b]) for (const peak of r.peak.values()) assert.ok(peak <= 2, `endpoint cap held: peak ${peak}`);
   });
 
+  it("ends a request stalled in its response body at the endpoint's timeout and frees its slot", async () => {
+    server = await startServer(env({ SWITCHBOARD_REQUEST_TIMEOUT_MS: '500', SWITCHBOARD_ENDPOINT_CONCURRENCY: '1', SWITCHBOARD_RETRY_SCHEDULE: '1' }));
+    const stalls = await receiver(new Receiver());
+    // Headers at once, a first chunk, then nothing: neither a connect nor a headers timeout would end it.
+    stalls.on('/stall', (_r, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial');
+    });
+    const id = await app(server, 'stalls', [stalls.url('/stall')]);
+    await publish(server, id, 2);
+    // Concurrency 1: the second delivery is only sent once the first request's slot is freed.
+    await eventually(() => stalls.at('/stall').length >= 2, 'the second request, after the first timed out');
+    const attempts = (await server.api('GET', `/api/v1/app/${id}/attempt/endpoint/${(await server.api('GET', `/api/v1/app/${id}/endpoint`)).body.data[0].id}`)).body.data as any[];
+    assert.ok(attempts.length >= 1);
+    for (const a of attempts) {
+      assert.equal(a.responseStatusCode, 0);
+      assert.match(a.response, /timeout/);
+    }
+  });
+
   it('gives a freed slot to the next application waiting, not back to the one that held it', async () => {
     server = await startServer(env({ SWITCHBOARD_ENDPOINT_CONCURRENCY: '2', SWITCHBOARD_MAX_INFLIGHT: '4' }));
     const hung = await receiver(new HangingReceiver());
