@@ -157,11 +157,11 @@ export class DueClaims {
           slots.applyRate(s, first.endpoint.throttleRate);
           slots.learn(first.endpoint);
         }
-        const { send, refused, waitMs } = this.admitClaimed(endpointId, s, claims, appCounted);
+        const { send, refused } = this.admitClaimed(endpointId, s, claims, appCounted);
         slots.unreserve(s, n - send.length, appCounted);
         if (!appCounted) slots.countInApp(s, send.length);
         s.bucket?.take(send.length, this.o.clock.now());
-        if (refused.length > 0) this.giveBackLeases(endpointId, s, refused, waitMs);
+        if (refused.length > 0) this.giveBackLeases(endpointId, s, refused);
         for (const c of send) this.o.launch(c);
       })
       .catch((e: unknown) => {
@@ -185,7 +185,7 @@ export class DueClaims {
    * during the claim, or the endpoint's origin was unknown before it), and the application's
    * cap is applied if the application was only learned from this claim.
    */
-  private admitClaimed(endpointId: string, s: EndpointSlots, claims: ClaimedDelivery[], appCounted: boolean): { send: ClaimedDelivery[]; refused: LeaseRef[]; waitMs: number | null } {
+  private admitClaimed(endpointId: string, s: EndpointSlots, claims: ClaimedDelivery[], appCounted: boolean): { send: ClaimedDelivery[]; refused: LeaseRef[] } {
     const { slots, breakers } = this.o;
     const permit = breakers.permit(endpointId, s.origin);
     let allowed = claims.length;
@@ -194,18 +194,23 @@ export class DueClaims {
     if (!appCounted && s.appId !== null) allowed = Math.min(allowed, Math.max(0, slots.appMaxInflight - slots.appInflight(s.appId)));
     if (permit.kind === 'probe' && allowed > 0) breakers.probing(endpointId, s.origin);
     const refused = claims.slice(allowed).map((c) => ({ deliveryId: c.deliveryId, leaseToken: c.leaseToken }));
-    return { send: claims.slice(0, allowed), refused, waitMs: permit.kind === 'wait' ? permit.ms : null };
+    return { send: claims.slice(0, allowed), refused };
   }
 
-  /** Gives leases back unsent (no attempt is counted): they are due again at once, and claimed when allowed. */
-  private giveBackLeases(endpointId: string, s: EndpointSlots, refs: LeaseRef[], waitMs: number | null): void {
+  /**
+   * Gives leases back unsent (no attempt is counted): they are due again at once, and claimed
+   * when allowed. The endpoint counts as backlogged once they are back in the store (a claim
+   * meanwhile, finding them still leased, would have said there was nothing left); its turn
+   * then decides what it waits for.
+   */
+  private giveBackLeases(endpointId: string, s: EndpointSlots, refs: LeaseRef[]): void {
     s.backlog = true;
     this.o.store
       .releaseLeases(refs, this.o.clock.now())
       .catch((e: unknown) => this.o.logger.error({ err: e, endpointId }, 'giving back leases failed; they are claimed again when they expire'))
       .finally(() => {
-        if (waitMs !== null) this.requestLater(endpointId, s, waitMs);
-        else this.request(endpointId);
+        s.backlog = true;
+        this.request(endpointId);
       });
   }
 
