@@ -25,6 +25,7 @@ import { publish } from './scenarios/publish.js';
 import { e2e } from './scenarios/e2e.js';
 import { fanout } from './scenarios/fanout.js';
 import { isolation } from './scenarios/isolation.js';
+import { fairness } from './scenarios/fairness.js';
 import { backlog } from './scenarios/backlog.js';
 import { retryStorm } from './scenarios/retry-storm.js';
 import { floor } from './scenarios/floor.js';
@@ -34,7 +35,7 @@ import { transform } from './scenarios/transform.js';
 import { postgres } from './scenarios/postgres.js';
 import { readers } from './scenarios/readers.js';
 
-export const SCENARIOS: Scenario[] = [floor, publish, e2e, fanout, isolation, backlog, retryStorm, pull, readers, ingest, transform, postgres];
+export const SCENARIOS: Scenario[] = [floor, publish, e2e, fanout, isolation, fairness, backlog, retryStorm, pull, readers, ingest, transform, postgres];
 
 /** Above this much CPU used by other processes in a window, results are flagged as disturbed. */
 const QUIET_OTHER_CPU_PCT = 25;

@@ -41,6 +41,11 @@ export interface Config {
   maxInflight: number;
   /** Worker threads that send deliveries; 0 sends on the main thread. */
   sendWorkers: number;
+  appMaxInflight: number;
+  /** Circuit breakers: consecutive failures that open one (0: off), first and longest cool-down. */
+  circuitFailures: number;
+  circuitCooldownMs: number;
+  circuitMaxCooldownMs: number;
   requestTimeoutMs: number;
   disableAfterMs: number;
   shutdownGraceMs: number;
@@ -161,6 +166,20 @@ export const SETTINGS: Setting[] = [
     description:
       'Worker threads that sign and send deliveries and read the responses, so the HTTP API and the database never wait behind them; started on the first delivery. `0` sends on the main thread.',
   },
+  {
+    env: 'SWITCHBOARD_APP_MAX_INFLIGHT',
+    default: '250',
+    description:
+      'Most delivery requests in flight from this node to one application\'s endpoints together, so one application\'s slow or dead endpoints cannot take the whole node. Applications waiting for slots are served in turn.',
+  },
+  {
+    env: 'SWITCHBOARD_CIRCUIT_FAILURES',
+    default: '5',
+    description:
+      'Consecutive failed attempts (connection error, timeout, 5xx) that open an endpoint\'s circuit, or a destination host\'s when they came from two or more of its endpoints: nothing is sent through an open circuit and its due deliveries wait without using attempts, until a probe succeeds. `0` turns circuit breakers off.',
+  },
+  { env: 'SWITCHBOARD_CIRCUIT_COOLDOWN_MS', default: '10000', description: 'How long an opened circuit waits before it lets one probe delivery through; each failed probe doubles it.' },
+  { env: 'SWITCHBOARD_CIRCUIT_MAX_COOLDOWN_MS', default: '600000', description: 'Longest wait between probes of an open circuit.' },
   { env: 'SWITCHBOARD_REQUEST_TIMEOUT_MS', default: '15000', description: 'Total time allowed for one delivery request (connect, headers and body).' },
   {
     env: 'SWITCHBOARD_DISABLE_AFTER_SECONDS',
@@ -331,6 +350,10 @@ export function loadConfig(env: Env = process.env): Config {
     endpointConcurrency: int(env, 'SWITCHBOARD_ENDPOINT_CONCURRENCY', 20, 1),
     maxInflight: int(env, 'SWITCHBOARD_MAX_INFLIGHT', 1000, 1),
     sendWorkers: int(env, 'SWITCHBOARD_SEND_WORKERS', availableParallelism(), 0),
+    appMaxInflight: int(env, 'SWITCHBOARD_APP_MAX_INFLIGHT', 250, 1),
+    circuitFailures: int(env, 'SWITCHBOARD_CIRCUIT_FAILURES', 5, 0),
+    circuitCooldownMs: int(env, 'SWITCHBOARD_CIRCUIT_COOLDOWN_MS', 10_000, 1),
+    circuitMaxCooldownMs: int(env, 'SWITCHBOARD_CIRCUIT_MAX_COOLDOWN_MS', 600_000, 1),
     requestTimeoutMs: int(env, 'SWITCHBOARD_REQUEST_TIMEOUT_MS', 15000, 100),
     disableAfterMs: int(env, 'SWITCHBOARD_DISABLE_AFTER_SECONDS', 5 * 24 * 3600, 1) * 1000,
     shutdownGraceMs: int(env, 'SWITCHBOARD_SHUTDOWN_GRACE_MS', 10000, 0),

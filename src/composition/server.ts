@@ -160,6 +160,8 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     retrySchedule: config.retrySchedule,
     endpointConcurrency: config.endpointConcurrency,
     maxInflight: config.maxInflight,
+    appMaxInflight: config.appMaxInflight,
+    circuit: { threshold: config.circuitFailures, cooldownMs: config.circuitCooldownMs, maxCooldownMs: Math.max(config.circuitCooldownMs, config.circuitMaxCooldownMs) },
     leaseMs,
     disableAfterMs: config.disableAfterMs,
     sweepIntervalMs: o.sweepIntervalMs,
@@ -194,7 +196,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     maxStreams: config.maxStreams,
   }, (kind) => metrics.connectionOpened(kind));
 
-  const metrics = new Metrics({ store, clock, bus, inflight: () => dispatcher.inflightCount });
+  const metrics = new Metrics({ store, clock, bus, inflight: () => dispatcher.inflightCount, circuits: () => dispatcher.circuitCounts() });
   metrics.start();
   const operationalWebhooks = new OperationalWebhookSender({ store, clock, sender, logger, metrics });
   operationalWebhooks.start();
@@ -269,6 +271,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     validateResponses: config.validateResponses,
     transformations: new TransformSettings(store, clock, endpoints, transforms),
     ingest: { sources: ingestModule.sources, ingest: ingestModule.ingest, publicUrl: sec.publicUrl ?? null },
+    circuits: dispatcher,
   });
   // SQLite is one node: any lease in the file was left by a previous run of this process.
   // On a shared store leases may be other nodes' live ones; expired ones are claimed as due.

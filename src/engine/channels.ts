@@ -1,6 +1,7 @@
 /**
- * `node:diagnostics_channel` events at the points an operator asks about. Publishers pay
- * nothing while no one subscribes; metrics and operational webhooks subscribe.
+ * `node:diagnostics_channel` events at the points an operator asks about: attempts, endpoint
+ * state changes, circuit breaker transitions. Publishers pay nothing while no one
+ * subscribes; metrics and operational webhooks subscribe.
  *
  * Every event carries `scope`: the store of the Switchboard instance that published it, so
  * several instances in one process (tests) keep their events apart.
@@ -40,8 +41,21 @@ export interface EndpointStateEvent {
   at: number;
 }
 
+/** A circuit breaker of this node changed state (see circuit-breaker.ts). */
+export interface CircuitEvent {
+  scope: object;
+  /** An endpoint's circuit, or a destination origin's. */
+  kind: 'endpoint' | 'origin';
+  /** The endpoint id, or the origin (`scheme://host:port`). */
+  key: string;
+  from: 'closed' | 'open' | 'half-open';
+  to: 'closed' | 'open' | 'half-open';
+  at: number;
+}
+
 export const attemptChannel = channel('switchboard:attempt');
 export const endpointStateChannel = channel('switchboard:endpoint-state');
+export const circuitChannel = channel('switchboard:circuit');
 
 /** Publishes an attempt event if anyone listens. */
 export function publishAttempt(e: AttemptEvent): void {
@@ -51,6 +65,21 @@ export function publishAttempt(e: AttemptEvent): void {
 /** Publishes an endpoint state change if anyone listens. */
 export function publishEndpointState(e: EndpointStateEvent): void {
   if (endpointStateChannel.hasSubscribers) endpointStateChannel.publish(e);
+}
+
+/** Publishes a circuit's change if anyone listens. */
+export function publishCircuit(e: CircuitEvent): void {
+  if (circuitChannel.hasSubscribers) circuitChannel.publish(e);
+}
+
+/** Subscribes to circuit changes of one instance; returns the function that unsubscribes. */
+export function onCircuit(scope: object, fn: (e: CircuitEvent) => void): () => void {
+  const handler = (m: unknown): void => {
+    const e = m as CircuitEvent;
+    if (e.scope === scope) fn(e);
+  };
+  circuitChannel.subscribe(handler);
+  return () => circuitChannel.unsubscribe(handler);
 }
 
 /** Subscribes to attempts of one instance; returns the function that unsubscribes. */

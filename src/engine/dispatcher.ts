@@ -7,6 +7,12 @@
  * (`AdmissionControl`: no claim query on the hot path). Everything else (retries, backlog
  * behind a rate limit or concurrency cap, leases left by a crash) is claimed from the
  * store by `DueClaims`, one endpoint at a time, when `DueSweep` or a notice says it is due.
+ *
+ * Slots are capped per endpoint, per application and per node, and applications waiting for
+ * slots are served in turn, so one application's burst or dead endpoints never hold another
+ * application's deliveries. Circuit breakers (per endpoint and per origin) learn from every
+ * recorded attempt; while one is open nothing is sent through it and its due deliveries wait
+ * in the store without using attempts.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
@@ -16,6 +22,10 @@ import type { AttemptRecord, ClaimedDelivery, RecordedAttempts, Store } from '..
 import type { Admission, AdmissionControl, Settlement } from './admission.js';
 import { AttemptRunner } from './attempt-runner.js';
 import { AttemptWriter } from './attempt-writer.js';
+import { publishCircuit } from './channels.js';
+import { CircuitBreakers, originOf } from './circuit-breaker.js';
+import type { CircuitSettings, CircuitState, CircuitTransition } from './circuit-breaker.js';
+import { circuitSignal } from './circuit-signal.js';
 import { DeliverySlots } from './delivery-slots.js';
 import { DueClaims } from './due-claims.js';
 import { DueSweep } from './due-sweep.js';
@@ -30,6 +40,10 @@ export interface DispatcherOptions {
   retrySchedule: readonly number[];
   endpointConcurrency: number;
   maxInflight: number;
+  /** Deliveries of one application sent at a time (default: `maxInflight`). */
+  appMaxInflight?: number;
+  /** Circuit breakers; without them a threshold of 5 failures, 10 s cool-down up to 10 min. */
+  circuit?: Omit<CircuitSettings, 'probeTimeoutMs'>;
   /** How long a lease lasts; longer than a request can take. */
   leaseMs: number;
   disableAfterMs: number;
@@ -41,8 +55,18 @@ export interface DispatcherOptions {
   userAgent?: string;
 }
 
+/** The breakers' defaults, used when the options do not say. */
+export const DEFAULT_CIRCUIT = { threshold: 5, cooldownMs: 10_000, maxCooldownMs: 600_000 } as const;
+
+/** What the API shows of an endpoint's circuits on this node. */
+export interface EndpointCircuits {
+  endpoint: CircuitState;
+  origin: (CircuitState & { origin: string }) | null;
+}
+
 export class Dispatcher implements AdmissionControl {
   private readonly slots: DeliverySlots;
+  private readonly breakers: CircuitBreakers;
   private readonly claims: DueClaims;
   private readonly sweep: DueSweep;
   private readonly writer: AttemptWriter;
@@ -58,8 +82,9 @@ export class Dispatcher implements AdmissionControl {
 
   constructor(private readonly o: DispatcherOptions) {
     const { store, clock, logger } = o;
-    this.slots = new DeliverySlots(clock, o.endpointConcurrency, o.maxInflight);
-    this.claims = new DueClaims({ store, clock, logger, slots: this.slots, leaseMs: o.leaseMs, launch: (c) => this.launch(c) });
+    this.slots = new DeliverySlots(clock, o.endpointConcurrency, o.maxInflight, o.appMaxInflight ?? o.maxInflight);
+    this.breakers = new CircuitBreakers(clock, { ...DEFAULT_CIRCUIT, ...o.circuit, probeTimeoutMs: o.leaseMs }, (t) => this.circuitChanged(t));
+    this.claims = new DueClaims({ store, clock, logger, slots: this.slots, breakers: this.breakers, leaseMs: o.leaseMs, launch: (c) => this.launch(c) });
     this.sweep = new DueSweep({ store, clock, logger, intervalMs: o.sweepIntervalMs ?? 5000, onDue: (id) => this.backlogged(id) });
     this.writer = new AttemptWriter(store, logger, (records, recorded) => this.afterRecorded(records, recorded));
     this.attempts = new AttemptRunner({
@@ -91,13 +116,30 @@ export class Dispatcher implements AdmissionControl {
     return this.slots.inflight;
   }
 
-  /** Takes a slot for a delivery being published when one is free, so it is inserted already leased. */
+  /** Open and half-open circuits on this node, by kind. */
+  circuitCounts(): ReturnType<CircuitBreakers['openCounts']> {
+    return this.breakers.openCounts();
+  }
+
+  /** The circuits a delivery to this endpoint passes through on this node. */
+  circuitsOf(endpoint: Pick<Endpoint, 'id' | 'url'>): EndpointCircuits {
+    const origin = originOf(endpoint.url);
+    return { endpoint: this.breakers.endpointState(endpoint.id), origin: origin === null ? null : { origin, ...this.breakers.originState(origin) } };
+  }
+
+  /**
+   * Takes a slot for a delivery being published when one is free (the endpoint's, its
+   * application's and the node's caps, a rate token, closed circuits), so it is inserted
+   * already leased.
+   */
   admit(endpoint: Endpoint, now: number): Admission {
     if (this.stopping || !this.started) return { kind: 'backlog', endpoint };
-    const s = this.slots.of(endpoint.id);
+    const s = this.slots.learn(endpoint);
     this.slots.applyRate(s, endpoint.throttleRate);
     if (s.backlog) return { kind: 'backlog', endpoint }; // older due deliveries go first
     if (this.slots.capacity(s) < 1) return { kind: 'backlog', endpoint };
+    // An open circuit's deliveries wait in the store; a half-open one's probe is claimed from there.
+    if (this.breakers.permit(endpoint.id, s.origin).kind !== 'send') return { kind: 'backlog', endpoint };
     this.slots.take(s);
     return { kind: 'leased', endpoint, leaseUntil: now + this.o.leaseMs };
   }
@@ -140,6 +182,7 @@ export class Dispatcher implements AdmissionControl {
   private giveBack(endpointId: string): void {
     this.slots.release(this.slots.of(endpointId));
     this.claims.request(endpointId);
+    this.claims.kick();
     this.notifyIdle();
   }
 
@@ -153,9 +196,8 @@ export class Dispatcher implements AdmissionControl {
         this.inflightRefs.delete(c.deliveryId);
         const s = this.slots.of(c.endpoint.id);
         this.slots.release(s);
-        if (s.backlog) this.claims.request(c.endpoint.id);
-        // A freed node-wide slot may unblock other endpoints.
-        if (this.slots.inflight === this.o.maxInflight - 1) for (const id of this.slots.backlogged()) this.claims.request(id);
+        // The freed slot goes to the next application waiting, in turn, then to this endpoint's backlog.
+        this.claims.released(c.endpoint.id);
         this.slots.forgetIfIdle(c.endpoint.id, s);
         this.notifyIdle();
       });
@@ -166,11 +208,34 @@ export class Dispatcher implements AdmissionControl {
    * during the attempt), and wake endpoints for their retries.
    */
   private afterRecorded(records: AttemptRecord[], recorded: RecordedAttempts): void {
+    for (const r of records) this.learnCircuit(r);
     for (const i of recorded.resent) this.backlogged(records[i]!.attempt.endpointId);
     let earliest = Infinity;
     for (const r of records) if (r.disableEndpoint) this.onEndpointDisabled(r.attempt.endpointId, r.attempt.appId);
     for (const r of records) if (r.next.status === DeliveryStatus.Pending) earliest = Math.min(earliest, r.next.at);
     if (earliest !== Infinity) this.sweep.schedule(Math.max(0, earliest - this.o.clock.now()));
+  }
+
+  /** The circuits of the attempt's endpoint and of the origin it was sent to learn how it went. */
+  private learnCircuit(r: AttemptRecord): void {
+    const a = r.attempt;
+    const signal = circuitSignal(a);
+    if (signal === 'none') return;
+    const origin = originOf(a.url);
+    if (signal === 'success') this.breakers.succeeded(a.endpointId, origin);
+    else this.breakers.failed(a.endpointId, origin);
+  }
+
+  /** Tells subscribers of a circuit's change; a closed circuit's waiting deliveries are claimed at once. */
+  private circuitChanged(t: CircuitTransition): void {
+    publishCircuit({ scope: this.o.store, ...t });
+    if (t.to === 'open') this.o.logger.warn({ [t.kind === 'endpoint' ? 'endpointId' : 'origin']: t.key, from: t.from }, 'circuit opened: deliveries wait until a probe succeeds');
+    if (t.to !== 'closed' || !this.started) return;
+    if (t.kind === 'endpoint') {
+      if (this.slots.find(t.key)?.backlog) this.claims.request(t.key);
+    } else {
+      for (const id of this.slots.backlogged()) if (this.slots.find(id)?.origin === t.key) this.claims.request(id);
+    }
   }
 
   private notifyIdle(): void {

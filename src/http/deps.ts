@@ -18,6 +18,8 @@ import type { PullService } from '../bridges/pull/pull.js';
 import type { IngestService } from '../bridges/ingest/ingest.js';
 import type { IngestSourceService } from '../bridges/ingest/ingest-sources.js';
 import type { EventBus } from '../engine/event-bus.js';
+import type { EndpointCircuits } from '../engine/dispatcher.js';
+import type { Endpoint } from '../domain/model.js';
 import type { Metrics } from '../operations/metrics.js';
 import type { OperationalWebhookService } from '../operations/operational-webhooks.js';
 import type { StorageHealth } from '../operations/storage-health.js';
@@ -83,4 +85,6 @@ export interface AppDeps {
   transformations?: TransformSettings;
   /** Ingest sources and the receiving URL (their routes are absent without it). */
   ingest?: IngestDeps;
+  /** This node's circuit breakers (the endpoint circuit route is absent without them). */
+  circuits?: { circuitsOf(endpoint: Pick<Endpoint, 'id' | 'url'>): EndpointCircuits };
 }

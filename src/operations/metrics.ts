@@ -8,7 +8,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from '../domain/clock.js';
-import { onAttempt, onEndpointState } from '../engine/channels.js';
+import { onAttempt, onCircuit, onEndpointState } from '../engine/channels.js';
 import type { AttemptEvent } from '../engine/channels.js';
 import type { EventBus } from '../engine/event-bus.js';
 import type { QueueStats, Store } from '../storage/contract/store.js';
@@ -19,6 +19,8 @@ export interface MetricsOptions {
   bus: EventBus;
   /** Deliveries in flight on this node. */
   inflight?: () => number;
+  /** Circuits open and half-open on this node, by kind. */
+  circuits?: () => Record<'endpoint' | 'origin', { open: number; halfOpen: number }>;
   /** Include Node.js process metrics (CPU, memory, event loop, GC). */
   processMetrics?: boolean;
 }
@@ -62,6 +64,7 @@ export class Metrics {
   private readonly attemptDuration: Histogram<'outcome'>;
   private readonly deliveries: Counter<'outcome'>;
   private readonly endpointChanges: Counter<'kind' | 'trigger'>;
+  private readonly circuitTransitions: Counter<'kind' | 'to'>;
   private readonly ingest: Counter<'provider' | 'outcome' | 'reason'>;
   private readonly sourceRuns: Counter<'kind' | 'outcome'>;
   private readonly sourceErrors: Counter<'kind' | 'reason'>;
@@ -137,6 +140,28 @@ export class Metrics {
         },
       });
     }
+    const circuits = o.circuits;
+    if (circuits) {
+      new Gauge({
+        name: 'switchboard_circuits',
+        help: 'Circuit breakers of this node that are not closed, by kind (endpoint, origin) and state (open, half_open).',
+        labelNames: ['kind', 'state'],
+        registers,
+        collect() {
+          const c = circuits();
+          for (const kind of ['endpoint', 'origin'] as const) {
+            this.set({ kind, state: 'open' }, c[kind].open);
+            this.set({ kind, state: 'half_open' }, c[kind].halfOpen);
+          }
+        },
+      });
+    }
+    this.circuitTransitions = new Counter({
+      name: 'switchboard_circuit_transitions_total',
+      help: 'Circuit breaker transitions on this node, by kind (endpoint, origin) and the state entered (open, half_open, closed).',
+      labelNames: ['kind', 'to'],
+      registers,
+    });
     this.ingest = new Counter({
       name: 'switchboard_ingest_requests_total',
       help: 'Requests received by ingest sources, by provider, outcome (accepted, duplicate, rejected) and rejection reason.',
@@ -206,6 +231,7 @@ export class Metrics {
       }),
       onAttempt(scope, (e) => this.attempted(e)),
       onEndpointState(scope, (e) => this.endpointChanges.inc({ kind: e.kind, trigger: e.trigger })),
+      onCircuit(scope, (e) => this.circuitTransitions.inc({ kind: e.kind, to: e.to === 'half-open' ? 'half_open' : e.to })),
     );
   }
 

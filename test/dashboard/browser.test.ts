@@ -206,6 +206,7 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
 
   it('reveals and rotates the secret, disables and enables the endpoint', async () => {
     await visit(page, `/ui/app/${appA.id}/endpoints/${endpointId}`);
+    await page.getByTestId('endpoint-circuit').getByText('closed').first().waitFor();
     await page.getByRole('button', { name: 'Reveal' }).click();
     const secret = (await server.api('GET', `/api/v1/app/${appA.id}/endpoint/${endpointId}/secret`)).body.key as string;
     await page.getByTestId('secret').getByText(secret).waitFor();

@@ -42,6 +42,19 @@ export interface EndpointStats {
   fail: number;
 }
 
+/** One circuit breaker as the serving node sees it (GET .../endpoint/{id}/circuit). */
+export interface CircuitState {
+  state: 'closed' | 'open' | 'half-open';
+  consecutiveFailures: number;
+  openedAt: string | null;
+  nextProbeAt: string | null;
+}
+
+export interface EndpointCircuit {
+  endpoint: CircuitState;
+  origin: (CircuitState & { origin: string }) | null;
+}
+
 export interface Message {
   id: string;
   eventType: string;

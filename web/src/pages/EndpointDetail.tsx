@@ -1,4 +1,4 @@
-/** One endpoint: settings, health, signing secret, test event, recovery and its latest attempts. */
+/** One endpoint: settings, health, circuit breakers, signing secret, test event, recovery and its latest attempts. */
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, enc, qs } from '../api';
@@ -6,7 +6,7 @@ import type { ListResponse } from '../api';
 import { useSession } from '../context';
 import { LIVE_MS, useAction, useApi } from '../hooks';
 import { Link, navigate } from '../router';
-import type { Attempt, Endpoint, EndpointStats, EventType, Message } from '../types';
+import type { Attempt, CircuitState, Endpoint, EndpointCircuit, EndpointStats, EventType, Message } from '../types';
 import { failureReason } from '../attempts';
 import { ActionError, Async, Badge, CopyButton, Empty, Field, Notice, PageHeader, Select, StatusBadge, Time } from '../components/ui';
 
@@ -226,6 +226,54 @@ function StatsLine({ path }: { path: string }) {
   );
 }
 
+const CIRCUIT_TONE = { closed: 'ok', open: 'bad', 'half-open': 'warn' } as const;
+
+function CircuitRow({ label, c }: { label: string; c: CircuitState }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd>
+        <Badge tone={CIRCUIT_TONE[c.state]}>{c.state}</Badge>{' '}
+        {c.consecutiveFailures > 0 ? <span className="muted">{c.consecutiveFailures} failed in a row</span> : null}
+        {c.openedAt ? (
+          <>
+            {' '}
+            <span className="muted">opened</span> <Time iso={c.openedAt} />
+          </>
+        ) : null}
+        {c.nextProbeAt ? (
+          <>
+            {' '}
+            <span className="muted">next probe</span> <Time iso={c.nextProbeAt} />
+          </>
+        ) : null}
+      </dd>
+    </>
+  );
+}
+
+/** The endpoint's circuit breakers on the node that answered: while one is open, deliveries wait. */
+function Circuit({ path }: { path: string }) {
+  const circuit = useApi<EndpointCircuit>(`${path}/circuit`, LIVE_MS);
+  if (!circuit.data) return null;
+  const c = circuit.data;
+  const waiting = c.endpoint.state !== 'closed' || (c.origin !== null && c.origin.state !== 'closed');
+  return (
+    <section className="card" aria-labelledby="circuit-title" data-testid="endpoint-circuit">
+      <h2 id="circuit-title">Circuit breaker</h2>
+      <p className="hint">
+        {waiting
+          ? 'Deliveries wait without using attempts until a probe delivery succeeds.'
+          : 'Deliveries are sent. After repeated failures (connection errors, timeouts, 5xx) the circuit opens and deliveries wait.'}
+      </p>
+      <dl className="kv">
+        <CircuitRow label="Endpoint" c={c.endpoint} />
+        {c.origin ? <CircuitRow label={c.origin.origin} c={c.origin} /> : null}
+      </dl>
+    </section>
+  );
+}
+
 export function EndpointDetail({ appId, epId }: { appId: string; epId: string }) {
   const { canWrite } = useSession();
   const path = `/api/v1/app/${enc(appId)}/endpoint/${enc(epId)}`;
@@ -272,6 +320,7 @@ export function EndpointDetail({ appId, epId }: { appId: string; epId: string })
           />
           <ActionError error={act.error} />
           <StatsLine path={path} />
+          <Circuit path={path} />
           <div className="grid-2">
             <section className="card" aria-labelledby="settings-title">
               <h2 id="settings-title">Settings</h2>
