@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { CappedClaim } from '../storage/contract/cluster.js';
 import type { ClaimedDelivery, Store } from '../storage/contract/store.js';
 import type { DeliverySlots, EndpointSlots } from './delivery-slots.js';
+import type { OrderedEndpoints } from './ordered-claims.js';
 
 export interface DueClaimsOptions {
   store: Store;
@@ -19,6 +20,8 @@ export interface DueClaimsOptions {
   leaseMs: number;
   /** Sends a claimed delivery; its slot is already taken. */
   launch: (c: ClaimedDelivery) => void;
+  /** Ordered endpoints are claimed by their own claim (ordered-claims.ts). */
+  ordered: OrderedEndpoints;
 }
 
 export class DueClaims {
@@ -76,6 +79,7 @@ export class DueClaims {
           this.requestLater(endpointId, s, retryInMs);
         } else if (claims.length < n) s.backlog = false;
         if (claims.length > 0) slots.applyRate(s, claims[0]!.endpoint.throttleRate);
+        if (claims.length > 0) this.o.ordered.note(claims[0]!.endpoint);
         for (const c of claims) {
           slots.take(s);
           this.o.launch(c);
@@ -97,6 +101,13 @@ export class DueClaims {
 
   /** Claims from the store; a store shared by several nodes also applies the endpoint's caps across them. */
   private claim(endpointId: string, n: number, now: number): Promise<CappedClaim> {
+    const { store, leaseMs, slots, ordered } = this.o;
+    const inOrder = ordered.claim(endpointId, n, now, now + leaseMs, store.cluster ? slots.endpointConcurrency : null);
+    if (inOrder) return inOrder.then((r) => r ?? this.claimUnordered(endpointId, n, now));
+    return this.claimUnordered(endpointId, n, now);
+  }
+
+  private claimUnordered(endpointId: string, n: number, now: number): Promise<CappedClaim> {
     const { store, leaseMs, slots } = this.o;
     const cluster = store.cluster;
     if (cluster) return cluster.claimDueCapped(endpointId, n, now, now + leaseMs, slots.endpointConcurrency);
