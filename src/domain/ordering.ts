@@ -7,7 +7,7 @@
  *   `switchboard.ordering`               `pause` or `skip`: turns ordered delivery on and says
  *                                        what a delivery that exhausted its retries does to its key
  *   `switchboard.orderingKeyPath`        a dotted path into the payload, e.g. `data.order_id`
- *   `switchboard.orderingKeyTagPrefix`   a tag prefix, e.g. `order:` (tag `order:42` gives key `42`)
+ *   `switchboard.orderingKeyTagPrefix`   a tag prefix, e.g. `order/` (tag `order/42` gives key `42`)
  *
  * A message's key is, first found: its explicit `orderingKey`, the payload value at the path
  * (a string, or a finite number written as text), the rest of its first tag with the prefix.
