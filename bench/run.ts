@@ -32,8 +32,9 @@ import { pull } from './scenarios/pull.js';
 import { ingest } from './scenarios/ingest.js';
 import { transform } from './scenarios/transform.js';
 import { postgres } from './scenarios/postgres.js';
+import { ordered } from './scenarios/ordered.js';
 
-export const SCENARIOS: Scenario[] = [floor, publish, e2e, fanout, isolation, backlog, retryStorm, pull, ingest, transform, postgres];
+export const SCENARIOS: Scenario[] = [floor, publish, e2e, fanout, isolation, backlog, retryStorm, pull, ingest, transform, postgres, ordered];
 
 /** Above this much CPU used by other processes in a window, results are flagged as disturbed. */
 const QUIET_OTHER_CPU_PCT = 25;

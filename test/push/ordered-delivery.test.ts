@@ -8,6 +8,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Svix } from 'svix';
 import { eventually } from '../helpers/eventually.js';
 import { createTestSchema } from '../helpers/pg.js';
@@ -289,9 +292,6 @@ for (const db of ['sqlite', 'postgres'] as const) {
 describe('ordered delivery across a restart', () => {
   it('keeps each key in order when the server stops mid-stream and reopens the same SQLite file', async () => {
     const rx = await new Receiver().start();
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-ordered-'));
     const env = { SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_RETRY_SCHEDULE: '0.05,0.05,0.05' };
     const arrivals: Arrival[] = [];
