@@ -293,7 +293,9 @@ for (const db of ['sqlite', 'postgres'] as const) {
 }
 
 describe('ordered delivery across a restart', () => {
-  it('keeps each key in order when the server stops mid-stream and reopens the same SQLite file', async () => {
+  // Under SWITCHBOARD_TEST_STORE=postgres every startServer gets a fresh schema: nothing to reopen.
+  const onPostgresRerun = process.env.SWITCHBOARD_TEST_STORE === 'postgres';
+  it('keeps each key in order when the server stops mid-stream and reopens the same SQLite file', { skip: onPostgresRerun && 'reopens a SQLite file' }, async () => {
     const rx = await new Receiver().start();
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-ordered-'));
     const env = { SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_RETRY_SCHEDULE: '0.05,0.05,0.05' };
