@@ -34,8 +34,9 @@ import { ingest } from './scenarios/ingest.js';
 import { transform } from './scenarios/transform.js';
 import { postgres } from './scenarios/postgres.js';
 import { readers } from './scenarios/readers.js';
+import { ordered } from './scenarios/ordered.js';
 
-export const SCENARIOS: Scenario[] = [floor, publish, e2e, fanout, isolation, fairness, backlog, retryStorm, pull, readers, ingest, transform, postgres];
+export const SCENARIOS: Scenario[] = [floor, publish, e2e, fanout, isolation, fairness, backlog, retryStorm, pull, readers, ingest, transform, postgres, ordered];
 
 /** Above this much CPU used by other processes in a window, results are flagged as disturbed. */
 const QUIET_OTHER_CPU_PCT = 25;

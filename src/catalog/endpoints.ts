@@ -3,7 +3,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { BlockList } from 'node:net';
 import type { Clock } from '../domain/clock.js';
-import { AppError, notFound } from '../domain/errors.js';
+import { AppError, invalid, notFound } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { checkUid } from '../domain/uid.js';
 import { endpointMatches } from '../domain/matching.js';
@@ -11,9 +11,11 @@ import { filterMatches, filterSubject } from '../domain/filter.js';
 import { validateFilter } from '../domain/filter-regex.js';
 import type { Endpoint, Metadata, SecretEntry } from '../domain/model.js';
 import { checkHeaders } from '../domain/headers.js';
+import { orderingMetadataIssue, orderingOf } from '../domain/ordering.js';
+import type { OrderingConfig } from '../domain/ordering.js';
 import { addressAllowed, refusalHint } from '../domain/network.js';
 import { SECRET_PREFIX, generateSecret } from '../domain/signature.js';
-import type { EndpointStats, Page, PageQuery, Store } from '../storage/contract/store.js';
+import type { EndpointStats, Page, PageQuery, PausedKey, Store } from '../storage/contract/store.js';
 import { publishEndpointState } from '../engine/channels.js';
 
 export interface EndpointInput {
@@ -36,6 +38,14 @@ async function checkedFilter(filter: Record<string, unknown> | null | undefined)
   if (!filter || Object.keys(filter).length === 0) return null;
   await validateFilter(filter);
   return filter;
+}
+
+/** Checks the ordering settings kept in reserved metadata keys (domain/ordering.ts). */
+function checkedMetadata(metadata: Metadata | undefined): Metadata {
+  const m = metadata ?? {};
+  const issue = orderingMetadataIssue(m);
+  if (issue) throw invalid(['body', 'metadata', issue.key], `${issue.key} ${issue.msg}`);
+  return m;
 }
 
 /** Header names whose values are secrets; listed as `sensitive` when read back. */
@@ -116,6 +126,7 @@ export class EndpointService {
 
   async create(appId: string, input: EndpointInput): Promise<Endpoint> {
     checkUid(input.uid, ['body', 'uid']);
+    const metadata = checkedMetadata(input.metadata);
     await this.checkUrl(input.url);
     const headers = input.headers ? checkHeaders(Object.entries(input.headers), ['body', 'headers']) : {};
     const filter = await checkedFilter(input.filter);
@@ -130,7 +141,7 @@ export class EndpointService {
       eventTypes: nonEmpty(input.eventTypes),
       channels: nonEmpty(input.channels),
       throttleRate: input.throttleRate ?? null,
-      metadata: input.metadata ?? {},
+      metadata,
       headers,
       secrets: [{ key: input.secret ? normaliseSecret(input.secret) : generateSecret(), expiresAt: null }],
       failingSince: null,
@@ -168,6 +179,7 @@ export class EndpointService {
       return { ep: await this.create(appId, { ...input, uid: input.uid ?? idOrUid }), created: true };
     }
     if (input.uid !== existing.uid) checkUid(input.uid, ['body', 'uid']);
+    const metadata = checkedMetadata(input.metadata);
     await this.checkUrl(input.url);
     // SDKs know nothing of filters: a replace without `filter` keeps the one saved.
     const filter = input.filter === undefined ? (existing.filter ?? null) : await checkedFilter(input.filter);
@@ -181,7 +193,7 @@ export class EndpointService {
       eventTypes: nonEmpty(input.eventTypes),
       channels: nonEmpty(input.channels),
       throttleRate: input.throttleRate ?? null,
-      metadata: input.metadata ?? {},
+      metadata,
       filter,
     };
     if (wasDisabled && !ep.disabled) ep.failingSince = null;
@@ -204,7 +216,7 @@ export class EndpointService {
     if (patch.eventTypes !== undefined) ep.eventTypes = nonEmpty(patch.eventTypes);
     if (patch.channels !== undefined) ep.channels = nonEmpty(patch.channels);
     if (patch.throttleRate !== undefined) ep.throttleRate = patch.throttleRate === 0 ? null : patch.throttleRate;
-    if (patch.metadata !== undefined) ep.metadata = patch.metadata;
+    if (patch.metadata !== undefined) ep.metadata = checkedMetadata(patch.metadata);
     if (patch.filter !== undefined) ep.filter = await checkedFilter(patch.filter);
     if (wasDisabled && !ep.disabled) ep.failingSince = null;
     return this.announce(await this.save(ep), wasDisabled);
@@ -274,7 +286,11 @@ export class EndpointService {
   /** Sends again every failed delivery of the endpoint created in the window. */
   async recover(appId: string, idOrUid: string, since: number, until: number | null): Promise<number> {
     const ep = await this.get(appId, idOrUid);
-    return this.store.recoverFailed(ep.id, since, until, this.clock.now());
+    const n = await this.store.recoverFailed(ep.id, since, until, this.clock.now());
+    // Failed deliveries from before the endpoint was ordered get their keys now.
+    const ordering = orderingOf(ep.metadata);
+    if (ordering && n > 0) await this.store.ordering.assignKeys(ep.id, ordering);
+    return n;
   }
 
   /** Creates deliveries for messages in the window that never went to this endpoint and match it. */
@@ -286,7 +302,26 @@ export class EndpointService {
     const ids = missing
       .filter((m) => endpointMatches(ep, m) && (!ep.filter || filterMatches(ep.filter, filterSubject(m.payload, m.eventType, m.channels))))
       .map((m) => m.id);
+    // An ordered endpoint's deliveries are created with their keys and positions: the message's place.
+    const ordering = orderingOf(ep.metadata);
+    if (ordering) return this.store.ordering.addDeliveries(ep.id, appId, ordering, ids, this.clock.now());
     return this.store.addDeliveries(ep.id, appId, ids, this.clock.now());
+  }
+
+  /** The endpoint's ordering settings (null: unordered) and the keys failed deliveries hold. */
+  async ordering(appId: string, idOrUid: string, limit: number): Promise<{ endpoint: Endpoint; config: OrderingConfig | null; paused: PausedKey[] }> {
+    const ep = await this.get(appId, idOrUid);
+    const config = orderingOf(ep.metadata);
+    return { endpoint: ep, config, paused: config ? await this.store.ordering.pausedKeys(ep.id, limit) : [] };
+  }
+
+  /** Lets a paused key go on past its failed deliveries; 404 when the key is not paused. */
+  async resumeKey(appId: string, idOrUid: string, key: string): Promise<Endpoint> {
+    const ep = await this.get(appId, idOrUid);
+    if (!orderingOf(ep.metadata)) throw new AppError('conflict', 'endpoint is not ordered (metadata "switchboard.ordering" is not set)');
+    const n = await this.store.ordering.resume(ep.id, key, this.clock.now());
+    if (n === 0) throw notFound('Paused ordering key');
+    return ep;
   }
 
   /** A task id for background-task shaped responses. */

@@ -16,7 +16,7 @@ interface OpEndpointOut {
 }
 
 const BASE = '/api/v1/operational-webhook/endpoint';
-const TYPES = 'endpoint.disabled, endpoint.enabled, message.attempt.exhausted, message.attempt.failing, message.attempt.recovered, storage.degraded, storage.recovered';
+const TYPES = 'endpoint.disabled, endpoint.enabled, message.attempt.exhausted, message.attempt.failing, message.attempt.recovered, ordering.key.paused, storage.degraded, storage.recovered';
 
 interface Flags {
   url?: string;

@@ -76,6 +76,8 @@ export interface Message {
   /** The payload as JSON text, exactly as sent to receivers; null once expunged. */
   payload: string | null;
   createdAt: number;
+  /** The explicit ordering key it was published with (docs/ordering.md); absent when none. */
+  orderingKey?: string | undefined;
 }
 
 /** Delivery and attempt status, numbered as in the compatible API. */

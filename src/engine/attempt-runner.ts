@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { newId } from '../domain/ids.js';
+import { orderingOf } from '../domain/ordering.js';
 import { DeliveryStatus, TriggerType } from '../domain/model.js';
 import type { Attempt } from '../domain/model.js';
 import type { AttemptRecord, ClaimedDelivery } from '../storage/contract/store.js';
@@ -120,6 +121,7 @@ export class AttemptRunner {
       statusCode: a.responseStatusCode,
       durationMs: a.responseDurationMs,
       at: a.createdAt,
+      ...(outcome.kind === 'failed' && c.orderingKey !== undefined && orderingOf(c.endpoint.metadata)?.policy === 'pause' ? { pausedKey: c.orderingKey } : {}),
     });
     if (outcome.kind === 'failed' && outcome.disableEndpoint) {
       const e = c.endpoint;

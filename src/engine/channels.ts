@@ -26,6 +26,11 @@ export interface AttemptEvent {
   durationMs: number;
   /** When the attempt finished, epoch ms. */
   at: number;
+  /**
+   * Set when the attempt failed for good a delivery of an ordered endpoint under the `pause`
+   * policy: its key is paused (docs/ordering.md).
+   */
+  pausedKey?: string | undefined;
 }
 
 /** An endpoint was disabled (automatically or by a caller) or enabled again. */

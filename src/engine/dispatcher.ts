@@ -29,6 +29,7 @@ import { circuitSignal } from './circuit-signal.js';
 import { DeliverySlots } from './delivery-slots.js';
 import { DueClaims } from './due-claims.js';
 import { DueSweep } from './due-sweep.js';
+import { OrderedEndpoints } from './ordered-claims.js';
 import type { Sender } from './http-sender.js';
 import type { Transformer } from './transformations/transformer.js';
 
@@ -71,6 +72,7 @@ export class Dispatcher implements AdmissionControl {
   private readonly sweep: DueSweep;
   private readonly writer: AttemptWriter;
   private readonly attempts: AttemptRunner;
+  private readonly ordered: OrderedEndpoints;
   private stopping = false;
   private started = false;
   private shutdownDeadlinePassed = false;
@@ -84,7 +86,8 @@ export class Dispatcher implements AdmissionControl {
     const { store, clock, logger } = o;
     this.slots = new DeliverySlots(clock, o.endpointConcurrency, o.maxInflight, o.appMaxInflight ?? o.maxInflight);
     this.breakers = new CircuitBreakers(clock, { ...DEFAULT_CIRCUIT, ...o.circuit, probeTimeoutMs: o.leaseMs }, (t) => this.circuitChanged(t));
-    this.claims = new DueClaims({ store, clock, logger, slots: this.slots, breakers: this.breakers, leaseMs: o.leaseMs, launch: (c) => this.launch(c) });
+    this.ordered = new OrderedEndpoints(store);
+    this.claims = new DueClaims({ store, clock, logger, slots: this.slots, breakers: this.breakers, leaseMs: o.leaseMs, launch: (c) => this.launch(c), ordered: this.ordered });
     this.sweep = new DueSweep({ store, clock, logger, intervalMs: o.sweepIntervalMs ?? 5000, onDue: (id) => this.backlogged(id) });
     this.writer = new AttemptWriter(store, logger, (records, recorded) => this.afterRecorded(records, recorded));
     this.attempts = new AttemptRunner({
@@ -134,6 +137,8 @@ export class Dispatcher implements AdmissionControl {
    */
   admit(endpoint: Endpoint, now: number): Admission {
     if (this.stopping || !this.started) return { kind: 'backlog', endpoint };
+    // Ordered endpoints' deliveries are claimed in order from the store (ordered-claims.ts).
+    if (this.ordered.note(endpoint)) return { kind: 'backlog', endpoint };
     const s = this.slots.learn(endpoint);
     this.slots.applyRate(s, endpoint.throttleRate);
     if (s.backlog) return { kind: 'backlog', endpoint }; // older due deliveries go first
@@ -210,6 +215,8 @@ export class Dispatcher implements AdmissionControl {
   private afterRecorded(records: AttemptRecord[], recorded: RecordedAttempts): void {
     for (const r of records) this.learnCircuit(r);
     for (const i of recorded.resent) this.backlogged(records[i]!.attempt.endpointId);
+    // A settled delivery of an ordered endpoint lets the next of its key go.
+    for (const r of records) if (this.ordered.isOrdered(r.attempt.endpointId)) this.backlogged(r.attempt.endpointId);
     let earliest = Infinity;
     for (const r of records) if (r.disableEndpoint) this.onEndpointDisabled(r.attempt.endpointId, r.attempt.appId);
     for (const r of records) if (r.next.status === DeliveryStatus.Pending) earliest = Math.min(earliest, r.next.at);

@@ -16,6 +16,7 @@ import type { ClaimedDelivery, LeaseRef, Store } from '../storage/contract/store
 import type { CircuitBreakers } from './circuit-breaker.js';
 import type { DeliverySlots, EndpointSlots } from './delivery-slots.js';
 import { FairQueue } from './fair-queue.js';
+import type { OrderedEndpoints } from './ordered-claims.js';
 
 export interface DueClaimsOptions {
   store: Store;
@@ -27,6 +28,8 @@ export interface DueClaimsOptions {
   leaseMs: number;
   /** Sends a claimed delivery; its slot is already taken. */
   launch: (c: ClaimedDelivery) => void;
+  /** Ordered endpoints are claimed by their own claim (ordered-claims.ts). */
+  ordered: OrderedEndpoints;
 }
 
 export class DueClaims {
@@ -156,6 +159,7 @@ export class DueClaims {
         if (first) {
           slots.applyRate(s, first.endpoint.throttleRate);
           slots.learn(first.endpoint);
+          this.o.ordered.note(first.endpoint);
         }
         const { send, refused } = this.admitClaimed(endpointId, s, claims, appCounted);
         slots.unreserve(s, n - send.length, appCounted);
@@ -216,6 +220,13 @@ export class DueClaims {
 
   /** Claims from the store; a store shared by several nodes also applies the endpoint's caps across them. */
   private claim(endpointId: string, n: number, now: number): Promise<CappedClaim> {
+    const { store, leaseMs, slots, ordered } = this.o;
+    const inOrder = ordered.claim(endpointId, n, now, now + leaseMs, store.cluster ? slots.endpointConcurrency : null);
+    if (inOrder) return inOrder.then((r) => r ?? this.claimUnordered(endpointId, n, now));
+    return this.claimUnordered(endpointId, n, now);
+  }
+
+  private claimUnordered(endpointId: string, n: number, now: number): Promise<CappedClaim> {
     const { store, leaseMs, slots } = this.o;
     const cluster = store.cluster;
     if (cluster) return cluster.claimDueCapped(endpointId, n, now, now + leaseMs, slots.endpointConcurrency);

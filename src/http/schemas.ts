@@ -179,6 +179,8 @@ export const messageIn = {
     payload: { type: 'object' },
     payloadRetentionPeriod: { type: ['integer', 'null'], minimum: 1, maximum: 90 },
     application: applicationIn,
+    /** Switchboard extension: the message's ordering key for ordered endpoints (docs/ordering.md). */
+    orderingKey: { type: ['string', 'null'], minLength: 1, maxLength: 256 },
   },
 } as const;
 

@@ -1,6 +1,6 @@
 /**
  * Sends operational webhooks: turns delivery and endpoint events into `endpoint.disabled`,
- * `endpoint.enabled`, `message.attempt.exhausted`, `.failing` and `.recovered` requests,
+ * `endpoint.enabled`, `message.attempt.exhausted`, `.failing`, `.recovered` and `ordering.key.paused` requests,
  * signed with the Standard Webhooks scheme, to every matching operational endpoint.
  *
  * Failed requests are retried on a short schedule held in memory: operational webhooks are
@@ -102,6 +102,7 @@ export class OperationalWebhookSender {
   }
 
   private async fromAttempt(e: AttemptEvent): Promise<void> {
+    if (e.pausedKey !== undefined) await this.fromPausedKey(e, e.pausedKey);
     const type = await this.classify(e);
     if (!type) return;
     await this.emit(type, {
@@ -110,6 +111,19 @@ export class OperationalWebhookSender {
       msgId: e.messageId,
       msgEventId: e.eventId,
       endpointId: e.endpointId,
+      lastAttempt: { id: e.attemptId, responseStatusCode: e.statusCode, timestamp: new Date(e.at).toISOString() },
+    });
+  }
+
+  /** An ordered endpoint's key stopped behind a delivery that failed for good. */
+  private async fromPausedKey(e: AttemptEvent, key: string): Promise<void> {
+    await this.emit('ordering.key.paused', {
+      appId: e.appId,
+      appUid: await this.appUid(e.appId),
+      endpointId: e.endpointId,
+      orderingKey: key,
+      msgId: e.messageId,
+      msgEventId: e.eventId,
       lastAttempt: { id: e.attemptId, responseStatusCode: e.statusCode, timestamp: new Date(e.at).toISOString() },
     });
   }

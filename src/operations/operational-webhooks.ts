@@ -23,6 +23,8 @@ export const OPERATIONAL_EVENT_TYPES = [
   'message.attempt.exhausted',
   'message.attempt.failing',
   'message.attempt.recovered',
+  /** Switchboard extension: a failed delivery paused its ordering key (docs/ordering.md). */
+  'ordering.key.paused',
   'storage.degraded',
   'storage.recovered',
 ] as const;

@@ -3,10 +3,11 @@ import type { Clock } from '../../domain/clock.js';
 import { notFound } from '../../domain/errors.js';
 import { applyFilters, filterSubject } from '../../domain/filter.js';
 import { idTime, newId } from '../../domain/ids.js';
+import { orderingKeyOf, orderingOf } from '../../domain/ordering.js';
 import type { Application, Endpoint, Message } from '../../domain/model.js';
 import { leaseOf } from '../../engine/admission.js';
-import type { AdmissionControl } from '../../engine/admission.js';
-import type { MessageQuery, Page, PublishItem, PublishResult, Store } from '../../storage/contract/store.js';
+import type { Admission, AdmissionControl } from '../../engine/admission.js';
+import type { MessageQuery, NewDelivery, Page, PublishItem, PublishResult, Store } from '../../storage/contract/store.js';
 import type { EndpointService } from '../../catalog/endpoints.js';
 import type { EventBus } from '../../engine/event-bus.js';
 import { GroupCommit } from '../../engine/group-commit.js';
@@ -18,6 +19,8 @@ export interface PublishInput {
   tags?: string[] | null | undefined;
   /** The payload as JSON text. */
   payload: string;
+  /** The explicit ordering key (docs/ordering.md); ordered endpoints may also derive one. */
+  orderingKey?: string | null | undefined;
   /** Only to this endpoint (send-example), instead of every matching one; its content filter is not applied. */
   onlyEndpoint?: Endpoint | undefined;
   /**
@@ -73,6 +76,7 @@ export class MessageService {
       payload: input.payload,
       createdAt: now,
     };
+    if (input.orderingKey) message.orderingKey = input.orderingKey;
     const targets = input.onlyEndpoint
       ? [input.onlyEndpoint]
       : applyFilters(await this.endpoints.matching(app.id, message.eventType, message.channels), () =>
@@ -81,7 +85,7 @@ export class MessageService {
     const admissions = targets.map((ep) => this.admission.admit(ep, now));
     let result: PublishResult;
     try {
-      result = await this.commits.submit({ message, deliveries: admissions.map((a) => ({ endpointId: a.endpoint.id, leaseUntil: leaseOf(a) })) });
+      result = await this.commits.submit({ message, deliveries: admissions.map((a) => newDelivery(a, message)) });
     } catch (e: unknown) {
       this.admission.settle({ kind: 'rolled-back', admissions });
       throw e;
@@ -122,7 +126,19 @@ export class MessageService {
   /** Sends the message to the endpoint again, once. */
   async resend(appId: string, messageId: string, endpoint: Endpoint): Promise<void> {
     const m = await this.get(appId, messageId);
-    await this.store.resend(m.id, endpoint.id, appId, this.clock.now());
+    const now = this.clock.now();
+    const ordering = orderingOf(endpoint.metadata);
+    // On an ordered endpoint a delivery the message never had is created with its key first.
+    if (ordering) await this.store.ordering.addDeliveries(endpoint.id, appId, ordering, [m.id], now);
+    await this.store.resend(m.id, endpoint.id, appId, now);
+    if (ordering) await this.store.ordering.assignKeys(endpoint.id, ordering);
     this.admission.backlogged(endpoint.id);
   }
+}
+
+/** The delivery to insert for an admission: with its ordering key when the endpoint is ordered. */
+function newDelivery(a: Admission, message: Message): NewDelivery {
+  const ordering = orderingOf(a.endpoint.metadata);
+  if (!ordering) return { endpointId: a.endpoint.id, leaseUntil: leaseOf(a) };
+  return { endpointId: a.endpoint.id, leaseUntil: leaseOf(a), orderingKey: orderingKeyOf(ordering, message) ?? '' };
 }

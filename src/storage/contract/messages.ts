@@ -15,6 +15,8 @@ export interface MessageQuery extends PageQuery {
 export interface NewDelivery {
   endpointId: string;
   leaseUntil: number | null;
+  /** Its ordering key when the endpoint is ordered ('' for a message without one); absent otherwise. */
+  orderingKey?: string | undefined;
 }
 
 /** A message to publish with the deliveries to create for it. */

@@ -14,6 +14,8 @@ export interface ClaimedDelivery {
   message: Message;
   endpoint: Endpoint;
   app: Pick<Application, 'id' | 'headerStyle'>;
+  /** Its ordering key, when claimed by an ordered claim (storage/contract/ordering.ts). */
+  orderingKey?: string | undefined;
 }
 
 /** The outcome of one attempt, recorded under the lease that made it. */

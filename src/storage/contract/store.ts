@@ -12,6 +12,7 @@ import type { IdempotencyStore } from './idempotency.js';
 import type { IngestStore } from './ingest.js';
 import type { MessageStore } from './messages.js';
 import type { OperationalWebhookStore } from './operational-webhooks.js';
+import type { OrderingStore } from './ordering.js';
 import type { PullStore } from './pull.js';
 import type { QueueStore } from './queue.js';
 import type { RetentionStore } from './retention.js';
@@ -25,6 +26,7 @@ export type { AttemptHistoryStore, AttemptQuery } from './attempts.js';
 export type { IdempotencyStore, IdempotentResponse } from './idempotency.js';
 export type { RetentionStore } from './retention.js';
 export type { EndpointStats, QueueStats, StatsStore } from './stats.js';
+export type { OrderingStore, PausedKey } from './ordering.js';
 
 /** Opening, closing and checking the database. */
 export interface StoreLifecycle {
@@ -48,4 +50,6 @@ export interface Store
   readonly auth: AuthStore;
   /** Ingest sources, their tokens and logs, schedules of poll and cron sources. */
   readonly ingest: IngestStore;
+  /** Ordered delivery: ordered claims, paused keys (docs/ordering.md). */
+  readonly ordering: OrderingStore;
 }

@@ -34,6 +34,8 @@ export class PgMessageStore implements MessageStore {
       tags: m.tags,
       payload: m.payload,
       created_at: m.createdAt,
+      // Absent keys read as NULL: unordered publishes send nothing more.
+      ...(m.orderingKey !== undefined ? { ordering_key: m.orderingKey } : {}),
     }));
     const { wanted, now } = leaseRequests(items);
     const leaseIds = [...wanted.keys()].sort();
@@ -65,6 +67,7 @@ export class PgMessageStore implements MessageStore {
             next_attempt_at: leased ? d.leaseUntil : m.createdAt,
             lease_token: leased ? 1 : 0,
             created_at: m.createdAt,
+            ...(d.orderingKey !== undefined ? { ordering_key: d.orderingKey } : {}),
           });
         });
       });
@@ -82,7 +85,7 @@ export class PgMessageStore implements MessageStore {
         tx`
         WITH x AS (
           SELECT * FROM json_to_recordset(${jsonParam(msgRows)}::text::json)
-            AS x(i int, id text, app_id text, event_type text, event_id text, channels jsonb, tags jsonb, payload text, created_at bigint)),
+            AS x(i int, id text, app_id text, event_type text, event_id text, channels jsonb, tags jsonb, payload text, created_at bigint, ordering_key text)),
         fresh AS (
           -- Of items sharing an eventId, in the batch or already stored, only the first is new.
           SELECT DISTINCT ON (x.app_id, COALESCE(x.event_id, x.id)) x.* FROM x
@@ -90,14 +93,15 @@ export class PgMessageStore implements MessageStore {
           ORDER BY x.app_id, COALESCE(x.event_id, x.id), x.i),
         numbered AS (SELECT f.*, ${base}::bigint + row_number() OVER (ORDER BY f.i) AS seq FROM fresh f),
         ins AS (
-          INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, seq)
-          SELECT id, app_id, event_type, event_id, channels, tags, payload, created_at, seq FROM numbered ORDER BY seq
+          INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, seq, ordering_key)
+          SELECT id, app_id, event_type, event_id, channels, tags, payload, created_at, seq, ordering_key FROM numbered ORDER BY seq
           ON CONFLICT DO NOTHING RETURNING id, seq),
         d AS (
-          INSERT INTO deliveries (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_token, trigger, created_at, updated_at)
-          SELECT y.message_id, y.endpoint_id, y.app_id, y.status, 0, y.next_attempt_at, y.lease_token, 0, y.created_at, y.created_at
+          INSERT INTO deliveries (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_token, trigger, created_at, updated_at, ordering_key, ordering_seq)
+          SELECT y.message_id, y.endpoint_id, y.app_id, y.status, 0, y.next_attempt_at, y.lease_token, 0, y.created_at, y.created_at,
+                 y.ordering_key, CASE WHEN y.ordering_key IS NOT NULL THEN ins.seq END
           FROM json_to_recordset(${jsonParam(delRows)}::text::json)
-            AS y(message_id text, endpoint_id text, app_id text, status smallint, next_attempt_at bigint, lease_token bigint, created_at bigint)
+            AS y(message_id text, endpoint_id text, app_id text, status smallint, next_attempt_at bigint, lease_token bigint, created_at bigint, ordering_key text)
           JOIN ins ON ins.id = y.message_id
           RETURNING id, message_id, endpoint_id),
         c AS (UPDATE pull_sequence SET last = GREATEST(last, (SELECT MAX(seq) FROM ins)) WHERE id = 1 AND EXISTS (SELECT 1 FROM ins))

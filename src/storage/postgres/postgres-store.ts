@@ -22,6 +22,7 @@ import { decodeNotices } from './notices.js';
 import { PgOperationalWebhookStore } from './operational-webhooks.js';
 import { PgPullStore } from './pull.js';
 import { PgQueueStore } from './queue.js';
+import { PgOrderingStore } from './ordered-claims.js';
 import { PgRetentionStore } from './retention.js';
 import { PgStatsStore } from './stats.js';
 
@@ -38,6 +39,7 @@ export class PostgresStore extends ComposedStore {
   readonly pull: PgPullStore;
   readonly auth: PgAuthStore;
   readonly ingest: PgIngestStore;
+  readonly ordering: PgOrderingStore;
   private closed = false;
   private readonly connection: PgConnection;
 
@@ -68,6 +70,7 @@ export class PostgresStore extends ComposedStore {
     this.pull = new PgPullStore(c.sql, c.box);
     this.auth = new PgAuthStore(c.sql, c.box);
     this.ingest = new PgIngestStore(c.sql, c.box);
+    this.ordering = new PgOrderingStore(c);
   }
 
   override async migrate(): Promise<void> {

@@ -12,6 +12,7 @@ import type { IdempotencyStore, IdempotentResponse } from '../contract/idempoten
 import type { IngestStore } from '../contract/ingest.js';
 import type { MessageQuery, MessageStore, PublishItem, PublishResult } from '../contract/messages.js';
 import type { OperationalWebhookStore } from '../contract/operational-webhooks.js';
+import type { OrderingStore } from '../contract/ordering.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import type { PullStore } from '../contract/pull.js';
 import type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore, RecordedAttempts } from '../contract/queue.js';
@@ -36,6 +37,7 @@ export abstract class ComposedStore implements Store {
   abstract readonly pull: PullStore;
   abstract readonly auth: AuthStore;
   abstract readonly ingest: IngestStore;
+  abstract readonly ordering: OrderingStore;
 
   constructor(protected readonly parts: StoreParts) {}
 

@@ -74,7 +74,7 @@ export function toEndpoint(r: Row, box: SecretBox): Endpoint {
 
 /** Channels and tags: JSON text on SQLite, JSONB (already parsed by the driver) on PostgreSQL. */
 export function toMessage(r: Row): Message {
-  return {
+  const m: Message = {
     id: r.id as string,
     appId: r.app_id as string,
     eventType: r.event_type as string,
@@ -84,6 +84,9 @@ export function toMessage(r: Row): Message {
     payload: (r.payload as string | null) ?? null,
     createdAt: r.created_at as number,
   };
+  // Only messages published with an explicit ordering key carry the field.
+  if (typeof r.ordering_key === 'string') m.orderingKey = r.ordering_key;
+  return m;
 }
 
 export function toAttempt(r: Row): Attempt {

@@ -15,8 +15,8 @@ export class SqliteMessageStore implements MessageStore {
 
   async publish(items: PublishItem[]): Promise<PublishResult[]> {
     const insertMsg = this.c.q(
-      `INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, seq, ordering_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     const lastSeq = this.c.q('SELECT last FROM pull_sequence WHERE id = 1');
     const saveSeq = this.c.q('UPDATE pull_sequence SET last = ? WHERE id = 1');
@@ -25,6 +25,11 @@ export class SqliteMessageStore implements MessageStore {
       `INSERT INTO deliveries (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_token, trigger, created_at, updated_at)
        VALUES (?, ?, ?, ?, 0, ?, ?, 0, ?, ?)`,
     );
+    // Deliveries to ordered endpoints carry their key and position (docs/ordering.md).
+    const insertOrdered = this.c.q(
+      `INSERT INTO deliveries (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_token, trigger, created_at, updated_at, ordering_key, ordering_seq)
+       VALUES (?, ?, ?, ?, 0, ?, ?, 0, ?, ?, ?, ?)`,
+    );
     // The commit itself skips the fsync; the WAL is synced off the event loop before answering.
     const results = this.c.relaxed(() => this.c.db.transaction((): PublishResult[] => {
       const results: PublishResult[] = [];
@@ -32,7 +37,7 @@ export class SqliteMessageStore implements MessageStore {
       const first = (lastSeq.get() as Row).last as number;
       let seq = first;
       for (const { message: m, deliveries } of items) {
-        const info = insertMsg.run(m.id, m.appId, m.eventType, m.eventId, json(m.channels), json(m.tags), m.payload, m.createdAt, seq + 1);
+        const info = insertMsg.run(m.id, m.appId, m.eventType, m.eventId, json(m.channels), json(m.tags), m.payload, m.createdAt, seq + 1, m.orderingKey ?? null);
         if (info.changes > 0) seq++;
         if (info.changes === 0) {
           const existing = findByEventId.get(m.appId, m.eventId) as Row | undefined;
@@ -43,16 +48,11 @@ export class SqliteMessageStore implements MessageStore {
         for (const d of deliveries) {
           const leased = d.leaseUntil !== null;
           const token = leased ? 1 : 0;
-          const r = insertDelivery.run(
-            m.id,
-            d.endpointId,
-            m.appId,
-            leased ? DeliveryStatus.Sending : DeliveryStatus.Pending,
-            d.leaseUntil ?? m.createdAt,
-            token,
-            m.createdAt,
-            m.createdAt,
-          );
+          const status = leased ? DeliveryStatus.Sending : DeliveryStatus.Pending;
+          const r =
+            d.orderingKey === undefined
+              ? insertDelivery.run(m.id, d.endpointId, m.appId, status, d.leaseUntil ?? m.createdAt, token, m.createdAt, m.createdAt)
+              : insertOrdered.run(m.id, d.endpointId, m.appId, status, d.leaseUntil ?? m.createdAt, token, m.createdAt, m.createdAt, d.orderingKey, seq);
           out.push({ endpointId: d.endpointId, deliveryId: Number(r.lastInsertRowid), leaseToken: token });
         }
         results.push({ kind: 'created', deliveries: out });

@@ -18,6 +18,7 @@ import { runSqliteMigrations } from './migrator.js';
 import { SqliteOperationalWebhookStore } from './operational-webhooks.js';
 import { SqlitePullStore } from './pull.js';
 import { SqliteQueueStore } from './queue.js';
+import { SqliteOrderingStore } from './ordered-claims.js';
 import { SqliteRetentionStore } from './retention.js';
 import { SqliteStatsStore } from './stats.js';
 
@@ -32,6 +33,7 @@ export class SqliteStore extends ComposedStore {
   readonly pull: SqlitePullStore;
   readonly auth: SqliteAuthStore;
   readonly ingest: SqliteIngestStore;
+  readonly ordering: SqliteOrderingStore;
   private readonly connection: SqliteConnection;
 
   constructor(opts: SqliteOptions) {
@@ -52,6 +54,7 @@ export class SqliteStore extends ComposedStore {
     this.pull = new SqlitePullStore(c.db, c.box, c.statements);
     this.auth = new SqliteAuthStore(c.db, c.box, c.statements);
     this.ingest = new SqliteIngestStore(c.db, c.box, c.statements);
+    this.ordering = new SqliteOrderingStore(c);
   }
 
   override async migrate(): Promise<void> {

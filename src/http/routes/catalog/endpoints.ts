@@ -37,6 +37,27 @@ function input(b: Partial<EndpointBody>): Partial<EndpointInput> {
   return out;
 }
 
+/** An endpoint's ordering settings and paused keys (Switchboard extension). */
+const orderingOut = {
+  type: 'object',
+  required: ['endpointId', 'ordered', 'policy', 'keyPath', 'tagPrefix', 'pausedKeys'],
+  properties: {
+    endpointId: { type: 'string' },
+    ordered: { type: 'boolean' },
+    policy: { type: ['string', 'null'] },
+    keyPath: { type: ['string', 'null'] },
+    tagPrefix: { type: ['string', 'null'] },
+    pausedKeys: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['key', 'msgId', 'pausedAt'],
+        properties: { key: { type: 'string' }, msgId: { type: 'string' }, pausedAt: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
 const taskOut = (id: string, task: string, now: number) => ({ id, status: 'finished' as const, task, updatedAt: new Date(now).toISOString() });
 
 export const endpointRoutes =
@@ -182,6 +203,50 @@ export const endpointRoutes =
         },
       );
     }
+
+    // Switchboard extension: ordered delivery (docs/ordering.md). The settings are the endpoint's
+    // reserved metadata keys; this reads them back with the keys failed deliveries paused.
+    app.get(
+      '/api/v1/app/:app_id/endpoint/:endpoint_id/ordering',
+      {
+        schema: {
+          tags: ['endpoint'],
+          params: epParams,
+          querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 250, default: 50 } } },
+          response: { 200: orderingOut },
+        },
+      },
+      async (req) => {
+        const a = await appOf(req.params.app_id);
+        const { endpoint, config, paused } = await svc.ordering(a.id, req.params.endpoint_id, req.query.limit ?? 50);
+        return {
+          endpointId: endpoint.id,
+          ordered: config !== null,
+          policy: config?.policy ?? null,
+          keyPath: config?.keyPath?.join('.') ?? null,
+          tagPrefix: config?.tagPrefix ?? null,
+          pausedKeys: paused.map((p) => ({ key: p.key, msgId: p.messageId, pausedAt: new Date(p.pausedAt).toISOString() })),
+        };
+      },
+    );
+
+    app.post(
+      '/api/v1/app/:app_id/endpoint/:endpoint_id/ordering/resume',
+      {
+        schema: {
+          tags: ['endpoint'],
+          params: epParams,
+          body: { type: 'object', required: ['key'], properties: { key: { type: 'string', maxLength: 256 } }, additionalProperties: false },
+          response: { 204: S.noContent },
+        },
+      },
+      async (req, reply) => {
+        const a = await appOf(req.params.app_id);
+        const ep = await svc.resumeKey(a.id, req.params.endpoint_id, req.body.key);
+        deps.messages.kick(ep.id);
+        return reply.code(204).send();
+      },
+    );
 
     app.post(
       '/api/v1/app/:app_id/endpoint/:endpoint_id/send-example',

@@ -36,7 +36,7 @@ export const messageRoutes =
         const b = req.body;
         const a = await deps.applications.findOrCreate(req.params.app_id, b.application);
         if (!a) throw notFound('Application');
-        const r = await svc.publish(a, { eventType: b.eventType, eventId: b.eventId, channels: b.channels, tags: b.tags, payload: JSON.stringify(b.payload) });
+        const r = await svc.publish(a, { eventType: b.eventType, eventId: b.eventId, channels: b.channels, tags: b.tags, payload: JSON.stringify(b.payload), orderingKey: b.orderingKey });
         if (r.kind === 'duplicate') throw conflict(`a message with this eventId already exists (${r.existingId})`);
         return reply.code(202).send(messageOut(r.message, req.query.with_content !== false));
       },
