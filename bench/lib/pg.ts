@@ -17,6 +17,12 @@ export interface BenchSchema {
   url(node: string): string;
   /** Process ids of the database backends serving that node's sessions. */
   backendPids(node: string): Promise<number[]>;
+  /**
+   * Process ids of the server's own processes that work for every session of the database
+   * server (WAL writer, background writer, checkpointer, autovacuum): shared with anything else
+   * using that server, so reported apart from the sessions.
+   */
+  sharedPids(): Promise<number[]>;
   /** Drops the schema and everything in it. */
   drop(): Promise<void>;
 }
@@ -45,6 +51,10 @@ export async function createBenchSchema(prefix = 'sbbench'): Promise<BenchSchema
     },
     async backendPids(node) {
       const rows = await sql<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE application_name = ${appName(node)}`;
+      return rows.map((r) => Number(r.pid));
+    },
+    async sharedPids() {
+      const rows = await sql<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE backend_type <> 'client backend'`;
       return rows.map((r) => Number(r.pid));
     },
     async drop() {

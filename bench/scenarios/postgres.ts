@@ -8,7 +8,8 @@ import type { ServerHandle } from '../lib/proc.js';
 import type { Row } from '../lib/report.js';
 import type { RouteConfig } from '../lib/protocol.js';
 
-const NODE_COUNTS = [1, 2];
+/** Node counts measured; BENCH_PG_NODES=1,2 (the default) picks others. */
+const NODE_COUNTS = (process.env['BENCH_PG_NODES'] ?? '1,2').split(',').map(Number).filter((n) => n > 0);
 const APPS = 4;
 const RATE = 200;
 const MAX_CLIENTS = 32;
@@ -25,6 +26,24 @@ function perNode(before: Metrics[], after: Metrics[]): { accepted: number[]; del
   const total = delivered.reduce((a, b) => a + b, 0);
   const text = delivered.map((d) => `${d}${total > 0 && delivered.length > 1 ? ` (${Math.round((d / total) * 100)} %)` : ''}`).join(' / ');
   return { accepted, delivered, text };
+}
+
+/**
+ * CPU per delivery over a phase, in µs: every node process and every database session
+ * serving them (user + system time from /proc), divided by the deliveries made in the same
+ * time; also the sessions alone, and with the database server's shared processes (WAL writer,
+ * checkpointer, ...) added.
+ */
+function cpuPerDelivery(res: DeliveryPhaseResult, nodes: number): { cpuUs: number | null; nodeCpuUs: number | null; dbCpuUs: number | null; withSharedCpuUs: number | null } {
+  const procs = res.window.procs;
+  const pct = (name: string): number => procs[name]?.cpuPct ?? 0;
+  let nodePct = 0;
+  for (let i = 0; i < nodes; i++) nodePct += pct(serverName(i));
+  const perSec = res.deliveriesPerSec;
+  if (!perSec) return { cpuUs: null, nodeCpuUs: null, dbCpuUs: null, withSharedCpuUs: null };
+  // % of a core -> core-seconds per second -> µs per delivery.
+  const us = (p: number): number => Math.round((p / 100 / perSec) * 1e6);
+  return { cpuUs: us(nodePct + pct('postgres')), nodeCpuUs: us(nodePct), dbCpuUs: us(pct('postgres')), withSharedCpuUs: us(nodePct + pct('postgres') + pct('pgshared')) };
 }
 
 export const postgres: Scenario = {
@@ -83,7 +102,8 @@ export const postgres: Scenario = {
         await receiver.waitFor((s) => (s.groups[group]?.unique ?? 0) >= w0.okTotal, ctx.d(30_000), 250);
         const backends: { name: string; pid: number }[] = [];
         for (const [i] of servers.entries()) for (const pid of await db.backendPids(`n${i + 1}`)) backends.push({ name: 'postgres', pid });
-        ctx.log(`${nodes} node(s): warm-up published ${w0.acceptedPerSec}/s; ${backends.length} database sessions`);
+        for (const pid of await db.sharedPids()) backends.push({ name: 'pgshared', pid });
+        ctx.log(`${nodes} node(s): warm-up published ${w0.acceptedPerSec}/s; ${backends.filter((b) => b.name === 'postgres').length} database sessions`);
         mon = ctx.monitor(servers, receiver, backends);
         const m = mon;
 
@@ -128,6 +148,8 @@ export const postgres: Scenario = {
           res.row['perNodeDelivered'] = share.text;
           res.row['perNodePublished'] = res.load.okByServer.join(' / ');
           for (const [i] of servers.entries()) res.row[`nodeCpu${i}`] = res.row[`cpu_${serverName(i)}`] ?? null;
+          const cost = cpuPerDelivery(res, servers.length);
+          Object.assign(res.row, cost);
           rows.push(res.row);
           results.push(res);
           lost += Math.max(0, res.expected - (res.receiver?.unique ?? 0));
@@ -143,6 +165,8 @@ export const postgres: Scenario = {
         headline[`publishedPerSec${nodes}Node`] = max?.load.acceptedPerSec ?? null;
         headline[`drainPerSec${nodes}Node`] = max?.drainPerSec ?? null;
         headline[`p99At${RATE}Ms${nodes}Node`] = fixed?.latency?.p99 ?? null;
+        headline[`cpuPerDeliveryUs${nodes}Node`] = (max?.row['cpuUs'] as number | null | undefined) ?? null;
+        headline[`dbCpuPerDeliveryUs${nodes}Node`] = (max?.row['dbCpuUs'] as number | null | undefined) ?? null;
       } finally {
         if (mon) {
           mon.stop();
@@ -163,6 +187,7 @@ export const postgres: Scenario = {
         `${APPS} applications with one endpoint each on the local receiver (verifying every signature with \`standardwebhooks\`); publishes alternate between the nodes (undici pool per node) and round-robin over the applications, so each message is one delivery, made by whichever node leases or claims it.`,
         `A 3 s closed-loop warm-up (not measured, drained before measuring) opens every node's database connections; those sessions (found by \`application_name\` in \`pg_stat_activity\`) are sampled as "postgres CPU". The database's background processes (WAL writer, checkpointer) are not attributed and count as other CPU.`,
         `Fixed rate: open loop at ${RATE} msg/s, ${warmupMs} ms warm-up (tagged apart) + ${durationMs} ms measured, for publish-to-arrival latency. Maximum: ${MAX_CLIENTS} closed-loop publishers over all nodes, ${maxWarmupMs} ms + ${maxDurationMs} ms; "deliveries/s" = first arrivals during the measured window; "drain/s after" = the rate at which the backlog drains once publishing stops (bounded wait).`,
+        'CPU per delivery: user + system CPU time (from /proc/<pid>/stat) of every node process and every database session serving the nodes over the phase (load warm-up included), divided by deliveries/s × the same time; "db µs" is the sessions alone; "+shared µs" adds the database server\'s own processes (WAL writer, background writer, checkpointer, autovacuum), which serve every database on the server and so also count other work on it. The receiver and the load generator are not counted.',
         'Per node: "published" = publishes each node accepted (load generator count); "delivered" = successful delivery attempts each node made during the phase, from the `switchboard_delivery_attempts_total{outcome="delivered"}` counter of its `/metrics`. "dup" = deliveries that arrived more than once (same webhook-id), which should stay 0.',
       ],
       config: { nodeCounts: NODE_COUNTS, apps: APPS, rate: RATE, warmupMs, durationMs, maxClients: MAX_CLIENTS, maxWarmupMs, maxDurationMs, pool: POOL, schemas },
@@ -179,6 +204,11 @@ export const postgres: Scenario = {
               ['nodeCpu0', 'node 1 CPU %'],
               ['nodeCpu1', 'node 2 CPU %'],
               ['cpu_postgres', 'postgres CPU %'],
+              ['cpu_pgshared', 'pg shared CPU %'],
+              ['cpuUs', 'CPU µs/delivery'],
+              ['nodeCpuUs', 'node µs'],
+              ['dbCpuUs', 'db µs'],
+              ['withSharedCpuUs', '+shared µs'],
               ['cpu_receiver', 'receiver CPU %'],
               ['cpu_loadgen', 'loadgen CPU %'],
             ],
@@ -188,6 +218,7 @@ export const postgres: Scenario = {
       ],
       notes: [
         `Sustained deliveries/s at maximum rate: 1 node ${one ?? '—'}, 2 nodes ${two ?? '—'}${one && two ? ` (${Math.round((two / one) * 100) / 100}×)` : ''}. Lost: ${lost}, duplicated: ${duplicates}, bad signatures: ${badSig}.`,
+        `CPU per delivery at maximum rate (nodes + their database sessions): 1 node ${headline['cpuPerDeliveryUs1Node'] ?? '—'} µs (database ${headline['dbCpuPerDeliveryUs1Node'] ?? '—'} µs), 2 nodes ${headline['cpuPerDeliveryUs2Node'] ?? '—'} µs (database ${headline['dbCpuPerDeliveryUs2Node'] ?? '—'} µs).`,
         'On this machine the database, the nodes, the receiver and the load generator share 2 cores: a second node adds a process, not capacity; the comparison shows the cost of coordination (leases, row locks, notices) rather than scale-out.',
       ],
       headline,
