@@ -28,13 +28,13 @@ export class PgQueueStore implements QueueStore {
   constructor(private readonly c: PgConnection) {}
 
   async claimDue(endpointId: string, limit: number, nowMs: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
-    const r = await this.c.sql.begin((tx) => claimIn(tx, endpointId, limit, nowMs, leaseUntil, null, this.c.box));
+    const r = await this.c.sql.begin((tx) => claimIn(tx, endpointId, limit, nowMs, leaseUntil, null, this.c));
     return r.claims;
   }
 
   /** A claim within the endpoint's concurrency cap and rate limit, both counted across nodes. */
   async claimDueCapped(endpointId: string, limit: number, nowMs: number, leaseUntil: number, concurrency: number): Promise<CappedClaim> {
-    return this.c.sql.begin((tx) => claimIn(tx, endpointId, limit, nowMs, leaseUntil, { concurrency }, this.c.box));
+    return this.c.sql.begin((tx) => claimIn(tx, endpointId, limit, nowMs, leaseUntil, { concurrency }, this.c));
   }
 
   async loadClaimed(refs: LeaseRef[]): Promise<ClaimedDelivery[]> {
@@ -157,14 +157,18 @@ export class PgQueueStore implements QueueStore {
       } else if (s.firstFailAfter === null) s.firstFailAfter = a.createdAt;
       if (rec.disableEndpoint && !disable.has(a.endpointId)) disable.set(a.endpointId, a.createdAt);
     }
-    // Sent at once; they run in the order issued.
+    // One statement for every endpoint: a success leaves the first failure after it (or none),
+    // failures alone set the first failure if none is set. Sent with the disabling writes; they
+    // run in the order issued.
+    const outcomes = [...byEndpoint]
+      .filter(([, s]) => s.sawOk || s.firstFailAfter !== null)
+      .map(([id, s]) => ({ id, ok: s.sawOk, at: s.firstFailAfter }));
     const writes: Promise<unknown>[] = [];
-    for (const [id, s] of byEndpoint) {
-      if (s.sawOk) {
-        writes.push(tx`UPDATE endpoints SET failing_since = ${s.firstFailAfter} WHERE id = ${id} AND failing_since IS DISTINCT FROM ${s.firstFailAfter}::bigint`);
-      } else if (s.firstFailAfter !== null) {
-        writes.push(tx`UPDATE endpoints SET failing_since = ${s.firstFailAfter} WHERE id = ${id} AND failing_since IS NULL`);
-      }
+    if (outcomes.length > 0) {
+      writes.push(tx`
+        UPDATE endpoints e SET failing_since = o.at
+        FROM json_to_recordset(${jsonParam(outcomes)}::text::json) AS o(id text, ok boolean, at bigint)
+        WHERE e.id = ANY(${outcomes.map((o) => o.id)}::text[]) AND e.id = o.id AND CASE WHEN o.ok THEN e.failing_since IS DISTINCT FROM o.at ELSE e.failing_since IS NULL END`);
     }
     for (const [id, at] of disable) {
       writes.push(tx`UPDATE endpoints SET disabled = TRUE, updated_at = ${at} WHERE id = ${id}`);
