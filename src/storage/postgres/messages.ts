@@ -47,7 +47,7 @@ export class PgMessageStore implements MessageStore {
         leaseIds.length > 0 ? this.c.lockEndpoints(tx, leaseIds) : null,
         leaseIds.length > 0
           ? tx`SELECT e.id, e.disabled, e.throttle_rate, l.tokens, l.updated_at,
-                 (SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status IN (1, 3) AND d.next_attempt_at > ${now} AND d.status = 3) AS live
+                 (SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 3 AND d.next_attempt_at > ${now}) AS live
                FROM endpoints e JOIN endpoint_limits l ON l.endpoint_id = e.id WHERE e.id = ANY(${leaseIds}::text[])`
           : [],
         // Positions are numbered under this lock, held until commit: they become visible in

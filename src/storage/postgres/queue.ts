@@ -69,22 +69,34 @@ export class PgQueueStore implements QueueStore {
 
   async dueEndpoints(nowMs: number, limit: number): Promise<string[]> {
     // A skip scan over the endpoints that have open deliveries (one index probe each), then
-    // one probe per endpoint for a due one: never a walk over a long backlog.
+    // one probe per endpoint for its earliest (a lateral join: an EXISTS would be planned as
+    // a join over every due row): never a walk over a long backlog.
     const rows = await this.c.sql`
       WITH RECURSIVE open(endpoint_id) AS (
         (SELECT endpoint_id FROM deliveries WHERE status IN (1, 3) ORDER BY endpoint_id LIMIT 1)
         UNION ALL
         SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN (1, 3) AND d.endpoint_id > open.endpoint_id ORDER BY d.endpoint_id LIMIT 1)
         FROM open WHERE open.endpoint_id IS NOT NULL)
-      SELECT endpoint_id FROM open
-      WHERE endpoint_id IS NOT NULL
-        AND EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3) AND d.next_attempt_at <= ${nowMs})
+      SELECT open.endpoint_id FROM open
+      CROSS JOIN LATERAL (SELECT d.next_attempt_at FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3)
+                          ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) AS first
+      WHERE open.endpoint_id IS NOT NULL AND first.next_attempt_at <= ${nowMs}
       LIMIT ${limit}`;
     return rows.map((r) => r.endpoint_id as string);
   }
 
   async nextDueAt(): Promise<number | null> {
-    const [r] = await this.c.sql`SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status IN (1, 3)`;
+    // The earliest of each endpoint's earliest, found with the skip scan of dueEndpoints.
+    const [r] = await this.c.sql`
+      WITH RECURSIVE open(endpoint_id) AS (
+        (SELECT endpoint_id FROM deliveries WHERE status IN (1, 3) ORDER BY endpoint_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN (1, 3) AND d.endpoint_id > open.endpoint_id ORDER BY d.endpoint_id LIMIT 1)
+        FROM open WHERE open.endpoint_id IS NOT NULL)
+      SELECT MIN(first.next_attempt_at) AS t FROM open
+      CROSS JOIN LATERAL (SELECT d.next_attempt_at FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3)
+                          ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) AS first
+      WHERE open.endpoint_id IS NOT NULL`;
     return (r?.t as number | null | undefined) ?? null;
   }
 
