@@ -23,6 +23,8 @@ export interface BenchSchema {
    * using that server, so reported apart from the sessions.
    */
   sharedPids(): Promise<number[]>;
+  /** Deliveries of the schema counted by status (0 delivered, 1 pending, 2 failed, 3 sending). */
+  deliveryStatusCounts(): Promise<Record<number, number>>;
   /** Drops the schema and everything in it. */
   drop(): Promise<void>;
 }
@@ -56,6 +58,10 @@ export async function createBenchSchema(prefix = 'sbbench'): Promise<BenchSchema
     async sharedPids() {
       const rows = await sql<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE backend_type <> 'client backend'`;
       return rows.map((r) => Number(r.pid));
+    },
+    async deliveryStatusCounts() {
+      const rows = await sql<{ status: number; n: number }[]>`SELECT status, count(*)::int AS n FROM ${sql(schema)}.deliveries GROUP BY status`;
+      return Object.fromEntries(rows.map((r) => [Number(r.status), Number(r.n)]));
     },
     async drop() {
       try {
