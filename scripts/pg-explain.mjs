@@ -56,20 +56,32 @@ try {
   const cold = `'${'ep_' + (5000).toString(16).padStart(27, '0')}'`;
   const app = `'${'app_' + (7).toString(16).padStart(27, '0')}'`;
   const queries = [
-    ['Claim: the oldest due deliveries of one endpoint (backlogged), under SKIP LOCKED', `SELECT id FROM deliveries WHERE endpoint_id = ${hot} AND status IN (1, 3) AND next_attempt_at <= ${now} ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED`],
+    ['Claim: the endpoint\'s claim lock (advisory, per schema)', `SELECT pg_advisory_xact_lock(1, 2)`],
+    ['Claim: the oldest due deliveries of one endpoint (backlogged), under SKIP LOCKED', `SELECT id FROM deliveries WHERE endpoint_id = ${hot} AND status IN (1, 3) AND next_attempt_at <= ${now} ORDER BY endpoint_id, next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED`],
     ['Claim: live leases of one endpoint (the concurrency cap across nodes)', `SELECT count(*) FROM deliveries WHERE endpoint_id = ${hot} AND status = 3 AND next_attempt_at > ${now}`],
     ['Sweep: endpoints with due deliveries (skip scan)', `WITH RECURSIVE open(endpoint_id) AS (
         (SELECT endpoint_id FROM deliveries WHERE status IN (1, 3) ORDER BY endpoint_id LIMIT 1)
         UNION ALL SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN (1, 3) AND d.endpoint_id > open.endpoint_id ORDER BY d.endpoint_id LIMIT 1)
         FROM open WHERE open.endpoint_id IS NOT NULL)
-      SELECT endpoint_id FROM open WHERE endpoint_id IS NOT NULL
-        AND EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3) AND d.next_attempt_at <= ${now}) LIMIT 10000`],
-    ['Sweep: the earliest due time', `SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN (1, 3)`],
+      SELECT open.endpoint_id FROM open
+      CROSS JOIN LATERAL (SELECT d.next_attempt_at FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3)
+                          ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) AS first
+      WHERE open.endpoint_id IS NOT NULL AND first.next_attempt_at <= ${now} LIMIT 10000`],
+    ['Sweep: the earliest due time (the same skip scan)', `WITH RECURSIVE open(endpoint_id) AS (
+        (SELECT endpoint_id FROM deliveries WHERE status IN (1, 3) ORDER BY endpoint_id LIMIT 1)
+        UNION ALL SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN (1, 3) AND d.endpoint_id > open.endpoint_id ORDER BY d.endpoint_id LIMIT 1)
+        FROM open WHERE open.endpoint_id IS NOT NULL)
+      SELECT MIN(first.next_attempt_at) FROM open
+      CROSS JOIN LATERAL (SELECT d.next_attempt_at FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3)
+                          ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) AS first
+      WHERE open.endpoint_id IS NOT NULL`],
     ['API: a page of an application\'s messages, newest first', `SELECT * FROM messages t WHERE app_id = ${app} ORDER BY t.id DESC LIMIT 51`],
     ['API: a page of an endpoint\'s attempts, newest first', `SELECT * FROM attempts t WHERE app_id = (SELECT app_id FROM endpoints WHERE id = ${cold}) AND endpoint_id = ${cold} ORDER BY t.id DESC LIMIT 51`],
     ['Pull: read an application\'s log after a position', `SELECT seq, id, payload FROM messages WHERE app_id = ${app} AND seq > ${Math.floor(ROWS / 2)} ORDER BY seq LIMIT 101`],
-    ['Retention: the oldest messages with nothing left to deliver', `SELECT m.id FROM messages m WHERE m.id < '${'msg_' + Math.floor(ROWS / 2).toString(16).padStart(27, '0')}' AND m.created_at < ${T0 + ROWS / 2}
-        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status IN (1, 3)) ORDER BY m.id LIMIT 500 FOR UPDATE SKIP LOCKED`],
+    ['Retention: the oldest messages with nothing left to deliver', `SELECT m.id FROM messages m
+        LEFT JOIN LATERAL (SELECT 1 AS open FROM deliveries d WHERE d.message_id = m.id AND d.status IN (1, 3) LIMIT 1) o ON TRUE
+        WHERE m.id < '${'msg_' + Math.floor(ROWS / 2).toString(16).padStart(27, '0')}' AND m.created_at < ${T0 + ROWS / 2} AND o.open IS NULL
+        ORDER BY m.id LIMIT 500 FOR UPDATE OF m SKIP LOCKED`],
     ['Metrics: queue counts', `SELECT COUNT(*) FILTER (WHERE next_attempt_at <= ${now}) AS due, COUNT(*) FILTER (WHERE status = 1 AND next_attempt_at > ${now}) AS scheduled, MIN(next_attempt_at) FILTER (WHERE next_attempt_at <= ${now}) FROM deliveries WHERE status IN (1, 3)`],
   ];
   for (const [title, q] of queries) {

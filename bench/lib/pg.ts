@@ -17,6 +17,14 @@ export interface BenchSchema {
   url(node: string): string;
   /** Process ids of the database backends serving that node's sessions. */
   backendPids(node: string): Promise<number[]>;
+  /**
+   * Process ids of the server's own processes that work for every session of the database
+   * server (WAL writer, background writer, checkpointer, autovacuum): shared with anything else
+   * using that server, so reported apart from the sessions.
+   */
+  sharedPids(): Promise<number[]>;
+  /** Deliveries of the schema counted by status (0 delivered, 1 pending, 2 failed, 3 sending). */
+  deliveryStatusCounts(): Promise<Record<number, number>>;
   /** Drops the schema and everything in it. */
   drop(): Promise<void>;
 }
@@ -46,6 +54,14 @@ export async function createBenchSchema(prefix = 'sbbench'): Promise<BenchSchema
     async backendPids(node) {
       const rows = await sql<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE application_name = ${appName(node)}`;
       return rows.map((r) => Number(r.pid));
+    },
+    async sharedPids() {
+      const rows = await sql<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE backend_type <> 'client backend'`;
+      return rows.map((r) => Number(r.pid));
+    },
+    async deliveryStatusCounts() {
+      const rows = await sql<{ status: number; n: number }[]>`SELECT status, count(*)::int AS n FROM ${sql(schema)}.deliveries GROUP BY status`;
+      return Object.fromEntries(rows.map((r) => [Number(r.status), Number(r.n)]));
     },
     async drop() {
       try {

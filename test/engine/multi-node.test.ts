@@ -1,7 +1,8 @@
 /**
  * Three Switchboard nodes, each its own process, sharing one PostgreSQL schema: a long poll
  * on one node answers a publish on another, an endpoint's rate limit holds for all of them
- * together, and killing one with SIGKILL under load loses no accepted message.
+ * together, and killing one with SIGKILL under load loses no accepted message, nor killing
+ * nodes one after another while replacements join.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -186,5 +187,59 @@ describe('three nodes on one PostgreSQL database', () => {
       assert.ok(byKill <= CONCURRENCY, `${path}: ${byKill} redeliveries of attempts in flight at the kill`);
       t.diagnostic(`${path}: ${rx.at(path).length} requests, ${twice.size} messages twice, ${byKill} of them in flight at the kill`);
     }
+  });
+  it('loses no accepted message when nodes are killed one after another and replaced', async (t) => {
+    const alive = (): Node[] => nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
+    const first = alive()[0]!;
+    const app = (await call(first.base, 'POST', `/api/v1/app`, { name: 'kill-twice' })).body.id as string;
+    assert.equal((await call(first.base, 'POST', `/api/v1/app/${app}/endpoint`, { url: rx.url('/kill-twice') })).status, 201);
+    const accepted = new Set<string>();
+    let stopped = false;
+    const publisher = async (w: number): Promise<void> => {
+      for (let i = 0; !stopped; i++) {
+        const live = alive();
+        const node = live[(w + i) % live.length]!;
+        try {
+          const r = await call(node.base, 'POST', `/api/v1/app/${app}/msg`, { eventType: 'kill.twice', payload: { w, i } });
+          if (r.status === 202) accepted.add(r.body.id as string);
+        } catch {
+          // That node is gone: this message was not accepted.
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+    };
+    const load = Promise.all(Array.from({ length: 6 }, (_, w) => publisher(w)));
+    try {
+      for (const round of [1, 2]) {
+        const before = accepted.size;
+        await eventually(() => accepted.size >= before + 60, `60 more accepted messages before kill ${round}`, { timeoutMs: 40_000, intervalMs: 5 });
+        // A replacement joins first, then the oldest live node dies with deliveries in flight.
+        const replacement = await startNode(`r${round}`, schema, dataDir);
+        nodes.push(replacement);
+        const victim = alive().find((n) => n !== replacement)!;
+        await victim.stop('SIGKILL');
+      }
+      const before = accepted.size;
+      await eventually(() => accepted.size >= before + 30, 'publishing going on after the kills', { timeoutMs: 40_000, intervalMs: 5 });
+    } finally {
+      stopped = true;
+      await load;
+    }
+    const seen = (): Map<string, number> => {
+      const counts = new Map<string, number>();
+      for (const r of rx.at('/kill-twice')) counts.set(r.headers['webhook-id'] as string, (counts.get(r.headers['webhook-id'] as string) ?? 0) + 1);
+      return counts;
+    };
+    await eventually(() => [...accepted].every((id) => seen().has(id)), 'every accepted message delivered', { timeoutMs: 60_000 });
+    const twice = [...seen()].filter(([, n]) => n > 1).map(([id]) => id);
+    // A message arrives twice after a failed attempt (a retry on a loaded machine), or because a
+    // dead node had it in flight: at most the endpoint's cap of those per kill.
+    let byKill = 0;
+    for (const id of twice) {
+      const attempts = await call(alive()[0]!.base, 'GET', `/api/v1/app/${app}/attempt/msg/${id}?limit=50`);
+      if (!(attempts.body.data as { status: number }[]).some((x) => x.status !== 0)) byKill++;
+    }
+    t.diagnostic(`accepted: ${accepted.size}; requests: ${rx.at('/kill-twice').length}; delivered more than once: ${twice.length}, ${byKill} of them in flight at a kill`);
+    assert.ok(byKill <= 2 * CONCURRENCY, `${byKill} redeliveries of attempts in flight at the two kills`);
   });
 });

@@ -6,12 +6,12 @@
  * and its token bucket are read and changed by one claimer at a time.
  */
 import type { TransactionSql } from 'postgres';
-import type { SecretBox } from '../../security/crypto.js';
 import { DeliveryStatus } from '../../domain/model.js';
 import { msUntilToken, throttleTokensAt } from '../../domain/token-bucket.js';
 import type { HeaderStyle, TriggerType } from '../../domain/model.js';
 import type { CappedClaim } from '../contract/cluster.js';
 import type { ClaimedDelivery } from '../contract/queue.js';
+import type { PgConnection } from './connection.js';
 import { toEndpoint, toMessage } from './rows.js';
 import type { Row } from './rows.js';
 
@@ -31,19 +31,23 @@ export async function claimIn(
   nowMs: number,
   leaseUntil: number,
   caps: ClaimCaps | null,
-  box: SecretBox,
+  connection: PgConnection,
 ): Promise<CappedClaim> {
+  const box = connection.box;
   const none: CappedClaim = { claims: [], retryInMs: null };
   const select = () =>
     caps
       ? tx`SELECT e.*, a.header_style AS a_header_style, l.tokens AS l_tokens, l.updated_at AS l_updated_at
            FROM endpoints e JOIN endpoint_limits l ON l.endpoint_id = e.id LEFT JOIN applications a ON a.id = e.app_id
-           WHERE e.id = ${endpointId} FOR UPDATE OF l`
+           WHERE e.id = ${endpointId}`
       : tx`SELECT e.*, a.header_style AS a_header_style FROM endpoints e LEFT JOIN applications a ON a.id = e.app_id WHERE e.id = ${endpointId}`;
-  // Sent at once and run in order, so the live leases are counted after the lock: every claim of
-  // this endpoint that committed before is seen.
+  // Sent at once and run in order, each statement in a snapshot taken after the one before, so
+  // the bucket and the live leases are read after the lock: every claim or publish of this
+  // endpoint that committed before is seen. Live leases are the range after now of the
+  // leases' index (a lease's next_attempt_at is its end).
   const countLive = () => tx`SELECT count(*) AS n FROM deliveries WHERE endpoint_id = ${endpointId} AND status = 3 AND next_attempt_at > ${nowMs}`;
-  let [[epRow], [live]] = await Promise.all([select(), caps ? countLive() : []]);
+  if (caps) await connection.schema(tx);
+  let [, [epRow], [live]] = await Promise.all([caps ? connection.lockEndpoints(tx, [endpointId]) : null, select(), caps ? countLive() : []]);
   if (!epRow && caps) {
     // Every endpoint gets its limits row when created; this only covers one that lacks it.
     // -1 is FULL_BUCKET (domain/token-bucket.ts), written as a literal to keep the column's type.
@@ -73,8 +77,10 @@ export async function claimIn(
     rows = await tx`
       WITH c AS (
         UPDATE deliveries SET status = ${DeliveryStatus.Sending}, next_attempt_at = ${leaseUntil}, lease_token = lease_token + 1, updated_at = ${nowMs}
+        -- Ordered as deliveries_due_by_endpoint is, so that index (this endpoint's due rows only)
+        -- serves it whatever the planner thinks of the other endpoints' backlog.
         WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = ${endpointId} AND status IN (1, 3) AND next_attempt_at <= ${nowMs}
-                     ORDER BY next_attempt_at LIMIT ${allowed} FOR UPDATE SKIP LOCKED)
+                     ORDER BY endpoint_id, next_attempt_at LIMIT ${allowed} FOR UPDATE SKIP LOCKED)
         RETURNING id AS d_id, lease_token AS d_lease_token, attempts AS d_attempts, trigger AS d_trigger, message_id AS d_message_id),
       -- The bucket pays for what was claimed, in the same statement.
       b AS (UPDATE endpoint_limits SET tokens = ${rate !== null ? tokens : 0}::float8 - (SELECT count(*) FROM c), updated_at = GREATEST(updated_at, ${nowMs})

@@ -7,6 +7,7 @@ import postgres from 'postgres';
 import type { Sql, TransactionSql } from 'postgres';
 import { SecretBox } from '../../security/crypto.js';
 import type { ClusterNotice } from '../contract/cluster.js';
+import { claimLockSpace, endpointLockKeys } from './advisory-locks.js';
 import { channelFor, encodeNotices } from './notices.js';
 import { decodeText, encodeText } from './text.js';
 
@@ -49,20 +50,41 @@ export class PgConnection {
     this.endpointConcurrency = opts.endpointConcurrency ?? 20;
   }
 
-  private channelName: string | null = null;
+  private schemaName: string | null = null;
 
   /**
-   * The notice channel of this store's schema (the first of the search path), read once, on
-   * `tx` when given (so a transaction never waits for a second connection): the first call
-   * costs one round trip. The schema must exist (it does once migrated).
+   * This store's schema (the first of the search path), read once, on `tx` when given (so a
+   * transaction never waits for a second connection): the first call costs one round trip.
+   * The schema must exist (it does once migrated).
    */
-  async channel(tx: Sql | TransactionSql = this.sql): Promise<string> {
-    if (this.channelName === null) {
+  async schema(tx: Sql | TransactionSql = this.sql): Promise<string> {
+    if (this.schemaName === null) {
       const [row] = await tx<{ schema: string | null }[]>`SELECT current_schema() AS schema`;
       if (!row?.schema) throw new Error('the PostgreSQL search_path names no existing schema; run the migrations first');
-      this.channelName = channelFor(row.schema);
+      this.schemaName = row.schema;
     }
-    return this.channelName;
+    return this.schemaName;
+  }
+
+  /** The notice channel of this store's schema. */
+  async channel(tx: Sql | TransactionSql = this.sql): Promise<string> {
+    return channelFor(await this.schema(tx));
+  }
+
+  /**
+   * Takes the claim locks of these endpoints (advisory, held until `tx` ends), in the one order
+   * every transaction takes them in, so claimers and publishers of one endpoint read and change
+   * its cross-node caps one at a time and never deadlock. The statement is issued at once (so
+   * statements issued after it run after it), which needs the schema known: await `schema(tx)`
+   * first.
+   */
+  lockEndpoints(tx: TransactionSql, endpointIds: Iterable<string>): Promise<unknown> {
+    if (this.schemaName === null) throw new Error('the schema is not known yet: await schema() before taking claim locks');
+    const keys = endpointLockKeys(endpointIds);
+    const space = claimLockSpace(this.schemaName);
+    if (keys.length === 0) return Promise.resolve();
+    if (keys.length === 1) return tx`SELECT pg_advisory_xact_lock(${space}::int, ${keys[0]!}::int)`;
+    return tx`SELECT pg_advisory_xact_lock(${space}::int, k) FROM unnest(${keys}::int[]) WITH ORDINALITY AS t(k, n) ORDER BY n`;
   }
 
   /** Queues notices to be sent when `tx` commits. */

@@ -40,11 +40,13 @@ export class PgMessageStore implements MessageStore {
     const { wanted, now } = leaseRequests(items);
     const leaseIds = [...wanted.keys()].sort();
     return this.c.sql.begin(async (tx) => {
-      // Sent at once and run in order: the endpoints' limit rows are locked (every publisher and
-      // claimer locks them in id order, so they queue and never deadlock), their live leases are
-      // counted after the locks in a new snapshot, then the position counter is locked.
+      if (leaseIds.length > 0) await this.c.schema(tx);
+      // Sent at once and run in order: the endpoints' claim locks are taken (connection.ts
+      // `lockEndpoints`: every publisher and claimer takes them in one order, so they queue and
+      // never deadlock), their buckets and live leases are read after the locks in a new
+      // snapshot, then the position counter is locked.
       const [, live, [ctr]] = await Promise.all([
-        leaseIds.length > 0 ? tx`SELECT endpoint_id FROM endpoint_limits WHERE endpoint_id = ANY(${leaseIds}::text[]) ORDER BY endpoint_id FOR UPDATE` : null,
+        leaseIds.length > 0 ? this.c.lockEndpoints(tx, leaseIds) : null,
         leaseIds.length > 0
           ? tx`SELECT e.id, e.disabled, e.throttle_rate, l.tokens, l.updated_at,
                  (SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 3 AND d.next_attempt_at > ${now}) AS live

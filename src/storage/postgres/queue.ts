@@ -28,13 +28,13 @@ export class PgQueueStore implements QueueStore {
   constructor(private readonly c: PgConnection) {}
 
   async claimDue(endpointId: string, limit: number, nowMs: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
-    const r = await this.c.sql.begin((tx) => claimIn(tx, endpointId, limit, nowMs, leaseUntil, null, this.c.box));
+    const r = await this.c.sql.begin((tx) => claimIn(tx, endpointId, limit, nowMs, leaseUntil, null, this.c));
     return r.claims;
   }
 
   /** A claim within the endpoint's concurrency cap and rate limit, both counted across nodes. */
   async claimDueCapped(endpointId: string, limit: number, nowMs: number, leaseUntil: number, concurrency: number): Promise<CappedClaim> {
-    return this.c.sql.begin((tx) => claimIn(tx, endpointId, limit, nowMs, leaseUntil, { concurrency }, this.c.box));
+    return this.c.sql.begin((tx) => claimIn(tx, endpointId, limit, nowMs, leaseUntil, { concurrency }, this.c));
   }
 
   async loadClaimed(refs: LeaseRef[]): Promise<ClaimedDelivery[]> {
@@ -69,22 +69,34 @@ export class PgQueueStore implements QueueStore {
 
   async dueEndpoints(nowMs: number, limit: number): Promise<string[]> {
     // A skip scan over the endpoints that have open deliveries (one index probe each), then
-    // one probe per endpoint for a due one: never a walk over a long backlog.
+    // one probe per endpoint for its earliest (a lateral join: an EXISTS would be planned as
+    // a join over every due row): never a walk over a long backlog.
     const rows = await this.c.sql`
       WITH RECURSIVE open(endpoint_id) AS (
         (SELECT endpoint_id FROM deliveries WHERE status IN (1, 3) ORDER BY endpoint_id LIMIT 1)
         UNION ALL
         SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN (1, 3) AND d.endpoint_id > open.endpoint_id ORDER BY d.endpoint_id LIMIT 1)
         FROM open WHERE open.endpoint_id IS NOT NULL)
-      SELECT endpoint_id FROM open
-      WHERE endpoint_id IS NOT NULL
-        AND EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3) AND d.next_attempt_at <= ${nowMs})
+      SELECT open.endpoint_id FROM open
+      CROSS JOIN LATERAL (SELECT d.next_attempt_at FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3)
+                          ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) AS first
+      WHERE open.endpoint_id IS NOT NULL AND first.next_attempt_at <= ${nowMs}
       LIMIT ${limit}`;
     return rows.map((r) => r.endpoint_id as string);
   }
 
   async nextDueAt(): Promise<number | null> {
-    const [r] = await this.c.sql`SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status IN (1, 3)`;
+    // The earliest of each endpoint's earliest, found with the skip scan of dueEndpoints.
+    const [r] = await this.c.sql`
+      WITH RECURSIVE open(endpoint_id) AS (
+        (SELECT endpoint_id FROM deliveries WHERE status IN (1, 3) ORDER BY endpoint_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN (1, 3) AND d.endpoint_id > open.endpoint_id ORDER BY d.endpoint_id LIMIT 1)
+        FROM open WHERE open.endpoint_id IS NOT NULL)
+      SELECT MIN(first.next_attempt_at) AS t FROM open
+      CROSS JOIN LATERAL (SELECT d.next_attempt_at FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3)
+                          ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) AS first
+      WHERE open.endpoint_id IS NOT NULL`;
     return (r?.t as number | null | undefined) ?? null;
   }
 
@@ -112,8 +124,13 @@ export class PgQueueStore implements QueueStore {
       at: r.attempt.createdAt,
     }));
     return this.c.sql.begin(async (tx): Promise<RecordedAttempts> => {
-      // Both statements are sent at once.
-      const [, settled] = await Promise.all([
+      // All three statements are sent at once. The commit does not wait for its WAL to reach
+      // the disk (the WAL writer flushes it within a few hundred ms, with others): a batch lost
+      // when the database server crashes leaves its deliveries leased, and they are sent again
+      // when the leases expire (at least once), as when a node dies before writing its batch.
+      // Accepted messages and claims (the lease tokens that fence) still commit durably.
+      const [, , settled] = await Promise.all([
+        tx`SET LOCAL synchronous_commit = off`,
         tx`
         INSERT INTO attempts (id, message_id, endpoint_id, app_id, url, status, response_status_code, response, duration_ms, trigger, created_at)
         SELECT * FROM json_to_recordset(${jsonParam(attempts)}::text::json)
@@ -157,14 +174,18 @@ export class PgQueueStore implements QueueStore {
       } else if (s.firstFailAfter === null) s.firstFailAfter = a.createdAt;
       if (rec.disableEndpoint && !disable.has(a.endpointId)) disable.set(a.endpointId, a.createdAt);
     }
-    // Sent at once; they run in the order issued.
+    // One statement for every endpoint: a success leaves the first failure after it (or none),
+    // failures alone set the first failure if none is set. Sent with the disabling writes; they
+    // run in the order issued.
+    const outcomes = [...byEndpoint]
+      .filter(([, s]) => s.sawOk || s.firstFailAfter !== null)
+      .map(([id, s]) => ({ id, ok: s.sawOk, at: s.firstFailAfter }));
     const writes: Promise<unknown>[] = [];
-    for (const [id, s] of byEndpoint) {
-      if (s.sawOk) {
-        writes.push(tx`UPDATE endpoints SET failing_since = ${s.firstFailAfter} WHERE id = ${id} AND failing_since IS DISTINCT FROM ${s.firstFailAfter}::bigint`);
-      } else if (s.firstFailAfter !== null) {
-        writes.push(tx`UPDATE endpoints SET failing_since = ${s.firstFailAfter} WHERE id = ${id} AND failing_since IS NULL`);
-      }
+    if (outcomes.length > 0) {
+      writes.push(tx`
+        UPDATE endpoints e SET failing_since = o.at
+        FROM json_to_recordset(${jsonParam(outcomes)}::text::json) AS o(id text, ok boolean, at bigint)
+        WHERE e.id = ANY(${outcomes.map((o) => o.id)}::text[]) AND e.id = o.id AND CASE WHEN o.ok THEN e.failing_since IS DISTINCT FROM o.at ELSE e.failing_since IS NULL END`);
     }
     for (const [id, at] of disable) {
       writes.push(tx`UPDATE endpoints SET disabled = TRUE, updated_at = ${at} WHERE id = ${id}`);

@@ -13,9 +13,12 @@ export class PgRetentionStore implements RetentionStore {
     const bound = idBoundary('message', cutoffMs);
     return this.c.sql.begin(async (tx) => {
       const picked = await tx`
-        SELECT m.id FROM messages m WHERE m.id < ${bound} AND m.created_at < ${cutoffMs}
-          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status IN (1, 3))
-        ORDER BY m.id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+        SELECT m.id FROM messages m
+        -- A probe of the message's deliveries per message (a lateral join: NOT EXISTS would be
+        -- planned as an anti-join walking every delivery).
+        LEFT JOIN LATERAL (SELECT 1 AS open FROM deliveries d WHERE d.message_id = m.id AND d.status IN (1, 3) LIMIT 1) o ON TRUE
+        WHERE m.id < ${bound} AND m.created_at < ${cutoffMs} AND o.open IS NULL
+        ORDER BY m.id LIMIT ${limit} FOR UPDATE OF m SKIP LOCKED`;
       const ids = picked.map((r) => r.id as string);
       if (ids.length === 0) return 0;
       await tx`DELETE FROM attempts WHERE message_id = ANY(${ids}::text[])`;
