@@ -288,9 +288,4 @@ export class EndpointService {
       .map((m) => m.id);
     return this.store.addDeliveries(ep.id, appId, ids, this.clock.now());
   }
-
-  /** A task id for background-task shaped responses. */
-  taskId(): string {
-    return newId('task', this.clock.now());
-  }
 }

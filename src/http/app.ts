@@ -10,6 +10,7 @@ import { eventTypeRoutes } from './routes/catalog/event-types.js';
 import { endpointRoutes } from './routes/catalog/endpoints.js';
 import { messageRoutes } from './routes/push/messages.js';
 import { attemptRoutes } from './routes/push/attempts.js';
+import { backgroundTaskRoutes } from './routes/push/background-tasks.js';
 import { transformationRoutes } from './routes/catalog/transformations.js';
 import { ingestRoutes } from './routes/ingest/ingest-receive.js';
 import { uiRoutes } from './routes/dashboard/ui.js';
@@ -107,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(endpointRoutes(deps));
   await app.register(messageRoutes(deps));
   await app.register(attemptRoutes(deps));
+  await app.register(backgroundTaskRoutes(deps.tasks));
   if (deps.transformations) await app.register(transformationRoutes(deps, deps.transformations));
   if (deps.ingest) await app.register(ingestRoutes({ ...deps.ingest, transformations: deps.transformations, portal: deps.security.portal }));
   await app.register(pollingRoutes(deps));

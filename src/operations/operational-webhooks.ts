@@ -15,6 +15,7 @@ import type { EndpointService } from '../catalog/endpoints.js';
 
 /** The operational event types, as in the reference API. */
 export const OPERATIONAL_EVENT_TYPES = [
+  'background_task.finished',
   'endpoint.disabled',
   'endpoint.enabled',
   'message.attempt.exhausted',

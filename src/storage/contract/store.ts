@@ -6,6 +6,7 @@
  */
 import type { AttemptHistoryStore } from './attempts.js';
 import type { AuthStore } from './auth.js';
+import type { BackgroundTaskStore } from './background-tasks.js';
 import type { CatalogStore } from './catalog.js';
 import type { ClusterStore } from './cluster.js';
 import type { IdempotencyStore } from './idempotency.js';
@@ -48,4 +49,6 @@ export interface Store
   readonly auth: AuthStore;
   /** Ingest sources, their tokens and logs, schedules of poll and cron sources. */
   readonly ingest: IngestStore;
+  /** Background tasks: recover, replay, bulk replay, purges, usage aggregations. */
+  readonly backgroundTasks: BackgroundTaskStore;
 }

@@ -11,6 +11,7 @@ import type { ClusterNotice, ClusterStore } from '../contract/cluster.js';
 import { ComposedStore } from '../shared/composed-store.js';
 import { PgAttemptHistoryStore } from './attempts.js';
 import { PgAuthStore } from './auth.js';
+import { PgBackgroundTaskStore } from './background-tasks.js';
 import { PgCatalogStore } from './catalog.js';
 import { PgConnection } from './connection.js';
 import type { PostgresOptions } from './connection.js';
@@ -38,6 +39,7 @@ export class PostgresStore extends ComposedStore {
   readonly pull: PgPullStore;
   readonly auth: PgAuthStore;
   readonly ingest: PgIngestStore;
+  readonly backgroundTasks: PgBackgroundTaskStore;
   private closed = false;
   private readonly connection: PgConnection;
 
@@ -68,6 +70,7 @@ export class PostgresStore extends ComposedStore {
     this.pull = new PgPullStore(c.sql, c.box);
     this.auth = new PgAuthStore(c.sql, c.box);
     this.ingest = new PgIngestStore(c.sql, c.box);
+    this.backgroundTasks = new PgBackgroundTaskStore(c.sql);
   }
 
   override async migrate(): Promise<void> {

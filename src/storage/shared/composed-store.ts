@@ -7,6 +7,7 @@ import type { Application, Attempt, DeliveryStatus, Endpoint, EventType, Message
 import type { AppAttemptStats } from '../contract/app-stats.js';
 import type { AttemptHistoryStore, AttemptQuery } from '../contract/attempts.js';
 import type { AuthStore } from '../contract/auth.js';
+import type { BackgroundTaskStore } from '../contract/background-tasks.js';
 import type { CatalogStore } from '../contract/catalog.js';
 import type { IdempotencyStore, IdempotentResponse } from '../contract/idempotency.js';
 import type { IngestStore } from '../contract/ingest.js';
@@ -36,6 +37,7 @@ export abstract class ComposedStore implements Store {
   abstract readonly pull: PullStore;
   abstract readonly auth: AuthStore;
   abstract readonly ingest: IngestStore;
+  abstract readonly backgroundTasks: BackgroundTaskStore;
 
   constructor(protected readonly parts: StoreParts) {}
 

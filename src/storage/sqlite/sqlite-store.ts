@@ -8,6 +8,7 @@ import type { SecretBox } from '../../security/crypto.js';
 import { ComposedStore } from '../shared/composed-store.js';
 import { SqliteAttemptHistoryStore } from './attempts.js';
 import { SqliteAuthStore } from './auth.js';
+import { SqliteBackgroundTaskStore } from './background-tasks.js';
 import { SqliteCatalogStore } from './catalog.js';
 import { SqliteConnection } from './connection.js';
 import type { SqliteOptions } from './connection.js';
@@ -32,6 +33,7 @@ export class SqliteStore extends ComposedStore {
   readonly pull: SqlitePullStore;
   readonly auth: SqliteAuthStore;
   readonly ingest: SqliteIngestStore;
+  readonly backgroundTasks: SqliteBackgroundTaskStore;
   private readonly connection: SqliteConnection;
 
   constructor(opts: SqliteOptions) {
@@ -52,6 +54,7 @@ export class SqliteStore extends ComposedStore {
     this.pull = new SqlitePullStore(c.db, c.box, c.statements);
     this.auth = new SqliteAuthStore(c.db, c.box, c.statements);
     this.ingest = new SqliteIngestStore(c.db, c.box, c.statements);
+    this.backgroundTasks = new SqliteBackgroundTaskStore(c.db);
   }
 
   override async migrate(): Promise<void> {
