@@ -30,6 +30,7 @@ import { EventTypeService } from '../catalog/event-types.js';
 import { MessageService } from '../bridges/push/messages.js';
 import { BackgroundTaskService } from '../bridges/push/background-tasks.js';
 import { definePushTasks } from '../bridges/push/push-tasks.js';
+import { defineUsageTasks } from '../bridges/push/usage-tasks.js';
 import { TransformService } from '../engine/transformations/transformer.js';
 import { TransformSettings } from '../catalog/transformations.js';
 import { createIngest } from './ingest-and-sources.js';
@@ -158,6 +159,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   const messages = new MessageService(store, clock, endpoints, dispatcher, bus);
   const tasks = new BackgroundTaskService(store.backgroundTasks, clock, logger);
   definePushTasks(tasks, { store, clock, endpoints, messages });
+  defineUsageTasks(tasks, store.usage);
   const ingestModule = createIngest({
     store,
     clock,

@@ -72,6 +72,7 @@ const TAGS: Record<string, string> = {
   'message-attempt': 'Delivery attempts and the views joining messages and endpoints.',
   'operational-webhook': 'Operational webhooks: events about Switchboard itself, sent to the operator\u2019s endpoints.',
   'background-task': 'Background tasks: recover, replay, bulk replay, purges and usage aggregations, which end after the request.',
+  statistics: 'Statistics: usage figures, attempts per period and their aggregations.',
   health: 'Health, readiness, metrics and this document.',
 };
 

@@ -80,7 +80,7 @@ export function definePushTasks(
         eventTypes,
         channel: str(p.channel),
         tag: str(p.tag),
-        status: num(p.status) as DeliveryStatus | undefined,
+        status: num(p.status),
       });
       for (const { message } of page.data) {
         if (statusCodeClass !== undefined) {

@@ -17,6 +17,7 @@ import type { PullStore } from './pull.js';
 import type { QueueStore } from './queue.js';
 import type { RetentionStore } from './retention.js';
 import type { StatsStore } from './stats.js';
+import type { UsageStore } from './usage.js';
 
 export type { Order, Page, PageQuery } from './paging.js';
 export type { CatalogStore } from './catalog.js';
@@ -51,4 +52,6 @@ export interface Store
   readonly ingest: IngestStore;
   /** Background tasks: recover, replay, bulk replay, purges, usage aggregations. */
   readonly backgroundTasks: BackgroundTaskStore;
+  /** Organisation-wide usage figures. */
+  readonly usage: UsageStore;
 }

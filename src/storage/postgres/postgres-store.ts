@@ -25,6 +25,7 @@ import { PgPullStore } from './pull.js';
 import { PgQueueStore } from './queue.js';
 import { PgRetentionStore } from './retention.js';
 import { PgStatsStore } from './stats.js';
+import { PgUsageStore } from './usage.js';
 
 export type { PostgresOptions } from './connection.js';
 
@@ -40,6 +41,7 @@ export class PostgresStore extends ComposedStore {
   readonly auth: PgAuthStore;
   readonly ingest: PgIngestStore;
   readonly backgroundTasks: PgBackgroundTaskStore;
+  readonly usage: PgUsageStore;
   private closed = false;
   private readonly connection: PgConnection;
 
@@ -71,6 +73,7 @@ export class PostgresStore extends ComposedStore {
     this.auth = new PgAuthStore(c.sql, c.box);
     this.ingest = new PgIngestStore(c.sql, c.box);
     this.backgroundTasks = new PgBackgroundTaskStore(c.sql);
+    this.usage = new PgUsageStore(c.sql);
   }
 
   override async migrate(): Promise<void> {

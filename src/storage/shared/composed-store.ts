@@ -8,6 +8,7 @@ import type { AppAttemptStats } from '../contract/app-stats.js';
 import type { AttemptHistoryStore, AttemptQuery } from '../contract/attempts.js';
 import type { AuthStore } from '../contract/auth.js';
 import type { BackgroundTaskStore } from '../contract/background-tasks.js';
+import type { UsageStore } from '../contract/usage.js';
 import type { CatalogStore } from '../contract/catalog.js';
 import type { IdempotencyStore, IdempotentResponse } from '../contract/idempotency.js';
 import type { IngestStore } from '../contract/ingest.js';
@@ -38,6 +39,7 @@ export abstract class ComposedStore implements Store {
   abstract readonly auth: AuthStore;
   abstract readonly ingest: IngestStore;
   abstract readonly backgroundTasks: BackgroundTaskStore;
+  abstract readonly usage: UsageStore;
 
   constructor(protected readonly parts: StoreParts) {}
 

@@ -21,6 +21,7 @@ import { SqlitePullStore } from './pull.js';
 import { SqliteQueueStore } from './queue.js';
 import { SqliteRetentionStore } from './retention.js';
 import { SqliteStatsStore } from './stats.js';
+import { SqliteUsageStore } from './usage.js';
 
 export type { SqliteOptions } from './connection.js';
 
@@ -34,6 +35,7 @@ export class SqliteStore extends ComposedStore {
   readonly auth: SqliteAuthStore;
   readonly ingest: SqliteIngestStore;
   readonly backgroundTasks: SqliteBackgroundTaskStore;
+  readonly usage: SqliteUsageStore;
   private readonly connection: SqliteConnection;
 
   constructor(opts: SqliteOptions) {
@@ -55,6 +57,7 @@ export class SqliteStore extends ComposedStore {
     this.auth = new SqliteAuthStore(c.db, c.box, c.statements);
     this.ingest = new SqliteIngestStore(c.db, c.box, c.statements);
     this.backgroundTasks = new SqliteBackgroundTaskStore(c.db);
+    this.usage = new SqliteUsageStore(c.db);
   }
 
   override async migrate(): Promise<void> {

@@ -223,7 +223,7 @@ export type OperationalWebhookEndpointIn = {
   uid?: string | null;
   description?: string;
   disabled?: boolean;
-  filterTypes?: ("endpoint.disabled" | "endpoint.enabled" | "message.attempt.exhausted" | "message.attempt.failing" | "message.attempt.recovered")[] | null;
+  filterTypes?: ("background_task.finished" | "endpoint.disabled" | "endpoint.enabled" | "message.attempt.exhausted" | "message.attempt.failing" | "message.attempt.recovered")[] | null;
   rateLimit?: number | null;
   throttleRate?: number | null;
   metadata?: {
