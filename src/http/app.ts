@@ -15,6 +15,7 @@ import { bulkOperationRoutes } from './routes/push/bulk-operations.js';
 import { healthPingRoutes } from './routes/operations/health-ping.js';
 import { dashboardAccessRoutes } from './routes/access/dashboard-access.js';
 import { usageStatsRoutes } from './routes/operations/usage-stats.js';
+import { eventTypeImportRoutes } from './routes/catalog/event-type-import.js';
 import { transformationRoutes } from './routes/catalog/transformations.js';
 import { ingestRoutes } from './routes/ingest/ingest-receive.js';
 import { uiRoutes } from './routes/dashboard/ui.js';
@@ -119,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthPingRoutes);
   await app.register(dashboardAccessRoutes(deps));
   await app.register(usageStatsRoutes(deps));
+  await app.register(eventTypeImportRoutes(deps));
   if (deps.transformations) await app.register(transformationRoutes(deps, deps.transformations));
   if (deps.ingest) await app.register(ingestRoutes({ ...deps.ingest, transformations: deps.transformations, portal: deps.security.portal }));
   await app.register(pollingRoutes(deps));

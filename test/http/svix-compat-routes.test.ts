@@ -211,3 +211,57 @@ describe('compatible routes with the svix SDK', () => {
     assert.equal(stats.status, 200, 'a read-only token reads its application\'s statistics');
   });
 });
+
+describe('event types from an OpenAPI document with the svix SDK', () => {
+  let server: TestServer;
+  let svix: Svix;
+  const doc = {
+    openapi: '3.1.0',
+    info: { title: 'Shop', version: '1' },
+    webhooks: {
+      'order.created': {
+        post: {
+          summary: 'An order was placed',
+          requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Order' }, example: { id: 'o_1' } } } },
+        },
+      },
+      'order.cancelled': { post: { summary: 'An order was cancelled', deprecated: true, requestBody: { content: { 'application/json': { schema: { type: 'object' } } } } } },
+    },
+    components: { schemas: { Order: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } },
+  };
+
+  before(async () => {
+    server = await startServer();
+    svix = sdk(server.url, server.token);
+    await svix.eventType.create({ name: 'legacy.thing', description: 'old' });
+  });
+  after(async () => server?.close());
+
+  it('reports on a dry run, imports schemas and examples, is idempotent, and archives the rest with replaceAll', async () => {
+    const dry = await svix.eventType.importOpenapi({ spec: doc, dryRun: true });
+    assert.deepEqual(dry.data.modified.sort(), ['order.cancelled', 'order.created']);
+    assert.equal(dry.data.toModify?.length, 2);
+    await assert.rejects(svix.eventType.get('order.created'), apiError(404));
+
+    const done = await svix.eventType.importOpenapi({ specRaw: JSON.stringify(doc) });
+    assert.deepEqual(done.data.modified.sort(), ['order.cancelled', 'order.created']);
+    const created = await svix.eventType.get('order.created');
+    assert.equal(created.description, 'An order was placed');
+    assert.deepEqual(created.schemas?.['1'], { type: 'object', properties: { id: { type: 'string' } }, required: ['id'], examples: [{ id: 'o_1' }] });
+    assert.equal((await svix.eventType.get('order.cancelled')).deprecated, true);
+
+    assert.deepEqual((await svix.eventType.importOpenapi({ spec: doc })).data.modified, [], 'nothing changes twice');
+    const replaced = await svix.eventType.importOpenapi({ spec: doc, replaceAll: true });
+    assert.deepEqual(replaced.data.modified, ['legacy.thing']);
+    assert.equal((await svix.eventType.get('legacy.thing')).archived, true);
+  });
+
+  it('refuses documents it cannot use with a 4xx and a reason', async () => {
+    await assert.rejects(svix.eventType.importOpenapi({ specRaw: 'not: [valid' }), apiError(400));
+    await assert.rejects(svix.eventType.importOpenapi({ spec: { openapi: '3.1.0', info: {} } }), apiError(400));
+    await assert.rejects(svix.eventType.importOpenapi({}), apiError(400));
+    await assert.rejects(svix.eventType.importOpenapi({ spec: { ...doc, webhooks: { 'bad name!': { post: {} } } } }), apiError(400));
+    const scoped = sdk(server.url, (await createKey(server, ['read', 'write'], (await svix.application.create({ name: 'x' })).id)).key);
+    await assert.rejects(scoped.eventType.importOpenapi({ spec: doc }), apiError(403));
+  });
+});
