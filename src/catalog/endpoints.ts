@@ -324,8 +324,4 @@ export class EndpointService {
     return ep;
   }
 
-  /** A task id for background-task shaped responses. */
-  taskId(): string {
-    return newId('task', this.clock.now());
-  }
 }

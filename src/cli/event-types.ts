@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { seg } from './client.js';
 import { apiCommand, clientOf, collect, jsonObjectArg, jsonOf, maxOf, readStdin, withPaging } from './common.js';
 import { CliError, EXIT } from './exit-codes.js';
-import { eventTypesFromOpenApi, parseDocument } from './openapi-import.js';
+import { eventTypesFromOpenApi, parseDocument } from '../catalog/openapi-import.js';
 import { print, record, stdio, table } from './output.js';
 import type { Io } from './output.js';
 import { ProgressBar } from './progress.js';

@@ -29,6 +29,9 @@ import { EndpointService } from '../catalog/endpoints.js';
 import { EventBus } from '../engine/event-bus.js';
 import { EventTypeService } from '../catalog/event-types.js';
 import { MessageService } from '../bridges/push/messages.js';
+import { BackgroundTaskService } from '../bridges/push/background-tasks.js';
+import { definePushTasks } from '../bridges/push/push-tasks.js';
+import { defineUsageTasks } from '../bridges/push/usage-tasks.js';
 import { TransformService } from '../engine/transformations/transformer.js';
 import { TransformSettings } from '../catalog/transformations.js';
 import { createIngest } from './ingest-and-sources.js';
@@ -174,6 +177,9 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   dispatcher.onEndpointDisabled = (_id, appId) => endpoints.invalidate(appId);
   const bus = new EventBus();
   const messages = new MessageService(store, clock, endpoints, dispatcher, bus);
+  const tasks = new BackgroundTaskService(store.backgroundTasks, clock, logger);
+  definePushTasks(tasks, { store, clock, endpoints, messages });
+  defineUsageTasks(tasks, store.usage);
   const ingestModule = createIngest({
     store,
     clock,
@@ -211,6 +217,10 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     probeBytes: config.maxPayloadBytes,
   });
   storageHealth.start();
+  tasks.onFinished = (t) =>
+    void operationalWebhooks
+      .emit('background_task.finished', { taskId: t.id, task: t.task, status: t.status, data: t.data })
+      .catch((err: unknown) => logger.error({ err }, 'operational webhook event failed'));
   const retention = new RetentionService({ store, clock, logger, retentionDays: config.retentionDays, metrics });
 
   const throttle = new AuthThrottle({ ...DEFAULT_AUTH_BACKOFF, freeFailures: config.security.authFreeFailures }, clock, (scope, blockMs, address) =>
@@ -262,6 +272,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     eventTypes,
     endpoints,
     messages,
+    tasks,
     bus,
     pull,
     ready: () => ready,
@@ -288,6 +299,9 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
       invalidateEndpoints: (appId) => endpoints.invalidate(appId),
     });
   }
+  // Tasks a previous run left running are run again (each is idempotent), or failed visibly.
+  const resumed = await tasks.resumeInterrupted();
+  if (resumed > 0) logger.warn({ tasks: resumed }, 'background tasks interrupted by the last stop are resumed');
   if (config.role === 'worker') serveHealthOnly(app);
   retention.start();
   ready = true;
@@ -314,6 +328,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
       closed = true;
       ready = false;
       await app.close();
+      await tasks.stop();
       await ingestModule.close();
       await retention.stop();
       await dispatcher.stop(config.shutdownGraceMs);

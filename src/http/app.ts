@@ -11,6 +11,12 @@ import { endpointRoutes } from './routes/catalog/endpoints.js';
 import { messageRoutes } from './routes/push/messages.js';
 import { attemptRoutes } from './routes/push/attempts.js';
 import { circuitRoutes } from './routes/push/circuits.js';
+import { backgroundTaskRoutes } from './routes/push/background-tasks.js';
+import { bulkOperationRoutes } from './routes/push/bulk-operations.js';
+import { healthPingRoutes } from './routes/operations/health-ping.js';
+import { dashboardAccessRoutes } from './routes/access/dashboard-access.js';
+import { usageStatsRoutes } from './routes/operations/usage-stats.js';
+import { eventTypeImportRoutes } from './routes/catalog/event-type-import.js';
 import { transformationRoutes } from './routes/catalog/transformations.js';
 import { ingestRoutes } from './routes/ingest/ingest-receive.js';
 import { uiRoutes } from './routes/dashboard/ui.js';
@@ -21,6 +27,7 @@ import { ResponseValidator } from './openapi-validator.js';
 import { metricsRoutes, registerHttpMetrics } from '../operations/metrics-http.js';
 import { Idempotency } from './idempotency.js';
 import { registerEtags } from './etag.js';
+import { withoutApiTrailingSlash } from './trailing-slash.js';
 import { pollingRoutes } from './routes/pull/polling.js';
 import { pollingReadRoutes } from './routes/pull/polling-reads.js';
 import { streamRoutes } from './routes/pull/stream.js';
@@ -51,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Ids, uids and event type names are up to 256 characters; longer ones get a 422 from the schemas.
     routerOptions: { maxParamLength: 1024 },
+    rewriteUrl: (req) => withoutApiTrailingSlash(req.url ?? '/'),
     // Router errors (bad percent-encoding, absurdly long path segments) in the API's error shape.
     frameworkErrors: (err, _req, reply) => {
       void sendError(reply, err.statusCode === 414 ? 'uri_too_long' : 'bad_request', err.message);
@@ -117,6 +125,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(messageRoutes(deps));
   await app.register(attemptRoutes(deps));
   await app.register(circuitRoutes(deps));
+  await app.register(backgroundTaskRoutes(deps.tasks));
+  await app.register(bulkOperationRoutes(deps));
+  await app.register(healthPingRoutes);
+  await app.register(dashboardAccessRoutes(deps));
+  await app.register(usageStatsRoutes(deps));
+  await app.register(eventTypeImportRoutes(deps));
   if (deps.transformations) await app.register(transformationRoutes(deps, deps.transformations));
   if (deps.ingest) await app.register(ingestRoutes({ ...deps.ingest, transformations: deps.transformations, portal: deps.security.portal }));
   await app.register(pollingRoutes(deps));

@@ -14,6 +14,7 @@ import type { ApiKeyService } from '../access/api-keys.js';
 import type { AppPortalService } from '../access/app-portal.js';
 import type { OAuthService } from '../access/oauth.js';
 import type { MessageService } from '../bridges/push/messages.js';
+import type { BackgroundTaskService } from '../bridges/push/background-tasks.js';
 import type { PullService } from '../bridges/pull/pull.js';
 import type { IngestService } from '../bridges/ingest/ingest.js';
 import type { IngestSourceService } from '../bridges/ingest/ingest-sources.js';
@@ -65,6 +66,8 @@ export interface AppDeps {
   eventTypes: EventTypeService;
   endpoints: EndpointService;
   messages: MessageService;
+  /** Background tasks: recover, replay, bulk replay, purges, usage aggregations. */
+  tasks: BackgroundTaskService;
   bus: EventBus;
   /** Pull: polling endpoints, consumers, long polls and SSE streams. */
   pull: PullService;

@@ -58,7 +58,8 @@ for (const [name, schema] of Object.entries({
   EndpointMessageOut: S.endpointMessageOut,
   MessageEndpointOut: S.messageEndpointOut,
   EndpointStats: S.statsOut,
-  BackgroundTaskOut: S.taskOut,
+  BackgroundTaskOut: S.backgroundTaskOut,
+  BackgroundTaskStartedOut: S.taskOut,
 })) {
   nameSchema(name, schema);
 }
@@ -70,6 +71,8 @@ const TAGS: Record<string, string> = {
   message: 'Messages: publish, list, read, expunge.',
   'message-attempt': 'Delivery attempts and the views joining messages and endpoints.',
   'operational-webhook': 'Operational webhooks: events about Switchboard itself, sent to the operator\u2019s endpoints.',
+  'background-task': 'Background tasks: recover, replay, bulk replay, purges and usage aggregations, which end after the request.',
+  statistics: 'Statistics: usage figures, attempts per period and their aggregations.',
   health: 'Health, readiness, metrics and this document.',
 };
 

@@ -254,6 +254,16 @@ export const taskOut = {
   },
 } as const;
 
+/** A background task with its result (`data`): what `GET /api/v1/background-task/{task_id}` answers. */
+export const backgroundTaskOut = {
+  type: 'object',
+  required: ['id', 'status', 'task', 'updatedAt', 'data'],
+  properties: {
+    ...taskOut.properties,
+    data: { type: 'object', additionalProperties: true, description: 'The result of a finished task, or `{error}` of a failed one; `{}` while running' },
+  },
+} as const;
+
 /** The response of routes that answer 204 with no body. */
 export const noContent = { description: 'No content', type: 'null' } as const;
 

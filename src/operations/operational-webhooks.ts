@@ -18,6 +18,7 @@ import type { EndpointService } from '../catalog/endpoints.js';
  * `storage.degraded` / `storage.recovered` (the database refuses writes, and stores them again).
  */
 export const OPERATIONAL_EVENT_TYPES = [
+  'background_task.finished',
   'endpoint.disabled',
   'endpoint.enabled',
   'message.attempt.exhausted',

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { CLIENT_SETTINGS, SETTINGS } from '../../src/config.js';
 import { resolveConnection, writeConfigFile } from '../../src/cli/client.js';
 import { when } from '../../src/cli/common.js';
-import { eventTypesFromOpenApi, parseDocument } from '../../src/cli/openapi-import.js';
+import { eventTypesFromOpenApi, parseDocument } from '../../src/catalog/openapi-import.js';
 import { table } from '../../src/cli/output.js';
 import { ProgressBar } from '../../src/cli/progress.js';
 import { check } from '../../src/cli/verify.js';

@@ -6,6 +6,7 @@
  */
 import type { AttemptHistoryStore } from './attempts.js';
 import type { AuthStore } from './auth.js';
+import type { BackgroundTaskStore } from './background-tasks.js';
 import type { CatalogStore } from './catalog.js';
 import type { ClusterStore } from './cluster.js';
 import type { IdempotencyStore } from './idempotency.js';
@@ -17,6 +18,7 @@ import type { PullStore } from './pull.js';
 import type { QueueStore } from './queue.js';
 import type { RetentionStore } from './retention.js';
 import type { StatsStore } from './stats.js';
+import type { UsageStore } from './usage.js';
 
 export type { Order, Page, PageQuery } from './paging.js';
 export type { CatalogStore } from './catalog.js';
@@ -52,4 +54,8 @@ export interface Store
   readonly ingest: IngestStore;
   /** Ordered delivery: ordered claims, paused keys (docs/ordering.md). */
   readonly ordering: OrderingStore;
+  /** Background tasks: recover, replay, bulk replay, purges, usage aggregations. */
+  readonly backgroundTasks: BackgroundTaskStore;
+  /** Organisation-wide usage figures. */
+  readonly usage: UsageStore;
 }

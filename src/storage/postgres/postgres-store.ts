@@ -11,6 +11,7 @@ import type { ClusterNotice, ClusterStore } from '../contract/cluster.js';
 import { ComposedStore } from '../shared/composed-store.js';
 import { PgAttemptHistoryStore } from './attempts.js';
 import { PgAuthStore } from './auth.js';
+import { PgBackgroundTaskStore } from './background-tasks.js';
 import { PgCatalogStore } from './catalog.js';
 import { PgConnection } from './connection.js';
 import type { PostgresOptions } from './connection.js';
@@ -25,6 +26,7 @@ import { PgQueueStore } from './queue.js';
 import { PgOrderingStore } from './ordered-claims.js';
 import { PgRetentionStore } from './retention.js';
 import { PgStatsStore } from './stats.js';
+import { PgUsageStore } from './usage.js';
 
 export type { PostgresOptions } from './connection.js';
 
@@ -40,6 +42,8 @@ export class PostgresStore extends ComposedStore {
   readonly auth: PgAuthStore;
   readonly ingest: PgIngestStore;
   readonly ordering: PgOrderingStore;
+  readonly backgroundTasks: PgBackgroundTaskStore;
+  readonly usage: PgUsageStore;
   private closed = false;
   private readonly connection: PgConnection;
 
@@ -71,6 +75,8 @@ export class PostgresStore extends ComposedStore {
     this.auth = new PgAuthStore(c.sql, c.box);
     this.ingest = new PgIngestStore(c.sql, c.box);
     this.ordering = new PgOrderingStore(c);
+    this.backgroundTasks = new PgBackgroundTaskStore(c.sql);
+    this.usage = new PgUsageStore(c.sql);
   }
 
   override async migrate(): Promise<void> {

@@ -7,6 +7,8 @@ import type { Application, Attempt, DeliveryStatus, Endpoint, EventType, Message
 import type { AppAttemptStats } from '../contract/app-stats.js';
 import type { AttemptHistoryStore, AttemptQuery } from '../contract/attempts.js';
 import type { AuthStore } from '../contract/auth.js';
+import type { BackgroundTaskStore } from '../contract/background-tasks.js';
+import type { UsageStore } from '../contract/usage.js';
 import type { CatalogStore } from '../contract/catalog.js';
 import type { IdempotencyStore, IdempotentResponse } from '../contract/idempotency.js';
 import type { IngestStore } from '../contract/ingest.js';
@@ -38,6 +40,8 @@ export abstract class ComposedStore implements Store {
   abstract readonly auth: AuthStore;
   abstract readonly ingest: IngestStore;
   abstract readonly ordering: OrderingStore;
+  abstract readonly backgroundTasks: BackgroundTaskStore;
+  abstract readonly usage: UsageStore;
 
   constructor(protected readonly parts: StoreParts) {}
 

@@ -8,6 +8,7 @@ import type { SecretBox } from '../../security/crypto.js';
 import { ComposedStore } from '../shared/composed-store.js';
 import { SqliteAttemptHistoryStore } from './attempts.js';
 import { SqliteAuthStore } from './auth.js';
+import { SqliteBackgroundTaskStore } from './background-tasks.js';
 import { SqliteCatalogStore } from './catalog.js';
 import { SqliteConnection } from './connection.js';
 import type { SqliteOptions } from './connection.js';
@@ -21,6 +22,7 @@ import { SqliteQueueStore } from './queue.js';
 import { SqliteOrderingStore } from './ordered-claims.js';
 import { SqliteRetentionStore } from './retention.js';
 import { SqliteStatsStore } from './stats.js';
+import { SqliteUsageStore } from './usage.js';
 
 export type { SqliteOptions } from './connection.js';
 
@@ -34,6 +36,8 @@ export class SqliteStore extends ComposedStore {
   readonly auth: SqliteAuthStore;
   readonly ingest: SqliteIngestStore;
   readonly ordering: SqliteOrderingStore;
+  readonly backgroundTasks: SqliteBackgroundTaskStore;
+  readonly usage: SqliteUsageStore;
   private readonly connection: SqliteConnection;
 
   constructor(opts: SqliteOptions) {
@@ -55,6 +59,8 @@ export class SqliteStore extends ComposedStore {
     this.auth = new SqliteAuthStore(c.db, c.box, c.statements);
     this.ingest = new SqliteIngestStore(c.db, c.box, c.statements);
     this.ordering = new SqliteOrderingStore(c);
+    this.backgroundTasks = new SqliteBackgroundTaskStore(c.db);
+    this.usage = new SqliteUsageStore(c.db);
   }
 
   override async migrate(): Promise<void> {

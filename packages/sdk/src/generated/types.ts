@@ -223,7 +223,7 @@ export type OperationalWebhookEndpointIn = {
   uid?: string | null;
   description?: string;
   disabled?: boolean;
-  filterTypes?: ("endpoint.disabled" | "endpoint.enabled" | "message.attempt.exhausted" | "message.attempt.failing" | "message.attempt.recovered" | "storage.degraded" | "storage.recovered")[] | null;
+  filterTypes?: ("background_task.finished" | "endpoint.disabled" | "endpoint.enabled" | "message.attempt.exhausted" | "message.attempt.failing" | "message.attempt.recovered" | "ordering.key.paused" | "storage.degraded" | "storage.recovered")[] | null;
   rateLimit?: number | null;
   throttleRate?: number | null;
   metadata?: {

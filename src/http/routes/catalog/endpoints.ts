@@ -7,6 +7,7 @@ import type { EndpointInput } from '../../../catalog/endpoints.js';
 import { endpointOut, listOut, messageOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import { pageOf, timeParam } from '../common.js';
+import { taskStartedOut } from '../push/background-tasks.js';
 
 type EndpointBody = FromSchema<typeof S.endpointIn>;
 
@@ -57,8 +58,6 @@ const orderingOut = {
     },
   },
 } as const;
-
-const taskOut = (id: string, task: string, now: number) => ({ id, status: 'finished' as const, task, updatedAt: new Date(now).toISOString() });
 
 export const endpointRoutes =
   (deps: AppDeps): RoutePlugin =>
@@ -183,10 +182,11 @@ export const endpointRoutes =
       },
     );
 
-    // Recover (failed deliveries again) and replay-missing (messages never sent here) share a shape.
+    // Recover (failed deliveries again) and replay-missing (messages never sent here) share a
+    // shape: each starts a background task, answered 202 while it runs.
     const windowTasks = [
-      { path: 'recover', task: 'endpoint.recover', run: (appId: string, epId: string, since: number, until: number | null) => svc.recover(appId, epId, since, until) },
-      { path: 'replay-missing', task: 'endpoint.replay', run: (appId: string, epId: string, since: number, until: number | null) => svc.replayMissing(appId, epId, since, until) },
+      { path: 'recover', task: 'endpoint.recover' },
+      { path: 'replay-missing', task: 'endpoint.replay' },
     ] as const;
     for (const t of windowTasks) {
       app.post(
@@ -197,9 +197,9 @@ export const endpointRoutes =
           const since = timeParam(req.body.since, ['body', 'since'])!;
           const until = timeParam(req.body.until, ['body', 'until']) ?? null;
           const ep = await svc.get(a.id, req.params.endpoint_id);
-          await t.run(a.id, ep.id, since, until);
-          deps.messages.kick(ep.id);
-          return reply.code(202).send(taskOut(svc.taskId(), t.task, deps.clock.now()));
+          if (t.task === 'endpoint.replay' && ep.disabled) throw new AppError('conflict', 'endpoint is disabled; enable it before replaying');
+          const task = await deps.tasks.start(t.task, a.id, { appId: a.id, endpointId: ep.id, since, until });
+          return reply.code(202).send(taskStartedOut(task));
         },
       );
     }

@@ -31,6 +31,13 @@ const attemptQuerySchema = {
   },
 } as const;
 
+/** An endpoint's attempts may embed their message (`with_msg=true`). */
+const endpointAttemptQuerySchema = {
+  type: 'object',
+  properties: { ...attemptQuerySchema.properties, with_msg: { type: 'boolean', default: false, description: 'Embed each attempt\'s message as `msg`' } },
+} as const;
+const attemptWithMsgOut = { ...S.attemptOut, properties: { ...S.attemptOut.properties, msg: S.messageOut } } as const;
+
 function attemptQuery(q: FromSchema<typeof attemptQuerySchema>): AttemptQuery {
   return {
     ...pageOf(q),
@@ -51,12 +58,18 @@ export const attemptRoutes =
 
     app.get(
       '/api/v1/app/:app_id/attempt/endpoint/:endpoint_id',
-      { schema: { tags: ['message-attempt'], params: params('app_id', 'endpoint_id'), querystring: attemptQuerySchema, response: { 200: S.listOf(S.attemptOut) } } },
+      { schema: { tags: ['message-attempt'], params: params('app_id', 'endpoint_id'), querystring: endpointAttemptQuerySchema, response: { 200: S.listOf(attemptWithMsgOut) } } },
       async (req) => {
         const a = await appOf(req.params.app_id);
         const ep = await deps.endpoints.get(a.id, req.params.endpoint_id);
         const page = await store.listAttemptsByEndpoint(a.id, ep.id, attemptQuery(req.query));
-        return listOut(page, attemptOut);
+        if (!req.query.with_msg) return listOut(page, attemptOut);
+        const ids = [...new Set(page.data.map((x) => x.messageId))];
+        const found = new Map((await Promise.all(ids.map((id) => deps.messages.find(a.id, id)))).flatMap((m) => (m ? [[m.id, m] as const] : [])));
+        return listOut(page, (x) => {
+          const m = found.get(x.messageId);
+          return m ? { ...attemptOut(x), msg: messageOut(m) } : attemptOut(x);
+        });
       },
     );
 

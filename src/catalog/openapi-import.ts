@@ -1,6 +1,8 @@
 /**
  * Event types from an OpenAPI document: each webhook of `webhooks` (OpenAPI 3.1) or
- * `x-webhooks` becomes an event type with the JSON schema of its JSON request body.
+ * `x-webhooks` becomes an event type with the JSON schema of its JSON request body (and the
+ * body's examples as the schema's `examples`). Pure: used by `POST /api/v1/event-type/import/openapi`
+ * and the `switchboard event-type import` command alike.
  */
 import { parse as parseYaml } from 'yaml';
 
@@ -77,6 +79,15 @@ function nameOf(key: string, op: Obj, schema: unknown): string {
   return key;
 }
 
+/** The body's `example` / `examples` values as the schema's `examples`, unless it has its own. */
+function withExamples(schema: Obj | null, media: unknown): Obj | null {
+  if (!schema || !isObj(media) || schema.examples !== undefined || schema.example !== undefined) return schema;
+  const found: unknown[] = [];
+  if (media.example !== undefined) found.push(media.example);
+  if (isObj(media.examples)) for (const e of Object.values(media.examples)) if (isObj(e) && e.value !== undefined) found.push(e.value);
+  return found.length > 0 ? { ...schema, examples: found } : schema;
+}
+
 /** Finds the event types a document describes. */
 export function eventTypesFromOpenApi(doc: Obj): ImportResult {
   const hooks = { ...(isObj(doc['x-webhooks']) ? doc['x-webhooks'] : {}), ...(isObj(doc.webhooks) ? doc.webhooks : {}) };
@@ -92,7 +103,7 @@ export function eventTypesFromOpenApi(doc: Obj): ImportResult {
       const body = isObj(op.requestBody) ? op.requestBody : {};
       const content = isObj(body.content) ? body.content : {};
       const media = Object.entries(content).find(([type]) => /json/.test(type))?.[1];
-      const schema = isObj(media) && isObj(media.schema) ? media.schema : null;
+      const schema = withExamples(isObj(media) && isObj(media.schema) ? media.schema : null, media);
       const name = nameOf(key, op, schema);
       if (!NAME.test(name)) throw new Error(`"${name}" is not a valid event type name (letters, digits, - _ .)`);
       if (names.has(name)) throw new Error(`event type "${name}" appears twice`);
