@@ -17,6 +17,7 @@ import type { TestSchema } from '../helpers/pg.js';
 import { callServer, startServerProcess } from '../helpers/process.js';
 import type { ServerProcess } from '../helpers/process.js';
 import { Receiver } from '../helpers/receiver.js';
+import { skipWithoutPostgres } from '../helpers/requirements.js';
 
 const TOKEN = 'sb_multi_node_test_token';
 const CONCURRENCY = 10;
@@ -58,7 +59,7 @@ async function waitingPolls(base: string): Promise<number> {
   return Number(/^switchboard_open_connections\{kind="long_poll"\} (\d+)$/m.exec(text)?.[1] ?? 0);
 }
 
-describe('three nodes on one PostgreSQL database', () => {
+describe('three nodes on one PostgreSQL database', { skip: skipWithoutPostgres }, () => {
   let schema: TestSchema;
   let dataDir: string;
   let rx: Receiver;

@@ -25,6 +25,7 @@ import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { TEST_DATABASE_URL, createTestSchema } from '../helpers/pg.js';
 import { createApp } from '../helpers/security.js';
+import { skipWithoutPostgres } from '../helpers/requirements.js';
 
 async function metricsText(server: TestServer): Promise<string> {
   return (await fetch(server.url + '/metrics')).text();
@@ -211,7 +212,7 @@ describe('a real full file system (tmpfs)', { skip: process.env.SWITCHBOARD_TEST
   });
 });
 
-describe('PostgreSQL read-only session: 503 storage_read_only, degraded, recovered', () => {
+describe('PostgreSQL read-only session: 503 storage_read_only, degraded, recovered', { skip: skipWithoutPostgres }, () => {
   let server: TestServer;
   let schema: Awaited<ReturnType<typeof createTestSchema>>;
   before(async () => {

@@ -20,6 +20,7 @@ import { Receiver } from '../helpers/receiver.js';
 import type { Received } from '../helpers/receiver.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
+import { skipWithoutPostgres } from '../helpers/requirements.js';
 
 const KILL_TOKEN = 'sb_ordered_kill_token';
 
@@ -55,7 +56,7 @@ const parse = (r: Received): { key: string; n: number } => {
 };
 
 for (const db of ['sqlite', 'postgres'] as const) {
-  describe(`ordered delivery end to end: ${db}`, () => {
+  describe(`ordered delivery end to end: ${db}`, { skip: db === 'postgres' && skipWithoutPostgres }, () => {
     let server: TestServer;
     let rx: Receiver;
     let schema: TestSchema | null = null;

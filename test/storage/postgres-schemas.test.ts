@@ -14,6 +14,7 @@ import { T0, app, endpoint, message } from '../helpers/fixtures.js';
 import { eventually } from '../helpers/eventually.js';
 import { TEST_DATABASE_URL, createTestSchema } from '../helpers/pg.js';
 import type { TestSchema } from '../helpers/pg.js';
+import { skipWithoutPostgres } from '../helpers/requirements.js';
 
 /** A session that takes locks and holds them until `release`. */
 async function lockHolder(): Promise<{ hold: (lock: string) => Promise<void>; release: () => Promise<void> }> {
@@ -32,7 +33,7 @@ async function lockHolder(): Promise<{ hold: (lock: string) => Promise<void>; re
   };
 }
 
-describe('postgres: two schemas in one database', () => {
+describe('postgres: two schemas in one database', { skip: skipWithoutPostgres }, () => {
   let one: TestSchema;
   let two: TestSchema;
   before(async () => {

@@ -19,6 +19,7 @@ import { createTestSchema } from '../helpers/pg.js';
 import type { TestSchema } from '../helpers/pg.js';
 import { PostgresStore as Pg } from '../../src/storage/postgres/postgres-store.js';
 import { TEST_DATABASE_URL } from '../helpers/pg.js';
+import { skipWithoutPostgres } from '../helpers/requirements.js';
 
 
 function success(c: ClaimedDelivery, at: number): AttemptRecord {
@@ -43,7 +44,7 @@ function success(c: ClaimedDelivery, at: number): AttemptRecord {
   };
 }
 
-describe('postgres migrations', () => {
+describe('postgres migrations', { skip: skipWithoutPostgres }, () => {
   let s: TestSchema;
   before(async () => {
     s = await createTestSchema();
@@ -75,7 +76,7 @@ describe('postgres migrations', () => {
   });
 });
 
-describe('postgres: nodes sharing one database', () => {
+describe('postgres: nodes sharing one database', { skip: skipWithoutPostgres }, () => {
   let s: TestSchema;
   let a: PostgresStore;
   let b: PostgresStore;
