@@ -167,7 +167,7 @@ for (const db of ['sqlite', 'postgres'] as const) {
       assert.equal(body.data.endpointId, ep.id);
       const state = await server.api('GET', `/api/v1/app/${appId}/endpoint/${ep.id}/ordering`);
       assert.equal(state.status, 200);
-      assert.deepEqual(state.body.pausedKeys.map((k: { key: string; msgId: string }) => [k.key, k.msgId]), [['p', ids[1]]]);
+      assert.deepEqual(state.body.pausedKeys.map((k: { orderingKey: string; msgId: string }) => [k.orderingKey, k.msgId]), [['p', ids[1]]]);
       assert.equal(state.body.policy, 'pause');
       assert.equal(state.body.keyPath, 'data.order_id');
       assert.equal(arrivals.filter((a) => a.n === 1).length, 4, 'message 1: the first attempt and three retries');
@@ -194,9 +194,9 @@ for (const db of ['sqlite', 'postgres'] as const) {
       await publish({ payload: { n: 1 }, tags: ['order/r1'] });
       await eventually(async () => (await server.api('GET', `/api/v1/app/${appId}/endpoint/${ep.id}/ordering`)).body.pausedKeys.length === 1, 'key r1 paused');
       assert.deepEqual(got, ['0', '0', '0', '0']);
-      const unknown = await server.api('POST', `/api/v1/app/${appId}/endpoint/${ep.id}/ordering/resume`, { key: 'nope' });
+      const unknown = await server.api('POST', `/api/v1/app/${appId}/endpoint/${ep.id}/ordering/resume`, { orderingKey: 'nope' });
       assert.equal(unknown.status, 404);
-      const resumed = await server.api('POST', `/api/v1/app/${appId}/endpoint/${ep.id}/ordering/resume`, { key: 'r1' });
+      const resumed = await server.api('POST', `/api/v1/app/${appId}/endpoint/${ep.id}/ordering/resume`, { orderingKey: 'r1' });
       assert.equal(resumed.status, 204);
       await eventually(() => got.includes('1'), 'message 1 after the resume');
     });
@@ -254,7 +254,7 @@ for (const db of ['sqlite', 'postgres'] as const) {
       const msg = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'x', payload: {}, orderingKey: 'k'.repeat(257) });
       assert.equal(msg.status, 422);
       const plain = await server.api('POST', `/api/v1/app/${appId}/endpoint`, { url: rx.url('/plain') });
-      const notOrdered = await server.api('POST', `/api/v1/app/${appId}/endpoint/${plain.body.id}/ordering/resume`, { key: 'k' });
+      const notOrdered = await server.api('POST', `/api/v1/app/${appId}/endpoint/${plain.body.id}/ordering/resume`, { orderingKey: 'k' });
       assert.equal(notOrdered.status, 409);
       const read = await server.api('GET', `/api/v1/app/${appId}/endpoint/${plain.body.id}/ordering`);
       assert.equal(read.body.ordered, false);

@@ -52,8 +52,8 @@ const orderingOut = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['key', 'msgId', 'pausedAt'],
-        properties: { key: { type: 'string' }, msgId: { type: 'string' }, pausedAt: { type: 'string' } },
+        required: ['orderingKey', 'msgId', 'pausedAt'],
+        properties: { orderingKey: { type: 'string' }, msgId: { type: 'string' }, pausedAt: { type: 'string' } },
       },
     },
   },
@@ -225,7 +225,7 @@ export const endpointRoutes =
           policy: config?.policy ?? null,
           keyPath: config?.keyPath?.join('.') ?? null,
           tagPrefix: config?.tagPrefix ?? null,
-          pausedKeys: paused.map((p) => ({ key: p.key, msgId: p.messageId, pausedAt: new Date(p.pausedAt).toISOString() })),
+          pausedKeys: paused.map((p) => ({ orderingKey: p.key, msgId: p.messageId, pausedAt: new Date(p.pausedAt).toISOString() })),
         };
       },
     );
@@ -236,13 +236,13 @@ export const endpointRoutes =
         schema: {
           tags: ['endpoint'],
           params: epParams,
-          body: { type: 'object', required: ['key'], properties: { key: { type: 'string', maxLength: 256 } }, additionalProperties: false },
+          body: { type: 'object', required: ['orderingKey'], properties: { orderingKey: { type: 'string', maxLength: 256 } }, additionalProperties: false },
           response: { 204: S.noContent },
         },
       },
       async (req, reply) => {
         const a = await appOf(req.params.app_id);
-        const ep = await svc.resumeKey(a.id, req.params.endpoint_id, req.body.key);
+        const ep = await svc.resumeKey(a.id, req.params.endpoint_id, req.body.orderingKey);
         deps.messages.kick(ep.id);
         return reply.code(204).send();
       },
