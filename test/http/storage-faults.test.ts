@@ -212,6 +212,62 @@ describe('a real full file system (tmpfs)', { skip: process.env.SWITCHBOARD_TEST
   });
 });
 
+describe('a real full file system under PostgreSQL (a tablespace on tmpfs)', { skip: skipWithoutPostgres }, () => {
+  const mountPoint = mkdtempSync(join(tmpdir(), 'switchboard-pgfull-'));
+  const mountable = canMount(mountPoint);
+  const tablespace = `sbfull_${process.pid}_${Date.now().toString(36)}`;
+  let server: TestServer | null = null;
+  let schema: Awaited<ReturnType<typeof createTestSchema>> | null = null;
+  let created = false;
+  const admin = () => postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  after(async () => {
+    await server?.close().catch(() => undefined);
+    await schema?.drop().catch(() => undefined);
+    if (created) {
+      const sql = admin();
+      await sql.unsafe(`DROP TABLESPACE IF EXISTS ${tablespace}`).catch(() => undefined);
+      await sql.end();
+    }
+    if (mountable) spawnSync('umount', [mountPoint]);
+    rmSync(mountPoint, { recursive: true, force: true });
+  });
+
+  it('PostgreSQL tables on an 8 MB tmpfs: 507 when it is full, recovered when it grows', { skip: mountable ? false : 'needs root with CAP_SYS_ADMIN to mount a tmpfs' }, async (t) => {
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0755', 'tmpfs', mountPoint]).status, 0);
+    const dir = join(mountPoint, 'pg');
+    mkdirSync(dir);
+    // The database server writes the tablespace as its own user.
+    if (spawnSync('chown', ['postgres:postgres', dir]).status !== 0) return t.skip('no postgres system user to own the tablespace');
+    const sql = admin();
+    try {
+      await sql.unsafe(`CREATE TABLESPACE ${tablespace} LOCATION '${dir}'`);
+      created = true;
+    } catch (e) {
+      // A server on another machine or in a container cannot see this directory.
+      return t.skip(`the PostgreSQL server cannot use ${dir}: ${(e as Error).message}`);
+    } finally {
+      await sql.end();
+    }
+    schema = await createTestSchema('sbfull');
+    const url = new URL(schema.url);
+    url.searchParams.set('default_tablespace', tablespace);
+    server = await startServer({ SWITCHBOARD_DATABASE_URL: url.toString(), SWITCHBOARD_STORAGE_PROBE_MS: '50' });
+    await fullDiskCycle(
+      server,
+      async () => {
+        const appId = await createApp(server!, 'fill');
+        for (let i = 0; i < 200; i++) {
+          const r = await server!.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'disk.fill', payload: bulky(300_000) });
+          if (r.status !== 202) return r;
+        }
+        throw new Error('the tablespace never filled');
+      },
+      () => void assert.equal(spawnSync('mount', ['-o', 'remount,size=128m', mountPoint]).status, 0),
+      '53100',
+    );
+  });
+});
+
 describe('PostgreSQL read-only session: 503 storage_read_only, degraded, recovered', { skip: skipWithoutPostgres }, () => {
   let server: TestServer;
   let schema: Awaited<ReturnType<typeof createTestSchema>>;
