@@ -8,11 +8,11 @@
 import type { TransactionSql } from 'postgres';
 import { DeliveryStatus } from '../../domain/model.js';
 import { msUntilToken, throttleTokensAt } from '../../domain/token-bucket.js';
-import type { HeaderStyle, TriggerType } from '../../domain/model.js';
+import type { HeaderStyle } from '../../domain/model.js';
 import type { CappedClaim } from '../contract/cluster.js';
 import type { ClaimedDelivery } from '../contract/queue.js';
 import type { PgConnection } from './connection.js';
-import { toEndpoint, toMessage } from './rows.js';
+import { claimedDelivery, toEndpoint } from './rows.js';
 import type { Row } from './rows.js';
 
 /** How soon a claim held back by the concurrency cap alone tries again (completions elsewhere also retry). */
@@ -92,15 +92,7 @@ export async function claimIn(
   }
 
   const headerStyle = ((epRow.a_header_style as HeaderStyle | null) ?? 'standard');
-  const claims: ClaimedDelivery[] = rows.map((r) => ({
-    deliveryId: r.d_id as number,
-    leaseToken: r.d_lease_token as number,
-    attempts: r.d_attempts as number,
-    trigger: r.d_trigger as TriggerType,
-    message: toMessage(r),
-    endpoint,
-    app: { id: endpoint.appId, headerStyle },
-  }));
+  const claims: ClaimedDelivery[] = rows.map((r) => claimedDelivery(r, endpoint, headerStyle));
 
   let retryInMs: number | null = null;
   if (caps && rows.length === allowed && allowed < limit) {

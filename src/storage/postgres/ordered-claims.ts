@@ -8,16 +8,14 @@
  */
 import type { TransactionSql } from 'postgres';
 import { DeliveryStatus } from '../../domain/model.js';
-import type { Endpoint, HeaderStyle, TriggerType } from '../../domain/model.js';
+import type { HeaderStyle } from '../../domain/model.js';
 import { orderingOf } from '../../domain/ordering.js';
 import type { OrderingConfig } from '../../domain/ordering.js';
 import type { CappedClaim } from '../contract/cluster.js';
 import type { OrderingStore, PausedKey } from '../contract/ordering.js';
-import type { ClaimedDelivery } from '../contract/queue.js';
 import { keyOfRow } from '../shared/ordering-keys.js';
 import type { PgConnection } from './connection.js';
-import { toEndpoint, toMessage } from './rows.js';
-import type { Row } from './rows.js';
+import { claimedDelivery, toEndpoint } from './rows.js';
 import { jsonParam } from './text.js';
 
 /**
@@ -92,7 +90,7 @@ export class PgOrderingStore implements OrderingStore {
                   message_id AS d_message_id, deliveries.ordering_key AS d_ordering_key, next_attempt_at AS d_at)
       SELECT c.*, m.* FROM c JOIN messages m ON m.id = c.d_message_id ORDER BY c.d_id`;
     const headerStyle = (epRow.a_header_style as HeaderStyle | null) ?? 'standard';
-    const claims = rows.map((r) => claimed(r, endpoint, headerStyle));
+    const claims = rows.map((r) => claimedDelivery(r, endpoint, headerStyle));
     const capped = concurrency !== null && allowed < limit && rows.length === allowed;
     return { claims, retryInMs: capped ? CAPPED_RETRY_MS : null };
   }
@@ -145,16 +143,3 @@ async function keyUnkeyed(tx: TransactionSql, endpointId: string, config: Orderi
            FROM json_to_recordset(${jsonParam(keys)}::text::json) AS x(id bigint, key text, seq bigint) WHERE d.id = x.id`;
 }
 
-/** A leased row joined with its message, as a claimed delivery. */
-function claimed(r: Row, endpoint: Endpoint, headerStyle: HeaderStyle): ClaimedDelivery {
-  return {
-    deliveryId: r.d_id as number,
-    leaseToken: r.d_lease_token as number,
-    attempts: r.d_attempts as number,
-    trigger: r.d_trigger as TriggerType,
-    message: toMessage(r),
-    endpoint,
-    app: { id: endpoint.appId, headerStyle },
-    orderingKey: r.d_ordering_key as string,
-  };
-}

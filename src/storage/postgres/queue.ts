@@ -11,7 +11,7 @@ import type { CappedClaim } from '../contract/cluster.js';
 import type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore, RecordedAttempts } from '../contract/queue.js';
 import { claimIn } from './claims.js';
 import type { PgConnection } from './connection.js';
-import { toEndpoint, toMessage } from './rows.js';
+import { claimedDelivery, toEndpoint, toMessage } from './rows.js';
 import { jsonParam } from './text.js';
 
 /** Latest time a range left open at its end stands for. */
@@ -54,15 +54,7 @@ export class PgQueueStore implements QueueStore {
       const ep = byId.get(r.d_endpoint_id as string);
       if (!ep) continue;
       const endpoint = toEndpoint(ep, this.c.box);
-      out.push({
-        deliveryId: r.d_id as number,
-        leaseToken: r.d_lease_token as number,
-        attempts: r.d_attempts as number,
-        trigger: r.d_trigger as TriggerType,
-        message: toMessage(r),
-        endpoint,
-        app: { id: endpoint.appId, headerStyle: (ep.a_header_style as Application['headerStyle'] | null) ?? 'standard' },
-      });
+      out.push(claimedDelivery(r, endpoint, (ep.a_header_style as Application['headerStyle'] | null) ?? 'standard'));
     }
     return out;
   }

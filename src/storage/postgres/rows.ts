@@ -1,7 +1,8 @@
 /** PostgreSQL rows: the shared mappers, and the endpoint columns for writes. */
-import type { Endpoint } from '../../domain/model.js';
+import type { Endpoint, HeaderStyle, TriggerType } from '../../domain/model.js';
+import type { ClaimedDelivery } from '../contract/queue.js';
 import type { SecretBox } from '../../security/crypto.js';
-import { json } from '../shared/rows.js';
+import { json, toMessage } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 
 export { json, toApp, toAttempt, toEndpoint, toEventType, toMessage } from '../shared/rows.js';
@@ -28,4 +29,19 @@ export function endpointValues(e: Endpoint, box: SecretBox): Row {
     created_at: e.createdAt,
     updated_at: e.updatedAt,
   };
+}
+
+/** A leased delivery row (`d_*` columns) joined with its message, as a claimed delivery. */
+export function claimedDelivery(r: Row, endpoint: Endpoint, headerStyle: HeaderStyle): ClaimedDelivery {
+  const c: ClaimedDelivery = {
+    deliveryId: r.d_id as number,
+    leaseToken: r.d_lease_token as number,
+    attempts: r.d_attempts as number,
+    trigger: r.d_trigger as TriggerType,
+    message: toMessage(r),
+    endpoint,
+    app: { id: endpoint.appId, headerStyle },
+  };
+  if (typeof r.d_ordering_key === 'string') c.orderingKey = r.d_ordering_key;
+  return c;
 }

@@ -7,15 +7,14 @@
  * never races another.
  */
 import { DeliveryStatus } from '../../domain/model.js';
-import type { Endpoint, HeaderStyle, TriggerType } from '../../domain/model.js';
 import { orderingOf } from '../../domain/ordering.js';
 import type { OrderingConfig } from '../../domain/ordering.js';
 import type { CappedClaim } from '../contract/cluster.js';
 import type { OrderingStore, PausedKey } from '../contract/ordering.js';
-import type { ClaimedDelivery } from '../contract/queue.js';
 import { keyOfRow } from '../shared/ordering-keys.js';
-import { toEndpoint, toMessage } from '../shared/rows.js';
+import { toEndpoint } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
+import { claimedDeliveries } from './claimed-deliveries.js';
 import type { SqliteConnection } from './connection.js';
 
 /**
@@ -87,7 +86,7 @@ export class SqliteOrderingStore implements OrderingStore {
       );
       const rows = heads.map((h) => lease.get(leaseUntil, nowMs, h.id) as Row);
       const capped = allowed < limit && rows.length === allowed;
-      return { claims: this.hydrate(rows, endpoint), retryInMs: capped ? CAPPED_RETRY_MS : null };
+      return { claims: claimedDeliveries(this.c, rows, endpoint), retryInMs: capped ? CAPPED_RETRY_MS : null };
     })();
   }
 
@@ -103,30 +102,6 @@ export class SqliteOrderingStore implements OrderingStore {
     ).all(endpointId) as Row[];
     const set = this.c.q('UPDATE deliveries SET ordering_key = ?, ordering_seq = ? WHERE id = ?');
     for (const r of rows) set.run(keyOfRow(config, r), r.seq, r.id);
-  }
-
-  /** Joins leased rows with their messages and application. */
-  private hydrate(rows: Row[], endpoint: Endpoint): ClaimedDelivery[] {
-    if (rows.length === 0) return [];
-    const app = this.c.q('SELECT header_style FROM applications WHERE id = ?').get(endpoint.appId) as Row | undefined;
-    const headerStyle = (app?.header_style as HeaderStyle | undefined) ?? 'standard';
-    const getMsg = this.c.q('SELECT * FROM messages WHERE id = ?');
-    const out: ClaimedDelivery[] = [];
-    for (const r of rows) {
-      const m = getMsg.get(r.message_id) as Row | undefined;
-      if (!m) continue;
-      out.push({
-        deliveryId: r.id as number,
-        leaseToken: r.lease_token as number,
-        attempts: r.attempts as number,
-        trigger: r.trigger as TriggerType,
-        message: toMessage(m),
-        endpoint,
-        app: { id: endpoint.appId, headerStyle },
-        orderingKey: r.ordering_key as string,
-      });
-    }
-    return out;
   }
 
   async pausedKeys(endpointId: string, limit: number): Promise<PausedKey[]> {

@@ -5,10 +5,11 @@
  */
 import type { Statement } from 'better-sqlite3';
 import { DeliveryStatus, TriggerType } from '../../domain/model.js';
-import type { Endpoint, HeaderStyle, Message } from '../../domain/model.js';
+import type { Message } from '../../domain/model.js';
 import type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore, RecordedAttempts } from '../contract/queue.js';
 import { toEndpoint, toMessage } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
+import { claimedDeliveries } from './claimed-deliveries.js';
 import type { SqliteConnection } from './connection.js';
 
 /** Fails the endpoint's deliveries that are waiting (not in flight): it is disabled. */
@@ -45,7 +46,7 @@ export class SqliteQueueStore implements QueueStore {
                       ORDER BY next_attempt_at LIMIT ?)
          RETURNING id, lease_token, attempts, trigger, message_id`,
       ).all(leaseUntil, nowMs, endpointId, nowMs, limit) as Row[];
-      return this.hydrate(rows, endpoint);
+      return claimedDeliveries(this.c, rows, endpoint);
     })();
   }
 
@@ -62,30 +63,7 @@ export class SqliteQueueStore implements QueueStore {
     }
     for (const [endpointId, rows] of byEndpoint) {
       const epRow = this.c.q('SELECT * FROM endpoints WHERE id = ?').get(endpointId) as Row | undefined;
-      if (epRow) out.push(...this.hydrate(rows, toEndpoint(epRow, this.c.box)));
-    }
-    return out;
-  }
-
-  /** Joins claimed delivery rows with their messages and application. */
-  private hydrate(rows: Row[], endpoint: Endpoint): ClaimedDelivery[] {
-    if (rows.length === 0) return [];
-    const app = this.c.q('SELECT id, header_style FROM applications WHERE id = ?').get(endpoint.appId) as Row | undefined;
-    const getMsg = this.c.q('SELECT * FROM messages WHERE id = ?');
-    rows.sort((a, b) => (a.id as number) - (b.id as number));
-    const out: ClaimedDelivery[] = [];
-    for (const r of rows) {
-      const m = getMsg.get(r.message_id) as Row | undefined;
-      if (!m) continue;
-      out.push({
-        deliveryId: r.id as number,
-        leaseToken: r.lease_token as number,
-        attempts: r.attempts as number,
-        trigger: r.trigger as TriggerType,
-        message: toMessage(m),
-        endpoint,
-        app: { id: endpoint.appId, headerStyle: ((app?.header_style as HeaderStyle | undefined) ?? 'standard') },
-      });
+      if (epRow) out.push(...claimedDeliveries(this.c, rows, toEndpoint(epRow, this.c.box)));
     }
     return out;
   }
