@@ -7,23 +7,15 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiException, BackgroundTaskStatus, BackgroundTaskType, MessageStatus, Svix } from 'svix';
+import { BackgroundTaskStatus, BackgroundTaskType, MessageStatus, Svix } from 'svix';
 import { newId } from '../../src/domain/ids.js';
 import { eventually } from '../helpers/eventually.js';
 import { Receiver } from '../helpers/receiver.js';
 import { createKey, portalToken } from '../helpers/security.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
+import { apiError, sdkClient } from '../helpers/svix-sdk.js';
 
-function apiError(status: number) {
-  return (e: unknown): boolean => {
-    assert.ok(e instanceof ApiException, `expected an ApiException, got ${String(e)}`);
-    assert.equal(e.code, status, JSON.stringify(e.body));
-    return true;
-  };
-}
-
-const sdk = (url: string, token: string): Svix => new Svix(token, { serverUrl: url, retryScheduleInMs: [] });
 
 describe('compatible routes with the svix SDK', () => {
   let server: TestServer;
@@ -46,7 +38,7 @@ describe('compatible routes with the svix SDK', () => {
     rx = await new Receiver().start();
     rx.on('/hook', (_r, res) => void res.writeHead(200).end());
     server = await startServer();
-    svix = sdk(server.url, server.token);
+    svix = sdkClient(server.url, server.token);
     since = new Date(Date.now() - 1000);
     appId = (await svix.application.create({ name: 'Compat' })).id;
     otherAppId = (await svix.application.create({ name: 'Other' })).id;
@@ -188,14 +180,14 @@ describe('compatible routes with the svix SDK', () => {
   it('dashboard access is the older name of app-portal access', async () => {
     const out = await svix.authentication.dashboardAccess(appId);
     assert.match(out.url, /\/portal#token=/);
-    const portal = sdk(server.url, out.token);
+    const portal = sdkClient(server.url, out.token);
     assert.equal((await portal.application.get(appId)).id, appId);
     await assert.rejects(portal.application.get(otherAppId), apiError(404));
     await assert.rejects(svix.authentication.dashboardAccess(newId('application')), apiError(404));
   });
 
   it('keeps the access rules: admin-only statistics and tasks, scoped reads, read-only portals never write', async () => {
-    const key = sdk(server.url, (await createKey(server, ['read', 'write'], appId)).key);
+    const key = sdkClient(server.url, (await createKey(server, ['read', 'write'], appId)).key);
     await assert.rejects(key.statistics.aggregateEventTypes(), apiError(403));
     await assert.rejects(key.statistics.aggregateAppStats({ since, until: new Date() }), apiError(403));
     await assert.rejects(key.authentication.dashboardAccess(appId), apiError(403));
@@ -204,7 +196,7 @@ describe('compatible routes with the svix SDK', () => {
     await assert.rejects(key.message.precheck(otherAppId, { eventType: 'order.paid' }), apiError(404));
     await assert.rejects(key.message.expungeAllContents(otherAppId), apiError(404));
 
-    const readOnly = sdk(server.url, await portalToken(server, appId, { readOnly: true }));
+    const readOnly = sdkClient(server.url, await portalToken(server, appId, { readOnly: true }));
     await assert.rejects(readOnly.endpoint.bulkReplay(appId, epId, { since }), apiError(403));
     await assert.rejects(readOnly.message.expungeAllContents(appId), apiError(403));
     const stats = await fetch(`${server.url}/api/v1/stats/app/${appId}/attempt`, { headers: { authorization: `Bearer ${await portalToken(server, appId, { readOnly: true })}` } });
@@ -232,7 +224,7 @@ describe('event types from an OpenAPI document with the svix SDK', () => {
 
   before(async () => {
     server = await startServer();
-    svix = sdk(server.url, server.token);
+    svix = sdkClient(server.url, server.token);
     await svix.eventType.create({ name: 'legacy.thing', description: 'old' });
   });
   after(async () => server?.close());
@@ -261,7 +253,7 @@ describe('event types from an OpenAPI document with the svix SDK', () => {
     await assert.rejects(svix.eventType.importOpenapi({ spec: { openapi: '3.1.0', info: {} } }), apiError(400));
     await assert.rejects(svix.eventType.importOpenapi({}), apiError(400));
     await assert.rejects(svix.eventType.importOpenapi({ spec: { ...doc, webhooks: { 'bad name!': { post: {} } } } }), apiError(400));
-    const scoped = sdk(server.url, (await createKey(server, ['read', 'write'], (await svix.application.create({ name: 'x' })).id)).key);
+    const scoped = sdkClient(server.url, (await createKey(server, ['read', 'write'], (await svix.application.create({ name: 'x' })).id)).key);
     await assert.rejects(scoped.eventType.importOpenapi({ spec: doc }), apiError(403));
   });
 });

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { ApiException, BackgroundTaskStatus, BackgroundTaskType, Ordering, Svix } from 'svix';
+import { BackgroundTaskStatus, BackgroundTaskType, Ordering, Svix } from 'svix';
 import { loadConfig } from '../../src/config.js';
 import { createSwitchboard } from '../../src/composition/server.js';
 import type { Switchboard } from '../../src/composition/server.js';
@@ -22,16 +22,8 @@ import { Receiver } from '../helpers/receiver.js';
 import { createKey } from '../helpers/security.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
+import { apiError, sdkClient } from '../helpers/svix-sdk.js';
 
-function apiError(status: number) {
-  return (e: unknown): boolean => {
-    assert.ok(e instanceof ApiException, `expected an ApiException, got ${String(e)}`);
-    assert.equal(e.code, status, JSON.stringify(e.body));
-    return true;
-  };
-}
-
-const sdk = (url: string, token: string): Svix => new Svix(token, { serverUrl: url, retryScheduleInMs: [] });
 
 describe('background tasks with the svix SDK', () => {
   let server: TestServer;
@@ -44,7 +36,7 @@ describe('background tasks with the svix SDK', () => {
     rx = await new Receiver().start();
     // One quick retry, so deliveries fail for good fast.
     server = await startServer({ SWITCHBOARD_RETRY_SCHEDULE: '0.05' });
-    svix = sdk(server.url, server.token);
+    svix = sdkClient(server.url, server.token);
     appId = (await svix.application.create({ name: 'Tasks' })).id;
     rx.on('/flaky', (_r, res) => void res.writeHead(failing ? 500 : 200).end(failing ? 'down' : 'ok'));
     rx.on('/ok', (_r, res) => void res.writeHead(200).end());
@@ -140,7 +132,7 @@ describe('background tasks with the svix SDK', () => {
 
   it('is for organisation admins: an application key gets 403', async () => {
     const key = (await createKey(server, ['read', 'write'], appId)).key;
-    const scoped = sdk(server.url, key);
+    const scoped = sdkClient(server.url, key);
     await assert.rejects(scoped.backgroundTask.list(), apiError(403));
     const any = (await svix.backgroundTask.list()).data[0]!.id;
     await assert.rejects(scoped.backgroundTask.get(any), apiError(403));
@@ -181,7 +173,7 @@ describe('background tasks across a restart', () => {
     });
     sb = await createSwitchboard(config, { logger: pino({ level: 'silent' }) });
     const url = await sb.listen();
-    return { sb, svix: sdk(url, 'sb_restart_admin_token') };
+    return { sb, svix: sdkClient(url, 'sb_restart_admin_token') };
   }
 
   it('runs again a task left running, fails visibly one that cannot run, and keeps finished ones', async () => {

@@ -6,21 +6,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { ApiException, Svix } from 'svix';
+import { Svix } from 'svix';
 import type { PollingEndpointOut } from 'svix';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { rawRows } from '../helpers/raw-db.js';
-
-/** Asserts an SDK call failed with this HTTP status (and error code). */
-function apiError(status: number, code?: string) {
-  return (e: unknown): boolean => {
-    assert.ok(e instanceof ApiException, `expected an ApiException, got ${String(e)}`);
-    assert.equal(e.code, status, JSON.stringify(e.body));
-    if (code !== undefined) assert.equal((e.body as { code?: string }).code, code);
-    return true;
-  };
-}
+import { apiError } from '../helpers/svix-sdk.js';
 
 const ids = (p: PollingEndpointOut): string[] => p.data.map((m) => m.id);
 

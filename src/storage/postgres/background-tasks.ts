@@ -1,22 +1,9 @@
 /** Background tasks on PostgreSQL. */
 import type { Sql } from 'postgres';
-import type { BackgroundTask, BackgroundTaskKind, BackgroundTaskQuery, BackgroundTaskStatus, BackgroundTaskStore } from '../contract/background-tasks.js';
+import type { BackgroundTask, BackgroundTaskQuery, BackgroundTaskStore } from '../contract/background-tasks.js';
 import type { Page } from '../contract/paging.js';
-import type { Row } from '../shared/rows.js';
+import { toBackgroundTask } from '../shared/rows.js';
 import { pgPage } from './paging.js';
-
-function toTask(r: Row): BackgroundTask {
-  return {
-    id: r.id as string,
-    task: r.task as BackgroundTaskKind,
-    status: r.status as BackgroundTaskStatus,
-    appId: (r.app_id as string | null) ?? null,
-    params: JSON.parse(r.params as string) as Record<string, unknown>,
-    data: JSON.parse(r.data as string) as Record<string, unknown>,
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-  };
-}
 
 export class PgBackgroundTaskStore implements BackgroundTaskStore {
   constructor(private readonly sql: Sql) {}
@@ -36,7 +23,7 @@ export class PgBackgroundTaskStore implements BackgroundTaskStore {
 
   async get(id: string): Promise<BackgroundTask | null> {
     const [r] = await this.sql`SELECT * FROM background_tasks WHERE id = ${id}`;
-    return r ? toTask(r) : null;
+    return r ? toBackgroundTask(r) : null;
   }
 
   async list(q: BackgroundTaskQuery): Promise<Page<BackgroundTask>> {
@@ -50,7 +37,7 @@ export class PgBackgroundTaskStore implements BackgroundTaskStore {
           ...(q.task !== undefined ? [`t.task = ${p.add(q.task)}`] : []),
         ],
         defaultOrder: 'descending',
-        map: toTask,
+        map: toBackgroundTask,
       },
       q,
     );
@@ -63,6 +50,6 @@ export class PgBackgroundTaskStore implements BackgroundTaskStore {
   }
 
   async running(): Promise<BackgroundTask[]> {
-    return (await this.sql`SELECT * FROM background_tasks WHERE status = 'running' ORDER BY id`).map(toTask);
+    return (await this.sql`SELECT * FROM background_tasks WHERE status = 'running' ORDER BY id`).map(toBackgroundTask);
   }
 }

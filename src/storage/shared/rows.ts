@@ -11,6 +11,7 @@ import type { IngestLog, RunState, SourceRecord } from '../contract/ingest.js';
 import type { PollerToken, PollingEndpoint } from '../contract/pull.js';
 import type { EndpointStats } from '../contract/stats.js';
 import type { AppAttemptStats } from '../contract/app-stats.js';
+import type { BackgroundTask, BackgroundTaskKind, BackgroundTaskStatus } from '../contract/background-tasks.js';
 
 export type Row = Record<string, unknown>;
 
@@ -248,4 +249,18 @@ export function appQueueOf(rows: Iterable<Record<string, unknown>>): AppAttemptS
     if (oldest !== null && (queue.oldestPendingAt === null || oldest < queue.oldestPendingAt)) queue.oldestPendingAt = oldest;
   }
   return queue;
+}
+
+/** A background task row (timestamps as numbers on both databases). */
+export function toBackgroundTask(r: Row): BackgroundTask {
+  return {
+    id: r.id as string,
+    task: r.task as BackgroundTaskKind,
+    status: r.status as BackgroundTaskStatus,
+    appId: (r.app_id as string | null) ?? null,
+    params: JSON.parse(r.params as string) as Record<string, unknown>,
+    data: JSON.parse(r.data as string) as Record<string, unknown>,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
 }

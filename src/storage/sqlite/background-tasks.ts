@@ -1,22 +1,10 @@
 /** Background tasks on SQLite. */
 import type { Database } from 'better-sqlite3';
-import type { BackgroundTask, BackgroundTaskKind, BackgroundTaskQuery, BackgroundTaskStatus, BackgroundTaskStore } from '../contract/background-tasks.js';
+import type { BackgroundTask, BackgroundTaskQuery, BackgroundTaskStore } from '../contract/background-tasks.js';
 import type { Page } from '../contract/paging.js';
+import { toBackgroundTask } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 import { sqlitePage } from './paging.js';
-
-function toTask(r: Row): BackgroundTask {
-  return {
-    id: r.id as string,
-    task: r.task as BackgroundTaskKind,
-    status: r.status as BackgroundTaskStatus,
-    appId: (r.app_id as string | null) ?? null,
-    params: JSON.parse(r.params as string) as Record<string, unknown>,
-    data: JSON.parse(r.data as string) as Record<string, unknown>,
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-  };
-}
 
 export class SqliteBackgroundTaskStore implements BackgroundTaskStore {
   constructor(private readonly db: Database) {}
@@ -29,7 +17,7 @@ export class SqliteBackgroundTaskStore implements BackgroundTaskStore {
 
   async get(id: string): Promise<BackgroundTask | null> {
     const r = this.db.prepare('SELECT * FROM background_tasks WHERE id = ?').get(id) as Row | undefined;
-    return r ? toTask(r) : null;
+    return r ? toBackgroundTask(r) : null;
   }
 
   async list(q: BackgroundTaskQuery): Promise<Page<BackgroundTask>> {
@@ -43,7 +31,7 @@ export class SqliteBackgroundTaskStore implements BackgroundTaskStore {
       conds.push('task = ?');
       args.push(q.task);
     }
-    return sqlitePage((sql) => this.db.prepare(sql), { from: 'background_tasks', key: 'id', where: conds.join(' AND '), args, defaultOrder: 'descending', map: toTask }, q);
+    return sqlitePage((sql) => this.db.prepare(sql), { from: 'background_tasks', key: 'id', where: conds.join(' AND '), args, defaultOrder: 'descending', map: toBackgroundTask }, q);
   }
 
   async finish(id: string, status: 'finished' | 'failed', data: Record<string, unknown>, nowMs: number): Promise<boolean> {
@@ -54,6 +42,6 @@ export class SqliteBackgroundTaskStore implements BackgroundTaskStore {
   }
 
   async running(): Promise<BackgroundTask[]> {
-    return (this.db.prepare("SELECT * FROM background_tasks WHERE status = 'running' ORDER BY id").all() as Row[]).map(toTask);
+    return (this.db.prepare("SELECT * FROM background_tasks WHERE status = 'running' ORDER BY id").all() as Row[]).map(toBackgroundTask);
   }
 }
