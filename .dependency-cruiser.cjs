@@ -19,9 +19,10 @@ const LAYERS = {
   'bridges/pull': ['domain', 'security', 'storage/contract', 'engine', 'catalog', 'bridges/push', 'bridges/pull'],
   'bridges/ingest': ['domain', 'security', 'storage/contract', 'engine', 'catalog', 'bridges/push', 'bridges/ingest'],
   'bridges/sources': ['domain', 'security', 'storage/contract', 'engine', 'catalog', 'bridges/push', 'bridges/ingest', 'bridges/sources'],
+  'bridges/streams': ['domain', 'security', 'storage/contract', 'engine', 'catalog', 'bridges/push', 'bridges/pull', 'bridges/streams'],
   operations: ['domain', 'security', 'config', 'platform', 'storage/contract', 'engine', 'catalog', 'operations'],
-  http: ['domain', 'security', 'config', 'platform', 'storage/contract', 'engine', 'catalog', 'access', 'bridges/push', 'bridges/pull', 'bridges/ingest', 'bridges/sources', 'operations', 'http'],
-  composition: ['domain', 'security', 'config', 'platform', 'storage/contract', 'storage/sqlite', 'storage/postgres', 'engine', 'catalog', 'access', 'bridges/push', 'bridges/pull', 'bridges/ingest', 'bridges/sources', 'operations', 'http', 'composition'],
+  http: ['domain', 'security', 'config', 'platform', 'storage/contract', 'engine', 'catalog', 'access', 'bridges/push', 'bridges/pull', 'bridges/ingest', 'bridges/sources', 'bridges/streams', 'operations', 'http'],
+  composition: ['domain', 'security', 'config', 'platform', 'storage/contract', 'storage/sqlite', 'storage/postgres', 'engine', 'catalog', 'access', 'bridges/push', 'bridges/pull', 'bridges/ingest', 'bridges/sources', 'bridges/streams', 'operations', 'http', 'composition'],
   cli: ['domain', 'security', 'config', 'platform', 'storage/contract', 'catalog', 'access', 'composition', 'cli'],
   main: ['cli', 'main'],
 };

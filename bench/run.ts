@@ -4,6 +4,7 @@
  *   npm run bench                 every scenario
  *   npm run bench -- e2e backlog  the named ones
  *   npm run bench -- --list       names and titles
+ *   npm run bench -- sinks --quick  stream sinks with 200 events a run (a smoke run)
  *   npm run bench -- --summary    rewrite summary.md from the JSON results present
  *
  * Environment: BENCH_SCALE (multiplies durations and the backlog size, default 1; 0.2 for a
@@ -35,8 +36,9 @@ import { transform } from './scenarios/transform.js';
 import { postgres } from './scenarios/postgres.js';
 import { readers } from './scenarios/readers.js';
 import { ordered } from './scenarios/ordered.js';
+import { sinks } from './scenarios/sinks.js';
 
-export const SCENARIOS: Scenario[] = [floor, publish, e2e, fanout, isolation, fairness, backlog, retryStorm, pull, readers, ingest, transform, postgres, ordered];
+export const SCENARIOS: Scenario[] = [floor, publish, e2e, fanout, isolation, fairness, backlog, retryStorm, pull, readers, ingest, transform, postgres, ordered, sinks];
 
 /** Above this much CPU used by other processes in a window, results are flagged as disturbed. */
 const QUIET_OTHER_CPU_PCT = 25;

@@ -3,8 +3,14 @@
 // 1000000). It migrates a temporary schema of SWITCHBOARD_TEST_DATABASE_URL (default
 // postgres://postgres@127.0.0.1:5432/test), fills it with generate_series, prints each query's
 // EXPLAIN (ANALYZE, BUFFERS) as markdown, and drops the schema. docs/scaling.md quotes it.
+// Attempts span 30 days, in daily partitions (migration 0034); EXPLAIN_MIGRATIONS_UNTIL=33
+// stops before that migration, for the plans of the unpartitioned table.
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
-import { runMigrations } from '../dist/src/storage/postgres/migrator.js';
+import { createAttemptPartition, dayPartitionName } from '../dist/src/storage/postgres/attempt-partitions.js';
+import { MIGRATIONS_DIR, migrationFiles, runMigrations } from '../dist/src/storage/postgres/migrator.js';
 
 const URL_ = process.env.SWITCHBOARD_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const ROWS = Number(process.argv[2] ?? 1_000_000);
@@ -19,13 +25,27 @@ const say = (s) => {
   process.stderr.write(s.split('\n')[0] + '\n');
 };
 
+const until = Number(process.env.EXPLAIN_MIGRATIONS_UNTIL ?? Infinity);
+const dir = mkdtempSync(join(tmpdir(), 'sb-explain-')) + '/';
+for (const f of migrationFiles().filter((m) => m.version <= until)) copyFileSync(join(MIGRATIONS_DIR, f.name), join(dir, f.name));
+const DAY = 86_400_000;
+const SPAN = 30 * DAY;
+// Message i and its attempt are made at T0 + i * SPAN / ROWS: 30 days of them.
+const attemptAt = (i) => T0 + Math.floor((i * SPAN) / ROWS);
+
 try {
-  await runMigrations(sql);
+  await runMigrations(sql, dir);
+  const [{ partitioned }] = await sql`SELECT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = 'attempts'::regclass) AS partitioned`;
+  if (partitioned) {
+    // The migration's partitions are of today; these attempts are of T0's days.
+    await sql`DROP TABLE attempts_history`;
+    for (let day = Math.floor(T0 / DAY) * DAY; day < T0 + SPAN + DAY; day += DAY) await sql.begin((tx) => createAttemptPartition(tx, day, day + DAY));
+  }
   const apps = 1000;
   const endpoints = 10_000;
   // Ids sort like real ones: a fixed prefix, then the creation order.
   const id = (prefix, expr) => `'${prefix}' || lpad(to_hex(${expr}), 27, '0')`;
-  say(`# ${ROWS} messages, deliveries and attempts; ${endpoints} endpoints in ${apps} applications\n`);
+  say(`# ${ROWS} messages, deliveries and attempts; ${endpoints} endpoints in ${apps} applications; attempts ${partitioned ? 'in daily partitions' : 'unpartitioned'}\n`);
   const t = Date.now();
   await sql.unsafe(`INSERT INTO applications (id, name, created_at, updated_at)
     SELECT ${id('app_', 'i')}, 'app ' || i, ${T0}, ${T0} FROM generate_series(1, ${apps}) i`);
@@ -33,7 +53,7 @@ try {
     SELECT ${id('ep_', 'i')}, ${id('app_', '1 + i % ' + apps)}, 'https://example.com/' || i, '[]', ${T0}, ${T0} FROM generate_series(1, ${endpoints}) i`);
   await sql.unsafe(`INSERT INTO endpoint_limits (endpoint_id, tokens, updated_at) SELECT id, -1, 0 FROM endpoints`);
   await sql.unsafe(`INSERT INTO messages (id, app_id, event_type, payload, created_at, seq)
-    SELECT ${id('msg_', 'i')}, ${id('app_', '1 + i % ' + apps)}, 'order.created', '{"n":' || i || '}', ${T0} + i, i FROM generate_series(1, ${ROWS}) i`);
+    SELECT ${id('msg_', 'i')}, ${id('app_', '1 + i % ' + apps)}, 'order.created', '{"n":' || i || '}', ${T0} + (i::bigint * ${SPAN}) / ${ROWS}, i FROM generate_series(1, ${ROWS}) i`);
   await sql.unsafe(`UPDATE pull_sequence SET last = ${ROWS}`);
   // Most deliveries are done; the newest 2 % wait (a backlog on 20 endpoints), 1 % retry later, 0.5 % are leased.
   await sql.unsafe(`INSERT INTO deliveries (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_token, trigger, created_at, updated_at)
@@ -47,7 +67,7 @@ try {
     FROM generate_series(1, ${ROWS}) i`);
   await sql.unsafe(`INSERT INTO attempts (id, message_id, endpoint_id, app_id, url, status, response_status_code, response, duration_ms, trigger, created_at)
     SELECT ${id('atmpt_', 'i')}, ${id('msg_', 'i')}, ${id('ep_', '1 + i % ' + endpoints)}, ${id('app_', '1 + i % ' + apps)},
-      'https://example.com/', 0, 200, 'ok', 12, 0, ${T0} + i FROM generate_series(1, ${ROWS}) i`);
+      'https://example.com/', 0, 200, 'ok', 12, 0, ${T0} + (i::bigint * ${SPAN}) / ${ROWS} FROM generate_series(1, ${ROWS}) i`);
   await sql.unsafe('ANALYZE');
   say(`Filled in ${((Date.now() - t) / 1000).toFixed(0)} s.\n`);
 
@@ -55,6 +75,15 @@ try {
   const hot = `'${'ep_' + '1'.padStart(27, '0')}'`;
   const cold = `'${'ep_' + (5000).toString(16).padStart(27, '0')}'`;
   const app = `'${'app_' + (7).toString(16).padStart(27, '0')}'`;
+  // The application of endpoint 5000's attempts (attempt i: endpoint 1 + i % endpoints, application 1 + i % apps).
+  const coldApp = `'${'app_' + (1 + (4999 % apps)).toString(16).padStart(27, '0')}'`;
+  // Attempt `mid` (of message `mid`, made mid-span) and its application.
+  const mid = Math.floor(ROWS / 2);
+  const midAttempt = `'${'atmpt_' + mid.toString(16).padStart(27, '0')}'`;
+  const midMessage = `'${'msg_' + mid.toString(16).padStart(27, '0')}'`;
+  const midApp = `'${'app_' + (1 + (mid % apps)).toString(16).padStart(27, '0')}'`;
+  const dayLo = Math.floor(T0 / DAY) * DAY + 10 * DAY;
+  const idAt = (ms) => `'atmpt_${Math.ceil(((ms - T0) * ROWS) / SPAN).toString(16).padStart(27, '0')}'`;
   const queries = [
     ['Claim: the endpoint\'s claim lock (advisory, per schema)', `SELECT pg_advisory_xact_lock(1, 2)`],
     ['Claim: the oldest due deliveries of one endpoint (backlogged), under SKIP LOCKED', `SELECT id FROM deliveries WHERE endpoint_id = ${hot} AND status IN (1, 3) AND next_attempt_at <= ${now} ORDER BY endpoint_id, next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED`],
@@ -76,22 +105,51 @@ try {
                           ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) AS first
       WHERE open.endpoint_id IS NOT NULL`],
     ['API: a page of an application\'s messages, newest first', `SELECT * FROM messages t WHERE app_id = ${app} ORDER BY t.id DESC LIMIT 51`],
-    ['API: a page of an endpoint\'s attempts, newest first', `SELECT * FROM attempts t WHERE app_id = (SELECT app_id FROM endpoints WHERE id = ${cold}) AND endpoint_id = ${cold} ORDER BY t.id DESC LIMIT 51`],
+    ['API: a page of an endpoint\'s attempts, newest first', `SELECT * FROM attempts t WHERE app_id = ${coldApp} AND endpoint_id = ${cold} ORDER BY t.id DESC LIMIT 51`],
+    ['API: a page of a message\'s attempts, newest first', `SELECT * FROM attempts t WHERE app_id = ${midApp} AND message_id = ${midMessage}${partitioned ? ` AND created_at >= ${attemptAt(mid) - DAY}` : ''} ORDER BY t.id DESC LIMIT 51`],
+    [
+      'API: one attempt of a message, by id' + (partitioned ? ' (with the created_at its id carries)' : ''),
+      `SELECT * FROM attempts WHERE app_id = ${midApp} AND message_id = ${midMessage} AND id = ${midAttempt}${partitioned ? ` AND created_at = ${attemptAt(mid)}` : ''}`,
+    ],
+    ['Stats: an application\'s attempts of one day (an id range)', `SELECT (created_at - ${dayLo}::bigint) / 3600000 AS b, status, COUNT(*) FROM attempts
+        WHERE id >= ${idAt(dayLo)} AND id < ${idAt(dayLo + DAY)} AND app_id = ${app} AND created_at >= ${dayLo} AND created_at < ${dayLo + DAY} GROUP BY b, status`],
+    [
+      'Retention: the attempts of 500 purged messages (rolled back)' + (partitioned ? ', within their deliveries\' time' : ''),
+      `DELETE FROM attempts WHERE message_id = ANY(ARRAY(SELECT ${id('msg_', 'i')} FROM generate_series(1, 500) i))${partitioned ? ` AND created_at >= ${T0 + 1 - DAY} AND created_at <= ${T0 + 500 + DAY}` : ''}`,
+      true,
+    ],
+    ['Attempt records: insert of 50 attempts (rolled back)', `INSERT INTO attempts (id, message_id, endpoint_id, app_id, url, status, response_status_code, response, duration_ms, trigger, created_at)
+        SELECT 'atmpt_z' || lpad(i::text, 26, '0'), ${midMessage}, ${cold}, ${midApp}, 'https://example.com/', 0, 200, 'ok', 12, 0, ${T0 + SPAN - DAY} + i FROM generate_series(1, 50) i`, true],
+    ...(partitioned
+      ? [['Retention: before dropping a day\'s partition, do unfinished deliveries have attempts in it', `SELECT 1 AS x FROM deliveries d
+        CROSS JOIN LATERAL (SELECT 1 FROM "${dayPartitionName(dayLo)}" a WHERE a.message_id = d.message_id LIMIT 1) a
+        WHERE d.status IN (1, 3) LIMIT 1`]]
+      : []),
     ['Pull: read an application\'s log after a position', `SELECT seq, id, payload FROM messages WHERE app_id = ${app} AND seq > ${Math.floor(ROWS / 2)} ORDER BY seq LIMIT 101`],
     ['Retention: the oldest messages with nothing left to deliver', `SELECT m.id FROM messages m
         LEFT JOIN LATERAL (SELECT 1 AS open FROM deliveries d WHERE d.message_id = m.id AND d.status IN (1, 3) LIMIT 1) o ON TRUE
-        WHERE m.id < '${'msg_' + Math.floor(ROWS / 2).toString(16).padStart(27, '0')}' AND m.created_at < ${T0 + ROWS / 2} AND o.open IS NULL
+        WHERE m.id < '${'msg_' + Math.floor(ROWS / 2).toString(16).padStart(27, '0')}' AND m.created_at < ${attemptAt(ROWS / 2)} AND o.open IS NULL
         ORDER BY m.id LIMIT 500 FOR UPDATE OF m SKIP LOCKED`],
     ['Metrics: queue counts', `SELECT COUNT(*) FILTER (WHERE next_attempt_at <= ${now}) AS due, COUNT(*) FILTER (WHERE status = 1 AND next_attempt_at > ${now}) AS scheduled, MIN(next_attempt_at) FILTER (WHERE next_attempt_at <= ${now}) FROM deliveries WHERE status IN (1, 3)`],
   ];
-  for (const [title, q] of queries) {
-    const rows = await sql.begin(async (tx) => tx.unsafe(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${q}`));
+  const rollback = new Error('rolled back');
+  for (const [title, q, write] of queries) {
+    let rows = [];
+    await sql
+      .begin(async (tx) => {
+        rows = await tx.unsafe(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${q}`);
+        if (write) throw rollback;
+      })
+      .catch((e) => {
+        if (e !== rollback) throw e;
+      });
     say(`## ${title}\n\n\`\`\`\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n\`\`\`\n`);
   }
-  const [size] = await sql`SELECT pg_size_pretty(pg_total_relation_size('messages')) AS m, pg_size_pretty(pg_total_relation_size('deliveries')) AS d, pg_size_pretty(pg_total_relation_size('attempts')) AS a`;
+  const [size] = await sql`SELECT pg_size_pretty(pg_total_relation_size('messages')) AS m, pg_size_pretty(pg_total_relation_size('deliveries')) AS d, pg_size_pretty(COALESCE((SELECT SUM(pg_total_relation_size(relid)) FROM pg_partition_tree('attempts')), pg_total_relation_size('attempts'))) AS a`;
   say(`Sizes with indexes: messages ${size.m}, deliveries ${size.d}, attempts ${size.a}.\n`);
   process.stdout.write(out.join('\n'));
 } finally {
+  rmSync(dir, { recursive: true, force: true });
   await sql.end();
   await admin`DROP SCHEMA ${admin(schema)} CASCADE`;
   await admin.end();

@@ -75,7 +75,7 @@ export const SECURITY_SETTINGS: { env: string; default: string; description: str
     env: 'SWITCHBOARD_RATE_LIMIT_TOKEN',
     default: '1000/2000',
     description:
-      'Requests per second / largest burst for each credential (API key, OAuth client, app-portal token). The bootstrap admin token is exempt. `off` disables.',
+      'Requests per second / largest burst for each credential (API key, OAuth client, app-portal or poller token). The bootstrap admin token is exempt; a long poll held waiting for a message is not counted. `off` disables.',
   },
   { env: 'SWITCHBOARD_RATE_LIMIT_APP', default: '10000/20000', description: 'Requests per second / largest burst for each application named in a request path, whoever calls. `off` disables.' },
   { env: 'SWITCHBOARD_RATE_LIMIT_HEALTH', default: '50/100', description: 'Requests per second / largest burst of health checks, per client address. `off` disables.' },

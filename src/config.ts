@@ -219,7 +219,7 @@ export const SETTINGS: Setting[] = [
     default: 'false',
     description: 'Development aid: check every JSON response against the schema its route documents in the OpenAPI document and log mismatches (`true` or `false`).',
   },
-  { env: 'SWITCHBOARD_TRANSFORMATION_TIMEOUT_MS', default: '100', description: 'Time limit of one run of an endpoint transformation; a run that takes longer fails its attempt. Runs are synchronous, so this also bounds how long one can hold the event loop.' },
+  { env: 'SWITCHBOARD_TRANSFORMATION_TIMEOUT_MS', default: '100', description: 'Time limit of one run of an endpoint transformation, in CPU time of the sandbox\'s thread (wall time where the system does not report it; at most 10 times the limit in wall time in any case); a run that takes longer fails its attempt.' },
   { env: 'SWITCHBOARD_TRANSFORMATION_MEMORY_MB', default: '32', description: 'Heap limit of each transformation\'s sandbox (MiB); a run that needs more fails its attempt.' },
   { env: 'SWITCHBOARD_TRANSFORMATION_CACHE_SIZE', default: '200', description: 'Compiled transformations kept ready (one per endpoint, least recently used dropped first).' },
   {

@@ -24,6 +24,7 @@ const ON_POSTGRES = process.env.SWITCHBOARD_TEST_STORE === 'postgres';
 /** The settings an example starts its own server with, given to the test's server instead. */
 const SETTINGS: Record<string, Record<string, string>> = {
   'inventory-sync': { SWITCHBOARD_RETRY_SCHEDULE: '1,1,2,2,5' },
+  'migrate-from-svix': { SWITCHBOARD_RETRY_SCHEDULE: '1' },
 };
 
 /** The environment of a child: this one's, without the test runner's context and Switchboard settings. */

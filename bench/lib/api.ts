@@ -31,7 +31,8 @@ export class Api {
     const res = await this.pool.request({
       method,
       path,
-      headers: this.headers,
+      // No content type without a body: the server refuses an empty JSON body (a DELETE, say).
+      headers: body === undefined ? { authorization: this.headers.authorization! } : this.headers,
       body: body === undefined ? null : JSON.stringify(body),
     });
     const text = await res.body.text();

@@ -5,7 +5,6 @@
  * published as a JWKS, and rotate without downtime: a retired key stops signing but stays
  * published and accepted until every token it signed has expired.
  */
-import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, jwtVerify } from 'jose';
 import type { CryptoKey, JWK, JWSHeaderParameters } from 'jose';
 import type { Clock } from '../domain/clock.js';
 import { AppError, notFound } from '../domain/errors.js';
@@ -20,6 +19,9 @@ import { hashToken, newToken, sameHash } from '../security/crypto.js';
 
 /** The only signature algorithm issued and accepted. */
 export const JWT_ALG = 'ES256';
+/** jose is loaded on the first token signed or checked: a server whose clients use API keys never pays for it. */
+const jose = (): Promise<typeof import('jose')> => import('jose');
+
 const JWT_TYPE = 'at+jwt';
 const CLIENT_SECRET_PREFIX = 'sbcs_';
 /** How long loaded keys are used before the store is read again (other nodes may rotate). */
@@ -119,6 +121,7 @@ export class OAuthService {
     const now = this.clock.now();
     const nowSec = Math.floor(now / 1000);
     const { kid, key } = await this.signingKey();
+    const { SignJWT } = await jose();
     const claims: Record<string, unknown> = { client_id: client.id, scope: scopes.join(' ') };
     if (client.appId) claims.app_id = client.appId;
     const token = await new SignJWT(claims)
@@ -138,6 +141,7 @@ export class OAuthService {
   readonly resolve = async (token: string): Promise<Principal | null> => {
     if (!token.startsWith('eyJ') || token.split('.').length !== 3) return null;
     let payload: Record<string, unknown>;
+    const { jwtVerify } = await jose();
     try {
       ({ payload } = await jwtVerify(token, this.keyFor, {
         algorithms: [JWT_ALG],
@@ -186,6 +190,7 @@ export class OAuthService {
 
   /** Makes a new signing key current; the previous ones keep verifying until their tokens expire. */
   async rotateSigningKey(): Promise<{ kid: string }> {
+    const { calculateJwkThumbprint, exportJWK, generateKeyPair } = await jose();
     const { privateKey, publicKey } = await generateKeyPair(JWT_ALG, { extractable: true });
     const pub = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(pub);
@@ -228,6 +233,7 @@ export class OAuthService {
     // A retired key is kept while a token it signed may be live (plus the cache period of other nodes).
     await this.store.auth.pruneSigningKeys(now - (this.opts.tokenTtlSeconds * 1000 + KEY_CACHE_MS + CLOCK_TOLERANCE_S * 1000));
     const records = await this.store.auth.listSigningKeys();
+    const { importJWK } = await jose();
     const verify = new Map<string, CryptoKey>();
     const published: JWK[] = [];
     let signing: LoadedKeys['signing'] = null;

@@ -1,6 +1,4 @@
 /** Use cases for endpoints: CRUD, headers, secrets, recovery and replay. */
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { BlockList } from 'node:net';
 import type { Clock } from '../domain/clock.js';
 import { AppError, invalid, notFound } from '../domain/errors.js';
@@ -9,14 +7,14 @@ import { checkUid } from '../domain/uid.js';
 import { endpointMatches } from '../domain/matching.js';
 import { filterMatches, filterSubject } from '../domain/filter.js';
 import { validateFilter } from '../domain/filter-regex.js';
-import type { Endpoint, Metadata, SecretEntry } from '../domain/model.js';
-import { checkHeaders } from '../domain/headers.js';
+import type { Endpoint, EndpointTransformation, Metadata, SecretEntry } from '../domain/model.js';
+import { checkHeaders, mergeHeaders, redactHeaders } from '../domain/headers.js';
 import { orderingMetadataIssue, orderingOf } from '../domain/ordering.js';
 import type { OrderingConfig } from '../domain/ordering.js';
-import { addressAllowed, refusalHint } from '../domain/network.js';
 import { SECRET_PREFIX, generateSecret } from '../domain/signature.js';
 import type { EndpointStats, Page, PageQuery, PausedKey, Store } from '../storage/contract/store.js';
 import { publishEndpointState } from '../engine/channels.js';
+import { checkHostAllowed } from './address-check.js';
 
 export interface EndpointInput {
   url: string;
@@ -31,6 +29,8 @@ export interface EndpointInput {
   headers?: Record<string, string> | undefined;
   /** Content filter (domain/filter.ts); null removes it. */
   filter?: Record<string, unknown> | null | undefined;
+  /** The transformation to start with (an endpoint created from a connector); create only. */
+  transformation?: EndpointTransformation | undefined;
 }
 
 /** Validates a content filter for saving; `{}` (matches everything) is kept as none. */
@@ -47,9 +47,6 @@ function checkedMetadata(metadata: Metadata | undefined): Metadata {
   if (issue) throw invalid(['body', 'metadata', issue.key], `${issue.key} ${issue.msg}`);
   return m;
 }
-
-/** Header names whose values are secrets; listed as `sensitive` when read back. */
-const SENSITIVE_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$/i;
 
 /** Default grace during which a rotated-out secret still signs. */
 const DEFAULT_ROTATION_GRACE_S = 86_400;
@@ -87,24 +84,7 @@ export class EndpointService {
     if (u.username || u.password) {
       throw new AppError('invalid_url', 'url must not carry credentials; use endpoint headers', [{ loc, msg: 'credentials in URL', type: 'value_error.url' }]);
     }
-    const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-    let addresses: string[];
-    if (isIP(host)) addresses = [host];
-    else {
-      // A name that does not resolve now may resolve later; only a definite private answer is refused.
-      const res = await Promise.race([
-        lookup(host, { all: true }).catch(() => [] as { address: string }[]),
-        new Promise<{ address: string }[]>((r) => setTimeout(() => r([]), 2000).unref()),
-      ]);
-      addresses = res.map((a) => a.address);
-    }
-    if (addresses.length > 0 && addresses.every((a) => !addressAllowed(a, this.allowedNetworks))) {
-      // The 422 lists issues only (no top-level message), so the issue itself names the setting.
-      const hint = refusalHint(addresses[0]!);
-      throw new AppError('endpoint_address_refused', `url resolves to a private or reserved address: ${hint}`, [
-        { loc, msg: `address not allowed: ${hint}`, type: 'value_error.url.address' },
-      ]);
-    }
+    await checkHostAllowed(u.hostname, this.allowedNetworks, loc, 'url resolves to a private or reserved address');
   }
 
   /** Endpoints of the application that receive a message of this type and channels. */
@@ -146,6 +126,7 @@ export class EndpointService {
       secrets: [{ key: input.secret ? normaliseSecret(input.secret) : generateSecret(), expiresAt: null }],
       failingSince: null,
       filter,
+      ...(input.transformation ? { transformation: input.transformation } : {}),
       createdAt: now,
       updatedAt: now,
     };
@@ -238,26 +219,13 @@ export class EndpointService {
   }
 
   async headers(appId: string, idOrUid: string): Promise<{ headers: Record<string, string>; sensitive: string[] }> {
-    const ep = await this.get(appId, idOrUid);
-    // Sensitive values are redacted: only their names are listed, as in the reference API.
-    const headers: Record<string, string> = {};
-    const sensitive: string[] = [];
-    for (const [k, v] of Object.entries(ep.headers)) {
-      if (SENSITIVE_HEADERS.test(k)) sensitive.push(k);
-      else headers[k] = v;
-    }
-    return { headers, sensitive };
+    return redactHeaders((await this.get(appId, idOrUid)).headers);
   }
 
   /** Replaces the custom headers (`merge`: PATCH semantics, a null value removes a header). */
   async setHeaders(appId: string, idOrUid: string, headers: Record<string, string | null>, merge: boolean): Promise<void> {
     const ep = { ...(await this.get(appId, idOrUid)) };
-    const next = new Map<string, [string, string]>(merge ? Object.entries(ep.headers).map(([k, v]) => [k.toLowerCase(), [k, v]]) : []);
-    for (const [k, v] of Object.entries(headers)) {
-      if (v === null) next.delete(k.toLowerCase());
-      else next.set(k.toLowerCase(), [k, v]);
-    }
-    ep.headers = checkHeaders(next.values(), ['body', 'headers']);
+    ep.headers = mergeHeaders(ep.headers, headers, merge, ['body', 'headers']);
     await this.save(ep);
   }
 

@@ -4,7 +4,8 @@
  * body's examples as the schema's `examples`). Pure: used by `POST /api/v1/event-type/import/openapi`
  * and the `switchboard event-type import` command alike.
  */
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type { parse } from 'yaml';
 
 export interface ImportedEventType {
   name: string;
@@ -30,7 +31,8 @@ const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.i
 export function parseDocument(text: string): Obj {
   let doc: unknown;
   try {
-    doc = text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text);
+    // The YAML parser is loaded only for a YAML document.
+    doc = text.trimStart().startsWith('{') ? JSON.parse(text) : (createRequire(import.meta.url)('yaml') as { parse: typeof parse }).parse(text);
   } catch (e: unknown) {
     throw new Error(`not a JSON or YAML document: ${(e as Error).message}`);
   }

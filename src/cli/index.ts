@@ -3,8 +3,9 @@ import { Command } from 'commander';
 import { SETTINGS, loadConfig } from '../config.js';
 import { keysCommand } from './keys.js';
 import { SECRET_SETTINGS } from '../config-security.js';
-import { registerListen } from './listen.js';
+import { registerListen } from './listen-command.js';
 import { sourcesCommand } from './sources.js';
+import { streamsCommand } from './streams.js';
 import { applicationsCommand } from './applications.js';
 import { endpointsCommand } from './endpoints.js';
 import { eventTypesCommand } from './event-types.js';
@@ -12,6 +13,7 @@ import { loginCommands } from './login.js';
 import { attemptsCommand, messagesCommand } from './messages.js';
 import { operationalWebhooksCommand } from './operational-webhooks.js';
 import { sendCommand } from './send.js';
+import { tasksCommand } from './tasks.js';
 import { verifyCommand } from './verify.js';
 import { connectionFlags, globalOptions, jsonOf } from './common.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -43,9 +45,11 @@ export function program(): Command {
   p.addCommand(messagesCommand());
   p.addCommand(attemptsCommand());
   p.addCommand(operationalWebhooksCommand());
+  p.addCommand(tasksCommand());
   p.addCommand(keysCommand());
   registerListen(p);
   p.addCommand(sourcesCommand());
+  p.addCommand(streamsCommand());
   p.command('config')
     .description('print the effective settings (--json for JSON)')
     .action((_o: unknown, cmd: Command) => {

@@ -8,16 +8,11 @@
  * after each message, so a restart resumes exactly where it stopped.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Command } from 'commander';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { generateSecret, secretKey, sign } from '../domain/signature.js';
-import { resolveConnection } from './client.js';
-import { connectionFlags, when } from './common.js';
-import { CliError, EXIT } from './exit-codes.js';
 import { SseParser, rawPayload } from './listen-sse.js';
 import type { SseEvent } from './listen-sse.js';
 
@@ -44,7 +39,7 @@ interface ListenState {
 }
 
 /** A problem retrying cannot fix (bad token, unknown application, position expired). */
-class FatalError extends Error {}
+export class FatalError extends Error {}
 /** The server's answer is not an event stream (a proxy in between): switch to long polling. */
 class NotAStream extends Error {}
 
@@ -55,11 +50,6 @@ const FIRST_BYTES_MS = 10_000;
 const POLL_WAIT_SECONDS = 25;
 const FORWARD_TIMEOUT_MS = 30_000;
 const MAX_BACKOFF_MS = 30_000;
-
-/** The default state file. */
-export function defaultStatePath(): string {
-  return join(homedir(), '.switchboard', 'listen.json');
-}
 
 function loadState(path: string): ListenState {
   if (existsSync(path)) {
@@ -305,55 +295,4 @@ export class Listener {
     this.saveCursor(e.lastEventId);
     return true;
   }
-}
-
-/** Adds `listen` to the command line. */
-export function registerListen(program: Command): void {
-  program
-    .command('listen')
-    .description("forward an application's messages to a local URL as signed webhooks (for development)")
-    .requiredOption('--app <app>', 'application id or uid')
-    .requiredOption('--forward-to <url>', 'local URL that receives each message (POST)')
-    .option('--types <types>', 'only these event types, comma-separated')
-    .option('--channel <channel>', 'only messages on this channel')
-    .option('--state <file>', 'file keeping the signing secret and the position', defaultStatePath())
-    .option('--transport <transport>', 'auto (stream, long polling if streams do not get through), sse or poll', 'auto')
-    .option('--from-now', 'ignore the saved position and start with messages published from now on')
-    .option('--since <time>', 'ignore the saved position and start with messages published since this time (2024-05-01T12:00:00Z, or a duration ago: 30m, 12h, 7d)', (v: string) => when(v))
-    .action(async (opts: { app: string; forwardTo: string; types?: string; channel?: string; state: string; transport: string; fromNow?: boolean; since?: string }, cmd: Command) => {
-      // The token must be able to read the application; --server and --token are the global ones.
-      const { server, token } = resolveConnection(connectionFlags(cmd));
-      if (!token) throw new CliError('a token is needed: pass --token, set SWITCHBOARD_TOKEN, or run `switchboard login`', EXIT.auth);
-      if (!/^https?:\/\//.test(opts.forwardTo)) throw new CliError('--forward-to must be an http:// or https:// URL', EXIT.usage);
-      if (!['auto', 'sse', 'poll'].includes(opts.transport)) throw new CliError('--transport must be auto, sse or poll', EXIT.usage);
-      if (opts.fromNow && opts.since !== undefined) throw new CliError('--from-now and --since choose the start both: give one', EXIT.usage);
-      const listener = new Listener(
-        {
-          app: opts.app,
-          forwardTo: opts.forwardTo,
-          types: (opts.types ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-          channel: opts.channel,
-          server,
-          token,
-          state: opts.state,
-          transport: opts.transport as ListenOptions['transport'],
-          fromNow: opts.fromNow ?? false,
-          since: opts.since,
-        },
-        (line) => process.stdout.write(line + '\n'),
-      );
-      const ac = new AbortController();
-      const stop = (): void => ac.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
-        await listener.run(ac.signal);
-      } catch (e: unknown) {
-        if (e instanceof FatalError) throw new Error(e.message);
-        throw e;
-      } finally {
-        process.removeListener('SIGINT', stop);
-        process.removeListener('SIGTERM', stop);
-      }
-    });
 }

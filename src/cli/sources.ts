@@ -1,6 +1,6 @@
 /**
- * `switchboard sources ...`: manage ingest sources (provider webhooks, polling and cron
- * sources) and their endpoints through the HTTP API.
+ * `switchboard sources ...`: manage ingest sources (provider webhooks, polling, cron and
+ * queue sources) and their endpoints through the HTTP API.
  */
 import { Command } from 'commander';
 import { asJsonObject, clientOf, count, jsonOf, parseJsonArg, readFileArg } from './common.js';
@@ -27,16 +27,21 @@ interface SourceOut {
   type: string;
   ingestUrl: string | null;
   run?: { lastOutcome: string | null; lastError: string | null; nextRunAt: string };
+  consumer?: { connected: boolean; lastError: string | null; consumed: number; deadLettered: number };
+}
+
+function consumerLine(c: NonNullable<SourceOut['consumer']>): string {
+  return `${c.connected ? 'connected' : 'not connected'}, ${c.consumed} consumed, ${c.deadLettered} dead-lettered${c.lastError ? ` (${c.lastError})` : ''}`;
 }
 
 function line(s: SourceOut): string {
-  const where = s.ingestUrl ?? (s.run ? `next run ${s.run.nextRunAt}${s.run.lastOutcome ? `, last: ${s.run.lastOutcome}` : ''}${s.run.lastError ? ` (${s.run.lastError})` : ''}` : '');
+  const where = s.ingestUrl ?? (s.run ? `next run ${s.run.nextRunAt}${s.run.lastOutcome ? `, last: ${s.run.lastOutcome}` : ''}${s.run.lastError ? ` (${s.run.lastError})` : ''}` : s.consumer ? consumerLine(s.consumer) : '');
   return `${s.id}  ${s.type.padEnd(16)} ${s.name}${s.uid ? ` [${s.uid}]` : ''}  ${where}\n`;
 }
 
 /** The `sources` command and its subcommands. */
 export function sourcesCommand(io: SourcesIo = { out: (t) => void process.stdout.write(t) }): Command {
-  const cmd = new Command('sources').description('manage ingest sources: provider webhooks in, polled APIs and schedules as events');
+  const cmd = new Command('sources').description('manage ingest sources: provider webhooks in, polled APIs, schedules and queues as events');
   // The server, token and config file as for every command that talks to a server (--server, --token or --json anywhere on the line).
   const call = (c: Command, method: string, path: string, body?: unknown): Promise<unknown> => clientOf(c).request(method, path, { body });
   const print = (c: Command, value: unknown, text: () => string): void => io.out(jsonOf(c) ? JSON.stringify(value, null, 2) + '\n' : text());
@@ -54,7 +59,7 @@ export function sourcesCommand(io: SourcesIo = { out: (t) => void process.stdout
   cmd
     .command('create')
     .description('create a source; its ingest URL is printed')
-    .requiredOption('--type <type>', 'stripe, github, shopify, slack, twilio, svix, standard-webhooks, generic-webhook, generic-hmac, basic-auth, bearer, poll, cron, ...')
+    .requiredOption('--type <type>', 'stripe, github, shopify, slack, twilio, svix, standard-webhooks, generic-webhook, generic-hmac, basic-auth, bearer, poll, cron, rabbitMq, redisStream, natsJetStream, ...')
     .requiredOption('--name <name>', 'a name')
     .option('--uid <uid>', 'your own identifier')
     .option('--secret <secret>', 'the provider\u2019s signing secret (config.secret)')

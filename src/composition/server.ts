@@ -11,6 +11,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
 import { Dispatcher } from '../engine/dispatcher.js';
+import { SinkDispatcher } from '../bridges/streams/sink-dispatcher.js';
+import { StreamService } from '../bridges/streams/streams.js';
 import { HttpSender } from '../engine/http-sender.js';
 import type { Sender } from '../engine/http-sender.js';
 import { SendWorkerPool } from '../engine/send-workers/pool.js';
@@ -34,6 +36,10 @@ import { definePushTasks } from '../bridges/push/push-tasks.js';
 import { defineUsageTasks } from '../bridges/push/usage-tasks.js';
 import { TransformService } from '../engine/transformations/transformer.js';
 import { TransformSettings } from '../catalog/transformations.js';
+import { IntegrationService } from '../catalog/integrations.js';
+import { ConnectorService } from '../catalog/connectors.js';
+import { EnvironmentService } from '../catalog/environment.js';
+import { integrationKeyResolver } from '../access/integration-keys.js';
 import { createIngest } from './ingest-and-sources.js';
 import { PullService } from '../bridges/pull/pull.js';
 import { SSE_RETRY_MS } from '../bridges/pull/pull-stream.js';
@@ -68,6 +74,8 @@ export interface Switchboard {
   security: Security;
   store: Store;
   dispatcher: Dispatcher;
+  /** Delivers stream events to sinks (batched HTTP, brokers). */
+  sinks: SinkDispatcher;
   /** Prometheus metrics of this instance; features count what they do through it. */
   metrics: Metrics;
   operationalWebhooks: OperationalWebhookSender;
@@ -148,7 +156,13 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   const sender =
     o.sender ??
     (config.sendWorkers > 0
-      ? new SendWorkerPool({ workers: config.sendWorkers, allowedNetworks: config.allowedNetworksText, timeoutMs: config.requestTimeoutMs, logger })
+      ? new SendWorkerPool({
+          workers: config.sendWorkers,
+          allowedNetworks: config.allowedNetworksText,
+          timeoutMs: config.requestTimeoutMs,
+          heap: { maxInflight: config.maxInflight, maxPayloadBytes: config.maxPayloadBytes },
+          logger,
+        })
       : new HttpSender({ allowedNetworks: config.allowedNetworks, timeoutMs: config.requestTimeoutMs }));
   const leaseMs = config.requestTimeoutMs + config.leaseGraceMs;
   const transforms = new TransformService(
@@ -174,12 +188,22 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   const applications = new ApplicationService(store, clock);
   const eventTypes = new EventTypeService(store, clock);
   const endpoints = new EndpointService(store, clock, config.allowedNetworks);
+  const integrations = new IntegrationService(store, clock, applications);
+  const connectors = new ConnectorService(store, clock, (code, loc) => transforms.checkCode(code, loc));
   dispatcher.onEndpointDisabled = (_id, appId) => endpoints.invalidate(appId);
   const bus = new EventBus();
   const messages = new MessageService(store, clock, endpoints, dispatcher, bus);
   const tasks = new BackgroundTaskService(store.backgroundTasks, clock, logger);
   definePushTasks(tasks, { store, clock, endpoints, messages });
   defineUsageTasks(tasks, store.usage);
+  // A sink URI's host goes through the endpoint URL guard (same networks refused, same setting named).
+  const streams = new StreamService(
+    store,
+    clock,
+    bus,
+    (host, loc) => endpoints.checkUrl(`http://${host}/`, loc),
+    (code) => transforms.checkCode(code),
+  );
   const ingestModule = createIngest({
     store,
     clock,
@@ -192,6 +216,8 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     pollMaxResponseBytes: config.pollMaxResponseBytes,
     dedupeWindowMs: config.ingestDedupeWindowMs,
     leaseMs,
+    maxPayloadBytes: config.maxPayloadBytes,
+    appendStreamEvents: (streamId, events) => streams.appendEvents(streamId, events, null),
   });
   const pull = new PullService(store.pull, clock, bus, {
     pollIntervalSeconds: config.pollIntervalSeconds,
@@ -204,6 +230,16 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
 
   const metrics = new Metrics({ store, clock, bus, inflight: () => dispatcher.inflightCount, circuits: () => dispatcher.circuitCounts() });
   metrics.start();
+  const sinks = new SinkDispatcher({
+    streams: store.streams,
+    bus,
+    clock,
+    logger,
+    transformer: transforms,
+    observer: metrics,
+    stopGraceMs: config.shutdownGraceMs,
+    transportOptions: { allowedNetworks: config.allowedNetworks, httpTimeoutMs: config.requestTimeoutMs },
+  });
   const operationalWebhooks = new OperationalWebhookSender({ store, clock, sender, logger, metrics });
   operationalWebhooks.start();
   const storageHealth = new StorageHealth({
@@ -233,6 +269,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     onThrottled: (scope) => metrics.authThrottle(scope),
   });
   auth.addResolver((token) => pull.endpoints.resolveToken(token));
+  auth.addResolver(integrationKeyResolver(integrations));
   const sec = config.security;
   const security = createSecurity({
     store,
@@ -271,10 +308,14 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     applications,
     eventTypes,
     endpoints,
+    integrations,
+    connectors,
+    environment: new EnvironmentService(store, clock, connectors),
     messages,
     tasks,
     bus,
     pull,
+    streams,
     ready: () => ready,
     metrics,
     operationalWebhooks: new OperationalWebhookService(store, clock, endpoints),
@@ -287,7 +328,9 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   // SQLite is one node: any lease in the file was left by a previous run of this process.
   // On a shared store leases may be other nodes' live ones; expired ones are claimed as due.
   if (config.role !== 'api') await dispatcher.start({ releaseOrphanedLeases: !store.cluster });
+  if (config.role !== 'api') sinks.start();
   if (config.role !== 'api') await ingestModule.scheduler.start({ releaseOrphanedLeases: !store.cluster });
+  if (config.role !== 'api') await ingestModule.queues.start();
   if (store.cluster) {
     await joinCluster({
       cluster: store.cluster,
@@ -297,6 +340,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
       backlogged: (id) => dispatcher.backlogged(id),
       wake: () => dispatcher.wake(),
       invalidateEndpoints: (appId) => endpoints.invalidate(appId),
+      invalidatePollers: (appId) => pull.endpoints.invalidate(appId),
     });
   }
   // Tasks a previous run left running are run again (each is idempotent), or failed visibly.
@@ -314,6 +358,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     security,
     store,
     dispatcher,
+    sinks,
     metrics,
     operationalWebhooks,
     storageHealth,
@@ -332,6 +377,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
       await ingestModule.close();
       await retention.stop();
       await dispatcher.stop(config.shutdownGraceMs);
+      await sinks.stop();
       operationalWebhooks.stop();
       storageHealth.stop();
       metrics.stop();

@@ -20,3 +20,27 @@ export function checkHeaders(headers: Iterable<[string, string]>, loc: string[])
   // fromEntries defines own properties, so a name like "__proto__" cannot reach a prototype.
   return Object.fromEntries(out.values());
 }
+
+/** Header names whose values are secrets; listed as `sensitive` when read back. */
+const SENSITIVE_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$/i;
+
+/** Headers as read back: sensitive values are left out, only their names listed (as in the reference API). */
+export function redactHeaders(all: Record<string, string>): { headers: Record<string, string>; sensitive: string[] } {
+  const headers: Record<string, string> = {};
+  const sensitive: string[] = [];
+  for (const [k, v] of Object.entries(all)) {
+    if (SENSITIVE_HEADERS.test(k)) sensitive.push(k);
+    else headers[k] = v;
+  }
+  return { headers, sensitive };
+}
+
+/** `current` changed by `changes` (names case-insensitive, a null value removes a header; `merge` false replaces all), checked. */
+export function mergeHeaders(current: Record<string, string>, changes: Record<string, string | null>, merge: boolean, loc: string[]): Record<string, string> {
+  const next = new Map<string, [string, string]>(merge ? Object.entries(current).map(([k, v]) => [k.toLowerCase(), [k, v]]) : []);
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null) next.delete(k.toLowerCase());
+    else next.set(k.toLowerCase(), [k, v]);
+  }
+  return checkHeaders(next.values(), loc);
+}

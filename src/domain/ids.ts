@@ -22,20 +22,43 @@ export const ID_PREFIX = {
   pollerToken: 'ptok_',
   source: 'src_',
   ingestLog: 'log_',
+  integration: 'integ_',
+  connector: 'conn_',
+  stream: 'strm_',
+  sink: 'sink_',
+  sinkAttempt: 'satt_',
+  streamToken: 'stok_',
+  streamEvent: 'evt_',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;
 
-/** Encodes bytes as fixed-width base62, so lexical order equals numeric order. */
+const ALPHABET_CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0));
+const ZERO_CODE = ALPHABET_CODES[0]!;
+
+/**
+ * Encodes bytes as fixed-width base62, so lexical order equals numeric order. Long division
+ * of the big-endian bytes by 62, digit by digit, on a scratch copy: no BigInt and no string
+ * built a character at a time (a chain of 27 concatenations that every identifier kept alive
+ * until it was flattened), one flat string at the end.
+ */
 export function base62(bytes: Uint8Array, width: number): string {
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  let out = '';
-  while (n > 0n) {
-    out = ALPHABET[Number(n % 62n)] + out;
-    n /= 62n;
+  const n = Uint8Array.from(bytes);
+  let start = 0;
+  while (start < n.length && n[start] === 0) start++;
+  const digits: number[] = [];
+  while (start < n.length) {
+    let rem = 0;
+    for (let i = start; i < n.length; i++) {
+      const cur = rem * 256 + n[i]!;
+      n[i] = Math.floor(cur / 62);
+      rem = cur % 62;
+    }
+    digits.push(ALPHABET_CODES[rem]!);
+    while (start < n.length && n[start] === 0) start++;
   }
-  return out.padStart(width, '0');
+  while (digits.length < width) digits.push(ZERO_CODE);
+  return String.fromCharCode(...digits.reverse());
 }
 
 // Random bytes are drawn in blocks: one system call serves hundreds of identifiers.

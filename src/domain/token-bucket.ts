@@ -78,6 +78,12 @@ export class TokenBucket {
     return got;
   }
 
+  /** Puts `n` tokens back (never above the burst). */
+  giveBack(n: number, nowMs: number): void {
+    this.refill(nowMs);
+    this.tokens = Math.min(this.burst, this.tokens + n);
+  }
+
   /** Milliseconds until one token is available (0 if one is). */
   msUntilToken(nowMs: number): number {
     this.refill(nowMs);

@@ -1,8 +1,8 @@
 /**
  * Joins a node to the others sharing its store: their notices wake this node's dispatcher
- * (new work for an endpoint), drop its cached endpoints (changed elsewhere) and re-emit
- * their publishes on the local EventBus, so long polls and streams here answer a publish
- * made on any node. A node's own notices never come back to it: its local publishes are
+ * (new work for an endpoint), drop its cached endpoints and poller lookups (changed
+ * elsewhere) and re-emit their publishes on the local EventBus, so long polls and streams
+ * here answer a publish made on any node. A node's own notices never come back to it: its local publishes are
  * already on its bus.
  */
 import type { Logger } from 'pino';
@@ -22,6 +22,8 @@ export interface ClusterBridgeDeps {
   wake(): void;
   /** Drops cached endpoints of an application (all when no id is given). */
   invalidateEndpoints(appId?: string): void;
+  /** Drops kept poller token and polling endpoint lookups of an application (all when no id is given). */
+  invalidatePollers(appId?: string): void;
 }
 
 /** Starts listening for other nodes' notices; resolves once listening. */
@@ -58,6 +60,9 @@ export async function joinCluster(d: ClusterBridgeDeps): Promise<void> {
       case 'endpoints-changed':
         d.invalidateEndpoints(n.appId);
         break;
+      case 'pollers-changed':
+        d.invalidatePollers(n.appId);
+        break;
     }
   };
 
@@ -65,6 +70,7 @@ export async function joinCluster(d: ClusterBridgeDeps): Promise<void> {
   const onReconnected = (): void => {
     d.logger.info('listening for other nodes again; sweeping for due work');
     d.invalidateEndpoints();
+    d.invalidatePollers();
     if (d.sending) d.wake();
   };
 

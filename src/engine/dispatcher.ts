@@ -87,7 +87,7 @@ export class Dispatcher implements AdmissionControl {
     this.slots = new DeliverySlots(clock, o.endpointConcurrency, o.maxInflight, o.appMaxInflight ?? o.maxInflight);
     this.breakers = new CircuitBreakers(clock, { ...DEFAULT_CIRCUIT, ...o.circuit, probeTimeoutMs: o.leaseMs }, (t) => this.circuitChanged(t));
     this.ordered = new OrderedEndpoints(store);
-    this.claims = new DueClaims({ store, clock, logger, slots: this.slots, breakers: this.breakers, leaseMs: o.leaseMs, launch: (c) => this.launch(c), ordered: this.ordered });
+    this.claims = new DueClaims({ store, clock, logger, slots: this.slots, breakers: this.breakers, leaseMs: o.leaseMs, launch: (c) => this.launch(c), ordered: this.ordered, slotsFreed: () => this.notifyIdle() });
     this.sweep = new DueSweep({ store, clock, logger, intervalMs: o.sweepIntervalMs ?? 5000, onDue: (id) => this.backlogged(id) });
     this.writer = new AttemptWriter(store, logger, (records, recorded) => this.afterRecorded(records, recorded));
     this.attempts = new AttemptRunner({

@@ -30,6 +30,8 @@ export interface DueClaimsOptions {
   launch: (c: ClaimedDelivery) => void;
   /** Ordered endpoints are claimed by their own claim (ordered-claims.ts). */
   ordered: OrderedEndpoints;
+  /** A claim gave back slots it had reserved: the node may have nothing in flight now. */
+  slotsFreed: () => void;
 }
 
 export class DueClaims {
@@ -181,6 +183,7 @@ export class DueClaims {
         slots.forgetIfIdle(endpointId, s);
         // Slots reserved and not used are free for others.
         this.kick();
+        this.o.slotsFreed();
       });
   }
 

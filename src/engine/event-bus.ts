@@ -10,7 +10,10 @@ import type { Message } from '../domain/model.js';
  * publishes), in commit order: one event per batch, so the work of waking readers is paid
  * once per commit, not once per message.
  */
-export type BusEvent = { kind: 'messages.published'; messages: readonly Message[] };
+export type BusEvent =
+  | { kind: 'messages.published'; messages: readonly Message[] }
+  /** Events were appended to a stream's log (one notice per append call): sink deliveries wake on it. */
+  | { kind: 'stream.events.appended'; streamId: string; lastSeq: number };
 
 export type BusListener = (e: BusEvent) => void;
 

@@ -7,8 +7,8 @@ import { lookup as dnsLookup } from 'node:dns';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import type { BlockList } from 'node:net';
-import { Agent, request } from 'undici';
 import { addressAllowed, refusalHint } from '../domain/network.js';
+import { LazyAgent } from './lazy-agent.js';
 import { withSignatures } from './signed-headers.js';
 import type { SignatureInput } from './signed-headers.js';
 
@@ -82,6 +82,29 @@ export function checkLiteralHost(url: URL, allowed: BlockList): string | null {
   return null;
 }
 
+/** A request's time limit: `signal` aborts once `ms` have passed, and `timedOut` says whether it did. */
+export class RequestDeadline {
+  private readonly ac = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  timedOut = false;
+
+  constructor(ms: number) {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.ac.abort();
+    }, ms);
+  }
+
+  get signal(): AbortSignal {
+    return this.ac.signal;
+  }
+
+  /** Stops the clock (the request is over). */
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
+
 /** A failed request's reason for the attempt log: the timeout, or the error's code and message. */
 export function describeError(e: unknown, timedOut: boolean): string {
   if (timedOut) return 'timeout: no complete response in time';
@@ -92,12 +115,12 @@ export function describeError(e: unknown, timedOut: boolean): string {
 }
 
 export class HttpSender implements Sender {
-  private readonly agent: Agent;
+  private readonly agent: LazyAgent;
 
   constructor(private readonly opts: SenderOptions) {
     // No per-origin connection cap: endpoints sharing a host must not queue behind each
     // other's slow requests. Concurrency is bounded per endpoint and per node by the dispatcher.
-    this.agent = new Agent({
+    this.agent = new LazyAgent({
       keepAliveTimeout: 30_000,
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
@@ -116,19 +139,16 @@ export class HttpSender implements Sender {
     }
     const refused = checkLiteralHost(url, this.opts.allowedNetworks);
     if (refused) return { kind: 'error', reason: refused, durationMs: 0 };
-    const ac = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort();
-    }, this.opts.timeoutMs);
+    // Made (undici loaded) before the request's time starts to run.
+    const { agent, request } = await this.agent.get();
+    const deadline = new RequestDeadline(this.opts.timeoutMs);
     try {
       const res = await request(url, {
         method: req.method ?? 'POST',
         headers: req.signature ? withSignatures(req.headers, req.signature, req.body) : req.headers,
         body: req.body,
-        dispatcher: this.agent,
-        signal: ac.signal,
+        dispatcher: agent,
+        signal: deadline.signal,
       });
       let body = '';
       let read = 0;
@@ -156,9 +176,9 @@ export class HttpSender implements Sender {
         deliveryDirective: header('webhook-delivery'),
       };
     } catch (e: unknown) {
-      return { kind: 'error', reason: describeError(e, timedOut), durationMs: elapsed() };
+      return { kind: 'error', reason: describeError(e, deadline.timedOut), durationMs: elapsed() };
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
     }
   }
 

@@ -18,12 +18,17 @@ import { dashboardAccessRoutes } from './routes/access/dashboard-access.js';
 import { usageStatsRoutes } from './routes/operations/usage-stats.js';
 import { eventTypeImportRoutes } from './routes/catalog/event-type-import.js';
 import { transformationRoutes } from './routes/catalog/transformations.js';
+import { integrationRoutes } from './routes/catalog/integrations.js';
+import { connectorRoutes } from './routes/catalog/connectors.js';
+import { environmentRoutes } from './routes/catalog/environment.js';
 import { ingestRoutes } from './routes/ingest/ingest-receive.js';
 import { uiRoutes } from './routes/dashboard/ui.js';
 import { healthRoutes } from './routes/operations/health.js';
 import { operationalWebhookRoutes } from './routes/operations/operational-webhooks.js';
 import { openApiRoutes, registerOpenApi } from './openapi.js';
 import { ResponseValidator } from './openapi-validator.js';
+import { shareCompiledValidators } from './shared-validators.js';
+import { buildSharedSerializer } from './shared-serializers.js';
 import { metricsRoutes, registerHttpMetrics } from '../operations/metrics-http.js';
 import { Idempotency } from './idempotency.js';
 import { registerEtags } from './etag.js';
@@ -31,6 +36,7 @@ import { withoutApiTrailingSlash } from './trailing-slash.js';
 import { pollingRoutes } from './routes/pull/polling.js';
 import { pollingReadRoutes } from './routes/pull/polling-reads.js';
 import { streamRoutes } from './routes/pull/stream.js';
+import { streamApiRoutes } from './routes/streams/stream-api.js';
 import { registerHardening } from './hardening.js';
 import { registerRateLimits, securityRoutes } from './security.js';
 import { registerErrorHandlers } from './error-handler.js';
@@ -63,7 +69,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: (err, _req, reply) => {
       void sendError(reply, err.statusCode === 414 ? 'uri_too_long' : 'bad_request', err.message);
     },
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: true } },
+    ajv: {
+      customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: true },
+      // A server started again in the same process (tests) reuses the validators already compiled.
+      onCreate: shareCompiledValidators,
+    },
+    schemaController: { compilersFactory: { buildSerializer: buildSharedSerializer } },
     // Requests Node's parser refuses (oversized headers, malformed HTTP) still get the error shape.
     clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
       if (!socket.writable) return socket.destroy();
@@ -131,11 +142,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(dashboardAccessRoutes(deps));
   await app.register(usageStatsRoutes(deps));
   await app.register(eventTypeImportRoutes(deps));
+  await app.register(integrationRoutes(deps));
+  await app.register(connectorRoutes(deps));
+  await app.register(environmentRoutes(deps));
   if (deps.transformations) await app.register(transformationRoutes(deps, deps.transformations));
   if (deps.ingest) await app.register(ingestRoutes({ ...deps.ingest, transformations: deps.transformations, portal: deps.security.portal }));
   await app.register(pollingRoutes(deps));
   await app.register(pollingReadRoutes(deps));
   await app.register(streamRoutes(deps));
+  await app.register(streamApiRoutes(deps));
   await app.register(securityRoutes(deps));
   await app.register(operationalWebhookRoutes(deps.operationalWebhooks));
   await app.register(metricsRoutes(deps.metrics, deps.metricsToken));

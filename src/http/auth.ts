@@ -156,6 +156,13 @@ export class Auth {
       const access = routeAccess(req);
       const p = req.principal;
       if (access === 'public' || !p || p.kind === 'admin') return;
+      if (p.kind === 'stream') {
+        // A stream portal token may use routes open to any caller (its logout); a stream poller token only reads its sink.
+        if (access === 'any' && p.sinkId === null) return;
+        if (access === 'stream:poll' || (access === 'stream' && p.sinkId === null)) return; // the route checks it is the token's stream and sink
+        return sendError(reply, 'forbidden', p.sinkId === null ? 'a stream portal token can only use its stream' : 'a stream poller token can only read its sink');
+      }
+      if (access === 'stream' || access === 'stream:poll') return sendError(reply, 'forbidden', 'this route needs an organisation admin token');
       // A poller token reads its polling endpoint and nothing else, not even routes open to any caller.
       if (access === 'any' && p.kind !== 'poller') return;
       const params = req.params as Record<string, string | undefined>;

@@ -10,6 +10,10 @@ import type { ApplicationService } from '../catalog/applications.js';
 import type { EndpointService } from '../catalog/endpoints.js';
 import type { EventTypeService } from '../catalog/event-types.js';
 import type { TransformSettings } from '../catalog/transformations.js';
+import type { StreamService } from '../bridges/streams/streams.js';
+import type { IntegrationService } from '../catalog/integrations.js';
+import type { ConnectorService } from '../catalog/connectors.js';
+import type { EnvironmentService } from '../catalog/environment.js';
 import type { ApiKeyService } from '../access/api-keys.js';
 import type { AppPortalService } from '../access/app-portal.js';
 import type { OAuthService } from '../access/oauth.js';
@@ -65,12 +69,20 @@ export interface AppDeps {
   applications: ApplicationService;
   eventTypes: EventTypeService;
   endpoints: EndpointService;
+  /** Integrations of applications and their keys. */
+  integrations: IntegrationService;
+  /** Connectors: transformation templates. */
+  connectors: ConnectorService;
+  /** Environment export and import. */
+  environment: EnvironmentService;
   messages: MessageService;
   /** Background tasks: recover, replay, bulk replay, purges, usage aggregations. */
   tasks: BackgroundTaskService;
   bus: EventBus;
   /** Pull: polling endpoints, consumers, long polls and SSE streams. */
   pull: PullService;
+  /** The Stream API: streams, sinks, their event logs. */
+  streams: StreamService;
   /** Readiness: false while starting or shutting down. */
   ready: () => boolean;
   /** Prometheus metrics; features count what they do through it. */

@@ -1,7 +1,8 @@
 /**
  * Conditional reads: every successful GET answer carries an `ETag` (a digest of its body),
  * and a request whose `If-None-Match` names it gets `304 Not Modified` with no body, so a
- * poller that finds nothing new transfers nothing.
+ * poller that finds nothing new transfers nothing. A route that already knows its body's tag
+ * (one body shared by many answers) sets the header itself and it is used as it is.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -24,8 +25,9 @@ export function registerEtags(app: FastifyInstance): void {
   app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || reply.statusCode !== 200) return payload;
     if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
-    const tag = etagOf(payload);
-    void reply.header('etag', tag);
+    const known = reply.getHeader('etag');
+    const tag = typeof known === 'string' ? known : etagOf(payload);
+    if (tag !== known) void reply.header('etag', tag);
     if (!noneMatch(req.headers['if-none-match'], tag)) return payload;
     void reply.code(304);
     reply.removeHeader('content-type');

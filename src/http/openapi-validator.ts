@@ -42,31 +42,38 @@ function documented(responses: ResponseMap | undefined, status: number, contentT
   return { schema: entry, found: true };
 }
 
+/** A schema's compiled check, or why it does not compile; shared by every app of the process (tests start many). */
+const compiled = new Map<string, ValidateFunction | string>();
+/** The same, by schema object, to skip serialising a schema met before. */
+const compiledByObject = new WeakMap<object, ValidateFunction | string>();
+let shared: Ajv | undefined;
+
+function newAjv(): Ajv {
+  const ajv = new Ajv({ strict: false, allErrors: true, allowUnionTypes: true });
+  addFormats(ajv);
+  return ajv;
+}
+
 export class ResponseValidator {
-  private readonly ajv = new Ajv({ strict: false, allErrors: true, allowUnionTypes: true });
-  private readonly compiled = new WeakMap<object, ValidateFunction | string>();
-
-  constructor() {
-    addFormats(this.ajv);
-  }
-
   private compile(schema: object): ValidateFunction | string {
-    let v = this.compiled.get(schema);
+    const known = compiledByObject.get(schema);
+    if (known !== undefined) return known;
+    const key = JSON.stringify(schema);
+    let v = compiled.get(key);
     if (v === undefined) {
       try {
-        v = this.ajv.compile(schema);
+        v = (shared ??= newAjv()).compile(schema);
       } catch (e: unknown) {
         // The same $id in two distinct objects: compile this one on its own.
         try {
-          const own = new Ajv({ strict: false, allErrors: true, allowUnionTypes: true });
-          addFormats(own);
-          v = own.compile(schema);
+          v = newAjv().compile(schema);
         } catch {
           v = `schema does not compile: ${e instanceof Error ? e.message : String(e)}`;
         }
       }
-      this.compiled.set(schema, v);
+      compiled.set(key, v);
     }
+    compiledByObject.set(schema, v);
     return v;
   }
 

@@ -74,6 +74,12 @@ const TAGS: Record<string, string> = {
   'background-task': 'Background tasks: recover, replay, bulk replay, purges and usage aggregations, which end after the request.',
   statistics: 'Statistics: usage figures, attempts per period and their aggregations.',
   health: 'Health, readiness, metrics and this document.',
+  integration: 'Integrations: named API credentials that act on one application only.',
+  connector: 'Connectors: transformation templates endpoints can be created from.',
+  environment: 'Environment export and import: event types and connectors as one document.',
+  stream: 'Streams and the event types of streams (the Stream API).',
+  'stream-sink': 'Sinks: where a stream\u2019s events are delivered in batches, or read by a poller.',
+  'stream-events': 'Appending events to a stream, and reading a poller sink\u2019s events.',
 };
 
 /** The error bodies every operation may answer with. */

@@ -4,6 +4,11 @@
  * routes (per client address). Answers carry `RateLimit-Policy` and `RateLimit`
  * (draft-ietf-httpapi-ratelimit-headers structured fields); a refused request gets 429 with
  * `Retry-After`. Time comes from the injected clock.
+ *
+ * A long poll that the server holds waiting for messages gets its tokens back
+ * (`giveBackRateLimit`): how often a caught-up long poller comes back is set by the server's
+ * wake-ups (at most one per reader every 20 ms), not by the client, and an SSE stream
+ * receiving the same messages is one request. A poll answered at once is counted.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../domain/clock.js';
@@ -20,6 +25,17 @@ interface Check {
   policy: string;
   spec: RateSpec;
   bucket: TokenBucket;
+}
+
+/** What gives an admitted request's tokens back, until it is used. */
+const charged = new WeakMap<FastifyRequest, () => void>();
+
+/** Gives back the tokens the request took from its credential and application buckets (once). */
+export function giveBackRateLimit(req: FastifyRequest): void {
+  const giveBack = charged.get(req);
+  if (!giveBack) return;
+  charged.delete(req);
+  giveBack();
 }
 
 /** Most buckets kept per kind; the oldest are dropped first (a dropped bucket starts full again). */
@@ -83,7 +99,12 @@ export class RateLimiter {
         const a = await this.applications.find(appParam);
         if (a) checks.push({ policy: 'app', spec: s.app, bucket: this.buckets.get('a:' + a.id, s.app, now) });
       }
-      if (checks.length > 0) return this.apply(checks, reply, now);
+      if (checks.length === 0) return;
+      const refused = this.apply(checks, reply, now);
+      // Only a long poll (a read) can be held; other requests never give tokens back, so the
+      // publish path keeps no give-back for each request.
+      if (!refused && (req.method === 'GET' || req.method === 'HEAD')) charged.set(req, () => checks.forEach((c) => c.bucket.giveBack(1, this.clock.now())));
+      return refused;
     });
   }
 

@@ -3,7 +3,8 @@ import type { Application, Attempt, Endpoint, EventType, Message } from '../doma
 import { DeliveryStatus, STATUS_TEXT } from '../domain/model.js';
 import type { Page } from '../storage/contract/store.js';
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+/** An epoch-ms time as the API writes it (RFC 3339, UTC). */
+export const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** A list response: `data`, `iterator`, `prevIterator`, `done`. */
 export function listOut<T, O>(page: Page<T>, map: (t: T) => O): { data: O[]; iterator: string | null; prevIterator: string | null; done: boolean } {

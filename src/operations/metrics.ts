@@ -75,6 +75,9 @@ export class Metrics {
   private readonly operational: Counter<'event_type' | 'outcome'>;
   private readonly authFailures: Counter<'reason'>;
   private readonly authThrottled: Counter<'scope'>;
+  private readonly sinkEvents: Counter<'type'>;
+  private readonly sinkDeliveries: Counter<'type' | 'outcome'>;
+  private readonly sinkDuration: Histogram<'type'>;
   private readonly guards = new Map<string, LabelGuard>();
 
   constructor(private readonly o: MetricsOptions) {
@@ -213,6 +216,25 @@ export class Metrics {
       labelNames: ['scope'],
       registers,
     });
+    this.sinkEvents = new Counter({
+      name: 'switchboard_sink_events_delivered_total',
+      help: 'Stream events a sink destination took (batches that succeeded), by sink type.',
+      labelNames: ['type'],
+      registers,
+    });
+    this.sinkDeliveries = new Counter({
+      name: 'switchboard_sink_deliveries_total',
+      help: 'Batches sent to sinks, by sink type and outcome (success, failure).',
+      labelNames: ['type', 'outcome'],
+      registers,
+    });
+    this.sinkDuration = new Histogram({
+      name: 'switchboard_sink_delivery_seconds',
+      help: 'Time to deliver a batch to a sink (sent to taken, or failed), by sink type.',
+      labelNames: ['type'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
     this.purged = new Counter({ name: 'switchboard_retention_purged_messages_total', help: 'Messages deleted by retention, with their deliveries and attempts.', registers });
     this.operational = new Counter({
       name: 'switchboard_operational_webhooks_total',
@@ -318,6 +340,14 @@ export class Metrics {
   }
 
   /** An operational webhook request ended. */
+  /** A batch of stream events was sent to a sink (the sink dispatcher's observer). */
+  sinkDelivered(r: { type: string; outcome: 'success' | 'failure'; events: number; seconds: number }): void {
+    const type = this.label('sink_type', r.type);
+    this.sinkDeliveries.inc({ type, outcome: r.outcome });
+    if (r.outcome === 'success') this.sinkEvents.inc({ type }, r.events);
+    this.sinkDuration.observe({ type }, r.seconds);
+  }
+
   operationalWebhook(eventType: string, outcome: 'delivered' | 'retry' | 'failed'): void {
     this.operational.inc({ event_type: this.label('operational_event', eventType), outcome });
   }

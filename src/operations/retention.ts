@@ -2,6 +2,10 @@
  * Retention: deletes messages older than the retention period, with their payloads,
  * deliveries and attempts, in small batches. Between batches it yields to the event loop, so
  * deliveries and API requests are never held up by a long purge.
+ *
+ * Each run first keeps the store's time partitions of attempts (PostgreSQL): the days ahead
+ * created, and, with a retention period, partitions wholly past it dropped. That runs even
+ * when retention keeps everything, so attempts always land in their day's partition.
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../domain/clock.js';
@@ -37,9 +41,8 @@ export class RetentionService {
     return this.o.retentionDays > 0;
   }
 
-  /** Purges now, then every interval. */
+  /** Purges (or, keeping everything, only keeps the partitions) now, then every interval. */
   start(): void {
-    if (!this.enabled) return;
     this.stopped = false;
     this.arm(0);
   }
@@ -62,16 +65,18 @@ export class RetentionService {
     });
   }
 
-  /** Deletes everything past retention, batch by batch; returns how many messages went. */
+  /** Keeps the partitions, then deletes everything past retention, batch by batch; returns how many messages went. */
   purge(): Promise<number> {
     this.running ??= this.purgeAll().finally(() => (this.running = null));
     return this.running;
   }
 
   private async purgeAll(): Promise<number> {
-    if (!this.enabled) return 0;
+    const now = this.o.clock.now();
+    const cutoff = this.enabled ? now - this.o.retentionDays * DAY_MS : null;
+    await this.maintainPartitions(now, cutoff);
+    if (cutoff === null) return 0;
     const limit = this.o.batchSize ?? 500;
-    const cutoff = this.o.clock.now() - this.o.retentionDays * DAY_MS;
     let total = 0;
     for (;;) {
       const n = await this.o.store.purgeMessagesBefore(cutoff, limit);
@@ -82,5 +87,18 @@ export class RetentionService {
     }
     if (total > 0) this.o.logger.info({ messages: total, before: new Date(cutoff).toISOString() }, 'retention purged old messages');
     return total;
+  }
+
+  /** The store's partition upkeep, logged; a failure is logged and never stops the purge. */
+  private async maintainPartitions(now: number, cutoff: number | null): Promise<void> {
+    try {
+      const r = await this.o.store.maintainAttemptPartitions(now, cutoff);
+      for (const s of r.skipped) this.o.logger.warn({ partition: s.partition, reason: s.reason }, 'attempt partition upkeep skipped a step; it is tried again on the next run');
+      if (r.created.length + r.dropped.length + r.kept.length > 0) {
+        this.o.logger.info({ created: r.created, dropped: r.dropped, keptForUnfinishedDeliveries: r.kept }, 'attempt partitions maintained');
+      }
+    } catch (err) {
+      this.o.logger.error({ err }, 'attempt partition upkeep failed');
+    }
   }
 }

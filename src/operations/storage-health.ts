@@ -18,7 +18,7 @@ import type { StorageFault, StorageFaultKind } from '../storage/contract/storage
 /** What the health route and operators see. */
 export type StorageStatus = { degraded: false } | { degraded: true; reason: StorageFaultKind; code: string; detail: string; since: number };
 
-const REASONS: readonly StorageFaultKind[] = ['full', 'read_only', 'io_error', 'unavailable'];
+const REASONS: readonly StorageFaultKind[] = ['full', 'read_only', 'io_error', 'unavailable', 'busy'];
 
 /** The idempotency key the probe writes under; real keys are base64url hashes, never this. */
 export const PROBE_KEY = 'switchboard:storage-probe';
@@ -55,7 +55,7 @@ export class StorageHealth {
     const registers = [o.registry];
     this.gauge = new Gauge({
       name: 'switchboard_storage_degraded',
-      help: '1 while the database refuses writes, labelled with why (full, read_only, io_error, unavailable); 0 otherwise.',
+      help: '1 while the database refuses writes, labelled with why (full, read_only, io_error, unavailable, busy); 0 otherwise.',
       labelNames: ['reason'],
       registers,
     });

@@ -1,7 +1,8 @@
 /** The process logger: JSON lines for machines, readable lines for a person at a terminal. */
 import { pino } from 'pino';
+import { createRequire } from 'node:module';
 import type { DestinationStream, Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type pinoPretty from 'pino-pretty';
 
 /** Log paths that may hold credentials; their values are replaced before a line is written. */
 export const REDACTED_LOG_PATHS = [
@@ -30,7 +31,9 @@ export function isPretty(format: LogFormat, isTerminal: boolean = process.stdout
 export function createLogger(level: string, destination?: DestinationStream, format: LogFormat = 'json'): Logger {
   const opts = { level, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } };
   if (isPretty(format)) {
-    // Synchronous, in this thread: a line is on the terminal before the next one is logged.
+    // Loaded only for a person at a terminal. Synchronous, in this thread: a line is on the
+    // terminal before the next one is logged.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty;
     const stream = pretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true, destination: destination ?? 1 });
     return pino(opts, stream);
   }

@@ -5,27 +5,18 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { program } from '../../src/cli/index.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { eventually } from '../helpers/eventually.js';
+import { runCli } from '../helpers/process.js';
+import type { CliRun } from '../helpers/process.js';
 import { Receiver } from '../helpers/receiver.js';
-import { startServer } from '../helpers/server.js';
+import { attemptsOf, startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(root, 'dist/src/main.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe('switchboard CLI', () => {
   let server: TestServer;
@@ -36,15 +27,10 @@ describe('switchboard CLI', () => {
   let failing = true;
 
   /** Runs the CLI; `extraEnv` replaces the defaults (server and token from the environment). */
-  function cli(args: string[], opts: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<Run> {
-    return new Promise((resolve) => {
-      const child = execFile(process.execPath, [MAIN, ...args], { env: { ...env, ...opts.env }, timeout: 180_000 }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        outputs.push(stdout, stderr);
-        resolve({ code, stdout, stderr });
-      });
-      child.stdin?.end(opts.input ?? '');
-    });
+  async function cli(args: string[], opts: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<CliRun> {
+    const r = await runCli(args, { ...env, ...opts.env }, { input: opts.input, timeoutMs: 180_000 });
+    outputs.push(r.stdout, r.stderr);
+    return r;
   }
   const ok = async (args: string[], opts?: { env?: Record<string, string | undefined>; input?: string }): Promise<string> => {
     const r = await cli(args, opts);
@@ -220,10 +206,10 @@ describe('switchboard CLI', () => {
     assert.equal(old.code, EXIT.verificationFailed);
     assert.match(old.stdout, /timestamp/);
 
-    const attempts: any[] = await eventually(async () => {
-      const list: any[] = await json(['attempt', 'list', 'cli-app', '--msg', msgId]);
-      return list.length > 0 ? list : null;
-    }, 'a recorded attempt');
+    // Waited for through the API (each CLI run is a process of its own), then listed by the CLI.
+    await attemptsOf(server, 'cli-app', msgId);
+    const attempts: any[] = await json(['attempt', 'list', 'cli-app', '--msg', msgId]);
+    assert.ok(attempts.length > 0, 'a recorded attempt');
     assert.equal(attempts[0].responseStatusCode, 200);
     assert.match(await ok(['attempt', 'list', 'cli-app', '--endpoint', 'hook']), /success\s+200/);
     assert.match(await ok(['attempt', 'get', 'cli-app', msgId, attempts[0].id]), /responseStatusCode:\s+200/);
@@ -244,7 +230,9 @@ describe('switchboard CLI', () => {
     await ok(['endpoint', 'create', 'cli-app', '--url', rx.url('/flaky'), '--uid', 'flaky', '--event-types', 'flaky.t']);
     for (let i = 0; i < 3; i++) await ok(['send', 'cli-app', 'flaky.t', JSON.stringify({ i })]);
     const failed = async (): Promise<number> => (await json(['endpoint', 'stats', 'cli-app', 'flaky'])).fail;
-    await eventually(async () => (await failed()) >= 3, 'three failed messages');
+    // Waited for through the API (each CLI run is a process of its own), then read by the CLI.
+    const failedOnServer = async (): Promise<number> => (await server.api('GET', '/api/v1/app/cli-app/endpoint/flaky/stats')).body.fail;
+    await eventually(async () => (await failedOnServer()) >= 3, 'three failed messages');
     assert.equal(await failed(), 3);
     failing = false;
     const before = rx.at('/flaky').length;
@@ -254,7 +242,7 @@ describe('switchboard CLI', () => {
 
     failing = true;
     for (let i = 0; i < 2; i++) await ok(['send', 'cli-app', 'flaky.t', JSON.stringify({ later: i })]);
-    await eventually(async () => (await failed()) >= 2, 'two failed messages');
+    await eventually(async () => (await failedOnServer()) >= 2, 'two failed messages');
     failing = false;
     const done = await ok(['endpoint', 'recover', 'cli-app', 'flaky', '--since', '1h', '--wait', '--timeout', '30']);
     assert.match(done, /recover: done; in the window 5 delivered, 0 failed/);
@@ -291,7 +279,7 @@ describe('switchboard CLI', () => {
     assert.equal(after.code, 0, after.stderr);
     const mixed = await cli(['--server', server.url, 'app', 'list', '--token', server.token, '--json'], { env: noEnv });
     assert.equal(mixed.code, 0, mixed.stderr);
-    const ids = (r: Run): string[] => (JSON.parse(r.stdout) as { id: string }[]).map((a) => a.id);
+    const ids = (r: CliRun): string[] => (JSON.parse(r.stdout) as { id: string }[]).map((a) => a.id);
     assert.ok(ids(before).length > 0);
     assert.deepEqual(ids(after), ids(before));
     assert.deepEqual(ids(mixed), ids(before));
@@ -349,8 +337,16 @@ describe('switchboard CLI', () => {
       { args: ['endpoint', 'create', 'cli-app', '--url', 'ftp://nope'], code: EXIT.invalid, reason: /^switchboard: 4\d\d \S+: .+/m },
       { args: ['app', 'create', '--name', 'x', '--uid', 'cli-app'], code: EXIT.conflict, reason: /409 conflict: / },
     ];
+    // The cases change nothing on the server: a few processes at a time.
+    const results = new Map<(typeof cases)[number], CliRun>();
+    const queue = [...cases];
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let c = queue.shift(); c; c = queue.shift()) results.set(c, await cli(c.args, { env: c.env, input: c.input }));
+      }),
+    );
     for (const c of cases) {
-      const r = await cli(c.args, { env: c.env, input: c.input });
+      const r = results.get(c)!;
       const what = `switchboard ${c.args.join(' ')}`;
       assert.equal(r.code, c.code, `${what} exited ${r.code}: ${r.stderr}`);
       assert.match(r.stderr, c.reason, `${what} says why on stderr`);

@@ -349,6 +349,37 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
     await shot(page, 'source');
   });
 
+  it('lists background tasks with their status, kind, progress and result, reached from the navigation and filtered', async () => {
+    const started = async (method: string, path: string, body: unknown): Promise<string> => {
+      const r = await server.api(method, path, body);
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      return r.body.id;
+    };
+    const types = await started('PUT', '/api/v1/stats/usage/event-types', {});
+    const stats = await started('POST', '/api/v1/stats/usage/app', { since: new Date(Date.now() - 3600_000).toISOString(), until: new Date().toISOString(), appIds: [appA.id] });
+    await visit(page, '/ui/');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tasks' }).click();
+    await page.getByRole('heading', { name: 'Background tasks' }).waitFor();
+    const table = page.getByTestId('background-tasks');
+    const row = (id: string) => table.locator(`tr[data-task="${id}"]`);
+    // The page refreshes itself until both have ended.
+    await row(types).getByText('finished').waitFor();
+    await row(types).getByText('Event types seen').waitFor();
+    await row(types).getByText('Done').waitFor();
+    await row(types).getByText(/"eventTypes":\[/).waitFor();
+    await row(stats).getByText('Usage per application').waitFor();
+    await row(stats).getByText(new RegExp(`"appId":"${appA.id}"`)).waitFor();
+    await shot(page, 'tasks');
+
+    await page.getByLabel('Kind').selectOption('event-type.aggregate');
+    await row(stats).waitFor({ state: 'detached' });
+    // The filtered list may still be loading when the other row goes: wait for this one's row.
+    await row(types).waitFor();
+    assert.equal(await row(types).count(), 1);
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByText('No background tasks').waitFor();
+  });
+
   /** Creates a portal link from the Applications page and returns its URL. */
   async function portalLink(readOnly: boolean): Promise<string> {
     await visit(page, `/ui/`);

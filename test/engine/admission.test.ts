@@ -163,4 +163,29 @@ describe('admission of deliveries being published', () => {
     assert.deepEqual(calls.claimDue, [other.id, ep.id]);
     await d.stop(0);
   });
+
+  it('is idle once a claim that held slots finds nothing, though no attempt ran', async () => {
+    const { store, calls } = fakeStore();
+    let answer: (rows: ClaimedDelivery[]) => void = () => {};
+    // The endpoint is not known to be ordered or not: the ordered claim is asked first.
+    Object.assign(store, { ordering: { claimDue: async () => null } });
+    (store as { claimDue: unknown }).claimDue = (endpointId: string) => {
+      calls.claimDue.push(endpointId);
+      return new Promise<ClaimedDelivery[]>((r) => (answer = r));
+    };
+    const d = dispatcher(store, heldSender().sender);
+    await d.start({ releaseOrphanedLeases: false });
+    d.backlogged(ep.id);
+    await turn();
+    assert.deepEqual(calls.claimDue, [ep.id]);
+    // The claim holds the endpoint's slots while the store answers.
+    assert.ok(d.inflightCount > 0);
+    let idle = false;
+    const waiting = d.idle().then(() => (idle = true));
+    answer([]);
+    await Promise.race([waiting, new Promise((r) => setTimeout(r, 1000))]);
+    assert.equal(d.inflightCount, 0);
+    assert.equal(idle, true, 'idle() resolved once the claim gave its slots back');
+    await d.stop(0);
+  });
 });

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
+import { OLD_GENERATION_BASE_MB, YOUNG_GENERATION_MB, sendWorkerHeapLimits } from '../../src/engine/send-workers/heap-limits.js';
 import { SendWorkerPool } from '../../src/engine/send-workers/pool.js';
 import { eventually } from '../helpers/eventually.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -54,6 +55,47 @@ describe('send workers', () => {
       assert.equal(named.kind, 'error');
       assert.match(named.kind === 'error' ? named.reason : '', /not allowed/);
       assert.equal(rx.at('/guarded').length, 0, 'nothing reached the receiver');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('sizes each worker heap for the largest payloads it may hold at once, with a small young generation', () => {
+    const MiB = 1024 * 1024;
+    const defaults = sendWorkerHeapLimits({ workers: 2, maxInflight: 1000, maxPayloadBytes: MiB, turnBatch: 32 });
+    // Its share of the node's cap plus one turn's batch, at two bytes per character, on top of the base.
+    assert.deepEqual(defaults, { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_BASE_MB + 2 * (500 + 32) });
+    const oneWorker = sendWorkerHeapLimits({ workers: 1, maxInflight: 1000, maxPayloadBytes: MiB, turnBatch: 32 });
+    assert.equal(oneWorker.maxOldGenerationSizeMb, OLD_GENERATION_BASE_MB + 2 * 1032);
+    const small = sendWorkerHeapLimits({ workers: 2, maxInflight: 100, maxPayloadBytes: 64 * 1024, turnBatch: 32 });
+    assert.equal(small.maxOldGenerationSizeMb, OLD_GENERATION_BASE_MB + Math.ceil((2 * 82 * 64 * 1024) / MiB));
+    assert.equal(new SendWorkerPool({ workers: 1, allowedNetworks: LOOPBACK, timeoutMs: 1000 }).heapLimits, undefined, 'V8 defaults without sizes');
+  });
+
+  it('a worker under its heap limits holds its whole share of the largest payloads at once', async () => {
+    const maxInflight = 24;
+    const maxPayloadBytes = 1024 * 1024;
+    const pool = new SendWorkerPool({ workers: 1, allowedNetworks: LOOPBACK, timeoutMs: 30_000, heap: { maxInflight, maxPayloadBytes } });
+    const held: ServerResponse[] = [];
+    rx.on('/large', (_req, res) => {
+      held.push(res);
+      // Answered only once every request is at the receiver: all of them are in the worker at once.
+      if (held.length === maxInflight) for (const r of held.splice(0)) r.writeHead(200).end('ok');
+      return 'hang';
+    });
+    try {
+      // Characters outside Latin-1: two bytes each in the worker's heap.
+      const body = JSON.stringify({ text: 'ж'.repeat(maxPayloadBytes / 2 - 16) });
+      const results = await Promise.all(Array.from({ length: maxInflight }, () => pool.send({ url: rx.url('/large'), headers: { 'content-type': 'application/json' }, body })));
+      assert.deepEqual(
+        results.map((r) => (r.kind === 'response' ? r.status : r.reason)),
+        results.map(() => 200),
+      );
+      assert.equal(pool.restarts, 0, 'the worker never ran out of memory');
+      const applied = pool.workerResourceLimits(0);
+      assert.equal(applied?.maxYoungGenerationSizeMb, YOUNG_GENERATION_MB);
+      assert.equal(applied?.maxOldGenerationSizeMb, pool.heapLimits?.maxOldGenerationSizeMb);
+      assert.equal(rx.at('/large').length, maxInflight);
     } finally {
       await pool.close();
     }

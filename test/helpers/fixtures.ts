@@ -1,8 +1,9 @@
-/** Domain records for store tests: an application, an endpoint, a message, with overrides. */
+/** Domain records for store tests: an application, an endpoint, a message, a stream sink, with overrides. */
 import { newId } from '../../src/domain/ids.js';
 import { DeliveryStatus } from '../../src/domain/model.js';
 import type { Application, Endpoint, Message } from '../../src/domain/model.js';
 import type { AttemptRecord, ClaimedDelivery } from '../../src/storage/contract/store.js';
+import type { SinkRecord } from '../../src/storage/contract/streams.js';
 
 /** The store tests' clock origin (ms). */
 export const T0 = 1_700_000_000_000;
@@ -26,6 +27,33 @@ export function endpoint(appId: string, over: Partial<Endpoint> = {}): Endpoint 
     headers: {},
     secrets: [{ key: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', expiresAt: null }],
     failingSince: null,
+    createdAt: T0,
+    updatedAt: T0,
+    ...over,
+  };
+}
+
+/** An enabled HTTP sink of stream `streamId` at the start of the stream, batches of 100 sent at once. */
+export function sinkRecord(streamId: string, over: Partial<SinkRecord> = {}): SinkRecord {
+  return {
+    id: newId('sink', T0),
+    streamId,
+    uid: null,
+    type: 'http',
+    config: JSON.stringify({ url: 'http://127.0.0.1:1/sink' }),
+    batchSize: 100,
+    maxWaitSecs: 0,
+    eventTypes: [],
+    metadata: {},
+    status: 'enabled',
+    failureReason: null,
+    nextRetryAt: null,
+    failures: 0,
+    cursor: 0,
+    secret: 'whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=',
+    headers: {},
+    transformationCode: null,
+    transformationEnabled: false,
     createdAt: T0,
     updatedAt: T0,
     ...over,

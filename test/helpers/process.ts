@@ -1,5 +1,5 @@
 /** Switchboard servers run as child processes (`node dist/src/main.js serve`), for tests of crashes, restarts, signals and logs. */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +8,23 @@ import { eventually } from './eventually.js';
 
 /** The command-line entry point, built. */
 export const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+
+/** What a finished `switchboard` command gave: its exit code and output. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `switchboard <args>` with exactly `env` (nothing inherited) and `input` on its stdin; resolves once it has exited. */
+export function runCli(args: string[], env: Record<string, string | undefined>, o: { input?: string; timeoutMs: number }): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [MAIN, ...args], { env, timeout: o.timeoutMs }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+    child.stdin?.end(o.input ?? '');
+  });
+}
 
 /** A port the system just handed out and took back: free, unlike a random pick, which can land on a port another test's socket holds. */
 export async function freePort(): Promise<number> {
@@ -49,7 +66,8 @@ export async function startServerProcess(o: ServerProcessOptions): Promise<Serve
   const port = o.port ?? (await freePort());
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [MAIN, 'serve', ...(o.args ?? [])], {
-    env: { ...process.env, ...o.env, SWITCHBOARD_PORT: String(port), SWITCHBOARD_HOST: '127.0.0.1' },
+    // One send worker thread unless the test says otherwise, as in helpers/server.ts.
+    env: { ...process.env, SWITCHBOARD_SEND_WORKERS: '1', ...o.env, SWITCHBOARD_PORT: String(port), SWITCHBOARD_HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', o.stderr ?? 'pipe'],
   });
   let out = '';

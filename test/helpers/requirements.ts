@@ -31,3 +31,37 @@ export const skipWithoutPostgres: string | false = IN_CI ? false : await postgre
 /** A skip reason for suites that need Chromium, or false when they run. */
 export const skipWithoutBrowser: string | false =
   IN_CI || existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH to run this suite`;
+
+/** The message brokers the sink and queue-source suites use, on this machine's usual ports. */
+export const BROKERS = {
+  rabbitMq: { url: process.env.SWITCHBOARD_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672', port: 5672, start: 'rabbitmq-server -detached' },
+  redis: { url: process.env.SWITCHBOARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', port: 6379, start: 'redis-server --daemonize yes --port 6379' },
+  nats: { url: process.env.SWITCHBOARD_TEST_NATS_URL ?? 'nats://127.0.0.1:4222', port: 4222, start: 'nats-server -js' },
+  mqtt: { url: process.env.SWITCHBOARD_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883', port: 1883, start: 'mosquitto -d' },
+} as const;
+
+export type BrokerName = keyof typeof BROKERS;
+
+async function brokerMissing(name: BrokerName): Promise<string | false> {
+  const { url, start } = BROKERS[name];
+  const { hostname, port } = new URL(url);
+  const { createConnection } = await import('node:net');
+  const reachable = await new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: hostname, port: Number(port), timeout: 2000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+  return reachable ? false : `${name} is not reachable at ${url}: start it (${start}) to run this suite`;
+}
+
+/** A skip reason for suites that need a broker, or false when they run (always false under CI). */
+export async function skipWithoutBroker(name: BrokerName): Promise<string | false> {
+  return IN_CI ? false : brokerMissing(name);
+}

@@ -24,7 +24,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The whole API suite runs once more on PostgreSQL with SWITCHBOARD_TEST_STORE=postgres (test/postgres-api.test.ts). */
+/** The whole API suite runs once more on PostgreSQL with SWITCHBOARD_TEST_STORE=postgres (dist/test/on-postgres/, scripts/test-groups.mjs). */
 const ON_POSTGRES = process.env.SWITCHBOARD_TEST_STORE === 'postgres';
 
 export async function startServer(env: Record<string, string> = {}, overrides: Overrides = {}): Promise<TestServer> {
@@ -43,6 +43,9 @@ export async function startServer(env: Record<string, string> = {}, overrides: O
     SWITCHBOARD_AUTH_FREE_FAILURES: '100000',
     // Every response of the suite is checked against the OpenAPI document; close() fails on a mismatch.
     SWITCHBOARD_VALIDATE_RESPONSES: 'true',
+    // One send worker thread, not one per core: each thread loads the sender's modules afresh, which
+    // costs more CPU than the rest of a server start. Several workers are tested in send-workers.test.ts.
+    SWITCHBOARD_SEND_WORKERS: '1',
     ...(pg ? { SWITCHBOARD_DATABASE_URL: pg.url, SWITCHBOARD_DATABASE_POOL: '4' } : {}),
     ...env,
   });

@@ -8,7 +8,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,9 @@ describe('storage faults are classified by database code', () => {
     assert.equal(of('SQLITE_READONLY'), 'read_only');
     assert.equal(of('SQLITE_READONLY_DBMOVED'), 'read_only');
     assert.equal(of('SQLITE_IOERR_WRITE'), 'io_error');
+    assert.equal(of('SQLITE_BUSY'), 'busy');
+    assert.equal(of('SQLITE_BUSY_SNAPSHOT'), 'busy');
+    assert.equal(of('SQLITE_LOCKED'), 'busy');
     assert.equal(of('SQLITE_CONSTRAINT_UNIQUE'), null);
     assert.equal(of('SQLITE_ERROR'), null);
   });
@@ -66,6 +70,7 @@ describe('storage faults are classified by database code', () => {
     assert.equal(of('58030'), 'io_error');
     assert.equal(of('53300'), 'unavailable');
     assert.equal(of('57P03'), 'unavailable');
+    assert.equal(of('55P03'), 'busy');
     assert.equal(of('23505'), null, 'a unique violation is not a storage fault');
     assert.equal(of('42P01'), null);
     assert.equal(of('ENOSPC'), 'full');
@@ -75,7 +80,7 @@ describe('storage faults are classified by database code', () => {
     assert.equal(classifyStorageFault('text'), null);
   });
 
-  it('a real read-only PostgreSQL session raises 25006, classified read_only', async () => {
+  it('a real read-only PostgreSQL session raises 25006, classified read_only', { skip: skipWithoutPostgres }, async () => {
     const sql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
     try {
       await sql`SET default_transaction_read_only = on`;
@@ -176,6 +181,51 @@ describe('SQLite full (max_page_count): 507, degraded, recovered', { skip: proce
     );
     assert.equal(got.ingest?.status, 507);
     assert.equal(((await got.ingest.json()) as any).code, 'insufficient_storage');
+  });
+});
+
+describe('SQLite locked by another process: 503 storage_busy, degraded, recovered', { skip: process.env.SWITCHBOARD_TEST_STORE === 'postgres' }, () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ SWITCHBOARD_STORAGE_PROBE_MS: '50' });
+  });
+  after(async () => server.close());
+
+  it('a publish waits out busy_timeout and is refused with a reason, not a 500; nothing acknowledged is lost', async () => {
+    const appId = await createApp(server, 'locked');
+    const before = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'lock.test', payload: { i: 0 } });
+    assert.equal(before.status, 202);
+    // Another process takes the database's write lock and keeps it until its standard input closes.
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import Database from 'better-sqlite3';
+         const db = new Database(process.argv[1]);
+         db.exec('BEGIN IMMEDIATE');
+         process.stdout.write('locked\\n');
+         process.stdin.resume();
+         process.stdin.on('end', () => { db.exec('ROLLBACK'); db.close(); process.exit(0); });`,
+        join(server.dataDir, 'switchboard.db'),
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'], cwd: process.cwd() },
+    );
+    try {
+      await once(holder.stdout, 'data');
+      const refused = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'lock.test', payload: { i: 1 } });
+      assert.equal(refused.status, 503, JSON.stringify(refused.body));
+      assert.equal(refused.body.code, 'storage_busy');
+      assert.match(refused.body.detail, /write lock \(SQLITE_BUSY/);
+      const h = (await (await fetch(server.url + '/api/v1/health')).json()) as any;
+      assert.equal(h.storage.reason, 'busy');
+    } finally {
+      holder.stdin.end();
+      await once(holder, 'exit');
+    }
+    await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
+    assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/${before.body.id}`)).status, 200);
+    assert.equal((await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'lock.test', payload: { i: 2 } })).status, 202);
   });
 });
 

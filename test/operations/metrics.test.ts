@@ -132,7 +132,13 @@ describe('Prometheus metrics', () => {
     m.sourceRun('poll', 'error', 'timeout');
     const closeSse = m.connectionOpened('sse');
     m.connectionOpened('long_poll');
+    m.sinkDelivered({ type: 'rabbitMq', outcome: 'success', events: 3, seconds: 0.02 });
+    m.sinkDelivered({ type: 'rabbitMq', outcome: 'failure', events: 2, seconds: 0.5 });
     let text = await scrape();
+    assert.equal(sample(text, 'switchboard_sink_deliveries_total', { type: 'rabbitmq', outcome: 'success' }), 1);
+    assert.equal(sample(text, 'switchboard_sink_deliveries_total', { type: 'rabbitmq', outcome: 'failure' }), 1);
+    assert.equal(sample(text, 'switchboard_sink_events_delivered_total', { type: 'rabbitmq' }), 3, 'only events a destination took');
+    assert.equal(sample(text, 'switchboard_sink_delivery_seconds_count', { type: 'rabbitmq' }), 2);
     assert.equal(sample(text, 'switchboard_ingest_requests_total', { provider: 'stripe', outcome: 'accepted', reason: 'none' }), 1);
     assert.equal(sample(text, 'switchboard_ingest_requests_total', { provider: 'stripe', outcome: 'duplicate' }), 1);
     assert.equal(sample(text, 'switchboard_ingest_requests_total', { provider: 'github', outcome: 'rejected', reason: 'signature' }), 1);

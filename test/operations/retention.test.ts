@@ -33,14 +33,38 @@ describe('retention service', () => {
     assert.deepEqual(order, ['batch', 'other work', 'batch', 'batch']);
   });
 
-  it('does nothing when retention is 0', async () => {
+  it('purges nothing when retention is 0, but keeps the partitions ahead, with no cutoff', async () => {
+    const upkeep: [number, number | null][] = [];
     const store = {
       purgeMessagesBefore: () => Promise.reject(new Error('must not be called')),
+      maintainAttemptPartitions: async (now: number, cutoff: number | null) => {
+        upkeep.push([now, cutoff]);
+        return { created: [], dropped: [], kept: [], skipped: [] };
+      },
     } as unknown as Store;
     const svc = new RetentionService({ store, clock: new FakeClock(T0), logger: pino({ level: 'silent' }), retentionDays: 0 });
-    svc.start();
     assert.equal(await svc.purge(), 0);
-    await svc.stop();
+    assert.deepEqual(upkeep, [[T0, null]]);
+  });
+
+  it('keeps the partitions before purging, with the retention cutoff, and purges even when the upkeep fails', async () => {
+    const order: string[] = [];
+    const store = {
+      purgeMessagesBefore: async (cutoff: number) => {
+        order.push(`purge ${cutoff}`);
+        return 0;
+      },
+      maintainAttemptPartitions: async (_now: number, cutoff: number | null) => {
+        order.push(`upkeep ${cutoff}`);
+        throw new Error('the database refused');
+      },
+    } as unknown as Store;
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line).msg as string) });
+    const svc = new RetentionService({ store, clock: new FakeClock(T0), logger, retentionDays: 30 });
+    assert.equal(await svc.purge(), 0);
+    assert.deepEqual(order, [`upkeep ${T0 - 30 * DAY_MS}`, `purge ${T0 - 30 * DAY_MS}`]);
+    assert.deepEqual(lines, ['attempt partition upkeep failed']);
   });
 });
 

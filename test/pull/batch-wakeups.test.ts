@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { GroupCommit } from '../../src/engine/group-commit.js';
 import { EventBus } from '../../src/engine/event-bus.js';
-import { PullNotifier } from '../../src/bridges/pull/pull-notifier.js';
+import { PullNotifier, WAKE_INTERVAL_MS } from '../../src/bridges/pull/pull-notifier.js';
 import { filterKey, SharedLogReads } from '../../src/bridges/pull/shared-log-reads.js';
 import { encodedPage, framesWithin } from '../../src/bridges/pull/sse-frames.js';
 import type { LogFilter, LogRead } from '../../src/storage/contract/pull.js';
@@ -17,6 +17,16 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { message, T0 } from '../helpers/fixtures.js';
 
 const msg = (appId: string, eventType = 'a.b', over: Partial<Message> = {}): Message => message(appId, T0, { eventType, ...over });
+
+/**
+ * Resolves once readers woken by what was published before it have been woken: the wake
+ * interval has passed, then one more turn. A timer that fell due while the process waited for
+ * a core runs before that turn's immediates, so the turn is awaited too.
+ */
+async function afterWakeInterval(): Promise<void> {
+  await new Promise((r) => setTimeout(r, WAKE_INTERVAL_MS + 5));
+  await new Promise((r) => setImmediate(r));
+}
 
 describe('group commit: one report per committed batch', () => {
   it('reports every item submitted together once, with its results, before the submitters resume', async () => {
@@ -61,13 +71,14 @@ describe('pull notifier: one wake-up per batch', () => {
     const clock = new FakeClock();
     const invalidated: string[] = [];
     const notifier = new PullNotifier(bus, clock, (appId) => invalidated.push(appId));
-    const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+    // Readers are woken on the next turn, or, right after a wake-up, once the interval has passed.
+    const woke = afterWakeInterval;
     let checks = 0;
     const wantsC = notifier.subscribe('app_1', (m) => (checks++, m.eventType === 'c'));
     const otherApp = notifier.subscribe('app_2', () => true);
 
     bus.emit({ kind: 'messages.published', messages: [msg('app_1', 'a'), msg('app_1', 'b')] });
-    await turn();
+    await woke();
     assert.equal(await wantsC.next(0), false, 'a batch without a wanted message does not wake');
     assert.equal(checks, 2);
 
@@ -82,15 +93,41 @@ describe('pull notifier: one wake-up per batch', () => {
     // Wake-ups it has not acted on coalesce: further batches cost no filter checks.
     bus.emit({ kind: 'messages.published', messages: [msg('app_1', 'c')] });
     bus.emit({ kind: 'messages.published', messages: [msg('app_1', 'c')] });
-    await turn();
+    await woke();
     assert.equal(checks, 3);
     assert.equal(await wantsC.next(0), true);
     assert.equal(await otherApp.next(0), false, 'another application is not woken');
 
     bus.emit({ kind: 'messages.published', messages: [msg('app_1', 'x'), msg('app_2', 'y')] });
-    await turn();
+    await woke();
     assert.equal(await otherApp.next(0), true, 'a batch spanning applications wakes each one');
     assert.deepEqual(invalidated, ['app_1', 'app_1', 'app_1', 'app_1', 'app_1', 'app_2'], 'every batch outdates the answers of its applications');
+    notifier.close();
+  });
+
+  it('under a flow of commits wakes a reader at most once per interval, and on the next turn after a quiet spell', async () => {
+    const bus = new EventBus();
+    const notifier = new PullNotifier(bus, new FakeClock());
+    const s = notifier.subscribe('app_1', () => true);
+    const wakes: number[] = [];
+    const wake = s.wake.bind(s);
+    // A reader that acts on each wake-up at once.
+    s.wake = () => (wakes.push(performance.now()), wake(), s.reset());
+    bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(wakes.length, 1, 'the first commit wakes on the next turn');
+    let lastCommit = 0;
+    for (let i = 0; i < 40; i++) {
+      bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
+      lastCommit = performance.now();
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await afterWakeInterval();
+    assert.ok(wakes.at(-1)! >= lastCommit, 'the last commit woke it too');
+    const gaps = wakes.slice(1).map((t, i) => t - wakes[i]!);
+    // Timers may fire up to a millisecond early.
+    assert.ok(gaps.every((g) => g >= WAKE_INTERVAL_MS - 2), `gaps between wake-ups: ${gaps.map((g) => g.toFixed(1)).join(', ')} ms`);
+    assert.ok(wakes.length < 40, `${wakes.length} wake-ups for 41 commits`);
     notifier.close();
   });
 

@@ -114,7 +114,9 @@ describe('many readers on one application', () => {
     const polls = Array.from({ length: 8 }, () => pollReader(server, `/api/v1/app/${app}/poller/${pe}`));
     await eventually(() => [...streams, ...polls].every((r) => r.opened), 'every reader to be reading');
     const batches: number[] = [];
-    const off = server.sb.bus.on((e: BusEvent) => batches.push(e.messages.length));
+    const off = server.sb.bus.on((e: BusEvent) => {
+      if (e.kind === 'messages.published') batches.push(e.messages.length);
+    });
     const queriesBefore = server.sb.pull.logReads.queries;
     const sharedBefore = server.sb.pull.logReads.shared;
     const published: string[] = [];
@@ -152,7 +154,9 @@ describe('many readers on one application', () => {
     const waiting = server.api('GET', `/api/v1/app/${app}/poller/${pe}?iterator=${tail}&wait=20&limit=250`);
     await eventually(() => server.sb.pull.waiting === waitingBefore + 1, 'the poll to wait');
     const commits: string[][] = [];
-    const off = server.sb.bus.on((e: BusEvent) => commits.push(e.messages.filter((m) => m.appId === app).map((m) => m.id)));
+    const off = server.sb.bus.on((e: BusEvent) => {
+      if (e.kind === 'messages.published') commits.push(e.messages.filter((m) => m.appId === app).map((m) => m.id));
+    });
     try {
       await Promise.all(Array.from({ length: 20 }, (_, i) => publish(app, { i })));
     } finally {

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { startServer } from '../helpers/server.js';
+import { startServer, TEST_TOKEN as TEST_ADMIN } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 
 describe('poller tokens', () => {
@@ -87,5 +87,29 @@ describe('poller tokens', () => {
     assert.equal(await call('GET', `/api/v1/app/${appId}/poller/${pe}`, last), 200);
     assert.equal((await server.api('DELETE', `/api/v1/app/${appId}/polling-endpoint/${pe}`)).status, 204);
     assert.equal(await call('GET', `/api/v1/app/${appId}/poller/${pe}`, last), 401, 'deleting the polling endpoint revokes its tokens');
+  });
+
+  // The clock stands still: what a poller request looked up is kept, so only the change itself can end it.
+  it('stops working at once when rotated with no grace, though it was just used', async () => {
+    const endpoint = (await server.api('POST', `/api/v1/app/${appId}/polling-endpoint`, { uid: 'revoked-at-once' })).body.id as string;
+    const old = (await server.api('GET', `/api/v1/auth/app/${appId}/poller/${endpoint}/token`)).body.token as string;
+    assert.equal(await call('GET', `/api/v1/app/${appId}/poller/${endpoint}`, old), 200);
+    assert.equal(await call('GET', `/api/v1/app/${appId}/poller/revoked-at-once`, old), 200);
+    const rotated = await server.api('POST', `/api/v1/auth/app/${appId}/poller/${endpoint}/token/rotate`, { oldTokenExpiry: 0 });
+    assert.equal(rotated.status, 201);
+    assert.equal(await call('GET', `/api/v1/app/${appId}/poller/${endpoint}`, old), 401, 'the rotated token');
+    assert.equal(await call('GET', `/api/v1/app/${appId}/poller/${endpoint}`, rotated.body.token as string), 200, 'the new one');
+  });
+
+  it('follows its polling endpoint when the uid changes, and ends with it', async () => {
+    const endpoint = (await server.api('POST', `/api/v1/app/${appId}/polling-endpoint`, { uid: 'renamed-before' })).body.id as string;
+    const t = (await server.api('GET', `/api/v1/auth/app/${appId}/poller/${endpoint}/token`)).body.token as string;
+    assert.equal(await call('GET', `/api/v1/app/${appId}/poller/renamed-before`, t), 200);
+    assert.equal((await server.api('PATCH', `/api/v1/app/${appId}/polling-endpoint/${endpoint}`, { uid: 'renamed-after' })).status, 200);
+    assert.equal(await call('GET', `/api/v1/app/${appId}/poller/renamed-before`, t), 404, 'the old uid names nothing any more');
+    assert.equal(await call('GET', `/api/v1/app/${appId}/poller/renamed-after`, t), 200);
+    assert.equal((await server.api('DELETE', `/api/v1/app/${appId}/polling-endpoint/renamed-after`)).status, 204);
+    assert.equal(await call('GET', `/api/v1/app/${appId}/poller/renamed-after`, t), 401, 'its token ended with it');
+    assert.equal(await call('GET', `/api/v1/app/${appId}/poller/renamed-after`, TEST_ADMIN), 404, 'and the endpoint is gone');
   });
 });

@@ -223,6 +223,17 @@ describe('postgres: nodes sharing one database', { skip: skipWithoutPostgres }, 
     ]);
     assert.deepEqual(seenByA, [], 'a node does not hear its own notices');
     assert.deepEqual((await b.cluster.getMessages([m.id])).map((x) => x.payload), ['{"a":1}']);
+
+    // Polling endpoints and poller tokens: changing, rotating and deleting tell the others (creating has nothing to forget).
+    const pe = { id: newId('pollingEndpoint', T0), appId: ap.id, uid: null, description: '', eventTypes: null, channels: null, metadata: {}, createdAt: T0, updatedAt: T0 };
+    const token = (n: number) => ({ id: newId('pollerToken', T0), pollingEndpointId: pe.id, appId: ap.id, tokenHash: `hash-${n}`, token: `sb_poller_${n}`, createdAt: T0, expiresAt: null });
+    await a.pull.createPollingEndpoint(pe, token(1));
+    await a.pull.updatePollingEndpoint({ ...pe, description: 'changed' });
+    await a.pull.rotateToken(token(2), T0, T0);
+    await a.pull.deletePollingEndpoint(ap.id, pe.id);
+    await eventually(() => seenByB.length >= 6, 'three more notices heard by the other node');
+    assert.deepEqual(seenByB.slice(3), Array.from({ length: 3 }, () => ({ kind: 'pollers-changed', appId: ap.id })));
+    assert.deepEqual(seenByA, []);
   });
 
   it('keep the notices of a schema to the nodes of that schema', async () => {

@@ -15,6 +15,9 @@ import { EventTypes } from './pages/EventTypes';
 import { Pollers } from './pages/Pollers';
 import { Sources } from './pages/Sources';
 import { SourceDetail } from './pages/SourceDetail';
+import { Tasks } from './pages/Tasks';
+import { Streams } from './pages/Streams';
+import { StreamDetail } from './pages/StreamDetail';
 
 function NotFound() {
   return (
@@ -52,6 +55,9 @@ export function Routes() {
   if (scope.kind === 'admin') {
     if (m('/sources')) return <Sources />;
     if ((r = m('/sources/:sourceId'))) return <SourceDetail sourceId={r.sourceId!} />;
+    if (m('/tasks')) return <Tasks />;
+    if (m('/streams')) return <Streams />;
+    if ((r = m('/streams/:streamId'))) return <StreamDetail streamId={r.streamId!} />;
   }
   if ((r = m('/app/:appId'))) return <AppOverview appId={r.appId!} />;
   if ((r = m('/app/:appId/endpoints'))) return <Endpoints appId={r.appId!} />;

@@ -148,3 +148,51 @@ export interface IngestLog {
   payload: string;
   created_at: string;
 }
+
+/** A background task (recover, replays, purge of contents, usage aggregations) with its result once it ends. */
+export interface BackgroundTask {
+  id: string;
+  status: 'running' | 'finished' | 'failed';
+  task: string;
+  updatedAt: string;
+  data?: Record<string, unknown>;
+}
+
+export interface Stream {
+  id: string;
+  uid?: string | null;
+  name?: string | null;
+  description?: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A stream sink; extension sinks (redis, natsJetStream, mqtt) carry their real type and config in `extension`. */
+export interface Sink {
+  id: string;
+  uid?: string | null;
+  type: string;
+  config?: Record<string, unknown>;
+  extension?: { type: string; config: Record<string, unknown> };
+  batchSize: number;
+  maxWaitSecs: number;
+  eventTypes?: string[];
+  status: 'enabled' | 'paused' | 'disabled' | 'retrying';
+  failureReason?: string | null;
+  nextRetryAt?: string | null;
+  currentIterator: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SinkAttempt {
+  id: string;
+  firstIterator: string;
+  lastIterator: string;
+  count: number;
+  outcome: 'success' | 'failure';
+  responseStatus?: number | null;
+  error?: string | null;
+  durationMs: number;
+  createdAt: string;
+}

@@ -25,6 +25,8 @@ import { nextCronTime, parseCronConfig, publicCronConfig } from '../../domain/so
 import type { CronConfig } from '../../domain/sources/cron.js';
 import { parsePollConfig, publicPollConfig } from '../../domain/sources/poll-config.js';
 import type { PollConfig } from '../../domain/sources/poll-config.js';
+import { QUEUE_TYPES, brokerUriOf, isQueueType, parseQueueConfig, publicQueueConfig } from '../../domain/sources/queue-config.js';
+import type { QueueConfig } from '../../domain/sources/queue-config.js';
 
 /** How long a rotated-out URL token keeps working. */
 export const TOKEN_GRACE_MS = 48 * 3600_000;
@@ -43,7 +45,19 @@ export interface SourceInput {
 export type ParsedSource =
   | { kind: 'webhook'; source: IngestSource; spec: ProviderSpec<unknown>; config: unknown }
   | { kind: 'poll'; source: IngestSource; config: PollConfig }
-  | { kind: 'cron'; source: IngestSource; config: CronConfig };
+  | { kind: 'cron'; source: IngestSource; config: CronConfig }
+  | { kind: 'queue'; source: IngestSource; config: QueueConfig };
+
+/** What a queue source's consumer on this node is doing (shown by the API). */
+export interface QueueConsumerView {
+  connected: boolean;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  lastMessageAt: number | null;
+  /** Messages stored (redeliveries of stored ones included) since this node started the consumer. */
+  consumed: number;
+  deadLettered: number;
+}
 
 /** What the API shows of a source. */
 export interface SourceView {
@@ -52,7 +66,12 @@ export interface SourceView {
   /** The current URL token; null for scheduled sources, which take no requests. */
   token: string | null;
   run: RunState | null;
+  /** A queue source's consumer on this node; null for other types, or when this node runs none. */
+  consumer: QueueConsumerView | null;
 }
+
+/** Types that take no requests, so have no ingest URL. */
+const takesNoRequests = (type: string): boolean => type === 'poll' || type === 'cron' || isQueueType(type);
 
 const newUrlToken = (): string => randomBytes(24).toString('base64url');
 
@@ -61,8 +80,9 @@ export function parseSource(source: IngestSource): ParsedSource {
   const raw = source.config;
   if (source.type === 'poll') return { kind: 'poll', source, config: parsePollConfig(raw) };
   if (source.type === 'cron') return { kind: 'cron', source, config: parseCronConfig(raw) };
+  if (isQueueType(source.type)) return { kind: 'queue', source, config: parseQueueConfig(source.type, raw) };
   const spec = providerOf(source.type);
-  if (!spec) throw invalid(['body', 'type'], `unknown source type "${source.type}"; one of: ${SOURCE_TYPES.join(', ')}`, 'type_error.enum');
+  if (!spec) throw invalid(['body', 'type'], `unknown source type "${source.type}"; one of: ${[...SOURCE_TYPES, ...QUEUE_TYPES].join(', ')}`, 'type_error.enum');
   return { kind: 'webhook', source, spec, config: spec.parseConfig(raw) };
 }
 
@@ -71,6 +91,12 @@ export interface IngestSourceOptions {
   onScheduleChange?: () => void;
   /** How long a token lookup may be answered from memory (other nodes' changes show after this). */
   cacheMs?: number;
+  /** Called when a queue source is created, changed or deleted (its consumer is started or stopped). */
+  onQueueChange?: () => void;
+  /** Refuses (throws a 422 at `loc`) a broker URI the network guard does not allow. */
+  checkBrokerUri?: (uri: string, loc: string[]) => Promise<void>;
+  /** The state of a queue source's consumer on this node. */
+  consumerState?: (sourceId: string) => QueueConsumerView | null;
 }
 
 export class IngestSourceService {
@@ -104,6 +130,7 @@ export class IngestSourceService {
       return { parsed, firstRunAt: now };
     }
     if (parsed.kind === 'cron') return { parsed, firstRunAt: nextCronTime(parsed.config, now) };
+    if (parsed.kind === 'queue') await this.opts.checkBrokerUri?.(brokerUriOf(parsed.config), ['body', 'config', parsed.config.type === 'natsJetStream' ? 'url' : 'uri']);
     return { parsed, firstRunAt: null };
   }
 
@@ -112,14 +139,22 @@ export class IngestSourceService {
     let publicConfig: Record<string, unknown>;
     try {
       const parsed = parseSource(source);
-      publicConfig = parsed.kind === 'poll' ? publicPollConfig(parsed.config) : parsed.kind === 'cron' ? publicCronConfig(parsed.config) : parsed.spec.publicConfig(parsed.config);
+      publicConfig =
+        parsed.kind === 'poll'
+          ? publicPollConfig(parsed.config)
+          : parsed.kind === 'cron'
+            ? publicCronConfig(parsed.config)
+            : parsed.kind === 'queue'
+              ? publicQueueConfig(parsed.config)
+              : parsed.spec.publicConfig(parsed.config);
     } catch {
       publicConfig = {}; // a config this version cannot read: nothing is shown rather than an error
     }
     const scheduled = source.type === 'poll' || source.type === 'cron';
-    const token = scheduled ? null : ((await this.store.ingest.currentToken(source.id))?.token ?? null);
+    const token = takesNoRequests(source.type) ? null : ((await this.store.ingest.currentToken(source.id))?.token ?? null);
     const run = scheduled ? await this.store.ingest.runState(source.id) : null;
-    return { source, publicConfig, token, run };
+    const consumer = isQueueType(source.type) ? (this.opts.consumerState?.(source.id) ?? null) : null;
+    return { source, publicConfig, token, run, consumer };
   }
 
   async create(input: SourceInput): Promise<IngestSource> {
@@ -146,6 +181,7 @@ export class IngestSourceService {
       throw e;
     }
     if (firstRunAt !== null) this.opts.onScheduleChange?.();
+    if (isQueueType(source.type)) this.opts.onQueueChange?.();
     return source;
   }
 
@@ -173,6 +209,7 @@ export class IngestSourceService {
     await this.store.ingest.updateSource(this.toRecord(after), schedule);
     this.byToken.clear();
     if (configChanged) this.opts.onScheduleChange?.();
+    if (configChanged && (isQueueType(before.type) || isQueueType(after.type))) this.opts.onQueueChange?.();
     return after;
   }
 
@@ -215,12 +252,13 @@ export class IngestSourceService {
     await this.store.ingest.deleteSource(source.id);
     this.byToken.clear();
     this.opts.onScheduleChange?.();
+    if (isQueueType(source.type)) this.opts.onQueueChange?.();
   }
 
   /** A new URL token; the previous one keeps working for 48 hours. */
   async rotateToken(idOrUid: string): Promise<string> {
     const source = await this.get(idOrUid);
-    if (source.type === 'poll' || source.type === 'cron') throw new AppError('conflict', `a ${source.type} source has no ingest URL`);
+    if (takesNoRequests(source.type)) throw new AppError('conflict', `a ${source.type} source has no ingest URL`);
     const now = this.clock.now();
     const token = newUrlToken();
     const ok = await this.store.ingest.rotateToken(source.id, { hash: hashToken(token), token, createdAt: now, expiresAt: null }, now + TOKEN_GRACE_MS, now, MAX_TOKENS_IN_GRACE);

@@ -45,6 +45,14 @@ export interface PollResult {
 /** Counts held-open connections (metrics); the returned function is called when one closes. */
 export type ConnectionObserver = (kind: 'long_poll' | 'sse') => () => void;
 
+/** What a long poll tells its caller about its waiting. */
+export interface Hold {
+  /** Aborts the wait (the client left). */
+  signal?: AbortSignal | undefined;
+  /** Called once if the poll waits for a message (its first read found nothing). */
+  onHeld?: (() => void) | undefined;
+}
+
 /** Where a reader without an iterator starts. */
 export type Origin = 'oldest' | 'now';
 
@@ -59,6 +67,8 @@ export class PullService {
   slowDisconnects = 0;
   /** The most bytes any ended stream held in its buffer (bounded by the buffer setting plus one event). */
   maxStreamBuffered = 0;
+  /** The highest log head read so far: the head only grows, so an iterator at or below it needs no store read. */
+  private knownHead = 0;
 
   constructor(
     private readonly store: PullStore,
@@ -76,11 +86,18 @@ export class PullService {
   /**
    * The position a read starts after: a given iterator (checked against the log), else the
    * first message after `after`, else the oldest retained message or the present.
+   * `readFollows`: the caller reads after an iterator's position at once, and that read
+   * answers 410 if the position is behind the horizon, so it is not read here too.
    */
-  async startPosition(appId: string, o: { iterator?: string | undefined; loc?: (string | number)[]; after?: number | undefined; origin: Origin }): Promise<number> {
+  async startPosition(
+    appId: string,
+    o: { iterator?: string | undefined; loc?: (string | number)[]; after?: number | undefined; origin: Origin; readFollows?: boolean },
+  ): Promise<number> {
     if (o.iterator !== undefined) {
       const p = parsePosition(o.iterator, o.loc ?? ['query', 'iterator']);
-      if (p > (await this.store.head())) throw invalid(o.loc ?? ['query', 'iterator'], 'this iterator is ahead of the log; it did not come from this server');
+      if (p > this.knownHead) this.knownHead = Math.max(this.knownHead, await this.store.head());
+      if (p > this.knownHead) throw invalid(o.loc ?? ['query', 'iterator'], 'this iterator is ahead of the log; it did not come from this server');
+      if (o.readFollows) return p;
       const horizon = await this.store.horizon(appId);
       if (p < horizon) throw expired(p, horizon);
       return p;
@@ -104,10 +121,10 @@ export class PullService {
   }
 
   /** A stateless poll of a polling endpoint (`GET /poller/{id}`). */
-  async poll(pe: PollingEndpoint, q: PollQuery, signal?: AbortSignal): Promise<PollResult> {
+  async poll(pe: PollingEndpoint, q: PollQuery, hold?: Hold): Promise<PollResult> {
     const filter = pollerFilter(pe, q.eventType, q.channel);
-    const start = await this.startPosition(pe.appId, { iterator: q.iterator, after: q.after, origin: 'oldest' });
-    return this.readPage(pe.appId, start, q.limit, filter, q.waitMs, signal);
+    const start = await this.startPosition(pe.appId, { iterator: q.iterator, after: q.after, origin: 'oldest', readFollows: true });
+    return this.readPage(pe.appId, start, q.limit, filter, q.waitMs, hold);
   }
 
   /**
@@ -115,9 +132,9 @@ export class PullService {
    * consumer's cursor; without one, reading resumes at the committed cursor, so a consumer
    * that crashed mid-batch gets that batch again.
    */
-  async consumerPoll(pe: PollingEndpoint, consumerId: string, q: Pick<PollQuery, 'iterator' | 'limit' | 'waitMs'>, signal?: AbortSignal): Promise<PollResult> {
+  async consumerPoll(pe: PollingEndpoint, consumerId: string, q: Pick<PollQuery, 'iterator' | 'limit' | 'waitMs'>, hold?: Hold): Promise<PollResult> {
     const cursor = await this.consumerCursor(pe, consumerId, q.iterator, ['query', 'iterator']);
-    return this.readPage(pe.appId, cursor, q.limit, pollerFilter(pe), q.waitMs, signal);
+    return this.readPage(pe.appId, cursor, q.limit, pollerFilter(pe), q.waitMs, hold);
   }
 
   /** Moves a consumer's cursor to just before its first message created after `afterMs`. */
@@ -145,12 +162,12 @@ export class PullService {
   }
 
   /** One page after `start`, long-polled for up to `waitMs` while empty. */
-  async readPage(appId: string, start: number, limit: number, filter: LogFilter, waitMs: number, signal?: AbortSignal): Promise<PollResult> {
+  async readPage(appId: string, start: number, limit: number, filter: LogFilter, waitMs: number, hold?: Hold): Promise<PollResult> {
     const r = await this.waitFor(
       appId,
       (m) => logFilterMatches(filter, m),
       waitMs,
-      signal,
+      hold,
       () => this.read(appId, start, limit, filter),
       (x) => x.messages.length === 0,
     );
@@ -160,21 +177,26 @@ export class PullService {
 
   /**
    * Long polling for any read: runs `read`; while its answer is empty, holds on until a
-   * matching message is published (then reads again), `waitMs` pass, `signal` aborts (the
-   * client left) or the server stops. Event-driven: nothing runs while waiting.
+   * matching message is published (then reads again), `waitMs` pass, `hold.signal` aborts
+   * (the client left) or the server stops. Event-driven: nothing runs while waiting.
    */
-  async waitFor<T>(appId: string, matches: (m: Message) => boolean, waitMs: number, signal: AbortSignal | undefined, read: () => Promise<T>, isEmpty: (t: T) => boolean): Promise<T> {
+  async waitFor<T>(appId: string, matches: (m: Message) => boolean, waitMs: number, hold: Hold | undefined, read: () => Promise<T>, isEmpty: (t: T) => boolean): Promise<T> {
     if (waitMs <= 0 || this.closing) return read();
     const sub = this.notifier.subscribe(appId, matches);
     const deadline = this.clock.now() + waitMs;
     const closed = this.observe('long_poll');
+    let held = false;
     try {
       for (;;) {
         sub.reset();
         const r = await read();
         const left = deadline - this.clock.now();
         if (!isEmpty(r) || left <= 0 || this.closing) return r;
-        if (!(await sub.next(left, signal))) return r;
+        if (!held) {
+          held = true;
+          hold?.onHeld?.();
+        }
+        if (!(await sub.next(left, hold?.signal))) return r;
       }
     } finally {
       sub.close();

@@ -4,8 +4,8 @@
  * connecting), a total timeout, no redirects, and a cap on the response size.
  */
 import type { BlockList } from 'node:net';
-import { Agent, request } from 'undici';
-import { checkLiteralHost, describeError, guardedLookup } from '../../engine/http-sender.js';
+import { RequestDeadline, checkLiteralHost, describeError, guardedLookup } from '../../engine/http-sender.js';
+import { LazyAgent } from '../../engine/lazy-agent.js';
 
 export interface PollRequest {
   url: string;
@@ -32,10 +32,10 @@ export interface PollClientOptions {
 
 /** Polls third-party APIs through the outbound-address guard. */
 export class GuardedPollClient implements PollClient {
-  private readonly agent: Agent;
+  private readonly agent: LazyAgent;
 
   constructor(private readonly opts: PollClientOptions) {
-    this.agent = new Agent({
+    this.agent = new LazyAgent({
       keepAliveTimeout: 30_000,
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
@@ -52,19 +52,16 @@ export class GuardedPollClient implements PollClient {
     }
     const refused = checkLiteralHost(url, this.opts.allowedNetworks);
     if (refused) return { kind: 'error', reason: refused };
-    const ac = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort();
-    }, this.opts.timeoutMs);
+    // Made (undici loaded) before the request's time starts to run.
+    const { agent, request } = await this.agent.get();
+    const deadline = new RequestDeadline(this.opts.timeoutMs);
     try {
       const res = await request(url, {
         method: req.method,
         headers: req.headers,
         body: req.body ?? undefined,
-        dispatcher: this.agent,
-        signal: ac.signal,
+        dispatcher: agent,
+        signal: deadline.signal,
       });
       const chunks: Buffer[] = [];
       let size = 0;
@@ -80,9 +77,9 @@ export class GuardedPollClient implements PollClient {
       for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
       return { kind: 'response', status: res.statusCode, headers, body: Buffer.concat(chunks) };
     } catch (e: unknown) {
-      return { kind: 'error', reason: describeError(e, timedOut) };
+      return { kind: 'error', reason: describeError(e, deadline.timedOut) };
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
     }
   }
 

@@ -8,7 +8,8 @@
  * becomes a stream of events without duplicates.
  */
 import { createHash } from 'node:crypto';
-import jsonata from 'jsonata';
+import type jsonata from 'jsonata';
+import { compileJsonata } from '../../domain/sources/jsonata.js';
 import { parseRetryAfter } from '../../domain/retry-policy.js';
 import type { IngestSource } from '../../domain/providers/source.js';
 import type { IngestStore, RunResult, RunState } from '../../storage/contract/ingest.js';
@@ -40,7 +41,7 @@ export class PollRunner {
   private expression(text: string): jsonata.Expression {
     let e = this.compiled.get(text);
     if (!e) {
-      e = jsonata(text, JSONATA_LIMITS);
+      e = compileJsonata(text, JSONATA_LIMITS);
       if (this.compiled.size > 1000) this.compiled.clear();
       this.compiled.set(text, e);
     }

@@ -3,12 +3,17 @@
  * API (`schedule`, `payload`, `contentType`), with Switchboard's optional `eventType` and
  * `timezone`.
  */
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
+import type { CronExpressionParser as Parser } from 'cron-parser';
 import { invalid } from '../errors.js';
 import { optionalString, requiredString } from '../providers/util.js';
 import { toEventType } from '../providers/mapping.js';
 
 export const CRON_DEFAULT_EVENT_TYPE = 'cron.tick';
+
+/** cron-parser is loaded when a schedule is first read: a server without cron sources never pays for it. */
+let parser: typeof Parser | null = null;
+const cronParser = (): typeof Parser => (parser ??= (createRequire(import.meta.url)('cron-parser') as { CronExpressionParser: typeof Parser }).CronExpressionParser);
 
 export interface CronConfig {
   schedule: string;
@@ -28,7 +33,7 @@ export function parseCronConfig(raw: Record<string, unknown>): CronConfig {
   const timezone = optionalString(raw, 'timezone', 64) ?? 'UTC';
   const eventType = toEventType(optionalString(raw, 'eventType', 256), CRON_DEFAULT_EVENT_TYPE);
   try {
-    CronExpressionParser.parse(schedule, { tz: timezone }).next();
+    cronParser().parse(schedule, { tz: timezone }).next();
   } catch (e: unknown) {
     throw invalid(['body', 'config', 'schedule'], `config.schedule is not a valid cron expression (or config.timezone is unknown): ${(e as Error).message}`);
   }
@@ -51,7 +56,7 @@ export function publicCronConfig(c: CronConfig): Record<string, unknown> {
 
 /** The first scheduled time strictly after `afterMs`. */
 export function nextCronTime(c: CronConfig, afterMs: number): number {
-  return CronExpressionParser.parse(c.schedule, { currentDate: new Date(afterMs), tz: c.timezone }).next().getTime();
+  return cronParser().parse(c.schedule, { currentDate: new Date(afterMs), tz: c.timezone }).next().getTime();
 }
 
 /** The message payload: the JSON object as given, or `{"contentType", "body"}` for other payloads. */

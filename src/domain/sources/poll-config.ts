@@ -3,7 +3,7 @@
  * answer and when to emit them. Parsed and checked when a source is saved; shown back with
  * header values (secrets) left out.
  */
-import jsonata from 'jsonata';
+import { compileJsonata } from './jsonata.js';
 import { invalid } from '../errors.js';
 import { optionalEnum, optionalInt, optionalString, requiredString } from '../providers/util.js';
 import { toEventType } from '../providers/mapping.js';
@@ -33,7 +33,7 @@ function checkExpression(raw: Record<string, unknown>, key: string): string | nu
   const expr = optionalString(raw, key, 4096);
   if (expr === null) return null;
   try {
-    jsonata(expr);
+    compileJsonata(expr);
   } catch (e: unknown) {
     throw invalid(['body', 'config', key], `config.${key} is not a valid JSONata expression: ${(e as Error).message}`);
   }

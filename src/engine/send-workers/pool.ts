@@ -11,13 +11,20 @@
  * receiver before the worker died, so this can cost a duplicate, never a loss.
  */
 import { Worker } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { SendRequest, SendResult, Sender } from '../http-sender.js';
+import { sendWorkerHeapLimits } from './heap-limits.js';
 import type { FromWorker, SendJob, SendWorkerData, ToWorker } from './protocol.js';
 
 export interface SendWorkerPoolOptions extends SendWorkerData {
   /** Threads to send on (at least 1). */
   workers: number;
+  /**
+   * What the workers' heaps are sized for (heap-limits.ts): the node's in-flight cap and the
+   * largest payload. Without it the workers get V8's default limits.
+   */
+  heap?: { maxInflight: number; maxPayloadBytes: number };
   logger?: Logger;
 }
 
@@ -81,6 +88,11 @@ export class SendWorkerPool implements Sender {
     return this.slots.map((s) => s.inflight.size);
   }
 
+  /** The resource limits worker `index` runs with, as its thread reports them. */
+  workerResourceLimits(index: number): ResourceLimits | undefined {
+    return this.slots[index]?.worker?.resourceLimits;
+  }
+
   /**
    * Test hook: makes worker `index` end itself with `process.exit(code)`, as a crashing
    * worker would, with whatever it has in flight.
@@ -110,9 +122,16 @@ export class SendWorkerPool implements Sender {
     }
   }
 
+  /** The heap limits each worker starts with (undefined: V8's defaults). */
+  get heapLimits(): ResourceLimits | undefined {
+    const h = this.o.heap;
+    return h ? sendWorkerHeapLimits({ workers: this.o.workers, maxInflight: h.maxInflight, maxPayloadBytes: h.maxPayloadBytes, turnBatch: TURN_BATCH }) : undefined;
+  }
+
   private spawn(slot: Slot): void {
     const data: SendWorkerData = { allowedNetworks: this.o.allowedNetworks, timeoutMs: this.o.timeoutMs };
-    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
+    const resourceLimits = this.heapLimits;
+    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, ...(resourceLimits ? { resourceLimits } : {}) });
     // Requests in flight keep the process alive through their callers; an idle pool does not.
     w.unref();
     slot.worker = w;

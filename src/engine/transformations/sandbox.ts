@@ -2,22 +2,19 @@
  * The sandbox transformations run in: QuickJS compiled to WebAssembly (quickjs-emscripten).
  * The code sees plain JavaScript and nothing of the host: no require, process, timers,
  * network or file system. Each compiled transformation gets its own QuickJS runtime with
- * a memory limit and a stack limit; every run has a deadline enforced by QuickJS's
+ * a memory limit and a stack limit; every run has a time budget (run-clock.ts) enforced by QuickJS's
  * interrupt handler, which also stops runaway regular expressions.
  *
  * Runs are synchronous; this class lives on the sandbox's worker thread (transform-worker.ts),
  * never on the main event loop. Compiled transformations are cached per key (an endpoint), so
  * the hot path is one call into an already-evaluated function.
  */
-import { newQuickJSWASMModuleFromVariant } from 'quickjs-emscripten-core';
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSSyncVariant, QuickJSWASMModule } from 'quickjs-emscripten-core';
-import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
-
-// The package's types describe its CommonJS build; imported as ESM, the default export is the variant.
-const variant = releaseSync as unknown as QuickJSSyncVariant;
+import { RunBudget, ThreadClock } from './run-clock.js';
+import type { RunClock } from './run-clock.js';
 
 export interface SandboxLimits {
-  /** Deadline of one run (compilation included), in ms. */
+  /** Time limit of one run (compilation included), in ms of the thread's CPU time (run-clock.ts). */
   timeoutMs: number;
   /** Heap of one runtime, in bytes. */
   memoryBytes: number;
@@ -58,7 +55,7 @@ interface Compiled {
   runner: QuickJSHandle;
   handler: QuickJSHandle;
   varsHandle: QuickJSHandle;
-  deadline: number;
+  budget: RunBudget;
 }
 
 /** A problem in the code itself (syntax, no handler): reported when the code is saved. */
@@ -74,12 +71,18 @@ export class TransformSandbox {
   /** Compilations done (for tests and metrics: a cached transformation is compiled once). */
   compilations = 0;
 
-  constructor(readonly limits: SandboxLimits) {}
+  constructor(
+    readonly limits: SandboxLimits,
+    private readonly clock: RunClock = new ThreadClock(),
+  ) {}
 
   /** Loads the WebAssembly module (once; again after a fault). */
   async ready(): Promise<void> {
     if (this.module) return;
-    this.loading ??= newQuickJSWASMModuleFromVariant(variant).then((m) => {
+    // The engine's code is loaded with its first transformation: a server without any never pays for it.
+    this.loading ??= Promise.all([import('quickjs-emscripten-core'), import('@jitl/quickjs-wasmfile-release-sync')]).then(async ([core, release]) => {
+      // The package's types describe its CommonJS build; imported as ESM, the default export is the variant.
+      const m = await core.newQuickJSWASMModuleFromVariant(release.default as unknown as QuickJSSyncVariant);
       this.module = m;
       this.loading = null;
       return m;
@@ -92,7 +95,7 @@ export class TransformSandbox {
    * the key is new or its code or variables changed.
    */
   run(key: string, code: string, vars: string, input: string): RunResult {
-    const deadline = performance.now() + this.limits.timeoutMs;
+    const budget = new RunBudget(this.clock, this.limits.timeoutMs);
     let c = this.cache.get(key);
     try {
       if (c && (c.code !== code || c.vars !== vars)) {
@@ -100,7 +103,7 @@ export class TransformSandbox {
         c = undefined;
       }
       if (!c) {
-        c = this.compile(code, vars, deadline);
+        c = this.compile(code, vars, budget);
         this.cache.set(key, c);
         while (this.cache.size > this.limits.cacheSize) this.evict(this.cache.keys().next().value!);
       } else {
@@ -108,25 +111,25 @@ export class TransformSandbox {
         this.cache.delete(key);
         this.cache.set(key, c);
       }
-      const r = this.call(c, input, deadline);
+      const r = this.call(c, input, budget);
       // A runtime that ran out of time or memory may hold half-built state: start afresh next time.
       if (r.kind === 'error' && r.fatal) this.evict(key);
       return r;
     } catch (e: unknown) {
       this.evict(key);
-      return this.failure(e, deadline);
+      return this.failure(e, budget);
     }
   }
 
   /** Compiles and runs code once in a fresh runtime that is thrown away (simulate). */
   runOnce(code: string, vars: string, input: string): RunResult {
-    const deadline = performance.now() + this.limits.timeoutMs;
+    const budget = new RunBudget(this.clock, this.limits.timeoutMs);
     let c: Compiled | undefined;
     try {
-      c = this.compile(code, vars, deadline);
-      return this.call(c, input, deadline);
+      c = this.compile(code, vars, budget);
+      return this.call(c, input, budget);
     } catch (e: unknown) {
-      return this.failure(e, deadline);
+      return this.failure(e, budget);
     } finally {
       if (c) this.dispose(c);
     }
@@ -134,13 +137,13 @@ export class TransformSandbox {
 
   /** Checks that code compiles and defines `handler`; a message saying why not, or null. */
   check(code: string): string | null {
-    const deadline = performance.now() + this.limits.timeoutMs;
+    const budget = new RunBudget(this.clock, this.limits.timeoutMs);
     let c: Compiled | undefined;
     try {
-      c = this.compile(code, '{}', deadline);
+      c = this.compile(code, '{}', budget);
       return null;
     } catch (e: unknown) {
-      const f = this.failure(e, deadline);
+      const f = this.failure(e, budget);
       if (f.kind === 'ok') return null;
       // Syntax errors and a missing handler read better without the "threw" prefix.
       return e instanceof CompileError && !f.fatal ? e.message : f.reason;
@@ -167,13 +170,13 @@ export class TransformSandbox {
     return this.module;
   }
 
-  private compile(code: string, vars: string, deadline: number): Compiled {
+  private compile(code: string, vars: string, budget: RunBudget): Compiled {
     this.compilations++;
     const rt = this.mod().newRuntime();
     rt.setMemoryLimit(this.limits.memoryBytes);
     rt.setMaxStackSize(STACK_BYTES);
-    const c = { code, vars, rt, deadline } as Compiled;
-    rt.setInterruptHandler(() => performance.now() > c.deadline);
+    const c = { code, vars, rt, budget } as Compiled;
+    rt.setInterruptHandler(() => c.budget.spent());
     let ctx: QuickJSContext | undefined;
     try {
       ctx = rt.newContext();
@@ -201,8 +204,8 @@ export class TransformSandbox {
     }
   }
 
-  private call(c: Compiled, input: string, deadline: number): RunResult {
-    c.deadline = deadline;
+  private call(c: Compiled, input: string, budget: RunBudget): RunResult {
+    c.budget = budget;
     const ctx = c.ctx;
     const arg = ctx.newString(input);
     let r;
@@ -214,7 +217,7 @@ export class TransformSandbox {
     if (r.error) {
       const why = this.describe(ctx, r.error);
       r.error.dispose();
-      return this.classify(why, deadline);
+      return this.classify(why, budget);
     }
     const text = ctx.typeof(r.value) === 'string' ? ctx.getString(r.value) : '';
     r.value.dispose();
@@ -224,8 +227,8 @@ export class TransformSandbox {
   }
 
   /** Turns an error out of QuickJS into a reason, recognising the time and memory limits. */
-  private classify(why: string, deadline: number): RunResult {
-    if (/\binterrupted\b/.test(why) && performance.now() >= deadline) {
+  private classify(why: string, budget: RunBudget): RunResult {
+    if (/\binterrupted\b/.test(why) && budget.exhausted) {
       return { kind: 'error', reason: `transformation exceeded its time limit of ${this.limits.timeoutMs} ms`, fatal: 'time' };
     }
     if (/out of memory/i.test(why)) {
@@ -234,8 +237,8 @@ export class TransformSandbox {
     return { kind: 'error', reason: `transformation threw ${why}`, fatal: null };
   }
 
-  private failure(e: unknown, deadline: number): RunResult {
-    if (e instanceof CompileError) return this.classify(e.message, deadline);
+  private failure(e: unknown, budget: RunBudget): RunResult {
+    if (e instanceof CompileError) return this.classify(e.message, budget);
     if (!(e instanceof ModuleFault)) {
       // Something escaped WebAssembly (host stack exhausted, an abort): the module's memory
       // may be inconsistent, so every runtime in it is dropped and it is loaded again.

@@ -4,6 +4,7 @@
  * transformation can hold the main event loop or keep memory it bloated.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { threadCpuPath } from './run-clock.js';
 import { TransformSandbox } from './sandbox.js';
 import type { RunResult, SandboxLimits } from './sandbox.js';
 
@@ -14,8 +15,11 @@ export type Job =
   | { id: number; op: 'check'; code: string }
   | { id: number; op: 'evict'; key: string };
 
-/** The worker's answer; `compilations` lets tests see that cached code is compiled once. */
-export type Answer = { id: number; result: RunResult | string | null; compilations: number } | { id: -1; ready: true };
+/**
+ * The worker's answer; `compilations` lets tests see that cached code is compiled once. When
+ * ready, it tells where its thread's CPU time can be read (for the watchdog).
+ */
+export type Answer = { id: number; result: RunResult | string | null; compilations: number } | { id: -1; ready: true; cpuPath: string | null };
 
 const WARM_UP = `function handler(w) { const p = w.payload; p.list = [1, 2, 3].map((x) => x * 2); p.s = JSON.stringify({ a: /b+/.test('abb') }); w.method = 'PUT'; return w }`;
 
@@ -46,7 +50,7 @@ async function main(): Promise<void> {
     }
     port.postMessage({ id: job.id, result, compilations: sandbox.compilations } satisfies Answer);
   });
-  port.postMessage({ id: -1, ready: true } satisfies Answer);
+  port.postMessage({ id: -1, ready: true, cpuPath: threadCpuPath() } satisfies Answer);
 }
 
 void main();

@@ -24,7 +24,9 @@ export type ClusterNotice =
   /** Deliveries of these endpoints fell due (resend, recover, replay). */
   | { kind: 'due'; endpointIds: string[] }
   /** An endpoint of the application was created, changed or deleted. */
-  | { kind: 'endpoints-changed'; appId: string };
+  | { kind: 'endpoints-changed'; appId: string }
+  /** A polling endpoint or poller token of the application was changed, rotated or deleted. */
+  | { kind: 'pollers-changed'; appId: string };
 
 export interface ClusterStore {
   /** This node's identity; its own notices are not delivered back to it. */

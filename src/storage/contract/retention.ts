@@ -1,5 +1,17 @@
 /** Retention: deleting old messages with their deliveries and attempts. */
 
+/** What one round of attempt-partition upkeep did (`maintainAttemptPartitions`). */
+export interface PartitionUpkeep {
+  /** Partitions created ahead. */
+  created: string[];
+  /** Partitions dropped: their whole range was past retention. */
+  dropped: string[];
+  /** Partitions past retention kept: attempts in them belong to a message with an unfinished delivery. */
+  kept: string[];
+  /** Steps not done this round, with the reason (tried again on the next round). */
+  skipped: { partition: string; reason: string }[];
+}
+
 export interface RetentionStore {
   /**
    * Deletes up to `limit` of the oldest messages created before `cutoffMs`, with their
@@ -7,4 +19,13 @@ export interface RetentionStore {
    * Returns how many messages were deleted.
    */
   purgeMessagesBefore(cutoffMs: number, limit: number): Promise<number>;
+
+  /**
+   * Where attempts are partitioned by time (PostgreSQL): creates the partitions of the days
+   * ahead of `nowMs` that are missing and, unless `cutoffMs` is null (keep everything), drops
+   * the partitions wholly older than `cutoffMs` whose attempts belong to no message with an
+   * unfinished delivery. Never throws for one partition: what it could not do is in `skipped`.
+   * A store without partitions does nothing.
+   */
+  maintainAttemptPartitions(nowMs: number, cutoffMs: number | null): Promise<PartitionUpkeep>;
 }

@@ -11,8 +11,11 @@
  */
 import { channel } from 'node:diagnostics_channel';
 
-/** Why writes fail: no space left, the database or its directory is read-only, or the storage fails or is out of resources. */
-export type StorageFaultKind = 'full' | 'read_only' | 'io_error' | 'unavailable';
+/**
+ * Why writes fail: no space left, the database or its directory is read-only, the storage
+ * fails or is out of resources, or another process holds the database's write lock.
+ */
+export type StorageFaultKind = 'full' | 'read_only' | 'io_error' | 'unavailable' | 'busy';
 
 export interface StorageFault {
   kind: StorageFaultKind;
@@ -32,6 +35,8 @@ function sqliteKind(code: string): StorageFaultKind | null {
   }
   if (code.startsWith('SQLITE_CANTOPEN')) return 'io_error';
   if (code === 'SQLITE_NOMEM') return 'unavailable';
+  // Another connection (a second process on the same file) kept the write lock past busy_timeout.
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'busy';
   return null;
 }
 
@@ -46,6 +51,7 @@ const PG_KINDS: Readonly<Record<string, StorageFaultKind>> = {
   '53300': 'unavailable', // too_many_connections
   '53400': 'unavailable', // configuration_limit_exceeded
   '57P03': 'unavailable', // cannot_connect_now (starting up, recovering)
+  '55P03': 'busy', // lock_not_available (a lock_timeout set on the role or database ran out)
 };
 
 /** Node's own file errors met when writing beside the database (the WAL, the data directory). */
@@ -73,6 +79,7 @@ export const STORAGE_FAULT_ANSWERS = {
   read_only: { status: 503, code: 'storage_read_only', why: 'the database is read-only' },
   io_error: { status: 503, code: 'storage_io_error', why: 'the database storage failed a read or write' },
   unavailable: { status: 503, code: 'storage_unavailable', why: 'the database is out of resources' },
+  busy: { status: 503, code: 'storage_busy', why: 'another process holds the database\'s write lock' },
 } as const;
 
 /** The detail of an answer refused for `fault`. */

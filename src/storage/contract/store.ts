@@ -18,7 +18,10 @@ import type { PullStore } from './pull.js';
 import type { QueueStore } from './queue.js';
 import type { RetentionStore } from './retention.js';
 import type { StatsStore } from './stats.js';
+import type { StreamStore } from './streams.js';
 import type { UsageStore } from './usage.js';
+import type { IntegrationStore } from './integrations.js';
+import type { ConnectorStore } from './connectors.js';
 
 export type { Order, Page, PageQuery } from './paging.js';
 export type { CatalogStore } from './catalog.js';
@@ -26,7 +29,7 @@ export type { MessageQuery, MessageStore, NewDelivery, PublishItem, PublishResul
 export type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore, RecordedAttempts } from './queue.js';
 export type { AttemptHistoryStore, AttemptQuery } from './attempts.js';
 export type { IdempotencyStore, IdempotentResponse } from './idempotency.js';
-export type { RetentionStore } from './retention.js';
+export type { PartitionUpkeep, RetentionStore } from './retention.js';
 export type { EndpointStats, QueueStats, StatsStore } from './stats.js';
 export type { OrderingStore, PausedKey } from './ordering.js';
 
@@ -58,4 +61,10 @@ export interface Store
   readonly backgroundTasks: BackgroundTaskStore;
   /** Organisation-wide usage figures. */
   readonly usage: UsageStore;
+  /** Integrations: named API credentials of one application. */
+  readonly integrations: IntegrationStore;
+  /** Connectors: transformation templates; environment imports. */
+  readonly connectors: ConnectorStore;
+  /** Streams: their event logs, sinks, sink delivery state and stream tokens. */
+  readonly streams: StreamStore;
 }

@@ -3,7 +3,9 @@
  * one schema, so every key is derived from the schema's name: deployments (or test runs) in
  * other schemas of the same database never wait on each other's locks.
  *
- * - The migration lock is the single-key (int8) form: a hash of "migrate" and the schema.
+ * - The migration lock is the single-key (int8) form: a hash of "migrate" and the schema;
+ *   the attempt-partition lock (one node at a time creates or drops partitions) likewise,
+ *   a hash of "attempt partitions" and the schema.
  * - The per-endpoint claim lock (the cross-node caps of one endpoint are read and changed by
  *   one transaction at a time) is the two-key (int4, int4) form: the schema's lock space and
  *   a hash of the endpoint id. PostgreSQL keeps the two forms apart, so they never collide
@@ -22,6 +24,11 @@ function digest(text: string): Buffer {
 /** The key of the lock every migration transaction of `schema` holds (a signed int8, as text). */
 export function migrationLockKey(schema: string): string {
   return digest(`switchboard migrate ${schema}`).readBigInt64BE(0).toString();
+}
+
+/** The key of the lock a change of `schema`'s attempt partitions holds (a signed int8, as text). */
+export function attemptPartitionLockKey(schema: string): string {
+  return digest(`switchboard attempt partitions ${schema}`).readBigInt64BE(0).toString();
 }
 
 /** The first key of the per-endpoint claim locks of `schema` (a signed int4). */

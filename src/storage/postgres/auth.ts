@@ -17,7 +17,7 @@ import { num, toApiKey, toClient, toPortalToken } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 
 /** Columns that hold a secret as a whole value: sealed even if written before encryption was on. */
-const WHOLE_SECRET_COLUMNS = new Set(['endpoints.secrets', 'endpoints.headers', 'oauth_signing_keys.private_jwk']);
+const WHOLE_SECRET_COLUMNS = new Set(['endpoints.secrets', 'endpoints.headers', 'oauth_signing_keys.private_jwk', 'integrations.sealed_key']);
 /** Tables of bulk data that never hold sealed values; skipped by the re-encryption scan. */
 const BULK_TABLES = new Set(['messages', 'attempts', 'deliveries', 'idempotency_keys', 'schema_migrations']);
 
@@ -149,7 +149,10 @@ export class PgAuthStore implements AuthStore {
     await this.sql.begin(async (tx) => {
       const cols = await tx`
         SELECT table_name AS t, column_name AS c FROM information_schema.columns
-        WHERE table_schema = current_schema() AND data_type = 'text' ORDER BY table_name, ordinal_position`;
+        WHERE table_schema = current_schema() AND data_type = 'text'
+          -- A partition's rows are read through its table (the partitions of attempts are bulk data).
+          AND table_name NOT IN (SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relispartition)
+        ORDER BY table_name, ordinal_position`;
       for (const { t, c } of cols as Row[]) {
         const table = t as string;
         const col = c as string;

@@ -3,6 +3,7 @@
  * its `endpoint_limits` row (cross-node caps and token bucket) when created; changes to
  * endpoints are announced to the other nodes, which cache them.
  */
+import type { Sql, TransactionSql } from 'postgres';
 import type { Application, Endpoint, EventType } from '../../domain/model.js';
 import type { CatalogStore } from '../contract/catalog.js';
 import type { Page, PageQuery } from '../contract/paging.js';
@@ -43,7 +44,7 @@ export class PgCatalogStore implements CatalogStore {
   async deleteApplication(id: string): Promise<void> {
     await this.c.sql.begin(async (tx) => {
       await tx`DELETE FROM endpoint_limits WHERE endpoint_id IN (SELECT id FROM endpoints WHERE app_id = ${id})`;
-      for (const t of ['attempts', 'deliveries', 'messages', 'endpoints']) await tx`DELETE FROM ${tx(t)} WHERE app_id = ${id}`;
+      for (const t of ['attempts', 'deliveries', 'messages', 'endpoints', 'integrations']) await tx`DELETE FROM ${tx(t)} WHERE app_id = ${id}`;
       await tx`DELETE FROM applications WHERE id = ${id}`;
       await this.c.notify(tx, [{ kind: 'endpoints-changed', appId: id }]);
     });
@@ -52,9 +53,7 @@ export class PgCatalogStore implements CatalogStore {
   // ---- event types
 
   async createEventType(e: EventType): Promise<void> {
-    await uniqueAsync('an event type with this name already exists', () => this.c.sql`
-      INSERT INTO event_types (name, description, archived, deprecated, feature_flag, schemas, created_at, updated_at)
-      VALUES (${e.name}, ${e.description}, ${e.archived}, ${e.deprecated}, ${e.featureFlag}, ${json(e.schemas)}, ${e.createdAt}, ${e.updatedAt})`);
+    await insertEventType(this.c.sql, e);
   }
 
   async getEventType(name: string): Promise<EventType | null> {
@@ -67,8 +66,7 @@ export class PgCatalogStore implements CatalogStore {
   }
 
   async updateEventType(e: EventType): Promise<void> {
-    await this.c.sql`UPDATE event_types SET description = ${e.description}, archived = ${e.archived}, deprecated = ${e.deprecated},
-      feature_flag = ${e.featureFlag}, schemas = ${json(e.schemas)}, updated_at = ${e.updatedAt} WHERE name = ${e.name}`;
+    await updateEventTypeRow(this.c.sql, e);
   }
 
   async deleteEventType(name: string): Promise<void> {
@@ -122,4 +120,17 @@ export class PgCatalogStore implements CatalogStore {
       await this.c.notify(tx, [{ kind: 'endpoints-changed', appId }]);
     });
   }
+}
+
+/** Inserts an event type (a 409 when the name is taken), on the pool or inside a transaction. */
+export async function insertEventType(sql: Sql | TransactionSql, e: EventType): Promise<void> {
+  await uniqueAsync('an event type with this name already exists', () => sql`
+    INSERT INTO event_types (name, description, archived, deprecated, feature_flag, schemas, created_at, updated_at)
+    VALUES (${e.name}, ${e.description}, ${e.archived}, ${e.deprecated}, ${e.featureFlag}, ${json(e.schemas)}, ${e.createdAt}, ${e.updatedAt})`);
+}
+
+/** Writes an event type's fields, on the pool or inside a transaction. */
+export async function updateEventTypeRow(sql: Sql | TransactionSql, e: EventType): Promise<void> {
+  await sql`UPDATE event_types SET description = ${e.description}, archived = ${e.archived}, deprecated = ${e.deprecated},
+    feature_flag = ${e.featureFlag}, schemas = ${json(e.schemas)}, updated_at = ${e.updatedAt} WHERE name = ${e.name}`;
 }

@@ -25,7 +25,7 @@ const MAX_PAYLOAD = 7500;
 /** A published notice listing more endpoints than this lists none (receivers sweep instead). */
 const MAX_LISTED_ENDPOINTS = 100;
 
-type Wire = ['p', string, string, string[] | null] | ['d', string[]] | ['e', string];
+type Wire = ['p', string, string, string[] | null] | ['d', string[]] | ['e', string] | ['r', string];
 
 function toWire(n: ClusterNotice): Wire[] {
   switch (n.kind) {
@@ -38,6 +38,8 @@ function toWire(n: ClusterNotice): Wire[] {
     }
     case 'endpoints-changed':
       return [['e', n.appId]];
+    case 'pollers-changed':
+      return [['r', n.appId]];
   }
 }
 
@@ -45,6 +47,7 @@ function fromWire(w: Wire): ClusterNotice | null {
   if (w[0] === 'p') return { kind: 'published', appId: w[1], messageId: w[2], endpointIds: w[3] };
   if (w[0] === 'd') return { kind: 'due', endpointIds: w[1] };
   if (w[0] === 'e') return { kind: 'endpoints-changed', appId: w[1] };
+  if (w[0] === 'r') return { kind: 'pollers-changed', appId: w[1] };
   return null;
 }
 

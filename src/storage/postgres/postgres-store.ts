@@ -27,6 +27,9 @@ import { PgOrderingStore } from './ordered-claims.js';
 import { PgRetentionStore } from './retention.js';
 import { PgStatsStore } from './stats.js';
 import { PgUsageStore } from './usage.js';
+import { PgIntegrationStore } from './integrations.js';
+import { PgConnectorStore } from './connectors.js';
+import { PgStreamStore } from './streams.js';
 
 export type { PostgresOptions } from './connection.js';
 
@@ -44,6 +47,9 @@ export class PostgresStore extends ComposedStore {
   readonly ordering: PgOrderingStore;
   readonly backgroundTasks: PgBackgroundTaskStore;
   readonly usage: PgUsageStore;
+  readonly integrations: PgIntegrationStore;
+  readonly connectors: PgConnectorStore;
+  readonly streams: PgStreamStore;
   private closed = false;
   private readonly connection: PgConnection;
 
@@ -71,12 +77,15 @@ export class PostgresStore extends ComposedStore {
       getMessages: (ids) => messages.getMessages(ids),
     };
     this.operationalWebhooks = new PgOperationalWebhookStore(c.sql, c.box);
-    this.pull = new PgPullStore(c.sql, c.box);
+    this.pull = new PgPullStore(c);
     this.auth = new PgAuthStore(c.sql, c.box);
     this.ingest = new PgIngestStore(c.sql, c.box);
     this.ordering = new PgOrderingStore(c);
     this.backgroundTasks = new PgBackgroundTaskStore(c.sql);
     this.usage = new PgUsageStore(c.sql);
+    this.integrations = new PgIntegrationStore(c);
+    this.connectors = new PgConnectorStore(c);
+    this.streams = new PgStreamStore(c.sql, c.box);
   }
 
   override async migrate(): Promise<void> {

@@ -2,11 +2,11 @@
  * The pull store on PostgreSQL. Positions come from `messages.seq`, numbered by the
  * publishing transaction under the lock of the `pull_sequence` row, held until commit
  * (PostgresStore.publish): every node sees positions appear in commit order, so a reader
- * never passes a position that a later commit could fill.
+ * never passes a position that a later commit could fill. Changes of polling endpoints and
+ * tokens queue a `pollers-changed` notice, so other nodes forget what they kept of them.
  */
-import type { Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 import { idBoundary } from '../../domain/ids.js';
-import type { SecretBox } from '../../security/crypto.js';
 import { uniqueAsync } from '../shared/unique.js';
 import { pgPage } from './paging.js';
 import type { Params } from './paging.js';
@@ -15,15 +15,21 @@ import { POSITION_WINDOW_MS } from '../contract/pull.js';
 import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../contract/pull.js';
 import { json, toMessage, toPollerToken, toPollingEndpoint } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
+import type { PgConnection } from './connection.js';
 
 const UID_TAKEN = 'a polling endpoint with this uid already exists';
 
 export class PgPullStore implements PullStore {
-  constructor(
-    private readonly sql: Sql,
-    /** Seals poller tokens at rest. */
-    private readonly box: SecretBox,
-  ) {}
+  private readonly sql: Sql;
+
+  constructor(private readonly c: PgConnection) {
+    this.sql = c.sql;
+  }
+
+  /** Tells the other nodes, when `tx` commits, that the application's polling endpoints or tokens changed. */
+  private changed(tx: TransactionSql, appId: string): Promise<void> {
+    return this.c.notify(tx, [{ kind: 'pollers-changed', appId }]);
+  }
 
   async createPollingEndpoint(p: PollingEndpoint, token: PollerToken): Promise<void> {
     await uniqueAsync(UID_TAKEN, () =>
@@ -33,7 +39,7 @@ export class PgPullStore implements PullStore {
           VALUES (${p.id}, ${p.appId}, ${p.uid}, ${p.description}, ${json(p.eventTypes)}, ${json(p.channels)}, ${JSON.stringify(p.metadata)}, ${p.createdAt}, ${p.updatedAt})`;
         await tx`
           INSERT INTO poller_tokens (id, polling_endpoint_id, app_id, token_hash, sealed, created_at, expires_at)
-          VALUES (${token.id}, ${token.pollingEndpointId}, ${token.appId}, ${token.tokenHash}, ${this.box.seal(token.token)}, ${token.createdAt}, ${token.expiresAt})`;
+          VALUES (${token.id}, ${token.pollingEndpointId}, ${token.appId}, ${token.tokenHash}, ${this.c.box.seal(token.token)}, ${token.createdAt}, ${token.expiresAt})`;
       }),
     );
   }
@@ -50,12 +56,14 @@ export class PgPullStore implements PullStore {
   }
 
   async updatePollingEndpoint(p: PollingEndpoint): Promise<void> {
-    await uniqueAsync(
-      UID_TAKEN,
-      () => this.sql`
-        UPDATE polling_endpoints SET uid = ${p.uid}, description = ${p.description}, event_types = ${json(p.eventTypes)},
-          channels = ${json(p.channels)}, metadata = ${JSON.stringify(p.metadata)}, updated_at = ${p.updatedAt}
-        WHERE id = ${p.id} AND app_id = ${p.appId}`,
+    await uniqueAsync(UID_TAKEN, () =>
+      this.sql.begin(async (tx) => {
+        await tx`
+          UPDATE polling_endpoints SET uid = ${p.uid}, description = ${p.description}, event_types = ${json(p.eventTypes)},
+            channels = ${json(p.channels)}, metadata = ${JSON.stringify(p.metadata)}, updated_at = ${p.updatedAt}
+          WHERE id = ${p.id} AND app_id = ${p.appId}`;
+        await this.changed(tx, p.appId);
+      }),
     );
   }
 
@@ -64,6 +72,7 @@ export class PgPullStore implements PullStore {
       await tx`DELETE FROM polling_consumers WHERE polling_endpoint_id = ${id}`;
       await tx`DELETE FROM poller_tokens WHERE polling_endpoint_id = ${id}`;
       await tx`DELETE FROM polling_endpoints WHERE id = ${id} AND app_id = ${appId}`;
+      await this.changed(tx, appId);
     });
   }
 
@@ -130,12 +139,12 @@ export class PgPullStore implements PullStore {
 
   async currentToken(pollingEndpointId: string): Promise<PollerToken | null> {
     const [r] = await this.sql`SELECT * FROM poller_tokens WHERE polling_endpoint_id = ${pollingEndpointId} ORDER BY created_at DESC, n DESC LIMIT 1`;
-    return r ? toPollerToken(r, this.box) : null;
+    return r ? toPollerToken(r, this.c.box) : null;
   }
 
   async findToken(tokenHash: string): Promise<PollerToken | null> {
     const [r] = await this.sql`SELECT * FROM poller_tokens WHERE token_hash = ${tokenHash}`;
-    return r ? toPollerToken(r, this.box) : null;
+    return r ? toPollerToken(r, this.c.box) : null;
   }
 
   async rotateToken(token: PollerToken, oldExpiresAt: number, nowMs: number): Promise<void> {
@@ -145,7 +154,8 @@ export class PgPullStore implements PullStore {
       await tx`DELETE FROM poller_tokens WHERE polling_endpoint_id = ${token.pollingEndpointId} AND expires_at <= ${nowMs}`;
       await tx`
         INSERT INTO poller_tokens (id, polling_endpoint_id, app_id, token_hash, sealed, created_at, expires_at)
-        VALUES (${token.id}, ${token.pollingEndpointId}, ${token.appId}, ${token.tokenHash}, ${this.box.seal(token.token)}, ${token.createdAt}, ${token.expiresAt})`;
+        VALUES (${token.id}, ${token.pollingEndpointId}, ${token.appId}, ${token.tokenHash}, ${this.c.box.seal(token.token)}, ${token.createdAt}, ${token.expiresAt})`;
+      await this.changed(tx, token.appId);
     });
   }
 }

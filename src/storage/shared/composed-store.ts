@@ -9,6 +9,8 @@ import type { AttemptHistoryStore, AttemptQuery } from '../contract/attempts.js'
 import type { AuthStore } from '../contract/auth.js';
 import type { BackgroundTaskStore } from '../contract/background-tasks.js';
 import type { UsageStore } from '../contract/usage.js';
+import type { IntegrationStore } from '../contract/integrations.js';
+import type { ConnectorStore } from '../contract/connectors.js';
 import type { CatalogStore } from '../contract/catalog.js';
 import type { IdempotencyStore, IdempotentResponse } from '../contract/idempotency.js';
 import type { IngestStore } from '../contract/ingest.js';
@@ -18,9 +20,10 @@ import type { OrderingStore } from '../contract/ordering.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import type { PullStore } from '../contract/pull.js';
 import type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore, RecordedAttempts } from '../contract/queue.js';
-import type { RetentionStore } from '../contract/retention.js';
+import type { PartitionUpkeep, RetentionStore } from '../contract/retention.js';
 import type { EndpointStats, QueueStats, StatsStore } from '../contract/stats.js';
 import type { Store } from '../contract/store.js';
+import type { StreamStore } from '../contract/streams.js';
 
 /** The per-concern implementations a store is made of. */
 export interface StoreParts {
@@ -42,6 +45,9 @@ export abstract class ComposedStore implements Store {
   abstract readonly ordering: OrderingStore;
   abstract readonly backgroundTasks: BackgroundTaskStore;
   abstract readonly usage: UsageStore;
+  abstract readonly integrations: IntegrationStore;
+  abstract readonly connectors: ConnectorStore;
+  abstract readonly streams: StreamStore;
 
   constructor(protected readonly parts: StoreParts) {}
 
@@ -193,6 +199,9 @@ export abstract class ComposedStore implements Store {
 
   purgeMessagesBefore(cutoffMs: number, limit: number): Promise<number> {
     return this.parts.retention.purgeMessagesBefore(cutoffMs, limit);
+  }
+  maintainAttemptPartitions(nowMs: number, cutoffMs: number | null): Promise<PartitionUpkeep> {
+    return this.parts.retention.maintainAttemptPartitions(nowMs, cutoffMs);
   }
 
   // ---- statistics

@@ -22,7 +22,7 @@ const parseOrNull = <T>(v: unknown): T | null => (v === null || v === undefined 
 /** A JSON column: text to parse, or a value the driver already parsed. */
 const jsonValue = <T>(v: unknown): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : ((v as T | null | undefined) ?? null));
 /** A boolean column: 0/1 on SQLite, a boolean on PostgreSQL. */
-const flag = (v: unknown): boolean => v === 1 || v === true;
+export const flag = (v: unknown): boolean => v === 1 || v === true;
 
 export function toApp(r: Row): Application {
   return {

@@ -18,7 +18,7 @@ import { num, toApiKey, toClient, toPortalToken } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 
 /** Columns that hold a secret as a whole value: sealed even if written before encryption was on. */
-const WHOLE_SECRET_COLUMNS = new Set(['endpoints.secrets', 'endpoints.headers', 'oauth_signing_keys.private_jwk']);
+const WHOLE_SECRET_COLUMNS = new Set(['endpoints.secrets', 'endpoints.headers', 'oauth_signing_keys.private_jwk', 'integrations.sealed_key']);
 /** Tables of bulk data that never hold sealed values; skipped by the re-encryption scan. */
 const BULK_TABLES = new Set(['messages', 'attempts', 'deliveries', 'idempotency_keys', 'schema_migrations']);
 

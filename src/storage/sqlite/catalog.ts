@@ -46,7 +46,7 @@ export class SqliteCatalogStore implements CatalogStore {
 
   async deleteApplication(id: string): Promise<void> {
     this.c.db.transaction(() => {
-      for (const t of ['attempts', 'deliveries', 'messages', 'endpoints']) this.c.q(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
+      for (const t of ['attempts', 'deliveries', 'messages', 'endpoints', 'integrations']) this.c.q(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
       this.c.q('DELETE FROM applications WHERE id = ?').run(id);
     })();
   }
@@ -54,10 +54,7 @@ export class SqliteCatalogStore implements CatalogStore {
   // ---- event types
 
   async createEventType(e: EventType): Promise<void> {
-    unique('an event type with this name already exists', () => this.c.q(
-      `INSERT INTO event_types (name, description, archived, deprecated, feature_flag, schemas, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(e.name, e.description, e.archived ? 1 : 0, e.deprecated ? 1 : 0, e.featureFlag, json(e.schemas), e.createdAt, e.updatedAt));
+    insertEventType(this.c, e);
   }
 
   async getEventType(name: string): Promise<EventType | null> {
@@ -70,15 +67,7 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async updateEventType(e: EventType): Promise<void> {
-    this.c.q('UPDATE event_types SET description = ?, archived = ?, deprecated = ?, feature_flag = ?, schemas = ?, updated_at = ? WHERE name = ?').run(
-      e.description,
-      e.archived ? 1 : 0,
-      e.deprecated ? 1 : 0,
-      e.featureFlag,
-      json(e.schemas),
-      e.updatedAt,
-      e.name,
-    );
+    updateEventTypeRow(this.c, e);
   }
 
   async deleteEventType(name: string): Promise<void> {
@@ -167,4 +156,26 @@ export class SqliteCatalogStore implements CatalogStore {
   private page<T>(listing: SqliteListing<T>, q: PageQuery): Page<T> {
     return sqlitePage((sql) => this.c.db.prepare(sql), listing, q);
   }
+}
+
+/** Inserts an event type (a 409 when the name is taken); synchronous, so it also runs inside a transaction. */
+export function insertEventType(c: SqliteConnection, e: EventType): void {
+  unique('an event type with this name already exists', () =>
+    c
+      .q(`INSERT INTO event_types (name, description, archived, deprecated, feature_flag, schemas, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(e.name, e.description, e.archived ? 1 : 0, e.deprecated ? 1 : 0, e.featureFlag, json(e.schemas), e.createdAt, e.updatedAt),
+  );
+}
+
+/** Writes an event type's fields; synchronous, so it also runs inside a transaction. */
+export function updateEventTypeRow(c: SqliteConnection, e: EventType): void {
+  c.q('UPDATE event_types SET description = ?, archived = ?, deprecated = ?, feature_flag = ?, schemas = ?, updated_at = ? WHERE name = ?').run(
+    e.description,
+    e.archived ? 1 : 0,
+    e.deprecated ? 1 : 0,
+    e.featureFlag,
+    json(e.schemas),
+    e.updatedAt,
+    e.name,
+  );
 }

@@ -1,6 +1,6 @@
 /** Retention on SQLite: the oldest finished messages deleted with their deliveries and attempts. */
 import { idBoundary } from '../../domain/ids.js';
-import type { RetentionStore } from '../contract/retention.js';
+import type { PartitionUpkeep, RetentionStore } from '../contract/retention.js';
 import type { Row } from '../shared/rows.js';
 import type { SqliteConnection } from './connection.js';
 
@@ -28,5 +28,10 @@ export class SqliteRetentionStore implements RetentionStore {
       }
       return ids.length;
     })();
+  }
+
+  /** SQLite has no partitions: attempts past retention go with their messages. */
+  async maintainAttemptPartitions(): Promise<PartitionUpkeep> {
+    return { created: [], dropped: [], kept: [], skipped: [] };
   }
 }

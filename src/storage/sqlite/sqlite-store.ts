@@ -23,6 +23,9 @@ import { SqliteOrderingStore } from './ordered-claims.js';
 import { SqliteRetentionStore } from './retention.js';
 import { SqliteStatsStore } from './stats.js';
 import { SqliteUsageStore } from './usage.js';
+import { SqliteIntegrationStore } from './integrations.js';
+import { SqliteConnectorStore } from './connectors.js';
+import { SqliteStreamStore } from './streams.js';
 
 export type { SqliteOptions } from './connection.js';
 
@@ -38,6 +41,9 @@ export class SqliteStore extends ComposedStore {
   readonly ordering: SqliteOrderingStore;
   readonly backgroundTasks: SqliteBackgroundTaskStore;
   readonly usage: SqliteUsageStore;
+  readonly integrations: SqliteIntegrationStore;
+  readonly connectors: SqliteConnectorStore;
+  readonly streams: SqliteStreamStore;
   private readonly connection: SqliteConnection;
 
   constructor(opts: SqliteOptions) {
@@ -61,6 +67,9 @@ export class SqliteStore extends ComposedStore {
     this.ordering = new SqliteOrderingStore(c);
     this.backgroundTasks = new SqliteBackgroundTaskStore(c.db);
     this.usage = new SqliteUsageStore(c.db);
+    this.integrations = new SqliteIntegrationStore(c);
+    this.connectors = new SqliteConnectorStore(c);
+    this.streams = new SqliteStreamStore(c.db, c.box, c.statements);
   }
 
   override async migrate(): Promise<void> {

@@ -66,6 +66,8 @@ export function Layout({ children }: { children: ReactNode }) {
               </NavLink>
               <NavLink to="/event-types">Event types</NavLink>
               <NavLink to="/sources">Sources</NavLink>
+              <NavLink to="/tasks">Tasks</NavLink>
+              <NavLink to="/streams">Streams</NavLink>
             </>
           ) : (
             <NavLink to="/event-types">Event types</NavLink>

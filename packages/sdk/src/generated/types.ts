@@ -133,7 +133,7 @@ export type ApiTokenOut = {
 export type IngestSourceIn = {
   name: string;
   uid?: string | null;
-  /** A provider (`stripe`, `github`, `shopify`, `slack`, `twilio`, `svix`, ...), `generic-webhook`, `generic-hmac`, `basic-auth`, `bearer`, `poll` or `cron`. */
+  /** A provider (`stripe`, `github`, `shopify`, `slack`, `twilio`, `svix`, ...), `generic-webhook`, `generic-hmac`, `basic-auth`, `bearer`, `poll`, `cron`, or a queue: `rabbitMq`, `redisStream`, `natsJetStream`. */
   type: string;
   /** Depends on `type`; see docs/ingest.md. */
   config?: {
@@ -153,7 +153,7 @@ export type IngestSourceOut = {
   config?: {
     [key: string]: unknown;
   };
-  /** Where the provider sends its webhooks; null for poll and cron sources. */
+  /** Where the provider sends its webhooks; null for poll, cron and queue sources. */
   ingestUrl?: string | null;
   metadata: {
     [key: string]: string;
@@ -168,6 +168,15 @@ export type IngestSourceOut = {
     lastError?: string | null;
     failures?: number;
     running?: boolean;
+  };
+  /** Switchboard: the consumer of a queue source (rabbitMq, redisStream, natsJetStream) on the node that answered. */
+  consumer?: {
+    connected?: boolean;
+    lastError?: string | null;
+    lastErrorAt?: string | null;
+    lastMessageAt?: string | null;
+    consumed?: number;
+    deadLettered?: number;
   };
 };
 

@@ -59,6 +59,12 @@ const orderingOut = {
   },
 } as const;
 
+/** EndpointIn with the Switchboard extension `connectorId`: start with that connector's transformation. */
+const endpointCreateIn = {
+  ...S.endpointIn,
+  properties: { ...S.endpointIn.properties, connectorId: { type: 'string', minLength: 1, maxLength: 256, description: 'Switchboard extension: a connector id or uid whose transformation the endpoint starts with' } },
+} as const;
+
 export const endpointRoutes =
   (deps: AppDeps): RoutePlugin =>
   async (app) => {
@@ -76,10 +82,12 @@ export const endpointRoutes =
 
     app.post(
       '/api/v1/app/:app_id/endpoint',
-      { schema: { tags: ['endpoint'], params: S.appParams, body: S.endpointIn, response: { 201: S.endpointOut } } },
+      { schema: { tags: ['endpoint'], params: S.appParams, body: endpointCreateIn, response: { 201: S.endpointOut } } },
       async (req, reply) => {
         const a = await appOf(req.params.app_id);
-        const ep = await svc.create(a.id, input(req.body));
+        const fields = input(req.body);
+        const start = req.body.connectorId === undefined ? null : await deps.connectors.endpointStart(req.body.connectorId, fields.eventTypes);
+        const ep = await svc.create(a.id, start ? { ...fields, ...start } : fields);
         return reply.code(201).send(endpointOut(ep));
       },
     );

@@ -71,8 +71,9 @@ function send(req: FastifyRequest, reply: FastifyReply, a: Asset, cache: string)
 }
 
 /** What a principal may do, as the UI needs to know it (never the credential itself). */
-function sessionOf(p: Principal | null): { kind: 'admin' | 'app' | 'poller'; appId?: string; scopes?: string[] } {
+function sessionOf(p: Principal | null): { kind: 'admin' | 'app' | 'poller' | 'stream'; appId?: string; streamId?: string; scopes?: string[] } {
   if (!p || p.kind === 'admin') return { kind: 'admin' };
+  if (p.kind === 'stream') return { kind: 'stream', streamId: p.streamId };
   if (p.kind === 'poller') return { kind: 'poller', appId: p.appId };
   return { kind: 'app', appId: p.appId, scopes: [...p.scopes].sort() };
 }
@@ -114,8 +115,9 @@ export const uiRoutes =
               type: 'object',
               required: ['kind'],
               properties: {
-                kind: { type: 'string', enum: ['admin', 'app', 'poller'] },
+                kind: { type: 'string', enum: ['admin', 'app', 'poller', 'stream'] },
                 appId: { type: 'string' },
+                streamId: { type: 'string' },
                 scopes: { type: 'array', items: { type: 'string' } },
               },
             },

@@ -1,7 +1,7 @@
 /** /ingest/api/v1/source: ingest sources, their URL tokens and logs. */
 import type { FastifyRequest } from 'fastify';
 import type { IngestLog, RunState } from '../../../storage/contract/ingest.js';
-import type { SourceView } from '../../../bridges/ingest/ingest-sources.js';
+import type { QueueConsumerView, SourceView } from '../../../bridges/ingest/ingest-sources.js';
 import type { IngestDeps } from '../../deps.js';
 import type { RoutePlugin } from '../../route-plugin.js';
 import { listOut } from '../../serialize.js';
@@ -23,6 +23,11 @@ function runOut(r: RunState) {
   return { nextRunAt: iso(r.nextRunAt), lastRunAt: r.lastRunAt === null ? null : iso(r.lastRunAt), lastOutcome: r.lastOutcome, lastError: r.lastError, failures: r.failures, running: r.running };
 }
 
+function consumerOut(c: QueueConsumerView) {
+  const at = (ms: number | null) => (ms === null ? null : iso(ms));
+  return { connected: c.connected, lastError: c.lastError, lastErrorAt: at(c.lastErrorAt), lastMessageAt: at(c.lastMessageAt), consumed: c.consumed, deadLettered: c.deadLettered };
+}
+
 export function sourceOut(v: SourceView, base: string) {
   const s = v.source;
   return {
@@ -36,6 +41,7 @@ export function sourceOut(v: SourceView, base: string) {
     createdAt: iso(s.createdAt),
     updatedAt: iso(s.updatedAt),
     run: v.run ? runOut(v.run) : undefined,
+    consumer: v.consumer ? consumerOut(v.consumer) : undefined,
   };
 }
 

@@ -1,11 +1,13 @@
 /** Schemas and helpers shared by the pull routes (polling endpoints, polls, streams, message list waits). */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
-import type { PullService, PollResult } from '../../../bridges/pull/pull.js';
+import type { Hold, PullService, PollResult } from '../../../bridges/pull/pull.js';
 import { logFilterMatches } from '../../../bridges/pull/pull-filter.js';
 import type { Message } from '../../../domain/model.js';
-import type { PollerToken, PollingEndpoint } from '../../../storage/contract/pull.js';
+import type { PollerToken, PollingEndpoint, SequencedMessage } from '../../../storage/contract/pull.js';
 import type { Page } from '../../../storage/contract/store.js';
+import { etagOf } from '../../etag.js';
+import { giveBackRateLimit } from '../../rate-limit.js';
 import { messageOut } from '../../serialize.js';
 import * as S from '../../schemas.js';
 import { nameSchema } from '../../openapi.js';
@@ -116,14 +118,17 @@ export function pollerOf(req: FastifyRequest): string | null {
   return req.principal?.kind === 'poller' ? req.principal.pollerId : null;
 }
 
-/** Aborts when the client goes away, so a long poll stops waiting for nobody. */
-export function clientGone(reply: FastifyReply): AbortSignal {
+/**
+ * A long poll's hold: aborted when the client goes away, so the poll stops waiting for
+ * nobody; a poll held waiting gets its rate-limit tokens back (see `giveBackRateLimit`).
+ */
+export function longPollHold(req: FastifyRequest, reply: FastifyReply): Hold {
   const ac = new AbortController();
   // A connection closing after its answer was sent is no reason (aborting costs an exception object per poll).
   reply.raw.once('close', () => {
     if (!reply.raw.writableEnded) ac.abort();
   });
-  return ac.signal;
+  return { signal: ac.signal, onHeld: () => giveBackRateLimit(req) };
 }
 
 /**
@@ -146,10 +151,26 @@ function shownMessage(m: Message): ReturnType<typeof messageOut> {
   return out;
 }
 
+/**
+ * Answers with messages, by the page of messages they carry. Polls woken together at one
+ * position share one read, so its page (whose last position is the iterator and whose end
+ * decides `done`) is encoded once, JSON and entity tag, and every answer writes those bytes.
+ */
+const encodedPages = new WeakMap<readonly SequencedMessage[], { body: Buffer; etag: string }>();
+
 /** A poll answer with its headers. */
 export function sendPoll(reply: FastifyReply, pull: PullService, r: PollResult) {
   pollHeaders(reply, pull, r.done);
-  return { data: r.messages.map((m) => shownMessage(m.message)), iterator: r.iterator, done: r.done };
+  const page = () => ({ data: r.messages.map((m) => shownMessage(m.message)), iterator: r.iterator, done: r.done });
+  if (r.messages.length === 0) return page();
+  let encoded = encodedPages.get(r.messages);
+  if (!encoded) {
+    const body = Buffer.from(JSON.stringify(page()));
+    encoded = { body, etag: etagOf(body) };
+    encodedPages.set(r.messages, encoded);
+  }
+  void reply.header('etag', encoded.etag).type('application/json; charset=utf-8');
+  return reply.send(encoded.body);
 }
 
 /** Seconds of `wait` to milliseconds. */
@@ -161,6 +182,7 @@ export const waitMs = (wait: number | undefined): number => Math.round((wait ?? 
  */
 export function waitForMessages<T>(
   pull: PullService,
+  req: FastifyRequest,
   reply: FastifyReply,
   appId: string,
   q: { eventTypes?: string[] | undefined; channel?: string | undefined; tag?: string | undefined },
@@ -169,7 +191,7 @@ export function waitForMessages<T>(
 ): Promise<Page<T>> {
   if (!wait) return read();
   const filter = { eventTypes: q.eventTypes ?? null, channels: q.channel ? [q.channel] : null, tags: q.tag ? [q.tag] : null };
-  return pull.waitFor(appId, (m) => logFilterMatches(filter, m), waitMs(wait), clientGone(reply), read, (p) => p.data.length === 0).then((page) => {
+  return pull.waitFor(appId, (m) => logFilterMatches(filter, m), waitMs(wait), longPollHold(req, reply), read, (p) => p.data.length === 0).then((page) => {
     if (pull.isClosing) void reply.header('connection', 'close');
     return page;
   });

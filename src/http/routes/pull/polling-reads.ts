@@ -8,7 +8,7 @@ import type { RoutePlugin } from '../../route-plugin.js';
 import * as S from '../../schemas.js';
 import { nameSchema } from '../../openapi.js';
 import { timeParam } from '../common.js';
-import { clientGone, consumerParams, pollOut, pollerOf, pollerParams, sendPoll, waitMs, waitQuery } from './polling-common.js';
+import { consumerParams, longPollHold, pollOut, pollerOf, pollerParams, sendPoll, waitMs, waitQuery } from './polling-common.js';
 
 const seekIn = { type: 'object', required: ['after'], properties: { after: S.S.dateTime } } as const;
 const seekOut = { type: 'object', required: ['iterator'], properties: { iterator: { type: 'string' } } } as const;
@@ -60,7 +60,7 @@ export const pollingReadRoutes =
             after: timeParam(q.after, ['query', 'after']),
             waitMs: waitMs(q.wait),
           },
-          clientGone(reply),
+          longPollHold(req, reply),
         );
         return sendPoll(reply, pull, r);
       },
@@ -83,7 +83,7 @@ export const pollingReadRoutes =
         const a = await deps.applications.get(req.params.app_id);
         const pe = await pull.endpoints.readable(pollerOf(req), a.id, req.params.sink_id);
         const q = req.query;
-        const r = await pull.consumerPoll(pe, req.params.consumer_id, { iterator: q.iterator ?? undefined, limit: q.limit, waitMs: waitMs(q.wait) }, clientGone(reply));
+        const r = await pull.consumerPoll(pe, req.params.consumer_id, { iterator: q.iterator ?? undefined, limit: q.limit, waitMs: waitMs(q.wait) }, longPollHold(req, reply));
         return sendPoll(reply, pull, r);
       },
     );

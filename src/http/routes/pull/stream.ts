@@ -15,7 +15,7 @@ import type { AppDeps } from '../../deps.js';
 import type { RoutePlugin } from '../../route-plugin.js';
 import * as S from '../../schemas.js';
 import { listParam, listQueryArray, timeParam } from '../common.js';
-import { clientGone, consumerParams, eventStreamOut, pollHeaders, pollOut, pollerOf, sendPoll, waitMs, waitQuery } from './polling-common.js';
+import { consumerParams, longPollHold, eventStreamOut, pollHeaders, pollOut, pollerOf, sendPoll, waitMs, waitQuery } from './polling-common.js';
 
 /** The `Last-Event-ID` a reconnecting client sends, if any. */
 function lastEventId(req: FastifyRequest): string | undefined {
@@ -93,10 +93,10 @@ export const streamRoutes =
           after: timeParam(q.after, ['query', 'after']),
           origin: 'now',
         });
-        if (wantsJson(req)) return sendPoll(reply, pull, await pull.readPage(a.id, start, q.limit, filter, waitMs(q.wait), clientGone(reply)));
+        if (wantsJson(req)) return sendPoll(reply, pull, await pull.readPage(a.id, start, q.limit, filter, waitMs(q.wait), longPollHold(req, reply)));
         if (q.wait !== undefined) {
           // Long polling in the stream's own framing: for clients behind proxies that buffer streams.
-          const r = await pull.readPage(a.id, start, q.limit, filter, waitMs(q.wait), clientGone(reply));
+          const r = await pull.readPage(a.id, start, q.limit, filter, waitMs(q.wait), longPollHold(req, reply));
           const body = streamPreamble(start, pull.settings.retryMs) + r.messages.map((m) => eventFrame(formatPosition(m.seq), messageEventData(m.message))).join('');
           pollHeaders(reply, pull, r.done);
           return reply.type('text/event-stream; charset=utf-8').send(body);

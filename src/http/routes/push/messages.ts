@@ -76,7 +76,7 @@ export const messageRoutes =
           tag: q.tag,
         };
         // `wait`: long polling, held while the page is empty (see docs/pull.md).
-        const page = await waitForMessages(deps.pull, reply, a.id, query, q.wait, () => svc.list(a.id, query));
+        const page = await waitForMessages(deps.pull, req, reply, a.id, query, q.wait, () => svc.list(a.id, query));
         return listOut(page, (m) => messageOut(m, q.with_content !== false));
       },
     );

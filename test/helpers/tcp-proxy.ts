@@ -1,0 +1,120 @@
+/**
+ * A loopback TCP proxy put between Switchboard and a broker, so a test can take the broker
+ * "down" and bring it back without touching the shared broker server: `down()` stops
+ * listening and cuts every connection (new connections are refused), `up()` listens again
+ * on the same port, `cut()` cuts the open connections but keeps accepting, and
+ * `cutAfterBytes(n)` cuts them once `n` more bytes have gone towards the broker (a cut in
+ * the middle of a batch). Its port lies below the ephemeral range, so no other server takes
+ * it while the proxy is down.
+ */
+import { createConnection, createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+
+export class TcpProxy {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  private cutBudget: number | null = null;
+  /** Connections accepted so far. */
+  accepted = 0;
+  port = 0;
+
+  constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {}
+
+  /** A proxy listening on a free loopback port, forwarding to the broker at `url`'s host and port. */
+  static async to(url: string, defaultPort: number): Promise<TcpProxy> {
+    const u = new URL(url);
+    const proxy = new TcpProxy(u.hostname, u.port ? Number(u.port) : defaultPort);
+    await proxy.up();
+    return proxy;
+  }
+
+  /** `url` with its host and port replaced by the proxy's. */
+  url(url: string): string {
+    const u = new URL(url);
+    u.hostname = '127.0.0.1';
+    u.port = String(this.port);
+    return u.toString().replace(/\/$/, '');
+  }
+
+  async up(): Promise<void> {
+    if (this.server) return;
+    if (this.port !== 0) {
+      this.server = await this.listen(this.port);
+      return;
+    }
+    // A port below the kernel's ephemeral range (32768 and up on Linux), so that while the
+    // proxy is down no server of a test running beside it, listening on port 0, takes it.
+    for (let tries = 0; ; tries++) {
+      const port = 20_000 + Math.floor(Math.random() * 12_000);
+      try {
+        this.server = await this.listen(port);
+        this.port = port;
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || tries >= 50) throw e;
+      }
+    }
+  }
+
+  private async listen(port: number): Promise<Server> {
+    const server = createServer((client) => this.accept(client));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server;
+  }
+
+  /** Stops listening and cuts every connection: the broker looks down. */
+  async down(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    this.cut();
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+
+  /** Cuts the open connections; new ones are still accepted. */
+  cut(): void {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  /** Cuts the open connections once `bytes` more bytes have been forwarded to the broker. */
+  cutAfterBytes(bytes: number): void {
+    this.cutBudget = bytes;
+  }
+
+  private accept(client: Socket): void {
+    this.accepted++;
+    const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
+    this.sockets.add(client);
+    this.sockets.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      this.sockets.delete(client);
+      this.sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.on('data', (chunk: Buffer) => {
+      if (this.cutBudget !== null) {
+        if (chunk.length >= this.cutBudget) {
+          const head = chunk.subarray(0, this.cutBudget);
+          this.cutBudget = null;
+          upstream.write(head, () => this.cut());
+          return;
+        }
+        this.cutBudget -= chunk.length;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+  }
+}

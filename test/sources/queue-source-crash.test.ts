@@ -1,0 +1,83 @@
+/**
+ * A Switchboard process consuming a queue is killed with SIGKILL mid-stream and started again
+ * on the same data directory: every broker message ends up in Switchboard exactly once
+ * (messages taken but not acked are redelivered, and their event ids, derived from the broker's
+ * ids, make the redelivery a duplicate).
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually } from '../helpers/eventually.js';
+import { callServer, freePort, startServerProcess } from '../helpers/process.js';
+import type { ServerProcess } from '../helpers/process.js';
+import { BROKER_KITS } from '../helpers/queue-brokers.js';
+import { skipWithoutBroker } from '../helpers/requirements.js';
+
+const TOKEN = 'sb_queue_crash_admin_token_0123456789abcdef';
+const COUNT = 1500;
+
+function start(dataDir: string, port: number): Promise<ServerProcess> {
+  return startServerProcess({
+    port,
+    env: {
+      SWITCHBOARD_DATA_DIR: dataDir,
+      SWITCHBOARD_ADMIN_TOKEN: TOKEN,
+      SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8',
+      SWITCHBOARD_LOG_LEVEL: 'warn',
+      // This suite is about a SQLite data directory, whatever the rest of the run uses.
+      SWITCHBOARD_DATABASE_URL: '',
+    },
+  });
+}
+
+/** The `n` of every message of the source (all pages). */
+async function storedNumbers(base: string, sourceId: string): Promise<number[]> {
+  const out: number[] = [];
+  let iterator: string | null = null;
+  for (;;) {
+    const page = await callServer(base, TOKEN, 'GET', `/api/v1/app/${sourceId}/msg?limit=250&with_content=true${iterator ? `&iterator=${iterator}` : ''}`);
+    if (page.status === 404) return out;
+    for (const m of page.body.data as { payload: { n: number } }[]) out.push(m.payload.n);
+    if (page.body.done) return out;
+    iterator = page.body.iterator as string;
+  }
+}
+
+for (const broker of ['rabbitMq', 'redis'] as const) {
+  describe(`queue source survives kill -9: ${broker}`, { skip: await skipWithoutBroker(broker) }, () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-queue-crash-'));
+    let server: ServerProcess | null = null;
+    after(async () => {
+      await server?.stop('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('every broker message is stored exactly once across a crash and restart', async () => {
+      const kit = await BROKER_KITS[broker]();
+      try {
+        const port = await freePort();
+        server = await start(dataDir, port);
+        const created = await callServer(server.base, TOKEN, 'POST', '/ingest/api/v1/source', { name: 'crash', type: kit.type, config: { ...kit.config(kit.brokerUrl), eventType: 'crash.test' } });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        const id = created.body.id as string;
+        await eventually(async () => (await callServer(server!.base, TOKEN, 'GET', `/ingest/api/v1/source/${id}`)).body.consumer?.connected === true, 'the consumer to connect');
+        for (let n = 1; n <= COUNT; n++) await kit.publish(JSON.stringify({ n }), { id: `m-${n}` });
+        // Mid-stream: some stored, not all.
+        await eventually(async () => (await storedNumbers(server!.base, id)).length >= 50, 'some messages stored', { intervalMs: 50 });
+        await server.stop('SIGKILL');
+        // It died mid-stream: the broker still holds messages (RabbitMQ requeues the unacked ones once it sees the connection gone).
+        await eventually(async () => (await kit.outstanding()) > 0, 'messages left on the broker after the kill');
+        server = await start(dataDir, port);
+        await eventually(async () => (await storedNumbers(server!.base, id)).length >= COUNT, `all ${COUNT} messages stored`, { timeoutMs: 120_000, intervalMs: 500 });
+        const numbers = await storedNumbers(server.base, id);
+        assert.equal(numbers.length, COUNT, 'no message twice');
+        assert.equal(new Set(numbers).size, COUNT, 'every message once');
+        await eventually(async () => (await kit.outstanding()) === 0, 'every broker message acknowledged');
+      } finally {
+        await kit.close();
+      }
+    });
+  });
+}

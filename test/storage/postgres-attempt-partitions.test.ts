@@ -1,0 +1,216 @@
+/**
+ * Attempts partitioned by time on PostgreSQL: migration 0034 turns a table already holding
+ * attempts into a partitioned one, and the retention store's upkeep creates partitions
+ * ahead, drops those past retention unless an unfinished delivery's history is in them, and
+ * moves rows of the default partition into the partition of their day.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newId } from '../../src/domain/ids.js';
+import { DeliveryStatus } from '../../src/domain/model.js';
+import type { Endpoint, Message } from '../../src/domain/model.js';
+import { DAY_MS } from '../../src/operations/retention.js';
+import { MIGRATIONS_DIR, migrationFiles, runMigrations } from '../../src/storage/postgres/migrator.js';
+import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import { T0, app, attemptRecord, endpoint, message } from '../helpers/fixtures.js';
+import { createTestSchema } from '../helpers/pg.js';
+import type { TestSchema } from '../helpers/pg.js';
+import { skipWithoutPostgres } from '../helpers/requirements.js';
+
+const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+const dayName = (dayMs: number) => 'attempts_p' + new Date(dayMs).toISOString().slice(0, 10).replaceAll('-', '');
+
+/** The partitions of `attempts` in the store's schema, by name. */
+async function partitionNames(store: PostgresStore): Promise<string[]> {
+  const rows = await store.sql`SELECT c.relname AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'attempts'::regclass ORDER BY 1`;
+  return rows.map((r) => r.n as string);
+}
+
+/** The partition holding attempt `id`. */
+async function partitionOf(store: PostgresStore, id: string): Promise<string | undefined> {
+  const [r] = await store.sql`SELECT tableoid::regclass::text AS p FROM attempts WHERE id = ${id}`;
+  return r?.p as string | undefined;
+}
+
+describe('postgres: migration 0034 on a table holding attempts', { skip: skipWithoutPostgres }, () => {
+  let schema: TestSchema;
+  let dir: string;
+  before(async () => {
+    schema = await createTestSchema();
+    dir = mkdtempSync(join(tmpdir(), 'sb-migrations-')) + '/';
+    for (const f of migrationFiles().filter((m) => m.version <= 33)) copyFileSync(join(MIGRATIONS_DIR, f.name), join(dir, f.name));
+  });
+  after(async () => {
+    await schema.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps every row and column, partitions the table by created_at, and the store reads it', async () => {
+    const store = schema.store(2);
+    await runMigrations(store.sql, dir);
+    const times = [T0, T0 + 1, today + 3_600_000];
+    const ids = times.map((at) => newId('attempt', at));
+    const appId = newId('application', T0);
+    const messageId = newId('message', T0);
+    for (const [i, at] of times.entries()) {
+      await store.sql`INSERT INTO attempts (id, message_id, endpoint_id, app_id, url, status, response_status_code, response, duration_ms, trigger, created_at)
+        VALUES (${ids[i]!}, ${messageId}, ${'ep_x'}, ${appId}, ${'http://h/' + i}, ${i % 2}, ${200 + i}, ${'body ' + i}, ${i * 10}, ${0}, ${at})`;
+    }
+    const before = await store.sql`SELECT * FROM attempts ORDER BY id`;
+    const columnsBefore = await store.sql`SELECT column_name, data_type, collation_name, is_nullable, column_default FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name = 'attempts' ORDER BY ordinal_position`;
+
+    assert.deepEqual(await runMigrations(store.sql), ['0034_attempts_partitioned.sql']);
+
+    assert.deepEqual(await store.sql`SELECT * FROM attempts ORDER BY id`, before, 'every row kept as it was');
+    assert.deepEqual(
+      await store.sql`SELECT column_name, data_type, collation_name, is_nullable, column_default FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = 'attempts' ORDER BY ordinal_position`,
+      columnsBefore,
+      'every column kept with its type, collation and default',
+    );
+    const [part] = await store.sql`SELECT p.partstrat AS s, a.attname AS key FROM pg_partitioned_table p
+      JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0] WHERE p.partrelid = 'attempts'::regclass`;
+    assert.deepEqual({ ...part }, { s: 'r', key: 'created_at' }, 'range-partitioned by created_at');
+    assert.deepEqual(await partitionNames(store), ['attempts_default', 'attempts_history', dayName(today + 2 * DAY_MS), dayName(today + 3 * DAY_MS), dayName(today + DAY_MS)].sort());
+    for (const id of ids) assert.equal(await partitionOf(store, id), 'attempts_history', 'the old table is the first partition');
+    const indexes = await store.sql`SELECT c.relname AS n, pg_get_indexdef(c.oid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE i.indrelid = 'attempts'::regclass ORDER BY 1`;
+    assert.deepEqual(
+      indexes.map((r) => [r.n, (r.def as string).replace(/ ON ONLY \S+ USING/, ' ON attempts USING')]),
+      [
+        ['attempts_endpoint', 'CREATE INDEX attempts_endpoint ON attempts USING btree (endpoint_id, id)'],
+        ['attempts_message', 'CREATE INDEX attempts_message ON attempts USING btree (message_id, id)'],
+        ['attempts_pkey', 'CREATE UNIQUE INDEX attempts_pkey ON attempts USING btree (id, created_at)'],
+      ],
+    );
+
+    const got = await store.getAttempt(appId, messageId, ids[1]!);
+    assert.equal(got?.response, 'body 1');
+    assert.equal(got?.createdAt, T0 + 1);
+    const page = await store.listAttemptsByMessage(appId, messageId, { limit: 10 });
+    assert.deepEqual(
+      page.data.map((a) => a.id),
+      [...ids].reverse(),
+    );
+  });
+});
+
+describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, () => {
+  let schema: TestSchema;
+  let store: PostgresStore;
+  const appId = newId('application', T0);
+  let ep: Endpoint;
+
+  before(async () => {
+    schema = await createTestSchema();
+    store = schema.store(3);
+    await store.migrate();
+    await store.createApplication(app({ id: appId, name: 'p' }));
+    ep = endpoint(appId);
+    await store.createEndpoint(ep);
+  });
+  after(async () => schema.drop());
+
+  /** Publishes a message at `at` and records one attempt at `at`; the delivery stays open (retrying a year later) when `open`. */
+  async function delivered(at: number, open = false): Promise<{ m: Message; attemptId: string }> {
+    const m = message(appId, at);
+    await store.publish([{ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
+    const [c] = await store.claimDue(ep.id, 1, at, at + 60_000);
+    assert.ok(c);
+    const rec = attemptRecord(c, open ? { status: DeliveryStatus.Pending, at: at + 365 * DAY_MS } : { status: DeliveryStatus.Success }, at);
+    await store.recordAttempts([rec]);
+    return { m, attemptId: rec.attempt.id };
+  }
+
+  it('creates the partitions of the days ahead, once: a second run and two nodes at once find them made', async () => {
+    const now = today + 10 * DAY_MS + 5_000;
+    const ahead = [10, 11, 12, 13].map((d) => dayName(today + d * DAY_MS));
+    const first = await store.maintainAttemptPartitions(now, null);
+    assert.deepEqual(first, { created: ahead, dropped: [], kept: [], skipped: [] });
+    assert.deepEqual(await store.maintainAttemptPartitions(now, null), { created: [], dropped: [], kept: [], skipped: [] }, 'nothing left to do');
+
+    const other = schema.store(2);
+    const later = today + 20 * DAY_MS;
+    const both = await Promise.all([store.maintainAttemptPartitions(later, null), other.maintainAttemptPartitions(later, null)]);
+    assert.deepEqual(
+      both.map((r) => r.skipped),
+      [[], []],
+      'neither node fails',
+    );
+    assert.deepEqual(
+      both.flatMap((r) => r.created).sort(),
+      [20, 21, 22, 23].map((d) => dayName(today + d * DAY_MS)),
+      'each partition created by one of them',
+    );
+    for (const name of [...ahead, ...both.flatMap((r) => r.created)]) assert.ok((await partitionNames(store)).includes(name), name);
+  });
+
+  it('drops a partition past retention whose attempts are finished, keeps one holding an open delivery\'s history', async () => {
+    const day1 = today + DAY_MS;
+    const day2 = today + 2 * DAY_MS;
+    const done = await delivered(day1 + 3_600_000);
+    const open = await delivered(day2 + 3_600_000, true);
+    assert.equal(await partitionOf(store, done.attemptId), dayName(day1));
+    assert.equal(await partitionOf(store, open.attemptId), dayName(day2));
+
+    const r = await store.maintainAttemptPartitions(today + 30 * DAY_MS, today + 3 * DAY_MS);
+    assert.deepEqual(r.skipped, []);
+    assert.deepEqual(r.dropped, ['attempts_history', dayName(day1)]);
+    assert.deepEqual(r.kept, [dayName(day2)]);
+    const names = await partitionNames(store);
+    assert.ok(!names.includes(dayName(day1)) && names.includes(dayName(day2)) && names.includes('attempts_default'));
+    assert.equal((await store.listAttemptsByMessage(appId, done.m.id, { limit: 10 })).data.length, 0, 'the finished message\'s attempt went with its partition');
+    assert.equal((await store.getAttempt(appId, open.m.id, open.attemptId))?.id, open.attemptId, 'the open delivery\'s attempt stays');
+    assert.ok(await store.getMessage(appId, done.m.id), 'messages are left to the purge');
+  });
+
+  it('moves rows of the default partition into the partition of their day when it is created', async () => {
+    const day = today + 40 * DAY_MS;
+    const at = day + 7_200_000;
+    const { m, attemptId } = await delivered(at);
+    assert.equal(await partitionOf(store, attemptId), 'attempts_default', 'no partition of that day yet');
+
+    const r = await store.maintainAttemptPartitions(day, null);
+    assert.deepEqual(r, { created: [40, 41, 42, 43].map((d) => dayName(today + d * DAY_MS)), dropped: [], kept: [], skipped: [] });
+    assert.equal(await partitionOf(store, attemptId), dayName(day));
+    const [indexes] = await store.sql`SELECT COUNT(*)::int AS n FROM pg_index i JOIN pg_inherits h ON h.inhrelid = i.indexrelid WHERE i.indrelid = ${dayName(day)}::regclass`;
+    assert.equal(indexes?.n, 3, 'the partition has the three indexes of the table, attached to them');
+    const [left] = await store.sql`SELECT COUNT(*)::int AS n FROM attempts_default`;
+    assert.equal(left?.n, 0);
+    assert.equal((await store.getAttempt(appId, m.id, attemptId))?.createdAt, at);
+    assert.deepEqual(
+      (await store.listAttemptsByEndpoint(appId, ep.id, { limit: 1 })).data.map((a) => a.id),
+      [attemptId],
+      'the newest attempt of the endpoint, read across partitions',
+    );
+  });
+
+  it('the purge deletes a message\'s attempts in every partition they landed in', async () => {
+    const first = today + 50 * DAY_MS + 1000;
+    const retry = first + 3 * DAY_MS;
+    await store.maintainAttemptPartitions(first, null);
+    const m = message(appId, first);
+    await store.publish([{ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
+    const [c1] = await store.claimDue(ep.id, 1, first, first + 60_000);
+    assert.ok(c1);
+    await store.recordAttempts([attemptRecord(c1, { status: DeliveryStatus.Pending, at: retry }, first)]);
+    const [c2] = await store.claimDue(ep.id, 1, retry, retry + 60_000);
+    assert.equal(c2?.message.id, m.id);
+    await store.recordAttempts([attemptRecord(c2, { status: DeliveryStatus.Success }, retry)]);
+    const placed = await store.sql`SELECT tableoid::regclass::text AS p FROM attempts WHERE message_id = ${m.id} ORDER BY id`;
+    assert.deepEqual(
+      placed.map((r) => r.p),
+      [dayName(today + 50 * DAY_MS), dayName(today + 53 * DAY_MS)],
+    );
+    assert.equal((await store.listAttemptsByMessage(appId, m.id, { limit: 10 })).data.length, 2, 'the message\'s attempts, read from the partitions from its day on');
+
+    assert.ok((await store.purgeMessagesBefore(retry + DAY_MS, 100)) >= 1);
+    assert.equal(await store.getMessage(appId, m.id), null);
+    const [left] = await store.sql`SELECT COUNT(*)::int AS n FROM attempts WHERE message_id = ${m.id}`;
+    assert.equal(left?.n, 0);
+  });
+});
