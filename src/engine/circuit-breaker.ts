@@ -114,12 +114,16 @@ export class CircuitBreakers {
     if (origin !== null) this.close('origin', origin, this.origins);
   }
 
-  /** An attempt failed (connection error, timeout, 5xx). */
-  failed(endpointId: string, origin: string | null): void {
+  /**
+   * An attempt failed (connection error, timeout, 5xx) at `at`. A cool-down counts from the
+   * failure, not from when the node learned of it: a record that took long to become durable
+   * (a slow fsync) does not push the next probe later.
+   */
+  failed(endpointId: string, origin: string | null, at: number = this.clock.now()): void {
     if (!this.enabled) return;
-    const now = this.clock.now();
-    this.fail('endpoint', endpointId, this.endpoints, null, now);
-    if (origin !== null) this.fail('origin', origin, this.origins, endpointId, now);
+    const when = Math.min(at, this.clock.now());
+    this.fail('endpoint', endpointId, this.endpoints, null, when);
+    if (origin !== null) this.fail('origin', origin, this.origins, endpointId, when);
   }
 
   /** The endpoint's circuit as it is now. */

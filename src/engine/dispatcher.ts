@@ -230,7 +230,7 @@ export class Dispatcher implements AdmissionControl {
     if (signal === 'none') return;
     const origin = originOf(a.url);
     if (signal === 'success') this.breakers.succeeded(a.endpointId, origin);
-    else this.breakers.failed(a.endpointId, origin);
+    else this.breakers.failed(a.endpointId, origin, a.createdAt);
   }
 
   /** Tells subscribers of a circuit's change; a closed circuit's waiting deliveries are claimed at once. */
