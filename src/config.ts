@@ -41,6 +41,8 @@ export interface Config {
   maxInflight: number;
   /** Worker threads that send deliveries; 0 sends on the main thread. */
   sendWorkers: number;
+  /** How far a JavaScript heap grows past what survived its last full collection, in percent; 0: V8's own. */
+  heapGrowthPercent: number;
   appMaxInflight: number;
   /** Circuit breakers: consecutive failures that open one (0: off), first and longest cool-down. */
   circuitFailures: number;
@@ -165,6 +167,12 @@ export const SETTINGS: Setting[] = [
     default: '(number of cores)',
     description:
       'Worker threads that sign and send deliveries and read the responses, so the HTTP API and the database never wait behind them; started on the first delivery. `0` sends on the main thread.',
+  },
+  {
+    env: 'SWITCHBOARD_HEAP_GROWTH_PERCENT',
+    default: '50',
+    description:
+      'How far the JavaScript heaps may grow past what survived their last full collection before they are collected again, in percent. Lower keeps resident memory down for a little more collection work; `0` leaves it to V8, which lets a heap grow to about four times what is alive.',
   },
   {
     env: 'SWITCHBOARD_APP_MAX_INFLIGHT',
@@ -350,6 +358,7 @@ export function loadConfig(env: Env = process.env): Config {
     endpointConcurrency: int(env, 'SWITCHBOARD_ENDPOINT_CONCURRENCY', 20, 1),
     maxInflight: int(env, 'SWITCHBOARD_MAX_INFLIGHT', 1000, 1),
     sendWorkers: int(env, 'SWITCHBOARD_SEND_WORKERS', availableParallelism(), 0),
+    heapGrowthPercent: int(env, 'SWITCHBOARD_HEAP_GROWTH_PERCENT', 50, 0),
     appMaxInflight: int(env, 'SWITCHBOARD_APP_MAX_INFLIGHT', 250, 1),
     circuitFailures: int(env, 'SWITCHBOARD_CIRCUIT_FAILURES', 5, 0),
     circuitCooldownMs: int(env, 'SWITCHBOARD_CIRCUIT_COOLDOWN_MS', 10_000, 1),

@@ -2,6 +2,7 @@
 import { loadConfig } from '../config.js';
 import { createSwitchboard } from '../composition/server.js';
 import { UnwritableDataDirError } from '../composition/data-dir.js';
+import { limitHeapGrowth } from '../platform/heap-growth.js';
 import { isPretty } from '../platform/logger.js';
 import { VERSION } from '../platform/version.js';
 import { bannerText, browsableUrl } from './banner.js';
@@ -10,6 +11,7 @@ import { CliError, EXIT } from './exit-codes.js';
 
 export async function serve(opts: { role?: string; dev?: boolean } = {}): Promise<void> {
   const config = loadConfig(serveEnvironment(process.env, opts));
+  limitHeapGrowth(config.heapGrowthPercent);
   const sb = await createSwitchboard(config).catch((e: unknown) => {
     throw e instanceof UnwritableDataDirError ? new CliError(e.message, EXIT.dataDirUnwritable) : e;
   });
