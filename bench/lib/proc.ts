@@ -122,6 +122,9 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     rmSync(profDir, { recursive: true, force: true });
     mkdirSync(profDir, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
+    // Sampling interval in µs (node's default 1000); finer to see where the event loop stalls.
+    const interval = process.env['BENCH_CPU_PROF_INTERVAL_US'];
+    if (interval) nodeArgs.push(`--cpu-prof-interval=${interval}`);
   }
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
