@@ -127,10 +127,32 @@ interface Target {
 
 const headline = (scenario: string, key: string) => (all: Map<string, ScenarioResult>) => all.get(scenario)?.headline[key] ?? null;
 
+/** One headline figure of the postgres scenario over another, to two decimals. */
+function ratio(all: Map<string, ScenarioResult>, over: string, under: string): number | null {
+  const h = all.get('postgres')?.headline;
+  const a = h?.[over];
+  const b = h?.[under];
+  return typeof a === 'number' && typeof b === 'number' && b > 0 ? Math.round((a / b) * 100) / 100 : null;
+}
+
 export const TARGETS: Target[] = [
-  { what: 'Publish, durability=full (best of N clients)', target: '≥ 8,000 msg/s', scenario: 'publish', value: headline('publish', 'publishPerSecFull'), met: (v) => v >= 8000, unit: 'msg/s' },
-  { what: 'Sustained end-to-end deliveries, durable state', target: '≥ 5,000 /s', scenario: 'e2e', value: headline('e2e', 'sustainedDeliveriesPerSec'), met: (v) => v >= 5000, unit: '/s' },
-  { what: 'Publish-to-arrival p99 at 1,000 msg/s', target: '≤ 25 ms', scenario: 'e2e', value: headline('e2e', 'p99At1000Ms'), met: (v) => v <= 25, unit: 'ms' },
+  { what: 'Publish, durability=full (best of N clients)', target: '≥ 12,000 msg/s', scenario: 'publish', value: headline('publish', 'publishPerSecFull'), met: (v) => v >= 12_000, unit: 'msg/s' },
+  { what: 'Sustained end-to-end deliveries, durable state', target: '≥ 6,000 /s', scenario: 'e2e', value: headline('e2e', 'sustainedDeliveriesPerSec'), met: (v) => v >= 6000, unit: '/s' },
+  { what: 'Server CPU per delivery at that rate (all threads)', target: '≤ 150 µs', scenario: 'e2e', value: headline('e2e', 'cpuPerDeliveryUsMax'), met: (v) => v <= 150, unit: 'µs' },
+  { what: 'Publish-to-arrival p99 at 1,000 msg/s', target: '≤ 10 ms', scenario: 'e2e', value: headline('e2e', 'p99At1000Ms'), met: (v) => v <= 10, unit: 'ms' },
+  { what: 'Fairness: healthy application p99 beside 60 hung endpoints of another', target: '≤ 250 ms', scenario: 'fairness', value: headline('fairness', 'healthyP99Ms'), met: (v) => v <= 250, unit: 'ms' },
+  { what: 'Readers: publish p99 at 500 msg/s with 200 SSE + 50 long polls open', target: '≤ 50 ms', scenario: 'readers', value: headline('readers', 'publishP99Ms'), met: (v) => v <= 50, unit: 'ms' },
+  {
+    what: 'Readers: every reader received every message',
+    target: 'yes',
+    scenario: 'readers',
+    value: headline('readers', 'everyReaderGotEveryMessage'),
+    met: (v) => v === 1,
+    unit: '',
+    format: (v) => (v === 1 ? 'yes' : 'no'),
+  },
+  { what: 'Ordered delivery, 100 keys, 10 % of first attempts failing', target: '≥ 2,000 /s', scenario: 'ordered', value: headline('ordered', 'hundredKeysPerSec'), met: (v) => v >= 2000, unit: '/s' },
+  { what: 'Ordered delivery: per-key order violations', target: '0', scenario: 'ordered', value: headline('ordered', 'hundredKeysViolations'), met: (v) => v === 0, unit: '' },
   {
     what: 'Server resident memory under load (peak over all scenarios)',
     target: '≤ 250 MB',
@@ -180,8 +202,25 @@ export const TARGETS: Target[] = [
     unit: '',
     format: (v) => (v === 0 ? 'yes' : `no (${v} lost, duplicated or unverified)`),
   },
-  { what: 'PostgreSQL, 1 node: sustained deliveries/s', target: '(reported)', scenario: 'postgres', value: headline('postgres', 'deliveriesPerSec1Node'), unit: '/s' },
-  { what: 'PostgreSQL, 2 nodes: sustained deliveries/s', target: '(reported)', scenario: 'postgres', value: headline('postgres', 'deliveriesPerSec2Node'), unit: '/s' },
+  { what: 'PostgreSQL, 1 node: sustained deliveries/s', target: '≥ 3,000 /s', scenario: 'postgres', value: headline('postgres', 'deliveriesPerSec1Node'), met: (v) => v >= 3000, unit: '/s' },
+  { what: 'PostgreSQL, 1 node: CPU per delivery (node + database sessions)', target: '≤ 400 µs', scenario: 'postgres', value: headline('postgres', 'cpuPerDeliveryUs1Node'), met: (v) => v <= 400, unit: 'µs' },
+  {
+    what: 'PostgreSQL, 2 nodes: sustained deliveries/s, vs 1 node',
+    target: '≥ 1×',
+    scenario: 'postgres',
+    value: (all) => ratio(all, 'deliveriesPerSec2Node', 'deliveriesPerSec1Node'),
+    met: (v) => v >= 1,
+    unit: '×',
+  },
+  {
+    what: 'PostgreSQL, 2 nodes: CPU per delivery, vs 1 node',
+    target: '≤ 1.15×',
+    scenario: 'postgres',
+    value: (all) => ratio(all, 'cpuPerDeliveryUs2Node', 'cpuPerDeliveryUs1Node'),
+    met: (v) => v <= 1.15,
+    unit: '×',
+  },
+  { what: 'PostgreSQL, 3 nodes with kill -9 every 10 s: acknowledged messages lost', target: '0', scenario: 'postgres', value: headline('postgres', 'killRunLost'), met: (v) => v === 0, unit: '' },
 ];
 
 /** Rewrites summary.md from every `<scenario>.json` present, in registry order. */

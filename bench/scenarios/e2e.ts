@@ -136,6 +136,9 @@ export const e2e: Scenario = {
       }
       rows.push(x);
       headline['sustainedDeliveriesPerSec'] = sustained;
+      // Server CPU (every thread of the process) per delivery while publishing at the maximum rate.
+      const serverCpu = w.procs['server']?.cpuPct ?? null;
+      headline['cpuPerDeliveryUsMax'] = serverCpu !== null && sustained > 0 ? Math.round((serverCpu * 10_000) / sustained) : null;
       headline['maxPublishPerSec'] = r.acceptedPerSec;
       headline['drainDeliveriesPerSec'] = drainRate;
       detail.push({ phase, load: r, window: w, receiver: g, drained: ok, drainMs, sustained, drainRate });
