@@ -116,6 +116,24 @@ onBothDatabases((name, make) => {
       assert.equal(c1[0]!.orderingKey, '');
     });
 
+    it('keys a delivery published without a key soon after the settings changed (a stale endpoint cache) before claiming', async () => {
+      const { ep, msgs } = await setup('pause', ['a']);
+      const first = await claim(ep, T0 + 10);
+      assert.deepEqual(ids(first), idsOf([msgs[0]!]));
+      // A node whose cache still saw the endpoint unordered inserts a delivery without a key.
+      const stale = message(ep.appId, T0 + 20);
+      await store.publish([{ message: stale, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
+      const second = await claim(ep, T0 + 30);
+      assert.deepEqual(ids(second), [stale.id], 'keyed (the empty key: the message has none) and claimed beside key a');
+      assert.equal(second[0]!.orderingKey, '');
+      // Another, once key '' is in flight: keyed too, and held behind the first of its key.
+      const later = message(ep.appId, T0 + 40);
+      await store.publish([{ message: later, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
+      assert.deepEqual(await claim(ep, T0 + 50), []);
+      await ok(second[0]!, T0 + 60);
+      assert.deepEqual(ids(await claim(ep, T0 + 70)), [later.id]);
+    });
+
     it('creates replayed deliveries at their message position, with keys from the payload', async () => {
       const a = app();
       await store.createApplication(a);

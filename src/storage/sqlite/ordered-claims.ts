@@ -27,8 +27,11 @@ const CAPPED_RETRY_MS = 500;
 
 /** Ordered delivery on SQLite. */
 export class SqliteOrderingStore implements OrderingStore {
-  /** Ordered endpoints whose unkeyed deliveries this process has keyed once. */
-  private readonly keyed = new Set<string>();
+  /**
+   * Per ordered endpoint: the settings (`updatedAt`) under which this process last gave its
+   * deliveries keys, and the highest delivery id there was then.
+   */
+  private readonly keyed = new Map<string, { updatedAt: number; upTo: number }>();
 
   constructor(private readonly c: SqliteConnection) {}
 
@@ -50,10 +53,7 @@ export class SqliteOrderingStore implements OrderingStore {
         ).run(nowMs, endpointId, nowMs);
         return { claims: [], retryInMs: null };
       }
-      if (!this.keyed.has(endpointId) || nowMs - endpoint.updatedAt < ASSIGN_WINDOW_MS) {
-        this.keyUnkeyed(endpointId, config);
-        this.keyed.add(endpointId);
-      }
+      this.keyNewlyUnkeyed(endpointId, endpoint.updatedAt, config, nowMs);
       let allowed = limit;
       if (concurrency !== null) {
         const live = this.c.q('SELECT count(*) AS n FROM deliveries WHERE endpoint_id = ? AND status = 3 AND next_attempt_at > ?').get(endpointId, nowMs) as Row;
@@ -94,12 +94,37 @@ export class SqliteOrderingStore implements OrderingStore {
     this.c.db.transaction(() => this.keyUnkeyed(endpointId, config))();
   }
 
-  /** Gives the endpoint's unfinished deliveries without a key their key and position. */
-  private keyUnkeyed(endpointId: string, config: OrderingConfig): void {
-    const rows = this.c.q(
-      `SELECT d.id, m.seq, m.payload, m.tags, m.ordering_key FROM deliveries d JOIN messages m ON m.id = d.message_id
-       WHERE d.endpoint_id = ? AND d.status IN (1, 3) AND d.ordering_key IS NULL`,
-    ).all(endpointId) as Row[];
+  /**
+   * Before a claim: gives keys to the deliveries that may lack one. All of the endpoint's the
+   * first time and after its settings change; then, while the change is recent (a publish by
+   * a stale endpoint cache), only deliveries inserted since the last pass. SQLite has one
+   * writer and gives a new row the highest id yet plus one, so those are the rows above the
+   * highest id of the last pass, read by a range of the table's own key instead of every
+   * unfinished delivery of the endpoint. Resend and recovery key what they reopen themselves
+   * (`assignKeys`).
+   */
+  private keyNewlyUnkeyed(endpointId: string, updatedAt: number, config: OrderingConfig, nowMs: number): void {
+    const last = this.keyed.get(endpointId);
+    if (last && last.updatedAt === updatedAt && nowMs - updatedAt >= ASSIGN_WINDOW_MS) return;
+    const upTo = (this.c.q('SELECT max(id) AS id FROM deliveries').get() as Row).id as number | null;
+    this.keyUnkeyed(endpointId, config, last && last.updatedAt === updatedAt ? last.upTo : null);
+    this.keyed.set(endpointId, { updatedAt, upTo: upTo ?? 0 });
+  }
+
+  /** Gives the endpoint's unfinished deliveries without a key (above id `after`, if given) their key and position. */
+  private keyUnkeyed(endpointId: string, config: OrderingConfig, after: number | null = null): void {
+    const rows = (
+      after === null
+        ? this.c.q(
+            `SELECT d.id, m.seq, m.payload, m.tags, m.ordering_key FROM deliveries d JOIN messages m ON m.id = d.message_id
+             WHERE d.endpoint_id = ? AND d.status IN (1, 3) AND d.ordering_key IS NULL`,
+          ).all(endpointId)
+        : // NOT INDEXED: the range of ids is read from the table's own b-tree, not every open row of the endpoint.
+          this.c.q(
+            `SELECT d.id, m.seq, m.payload, m.tags, m.ordering_key FROM deliveries d NOT INDEXED JOIN messages m ON m.id = d.message_id
+             WHERE d.id > ? AND d.endpoint_id = ? AND d.status IN (1, 3) AND d.ordering_key IS NULL`,
+          ).all(after, endpointId)
+    ) as Row[];
     const set = this.c.q('UPDATE deliveries SET ordering_key = ?, ordering_seq = ? WHERE id = ?');
     for (const r of rows) set.run(keyOfRow(config, r), r.seq, r.id);
   }
