@@ -86,8 +86,10 @@ describe('Prometheus metrics', () => {
     clock.advance(3000);
     const text = await eventually(async () => {
       const t = await scrape();
-      return sample(t, 'switchboard_queue_deliveries', { state: 'due' }) === 2 ? t : null;
-    }, 'two due deliveries');
+      // The attempt counter moves once the attempt's record is written, which the API can show a moment earlier.
+      const counted = sample(t, 'switchboard_delivery_attempts_total', { outcome: 'retry', status_class: '5xx', trigger: 'scheduled' }) === 1;
+      return sample(t, 'switchboard_queue_deliveries', { state: 'due' }) === 2 && counted ? t : null;
+    }, 'two due deliveries and the failed attempt counted');
     assert.equal(sample(text, 'switchboard_queue_deliveries', { state: 'scheduled' }), 1);
     assert.equal(sample(text, 'switchboard_queue_deliveries', { state: 'sending' }), 1);
     assert.equal(sample(text, 'switchboard_queue_oldest_due_age_seconds'), 3);
