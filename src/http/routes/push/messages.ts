@@ -1,8 +1,9 @@
 /** /api/v1/app/{app_id}/msg */
+import type { FastifyReply } from 'fastify';
 import type { AppDeps } from '../../deps.js';
 import type { RoutePlugin } from '../../route-plugin.js';
 import { conflict, notFound } from '../../../domain/errors.js';
-import { listOut, messageOut } from '../../serialize.js';
+import { listOut, messageJson, messageOut } from '../../serialize.js';
 import { usePayloadJsonParser } from '../../payload-json.js';
 import * as S from '../../schemas.js';
 import { listParam, listQueryArray, pageOf, timeParam } from '../common.js';
@@ -38,7 +39,10 @@ export const messageRoutes =
         if (!a) throw notFound('Application');
         const r = await svc.publish(a, { eventType: b.eventType, eventId: b.eventId, channels: b.channels, tags: b.tags, payload: JSON.stringify(b.payload), orderingKey: b.orderingKey });
         if (r.kind === 'duplicate') throw conflict(`a message with this eventId already exists (${r.existingId})`);
-        return reply.code(202).send(messageOut(r.message, req.query.with_content !== false));
+        // The payload text was just written by JSON.stringify: it goes out as it is (messageJson),
+        // as text the response schema's serializer leaves alone.
+        const text = messageJson(r.message, req.query.with_content !== false);
+        return (reply as FastifyReply).code(202).type('application/json; charset=utf-8').send(text);
       },
     );
 
