@@ -12,6 +12,9 @@ export const MAX_JSON_DEPTH = 128;
  * checks). Iterative, so a hostile body cannot overflow the stack here either.
  */
 export function unacceptableInput(value: unknown, where: string): ValidationIssue | null {
+  // Almost every input is fine: a quick walk that builds nothing says so; only a refusal pays
+  // for the walk below, which keeps each value's place to name it.
+  if (acceptable(value, 0)) return null;
   interface Item {
     v: unknown;
     depth: number;
@@ -35,6 +38,23 @@ export function unacceptableInput(value: unknown, where: string): ValidationIssu
     else for (const [k, x] of Object.entries(v)) stack.push({ v: x, depth, key: k, parent: item });
   }
   return null;
+}
+
+/**
+ * Whether `v` (at nesting `depth`) holds no number out of range and no nesting deeper than
+ * MAX_JSON_DEPTH. Recursive, but never deeper than MAX_JSON_DEPTH + 1 calls.
+ */
+function acceptable(v: unknown, depth: number): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (v === null || typeof v !== 'object') return true;
+  if (depth >= MAX_JSON_DEPTH) return false;
+  if (Array.isArray(v)) {
+    for (const x of v as unknown[]) if (!acceptable(x, depth + 1)) return false;
+    return true;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) if (Object.hasOwn(o, k) && !acceptable(o[k], depth + 1)) return false;
+  return true;
 }
 
 /**
