@@ -11,7 +11,10 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
+/** The V8 flag set, without its value. */
+export const HEAP_GROWTH_FLAG = '--heap-growing-percent';
+
 /** Sets the growth factor to 1 + `percent` / 100; 0 leaves V8's own heuristics. */
-export function limitHeapGrowth(percent: number): void {
-  if (percent > 0) setFlagsFromString(`--heap-growing-percent=${Math.round(percent)}`);
+export function limitHeapGrowth(percent: number, setFlags: (flags: string) => void = setFlagsFromString): void {
+  if (percent > 0) setFlags(`${HEAP_GROWTH_FLAG}=${Math.round(percent)}`);
 }
