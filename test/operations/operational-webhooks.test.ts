@@ -36,7 +36,13 @@ describe('operational webhooks', () => {
     clock = new FakeClock();
     rx = await new Receiver().start();
     ops = await new Receiver().start();
-    server = await startServer({ SWITCHBOARD_RETRY_SCHEDULE: '0,0,0,0' }, { clock, random: () => 0.5, sweepIntervalMs: 10 * 86_400_000 });
+    // Circuit breakers off: the failing endpoints of these tests share the receiver's origin, and
+    // an origin circuit opened by their failures would hold the next test's deliveries until a
+    // cool-down this injected clock never reaches (circuits are tested in engine/circuit-breaker).
+    server = await startServer(
+      { SWITCHBOARD_RETRY_SCHEDULE: '0,0,0,0', SWITCHBOARD_CIRCUIT_FAILURES: '0' },
+      { clock, random: () => 0.5, sweepIntervalMs: 10 * 86_400_000 },
+    );
     svix = new Svix(server.token, { serverUrl: server.url });
     appId = (await svix.application.create({ name: 'ops', uid: 'ops-app' })).id;
   });
