@@ -8,7 +8,7 @@ import { createSwitchboard } from '../../src/composition/server.js';
 import { takeViolations } from '../../src/http/openapi-validator.js';
 import type { Overrides, Switchboard } from '../../src/composition/server.js';
 import { eventually } from './eventually.js';
-import { createTestSchema } from './pg.js';
+import { migratedTestSchema } from './pg.js';
 
 export const TEST_TOKEN = 'sb_test_admin_token';
 
@@ -29,8 +29,8 @@ const ON_POSTGRES = process.env.SWITCHBOARD_TEST_STORE === 'postgres';
 
 export async function startServer(env: Record<string, string> = {}, overrides: Overrides = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
-  // A fresh schema per server, dropped on close.
-  const pg = ON_POSTGRES && !overrides.store && !env.SWITCHBOARD_DATABASE_URL ? await createTestSchema('sbapi') : null;
+  // A schema of its own per server, as its migrations left it; given back on close.
+  const pg = ON_POSTGRES && !overrides.store && !env.SWITCHBOARD_DATABASE_URL ? await migratedTestSchema() : null;
   const config = loadConfig({
     SWITCHBOARD_PORT: '0',
     SWITCHBOARD_HOST: '127.0.0.1',

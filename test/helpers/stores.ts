@@ -10,7 +10,7 @@ import type { SecretBox } from '../../src/security/crypto.js';
 import type { Store } from '../../src/storage/contract/store.js';
 import { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
-import { TEST_DATABASE_URL, createTestSchema } from './pg.js';
+import { TEST_DATABASE_URL, migratedTestSchema } from './pg.js';
 import { skipWithoutPostgres } from './requirements.js';
 
 /** A store under test and how to remove it. */
@@ -19,7 +19,7 @@ export interface TestStore<S extends Store = Store> {
   dispose: () => Promise<void>;
 }
 
-/** Makes a store under test, sealing secrets with `box` if given (not yet migrated). */
+/** Makes a store under test, sealing secrets with `box` if given (a PostgreSQL one may be migrated already: migrating is a no-op then). */
 export type StoreFactory<S extends Store = Store> = (box?: SecretBox) => Promise<TestStore<S>>;
 
 /** A SQLite store on a file of its own. */
@@ -35,9 +35,9 @@ export const sqliteStore: StoreFactory<SqliteStore> = async (box) => {
   };
 };
 
-/** A PostgreSQL store on a schema of its own, dropped by `dispose`. */
+/** A PostgreSQL store on a schema of its own (already migrated: migrating again is a no-op), given back by `dispose`. */
 export const postgresStore: StoreFactory<PostgresStore> = async (box) => {
-  const s = await createTestSchema();
+  const s = await migratedTestSchema();
   const store = new PostgresStore({ url: TEST_DATABASE_URL, schema: s.schema, max: 3, box });
   return {
     store,
