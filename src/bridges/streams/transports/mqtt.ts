@@ -18,6 +18,7 @@ import type { MqttClient } from 'mqtt';
 import { SinkDeliveryError } from '../sink-transport.js';
 import type { SinkEvent, SinkTarget, SinkTransport } from '../sink-transport.js';
 import { eventJson } from './batch-json.js';
+import { pinBrokerAddress } from './broker-address.js';
 import { connectWithin, withDeadline } from './deadline.js';
 import { maskSecrets } from '../../../domain/uri-secrets.js';
 import { ReusedConnection } from './reused-connection.js';
@@ -83,7 +84,11 @@ export class MqttSinkTransport implements SinkTransport {
     let client: MqttClient;
     // The client library is loaded on first connect: a server without such a sink never pays for it.
     const { connectAsync } = await import('mqtt');
-    const connecting = connectAsync(this.url, {
+    const to = await pinBrokerAddress('mqtt', this.url, this.options.allowedNetworks, this.options.resolve);
+    const connecting = connectAsync(to.uri, {
+      servername: to.servername,
+      // Over WebSocket, the Host header keeps the URL's name (a proxy in front of the broker routes by it).
+      wsOptions: { headers: { host: new URL(this.url).host } },
       connectTimeout: timeout,
       reconnectPeriod: 0,
       clean: true,

@@ -16,6 +16,8 @@
 import type { ConnectionOptions, JetStreamClient, NatsConnection, headers as natsHeaders } from 'nats';
 import { SinkDeliveryError } from '../sink-transport.js';
 import type { SinkEvent, SinkTarget, SinkTransport } from '../sink-transport.js';
+import { pinBrokerAddress } from './broker-address.js';
+import type { CheckedBroker } from './broker-address.js';
 import { connectWithin, withDeadline } from './deadline.js';
 import { maskSecrets } from '../../../domain/uri-secrets.js';
 import { ReusedConnection } from './reused-connection.js';
@@ -82,7 +84,8 @@ export class NatsJetStreamSinkTransport implements SinkTransport {
     let nc: NatsConnection;
     // The client library is loaded on first connect: a server without such a sink never pays for it.
     const { connect, headers } = await import('nats');
-    const connecting = connect(this.connectOptions(timeout));
+    const to = await pinBrokerAddress('natsJetStream', this.url, this.options.allowedNetworks, this.options.resolve);
+    const connecting = connect(this.connectOptions(timeout, to));
     try {
       nc = await connectWithin(connecting, timeout + 1000, 'connecting to NATS', (c) => c.close());
     } catch (e) {
@@ -94,9 +97,9 @@ export class NatsJetStreamSinkTransport implements SinkTransport {
   }
 
   /** Server and credentials from the URL; no reconnects (the dispatcher retries). */
-  private connectOptions(timeout: number): ConnectionOptions {
+  private connectOptions(timeout: number, to: CheckedBroker): ConnectionOptions {
     const u = new URL(this.url);
-    const o: ConnectionOptions = { servers: `${u.hostname}:${u.port || '4222'}`, timeout, reconnect: false, name: 'switchboard-sink' };
+    const o: ConnectionOptions = { servers: `${to.host}:${u.port || '4222'}`, timeout, reconnect: false, name: 'switchboard-sink' };
     const user = decodeURIComponent(u.username);
     const pass = decodeURIComponent(u.password);
     if (user && pass) {
@@ -105,7 +108,8 @@ export class NatsJetStreamSinkTransport implements SinkTransport {
     } else if (user) {
       o.token = user;
     }
-    if (u.protocol === 'tls:') o.tls = {};
+    // The client hands every tls option to tls.connect; its type lacks `servername`.
+    if (u.protocol === 'tls:') o.tls = { servername: to.servername } as NonNullable<ConnectionOptions['tls']>;
     return o;
   }
 

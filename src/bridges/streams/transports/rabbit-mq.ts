@@ -17,6 +17,7 @@
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { SinkDeliveryError } from '../sink-transport.js';
 import type { SinkEvent, SinkTarget, SinkTransport } from '../sink-transport.js';
+import { pinBrokerAddress } from './broker-address.js';
 import { connectWithin, withDeadline } from './deadline.js';
 import { maskSecrets } from '../../../domain/uri-secrets.js';
 import { ReusedConnection } from './reused-connection.js';
@@ -111,7 +112,8 @@ export class RabbitMqSinkTransport implements SinkTransport {
     let connection: ChannelModel;
     // The client library is loaded on first connect: a server without such a sink never pays for it.
     const amqp = (await import('amqplib')).default;
-    const connecting = amqp.connect(this.uri, { timeout });
+    const to = await pinBrokerAddress('rabbitMq', this.uri, this.options.allowedNetworks, this.options.resolve);
+    const connecting = amqp.connect(to.uri, { timeout, servername: to.servername });
     try {
       connection = await connectWithin(connecting, timeout + 1000, 'connecting to RabbitMQ', (c) => c.close());
     } catch (e) {

@@ -17,6 +17,7 @@ import { SinkDeliveryError } from '../sink-transport.js';
 import type { SinkEvent, SinkTarget, SinkTransport } from '../sink-transport.js';
 import { withDeadline } from './deadline.js';
 import { maskSecrets } from '../../../domain/uri-secrets.js';
+import { pinBrokerAddress } from './broker-address.js';
 import { ReusedConnection } from './reused-connection.js';
 import { configString, DEFAULT_CONFIRM_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './transport-options.js';
 import type { SinkTransportOptions } from './transport-options.js';
@@ -27,9 +28,10 @@ export const DEFAULT_MAX_LEN = 10_000;
  * A client that never reconnects in the background and queues no command while disconnected.
  * The client library is loaded on first connect: a server without such a sink never pays for it.
  */
-async function newClient(url: string, connectTimeout: number) {
+async function newClient(url: string, connectTimeout: number, servername = '') {
   const { createClient } = await import('redis');
-  return createClient({ url, socket: { connectTimeout, reconnectStrategy: false }, disableOfflineQueue: true });
+  const tls = url.startsWith('rediss:') ? { tls: true as const, servername } : {};
+  return createClient({ url, socket: { connectTimeout, reconnectStrategy: false, ...tls }, disableOfflineQueue: true });
 }
 
 type Client = Awaited<ReturnType<typeof newClient>>;
@@ -92,7 +94,8 @@ export class RedisSinkTransport implements SinkTransport {
   private async connect(): Promise<Client> {
     const timeout = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     // A failure reaches the dispatcher, and the next batch connects again.
-    const client = await newClient(this.uri, timeout);
+    const to = await pinBrokerAddress('redis', this.uri, this.options.allowedNetworks, this.options.resolve);
+    const client = await newClient(to.uri, timeout, to.servername);
     this.broken = false;
     client.on('error', () => {
       if (this.connection.current === client) this.broken = true;

@@ -1,13 +1,17 @@
 /** What the server decides about every sink's transport, beside the sink's own config. */
 import type { BlockList } from 'node:net';
+import type { Resolver } from '../../../engine/http-sender.js';
 import { SinkDeliveryError } from '../sink-transport.js';
 
 export interface SinkTransportOptions {
   /**
-   * Networks an HTTP sink may reach despite the private-address guard (the server's
-   * allowed networks, as for endpoints). Absent: no guard (a test, or a trusted setup).
+   * Networks a sink may reach despite the private-address guard (the server's allowed
+   * networks, as for endpoints), checked each time a connection opens. Absent: no guard (a
+   * test, or a trusted setup).
    */
   allowedNetworks?: BlockList;
+  /** Name resolution for the guard; `dns.lookup` unless a test injects one. */
+  resolve?: Resolver;
   /** How long one HTTP batch may take, in ms; 30 s by default. */
   httpTimeoutMs?: number;
   /** How long opening a broker connection may take, in ms; 5 s by default. */
