@@ -1,6 +1,7 @@
 /**
  * The mqtt sink against the real broker, through a loopback proxy that takes it down and up:
- * batches of 1 and 100 reach a subscriber of the per-run topic as the documented JSON; the
+ * batches of 1 and 100 reach a subscriber of the per-run topic as the documented JSON, at
+ * QoS 1 (a QoS 1 subscriber gets them with QoS 1: the broker never downgrades them); the
  * broker down at the first delivery, a connection cut between batches and in the middle of
  * one are retryable errors, and after a retry every event has arrived at least once; wrong
  * credentials (a private Mosquitto that requires them) are non-retryable, with no password
@@ -35,6 +36,8 @@ describe('mqtt sink', { skip }, () => {
   let subscriber: MqttClient;
   let proxy: TcpProxy;
   const received: Arrived[] = [];
+  /** The QoS each message arrived with, by event id. */
+  const qosOf = new Map<string, number>();
   const open: SinkTransport[] = [];
 
   function transport(url = proxy.url(BROKER)) {
@@ -46,7 +49,11 @@ describe('mqtt sink', { skip }, () => {
 
   before(async () => {
     subscriber = await connectAsync(BROKER, { reconnectPeriod: 0 });
-    subscriber.on('message', (_topic, message) => received.push(JSON.parse(message.toString('utf8')) as Arrived));
+    subscriber.on('message', (_topic, message, packet) => {
+      const m = JSON.parse(message.toString('utf8')) as Arrived;
+      received.push(m);
+      qosOf.set(m.id, packet.qos);
+    });
     await subscriber.subscribeAsync(topic, { qos: 1 });
     proxy = await TcpProxy.to(BROKER, 1883);
   });
@@ -77,6 +84,17 @@ describe('mqtt sink', { skip }, () => {
       }
     });
   }
+
+  it('messages arrive with QoS 1 at a QoS 1 subscriber', async () => {
+    const t = transport();
+    const events = makeEvents(20);
+    await t.deliver(events);
+    await eventually(() => allArrived(events, ids()), '20 messages at the subscriber');
+    assert.deepEqual(
+      events.map((e) => qosOf.get(e.id)),
+      events.map(() => 1),
+    );
+  });
 
   it('the broker down at the first delivery: a retryable error, then it delivers once the broker is back', async () => {
     const t = transport();

@@ -1,10 +1,11 @@
 /**
  * The redis sink against the real server, through a loopback proxy that takes it down and
  * up: batches of 1 and 100 arrive as stream entries with the documented fields (read back
- * with XRANGE); the server down at the first delivery, a connection cut between batches and
- * in the middle of one are retryable errors, and after a retry every event is in the stream
- * at least once; wrong credentials and a key of another type are non-retryable, with no
- * password in the message.
+ * with XRANGE); more events than `maxLen` leave about `maxLen` entries, the newest (XLEN);
+ * the server down at the first delivery, a connection cut between batches and in the middle
+ * of one are retryable errors, and after a retry every event is in the stream at least once;
+ * wrong credentials and a key of another type are non-retryable, with no password in the
+ * message.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,6 +67,26 @@ describe('redis sink', { skip }, () => {
       assert.deepEqual(order, events.map((e) => e.id), 'in batch order');
     });
   }
+
+  it('trims the stream to about maxLen: whole nodes, never below maxLen, the newest entries kept', async () => {
+    const key = `${streamKey}-trim`;
+    const maxLen = 50;
+    const t = openSinkTransport(makeTarget('redis', { uri: proxy.url(SERVER), streamKey: key, maxLen }), { connectTimeoutMs: 3000 });
+    open.push(t);
+    try {
+      const events = makeEvents(500);
+      for (let i = 0; i < events.length; i += 100) await t.deliver(events.slice(i, i + 100));
+      const length = await admin.xLen(key);
+      // MAXLEN ~ removes whole macro nodes only: at most one node's entries above maxLen stay.
+      const nodeEntries = Number((await admin.configGet('stream-node-max-entries'))['stream-node-max-entries']);
+      assert.ok(length >= maxLen && length < maxLen + nodeEntries, `XLEN ${length} should be in [${maxLen}, ${maxLen + nodeEntries})`);
+      assert.ok(length < events.length, `trimmed: ${length} of ${events.length}`);
+      const kept = ((await admin.xRange(key, '-', '+')) ?? []).map((e) => String(e.message.id));
+      assert.deepEqual(kept, events.slice(-length).map((e) => e.id), 'the newest entries, in order');
+    } finally {
+      await admin.del(key);
+    }
+  });
 
   it('the server down at the first delivery: a retryable error, then it delivers once the server is back', async () => {
     const t = transport();
