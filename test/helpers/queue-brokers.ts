@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { connect as amqpConnect } from 'amqplib';
 import { createClient } from 'redis';
 import { connect as natsConnect, headers as natsHeaders } from 'nats';
+import type { JetStreamClient, JetStreamManager, MsgHdrs } from 'nats';
 import { BROKERS } from './requirements.js';
 
 export interface PublishOptions {
@@ -25,8 +26,8 @@ export interface BrokerKit {
   /** The source config for a broker URL (Redis and NATS: a new group or durable consumer each time, which `outstanding` then counts). */
   config(url: string): Record<string, unknown>;
   publish(body: string, o?: PublishOptions): Promise<void>;
-  /** What reached the broker's dead-letter place (RabbitMQ: the dead-letter queue's bodies; Redis: the reasons in `<key>:dead`); null where the broker has none (NATS terminates the message). */
-  deadLettered(): Promise<string[] | null>;
+  /** What reached the broker's dead-letter place (RabbitMQ: the dead-letter queue's bodies; Redis: the reasons in `<key>:dead`; NATS: the reasons of the messages on the dead-letter subject). */
+  deadLettered(): Promise<string[]>;
   /** Messages still waiting or unacknowledged on the broker. */
   outstanding(): Promise<number>;
   close(): Promise<void>;
@@ -112,7 +113,30 @@ export async function redisStreamKit(): Promise<BrokerKit> {
   };
 }
 
-export async function natsJetStreamKit(): Promise<BrokerKit> {
+/** A message read back from a NATS subject: its body and headers. */
+export interface NatsStored {
+  body: string;
+  headers: MsgHdrs | undefined;
+}
+
+/** Every message stored on `subject` in whichever JetStream stream captures it (none: empty). */
+export async function natsMessagesOn(jsm: JetStreamManager, js: JetStreamClient, subject: string): Promise<NatsStored[]> {
+  const stream = await jsm.streams.find(subject).catch(() => null);
+  if (stream === null) return [];
+  const count = (await jsm.streams.info(stream, { subjects_filter: subject })).state.subjects?.[subject] ?? 0;
+  if (count === 0) return [];
+  const oc = await js.consumers.get(stream, { filterSubjects: subject }); // one subject: servers before 2.10 take no list
+  const out: NatsStored[] = [];
+  for await (const m of await oc.fetch({ max_messages: count, expires: 2000 })) {
+    out.push({ body: Buffer.from(m.data).toString('utf8'), headers: m.headers });
+    if (out.length >= count) break;
+  }
+  return out;
+}
+
+export type NatsKit = BrokerKit & { jsm: JetStreamManager; js: JetStreamClient; stream: string; deadLetterSubject(): string };
+
+export async function natsJetStreamKit(): Promise<NatsKit> {
   const url = BROKERS.nats.url;
   const u = new URL(url);
   const nc = await natsConnect({ servers: `${u.hostname}:${u.port || 4222}` });
@@ -122,12 +146,19 @@ export async function natsJetStreamKit(): Promise<BrokerKit> {
   const js = nc.jetstream();
   // Each source gets its own durable consumer, so each reads every message.
   let durable = '';
+  const deadLetterSubject = (): string => `switchboard.dead-letter.${stream}.${durable}`;
+  const used = new Set<string>();
   return {
     type: 'natsJetStream',
     broker: 'nats',
     brokerUrl: url,
+    jsm,
+    js,
+    stream,
+    deadLetterSubject,
     config: (x) => {
       durable = unique();
+      used.add(deadLetterSubject());
       return { url: x, stream, durable, ackWaitSecs: 2 };
     },
     async publish(body, o = {}) {
@@ -136,7 +167,7 @@ export async function natsJetStreamKit(): Promise<BrokerKit> {
       await js.publish(`${stream}.events`, Buffer.from(body), { headers: h });
     },
     async deadLettered() {
-      return null;
+      return (await natsMessagesOn(jsm, js, deadLetterSubject())).map((m) => m.headers?.get('Switchboard-Dead-Letter-Reason') ?? '');
     },
     async outstanding() {
       try {
@@ -148,6 +179,11 @@ export async function natsJetStreamKit(): Promise<BrokerKit> {
     },
     async close() {
       await jsm.streams.delete(stream).catch(() => undefined);
+      // The shared dead-letter stream keeps other runs' messages: only this kit's subjects go.
+      for (const subject of used) {
+        const holder = await jsm.streams.find(subject).catch(() => null);
+        if (holder !== null) await jsm.streams.purge(holder, { filter: subject }).catch(() => undefined);
+      }
       await nc.close();
     },
   };

@@ -1,6 +1,8 @@
 /**
- * A Switchboard process consuming a queue is killed with SIGKILL mid-stream and started again
- * on the same data directory: every broker message ends up in Switchboard exactly once
+ * A Switchboard process consuming a queue (RabbitMQ, a Redis consumer group, a NATS JetStream
+ * durable) is killed with SIGKILL mid-stream and started again on the same data directory
+ * (or PostgreSQL schema):
+ * every broker message ends up in Switchboard exactly once
  * (messages taken but not acked are redelivered, and their event ids, derived from the broker's
  * ids, make the redelivery a duplicate).
  */
@@ -13,12 +15,17 @@ import { eventually } from '../helpers/eventually.js';
 import { callServer, freePort, startServerProcess } from '../helpers/process.js';
 import type { ServerProcess } from '../helpers/process.js';
 import { BROKER_KITS } from '../helpers/queue-brokers.js';
+import { createTestSchema } from '../helpers/pg.js';
+import type { TestSchema } from '../helpers/pg.js';
 import { skipWithoutBroker } from '../helpers/requirements.js';
 
 const TOKEN = 'sb_queue_crash_admin_token_0123456789abcdef';
 const COUNT = 1500;
 
-function start(dataDir: string, port: number): Promise<ServerProcess> {
+/** With SWITCHBOARD_TEST_STORE=postgres the process keeps its data in a fresh schema; else in its SQLite data directory. */
+const ON_POSTGRES = process.env.SWITCHBOARD_TEST_STORE === 'postgres';
+
+function start(dataDir: string, port: number, databaseUrl: string): Promise<ServerProcess> {
   return startServerProcess({
     port,
     env: {
@@ -26,8 +33,7 @@ function start(dataDir: string, port: number): Promise<ServerProcess> {
       SWITCHBOARD_ADMIN_TOKEN: TOKEN,
       SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8',
       SWITCHBOARD_LOG_LEVEL: 'warn',
-      // This suite is about a SQLite data directory, whatever the rest of the run uses.
-      SWITCHBOARD_DATABASE_URL: '',
+      SWITCHBOARD_DATABASE_URL: databaseUrl,
     },
   });
 }
@@ -45,12 +51,14 @@ async function storedNumbers(base: string, sourceId: string): Promise<number[]> 
   }
 }
 
-for (const broker of ['rabbitMq', 'redis'] as const) {
+for (const broker of ['rabbitMq', 'redis', 'nats'] as const) {
   describe(`queue source survives kill -9: ${broker}`, { skip: await skipWithoutBroker(broker) }, () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-queue-crash-'));
     let server: ServerProcess | null = null;
+    let schema: TestSchema | null = null;
     after(async () => {
       await server?.stop('SIGKILL');
+      await schema?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     });
 
@@ -58,7 +66,9 @@ for (const broker of ['rabbitMq', 'redis'] as const) {
       const kit = await BROKER_KITS[broker]();
       try {
         const port = await freePort();
-        server = await start(dataDir, port);
+        schema = ON_POSTGRES ? await createTestSchema('sbqcrash') : null;
+        const databaseUrl = schema?.url ?? '';
+        server = await start(dataDir, port, databaseUrl);
         const created = await callServer(server.base, TOKEN, 'POST', '/ingest/api/v1/source', { name: 'crash', type: kit.type, config: { ...kit.config(kit.brokerUrl), eventType: 'crash.test' } });
         assert.equal(created.status, 201, JSON.stringify(created.body));
         const id = created.body.id as string;
@@ -67,9 +77,10 @@ for (const broker of ['rabbitMq', 'redis'] as const) {
         // Mid-stream: some stored, not all.
         await eventually(async () => (await storedNumbers(server!.base, id)).length >= 50, 'some messages stored', { intervalMs: 50 });
         await server.stop('SIGKILL');
-        // It died mid-stream: the broker still holds messages (RabbitMQ requeues the unacked ones once it sees the connection gone).
+        // It died mid-stream: the broker still holds messages (RabbitMQ requeues the unacked ones once it
+        // sees the connection gone; Redis keeps them pending; JetStream redelivers them after the ack wait).
         await eventually(async () => (await kit.outstanding()) > 0, 'messages left on the broker after the kill');
-        server = await start(dataDir, port);
+        server = await start(dataDir, port, databaseUrl);
         await eventually(async () => (await storedNumbers(server!.base, id)).length >= COUNT, `all ${COUNT} messages stored`, { timeoutMs: 120_000, intervalMs: 500 });
         const numbers = await storedNumbers(server.base, id);
         assert.equal(numbers.length, COUNT, 'no message twice');

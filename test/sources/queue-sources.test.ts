@@ -11,8 +11,9 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import type { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { eventually } from '../helpers/eventually.js';
+import { rawRows } from '../helpers/raw-db.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { BROKER_KITS } from '../helpers/queue-brokers.js';
+import { BROKER_KITS, natsMessagesOn } from '../helpers/queue-brokers.js';
 import type { BrokerKit } from '../helpers/queue-brokers.js';
 import { Receiver } from '../helpers/receiver.js';
 import { skipWithoutBroker } from '../helpers/requirements.js';
@@ -62,7 +63,29 @@ async function messagesOf(sourceId: string): Promise<any[]> {
 }
 
 const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
-const redisMissing = await skipWithoutBroker('redis');
+
+/**
+ * Makes the server's store unable to write a message, as a full disk does: on SQLite the file
+ * may not grow past its size; on PostgreSQL inserts into `messages` fail with `disk_full`.
+ */
+async function fillStore(s: TestServer): Promise<{ release(): Promise<void> }> {
+  if (!ON_POSTGRES) {
+    const db = (s.sb.store as unknown as SqliteStore).db;
+    // No free pages left behind by earlier tests: the file is full at its current size.
+    db.exec('VACUUM');
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    return { release: async () => void db.pragma('max_page_count = 1073741823') };
+  }
+  const fn = `sb_full_${Math.random().toString(36).slice(2, 10)}`;
+  await rawRows(s.sb.store, `CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END $$`);
+  await rawRows(s.sb.store, `CREATE TRIGGER ${fn} BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION ${fn}()`);
+  return {
+    release: async () => {
+      await rawRows(s.sb.store, `DROP TRIGGER ${fn} ON messages`);
+      await rawRows(s.sb.store, `DROP FUNCTION ${fn}()`);
+    },
+  };
+}
 
 for (const broker of ['rabbitMq', 'redis', 'nats'] as const) {
   describe(`queue source: ${broker}`, { skip: await skipWithoutBroker(broker) }, () => {
@@ -132,25 +155,22 @@ for (const broker of ['rabbitMq', 'redis', 'nats'] as const) {
       const gathered: string[] = [];
       const dead = await eventually(async () => {
         const d = await kit.deadLettered();
-        if (d === null) return { d };
         if (broker === 'rabbitMq') gathered.push(...d);
         const all = broker === 'rabbitMq' ? gathered : d;
-        return all.length === 2 ? { d: all } : null;
+        return all.length === 2 ? all : null;
       }, "the broker's dead-letter place");
-      if (broker === 'rabbitMq') assert.deepEqual(dead.d?.sort(), [JSON.stringify({ n: 1 }), 'not json at all'].sort());
-      if (broker === 'redis') assert.match(dead.d!.join('\n'), /not valid JSON[\s\S]*no event type|no event type[\s\S]*not valid JSON/);
+      // RabbitMQ: the bodies, in the queue's own dead-letter queue; Redis and NATS: the reasons.
+      if (broker === 'rabbitMq') assert.deepEqual(dead.sort(), [JSON.stringify({ n: 1 }), 'not json at all'].sort());
+      else assert.match(dead.join('\n'), /not valid JSON[\s\S]*no event type|no event type[\s\S]*not valid JSON/);
       await eventually(async () => (await kit.outstanding()) === 0, 'nothing left unacknowledged');
       assert.equal((await consumerOf(id)).deadLettered, 2);
       await server.api('DELETE', `/ingest/api/v1/source/${id}`);
     });
 
-    it('acks only after storing: a store that cannot write leaves the message on the broker until it can', { skip: ON_POSTGRES ? 'SQLite disk-full is made with max_page_count' : false }, async () => {
+    it('acks only after storing: a store that cannot write leaves the message on the broker until it can', async () => {
       const { id, path } = await createSource(kit, proxy.url(kit.brokerUrl), { eventType: 'big.event' });
       await eventually(async () => (await consumerOf(id))?.connected === true, 'the consumer to connect');
-      const db = (server.sb.store as SqliteStore).db;
-      // No free pages left behind by earlier tests: the file is full at its current size.
-      db.exec('VACUUM');
-      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+      const full = await fillStore(server);
       try {
         const blob = Array.from({ length: 40_000 }, (_, i) => (i * 2654435761).toString(36).padStart(16, 'x')).join('');
         await kit.publish(JSON.stringify({ n: 1, blob }));
@@ -158,11 +178,14 @@ for (const broker of ['rabbitMq', 'redis', 'nats'] as const) {
           const s = await consumerOf(id);
           return s?.lastError && /could not store/.test(s.lastError as string) ? s : null;
         }, 'the consumer to report the store failure');
-        assert.match(c.lastError as string, /SQLITE_FULL|full/i);
+        // SQLite's SQLITE_FULL, PostgreSQL's disk_full.
+        assert.match(c.lastError as string, ON_POSTGRES ? /53100/ : /SQLITE_FULL|full/i);
         assert.equal(received(path).length, 0);
-        assert.ok((await kit.outstanding()) >= 0);
+        // Not acknowledged: the broker still holds it (RabbitMQ: ready again between sessions; Redis: pending; NATS: pending or awaiting its ack).
+        await eventually(async () => (await kit.outstanding()) > 0, 'the message still unacknowledged on the broker');
+        assert.equal((await consumerOf(id)).consumed, 0);
       } finally {
-        db.pragma('max_page_count = 1073741823');
+        await full.release();
       }
       await eventually(() => received(path).length === 1, 'the message stored and delivered once the store can write');
       assert.equal((await messagesOf(id)).length, 1);
@@ -219,6 +242,68 @@ for (const broker of ['rabbitMq', 'redis', 'nats'] as const) {
   });
 }
 
+const brokerMissing = { rabbitMq: await skipWithoutBroker('rabbitMq'), redis: await skipWithoutBroker('redis'), nats: await skipWithoutBroker('nats') };
+
+describe('queue source: NATS dead-letter subject', { skip: brokerMissing.nats }, () => {
+  it('publishes a bad message to the configured subject with its reason and origin in headers, then terminates it', async () => {
+    const kit = await BROKER_KITS.nats();
+    const deadStream = `${kit.stream}_DL`;
+    const subject = `${kit.stream.toLowerCase()}.dead`;
+    try {
+      const { id, path } = await createSource(kit, kit.brokerUrl, { deadLetterSubject: subject });
+      const shown = await server.api('GET', `/ingest/api/v1/source/${id}`);
+      assert.equal(shown.body.config.deadLetterSubject, subject);
+      await kit.publish('{"broken', { type: 'order.created' });
+      // No stream captures the subject yet: the message is not lost, the source says why.
+      const c = await eventually(async () => ((s) => (s?.lastError && /no JetStream stream captures/.test(s.lastError as string) ? s : null))(await consumerOf(id)), 'the reason in the state');
+      assert.match(c.lastError as string, new RegExp(subject.replaceAll('.', '\\.')));
+      assert.ok((await kit.outstanding()) > 0, 'the bad message is still on the broker');
+      await kit.jsm.streams.add({ name: deadStream, subjects: [subject] });
+      const dead = await eventually(async () => ((d) => (d.length > 0 ? d : null))(await natsMessagesOn(kit.jsm, kit.js, subject)), 'the message on the dead-letter subject', { timeoutMs: 60_000 });
+      assert.equal(dead.length, 1, 'stored once, whatever the redeliveries');
+      assert.equal(dead[0]!.body, '{"broken');
+      const h = dead[0]!.headers!;
+      assert.match(h.get('Switchboard-Dead-Letter-Reason'), /not valid JSON/);
+      assert.equal(h.get('Switchboard-Dead-Letter-Stream'), kit.stream);
+      assert.equal(h.get('Switchboard-Dead-Letter-Subject'), `${kit.stream}.events`);
+      assert.equal(h.get('Switchboard-Dead-Letter-Sequence'), '1');
+      assert.equal(h.get('type'), 'order.created');
+      await eventually(async () => (await kit.outstanding()) === 0, 'the bad message terminated');
+      // Later messages go on.
+      await kit.publish(JSON.stringify({ type: 'ok.event', n: 7 }));
+      await eventually(() => received(path).length === 1, 'the good message delivered');
+      assert.deepEqual(received(path), [7]);
+      assert.equal((await natsMessagesOn(kit.jsm, kit.js, subject)).length, 1);
+      await server.api('DELETE', `/ingest/api/v1/source/${id}`);
+    } finally {
+      await kit.jsm.streams.delete(deadStream).catch(() => undefined);
+      await kit.close();
+    }
+  });
+
+  it('refuses a dead-letter subject the consumer itself reads, and takes it when a filter keeps it out', async () => {
+    const kit = await BROKER_KITS.nats();
+    try {
+      const subject = `${kit.stream}.dead`;
+      const looping = await createSource(kit, kit.brokerUrl, { deadLetterSubject: subject, eventType: 'x.y' });
+      const s = await eventually(async () => ((c) => (c?.lastError ? c : null))(await consumerOf(looping.id)), 'the reason in the state');
+      assert.match(s.lastError as string, /would come back/);
+      assert.equal(s.connected, false);
+      await server.api('DELETE', `/ingest/api/v1/source/${looping.id}`);
+      const filtered = await createSource(kit, kit.brokerUrl, { deadLetterSubject: subject, filterSubject: `${kit.stream}.events` });
+      await eventually(async () => (await consumerOf(filtered.id))?.connected === true, 'the consumer to connect');
+      await kit.publish('not json');
+      const dead = await eventually(async () => ((d) => (d.length > 0 ? d : null))(await natsMessagesOn(kit.jsm, kit.js, subject)), 'the message on the dead-letter subject');
+      assert.equal(dead[0]!.body, 'not json');
+      await eventually(async () => (await kit.outstanding()) === 0, 'nothing left unacknowledged');
+      assert.equal((await consumerOf(filtered.id)).deadLettered, 1);
+      await server.api('DELETE', `/ingest/api/v1/source/${filtered.id}`);
+    } finally {
+      await kit.close();
+    }
+  });
+});
+
 describe('queue source configs', () => {
   it('refuses a bad scheme, a missing field and a refused address with a 422 naming the field', async () => {
     const bad = async (type: string, config: Record<string, unknown>, loc: string) => {
@@ -233,37 +318,47 @@ describe('queue source configs', () => {
     await bad('redisStream', { uri: 'redis://127.0.0.1', streamKey: 'k' }, '"group"');
     await bad('natsJetStream', { url: 'nats://127.0.0.1', stream: 'A.B', durable: 'd' }, '"stream"');
     await bad('natsJetStream', { url: 'nats://10.1.2.3:4222', stream: 'S', durable: 'd' }, '"url"');
+    for (const subject of ['dead.>', 'dead.*.x', 'has space', 'trailing.', '.leading', 'a..b', 42]) {
+      await bad('natsJetStream', { url: 'nats://127.0.0.1:4222', stream: 'S', durable: 'd', deadLetterSubject: subject }, '"deadLetterSubject"');
+    }
     await bad('rabbitMq', { uri: 'amqp://127.0.0.1', queue: 'q', eventType: 'has space' }, '"eventType"');
     await bad('rabbitMq', { uri: 'amqp://127.0.0.1', queue: 'q', target: { stream: 'bad id!' } }, '"stream"');
   });
 
-  it('a source that targets a stream appends each broker message to the stream once, its event id from the broker id', { skip: redisMissing }, async () => {
-    const kit = await BROKER_KITS.redis();
-    try {
-      const stream = await server.api('POST', '/api/v1/stream', { name: 'From a queue' });
-      assert.equal(stream.status, 201, JSON.stringify(stream.body));
-      const streamId = stream.body.id as string;
-      const r = await server.api('POST', '/ingest/api/v1/source', { name: 'to a stream', type: kit.type, config: { ...kit.config(kit.brokerUrl), target: { stream: streamId } } });
-      assert.equal(r.status, 201, JSON.stringify(r.body));
-      assert.deepEqual(r.body.config.target, { stream: streamId });
-      await eventually(async () => (await consumerOf(r.body.id as string))?.connected === true, 'the consumer to connect');
-      await kit.publish(JSON.stringify({ eventType: 'order.created', n: 1 }));
-      await kit.publish(JSON.stringify({ eventType: 'order.paid', n: 2 }));
-      const events = await eventually(async () => {
-        const got = await server.sb.store.streams.readEvents(streamId, 0, 10, []);
-        return got.length === 2 ? got : null;
-      }, 'two events in the stream');
-      assert.deepEqual(events.map((e) => e.eventType), ['order.created', 'order.paid']);
-      for (const e of events) assert.ok(e.id.startsWith('redis.'), e.id);
-      // Appending the same broker message again (a redelivery after a crash) stores nothing new.
-      await server.sb.store.streams.appendEvents(streamId, [{ ...events[0]! }]);
-      assert.equal((await server.sb.store.streams.readEvents(streamId, 0, 10, [])).length, 2);
-      await eventually(async () => (await kit.outstanding()) === 0, 'every broker message acknowledged');
-      const rotate = await server.api('POST', `/ingest/api/v1/source/${r.body.id as string}/token/rotate`);
-      assert.equal(rotate.status, 409);
-      await server.api('DELETE', `/ingest/api/v1/source/${r.body.id as string}`);
-    } finally {
-      await kit.close();
-    }
-  });
+  for (const broker of ['rabbitMq', 'redis', 'nats'] as const) {
+    it(`a ${broker} source that targets a stream appends each broker message to the stream once, its event id from the broker id`, { skip: brokerMissing[broker] }, async () => {
+      const kit = await BROKER_KITS[broker]();
+      try {
+        const stream = await server.api('POST', '/api/v1/stream', { name: `From a queue (${broker})` });
+        assert.equal(stream.status, 201, JSON.stringify(stream.body));
+        const streamId = stream.body.id as string;
+        const r = await server.api('POST', '/ingest/api/v1/source', { name: 'to a stream', type: kit.type, config: { ...kit.config(kit.brokerUrl), target: { stream: streamId } } });
+        assert.equal(r.status, 201, JSON.stringify(r.body));
+        assert.deepEqual(r.body.config.target, { stream: streamId });
+        await eventually(async () => (await consumerOf(r.body.id as string))?.connected === true, 'the consumer to connect');
+        await kit.publish(JSON.stringify({ eventType: 'order.created', n: 1 }), { id: 'order-1' });
+        await kit.publish(JSON.stringify({ eventType: 'order.paid', n: 2 }), { id: 'order-2' });
+        const events = await eventually(async () => {
+          const got = await server.sb.store.streams.readEvents(streamId, 0, 10, []);
+          return got.length === 2 ? got : null;
+        }, 'two events in the stream');
+        assert.deepEqual(events.map((e) => e.eventType), ['order.created', 'order.paid']);
+        assert.deepEqual(events.map((e) => (JSON.parse(e.payload) as { n: number }).n), [1, 2]);
+        const prefix = { rabbitMq: 'amqp.order-', redis: 'redis.', nats: `nats.` }[broker];
+        for (const e of events) assert.ok(e.id.startsWith(prefix), e.id);
+        // Not published to the source's application as well.
+        assert.equal((await server.api('GET', `/api/v1/app/${r.body.id as string}/msg`)).body.data?.length ?? 0, 0);
+        // Appending the same broker message again (a redelivery after a crash) stores nothing new.
+        await server.sb.store.streams.appendEvents(streamId, [{ ...events[0]! }]);
+        assert.equal((await server.sb.store.streams.readEvents(streamId, 0, 10, [])).length, 2);
+        await eventually(async () => (await kit.outstanding()) === 0, 'every broker message acknowledged');
+        assert.equal((await consumerOf(r.body.id as string)).consumed, 2);
+        const rotate = await server.api('POST', `/ingest/api/v1/source/${r.body.id as string}/token/rotate`);
+        assert.equal(rotate.status, 409);
+        await server.api('DELETE', `/ingest/api/v1/source/${r.body.id as string}`);
+      } finally {
+        await kit.close();
+      }
+    });
+  }
 });

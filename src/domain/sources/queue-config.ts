@@ -46,6 +46,8 @@ export interface NatsJetStreamConfig extends QueueCommon {
   filterSubject: string | null;
   /** How long a delivered message may stay unacked before JetStream redelivers it (when the consumer is created). */
   ackWaitSecs: number;
+  /** Where bad messages are published before they are terminated; null: `switchboard.dead-letter.<stream>.<durable>`. */
+  deadLetterSubject: string | null;
 }
 
 export type QueueConfig = RabbitMqConfig | RedisStreamConfig | NatsJetStreamConfig;
@@ -61,6 +63,11 @@ const EVENT_TYPE = /^[a-zA-Z0-9\-_.]{1,256}$/;
 const BROKER_NAME = /^[^\s\0]{1,255}$/;
 /** NATS stream and durable names may not hold these. */
 const NATS_NAME = /^[^\s.*>/\\\0]{1,255}$/;
+/** A NATS subject to publish to: dot-separated tokens, none empty or a wildcard. */
+const NATS_SUBJECT = /^[^\s.*>\0]+(\.[^\s.*>\0]+)*$/;
+
+/** Where a NATS source publishes its bad messages. */
+export const natsDeadLetterSubject = (c: NatsJetStreamConfig): string => c.deadLetterSubject ?? `switchboard.dead-letter.${c.stream}.${c.durable}`;
 
 function brokerUri(raw: Record<string, unknown>, type: QueueType): string {
   const { key, schemes } = SCHEMES[type];
@@ -106,7 +113,11 @@ export function parseQueueConfig(type: QueueType, raw: Record<string, unknown>):
   }
   const filterSubject = optionalString(raw, 'filterSubject', 255);
   if (filterSubject !== null && /[\s\0]/.test(filterSubject)) throw invalid(['body', 'config', 'filterSubject'], 'config.filterSubject may not hold spaces');
-  return { type, url: brokerUri(raw, type), stream: named(raw, 'stream', NATS_NAME, true), durable: named(raw, 'durable', NATS_NAME, true), filterSubject, ackWaitSecs: optionalInt(raw, 'ackWaitSecs', 1, 86_400) ?? 30, ...common };
+  const deadLetterSubject = optionalString(raw, 'deadLetterSubject', 255);
+  if (deadLetterSubject !== null && !NATS_SUBJECT.test(deadLetterSubject)) {
+    throw invalid(['body', 'config', 'deadLetterSubject'], 'config.deadLetterSubject must be a NATS subject: dot-separated tokens, no spaces, no empty token and no wildcard ("*", ">")');
+  }
+  return { type, url: brokerUri(raw, type), stream: named(raw, 'stream', NATS_NAME, true), durable: named(raw, 'durable', NATS_NAME, true), filterSubject, ackWaitSecs: optionalInt(raw, 'ackWaitSecs', 1, 86_400) ?? 30, deadLetterSubject, ...common };
 }
 
 /** The broker URI of a config. */
@@ -122,5 +133,5 @@ export function publicQueueConfig(c: QueueConfig): Record<string, unknown> {
   const common = { ...(c.eventType !== null ? { eventType: c.eventType } : {}), ...(c.target.kind === 'stream' ? { target: { stream: c.target.streamId } } : {}) };
   if (c.type === 'rabbitMq') return { uri: maskUri(c.uri), queue: c.queue, prefetch: c.prefetch, ...common };
   if (c.type === 'redisStream') return { uri: maskUri(c.uri), streamKey: c.streamKey, group: c.group, ...(c.consumer !== null ? { consumer: c.consumer } : {}), ...common };
-  return { url: maskUri(c.url), stream: c.stream, durable: c.durable, ...(c.filterSubject !== null ? { filterSubject: c.filterSubject } : {}), ackWaitSecs: c.ackWaitSecs, ...common };
+  return { url: maskUri(c.url), stream: c.stream, durable: c.durable, ...(c.filterSubject !== null ? { filterSubject: c.filterSubject } : {}), ackWaitSecs: c.ackWaitSecs, ...(c.deadLetterSubject !== null ? { deadLetterSubject: c.deadLetterSubject } : {}), ...common };
 }

@@ -2,11 +2,20 @@
  * Consumes a NATS JetStream durable consumer (`nats` client) with explicit acks. The durable
  * consumer is created when missing (explicit ack, `ackWaitSecs`, the filter subject), so a
  * message delivered and never acked (a crash, a store that failed) is redelivered after the
- * ack wait. A message is acked once stored (`ackAck`, confirmed by the server); a dead one is
- * terminated (`term`; its reason is in the source's log: servers before 2.10 ignore a `term`
- * that carries a reason); one the store could not take is nak'ed.
+ * ack wait. A message is acked once stored (`ackAck`, confirmed by the server); one the store
+ * could not take is nak'ed.
+ *
+ * A dead message is published, with its reason, to the dead-letter subject (headers
+ * `Switchboard-Dead-Letter-Reason`, `-Stream`, `-Subject`, `-Sequence`, `-Durable`; message id
+ * `<stream>.<durable>.<sequence>`, so a republish after a crash is dropped by the duplicate
+ * window), and terminated (`term`) once JetStream has stored that copy. The default subject
+ * `switchboard.dead-letter.<stream>.<durable>` is captured by the stream
+ * `SWITCHBOARD_DEAD_LETTER`, created when no stream captures it; a configured subject must be
+ * captured by a stream of the user's. A dead-letter subject that the consumed stream captures
+ * and the consumer reads would bring every bad message back: such a session is refused.
  */
-import type { ConnectionOptions, NatsConnection } from 'nats';
+import type { ConnectionOptions, JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
+import { natsDeadLetterSubject } from '../../../domain/sources/queue-config.js';
 import type { NatsJetStreamConfig } from '../../../domain/sources/queue-config.js';
 import type { ConsumerSession } from './queue-consumer.js';
 import { untilStopped } from './session-end.js';
@@ -24,6 +33,26 @@ function optionsOf(url: string): ConnectionOptions {
   return o;
 }
 
+/** The stream that captures the default dead-letter subjects when no stream of the user's does. */
+export const DEAD_LETTER_STREAM = 'SWITCHBOARD_DEAD_LETTER';
+const DEAD_LETTER_PREFIX = 'switchboard.dead-letter.';
+
+/** Whether a subject (no wildcards) matches a filter (`*` one token, `>` the rest). */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const t = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return t.length > i;
+    if (i >= t.length || (f[i] !== '*' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
+}
+
+/** A header value: one line, bounded. */
+const headerValue = (v: string): string => v.replace(/[\r\n]+/g, ' ').slice(0, 1024);
+
+const noStream = (e: unknown): boolean => (e as { code?: unknown })?.code === '503' || /no responders|no stream matches/i.test(String((e as Error)?.message));
+
 const notFound = (e: unknown): boolean => /not found/i.test(String((e as Error)?.message)) || (e as { api_error?: { err_code?: number } })?.api_error?.err_code === 10014;
 
 export async function consumeNatsJetStream(c: NatsJetStreamConfig, s: ConsumerSession): Promise<void> {
@@ -36,8 +65,9 @@ export async function consumeNatsJetStream(c: NatsJetStreamConfig, s: ConsumerSe
     nc = await connect(optionsOf(c.url));
     void nc.closed().then((err) => end.fail(err ?? new Error('connection to NATS closed')));
     const jsm = await nc.jetstreamManager();
+    let filter: string | null;
     try {
-      await jsm.consumers.info(c.stream, c.durable);
+      filter = (await jsm.consumers.info(c.stream, c.durable)).config.filter_subject || null;
     } catch (e: unknown) {
       if (!notFound(e)) throw e;
       await jsm.consumers.add(c.stream, {
@@ -46,8 +76,11 @@ export async function consumeNatsJetStream(c: NatsJetStreamConfig, s: ConsumerSe
         ack_wait: nanos(c.ackWaitSecs * 1000),
         ...(c.filterSubject !== null ? { filter_subject: c.filterSubject } : {}),
       });
+      filter = c.filterSubject;
     }
-    const consumer = await nc.jetstream().consumers.get(c.stream, c.durable);
+    const js = nc.jetstream();
+    const deadLetter = await deadLetterPlace(c, jsm, js, filter);
+    const consumer = await js.consumers.get(c.stream, c.durable);
     const messages = await consumer.consume({ max_messages: 100 });
     s.signal.addEventListener('abort', () => void messages.stop(), { once: true });
     s.connected();
@@ -57,7 +90,10 @@ export async function consumeNatsJetStream(c: NatsJetStreamConfig, s: ConsumerSe
         try {
           const outcome = await s.handle({ body: Buffer.from(m.data), brokerId: String(m.seq), typeHint: m.headers?.get('type') || null });
           if (outcome.kind === 'stored') await m.ackAck();
-          else m.term();
+          else {
+            await deadLetter(m, outcome.reason);
+            m.term();
+          }
         } catch (e: unknown) {
           m.nak(1000);
           throw e;
@@ -73,4 +109,39 @@ export async function consumeNatsJetStream(c: NatsJetStreamConfig, s: ConsumerSe
     end.fail(new Error('closing'));
     await nc?.close().catch(() => undefined);
   }
+}
+
+/**
+ * Checks the dead-letter subject against the consumed stream and returns how a dead message
+ * is published there (resolves once JetStream has stored it).
+ */
+async function deadLetterPlace(c: NatsJetStreamConfig, jsm: JetStreamManager, js: JetStreamClient, filter: string | null): Promise<(m: JsMsg, reason: string) => Promise<void>> {
+  const subject = natsDeadLetterSubject(c);
+  const capturedBy = await jsm.streams.find(subject).catch(() => null);
+  if (capturedBy === c.stream && (filter === null || subjectMatches(filter, subject))) {
+    throw new Error(`the dead-letter subject "${subject}" is captured by the stream "${c.stream}" and read by this consumer: bad messages would come back; set config.deadLetterSubject to a subject this consumer does not read`);
+  }
+  const { headers } = await import('nats');
+  return async (m, reason) => {
+    const h = headers();
+    h.set('Switchboard-Dead-Letter-Reason', headerValue(reason));
+    h.set('Switchboard-Dead-Letter-Stream', c.stream);
+    h.set('Switchboard-Dead-Letter-Subject', headerValue(m.subject));
+    h.set('Switchboard-Dead-Letter-Sequence', String(m.seq));
+    h.set('Switchboard-Dead-Letter-Durable', c.durable);
+    const type = m.headers?.get('type');
+    if (type) h.set('type', headerValue(type));
+    const publish = (): Promise<unknown> => js.publish(subject, m.data, { msgID: `${c.stream}.${c.durable}.${m.seq}`, headers: h });
+    try {
+      await publish();
+    } catch (e: unknown) {
+      if (!noStream(e)) throw e;
+      if (!subject.startsWith(DEAD_LETTER_PREFIX)) throw new Error(`no JetStream stream captures the dead-letter subject "${subject}" (config.deadLetterSubject): add it to a stream's subjects`);
+      await jsm.streams.add({ name: DEAD_LETTER_STREAM, subjects: [`${DEAD_LETTER_PREFIX}>`] }).catch((err: unknown) => {
+        // Another consumer made it first.
+        if (!/already in use|exists/i.test(String((err as Error)?.message))) throw err;
+      });
+      await publish();
+    }
+  };
 }
