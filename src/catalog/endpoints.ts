@@ -15,6 +15,7 @@ import { SECRET_PREFIX, generateSecret } from '../domain/signature.js';
 import type { EndpointStats, Page, PageQuery, PausedKey, Store } from '../storage/contract/store.js';
 import { publishEndpointState } from '../engine/channels.js';
 import { checkHostAllowed } from './address-check.js';
+import { environmentSettings } from './environment-settings.js';
 
 export interface EndpointInput {
   url: string;
@@ -87,6 +88,16 @@ export class EndpointService {
     await checkHostAllowed(u.hostname, this.allowedNetworks, loc, 'url resolves to a private or reserved address');
   }
 
+  /** An endpoint's URL: checkUrl, and https only when the environment's settings say so (`enforceHttps`). */
+  private async checkEndpointUrl(url: string): Promise<void> {
+    await this.checkUrl(url);
+    if (new URL(url).protocol === 'http:' && (await environmentSettings(this.store)).enforceHttps) {
+      throw new AppError('invalid_url', 'url must use https: the environment settings enforce it (enforceHttps)', [
+        { loc: ['body', 'url'], msg: 'URL scheme must be https (the environment setting enforceHttps)', type: 'value_error.url.scheme' },
+      ]);
+    }
+  }
+
   /** Endpoints of the application that receive a message of this type and channels. */
   async matching(appId: string, eventType: string, channels: readonly string[] | null): Promise<Endpoint[]> {
     const now = this.clock.now();
@@ -107,7 +118,7 @@ export class EndpointService {
   async create(appId: string, input: EndpointInput): Promise<Endpoint> {
     checkUid(input.uid, ['body', 'uid']);
     const metadata = checkedMetadata(input.metadata);
-    await this.checkUrl(input.url);
+    await this.checkEndpointUrl(input.url);
     const headers = input.headers ? checkHeaders(Object.entries(input.headers), ['body', 'headers']) : {};
     const filter = await checkedFilter(input.filter);
     const now = this.clock.now();
@@ -161,7 +172,7 @@ export class EndpointService {
     }
     if (input.uid !== existing.uid) checkUid(input.uid, ['body', 'uid']);
     const metadata = checkedMetadata(input.metadata);
-    await this.checkUrl(input.url);
+    await this.checkEndpointUrl(input.url);
     // SDKs know nothing of filters: a replace without `filter` keeps the one saved.
     const filter = input.filter === undefined ? (existing.filter ?? null) : await checkedFilter(input.filter);
     const wasDisabled = existing.disabled;
@@ -185,7 +196,7 @@ export class EndpointService {
     const ep = { ...(await this.get(appId, idOrUid)) };
     const wasDisabled = ep.disabled;
     if (patch.url !== undefined) {
-      await this.checkUrl(patch.url);
+      await this.checkEndpointUrl(patch.url);
       ep.url = patch.url;
     }
     if (patch.uid !== undefined && patch.uid !== ep.uid) {

@@ -1,9 +1,10 @@
 /**
  * Environment export and import (the `svix.environment` family): the organisation's event
- * types (with their schemas) and connectors as one document. An import checks the whole
- * document first and writes it in one transaction, or not at all; objects already equal to
- * the document are left alone, so importing the same document twice changes nothing the
- * second time. It reports what it created, updated and left unchanged.
+ * types (with their schemas), connectors and settings as one document. An import checks the
+ * whole document first and writes it in one transaction, or not at all; objects already equal
+ * to the document are left alone, so importing the same document twice changes nothing the
+ * second time. It reports what it created, updated and left unchanged, and the settings it
+ * does not keep.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Clock } from '../domain/clock.js';
@@ -13,6 +14,8 @@ import type { ConnectorRecord, EnvironmentWrite } from '../storage/contract/conn
 import type { Store } from '../storage/contract/store.js';
 import type { ConnectorInput, ConnectorService } from './connectors.js';
 import type { EventTypeInput } from './event-types.js';
+import { checkSettings, environmentSettings } from './environment-settings.js';
+import type { EnvironmentSettings } from './environment-settings.js';
 
 /** The version of the export document. */
 export const ENVIRONMENT_VERSION = 1;
@@ -36,14 +39,16 @@ export interface EnvironmentExport {
   version: number;
   eventTypes: EventType[];
   connectors: ConnectorRecord[];
-  settings: null;
+  settings: EnvironmentSettings;
 }
 
 /** What an import changed, by kind: names (event types) or ids (connectors). */
 export interface ImportReport {
   eventTypes: { created: string[]; updated: string[]; unchanged: number };
   connectors: { created: string[]; updated: string[]; unchanged: number };
-  /** Parts of the document Switchboard has nowhere to keep (`settings`). */
+  /** Settings by name: changed, and how many the document left as they were. */
+  settings: { updated: string[]; unchanged: number };
+  /** Parts of the document Switchboard does not keep: settings it has no such setting for (`settings.<name>`). */
   ignored: string[];
 }
 
@@ -66,7 +71,13 @@ export class EnvironmentService {
       if (page.done || page.iterator === null) break;
       iterator = page.iterator;
     }
-    return { createdAt: this.clock.now(), version: ENVIRONMENT_VERSION, eventTypes, connectors: await this.store.connectors.all(), settings: null };
+    return {
+      createdAt: this.clock.now(),
+      version: ENVIRONMENT_VERSION,
+      eventTypes,
+      connectors: await this.store.connectors.all(),
+      settings: await environmentSettings(this.store),
+    };
   }
 
   /** Checks the whole document, then writes what differs in one transaction. */
@@ -75,9 +86,26 @@ export class EnvironmentService {
     const report: ImportReport = {
       eventTypes: { created: [], updated: [], unchanged: 0 },
       connectors: { created: [], updated: [], unchanged: 0 },
-      ignored: doc.settings !== undefined && doc.settings !== null && !isDeepStrictEqual(doc.settings, {}) ? ['settings'] : [],
+      settings: { updated: [], unchanged: 0 },
+      ignored: [],
     };
     const write: EnvironmentWrite = { createEventTypes: [], updateEventTypes: [], createConnectors: [], updateConnectors: [] };
+
+    // Settings: absent or null leaves them as they are; an object is the whole of them.
+    if (doc.settings !== undefined && doc.settings !== null) {
+      const wanted = checkSettings(doc.settings, ['body', 'settings']);
+      report.ignored.push(...wanted.ignored.map((name) => `settings.${name}`));
+      const current = await environmentSettings(this.store);
+      const values: Record<string, unknown> = {};
+      for (const [name, value] of Object.entries(wanted.settings)) {
+        if (current[name as keyof EnvironmentSettings] === value) report.settings.unchanged++;
+        else {
+          values[name] = value;
+          report.settings.updated.push(name);
+        }
+      }
+      if (report.settings.updated.length > 0) write.settings = { values, at: now };
+    }
 
     const names = new Set<string>();
     for (const [i, input] of (doc.eventTypes ?? []).entries()) {
@@ -127,7 +155,8 @@ export class EnvironmentService {
     const ids = write.createConnectors.map((c) => c.id).sort();
     write.createConnectors.forEach((c, n) => (c.id = ids[n]!));
     report.connectors.created = ids;
-    const changes = write.createEventTypes.length + write.updateEventTypes.length + write.createConnectors.length + write.updateConnectors.length;
+    const changes =
+      write.createEventTypes.length + write.updateEventTypes.length + write.createConnectors.length + write.updateConnectors.length + report.settings.updated.length;
     if (changes > 0) await this.store.connectors.applyEnvironment(write);
     return report;
   }

@@ -1,8 +1,9 @@
 /**
  * Environment export and import through the official `svix` SDK against real servers:
- * an export imported into a second, fresh server reproduces its event types (with schemas)
- * and connectors; the same import twice changes nothing the second time; an invalid
- * document is refused with a 422 and nothing of it is applied.
+ * an export imported into a second, fresh server reproduces its event types (with schemas),
+ * connectors and settings, and the imported settings are honoured there; the same import
+ * twice changes nothing the second time; settings Switchboard does not keep are reported as
+ * ignored; an invalid document is refused with a 422 and nothing of it is applied.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,10 +11,13 @@ import { ConnectorKind } from 'svix';
 import type { ConnectorIn, EnvironmentIn, EnvironmentOut, EventTypeIn, Svix } from 'svix';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
-import { apiError, sdkClient } from '../helpers/svix-sdk.js';
+import { apiError, apiErrorMentioning, sdkClient } from '../helpers/svix-sdk.js';
 
 const CODE = 'function handler(webhook) { return webhook; }';
 const SCHEMA = { '1': { type: 'object', properties: { id: { type: 'string' } }, required: ['id'], examples: [{ id: 'u_1' }] } };
+
+/** An endpoint URL refused because the settings enforce https. */
+const httpsRefused = apiErrorMentioning(422, 'enforceHttps');
 
 /** EnvironmentOut as EnvironmentIn: what a caller sends back to import an export. */
 function asImport(e: EnvironmentOut): EnvironmentIn {
@@ -44,6 +48,7 @@ function comparable(e: EnvironmentOut) {
   return {
     eventTypes: e.eventTypes.map(({ createdAt: _c, updatedAt: _u, ...rest }) => rest),
     connectors: e.connectors.map(({ id: _i, createdAt: _c, updatedAt: _u, transformationUpdatedAt: _t, ...rest }) => rest),
+    settings: e.settings as unknown,
   };
 }
 
@@ -63,6 +68,7 @@ describe('environment export and import with the svix SDK', () => {
     await from.eventType.create({ name: 'user.legacy', description: 'Old', archived: true });
     await from.connector.create({ name: 'Slack', uid: 'slack', kind: ConnectorKind.Slack, transformation: CODE, allowedEventTypes: ['user.created'] });
     await from.connector.create({ name: 'Plain', transformation: CODE, description: 'no uid' });
+    await from.environment.import({ settings: { enforceHttps: true } });
   });
   after(async () => {
     await source.close();
@@ -78,7 +84,8 @@ describe('environment export and import with the svix SDK', () => {
     assert.equal(e.eventTypes[2]!.archived, true);
     assert.deepEqual(e.connectors.map((c) => c.name).sort(), ['Plain', 'Slack']);
     assert.equal(e.connectors[0]!.transformation, CODE);
-    assert.equal(e.settings, null);
+    assert.deepEqual(e.settings, { enforceHttps: true });
+    assert.deepEqual((await to.environment.export()).settings, { enforceHttps: false }, 'a fresh server has the defaults');
   });
 
   it('reproduces the environment in a fresh server, and a second import changes nothing', async () => {
@@ -87,6 +94,12 @@ describe('environment export and import with the svix SDK', () => {
     assert.deepEqual(comparable(await to.environment.export()), comparable(exported));
     assert.deepEqual((await to.eventType.get('user.created')).schemas, SCHEMA);
     assert.equal((await to.connector.get('slack')).kind, ConnectorKind.Slack);
+    // The imported settings are honoured: endpoint URLs must now be https.
+    const appId = (await to.application.create({ name: 'Honoured' })).id;
+    await assert.rejects(to.endpoint.create(appId, { url: 'http://example.com/hook' }), httpsRefused);
+    const ep = await to.endpoint.create(appId, { url: 'https://example.com/hook' });
+    await assert.rejects(to.endpoint.patch(appId, ep.id, { url: 'http://example.com/other' }), httpsRefused);
+    await assert.rejects(to.endpoint.update(appId, ep.id, { url: 'http://example.com/other' }), httpsRefused);
 
     const before = await to.environment.export();
     // The report (a Switchboard extension the SDK ignores) says nothing changed.
@@ -95,11 +108,13 @@ describe('environment export and import with the svix SDK', () => {
     assert.deepEqual(again.body, {
       eventTypes: { created: [], updated: [], unchanged: 3 },
       connectors: { created: [], updated: [], unchanged: 2 },
+      settings: { updated: [], unchanged: 1 },
       ignored: [],
     });
     const afterward = await to.environment.export();
     assert.deepEqual(afterward.eventTypes, before.eventTypes);
     assert.deepEqual(afterward.connectors, before.connectors);
+    assert.deepEqual(afterward.settings, before.settings);
   });
 
   it('reports what an import changed', async () => {
@@ -108,19 +123,39 @@ describe('environment export and import with the svix SDK', () => {
     doc.eventTypes!.push({ name: 'user.updated', description: 'new' });
     doc.connectors![1]!.description = 'now described';
     doc.connectors!.push({ name: 'Third', uid: 'third', transformation: CODE });
-    const res = await target.api('POST', '/api/v1/environment/import', { ...doc, settings: { colour: 'blue' } });
+    // A settings object is the whole of the settings: enforceHttps, left out, takes its default.
+    const res = await target.api('POST', '/api/v1/environment/import', { ...doc, settings: { colour: 'blue', displayName: 'Acme' } });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual(res.body.eventTypes, { created: ['user.updated'], updated: ['user.created'], unchanged: 2 });
     assert.equal(res.body.connectors.created.length, 1);
     assert.equal(res.body.connectors.updated.length, 1);
     assert.equal(res.body.connectors.unchanged, 1);
-    assert.deepEqual(res.body.ignored, ['settings']);
+    assert.deepEqual(res.body.settings, { updated: ['enforceHttps'], unchanged: 0 });
+    assert.deepEqual(res.body.ignored, ['settings.colour', 'settings.displayName']);
     assert.equal((await to.eventType.get('user.created')).description, 'changed');
     assert.equal((await to.connector.get('third')).name, 'Third');
+    assert.deepEqual((await to.environment.export()).settings, { enforceHttps: false });
+    const appId = (await to.application.create({ name: 'Plain http' })).id;
+    assert.match((await to.endpoint.create(appId, { url: 'http://example.com/hook' })).id, /^ep_/, 'http allowed again');
+
+    // No settings (or null) leaves them as they are; an explicit value changes only when it differs.
+    await to.environment.import({ settings: { enforceHttps: true } });
+    for (const settings of [undefined, null]) {
+      const kept = await target.api('POST', '/api/v1/environment/import', { eventTypes: [], settings });
+      assert.equal(kept.status, 200, JSON.stringify(kept.body));
+      assert.deepEqual(kept.body.settings, { updated: [], unchanged: 0 });
+      assert.deepEqual((await to.environment.export()).settings, { enforceHttps: true });
+    }
+    const same = await target.api('POST', '/api/v1/environment/import', { settings: { enforceHttps: true } });
+    assert.deepEqual(same.body.settings, { updated: [], unchanged: 1 });
+    const nulled = await target.api('POST', '/api/v1/environment/import', { settings: { enforceHttps: null } });
+    assert.deepEqual(nulled.body.settings, { updated: ['enforceHttps'], unchanged: 0 }, 'null is the default');
+    assert.deepEqual((await to.environment.export()).settings, { enforceHttps: false });
   });
 
   it('refuses an invalid document with a 422 and applies none of it', async () => {
     const before = await to.environment.export();
+    assert.deepEqual(before.settings, { enforceHttps: false });
     const valid = { name: 'user.valid', description: 'would be created' };
     const cases: EnvironmentIn[] = [
       // Transformation code that does not compile, after valid parts.
@@ -131,13 +166,24 @@ describe('environment export and import with the svix SDK', () => {
       { eventTypes: [valid], connectors: [{ name: 'a', uid: 'dup', transformation: CODE }, { name: 'b', uid: 'dup', transformation: CODE }] },
       // An event type name outside the allowed characters.
       { eventTypes: [valid, { name: 'bad name!', description: 'x' }] },
+      // A change of settings, with a connector that does not compile.
+      { settings: { enforceHttps: true }, connectors: [{ name: 'broken', transformation: 'function handler(' }] },
     ];
     for (const doc of cases) await assert.rejects(to.environment.import(doc), apiError(422));
     const unknownKind = await target.api('POST', '/api/v1/environment/import', { eventTypes: [valid], connectors: [{ name: 'k', kind: 'Fax', transformation: CODE }] });
     assert.equal(unknownKind.status, 422);
+    // A setting of the wrong type, or settings that are not an object, after valid parts.
+    const badSetting = await target.api('POST', '/api/v1/environment/import', { eventTypes: [valid], settings: { enforceHttps: 'yes' } });
+    assert.equal(badSetting.status, 422);
+    assert.deepEqual(badSetting.body.detail[0].loc, ['body', 'settings', 'enforceHttps']);
+    for (const settings of ['strict', [true], 1]) {
+      const notObject = await target.api('POST', '/api/v1/environment/import', { eventTypes: [valid], settings });
+      assert.equal(notObject.status, 422, JSON.stringify(notObject.body));
+    }
     const afterward = await to.environment.export();
     assert.deepEqual(afterward.eventTypes, before.eventTypes);
     assert.deepEqual(afterward.connectors, before.connectors);
+    assert.deepEqual(afterward.settings, before.settings);
     await assert.rejects(to.eventType.get('user.valid'), apiError(404));
   });
 

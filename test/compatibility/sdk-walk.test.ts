@@ -1,11 +1,14 @@
 /**
  * Every method of the pinned `svix` SDK, called once against a real server. The list of
  * methods comes from reflection over an SDK client (scripts/sdk-methods.mjs); the table below
- * maps each `resource.method` to a call that exercises it and checks the answer (the SDK
- * parses each response with its own model serializers, so a wrong shape throws; key fields
- * are asserted too). A method the SDK has and the table lacks fails the walk, so an SDK bump
- * shows what it added. The streaming family and authentication's stream methods have their
- * own suite (test/streams): they are in the table, one by one, as covered there.
+ * maps each `resource.method` to a call that exercises it and checks the answer. Every
+ * answer the SDK parses while the walk runs is checked against the SDK's own models
+ * (test/helpers/sdk-shapes.ts: required fields present, JSON types, enum values), and a
+ * method whose answers do not fit fails, naming the field; key fields are asserted too. A
+ * method the SDK has and the table lacks fails the walk, so an SDK bump shows what it added.
+ * The streaming family and authentication's stream methods have their own suite
+ * (test/streams/stream-api.test.ts, which fails unless it calls every one of them): they are
+ * in the table, one by one, as covered there.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +19,9 @@ import { eventually } from '../helpers/eventually.js';
 import { Receiver } from '../helpers/receiver.js';
 import { attemptsOf, startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
-import { apiError, sdkClient } from '../helpers/svix-sdk.js';
+import { apiError, apiErrorMentioning, sdkClient } from '../helpers/svix-sdk.js';
+import { streamMethods } from '../helpers/sdk-calls.js';
+import { ShapeError, watchSdkAnswers } from '../helpers/sdk-shapes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -46,7 +51,7 @@ interface Elsewhere {
   coveredBy: string;
 }
 
-const STREAMS: Elsewhere = { coveredBy: 'test/streams (the streaming suite)' };
+const STREAMS: Elsewhere = { coveredBy: 'test/streams/stream-api.test.ts (the streaming suite)' };
 
 /** Methods of the families Switchboard serves today. */
 const CALLS: Record<string, Call | Elsewhere> = {
@@ -273,8 +278,14 @@ const CALLS: Record<string, Call | Elsewhere> = {
     assert.equal((await svix.eventType.patch('walk.patched', { deprecated: true })).deprecated, true);
   },
 
-  'health.get': async ({ svix }) => {
-    await svix.health.get();
+  'health.get': async ({ svix, server }) => {
+    // The SDK reads no body: a healthy server answers 204, anything else throws.
+    assert.equal(await svix.health.get(), undefined);
+    const res = await fetch(`${server.url}/api/v1/health`);
+    assert.equal(res.status, 204);
+    assert.equal(await res.text(), '');
+    const broken = sdkClient(`${server.url}/no-such-prefix`, server.token);
+    await assert.rejects(broken.health.get(), apiError(404));
   },
 
   'ingest.endpoint.list': async ({ svix, rx, sourceId }) => {
@@ -359,9 +370,13 @@ const CALLS: Record<string, Call | Elsewhere> = {
     const page = await svix.message.poller.poll(appId, pollerId, { limit: 10 });
     assert.ok(page.data.some((m) => m.id === msgId));
   },
-  'message.poller.consumerSeek': async ({ svix, appId, pollerId }) => {
-    const out = await svix.message.poller.consumerSeek(appId, pollerId, 'walk-seeker', { after: new Date(0) });
-    assert.equal(typeof out.iterator, 'string');
+  'message.poller.consumerSeek': async ({ svix, appId, pollerId, msgId }) => {
+    // Seeking to a time moves the consumer's cursor there: before the message, it is read; after it, not.
+    const back = await svix.message.poller.consumerSeek(appId, pollerId, 'walk-seeker', { after: new Date(0) });
+    assert.equal(typeof back.iterator, 'string');
+    assert.ok((await svix.message.poller.consumerPoll(appId, pollerId, 'walk-seeker', { limit: 100 })).data.some((m) => m.id === msgId));
+    await svix.message.poller.consumerSeek(appId, pollerId, 'walk-seeker', { after: new Date(Date.now() + 1000) });
+    assert.ok(!(await svix.message.poller.consumerPoll(appId, pollerId, 'walk-seeker', { limit: 100 })).data.some((m) => m.id === msgId));
   },
   'message.poller.consumerPoll': async ({ svix, appId, pollerId, msgId }) => {
     const page = await svix.message.poller.consumerPoll(appId, pollerId, 'walk-consumer', { limit: 10 });
@@ -573,9 +588,15 @@ const CONFIGURATION_CALLS: Record<string, Call> = {
     const after = (await svix.integration.rotateKey(appId, i.id)).key;
     assert.notEqual(after, before);
   },
-  'integration.getKey': async ({ svix, appId }) => {
+  'integration.getKey': async ({ svix, server, appId }) => {
     const i = await svix.integration.create(appId, { name: 'Keyed' });
-    assert.ok((await svix.integration.getKey(appId, i.id)).key);
+    const { key } = await svix.integration.getKey(appId, i.id);
+    assert.match(key, /^sbint_[A-Za-z0-9_-]{43}$/, 'sbint_ and 32 random bytes in base64url');
+    assert.equal((await svix.integration.getKey(appId, i.id)).key, key, 'the same key each time');
+    // The key is a credential for its own application only.
+    const scoped = sdkClient(server.url, key);
+    assert.equal((await scoped.application.get(appId)).id, appId);
+    await assert.rejects(scoped.application.list(), apiError(403));
   },
   'connector.list': async ({ svix }) => {
     const c = await svix.connector.create({ name: 'Listed', transformation: 'function handler(webhook) { return webhook; }' });
@@ -607,10 +628,25 @@ const CONFIGURATION_CALLS: Record<string, Call> = {
     await svix.eventType.create({ name: 'walk.exported', description: 'exported' });
     const out = await svix.environment.export();
     assert.ok(out.eventTypes.some((t) => t.name === 'walk.exported'));
+    assert.deepEqual(out.settings, { enforceHttps: false });
   },
-  'environment.import': async ({ svix }) => {
-    await svix.environment.import({ eventTypes: [{ name: 'walk.env-imported', description: 'imported' }] });
-    assert.equal((await svix.eventType.get('walk.env-imported')).description, 'imported');
+  'environment.import': async ({ svix, appId }) => {
+    const code = 'function handler(webhook) { return webhook; }';
+    await svix.environment.import({
+      eventTypes: [{ name: 'walk.env-imported', description: 'imported' }],
+      connectors: [{ name: 'Imported connector', uid: 'walk-env-connector', transformation: code }],
+      settings: { enforceHttps: true },
+    });
+    try {
+      assert.equal((await svix.eventType.get('walk.env-imported')).description, 'imported');
+      const c = await svix.connector.get('walk-env-connector');
+      assert.deepEqual([c.name, c.transformation], ['Imported connector', code]);
+      assert.deepEqual((await svix.environment.export()).settings, { enforceHttps: true });
+      await assert.rejects(svix.endpoint.create(appId, { url: 'http://example.com/hook' }), apiErrorMentioning(422, 'enforceHttps'), 'the imported setting is honoured');
+    } finally {
+      // The other calls make http endpoints.
+      await svix.environment.import({ settings: { enforceHttps: false } });
+    }
   },
 };
 
@@ -655,10 +691,12 @@ async function setUp(): Promise<Walk> {
 
 describe('every svix SDK method', () => {
   let walk: Walk;
+  const shapes = watchSdkAnswers();
   before(async () => {
     walk = await setUp();
   });
   after(async () => {
+    shapes.stop();
     await walk?.server.close();
     await walk?.rx.close();
   });
@@ -671,15 +709,37 @@ describe('every svix SDK method', () => {
     assert.deepEqual(stale, [], 'table entries the SDK no longer has');
   });
 
+  it("checks the answers against the SDK's models as it goes", () => {
+    // Runs before the calls: what setting up made was checked.
+    assert.ok(shapes.checked.length >= 4, `answers checked: ${shapes.checked.length}`);
+    assert.ok(shapes.checked.some((a) => a.model === 'ApplicationOut') && shapes.checked.some((a) => a.model === 'IngestSourceOut'));
+  });
+
   for (const name of methods) {
     const entry = entryOf(name);
     if (entry === undefined) continue;
     if (typeof entry !== 'function') {
       it(`${name} is covered by ${entry.coveredBy}`, () => {
-        assert.ok(name.startsWith('streaming.') || name.startsWith('authentication.'), name);
+        assert.ok(streamMethods(methods).includes(name), `${name} is not among the methods the streaming suite must call`);
       });
       continue;
     }
-    it(name, async () => entry(walk));
+    it(name, async () => {
+      const seen = shapes.violations.length;
+      try {
+        await entry(walk);
+      } catch (e) {
+        if (e instanceof ShapeError) assert.fail(`${name}: ${e.message}`);
+        throw e;
+      }
+      // Also those the call caught (an expected rejection, a retried wait).
+      assert.deepEqual(shapes.violations.slice(seen).map((e) => e.message), [], `${name}: answers that do not fit the SDK's models`);
+    });
   }
+
+  it("checked the answers of the calls against many of the SDK's models", () => {
+    // Nearly every call reads an answer, each checked against a model of the SDK.
+    const models = new Set(shapes.checked.map((a) => a.model));
+    assert.ok(models.size >= 40, `models checked: ${models.size}`);
+  });
 });

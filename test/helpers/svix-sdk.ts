@@ -14,3 +14,12 @@ export function apiError(status: number, code?: string) {
     return true;
   };
 }
+
+/** Asserts an SDK call failed with this HTTP status and a body that mentions `text` (a 422's `detail` has no code). */
+export function apiErrorMentioning(status: number, text: string) {
+  return (e: unknown): boolean => {
+    apiError(status)(e);
+    assert.ok(JSON.stringify((e as ApiException<unknown>).body).includes(text), `the error mentions ${text}: ${JSON.stringify((e as ApiException<unknown>).body)}`);
+    return true;
+  };
+}

@@ -3,13 +3,21 @@
  * stream methods of `authentication`, then unhappy paths over raw HTTP (unknown sink type,
  * private URIs, bad batch size, unknown stream, idempotent appends, masked credentials), an
  * extension sink surviving SDK round trips, and a poller sink read by iterator, time and token.
+ * The suite fails unless it called every one of those SDK methods (the SDK walk,
+ * test/compatibility/sdk-walk.test.ts, leaves them to this suite).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Svix } from 'svix';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { apiError, sdkClient } from '../helpers/svix-sdk.js';
+import { recordSdkCalls, streamMethods } from '../helpers/sdk-calls.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const { sdkMethods } = (await import(pathToFileURL(join(root, 'scripts/sdk-methods.mjs')).href)) as { sdkMethods: () => string[] };
 
 describe('the Stream API with the svix SDK', () => {
   let server: TestServer;
@@ -18,6 +26,11 @@ describe('the Stream API with the svix SDK', () => {
   let httpSinkId: string;
   let pollerId: string;
 
+  // Every stream method of the pinned SDK must be called by this suite, by any client.
+  let calls: ReturnType<typeof recordSdkCalls> | undefined;
+  before(() => {
+    calls = recordSdkCalls();
+  });
   before(async () => {
     server = await startServer();
     svix = sdkClient(server.url, server.token);
@@ -26,6 +39,14 @@ describe('the Stream API with the svix SDK', () => {
     pollerId = (await svix.streaming.sink.create(streamId, { type: 'poller', config: {}, eventTypes: ['order.created'] })).id;
   });
   after(async () => server.close());
+  // Last, so that the server is closed even when this fails.
+  after(() => {
+    calls?.stop();
+    const expected = streamMethods(sdkMethods());
+    assert.ok(expected.length > 20, `stream methods found by reflection: ${expected.length}`);
+    assert.deepEqual(expected.filter((m) => calls?.ambiguous.has(m)), [], 'stream methods whose calls cannot be told apart');
+    assert.deepEqual(expected.filter((m) => !calls?.called.has(m)), [], 'stream methods of the SDK this suite never called');
+  });
 
   const raw = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => server.api(method, path, body, headers);
 

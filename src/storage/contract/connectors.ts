@@ -27,12 +27,14 @@ export interface ConnectorRecord {
   transformationUpdatedAt: number;
 }
 
-/** What an environment import writes: rows to insert and rows to replace, of both kinds. */
+/** What an environment import writes: rows to insert and rows to replace, of both kinds, and settings to save. */
 export interface EnvironmentWrite {
   createEventTypes: EventType[];
   updateEventTypes: EventType[];
   createConnectors: ConnectorRecord[];
   updateConnectors: ConnectorRecord[];
+  /** Settings to save, by name (environment-settings.ts), and when. */
+  settings?: { values: Record<string, unknown>; at: number } | undefined;
 }
 
 export interface ConnectorStore {

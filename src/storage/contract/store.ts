@@ -22,6 +22,7 @@ import type { StreamStore } from './streams.js';
 import type { UsageStore } from './usage.js';
 import type { IntegrationStore } from './integrations.js';
 import type { ConnectorStore } from './connectors.js';
+import type { EnvironmentSettingsStore } from './environment-settings.js';
 
 export type { Order, Page, PageQuery } from './paging.js';
 export type { CatalogStore } from './catalog.js';
@@ -65,6 +66,8 @@ export interface Store
   readonly integrations: IntegrationStore;
   /** Connectors: transformation templates; environment imports. */
   readonly connectors: ConnectorStore;
+  /** The environment's settings (written by environment imports). */
+  readonly environmentSettings: EnvironmentSettingsStore;
   /** Streams: their event logs, sinks, sink delivery state and stream tokens. */
   readonly streams: StreamStore;
 }

@@ -1,8 +1,9 @@
-/** The ConnectorStore on PostgreSQL: the connectors table of migration 0033, and environment imports in one transaction. */
+/** The ConnectorStore on PostgreSQL: the connectors table of migration 0033, and environment imports (with settings, 0036) in one transaction. */
 import type { Sql, TransactionSql } from 'postgres';
 import type { PgConnection } from './connection.js';
 import { pgPage } from './paging.js';
 import { insertEventType, updateEventTypeRow } from './catalog.js';
+import { writeSettings } from './environment-settings.js';
 import type { Params } from './paging.js';
 import type { ConnectorProduct, ConnectorRecord, ConnectorStore, EnvironmentWrite } from '../contract/connectors.js';
 import type { Page, PageQuery } from '../contract/paging.js';
@@ -56,6 +57,7 @@ export class PgConnectorStore implements ConnectorStore {
       for (const e of w.updateEventTypes) await updateEventTypeRow(tx, e);
       for (const c of w.createConnectors) await this.insert(tx, c);
       for (const c of w.updateConnectors) await this.replace(tx, c);
+      if (w.settings) await writeSettings(tx, w.settings.values, w.settings.at);
     });
   }
 }

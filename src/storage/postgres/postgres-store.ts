@@ -29,6 +29,7 @@ import { PgStatsStore } from './stats.js';
 import { PgUsageStore } from './usage.js';
 import { PgIntegrationStore } from './integrations.js';
 import { PgConnectorStore } from './connectors.js';
+import { PgEnvironmentSettingsStore } from './environment-settings.js';
 import { PgStreamStore } from './streams.js';
 
 export type { PostgresOptions } from './connection.js';
@@ -49,6 +50,7 @@ export class PostgresStore extends ComposedStore {
   readonly usage: PgUsageStore;
   readonly integrations: PgIntegrationStore;
   readonly connectors: PgConnectorStore;
+  readonly environmentSettings: PgEnvironmentSettingsStore;
   readonly streams: PgStreamStore;
   private closed = false;
   private readonly connection: PgConnection;
@@ -85,6 +87,7 @@ export class PostgresStore extends ComposedStore {
     this.usage = new PgUsageStore(c.sql);
     this.integrations = new PgIntegrationStore(c);
     this.connectors = new PgConnectorStore(c);
+    this.environmentSettings = new PgEnvironmentSettingsStore(c);
     this.streams = new PgStreamStore(c.sql, c.box);
   }
 

@@ -11,6 +11,7 @@ import type { BackgroundTaskStore } from '../contract/background-tasks.js';
 import type { UsageStore } from '../contract/usage.js';
 import type { IntegrationStore } from '../contract/integrations.js';
 import type { ConnectorStore } from '../contract/connectors.js';
+import type { EnvironmentSettingsStore } from '../contract/environment-settings.js';
 import type { CatalogStore } from '../contract/catalog.js';
 import type { IdempotencyStore, IdempotentResponse } from '../contract/idempotency.js';
 import type { IngestStore } from '../contract/ingest.js';
@@ -47,6 +48,7 @@ export abstract class ComposedStore implements Store {
   abstract readonly usage: UsageStore;
   abstract readonly integrations: IntegrationStore;
   abstract readonly connectors: ConnectorStore;
+  abstract readonly environmentSettings: EnvironmentSettingsStore;
   abstract readonly streams: StreamStore;
 
   constructor(protected readonly parts: StoreParts) {}

@@ -1,7 +1,8 @@
-/** The ConnectorStore on SQLite: the connectors table of migration 0033, and environment imports in one transaction. */
+/** The ConnectorStore on SQLite: the connectors table of migration 0033, and environment imports (with settings, 0036) in one transaction. */
 import type { SqliteConnection } from './connection.js';
 import { sqlitePage } from './paging.js';
 import { insertEventType, updateEventTypeRow } from './catalog.js';
+import { writeSettings } from './environment-settings.js';
 import type { ConnectorProduct, ConnectorRecord, ConnectorStore, EnvironmentWrite } from '../contract/connectors.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import { unique } from '../shared/unique.js';
@@ -60,6 +61,7 @@ export class SqliteConnectorStore implements ConnectorStore {
       for (const e of w.updateEventTypes) updateEventTypeRow(this.c, e);
       for (const c of w.createConnectors) this.insert(c);
       for (const c of w.updateConnectors) this.replace(c);
+      if (w.settings) writeSettings(this.c, w.settings.values, w.settings.at);
     }).immediate();
   }
 }

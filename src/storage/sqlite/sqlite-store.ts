@@ -25,6 +25,7 @@ import { SqliteStatsStore } from './stats.js';
 import { SqliteUsageStore } from './usage.js';
 import { SqliteIntegrationStore } from './integrations.js';
 import { SqliteConnectorStore } from './connectors.js';
+import { SqliteEnvironmentSettingsStore } from './environment-settings.js';
 import { SqliteStreamStore } from './streams.js';
 
 export type { SqliteOptions } from './connection.js';
@@ -43,6 +44,7 @@ export class SqliteStore extends ComposedStore {
   readonly usage: SqliteUsageStore;
   readonly integrations: SqliteIntegrationStore;
   readonly connectors: SqliteConnectorStore;
+  readonly environmentSettings: SqliteEnvironmentSettingsStore;
   readonly streams: SqliteStreamStore;
   private readonly connection: SqliteConnection;
 
@@ -69,6 +71,7 @@ export class SqliteStore extends ComposedStore {
     this.usage = new SqliteUsageStore(c.db);
     this.integrations = new SqliteIntegrationStore(c);
     this.connectors = new SqliteConnectorStore(c);
+    this.environmentSettings = new SqliteEnvironmentSettingsStore(c);
     this.streams = new SqliteStreamStore(c.db, c.box, c.statements);
   }
 

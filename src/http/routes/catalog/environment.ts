@@ -1,7 +1,7 @@
 /**
- * /api/v1/environment/export and /import: the organisation's event types and connectors as
- * one document (the `svix.environment` family). An import answers what it changed, a
- * Switchboard extension the SDK ignores.
+ * /api/v1/environment/export and /import: the organisation's event types, connectors and
+ * settings as one document (the `svix.environment` family). An import answers what it
+ * changed, a Switchboard extension the SDK ignores.
  */
 import type { AppDeps } from '../../deps.js';
 import type { RoutePlugin } from '../../route-plugin.js';
@@ -27,8 +27,16 @@ export const environmentIn = {
   properties: {
     eventTypes: { type: ['array', 'null'], items: environmentEventType, maxItems: 10000 },
     connectors: { type: ['array', 'null'], items: connectorIn, maxItems: 10000 },
-    settings: {},
+    // Checked by the service: known settings by type, unknown ones reported as ignored.
+    settings: { type: ['object', 'null'] },
   },
+} as const;
+
+/** The settings Switchboard keeps (catalog/environment-settings.ts). */
+export const environmentSettingsOut = {
+  type: 'object',
+  required: ['enforceHttps'],
+  properties: { enforceHttps: { type: 'boolean' } },
 } as const;
 
 /** EnvironmentOut. */
@@ -40,7 +48,7 @@ export const environmentOut = {
     version: { type: 'integer' },
     eventTypes: { type: 'array', items: S.eventTypeOut },
     connectors: { type: 'array', items: connectorOut },
-    settings: { type: 'null' },
+    settings: environmentSettingsOut,
   },
 } as const;
 
@@ -50,15 +58,25 @@ const changes = {
   properties: { created: { type: 'array', items: { type: 'string' } }, updated: { type: 'array', items: { type: 'string' } }, unchanged: { type: 'integer' } },
 } as const;
 
-/** What an import changed: event type names and connector ids created and updated, and how many were already equal. */
+const settingChanges = {
+  type: 'object',
+  required: ['updated', 'unchanged'],
+  properties: { updated: { type: 'array', items: { type: 'string' } }, unchanged: { type: 'integer' } },
+} as const;
+
+/**
+ * What an import changed: event type names and connector ids created and updated, setting
+ * names updated, how many of each were already equal, and what it did not keep.
+ */
 export const environmentImportOut = {
   type: 'object',
-  required: ['eventTypes', 'connectors', 'ignored'],
-  properties: { eventTypes: changes, connectors: changes, ignored: { type: 'array', items: { type: 'string' } } },
+  required: ['eventTypes', 'connectors', 'settings', 'ignored'],
+  properties: { eventTypes: changes, connectors: changes, settings: settingChanges, ignored: { type: 'array', items: { type: 'string' } } },
 } as const;
 
 nameSchema('EnvironmentIn', environmentIn);
 nameSchema('EnvironmentOut', environmentOut);
+nameSchema('EnvironmentSettingsOut', environmentSettingsOut);
 nameSchema('EnvironmentImportOut', environmentImportOut);
 
 export const environmentRoutes =
@@ -69,7 +87,7 @@ export const environmentRoutes =
 
     app.post(
       '/api/v1/environment/export',
-      { schema: { tags, summary: 'Export event types (with schemas) and connectors', response: { 200: environmentOut } } },
+      { schema: { tags, summary: 'Export event types (with schemas), connectors and settings', response: { 200: environmentOut } } },
       async () => {
         const e = await svc.export();
         return {
@@ -77,7 +95,7 @@ export const environmentRoutes =
           version: e.version,
           eventTypes: e.eventTypes.map(eventTypeOut),
           connectors: e.connectors.map(connectorOutOf),
-          settings: e.settings,
+          settings: { ...e.settings },
         };
       },
     );
@@ -87,7 +105,7 @@ export const environmentRoutes =
       {
         schema: {
           tags,
-          summary: 'Import event types and connectors: all checked first, then written in one transaction; answers what changed',
+          summary: 'Import event types, connectors and settings: all checked first, then written in one transaction; answers what changed',
           body: environmentIn,
           response: { 200: environmentImportOut },
         },
