@@ -105,7 +105,7 @@ export const SETTINGS: Setting[] = [
     env: 'SWITCHBOARD_LEASE_GRACE_MS',
     default: '30000',
     description:
-      'A delivery being sent is leased for the request timeout plus this long. When a node sharing PostgreSQL dies mid-delivery, another node sends it again once the lease has run out (SQLite releases leases at the next start).',
+      'A delivery being sent is leased for the request timeout plus this long. When a node sharing PostgreSQL dies mid-delivery, another node sends it again once the lease has run out (SQLite releases leases at the next start). A running background task is leased for this long, renewed while it runs, and taken over by another node once its lease has run out.',
   },
   { env: 'SWITCHBOARD_DATABASE_POOL', default: '10', description: 'Most PostgreSQL connections a node opens for queries (it opens one more to listen for other nodes\' notices).' },
   {

@@ -193,7 +193,12 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   dispatcher.onEndpointDisabled = (_id, appId) => endpoints.invalidate(appId);
   const bus = new EventBus();
   const messages = new MessageService(store, clock, endpoints, dispatcher, bus);
-  const tasks = new BackgroundTaskService(store.backgroundTasks, clock, logger);
+  // Tasks are leased as deliveries are: a dead node's tasks are taken over once the grace has run out.
+  const tasks = new BackgroundTaskService(store.backgroundTasks, clock, logger, {
+    owner: store.cluster?.nodeId ?? randomBytes(9).toString('base64url'),
+    leaseMs: config.leaseGraceMs,
+    shared: Boolean(store.cluster),
+  });
   definePushTasks(tasks, { store, clock, endpoints, messages });
   defineUsageTasks(tasks, store.usage);
   // A sink URI's host goes through the endpoint URL guard (same networks refused, same setting named).
@@ -343,9 +348,9 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
       invalidatePollers: (appId) => pull.endpoints.invalidate(appId),
     });
   }
-  // Tasks a previous run left running are run again (each is idempotent), or failed visibly.
-  const resumed = await tasks.resumeInterrupted();
-  if (resumed > 0) logger.warn({ tasks: resumed }, 'background tasks interrupted by the last stop are resumed');
+  // Tasks left running by a previous run (or, on a shared store, by a node whose lease ran out)
+  // are taken over and resumed as each kind allows (see bridges/push/push-tasks.ts), or failed visibly.
+  await tasks.resumeInterrupted();
   if (config.role === 'worker') serveHealthOnly(app);
   retention.start();
   ready = true;

@@ -260,7 +260,7 @@ export const backgroundTaskOut = {
   required: ['id', 'status', 'task', 'updatedAt', 'data'],
   properties: {
     ...taskOut.properties,
-    data: { type: 'object', additionalProperties: true, description: 'The result of a finished task, or `{error}` of a failed one; `{}` while running' },
+    data: { type: 'object', additionalProperties: true, description: 'The result of a finished task, or `{error}` of a failed one; while running, `{progress: {done, total}}` with the result\'s counters so far' },
   },
 } as const;
 

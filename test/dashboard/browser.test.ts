@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { newId } from '../../src/domain/ids.js';
 import { eventually } from '../helpers/eventually.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
@@ -369,6 +370,26 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
     await row(types).getByText(/"eventTypes":\[/).waitFor();
     await row(stats).getByText('Usage per application').waitFor();
     await row(stats).getByText(new RegExp(`"appId":"${appA.id}"`)).waitFor();
+    // A bulk replay another node is running shows how far it is and its counters so far.
+    const now = Date.now();
+    const replaying = newId('task', now);
+    await server.sb.store.backgroundTasks.create({
+      id: replaying,
+      task: 'endpoint.bulk-replay',
+      status: 'running',
+      appId: appA.id,
+      params: {},
+      data: { replayed: 120, progress: { done: 150, total: 600 } },
+      checkpoint: null,
+      owner: 'another-node',
+      leaseUntil: now + 3600_000,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await row(replaying).getByText('running', { exact: true }).waitFor();
+    await row(replaying).getByText('150 of 600').waitFor();
+    assert.equal(await row(replaying).getByRole('progressbar', { name: 'Progress' }).getAttribute('value'), '150');
+    await row(replaying).getByText('{"replayed":120}').waitFor();
     await shot(page, 'tasks');
 
     await page.getByLabel('Kind').selectOption('event-type.aggregate');

@@ -2,8 +2,10 @@
  * Background tasks through the official `svix` SDK against a real server: recover and
  * replay-missing answer a running task whose id `backgroundTask.get` finds, which ends
  * finished with its result; the listing filters and pages; organisation admins only; the
- * `background_task.finished` operational webhook; and a task left running by a stop is run
- * again on the next start on the same database (or failed visibly when it cannot run).
+ * `background_task.finished` operational webhook; a running task's progress grows, written
+ * once per second of the server's clock and not per message; and a task left running by a
+ * node that is gone is taken over on the next start on the same database (or failed visibly
+ * when it cannot run).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +19,7 @@ import { createSwitchboard } from '../../src/composition/server.js';
 import type { Switchboard } from '../../src/composition/server.js';
 import { newId } from '../../src/domain/ids.js';
 import { eventually } from '../helpers/eventually.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { createTestSchema } from '../helpers/pg.js';
 import { Receiver } from '../helpers/receiver.js';
 import { createKey } from '../helpers/security.js';
@@ -139,6 +142,98 @@ describe('background tasks with the svix SDK', () => {
   });
 });
 
+/** A promise and its resolve function. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('background task progress with the svix SDK', () => {
+  let server: TestServer;
+  let rx: Receiver;
+  let svix: Svix;
+  let clock: FakeClock;
+
+  before(async () => {
+    rx = await new Receiver().start();
+    rx.on('/p', (_r, res) => void res.writeHead(200).end());
+    // The server's clock moves only when the test moves it: progress is written once per second of it.
+    clock = new FakeClock();
+    server = await startServer({}, { clock });
+    svix = sdkClient(server.url, server.token);
+  });
+  after(async () => {
+    await server?.close();
+    await rx?.close();
+  });
+
+  it('a running bulk replay shows its progress growing through backgroundTask.get, written once a second, not per message', async () => {
+    const app = await svix.application.create({ name: 'Progress' });
+    const ep = await svix.endpoint.create(app.id, { url: rx.url('/p') });
+    const N = 30;
+    for (let i = 0; i < N; i++) await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { i } });
+
+    // The replay waits before its 10th and its 25th message until the test lets it go on.
+    const store = server.sb.store;
+    const resend = store.resend.bind(store);
+    const holds = new Map([10, 25].map((n) => [n, { reached: deferred(), go: deferred() }]));
+    let resends = 0;
+    store.resend = async (...args) => {
+      const hold = holds.get(++resends);
+      if (hold) {
+        hold.reached.resolve();
+        await hold.go.promise;
+      }
+      return resend(...args);
+    };
+    const renew = store.backgroundTasks.renew.bind(store.backgroundTasks);
+    let progressWrites = 0;
+    store.backgroundTasks.renew = async (...args) => {
+      if (args[4]) progressWrites++;
+      return renew(...args);
+    };
+    const progressOf = (id: string, done: number) =>
+      eventually(async () => {
+        const t = await svix.backgroundTask.get(id);
+        return (t.data.progress as { done: number } | undefined)?.done === done ? t : null;
+      }, `task ${id} to show ${done} done`);
+
+    try {
+      const started = await svix.endpoint.bulkReplay(app.id, ep.id, { since: new Date(clock.now() - 1000) });
+      await holds.get(10)!.reached.promise;
+      const first = await svix.backgroundTask.get(started.id);
+      assert.equal(first.status, BackgroundTaskStatus.Running);
+      assert.deepEqual(first.data, { progress: { done: 0, total: null } }, 'nothing written before a second has passed');
+
+      clock.advance(1000);
+      const at9 = await progressOf(started.id, 9);
+      assert.equal(at9.status, BackgroundTaskStatus.Running);
+      assert.deepEqual(at9.data, { replayed: 9, progress: { done: 9, total: null } });
+      const listed = (await svix.backgroundTask.list({ status: BackgroundTaskStatus.Running })).data.find((t) => t.id === started.id);
+      assert.deepEqual(listed?.data, at9.data, 'the listing shows the same progress');
+
+      holds.get(10)!.go.resolve();
+      await holds.get(25)!.reached.promise;
+      clock.advance(1000);
+      const at24 = await progressOf(started.id, 24);
+      assert.deepEqual(at24.data, { replayed: 24, progress: { done: 24, total: null } });
+      assert.ok(at24.updatedAt.getTime() > at9.updatedAt.getTime(), 'updatedAt moves with the progress');
+
+      holds.get(25)!.go.resolve();
+      const done = await eventually(async () => {
+        const t = await svix.backgroundTask.get(started.id);
+        return t.status === BackgroundTaskStatus.Running ? null : t;
+      }, 'the replay to end');
+      assert.equal(done.status, BackgroundTaskStatus.Finished);
+      assert.deepEqual(done.data, { replayed: N }, 'the result has no progress');
+      assert.equal(progressWrites, 2, `progress written once per second passed, not per message (${progressWrites} writes for ${N} messages)`);
+    } finally {
+      for (const h of holds.values()) h.go.resolve();
+    }
+  });
+});
+
 describe('background tasks across a restart', () => {
   let dataDir: string;
   let dbUrl: string | null = null;
@@ -184,7 +279,20 @@ describe('background tasks across a restart', () => {
     await eventually(async () => (await first.svix.backgroundTask.get(done.id)).status !== BackgroundTaskStatus.Running, 'the first task to end');
     // As after a crash: two tasks still marked running, one runnable and one whose input is lost.
     const now = Date.now();
-    const interrupted = { id: newId('task', now), task: 'endpoint.replay' as const, status: 'running' as const, appId: app.id, params: { appId: app.id, endpointId: ep.id, since: now - 1000, until: null }, data: {}, createdAt: now, updatedAt: now };
+    // Left by a node that is gone: its lease ran out.
+    const interrupted = {
+      id: newId('task', now),
+      task: 'endpoint.replay' as const,
+      status: 'running' as const,
+      appId: app.id,
+      params: { appId: app.id, endpointId: ep.id, since: now - 1000, until: null },
+      data: {},
+      checkpoint: null,
+      owner: 'gone-node',
+      leaseUntil: now - 1,
+      createdAt: now,
+      updatedAt: now,
+    };
     const broken = { ...interrupted, id: newId('task', now + 1), task: 'endpoint.recover' as const, params: {} };
     await first.sb.store.backgroundTasks.create(interrupted);
     await first.sb.store.backgroundTasks.create(broken);

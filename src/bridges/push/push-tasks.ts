@@ -2,17 +2,28 @@
  * The runners of the push side's background tasks: recover (failed deliveries of an
  * endpoint sent again), replay-missing (messages the endpoint never got), bulk replay
  * (messages the endpoint got, chosen by filters, sent again) and the purge of every
- * message's content of an application. Each is idempotent, so a task interrupted by a
- * restart is simply run again.
+ * message's content of an application.
+ *
+ * A task interrupted by a restart (or taken over from a node that died) resumes so:
+ * - recover and replay-missing run again: each takes only what is still to do when it runs
+ *   (deliveries failed now; messages with no delivery to the endpoint), so what the first
+ *   run sent and was delivered is not sent again;
+ * - bulk replay is not idempotent (each run sends every chosen message again), so it
+ *   continues after the last message its recorded checkpoint names: the messages it sent
+ *   again after that record (at most about a second of work) are sent once more
+ *   (at-least-once), the others are not;
+ * - the purge continues from its checkpoint too (purging again would be harmless).
  */
 import type { Clock } from '../../domain/clock.js';
 import type { DeliveryStatus } from '../../domain/model.js';
 import type { EndpointService } from '../../catalog/endpoints.js';
 import type { Store } from '../../storage/contract/store.js';
-import type { BackgroundTaskService } from './background-tasks.js';
+import type { BackgroundTaskService, TaskContext } from './background-tasks.js';
 import type { MessageService } from './messages.js';
 
 const PAGE = 500;
+/** The dispatcher is told of new due deliveries this often during a long replay (and at its end). */
+const KICK_EVERY = 100;
 
 /** A time window of a recover or replay, in epoch ms. */
 export interface WindowParams {
@@ -63,13 +74,14 @@ export function definePushTasks(
     return { replayed };
   });
 
-  tasks.define('endpoint.bulk-replay', async (p) => {
+  tasks.define('endpoint.bulk-replay', async (p, ctx) => {
     const w = windowOf(p);
     const ep = await d.endpoints.get(w.appId, w.endpointId);
     const eventTypes = Array.isArray(p.eventTypes) ? (p.eventTypes as string[]) : undefined;
     const statusCodeClass = num(p.statusCodeClass);
-    let replayed = 0;
-    let iterator: string | undefined;
+    const from = resumeFrom(ctx);
+    let { done, counted: replayed } = from;
+    let iterator = from.after;
     for (;;) {
       const page = await d.store.listEndpointMessages(w.appId, ep.id, {
         limit: PAGE,
@@ -83,12 +95,19 @@ export function definePushTasks(
         status: num(p.status),
       });
       for (const { message } of page.data) {
+        ctx.signal.throwIfAborted();
+        let chosen = true;
         if (statusCodeClass !== undefined) {
           const seen = await d.store.listAttemptsByMessage(w.appId, message.id, { limit: 1, endpointId: ep.id, statusCodeClass });
-          if (seen.data.length === 0) continue;
+          chosen = seen.data.length > 0;
         }
-        await d.store.resend(message.id, ep.id, w.appId, d.clock.now());
-        replayed++;
+        if (chosen) {
+          await d.store.resend(message.id, ep.id, w.appId, d.clock.now());
+          replayed++;
+          if (replayed % KICK_EVERY === 0) d.messages.kick(ep.id);
+        }
+        done++;
+        ctx.progress(done, null, { replayed }, { after: message.id, done, counted: replayed });
       }
       if (page.done || !page.iterator) break;
       iterator = page.iterator;
@@ -97,20 +116,29 @@ export function definePushTasks(
     return { replayed };
   });
 
-  tasks.define('application.purge_content', async (p) => {
+  tasks.define('application.purge_content', async (p, ctx) => {
     const appId = str(p.appId);
     if (!appId) throw new Error('the task is missing its application');
-    let expunged = 0;
-    let iterator: string | undefined;
+    const from = resumeFrom(ctx);
+    let { done: expunged } = from;
+    let iterator = from.after;
     for (;;) {
       const page = await d.store.listMessages(appId, { limit: PAGE, iterator, order: 'ascending' });
       for (const m of page.data) {
+        ctx.signal.throwIfAborted();
         await d.store.expungeMessageContent(appId, m.id);
         expunged++;
+        ctx.progress(expunged, null, { expunged }, { after: m.id, done: expunged, counted: expunged });
       }
       if (page.done || !page.iterator) break;
       iterator = page.iterator;
     }
     return { expunged };
   });
+}
+
+/** Where a paged runner continues: after the message its checkpoint names, with its counts; from the start without one. */
+function resumeFrom(ctx: TaskContext): { after: string | undefined; done: number; counted: number } {
+  const cp = ctx.task.checkpoint;
+  return { after: str(cp?.after), done: num(cp?.done) ?? 0, counted: num(cp?.counted) ?? 0 };
 }

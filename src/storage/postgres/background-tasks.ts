@@ -1,8 +1,8 @@
 /** Background tasks on PostgreSQL. */
 import type { Sql } from 'postgres';
-import type { BackgroundTask, BackgroundTaskQuery, BackgroundTaskStore } from '../contract/background-tasks.js';
+import type { BackgroundTask, BackgroundTaskQuery, BackgroundTaskStore, TaskProgress } from '../contract/background-tasks.js';
 import type { Page } from '../contract/paging.js';
-import { toBackgroundTask } from '../shared/rows.js';
+import { json, toBackgroundTask } from '../shared/rows.js';
 import { pgPage } from './paging.js';
 
 export class PgBackgroundTaskStore implements BackgroundTaskStore {
@@ -16,6 +16,9 @@ export class PgBackgroundTaskStore implements BackgroundTaskStore {
       app_id: t.appId,
       params: JSON.stringify(t.params),
       data: JSON.stringify(t.data),
+      checkpoint: json(t.checkpoint),
+      owner: t.owner,
+      lease_until: t.leaseUntil,
       created_at: t.createdAt,
       updated_at: t.updatedAt,
     })}`;
@@ -43,13 +46,26 @@ export class PgBackgroundTaskStore implements BackgroundTaskStore {
     );
   }
 
-  async finish(id: string, status: 'finished' | 'failed', data: Record<string, unknown>, nowMs: number): Promise<boolean> {
-    const r = await this.sql`UPDATE background_tasks SET status = ${status}, data = ${JSON.stringify(data)}, updated_at = ${nowMs}
-      WHERE id = ${id} AND status = 'running'`;
+  async renew(id: string, owner: string, leaseUntil: number, nowMs: number, progress?: TaskProgress): Promise<boolean> {
+    const r = progress
+      ? await this.sql`UPDATE background_tasks SET lease_until = ${leaseUntil}, data = ${JSON.stringify(progress.data)},
+          checkpoint = ${json(progress.checkpoint)}, updated_at = ${nowMs}
+          WHERE id = ${id} AND status = 'running' AND owner = ${owner}`
+      : await this.sql`UPDATE background_tasks SET lease_until = ${leaseUntil} WHERE id = ${id} AND status = 'running' AND owner = ${owner}`;
     return r.count > 0;
   }
 
-  async running(): Promise<BackgroundTask[]> {
-    return (await this.sql`SELECT * FROM background_tasks WHERE status = 'running' ORDER BY id`).map(toBackgroundTask);
+  async finish(id: string, owner: string, status: 'finished' | 'failed', data: Record<string, unknown>, nowMs: number): Promise<boolean> {
+    const r = await this.sql`UPDATE background_tasks SET status = ${status}, data = ${JSON.stringify(data)}, lease_until = NULL, updated_at = ${nowMs}
+      WHERE id = ${id} AND status = 'running' AND owner = ${owner}`;
+    return r.count > 0;
+  }
+
+  async claim(owner: string, leaseUntil: number, nowMs: number, o: { all?: boolean } = {}): Promise<BackgroundTask[]> {
+    // Two nodes claiming at once: the second waits for the first's row lock, then sees the
+    // lease it wrote (in the future) and skips the row, so a task is taken by one node only.
+    const rows = await this.sql`UPDATE background_tasks SET owner = ${owner}, lease_until = ${leaseUntil}
+      WHERE status = 'running' AND (${o.all === true} OR lease_until IS NULL OR lease_until < ${nowMs}) RETURNING *`;
+    return rows.map(toBackgroundTask).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 }

@@ -260,6 +260,9 @@ export function toBackgroundTask(r: Row): BackgroundTask {
     appId: (r.app_id as string | null) ?? null,
     params: JSON.parse(r.params as string) as Record<string, unknown>,
     data: JSON.parse(r.data as string) as Record<string, unknown>,
+    checkpoint: parseOrNull<Record<string, unknown>>(r.checkpoint),
+    owner: (r.owner as string | null) ?? null,
+    leaseUntil: r.lease_until === null || r.lease_until === undefined ? null : Number(r.lease_until),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };

@@ -1,8 +1,8 @@
 /** Background tasks on SQLite. */
 import type { Database } from 'better-sqlite3';
-import type { BackgroundTask, BackgroundTaskQuery, BackgroundTaskStore } from '../contract/background-tasks.js';
+import type { BackgroundTask, BackgroundTaskQuery, BackgroundTaskStore, TaskProgress } from '../contract/background-tasks.js';
 import type { Page } from '../contract/paging.js';
-import { toBackgroundTask } from '../shared/rows.js';
+import { json, toBackgroundTask } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 import { sqlitePage } from './paging.js';
 
@@ -11,8 +11,11 @@ export class SqliteBackgroundTaskStore implements BackgroundTaskStore {
 
   async create(t: BackgroundTask): Promise<void> {
     this.db
-      .prepare('INSERT INTO background_tasks (id, task, status, app_id, params, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(t.id, t.task, t.status, t.appId, JSON.stringify(t.params), JSON.stringify(t.data), t.createdAt, t.updatedAt);
+      .prepare(
+        `INSERT INTO background_tasks (id, task, status, app_id, params, data, checkpoint, owner, lease_until, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(t.id, t.task, t.status, t.appId, JSON.stringify(t.params), JSON.stringify(t.data), json(t.checkpoint), t.owner, t.leaseUntil, t.createdAt, t.updatedAt);
   }
 
   async get(id: string): Promise<BackgroundTask | null> {
@@ -34,14 +37,30 @@ export class SqliteBackgroundTaskStore implements BackgroundTaskStore {
     return sqlitePage((sql) => this.db.prepare(sql), { from: 'background_tasks', key: 'id', where: conds.join(' AND '), args, defaultOrder: 'descending', map: toBackgroundTask }, q);
   }
 
-  async finish(id: string, status: 'finished' | 'failed', data: Record<string, unknown>, nowMs: number): Promise<boolean> {
-    const r = this.db
-      .prepare("UPDATE background_tasks SET status = ?, data = ?, updated_at = ? WHERE id = ? AND status = 'running'")
-      .run(status, JSON.stringify(data), nowMs, id);
+  async renew(id: string, owner: string, leaseUntil: number, nowMs: number, progress?: TaskProgress): Promise<boolean> {
+    const r = progress
+      ? this.db
+          .prepare("UPDATE background_tasks SET lease_until = ?, data = ?, checkpoint = ?, updated_at = ? WHERE id = ? AND status = 'running' AND owner = ?")
+          .run(leaseUntil, JSON.stringify(progress.data), json(progress.checkpoint), nowMs, id, owner)
+      : this.db.prepare("UPDATE background_tasks SET lease_until = ? WHERE id = ? AND status = 'running' AND owner = ?").run(leaseUntil, id, owner);
     return r.changes > 0;
   }
 
-  async running(): Promise<BackgroundTask[]> {
-    return (this.db.prepare("SELECT * FROM background_tasks WHERE status = 'running' ORDER BY id").all() as Row[]).map(toBackgroundTask);
+  async finish(id: string, owner: string, status: 'finished' | 'failed', data: Record<string, unknown>, nowMs: number): Promise<boolean> {
+    const r = this.db
+      .prepare("UPDATE background_tasks SET status = ?, data = ?, lease_until = NULL, updated_at = ? WHERE id = ? AND status = 'running' AND owner = ?")
+      .run(status, JSON.stringify(data), nowMs, id, owner);
+    return r.changes > 0;
+  }
+
+  async claim(owner: string, leaseUntil: number, nowMs: number, o: { all?: boolean } = {}): Promise<BackgroundTask[]> {
+    // One statement: SQLite has one writer, so a task is taken once.
+    const rows = this.db
+      .prepare(
+        `UPDATE background_tasks SET owner = ?, lease_until = ?
+         WHERE status = 'running' AND (? OR lease_until IS NULL OR lease_until < ?) RETURNING *`,
+      )
+      .all(owner, leaseUntil, o.all ? 1 : 0, nowMs) as Row[];
+    return rows.map(toBackgroundTask).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 }

@@ -1,4 +1,4 @@
-/** Background tasks (recover, replays, purges, usage aggregations): status, kind, progress and result, refreshed live. */
+/** Background tasks (recover, replays, purges, usage aggregations): status, kind, progress while running and result, refreshed live. */
 import { useState } from 'react';
 import { qs } from '../api';
 import type { ListResponse } from '../api';
@@ -18,12 +18,25 @@ const KINDS: Record<string, string> = {
 
 const TONE = { running: 'info', finished: 'ok', failed: 'bad' } as const;
 
-/** How far the task is: tasks report no partial counts, so running, or done with when. */
+/** A running task's progress, from its `data.progress` (`{done, total}`; total null when not known in advance). */
+function progressOf(t: BackgroundTask): { done: number; total: number | null } | null {
+  const p = t.data?.progress as { done?: unknown; total?: unknown } | undefined;
+  if (typeof p?.done !== 'number') return null;
+  return { done: p.done, total: typeof p.total === 'number' && p.total > 0 ? p.total : null };
+}
+
+/** How far the task is: items done (of how many, when known) and when that was written; or when it ended. */
 function Progress({ t }: { t: BackgroundTask }) {
   if (t.status === 'running') {
+    const p = progressOf(t);
     return (
-      <span className="muted">
-        <span className="pulse" aria-hidden="true" /> In progress since <Time iso={t.updatedAt} />
+      <span className="muted" data-testid="task-progress">
+        <span className="pulse" aria-hidden="true" />{' '}
+        {p === null ? 'In progress' : p.total === null ? `${p.done.toLocaleString()} done` : `${p.done.toLocaleString()} of ${p.total.toLocaleString()}`}
+        {p !== null && p.total !== null && (
+          <progress max={p.total} value={Math.min(p.done, p.total)} aria-label="Progress" style={{ width: '6em', marginLeft: '0.5em', verticalAlign: 'middle' }} />
+        )}{' '}
+        · updated <Time iso={t.updatedAt} />
       </span>
     );
   }
@@ -34,9 +47,17 @@ function Progress({ t }: { t: BackgroundTask }) {
   );
 }
 
-/** The result: the task's data once it ends (an error for a failed one). */
+/** The result: the task's data once it ends (an error for a failed one); while it runs, its counters so far. */
 function Result({ t }: { t: BackgroundTask }) {
-  if (t.status === 'running') return <span className="muted">—</span>;
+  if (t.status === 'running') {
+    const soFar = Object.entries(t.data ?? {}).filter(([k]) => k !== 'progress');
+    if (soFar.length === 0) return <span className="muted">—</span>;
+    return (
+      <span className="muted">
+        so far <code className="mono break">{JSON.stringify(Object.fromEntries(soFar))}</code>
+      </span>
+    );
+  }
   const error = t.data?.error;
   if (t.status === 'failed' && typeof error === 'string') return <span className="bad-text">{error}</span>;
   return <code className="mono break">{JSON.stringify(t.data ?? {})}</code>;
