@@ -10,7 +10,7 @@
  * `<stream>.<durable>.<sequence>`, so a republish after a crash is dropped by the duplicate
  * window), and terminated (`term`) once JetStream has stored that copy. The default subject
  * `switchboard.dead-letter.<stream>.<durable>` is captured by the stream
- * `SWITCHBOARD_DEAD_LETTER`, created when no stream captures it; a configured subject must be
+ * `switchboard-dead-letter`, created when no stream captures it; a configured subject must be
  * captured by a stream of the user's. A dead-letter subject that the consumed stream captures
  * and the consumer reads would bring every bad message back: such a session is refused.
  */
@@ -34,7 +34,7 @@ function optionsOf(url: string): ConnectionOptions {
 }
 
 /** The stream that captures the default dead-letter subjects when no stream of the user's does. */
-export const DEAD_LETTER_STREAM = 'SWITCHBOARD_DEAD_LETTER';
+export const DEAD_LETTER_STREAM = 'switchboard-dead-letter';
 const DEAD_LETTER_PREFIX = 'switchboard.dead-letter.';
 
 /** Whether a subject (no wildcards) matches a filter (`*` one token, `>` the rest). */
