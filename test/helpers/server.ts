@@ -2,7 +2,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { IncomingHttpHeaders } from 'node:http';
 import { pino } from 'pino';
+import { Agent, request } from 'undici';
 import { loadConfig } from '../../src/config.js';
 import { createSwitchboard } from '../../src/composition/server.js';
 import { takeViolations } from '../../src/http/openapi-validator.js';
@@ -11,6 +13,19 @@ import { eventually } from './eventually.js';
 import { migratedTestSchema } from './pg.js';
 
 export const TEST_TOKEN = 'sb_test_admin_token';
+
+/** The connection pool of `api` calls, shared by the servers of a test process. */
+const client = new Agent({ keepAliveTimeout: 1000 });
+
+/** A response's headers as a fetch `Headers`, as tests read them. */
+function headersOf(raw: IncomingHttpHeaders): Headers {
+  const h = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (Array.isArray(value)) for (const v of value) h.append(name, v);
+    else if (value !== undefined) h.append(name, value);
+  }
+  return h;
+}
 
 export interface TestServer {
   url: string;
@@ -58,19 +73,22 @@ export async function startServer(env: Record<string, string> = {}, overrides: O
     dataDir,
     cliEnv: { SWITCHBOARD_DATA_DIR: dataDir, ...(pg ? { SWITCHBOARD_DATABASE_URL: pg.url } : {}) },
     async api(method, path, body, headers = {}) {
-      const res = await fetch(url + path, {
-        method,
+      // undici's request, not fetch: the suite makes tens of thousands of these calls, and fetch
+      // costs about twice the CPU per call (its web streams and Headers work).
+      const res = await request(url + path, {
+        method: method,
+        dispatcher: client,
         headers: { authorization: `Bearer ${TEST_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
-      const text = await res.text();
+      const text = await res.body.text();
       let parsed: unknown = text;
       try {
         parsed = text ? JSON.parse(text) : null;
       } catch {
         /* not JSON */
       }
-      return { status: res.status, body: parsed, headers: res.headers };
+      return { status: res.statusCode, body: parsed, headers: headersOf(res.headers) };
     },
     async close() {
       await sb.close();
