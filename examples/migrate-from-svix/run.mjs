@@ -31,7 +31,7 @@ await example('migrate-from-svix', settings, async ({ url, token, api, receiver 
       inbox.refused++;
       return 400;
     }
-    inbox.seen.set(headers['svix-id'], { payload, headers });
+    inbox.seen.set(headers['svix-id'], { payload, headers, raw: body });
     return 204;
   });
 
@@ -71,5 +71,22 @@ await example('migrate-from-svix', settings, async ({ url, token, api, receiver 
   const recovered = await waitFor('the recovered webhook', () => inbox.seen.get(second.id));
   check(recovered.payload.invoice === 'inv_2' && inbox.refused === 0, 'the recovered message verifies');
 
-  return `Svix code ran unchanged; ${inbox.seen.size} webhooks verified with svix's Webhook from svix-* headers, one of them recovered`;
+  // --- During a move, receivers of both kinds: headerStyle `both` sends each set, and each verifies alone.
+  await api('PATCH', `/api/v1/app/${app.id}`, { headerStyle: 'both' });
+  const third = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { invoice: 'inv_3', amount: 15 } });
+  const both = await waitFor('the webhook with both header sets', () => inbox.seen.get(third.id));
+  const only = (prefix) => Object.fromEntries(Object.entries(both.headers).filter(([name]) => !/^(svix|webhook)-/.test(name) || name.startsWith(prefix)));
+  check(both.headers['svix-signature'] === both.headers['webhook-signature'] && both.headers['svix-id'] === both.headers['webhook-id'], 'both header sets, with the same values');
+  check(new Webhook(inbox.secret).verify(both.raw, only('svix-')).invoice === 'inv_3', 'svix-* headers verify alone');
+  check(new Webhook(inbox.secret).verify(both.raw, only('webhook-')).invoice === 'inv_3', 'webhook-* headers verify alone');
+
+  // --- What Svix's cloud never met: an endpoint on a private network is refused (SSRF guard),
+  // with the setting that would allow it named (docs/compatibility.md).
+  const refused = await svix.endpoint.create(app.id, { url: 'http://192.0.2.10/webhooks' }).then(
+    () => null,
+    (e) => e,
+  );
+  check(refused?.code === 422 && JSON.stringify(refused.body).includes('SWITCHBOARD_ALLOWED_NETWORKS'), `a private address is refused, naming the setting: ${JSON.stringify(refused?.body ?? refused)}`);
+
+  return `Svix code ran unchanged; ${inbox.seen.size} webhooks verified with svix's Webhook from svix-* headers (one recovered, one with both header sets), and a private endpoint address refused`;
 });
