@@ -27,7 +27,7 @@ import { privateBroker, skipWithoutPrivateBrokers, stablePort } from '../helpers
 import type { PrivateBroker } from '../helpers/private-brokers.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
-import { PRIVATE_USER, privateMosquitto as authMosquitto, privateNats as authNats } from './transports/private-broker.js';
+import { PRIVATE_USER, privateMosquitto as authMosquitto, privateNats as authNats, privateRedis as authRedis } from './transports/private-broker.js';
 
 const skip = skipWithoutPrivateBrokers('redis', 'nats', 'mqtt', 'rabbitMq');
 
@@ -347,15 +347,23 @@ describe('every sink type through a restart of its destination', { skip, concurr
     assert.equal(b.starts, 2, 'a new RabbitMQ node process');
   });
 
-  for (const kind of ['natsJetStream', 'mqtt'] as const) {
+  /** A private broker of `kind` requiring `password`, the URL of a wrong one, and the sink config and refusal expected. */
+  const GUARDED = {
+    natsJetStream: { start: authNats, scheme: 'nats', config: (url: string) => ({ url, subject: `sbtest.creds.${run}` }), cause: /authorization violation/ },
+    mqtt: { start: authMosquitto, scheme: 'mqtt', config: (url: string) => ({ url, topic: `sbtest/creds/${run}` }), cause: /CONNACK (4|5|134|135)/ },
+    redis: { start: authRedis, scheme: 'redis', config: (uri: string) => ({ uri, streamKey: `sbtest:creds:${run}` }), cause: /WRONGPASS|NOAUTH/ },
+  } as const;
+
+  for (const kind of ['natsJetStream', 'mqtt', 'redis'] as const) {
     it(`${kind}: wrong credentials pause the sink with a reason naming the cause, the password masked`, async () => {
       const right = `right-${randomUUID()}`;
       const wrong = `wrong-${randomUUID()}`;
-      const guarded = kind === 'natsJetStream' ? await authNats(right) : await authMosquitto(right);
+      const g = GUARDED[kind];
+      const guarded = await g.start(right);
       cleanups.push(() => guarded.stop());
-      const url = `${kind === 'natsJetStream' ? 'nats' : 'mqtt'}://${PRIVATE_USER}:${wrong}@127.0.0.1:${guarded.port}`;
+      const url = `${g.scheme}://${PRIVATE_USER}:${wrong}@127.0.0.1:${guarded.port}`;
       const streamId = await newStream(`creds-${kind}`);
-      const sinkId = await createSink(streamId, { type: kind, config: kind === 'natsJetStream' ? { url, subject: `sbtest.creds.${run}` } : { url, topic: `sbtest/creds/${run}` } });
+      const sinkId = await createSink(streamId, { type: kind, config: g.config(url) });
       const r = await server.api('POST', `/api/v1/stream/${streamId}/events`, { events: [{ eventType: 'creds.test', payload: '{"n":0}' }] });
       assert.equal(r.status, 202, JSON.stringify(r.body));
       const paused = await eventually(async () => {
@@ -363,9 +371,9 @@ describe('every sink type through a restart of its destination', { skip, concurr
         return s.status === 'paused' ? s : null;
       }, `the ${kind} sink paused`, LONG);
       assert.match(paused.failureReason ?? '', /refused the credentials/);
-      assert.match(paused.failureReason ?? '', kind === 'natsJetStream' ? /authorization violation/ : /CONNACK (4|5|134|135)/);
+      assert.match(paused.failureReason ?? '', g.cause);
       assert.ok(!JSON.stringify(paused).includes(wrong), `no password in ${JSON.stringify(paused)}`);
-      assert.match(String(paused.config.url), /\*\*\*/, 'the password shown masked');
+      assert.match(JSON.stringify(paused), new RegExp(`${PRIVATE_USER}:\\*\\*\\*@`), 'the password shown masked');
       const attempts = await server.api('GET', `/api/v1/stream/${streamId}/sink/${sinkId}/attempt`);
       assert.equal(attempts.status, 200, JSON.stringify(attempts.body));
       assert.equal((attempts.body as { data: { outcome: string }[] }).data[0]?.outcome, 'failure');

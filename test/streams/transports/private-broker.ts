@@ -1,7 +1,7 @@
 /**
  * A broker server of this suite's own, started for one test and stopped after it: the shared
- * brokers accept anyone, so refused credentials are tested against a private NATS server or
- * Mosquitto that requires a user and password, on a free loopback port.
+ * brokers accept anyone, so refused credentials are tested against a private NATS server,
+ * Redis or Mosquitto that requires a password, on a free loopback port.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -71,6 +71,12 @@ async function run(command: string, args: string[], port: number, cleanup: () =>
 export async function privateNats(password: string): Promise<PrivateBroker> {
   const port = await freePort();
   return run('nats-server', ['-a', '127.0.0.1', '-p', String(port), '--user', PRIVATE_USER, '--pass', password], port, () => {});
+}
+
+/** A Redis that accepts only its default user with `password` (so PRIVATE_USER, or any other password, is refused). */
+export async function privateRedis(password: string): Promise<PrivateBroker> {
+  const port = await freePort();
+  return run('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--requirepass', password, '--save', '', '--appendonly', 'no'], port, () => {});
 }
 
 /** A Mosquitto that accepts only PRIVATE_USER with `password`. */
