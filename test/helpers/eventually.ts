@@ -30,7 +30,8 @@ export async function eventually<T>(check: () => T, what = 'a condition', option
   let lastError: unknown;
   for (;;) {
     try {
-      const value = await check();
+      // A check that never settles (a read from a server that hangs) does not outlive the deadline.
+      const value = await settledBy(check(), end);
       if (value) return value as Held<T>;
       lastError = undefined;
     } catch (e) {
@@ -42,6 +43,17 @@ export async function eventually<T>(check: () => T, what = 'a condition', option
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** `value`, or a rejection once `end` (a time in ms) has passed while it is still pending. */
+function settledBy<T>(value: T, end: number): Promise<Awaited<T>> {
+  const pending: Promise<Awaited<T>> = Promise.resolve(value);
+  if (typeof (value as { then?: unknown } | null)?.then !== 'function') return pending;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('the check itself did not finish in time')), Math.max(0, end - Date.now()) + 1000);
+  });
+  return Promise.race([pending, late]).finally(() => clearTimeout(timer));
 }
 
 /**
