@@ -15,9 +15,13 @@
  *   to start. It stops on SIGTERM (a clean shutdown that keeps durable queues and persistent
  *   messages), so no `rabbitmqctl` (and no cookie shared with the machine's node) is needed.
  *
+ * Redis, NATS and Mosquitto can also require a password (`{ password }`: the user
+ * `PRIVATE_USER` for NATS and Mosquitto, Redis's default user), for tests of refused
+ * credentials: the shared brokers accept anyone.
+ *
  * Every broker started here is killed when the test process exits, whatever happened.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
@@ -27,6 +31,14 @@ import { eventually } from './eventually.js';
 import { IN_CI } from './requirements.js';
 
 export type PrivateBrokerKind = 'redis' | 'nats' | 'mqtt' | 'rabbitMq';
+
+/** The user a private NATS or Mosquitto started with a password accepts. */
+export const PRIVATE_USER = 'switchboard';
+
+/** Start options: a password the broker requires (see the file's comment). */
+export interface PrivateBrokerOptions {
+  password?: string;
+}
 
 export interface PrivateBroker {
   kind: PrivateBrokerKind;
@@ -49,7 +61,7 @@ export interface PrivateBroker {
   close(): Promise<void>;
 }
 
-const COMMANDS: Record<PrivateBrokerKind, string> = { redis: 'redis-server', nats: 'nats-server', mqtt: 'mosquitto', rabbitMq: 'rabbitmq-server' };
+const COMMANDS: Record<PrivateBrokerKind, string[]> = { redis: ['redis-server'], nats: ['nats-server'], mqtt: ['mosquitto', 'mosquitto_passwd'], rabbitMq: ['rabbitmq-server'] };
 /**
  * RabbitMQ's own start script, run directly where Debian's package puts it (the wrapper on the
  * PATH switches to the rabbitmq user, which cannot write a root-owned temporary directory).
@@ -59,7 +71,7 @@ const RABBITMQ_SERVER = existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server') ? '/
 /** A skip reason when the server of one of `kinds` is not installed, or false (always false under CI). */
 export function skipWithoutPrivateBrokers(...kinds: PrivateBrokerKind[]): string | false {
   if (IN_CI) return false;
-  const missing = kinds.map((k) => COMMANDS[k]).filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0);
+  const missing = kinds.flatMap((k) => COMMANDS[k]).filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0);
   return missing.length ? `${missing.join(', ')} not installed: install it to run this test` : false;
 }
 
@@ -232,26 +244,28 @@ async function startPrivate(recipe: Recipe): Promise<PrivateBroker> {
 }
 
 /** Redis with an append-only file synced on every write. */
-export function privateRedis(): Promise<PrivateBroker> {
+export function privateRedis(o: PrivateBrokerOptions = {}): Promise<PrivateBroker> {
+  const auth = o.password === undefined ? [] : ['--requirepass', o.password];
   return startPrivate({
     kind: 'redis',
     url: (port) => `redis://127.0.0.1:${port}`,
     command: (dir, port) => ({
       file: 'redis-server',
-      args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no'],
+      args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no', ...auth],
     }),
     // A Redis still loading its file answers -LOADING.
-    ready: (port) => answers(port, 'PING\r\n', '+PONG'),
+    ready: (port) => (o.password === undefined ? answers(port, 'PING\r\n', '+PONG') : answers(port, `AUTH ${o.password}\r\n`, '+OK')),
     startMs: 30_000,
   });
 }
 
 /** NATS with JetStream, file storage in the directory. */
-export function privateNats(): Promise<PrivateBroker> {
+export function privateNats(o: PrivateBrokerOptions = {}): Promise<PrivateBroker> {
+  const auth = o.password === undefined ? [] : ['--user', PRIVATE_USER, '--pass', o.password];
   return startPrivate({
     kind: 'nats',
     url: (port) => `nats://127.0.0.1:${port}`,
-    command: (dir, port) => ({ file: 'nats-server', args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'jetstream')] }),
+    command: (dir, port) => ({ file: 'nats-server', args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'jetstream'), ...auth] }),
     // The INFO line is sent once JetStream has recovered its streams and clients are accepted.
     ready: (port) => answers(port, undefined, 'INFO '),
     startMs: 30_000,
@@ -259,16 +273,19 @@ export function privateNats(): Promise<PrivateBroker> {
 }
 
 /** Mosquitto persisting sessions and queued messages in the directory. */
-export function privateMosquitto(): Promise<PrivateBroker> {
+export function privateMosquitto(o: PrivateBrokerOptions = {}): Promise<PrivateBroker> {
   return startPrivate({
     kind: 'mqtt',
     url: (port) => `mqtt://127.0.0.1:${port}`,
     prepare: (dir, port) => {
       // Mosquitto started as root writes its files as the mosquitto user.
       chmodSync(dir, 0o777);
+      const passwd = join(dir, 'passwd');
+      if (o.password !== undefined) execFileSync('mosquitto_passwd', ['-b', '-c', passwd, PRIVATE_USER, o.password], { stdio: 'ignore' });
+      const auth = o.password === undefined ? ['allow_anonymous true'] : ['allow_anonymous false', `password_file ${passwd}`];
       writeFileSync(
         join(dir, 'mosquitto.conf'),
-        [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'max_queued_messages 0', 'max_inflight_messages 0', ''].join('\n'),
+        [`listener ${port} 127.0.0.1`, ...auth, 'persistence true', `persistence_location ${dir}/`, 'max_queued_messages 0', 'max_inflight_messages 0', ''].join('\n'),
       );
     },
     command: (dir) => ({ file: 'mosquitto', args: ['-c', join(dir, 'mosquitto.conf')] }),

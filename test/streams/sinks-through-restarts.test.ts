@@ -23,11 +23,10 @@ import type { MqttClient } from 'mqtt';
 import { connect as natsConnect } from 'nats';
 import { createClient } from 'redis';
 import { eventually, sleep } from '../helpers/eventually.js';
-import { privateBroker, skipWithoutPrivateBrokers, stablePort } from '../helpers/private-brokers.js';
+import { PRIVATE_USER, privateBroker, privateMosquitto, privateNats, privateRedis, skipWithoutPrivateBrokers, stablePort } from '../helpers/private-brokers.js';
 import type { PrivateBroker } from '../helpers/private-brokers.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
-import { PRIVATE_USER, privateMosquitto as authMosquitto, privateNats as authNats, privateRedis as authRedis } from './transports/private-broker.js';
 
 const skip = skipWithoutPrivateBrokers('redis', 'nats', 'mqtt', 'rabbitMq');
 
@@ -349,9 +348,9 @@ describe('every sink type through a restart of its destination', { skip, concurr
 
   /** A private broker of `kind` requiring `password`, the URL of a wrong one, and the sink config and refusal expected. */
   const GUARDED = {
-    natsJetStream: { start: authNats, scheme: 'nats', config: (url: string) => ({ url, subject: `sbtest.creds.${run}` }), cause: /authorization violation/ },
-    mqtt: { start: authMosquitto, scheme: 'mqtt', config: (url: string) => ({ url, topic: `sbtest/creds/${run}` }), cause: /CONNACK (4|5|134|135)/ },
-    redis: { start: authRedis, scheme: 'redis', config: (uri: string) => ({ uri, streamKey: `sbtest:creds:${run}` }), cause: /WRONGPASS|NOAUTH/ },
+    natsJetStream: { start: privateNats, scheme: 'nats', config: (url: string) => ({ url, subject: `sbtest.creds.${run}` }), cause: /authorization violation/ },
+    mqtt: { start: privateMosquitto, scheme: 'mqtt', config: (url: string) => ({ url, topic: `sbtest/creds/${run}` }), cause: /CONNACK (4|5|134|135)/ },
+    redis: { start: privateRedis, scheme: 'redis', config: (uri: string) => ({ uri, streamKey: `sbtest:creds:${run}` }), cause: /WRONGPASS|NOAUTH/ },
   } as const;
 
   for (const kind of ['natsJetStream', 'mqtt', 'redis'] as const) {
@@ -359,8 +358,8 @@ describe('every sink type through a restart of its destination', { skip, concurr
       const right = `right-${randomUUID()}`;
       const wrong = `wrong-${randomUUID()}`;
       const g = GUARDED[kind];
-      const guarded = await g.start(right);
-      cleanups.push(() => guarded.stop());
+      const guarded = await g.start({ password: right });
+      cleanups.push(() => guarded.close());
       const url = `${g.scheme}://${PRIVATE_USER}:${wrong}@127.0.0.1:${guarded.port}`;
       const streamId = await newStream(`creds-${kind}`);
       const sinkId = await createSink(streamId, { type: kind, config: g.config(url) });

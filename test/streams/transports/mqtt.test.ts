@@ -17,7 +17,7 @@ import { eventually } from '../../helpers/eventually.js';
 import { BROKERS, skipWithoutBroker } from '../../helpers/requirements.js';
 import { TcpProxy } from '../../helpers/tcp-proxy.js';
 import { allArrived, deliverWithRetry, deliveryError } from './delivery-checks.js';
-import { PRIVATE_USER, privateMosquitto, skipWithoutCommands } from './private-broker.js';
+import { PRIVATE_USER, privateMosquitto, skipWithoutPrivateBrokers } from '../../helpers/private-brokers.js';
 import { makeEvents, makeTarget, runSuffix } from './sink-fixtures.js';
 
 const skip = await skipWithoutBroker('mqtt');
@@ -129,8 +129,8 @@ describe('mqtt sink', { skip }, () => {
     await eventually(() => allArrived(events, ids()), 'every event of the cut batch');
   });
 
-  it('wrong credentials: non-retryable, the message names the problem and not the password', { skip: skipWithoutCommands('mosquitto', 'mosquitto_passwd') }, async () => {
-    const broker = await privateMosquitto(`right-${runSuffix()}`);
+  it('wrong credentials: non-retryable, the message names the problem and not the password', { skip: skipWithoutPrivateBrokers('mqtt') }, async () => {
+    const broker = await privateMosquitto({ password: `right-${runSuffix()}` });
     try {
       const password = `wrong-${runSuffix()}`;
       const t = transport(`mqtt://${PRIVATE_USER}:${password}@127.0.0.1:${broker.port}`);
@@ -138,7 +138,7 @@ describe('mqtt sink', { skip }, () => {
       assert.match(e.message, /refused the credentials/);
       assert.ok(!e.message.includes(password), e.message);
     } finally {
-      await broker.stop();
+      await broker.close();
     }
   });
 });

@@ -17,7 +17,7 @@ import { eventually } from '../../helpers/eventually.js';
 import { BROKERS, skipWithoutBroker } from '../../helpers/requirements.js';
 import { TcpProxy } from '../../helpers/tcp-proxy.js';
 import { allArrived, deliverWithRetry, deliveryError } from './delivery-checks.js';
-import { PRIVATE_USER, privateNats, skipWithoutCommands } from './private-broker.js';
+import { PRIVATE_USER, privateNats, skipWithoutPrivateBrokers } from '../../helpers/private-brokers.js';
 import { makeEvents, makeTarget, runSuffix } from './sink-fixtures.js';
 
 const skip = await skipWithoutBroker('nats');
@@ -129,8 +129,8 @@ describe('natsJetStream sink', { skip }, () => {
     assert.match(e.message, /no JetStream stream captures subject/);
   });
 
-  it('wrong credentials: non-retryable, the message names the problem and not the password', { skip: skipWithoutCommands('nats-server') }, async () => {
-    const server = await privateNats(`right-${runSuffix()}`);
+  it('wrong credentials: non-retryable, the message names the problem and not the password', { skip: skipWithoutPrivateBrokers('nats') }, async () => {
+    const server = await privateNats({ password: `right-${runSuffix()}` });
     try {
       const password = `wrong-${runSuffix()}`;
       const { t } = transport(`nats://${PRIVATE_USER}:${password}@127.0.0.1:${server.port}`);
@@ -139,7 +139,7 @@ describe('natsJetStream sink', { skip }, () => {
       assert.match(e.message, /authorization/i);
       assert.ok(!e.message.includes(password), e.message);
     } finally {
-      await server.stop();
+      await server.close();
     }
   });
 });
