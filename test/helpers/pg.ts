@@ -79,7 +79,7 @@ const POOL_PREFIX = 'sbpool';
 const idle: Pristine[] = [];
 let cleanupRegistered = false;
 
-/** The schema's tables, with whether each is a partition and whether it has rows. */
+/** The schema's tables (partitioned ones and partitions included), with whether each is a partition. */
 async function describeSchema(sql: postgres.Sql, schema: string): Promise<{ name: string; partition: boolean }[]> {
   const rows = await sql<{ name: string; partition: boolean }[]>`
     SELECT c.relname AS name, c.relispartition AS partition
@@ -134,7 +134,8 @@ async function restore(sql: postgres.Sql, p: Pristine): Promise<boolean> {
       if (!t.partition) return false;
       await tx`DROP TABLE ${tx(t.name)}`;
     }
-    if (now.length - now.filter((t) => !p.tables.has(t.name)).length !== p.tables.size) return false;
+    // A table of the migrations that is gone is a change of structure too.
+    if (now.filter((t) => p.tables.has(t.name)).length !== p.tables.size) return false;
     // Twice: triggers of the first pass (a deleted message raises its application's pull horizon) write rows.
     const clear = p.cleared.map((t) => `DELETE FROM ${quoted(t)};`).join(' ');
     await tx.unsafe(`${clear} ${clear}`).simple();

@@ -76,7 +76,7 @@ export async function startServer(env: Record<string, string> = {}, overrides: O
       // undici's request, not fetch: the suite makes tens of thousands of these calls, and fetch
       // costs about twice the CPU per call (its web streams and Headers work).
       const res = await request(url + path, {
-        method: method,
+        method,
         dispatcher: client,
         headers: { authorization: `Bearer ${TEST_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
