@@ -8,7 +8,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { GroupCommit } from '../../src/engine/group-commit.js';
 import { EventBus } from '../../src/engine/event-bus.js';
-import { PullNotifier, WAKE_INTERVAL_MS } from '../../src/bridges/pull/pull-notifier.js';
+import { MAX_WAKE_INTERVAL_MS, PullNotifier, WAKE_INTERVAL_MS, wakeInterval } from '../../src/bridges/pull/pull-notifier.js';
+import { PullService } from '../../src/bridges/pull/pull.js';
+import type { PullSettings } from '../../src/bridges/pull/pull.js';
+import type { PullStore } from '../../src/storage/contract/pull.js';
 import { filterKey, SharedLogReads } from '../../src/bridges/pull/shared-log-reads.js';
 import { encodedPage, framesWithin } from '../../src/bridges/pull/sse-frames.js';
 import type { LogFilter, LogRead } from '../../src/storage/contract/pull.js';
@@ -144,6 +147,113 @@ describe('pull notifier: one wake-up per batch', () => {
     assert.equal(await woken, true);
     assert.equal(wakes, 1);
     notifier.close();
+  });
+});
+
+describe('pull notifier: many readers are woken less often', { timeout: 10_000 }, () => {
+  const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+  it('spends at most the wake-up budget: the interval grows with the readers woken, within its bounds', () => {
+    assert.equal(wakeInterval(0), WAKE_INTERVAL_MS);
+    assert.equal(wakeInterval(1), WAKE_INTERVAL_MS);
+    assert.equal(wakeInterval(40), WAKE_INTERVAL_MS);
+    assert.equal(wakeInterval(100), 50);
+    assert.equal(wakeInterval(250), 125);
+    assert.equal(wakeInterval(100_000), MAX_WAKE_INTERVAL_MS);
+  });
+
+  it('with 100 readers under a flow of commits, wakes them at most every 50 ms; back to the shortest interval once they are few', async () => {
+    const bus = new EventBus();
+    const notifier = new PullNotifier(bus, new FakeClock());
+    const readers = Array.from({ length: 100 }, () => notifier.subscribe('app_1', () => true));
+    const wakes: number[] = [];
+    const first = readers[0]!;
+    const wake = first.wake.bind(first);
+    first.wake = () => (wakes.push(performance.now()), wake());
+    // Readers that act on each wake-up at once.
+    const acting = setInterval(() => readers.forEach((r) => r.reset()), 1);
+    bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
+    await turn();
+    assert.equal(notifier.interval, 50);
+    assert.equal(notifier.pacing, true);
+    const until = performance.now() + 300;
+    while (performance.now() < until) {
+      bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    clearInterval(acting);
+    const gaps = wakes.slice(1).map((t, i) => t - wakes[i]!);
+    assert.ok(wakes.length >= 3, `${wakes.length} wake-ups in 300 ms`);
+    // Timers may fire up to a millisecond early.
+    assert.ok(gaps.every((g) => g >= 48), `gaps between wake-ups: ${gaps.map((g) => g.toFixed(1)).join(', ')} ms`);
+
+    for (const r of readers.slice(1)) r.close();
+    await new Promise((r) => setTimeout(r, 60));
+    first.reset();
+    bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
+    assert.equal(await first.next(1000), true);
+    assert.equal(notifier.interval, WAKE_INTERVAL_MS, 'one reader: the shortest interval again');
+    assert.equal(notifier.pacing, false);
+    notifier.close();
+  });
+});
+
+describe('long polls while wake-ups are paced', { timeout: 10_000 }, () => {
+  const settings = { pollIntervalSeconds: 1, maxStreams: 10 } as PullSettings;
+  const turns = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+  };
+  const empty = async (): Promise<string[]> => [];
+
+  /** A pull service with `crowd` long polls waiting at the head of app_1, woken once so the notifier paces. */
+  async function service(crowd: number): Promise<{ pull: PullService; bus: EventBus; waiting: Promise<string[]>[] }> {
+    const bus = new EventBus();
+    const pull = new PullService({} as PullStore, new FakeClock(), bus, settings);
+    const waiting = Array.from({ length: crowd }, () => pull.waitFor('app_1', () => true, 60_000, undefined, empty, (x) => x.length === 0));
+    await turns(2);
+    bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
+    await new Promise((r) => setTimeout(r, 5));
+    return { pull, bus, waiting };
+  }
+
+  it('a poll that finds only the newest few messages waits for the next wake-up, then answers with what came meanwhile; its wait is not counted', async () => {
+    const { pull, bus } = await service(100);
+    let reads = 0;
+    let held = 0;
+    const answer = pull.waitFor(
+      'app_1',
+      () => true,
+      30_000,
+      { onHeld: () => held++ },
+      async () => (++reads === 1 ? ['m1'] : ['m1', 'm2']),
+      (x) => x.length === 0,
+      () => true,
+    );
+    let answered = false;
+    void answer.then(() => (answered = true));
+    await turns(5);
+    assert.equal(answered, false, 'held while wake-ups are paced');
+    assert.equal(held, 1, 'a held poll gives its rate-limit token back');
+    bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
+    assert.deepEqual(await answer, ['m1', 'm2']);
+    assert.equal(reads, 2);
+    pull.close();
+  });
+
+  it('answers at once with a full page, and with any page when there are few readers', async () => {
+    const paced = await service(100);
+    let reads = 0;
+    const full = await paced.pull.waitFor('app_1', () => true, 30_000, undefined, async () => (reads++, ['m1']), (x) => x.length === 0, () => false);
+    assert.deepEqual(full, ['m1']);
+    assert.equal(reads, 1, 'a full page: more is waiting, answered at once');
+    paced.pull.close();
+
+    const few = await service(3);
+    reads = 0;
+    const partial = await few.pull.waitFor('app_1', () => true, 30_000, undefined, async () => (reads++, ['m1']), (x) => x.length === 0, () => true);
+    assert.deepEqual(partial, ['m1']);
+    assert.equal(reads, 1, 'not paced: answered at once');
+    few.pull.close();
   });
 });
 

@@ -49,7 +49,7 @@ export type ConnectionObserver = (kind: 'long_poll' | 'sse') => () => void;
 export interface Hold {
   /** Aborts the wait (the client left). */
   signal?: AbortSignal | undefined;
-  /** Called once if the poll waits for a message (its first read found nothing). */
+  /** Called once if the poll waits (its first read found nothing, or only the newest few messages while wake-ups are paced). */
   onHeld?: (() => void) | undefined;
 }
 
@@ -170,6 +170,7 @@ export class PullService {
       hold,
       () => this.read(appId, start, limit, filter),
       (x) => x.messages.length === 0,
+      (x) => !x.more,
     );
     const last = r.messages[r.messages.length - 1];
     return { messages: r.messages, iterator: formatPosition(last ? last.seq : start), done: !r.more };
@@ -179,24 +180,43 @@ export class PullService {
    * Long polling for any read: runs `read`; while its answer is empty, holds on until a
    * matching message is published (then reads again), `waitMs` pass, `hold.signal` aborts
    * (the client left) or the server stops. Event-driven: nothing runs while waiting.
+   *
+   * While the notifier paces wake-ups (many readers), a poll that arrives to find only the
+   * newest few messages (`atHead`: a partial page) waits for the next wake-up and reads again
+   * before answering. Otherwise a caught-up poll, coming back right after each answer, finds
+   * what was committed meanwhile and is answered at once, over and over: a crowd of them
+   * would cost a whole request per commit each, whatever the pacing. So it is answered once
+   * per wake-up, like a stream, with everything that arrived by then.
    */
-  async waitFor<T>(appId: string, matches: (m: Message) => boolean, waitMs: number, hold: Hold | undefined, read: () => Promise<T>, isEmpty: (t: T) => boolean): Promise<T> {
+  async waitFor<T>(
+    appId: string,
+    matches: (m: Message) => boolean,
+    waitMs: number,
+    hold: Hold | undefined,
+    read: () => Promise<T>,
+    isEmpty: (t: T) => boolean,
+    atHead: (t: T) => boolean = () => false,
+  ): Promise<T> {
     if (waitMs <= 0 || this.closing) return read();
     const sub = this.notifier.subscribe(appId, matches);
     const deadline = this.clock.now() + waitMs;
     const closed = this.observe('long_poll');
     let held = false;
+    let woken = false;
     try {
       for (;;) {
         sub.reset();
         const r = await read();
         const left = deadline - this.clock.now();
-        if (!isEmpty(r) || left <= 0 || this.closing) return r;
+        if (left <= 0 || this.closing) return r;
+        const lingers = !isEmpty(r) && !woken && !held && this.notifier.pacing && atHead(r);
+        if (!isEmpty(r) && !lingers) return r;
         if (!held) {
           held = true;
           hold?.onHeld?.();
         }
-        if (!(await sub.next(left, hold?.signal))) return r;
+        woken = await sub.next(lingers ? Math.min(left, this.notifier.interval) : left, hold?.signal);
+        if (hold?.signal?.aborted || (!woken && !lingers)) return r;
       }
     } finally {
       sub.close();

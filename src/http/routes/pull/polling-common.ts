@@ -191,7 +191,7 @@ export function waitForMessages<T>(
 ): Promise<Page<T>> {
   if (!wait) return read();
   const filter = { eventTypes: q.eventTypes ?? null, channels: q.channel ? [q.channel] : null, tags: q.tag ? [q.tag] : null };
-  return pull.waitFor(appId, (m) => logFilterMatches(filter, m), waitMs(wait), longPollHold(req, reply), read, (p) => p.data.length === 0).then((page) => {
+  return pull.waitFor(appId, (m) => logFilterMatches(filter, m), waitMs(wait), longPollHold(req, reply), read, (p) => p.data.length === 0, (p) => p.done).then((page) => {
     if (pull.isClosing) void reply.header('connection', 'close');
     return page;
   });
