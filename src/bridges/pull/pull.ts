@@ -202,20 +202,20 @@ export class PullService {
     const deadline = this.clock.now() + waitMs;
     const closed = this.observe('long_poll');
     let held = false;
-    let woken = false;
     try {
       for (;;) {
         sub.reset();
         const r = await read();
         const left = deadline - this.clock.now();
         if (left <= 0 || this.closing) return r;
-        const lingers = !isEmpty(r) && !woken && !held && this.notifier.pacing && atHead(r);
+        // Only a poll's first read lingers: once held (waiting, or lingered once) it answers what it finds.
+        const lingers = !held && !isEmpty(r) && this.notifier.pacing && atHead(r);
         if (!isEmpty(r) && !lingers) return r;
         if (!held) {
           held = true;
           hold?.onHeld?.();
         }
-        woken = await sub.next(lingers ? Math.min(left, this.notifier.interval) : left, hold?.signal);
+        const woken = await sub.next(lingers ? Math.min(left, this.notifier.interval) : left, hold?.signal);
         if (hold?.signal?.aborted || (!woken && !lingers)) return r;
       }
     } finally {
