@@ -27,8 +27,8 @@ export interface EndpointSlots {
   backlog: boolean;
   /** A claim query for this endpoint is running. */
   claiming: boolean;
-  /** Slots were freed while claiming: claim again when that query ends. */
-  again: boolean;
+  /** Deliveries fell due while claiming: that claim's short answer does not end the backlog. */
+  dueDuringClaim: boolean;
   /** A claim waiting for a rate token, an open circuit or caps counted across nodes. */
   timer: TimerHandle | null;
   /** When `timer` fires (epoch ms). */
@@ -65,7 +65,7 @@ export class DeliverySlots {
     let s = this.endpoints.get(endpointId);
     if (!s) {
       const place = this.directory.get(endpointId);
-      s = { inflight: 0, bucket: null, rate: null, backlog: false, claiming: false, again: false, timer: null, timerAt: 0, appId: place?.appId ?? null, origin: place?.origin ?? null };
+      s = { inflight: 0, bucket: null, rate: null, backlog: false, claiming: false, dueDuringClaim: false, timer: null, timerAt: 0, appId: place?.appId ?? null, origin: place?.origin ?? null };
       this.endpoints.set(endpointId, s);
     }
     return s;

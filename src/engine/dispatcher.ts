@@ -173,8 +173,7 @@ export class Dispatcher implements AdmissionControl {
   /** The store holds due deliveries for this endpoint that are not in memory. */
   backlogged(endpointId: string): void {
     if (!this.started) return; // a node that does not send (role api) claims nothing
-    this.slots.of(endpointId).backlog = true;
-    this.claims.request(endpointId);
+    this.claims.backlogged(endpointId);
   }
 
   /** Some delivery may have fallen due: look in the store. */

@@ -54,6 +54,18 @@ export class DueClaims {
   }
 
   /**
+   * The store holds due deliveries of this endpoint that no claim has seen yet (a retry fell
+   * due, a resend was recorded, leases were given back). A claim running now may have read the
+   * store before they were due: it must not conclude from its short answer that nothing is left.
+   */
+  backlogged(endpointId: string): void {
+    const s = this.o.slots.of(endpointId);
+    s.backlog = true;
+    if (s.claiming) s.dueDuringClaim = true;
+    this.request(endpointId);
+  }
+
+  /**
    * A delivery of this endpoint ended and gave its slot back: its application's turn passes
    * to the others waiting, then the endpoint asks again for its own backlog.
    */
@@ -113,8 +125,7 @@ export class DueClaims {
         continue;
       }
       if (s.claiming) {
-        // The claim running asks again when it ends.
-        s.again = true;
+        // The claim running asks again when it ends, if backlog is left.
         this.queue.remove(key, id);
         continue;
       }
@@ -146,7 +157,7 @@ export class DueClaims {
   private claimNow(endpointId: string, s: EndpointSlots, n: number): void {
     const { slots } = this.o;
     s.claiming = true;
-    s.again = false;
+    s.dueDuringClaim = false;
     const appCounted = slots.reserve(s, n);
     const now = this.o.clock.now();
     let heldBack = false;
@@ -156,7 +167,7 @@ export class DueClaims {
           // Caps counted across nodes held work back: more is due, claim again later.
           heldBack = true;
           this.requestLater(endpointId, s, retryInMs);
-        } else if (claims.length < n) s.backlog = false;
+        } else if (claims.length < n && !s.dueDuringClaim) s.backlog = false;
         const first = claims[0];
         if (first) {
           slots.applyRate(s, first.endpoint.throttleRate);
@@ -215,10 +226,7 @@ export class DueClaims {
     this.o.store
       .releaseLeases(refs, this.o.clock.now())
       .catch((e: unknown) => this.o.logger.error({ err: e, endpointId }, 'giving back leases failed; they are claimed again when they expire'))
-      .finally(() => {
-        s.backlog = true;
-        this.request(endpointId);
-      });
+      .finally(() => this.backlogged(endpointId));
   }
 
   /** Claims from the store; a store shared by several nodes also applies the endpoint's caps across them. */

@@ -22,6 +22,8 @@ export class DueSweep {
   private wakeAt = Infinity;
   private intervalTimer: TimerHandle | null = null;
   private sweeping = false;
+  /** A sweep was asked for while one ran: it runs again once that one ends. */
+  private rerun = false;
   private stopped = false;
 
   constructor(private readonly o: DueSweepOptions) {}
@@ -50,7 +52,8 @@ export class DueSweep {
   private async sweep(): Promise<void> {
     if (this.stopped) return;
     if (this.sweeping) {
-      this.schedule(10);
+      // The sweep running may have read the store before what woke this one was written.
+      this.rerun = true;
       return;
     }
     this.sweeping = true;
@@ -66,6 +69,10 @@ export class DueSweep {
       this.o.logger.error({ err: e }, 'sweep for due deliveries failed');
     } finally {
       this.sweeping = false;
+      if (this.rerun) {
+        this.rerun = false;
+        this.schedule(0);
+      }
       // The safety net: other writers (manual triggers, other nodes) are seen within this interval.
       this.intervalTimer?.cancel();
       if (!this.stopped) this.intervalTimer = this.o.clock.setTimer(this.o.intervalMs, () => void this.sweep());

@@ -188,4 +188,33 @@ describe('admission of deliveries being published', () => {
     assert.equal(idle, true, 'idle() resolved once the claim gave its slots back');
     await d.stop(0);
   });
+
+  it('claims again when deliveries fell due while a claim that read the store before was running', async () => {
+    const { store, calls } = fakeStore();
+    const answers: ((rows: ClaimedDelivery[]) => void)[] = [];
+    Object.assign(store, { ordering: { claimDue: async () => null } });
+    (store as { claimDue: unknown }).claimDue = (endpointId: string) => {
+      calls.claimDue.push(endpointId);
+      return new Promise<ClaimedDelivery[]>((r) => answers.push(r));
+    };
+    const d = dispatcher(store, heldSender().sender);
+    await d.start({ releaseOrphanedLeases: false });
+    d.backlogged(ep.id);
+    await turn();
+    assert.deepEqual(calls.claimDue, [ep.id]);
+    // A resend is recorded (or a retry falls due) while the store answers the claim, which
+    // read the endpoint's deliveries before: its answer is short, yet work is left.
+    d.backlogged(ep.id);
+    await turn();
+    assert.deepEqual(calls.claimDue, [ep.id], 'one claim per endpoint at a time');
+    answers[0]!([]);
+    await turn();
+    await turn();
+    assert.deepEqual(calls.claimDue, [ep.id, ep.id], 'the endpoint is claimed again once the first claim ends');
+    answers[1]!([]);
+    await turn();
+    await turn();
+    assert.deepEqual(calls.claimDue, [ep.id, ep.id], 'a short answer to a claim nothing raced ends the backlog');
+    await d.stop(0);
+  });
 });

@@ -23,7 +23,8 @@ describe('retries with an injected clock', () => {
     clock = new FakeClock();
     rx = await new Receiver().start();
     server = await startServer(
-      { SWITCHBOARD_RETRY_SCHEDULE: '5,300,3600', SWITCHBOARD_REQUEST_TIMEOUT_MS: '300' },
+      // Long enough that a loaded machine answers every request but the one left hanging in time.
+      { SWITCHBOARD_RETRY_SCHEDULE: '5,300,3600', SWITCHBOARD_REQUEST_TIMEOUT_MS: '2000' },
       { clock, random: () => 0.5, sweepIntervalMs: 10 * DAY },
     );
     appId = (await server.api('POST', '/api/v1/app', { name: 'retries' })).body.id;

@@ -1,0 +1,52 @@
+/**
+ * The sweep for due deliveries: a sweep asked for while one is running is never lost. The
+ * one running may have read the store before what woke the second was written (a retry that
+ * just fell due), so it runs once more as soon as the first ends — without waiting on the
+ * clock, which here stands still as a test's injected clock does between its steps.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { DueSweep } from '../../src/engine/due-sweep.js';
+import type { Store } from '../../src/storage/contract/store.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { T0 } from '../helpers/fixtures.js';
+
+const DAY = 86_400_000;
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** A store whose answers to `dueEndpoints` the test gives, one call at a time. */
+function heldStore() {
+  const answers: ((ids: string[]) => void)[] = [];
+  const store = {
+    dueEndpoints: () => new Promise<string[]>((r) => answers.push(r)),
+    nextDueAt: async () => null,
+  };
+  return { store: store as unknown as Store, answers };
+}
+
+describe('sweep for due deliveries', () => {
+  it('sweeps again at once when asked while a sweep was running', async () => {
+    const clock = new FakeClock(T0);
+    const { store, answers } = heldStore();
+    const due: string[] = [];
+    const sweep = new DueSweep({ store, clock, logger: pino({ level: 'silent' }), intervalMs: 10 * DAY, onDue: (id) => due.push(id) });
+    sweep.schedule(0);
+    await turn();
+    assert.equal(answers.length, 1, 'the first sweep asks the store');
+    // A retry falls due while the store answers the first sweep, which read before it was written.
+    sweep.schedule(0);
+    await turn();
+    assert.equal(answers.length, 1, 'one sweep at a time');
+    answers[0]!([]);
+    await turn();
+    await turn();
+    assert.equal(answers.length, 2, 'the second sweep runs once the first ended, with no time passing');
+    answers[1]!(['ep_1']);
+    await turn();
+    assert.deepEqual(due, ['ep_1']);
+    await turn();
+    assert.equal(answers.length, 2, 'and no more: nothing asked for a third');
+    sweep.stop();
+  });
+});
