@@ -6,10 +6,20 @@ export interface IdempotentResponse {
   contentType: string;
 }
 
+/** How a write meets another process's lock on the database. */
+export interface LockWaitOptions {
+  /**
+   * false: fail at once with the busy fault (`SQLITE_BUSY`) while another process holds the
+   * write lock, instead of waiting it out with the event loop stopped (SQLite's busy timeout).
+   * Stores whose writes never wait that way ignore it. Default true.
+   */
+  lockWait?: boolean;
+}
+
 /** Responses stored under idempotency keys. */
 export interface IdempotencyStore {
   /** A stored response for an idempotency key, if one is fresh. */
   getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null>;
   /** Stores a response until `expiresAt`, dropping entries expired at `nowMs`. */
-  putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number): Promise<void>;
+  putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number, options?: LockWaitOptions): Promise<void>;
 }

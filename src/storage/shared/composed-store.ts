@@ -13,7 +13,7 @@ import type { IntegrationStore } from '../contract/integrations.js';
 import type { ConnectorStore } from '../contract/connectors.js';
 import type { EnvironmentSettingsStore } from '../contract/environment-settings.js';
 import type { CatalogStore } from '../contract/catalog.js';
-import type { IdempotencyStore, IdempotentResponse } from '../contract/idempotency.js';
+import type { IdempotencyStore, IdempotentResponse, LockWaitOptions } from '../contract/idempotency.js';
 import type { IngestStore } from '../contract/ingest.js';
 import type { MessageQuery, MessageStore, PublishItem, PublishResult } from '../contract/messages.js';
 import type { OperationalWebhookStore } from '../contract/operational-webhooks.js';
@@ -193,8 +193,8 @@ export abstract class ComposedStore implements Store {
   getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null> {
     return this.parts.idempotency.getIdempotent(key, nowMs);
   }
-  putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number): Promise<void> {
-    return this.parts.idempotency.putIdempotent(key, res, expiresAt, nowMs);
+  putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number, options?: LockWaitOptions): Promise<void> {
+    return this.parts.idempotency.putIdempotent(key, res, expiresAt, nowMs, options);
   }
 
   // ---- retention

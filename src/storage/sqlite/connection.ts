@@ -10,6 +10,12 @@ import { keepPrivate, makePrivateFile } from '../../security/private-files.js';
 import { StatementCache } from './statements.js';
 import { WalSync } from './wal-sync.js';
 
+/**
+ * How long a statement waits for another process's write lock before failing with
+ * SQLITE_BUSY. SQLite waits on the calling thread: the event loop stands still meanwhile.
+ */
+const BUSY_TIMEOUT_MS = 5000;
+
 /** Where and how durably SQLite keeps the data. */
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
@@ -43,7 +49,7 @@ export class SqliteConnection {
     // Set explicitly too, for files an older version left readable.
     if (onDisk) for (const suffix of ['-wal', '-shm']) keepPrivate(opts.path + suffix);
     this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.db.pragma('foreign_keys = OFF');
     this.box = opts.box ?? SecretBox.plaintext();
     this.statements = new StatementCache(this.db);
@@ -67,6 +73,19 @@ export class SqliteConnection {
       return fn();
     } finally {
       this.q('PRAGMA synchronous = FULL').run();
+    }
+  }
+
+  /**
+   * Runs `fn` failing at once with SQLITE_BUSY while another process holds the write lock,
+   * instead of waiting up to `BUSY_TIMEOUT_MS` with the event loop stopped.
+   */
+  withoutLockWait<T>(fn: () => T): T {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      return fn();
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
   }
 

@@ -1,5 +1,5 @@
 /** Idempotent responses on SQLite. */
-import type { IdempotencyStore, IdempotentResponse } from '../contract/idempotency.js';
+import type { IdempotencyStore, IdempotentResponse, LockWaitOptions } from '../contract/idempotency.js';
 import type { Row } from '../shared/rows.js';
 import type { SqliteConnection } from './connection.js';
 
@@ -12,14 +12,18 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     return r ? { status: r.status as number, body: r.body as string, contentType: r.content_type as string } : null;
   }
 
-  async putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number): Promise<void> {
-    this.c.q('INSERT OR REPLACE INTO idempotency_keys (key, status, body, content_type, expires_at) VALUES (?, ?, ?, ?, ?)').run(
-      key,
-      res.status,
-      res.body,
-      res.contentType,
-      expiresAt,
-    );
-    this.c.q('DELETE FROM idempotency_keys WHERE expires_at <= ?').run(nowMs);
+  async putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number, options: LockWaitOptions = {}): Promise<void> {
+    const write = (): void => {
+      this.c.q('INSERT OR REPLACE INTO idempotency_keys (key, status, body, content_type, expires_at) VALUES (?, ?, ?, ?, ?)').run(
+        key,
+        res.status,
+        res.body,
+        res.contentType,
+        expiresAt,
+      );
+      this.c.q('DELETE FROM idempotency_keys WHERE expires_at <= ?').run(nowMs);
+    };
+    if (options.lockWait === false) this.c.withoutLockWait(write);
+    else write();
   }
 }
