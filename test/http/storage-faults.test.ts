@@ -8,8 +8,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +25,7 @@ import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { TEST_DATABASE_URL, createTestSchema } from '../helpers/pg.js';
 import { createApp } from '../helpers/security.js';
+import { holdSqliteWriteLock } from '../helpers/sqlite-lock-holder.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
 
 async function metricsText(server: TestServer): Promise<string> {
@@ -195,24 +195,10 @@ describe('SQLite locked by another process: 503 storage_busy, degraded, recovere
     const appId = await createApp(server, 'locked');
     const before = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'lock.test', payload: { i: 0 } });
     assert.equal(before.status, 202);
-    // Another process takes the database's write lock and keeps it until its standard input closes.
-    const holder = spawn(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import Database from 'better-sqlite3';
-         const db = new Database(process.argv[1]);
-         db.exec('BEGIN IMMEDIATE');
-         process.stdout.write('locked\\n');
-         process.stdin.resume();
-         process.stdin.on('end', () => { db.exec('ROLLBACK'); db.close(); process.exit(0); });`,
-        join(server.dataDir, 'switchboard.db'),
-      ],
-      { stdio: ['pipe', 'pipe', 'inherit'], cwd: process.cwd() },
-    );
+    // Another process takes the database's write lock and keeps it until told to stop.
+    const holder = holdSqliteWriteLock(join(server.dataDir, 'switchboard.db'));
     try {
-      await once(holder.stdout, 'data');
+      assert.equal(await holder.next(), 'locked');
       const refused = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'lock.test', payload: { i: 1 } });
       assert.equal(refused.status, 503, JSON.stringify(refused.body));
       assert.equal(refused.body.code, 'storage_busy');
@@ -225,8 +211,7 @@ describe('SQLite locked by another process: 503 storage_busy, degraded, recovere
         return true;
       }, 'health reporting the busy database');
     } finally {
-      holder.stdin.end();
-      await once(holder, 'exit');
+      await holder.stop();
     }
     await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
     assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/${before.body.id}`)).status, 200);

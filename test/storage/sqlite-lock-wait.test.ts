@@ -6,40 +6,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { classifyStorageFault } from '../../src/storage/contract/storage-faults.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { T0 } from '../helpers/fixtures.js';
+import { holdSqliteWriteLock } from '../helpers/sqlite-lock-holder.js';
 
-/** How long the other process keeps the lock: far shorter than the busy timeout (5 s). */
+/** How long the other process keeps the lock: shorter than the busy timeout (5 s). */
 const HOLD_MS = 2000;
-
-/** Another process that takes the database's write lock, and gives it back after `HOLD_MS`. */
-function lockHolder(path: string): { child: ChildProcessWithoutNullStreams; next: () => Promise<string> } {
-  const child = spawn(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `import Database from 'better-sqlite3';
-       const db = new Database(process.argv[1]);
-       db.exec('BEGIN IMMEDIATE');
-       process.stdout.write('locked\\n');
-       setTimeout(() => { db.exec('ROLLBACK'); db.close(); process.stdout.write('released\\n'); }, ${HOLD_MS});
-       process.stdin.resume();
-       process.stdin.on('end', () => process.exit(0));`,
-      path,
-    ],
-    { cwd: process.cwd() },
-  );
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  return { child, next: async () => String((await lines.next()).value) };
-}
 
 describe('SQLite writes and another process holding the write lock', () => {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-lock-'));
@@ -56,7 +32,7 @@ describe('SQLite writes and another process holding the write lock', () => {
   });
 
   it('a write asked not to wait fails at once with the busy fault; a default one waits the lock out', async () => {
-    const holder = lockHolder(path);
+    const holder = holdSqliteWriteLock(path, { releaseAfterMs: HOLD_MS });
     try {
       assert.equal(await holder.next(), 'locked');
       const res = { status: 204, body: 'probe', contentType: 'text/plain' };
@@ -70,8 +46,7 @@ describe('SQLite writes and another process holding the write lock', () => {
       assert.equal(await store.getIdempotent('no-wait', T0), null);
       assert.equal(await holder.next(), 'released');
     } finally {
-      holder.child.stdin.end();
-      holder.child.kill();
+      await holder.stop();
     }
   });
 });
