@@ -42,8 +42,11 @@ export interface SenderOptions {
   resolve?: Resolver;
 }
 
+/** The error code of an address the guard refused (its message names the setting that allows it). */
+export const REFUSED_ADDRESS = 'ESWITCHBOARDREFUSED';
+
 class RefusedAddressError extends Error {
-  readonly code = 'ESWITCHBOARDREFUSED';
+  readonly code = REFUSED_ADDRESS;
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;

@@ -14,32 +14,19 @@ import type { SinkTransport } from '../../../src/bridges/streams/sink-transport.
 import { openSinkTransport } from '../../../src/bridges/streams/transports/index.js';
 import { pinBrokerAddress } from '../../../src/bridges/streams/transports/broker-address.js';
 import type { Resolver } from '../../../src/engine/http-sender.js';
+import { fakeDns as fakeDnsFor, withHost } from '../../helpers/fake-dns.js';
 import { parseNetworks } from '../../../src/domain/network.js';
 import { BROKERS, skipWithoutBroker } from '../../helpers/requirements.js';
 import { deliveryError } from './delivery-checks.js';
 import { makeEvents, makeTarget, runSuffix } from './sink-fixtures.js';
 
 const NAME = 'broker.switchboard.invalid';
-/** Resolves NAME to 127.0.0.1 and counts the lookups; any other name does not exist. */
-function fakeDns(): { resolve: Resolver; lookups: string[] } {
-  const lookups: string[] = [];
-  const resolve: Resolver = (hostname, _options, callback) => {
-    lookups.push(hostname);
-    if (hostname === NAME) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-    else callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
-  };
-  return { resolve, lookups };
-}
+const fakeDns = (): ReturnType<typeof fakeDnsFor> => fakeDnsFor(NAME);
 
 const LOOPBACK_ALLOWED = parseNetworks('127.0.0.0/8');
 const NOTHING_PRIVATE_ALLOWED = parseNetworks('');
 
-/** The broker URL of the local server with NAME as its host. */
-function named(url: string): string {
-  const u = new URL(url);
-  u.hostname = NAME;
-  return u.toString();
-}
+const named = (url: string): string => withHost(url, NAME);
 
 describe('pinBrokerAddress', () => {
   it('keeps the URI as it is when there is no guard', async () => {

@@ -17,19 +17,21 @@
 import type { ConnectionOptions, JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
 import { natsDeadLetterSubject } from '../../../domain/sources/queue-config.js';
 import type { NatsJetStreamConfig } from '../../../domain/sources/queue-config.js';
+import type { CheckedBroker } from '../../../engine/broker-address.js';
 import type { ConsumerSession } from './queue-consumer.js';
 import { untilStopped } from './session-end.js';
 
-/** Server options from the URL: credentials as user and password, or a user alone as a token. */
-function optionsOf(url: string): ConnectionOptions {
+/** Server options from the URL, to the checked address: credentials as user and password, or a user alone as a token. */
+function optionsOf(url: string, to: CheckedBroker): ConnectionOptions {
   const u = new URL(url);
   const port = u.port || '4222';
-  const o: ConnectionOptions = { servers: `${u.hostname}:${port}`, reconnect: false, timeout: 10_000, name: 'switchboard queue source' };
+  const o: ConnectionOptions = { servers: `${to.host}:${port}`, reconnect: false, timeout: 10_000, name: 'switchboard queue source' };
   const user = decodeURIComponent(u.username);
   const pass = decodeURIComponent(u.password);
   if (user && pass) Object.assign(o, { user, pass });
   else if (user) o.token = user;
-  if (u.protocol === 'tls:') o.tls = {};
+  // The client hands every tls option to tls.connect; its type lacks `servername`.
+  if (u.protocol === 'tls:') o.tls = { servername: to.servername } as NonNullable<ConnectionOptions['tls']>;
   return o;
 }
 
@@ -56,13 +58,13 @@ const noStream = (e: unknown): boolean => (e as { code?: unknown })?.code === '5
 const notFound = (e: unknown): boolean => /not found/i.test(String((e as Error)?.message)) || (e as { api_error?: { err_code?: number } })?.api_error?.err_code === 10014;
 
 export async function consumeNatsJetStream(c: NatsJetStreamConfig, s: ConsumerSession): Promise<void> {
-  await s.checkAddress(c.url);
+  const to = await s.pinAddress(c.url);
   const end = untilStopped(s.signal);
   let nc: NatsConnection | null = null;
   try {
     // The client library is loaded on first connect: a server without such a source never pays for it.
     const { AckPolicy, connect, nanos } = await import('nats');
-    nc = await connect(optionsOf(c.url));
+    nc = await connect(optionsOf(c.url, to));
     void nc.closed().then((err) => end.fail(err ?? new Error('connection to NATS closed')));
     const jsm = await nc.jetstreamManager();
     let filter: string | null;

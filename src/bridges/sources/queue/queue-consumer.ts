@@ -15,6 +15,7 @@ import type { IngestSource } from '../../../domain/providers/source.js';
 import type { QueueConsumerView } from '../../ingest/ingest-sources.js';
 import { withoutSecrets } from '../../../domain/sources/queue-config.js';
 import type { QueueConfig } from '../../../domain/sources/queue-config.js';
+import type { CheckedBroker } from '../../../engine/broker-address.js';
 import { decodeQueueMessage } from './queue-message.js';
 import type { BrokerMessage } from './queue-message.js';
 
@@ -40,8 +41,11 @@ export interface ConsumerSession {
   connected(): void;
   /** Aborted when the consumer is stopped: the broker consumer closes and resolves. */
   signal: AbortSignal;
-  /** Refuses (throws) a broker URI whose host resolves only to addresses the network guard refuses. */
-  checkAddress(uri: string): Promise<void>;
+  /**
+   * The URI to connect with: its host replaced by an address the network guard allows,
+   * checked now (throws when there is none). Connect to it, never to the name again.
+   */
+  pinAddress(uri: string): Promise<CheckedBroker>;
   /** This node's name, the default Redis consumer name. */
   nodeName: string;
 }
@@ -64,7 +68,7 @@ export interface QueueConsumerOptions {
   writer: QueueTargetWriter;
   logger: Logger;
   maxPayloadBytes: number;
-  checkAddress(uri: string): Promise<void>;
+  pinAddress(uri: string): Promise<CheckedBroker>;
   nodeName: string;
   now(): number;
   /** Why this consumer cannot run at all (e.g. a stream target this server cannot write): shown, nothing connects. */
@@ -148,7 +152,7 @@ export class QueueConsumer {
     return {
       signal: this.abort.signal,
       nodeName: this.o.nodeName,
-      checkAddress: (uri) => this.o.checkAddress(uri),
+      pinAddress: (uri) => this.o.pinAddress(uri),
       connected: () => {
         this.state.connected = true;
       },

@@ -13,10 +13,10 @@ import { untilStopped } from './session-end.js';
 const CLOSE_WAIT_MS = 2000;
 
 export async function consumeRabbitMq(c: RabbitMqConfig, s: ConsumerSession): Promise<void> {
-  await s.checkAddress(c.uri);
+  const to = await s.pinAddress(c.uri);
   // The client library is loaded on first connect: a server without such a source never pays for it.
   const { connect } = await import('amqplib');
-  const conn = await connect(c.uri, { timeout: 10_000, clientProperties: { connection_name: 'switchboard queue source' } });
+  const conn = await connect(to.uri, { timeout: 10_000, servername: to.servername, clientProperties: { connection_name: 'switchboard queue source' } });
   const end = untilStopped(s.signal);
   conn.on('error', (e: Error) => end.fail(e));
   conn.on('close', () => end.fail(new Error('connection to RabbitMQ closed')));

@@ -43,11 +43,12 @@ function messageOf(e: Entry & { fields: Record<string, string> }): BrokerMessage
 }
 
 export async function consumeRedisStream(c: RedisStreamConfig, s: ConsumerSession): Promise<void> {
-  await s.checkAddress(c.uri);
+  const to = await s.pinAddress(c.uri);
   const end = untilStopped(s.signal);
   // The client library is loaded on first connect: a server without such a source never pays for it.
   const { createClient } = await import('redis');
-  const client = createClient({ url: c.uri, RESP: 2, socket: { reconnectStrategy: false, connectTimeout: 10_000 } });
+  const tls = to.uri.startsWith('rediss:') ? { tls: true as const, servername: to.servername } : {};
+  const client = createClient({ url: to.uri, RESP: 2, socket: { reconnectStrategy: false, connectTimeout: 10_000, ...tls } });
   client.on('error', (e: Error) => end.fail(e));
   const stop = (): void => void client.destroy();
   s.signal.addEventListener('abort', stop, { once: true });
