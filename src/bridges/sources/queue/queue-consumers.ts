@@ -19,7 +19,6 @@ import { LOGS_KEPT_PER_SOURCE } from '../../ingest/ingest.js';
 import { parseSource } from '../../ingest/ingest-sources.js';
 import type { IngestSourceService } from '../../ingest/ingest-sources.js';
 import type { MessageService } from '../../push/messages.js';
-import type { Resolver } from '../../../engine/http-sender.js';
 import { pinQueueBroker } from './broker-address.js';
 import { consumeNatsJetStream } from './nats-jet-stream-consumer.js';
 import { QueueConsumer } from './queue-consumer.js';
@@ -47,8 +46,6 @@ export interface QueueConsumersOptions {
   clock: Clock;
   logger: Logger;
   allowedNetworks: BlockList;
-  /** Resolves broker host names (`dns.lookup` unless a test injects one). */
-  resolve?: Resolver | undefined;
   maxPayloadBytes: number;
   /** The stream target; without it a source that targets a stream shows why it does not run. */
   appendStreamEvents?: AppendStreamEvents | undefined;
@@ -178,7 +175,7 @@ export class QueueConsumers {
       writer: this.writer,
       logger: this.o.logger,
       maxPayloadBytes: this.o.maxPayloadBytes,
-      pinAddress: (uri) => pinQueueBroker(uri, this.o.allowedNetworks, this.o.resolve),
+      pinAddress: (uri) => pinQueueBroker(uri, this.o.allowedNetworks),
       nodeName: this.o.nodeName ?? hostname(),
       now: () => this.o.clock.now(),
       unusable,
