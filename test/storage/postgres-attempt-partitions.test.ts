@@ -13,9 +13,11 @@ import { newId } from '../../src/domain/ids.js';
 import { DeliveryStatus } from '../../src/domain/model.js';
 import type { Endpoint, Message } from '../../src/domain/model.js';
 import { DAY_MS } from '../../src/operations/retention.js';
+import { createAttemptPartition } from '../../src/storage/postgres/attempt-partitions.js';
 import { MIGRATIONS_DIR, migrationFiles, runMigrations } from '../../src/storage/postgres/migrator.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import { T0, app, attemptRecord, endpoint, message } from '../helpers/fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestSchema } from '../helpers/pg.js';
 import type { TestSchema } from '../helpers/pg.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
@@ -188,6 +190,31 @@ describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, ()
       [attemptId],
       'the newest attempt of the endpoint, read across partitions',
     );
+  });
+
+  it('writes attempt records again when the partition of their day is attached under them', async () => {
+    const day = today + 60 * DAY_MS;
+    const at = day + 3_600_000;
+    const m = message(appId, at);
+    await store.publish([{ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
+    const [c] = await store.claimDue(ep.id, 1, at, at + 60_000);
+    assert.ok(c);
+    const rec = attemptRecord(c, { status: DeliveryStatus.Success }, at);
+    // Upkeep on another node attaches the day's partition; while its transaction is open the
+    // record, routed to the default partition, waits for it, then meets the new constraint.
+    const upkeep = schema.store(2);
+    let recording: Promise<unknown> = Promise.resolve();
+    await upkeep.sql.begin(async (tx) => {
+      assert.equal(await createAttemptPartition(tx, day, day + DAY_MS), true);
+      recording = store.recordAttempts([rec]);
+      await eventually(async () => {
+        const [w] = await upkeep.sql`SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+        return (w?.n as number) > 0;
+      }, 'the record waiting for the attach');
+    });
+    await recording;
+    assert.equal(await partitionOf(store, rec.attempt.id), dayName(day));
+    assert.equal((await store.getAttempt(appId, m.id, rec.attempt.id))?.id, rec.attempt.id);
   });
 
   it('the purge deletes a message\'s attempts in every partition they landed in', async () => {
