@@ -18,7 +18,7 @@
  * address actually connected to, as the webhook sender does).
  */
 import { createHash } from 'node:crypto';
-import { RequestDeadline, checkLiteralHost, describeError, guardedLookup } from '../../../engine/http-sender.js';
+import { REFUSED_ADDRESS, RequestDeadline, checkLiteralHost, describeError, guardedLookup } from '../../../engine/http-sender.js';
 import { LazyAgent } from '../../../engine/lazy-agent.js';
 import { withSignatures } from '../../../engine/signed-headers.js';
 import { SinkDeliveryError } from '../sink-transport.js';
@@ -101,7 +101,7 @@ export class HttpSinkTransport implements SinkTransport {
     } catch (e: unknown) {
       const reason = describeError(e, deadline.timedOut);
       // The guard's refusal: the address the name resolved to is not allowed.
-      if (reason.startsWith('ESWITCHBOARDREFUSED')) throw new SinkDeliveryError(`http sink URL refused: ${reason.slice(reason.indexOf(':') + 2)}`, null, false);
+      if (reason.startsWith(REFUSED_ADDRESS)) throw new SinkDeliveryError(`http sink URL refused: ${reason.slice(reason.indexOf(':') + 2)}`, null, false);
       throw new SinkDeliveryError(deadline.timedOut ? `timeout: no response within ${this.timeoutMs} ms` : reason);
     } finally {
       deadline.clear();
