@@ -39,6 +39,18 @@ export function wakeInterval(woken: number): number {
 }
 
 /**
+ * The time the pacing runs on: monotonic and real, whatever clock the rest of the node is
+ * given (a test that moves the application's clock by hand must not hold readers back).
+ */
+export const pacingClock: Clock = {
+  now: () => performance.now(),
+  setTimer(ms: number, fn: () => void): TimerHandle {
+    const t = setTimeout(fn, Math.max(0, ms));
+    return { cancel: () => clearTimeout(t) };
+  },
+};
+
+/**
  * One reader's interest. Subscribe before reading, `reset()` before each read and then
  * `next()`: a message published between the read and the wait is not missed.
  */
@@ -115,8 +127,10 @@ export class PullNotifier {
   /** Messages of this turn's batches, by application, waiting to wake their readers. */
   private due = new Map<string, Message[]>();
   private flushing = false;
-  /** When readers were last woken (performance.now()). */
+  /** When readers were last woken (`pace` time). */
   private lastFlush = -Infinity;
+  /** The wake-up waiting for the interval to pass, if any. */
+  private timer: TimerHandle | null = null;
   /** Least time until the next wake-up after the last (`wakeInterval` of how many it woke). */
   private currentInterval = WAKE_INTERVAL_MS;
   private readonly unsubscribe: () => void;
@@ -127,6 +141,8 @@ export class PullNotifier {
     private readonly clock: Clock,
     /** Called for each application with new messages, before its readers are woken. */
     private readonly beforeWake: (appId: string) => void = () => undefined,
+    /** What the interval between wake-ups is measured and waited on with. */
+    private readonly pace: Clock = pacingClock,
   ) {
     this.unsubscribe = bus.on((e) => {
       if (e.kind === 'messages.published') this.notify(e.messages);
@@ -163,6 +179,8 @@ export class PullNotifier {
 
   /** Closes every subscription (shutdown) and leaves the bus. */
   close(): void {
+    this.timer?.cancel();
+    this.timer = null;
     for (const set of [...this.byApp.values()]) for (const s of [...set]) s.close();
     this.unsubscribe();
   }
@@ -191,15 +209,24 @@ export class PullNotifier {
     }
     if (this.due.size > 0 && !this.flushing) {
       this.flushing = true;
-      const wait = this.lastFlush + this.currentInterval - performance.now();
-      if (wait <= 0) setImmediate(() => this.flush());
-      else setTimeout(() => this.flush(), wait);
+      this.schedule();
     }
   }
 
+  /** Wakes the readers on the next turn, or once the interval since the last wake-up has passed. */
+  private schedule(): void {
+    const wait = this.lastFlush + this.currentInterval - this.pace.now();
+    if (wait <= 0) setImmediate(() => this.flush());
+    else this.timer = this.pace.setTimer(wait, () => this.flush());
+  }
+
   private flush(): void {
+    this.timer = null;
+    // A timer measures from the event loop's time, taken when its turn began: on a busy
+    // machine it can fire well before the interval has passed. Wait out the rest.
+    if (this.pace.now() < this.lastFlush + this.currentInterval) return this.schedule();
     this.flushing = false;
-    this.lastFlush = performance.now();
+    this.lastFlush = this.pace.now();
     const due = this.due;
     this.due = new Map();
     let woken = 0;
