@@ -265,3 +265,25 @@ describe('postgres: nodes sharing one database', { skip: skipWithoutPostgres }, 
     }
   });
 });
+
+describe('postgres: closing the pool', { skip: skipWithoutPostgres }, () => {
+  let s: TestSchema;
+  before(async () => {
+    s = await createTestSchema();
+  });
+  after(async () => s.drop());
+
+  const sockets = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+
+  it('leaves no connection open, though queries were still queued when it closed', async () => {
+    const before = sockets();
+    const store = new Pg({ url: TEST_DATABASE_URL, schema: s.schema, max: 2 });
+    await store.migrate();
+    // Five times more queries than connections: most wait in the pool's queue when it closes.
+    const queries = Array.from({ length: 10 }, (_, i) => store.sql`SELECT pg_sleep(0.02), ${i}::int AS i`.then(() => 'done'));
+    await store.close();
+    const settled = await Promise.allSettled(queries);
+    assert.ok(settled.every((r) => r.status === 'fulfilled' || r.status === 'rejected'));
+    assert.equal(sockets(), before, 'the sockets open before the store was, and no more');
+  });
+});

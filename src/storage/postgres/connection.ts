@@ -3,6 +3,7 @@
  * the secret box, this node's identity, and the cluster notices a write transaction queues.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import type { Sql, TransactionSql } from 'postgres';
 import { SecretBox } from '../../security/crypto.js';
@@ -45,12 +46,34 @@ export class PgConnection {
         text: { to: 25, from: [25], serialize: encodeText, parse: decodeText },
       },
       connection: { application_name: 'switchboard', ...(opts.schema ? { search_path: opts.schema } : {}) },
+      onclose: () => this.closes++,
     });
     this.box = opts.box ?? SecretBox.plaintext();
     this.endpointConcurrency = opts.endpointConcurrency ?? 20;
   }
 
   private schemaName: string | null = null;
+  /** Connections of the pool closed so far. */
+  private closes = 0;
+
+  /**
+   * Closes the pool: queries running finish (within `timeoutSeconds`, then they are cut off),
+   * new ones are refused. postgres.js (3.4) serves queries still queued when the pool is ended
+   * on connections it opens again, and leaves those open, which keeps the process alive; they
+   * are ended here once the queue has run dry (a round of ends that closes nothing), within
+   * `timeoutSeconds` more.
+   */
+  async end(timeoutSeconds: number): Promise<void> {
+    await this.sql.end({ timeout: timeoutSeconds });
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    while (Date.now() < deadline) {
+      const closed = this.closes;
+      // `close()` ends every connection of the pool (postgres.js has it; its types leave it out).
+      const pool = this.sql as Sql & { close(): Promise<void> };
+      const ended = await Promise.race([pool.close().then(() => true), sleep(deadline - Date.now(), false, { ref: false })]);
+      if (!ended || this.closes === closed) return;
+    }
+  }
 
   /**
    * This store's schema (the first of the search path), read once, on `tx` when given (so a

@@ -99,7 +99,7 @@ export class PostgresStore extends ComposedStore {
   override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.sql.end({ timeout: 5 });
+    await this.connection.end(5);
   }
 
   override async ping(): Promise<void> {
