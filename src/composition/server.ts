@@ -383,7 +383,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
       await retention.stop();
       await dispatcher.stop(config.shutdownGraceMs);
       await sinks.stop();
-      operationalWebhooks.stop();
+      await operationalWebhooks.stop();
       storageHealth.stop();
       metrics.stop();
       await sender.close();

@@ -63,23 +63,34 @@ export class OperationalWebhookSender {
   private inflight = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
+  /** Events being turned into operational webhooks (reading the store). */
+  private readonly handling = new Set<Promise<void>>();
 
   constructor(private readonly o: OperationalSenderOptions) {}
 
   start(): void {
     const scope = this.o.store;
     this.unsubscribe.push(
-      onAttempt(scope, (e) => void this.fromAttempt(e).catch((err: unknown) => this.o.logger.error({ err }, 'operational webhook event failed'))),
-      onEndpointState(scope, (e) => void this.fromEndpointState(e).catch((err: unknown) => this.o.logger.error({ err }, 'operational webhook event failed'))),
+      onAttempt(scope, (e) => this.handle(this.fromAttempt(e))),
+      onEndpointState(scope, (e) => this.handle(this.fromEndpointState(e))),
     );
   }
 
-  /** Stops listening and cancels pending retries; requests in flight finish on their own. */
-  stop(): void {
+  /**
+   * Stops listening and cancels pending retries; resolves once the events being handled are
+   * (their store reads done, so the store can close). Requests in flight finish on their own.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     for (const u of this.unsubscribe.splice(0)) u();
     for (const t of this.timers) t.cancel();
     this.timers.clear();
+    await Promise.all(this.handling);
+  }
+
+  private handle(work: Promise<void>): void {
+    const done = work.catch((err: unknown) => this.o.logger.error({ err }, 'operational webhook event failed')).finally(() => this.handling.delete(done));
+    this.handling.add(done);
   }
 
   /** Resolves when no operational request is in flight or waiting (retries included). */
