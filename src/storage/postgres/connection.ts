@@ -60,18 +60,26 @@ export class PgConnection {
    * Closes the pool: queries running finish (within `timeoutSeconds`, then they are cut off),
    * new ones are refused. postgres.js (3.4) serves queries still queued when the pool is ended
    * on connections it opens again, and leaves those open, which keeps the process alive; they
-   * are ended here once the queue has run dry (a round of ends that closes nothing), within
-   * `timeoutSeconds` more.
+   * are ended here once the queue has run dry, within `timeoutSeconds` more.
    */
   async end(timeoutSeconds: number): Promise<void> {
     await this.sql.end({ timeout: timeoutSeconds });
+    // `close()` ends every connection of the pool (postgres.js has it; its types leave it out).
+    const pool = this.sql as Sql & { close(): Promise<void> };
     const deadline = Date.now() + timeoutSeconds * 1000;
-    while (Date.now() < deadline) {
+    const round = async (): Promise<boolean> => {
       const closed = this.closes;
-      // `close()` ends every connection of the pool (postgres.js has it; its types leave it out).
-      const pool = this.sql as Sql & { close(): Promise<void> };
-      const ended = await Promise.race([pool.close().then(() => true), sleep(deadline - Date.now(), false, { ref: false })]);
-      if (!ended || this.closes === closed) return;
+      // Twice: a connection's end can return once it is told to close, before its socket has
+      // (and, the queue not empty, opened again). The second waits for that socket.
+      await pool.close();
+      await pool.close();
+      // A socket's close event comes a turn after it reads as closed.
+      await sleep(1);
+      return this.closes !== closed;
+    };
+    while (Date.now() < deadline) {
+      const more = await Promise.race([round(), sleep(deadline - Date.now(), false, { ref: false })]);
+      if (!more) return;
     }
   }
 
