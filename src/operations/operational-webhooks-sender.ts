@@ -89,7 +89,12 @@ export class OperationalWebhookSender {
   }
 
   private handle(work: Promise<void>): void {
-    const done = work.catch((err: unknown) => this.o.logger.error({ err }, 'operational webhook event failed')).finally(() => this.handling.delete(done));
+    this.track(work.catch((err: unknown) => this.o.logger.error({ err }, 'operational webhook event failed')));
+  }
+
+  /** Counts `work` among the events being handled until it settles (it must not reject). */
+  private track(work: Promise<void>): void {
+    const done = work.finally(() => this.handling.delete(done));
     this.handling.add(done);
   }
 
@@ -152,7 +157,13 @@ export class OperationalWebhookSender {
   }
 
   /** Sends one event to every enabled operational endpoint that wants its type. */
-  async emit(type: OperationalEventType, data: Record<string, unknown>): Promise<void> {
+  emit(type: OperationalEventType, data: Record<string, unknown>): Promise<void> {
+    const work = this.emitNow(type, data);
+    this.track(work.catch(() => undefined));
+    return work;
+  }
+
+  private async emitNow(type: OperationalEventType, data: Record<string, unknown>): Promise<void> {
     if (this.stopped) return;
     const endpoints = (await this.o.store.operationalWebhooks.all()).filter((ep) => !ep.disabled && (ep.eventTypes === null || ep.eventTypes.includes(type)));
     if (endpoints.length === 0) return;
