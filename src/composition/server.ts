@@ -384,7 +384,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
       await dispatcher.stop(config.shutdownGraceMs);
       await sinks.stop();
       await operationalWebhooks.stop();
-      storageHealth.stop();
+      await storageHealth.stop();
       metrics.stop();
       await sender.close();
       await transforms.close();

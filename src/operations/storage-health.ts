@@ -47,7 +47,8 @@ export class StorageHealth {
   private current: StorageStatus = { degraded: false };
   private readonly unsubscribe: (() => void)[] = [];
   private timer: TimerHandle | null = null;
-  private probing = false;
+  /** The probe write in flight, if any. */
+  private probing: Promise<void> | null = null;
   private readonly gauge: Gauge<'reason'>;
   private readonly faults: Counter<'reason'>;
 
@@ -82,10 +83,12 @@ export class StorageHealth {
     );
   }
 
-  stop(): void {
+  /** Stops listening and probing; resolves once a probe write in flight has ended (the store closes next). */
+  async stop(): Promise<void> {
     for (const u of this.unsubscribe.splice(0)) u();
     this.timer?.cancel();
     this.timer = null;
+    await this.probing;
   }
 
   /** A write failed for a storage fault. */
@@ -118,9 +121,12 @@ export class StorageHealth {
    * Writes a row as large as the largest payload and deletes it at once (an idempotency
    * entry that has already expired), which needs the room and the write access a publish needs.
    */
-  async probe(): Promise<void> {
-    if (this.probing) return;
-    this.probing = true;
+  probe(): Promise<void> {
+    this.probing ??= this.probeOnce().finally(() => (this.probing = null));
+    return this.probing;
+  }
+
+  private async probeOnce(): Promise<void> {
     try {
       const now = this.o.clock.now();
       // Random bytes: the row takes its full size even where the database compresses.
@@ -133,8 +139,6 @@ export class StorageHealth {
       const f = classifyStorageFault(e);
       if (f) this.fault(f);
       else this.o.logger.debug({ err: e }, 'storage probe failed');
-    } finally {
-      this.probing = false;
     }
   }
 
