@@ -18,6 +18,7 @@ import type { ConnectionOptions, JetStreamClient, JetStreamManager, JsMsg, NatsC
 import { natsDeadLetterSubject } from '../../../domain/sources/queue-config.js';
 import type { NatsJetStreamConfig } from '../../../domain/sources/queue-config.js';
 import type { CheckedBroker } from '../../../engine/broker-address.js';
+import { isNoStream } from '../../../engine/nats-errors.js';
 import type { ConsumerSession } from './queue-consumer.js';
 import { untilStopped } from './session-end.js';
 
@@ -52,8 +53,6 @@ export function subjectMatches(filter: string, subject: string): boolean {
 
 /** A header value: one line, bounded. */
 const headerValue = (v: string): string => v.replace(/[\r\n]+/g, ' ').slice(0, 1024);
-
-const noStream = (e: unknown): boolean => (e as { code?: unknown })?.code === '503' || /no responders|no stream matches/i.test(String((e as Error)?.message));
 
 const notFound = (e: unknown): boolean => /not found/i.test(String((e as Error)?.message)) || (e as { api_error?: { err_code?: number } })?.api_error?.err_code === 10014;
 
@@ -137,7 +136,7 @@ async function deadLetterPlace(c: NatsJetStreamConfig, jsm: JetStreamManager, js
     try {
       await publish();
     } catch (e: unknown) {
-      if (!noStream(e)) throw e;
+      if (!isNoStream(e)) throw e;
       if (!subject.startsWith(DEAD_LETTER_PREFIX)) throw new Error(`no JetStream stream captures the dead-letter subject "${subject}" (config.deadLetterSubject): add it to a stream's subjects`);
       await jsm.streams.add({ name: DEAD_LETTER_STREAM, subjects: [`${DEAD_LETTER_PREFIX}>`] }).catch((err: unknown) => {
         // Another consumer made it first.

@@ -20,6 +20,7 @@ import { pinBrokerAddress } from './broker-address.js';
 import type { CheckedBroker } from './broker-address.js';
 import { connectWithin, withDeadline } from './deadline.js';
 import { maskSecrets } from '../../../domain/uri-secrets.js';
+import { isNoStream } from '../../../engine/nats-errors.js';
 import { ReusedConnection } from './reused-connection.js';
 import { configString, DEFAULT_CONFIRM_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './transport-options.js';
 import type { SinkTransportOptions } from './transport-options.js';
@@ -118,7 +119,7 @@ export class NatsJetStreamSinkTransport implements SinkTransport {
     const err = e as { code?: string; message?: string };
     const text = maskSecrets(err.message ?? String(e), this.url);
     const code = err.code ?? '';
-    if (code === '503') return new SinkDeliveryError(`no JetStream stream captures subject ${this.subject} (503 no responders): create a stream for it`, 503, false);
+    if (isNoStream(e)) return new SinkDeliveryError(`no JetStream stream captures subject ${this.subject} (503 no responders): create a stream for it`, 503, false);
     if (/AUTHORIZATION_VIOLATION|AUTHENTICATION|Authorization Violation/i.test(`${code} ${text}`)) return new SinkDeliveryError(`NATS refused the credentials (authorization violation): check the user and password of the sink's url ${maskSecrets(this.url, this.url)}`, null, false);
     if (code === 'PERMISSIONS_VIOLATION' || /Permissions Violation/i.test(text)) return new SinkDeliveryError(`NATS refused to ${doing} on ${this.subject} (permissions violation)`, null, false);
     return new SinkDeliveryError(`NATS: could not ${doing}: ${code && !text.includes(code) ? `${code}: ` : ''}${text}`);
