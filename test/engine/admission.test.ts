@@ -13,6 +13,7 @@ import type { SendRequest, SendResult, Sender } from '../../src/engine/http-send
 import type { AttemptRecord, ClaimedDelivery, Store } from '../../src/storage/contract/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { T0, app, endpoint, message } from '../helpers/fixtures.js';
+import { turns } from '../helpers/turns.js';
 
 /** The few store calls the dispatcher makes here, recorded; nothing is ever due. */
 function fakeStore() {
@@ -66,7 +67,6 @@ function dispatcher(store: Store, sender: Sender, o: { endpointConcurrency?: num
 }
 
 const kinds = (admissions: Admission[]): string[] => admissions.map((a) => a.kind);
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('admission of deliveries being published', () => {
   const a = app();
@@ -147,7 +147,7 @@ describe('admission of deliveries being published', () => {
       ],
     });
     assert.equal(d.inflightCount, 1);
-    await turn();
+    await turns();
     assert.equal(held.sent.length, 1);
     assert.equal(held.sent[0]!.headers['webhook-id'], m.id);
     // The refused lease gave its slot back: its endpoint is claimed at once; the first
@@ -159,7 +159,7 @@ describe('admission of deliveries being published', () => {
       calls.recorded.map((r) => [r.deliveryId, r.leaseToken, r.next.status]),
       [[1, 1, 0]],
     );
-    await turn();
+    await turns();
     assert.deepEqual(calls.claimDue, [other.id, ep.id]);
     await d.stop(0);
   });
@@ -176,7 +176,7 @@ describe('admission of deliveries being published', () => {
     const d = dispatcher(store, heldSender().sender);
     await d.start({ releaseOrphanedLeases: false });
     d.backlogged(ep.id);
-    await turn();
+    await turns();
     assert.deepEqual(calls.claimDue, [ep.id]);
     // The claim holds the endpoint's slots while the store answers.
     assert.ok(d.inflightCount > 0);
@@ -200,20 +200,20 @@ describe('admission of deliveries being published', () => {
     const d = dispatcher(store, heldSender().sender);
     await d.start({ releaseOrphanedLeases: false });
     d.backlogged(ep.id);
-    await turn();
+    await turns();
     assert.deepEqual(calls.claimDue, [ep.id]);
     // A resend is recorded (or a retry falls due) while the store answers the claim, which
     // read the endpoint's deliveries before: its answer is short, yet work is left.
     d.backlogged(ep.id);
-    await turn();
+    await turns();
     assert.deepEqual(calls.claimDue, [ep.id], 'one claim per endpoint at a time');
     answers[0]!([]);
-    await turn();
-    await turn();
+    await turns();
+    await turns();
     assert.deepEqual(calls.claimDue, [ep.id, ep.id], 'the endpoint is claimed again once the first claim ends');
     answers[1]!([]);
-    await turn();
-    await turn();
+    await turns();
+    await turns();
     assert.deepEqual(calls.claimDue, [ep.id, ep.id], 'a short answer to a claim nothing raced ends the backlog');
     await d.stop(0);
   });

@@ -11,9 +11,9 @@ import { DueSweep } from '../../src/engine/due-sweep.js';
 import type { Store } from '../../src/storage/contract/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { T0 } from '../helpers/fixtures.js';
+import { turns } from '../helpers/turns.js';
 
 const DAY = 86_400_000;
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** A store whose answers to `dueEndpoints` the test gives, one call at a time. */
 function heldStore() {
@@ -32,20 +32,20 @@ describe('sweep for due deliveries', () => {
     const due: string[] = [];
     const sweep = new DueSweep({ store, clock, logger: pino({ level: 'silent' }), intervalMs: 10 * DAY, onDue: (id) => due.push(id) });
     sweep.schedule(0);
-    await turn();
+    await turns();
     assert.equal(answers.length, 1, 'the first sweep asks the store');
     // A retry falls due while the store answers the first sweep, which read before it was written.
     sweep.schedule(0);
-    await turn();
+    await turns();
     assert.equal(answers.length, 1, 'one sweep at a time');
     answers[0]!([]);
-    await turn();
-    await turn();
+    await turns();
+    await turns();
     assert.equal(answers.length, 2, 'the second sweep runs once the first ended, with no time passing');
     answers[1]!(['ep_1']);
-    await turn();
+    await turns();
     assert.deepEqual(due, ['ep_1']);
-    await turn();
+    await turns();
     assert.equal(answers.length, 2, 'and no more: nothing asked for a third');
     sweep.stop();
   });

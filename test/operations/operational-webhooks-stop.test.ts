@@ -10,10 +10,7 @@ import type { Sender } from '../../src/engine/http-sender.js';
 import { OperationalWebhookSender } from '../../src/operations/operational-webhooks-sender.js';
 import type { Store } from '../../src/storage/contract/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-
-const turns = async (n: number): Promise<void> => {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-};
+import { turns } from '../helpers/turns.js';
 
 describe('operational webhook sender: stop', () => {
   it('resolves once the events being handled have finished reading the store', async () => {

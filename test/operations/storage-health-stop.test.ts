@@ -7,6 +7,7 @@ import { EventBus } from '../../src/engine/event-bus.js';
 import { StorageHealth } from '../../src/operations/storage-health.js';
 import type { Store } from '../../src/storage/contract/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { turns } from '../helpers/turns.js';
 
 describe('storage health: stop', () => {
   it('resolves once the probe write in flight has ended; a second probe meanwhile shares it', async () => {
@@ -28,12 +29,12 @@ describe('storage health: stop', () => {
     health.start();
     const first = health.probe();
     const second = health.probe();
-    await new Promise((r) => setImmediate(r));
+    await turns();
     assert.equal(writes, 1, 'one probe write at a time');
 
     let stopped = false;
     const stopping = health.stop().then(() => (stopped = true));
-    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    await turns(5);
     assert.equal(stopped, false, 'the probe is still writing');
     release();
     await stopping;

@@ -18,11 +18,9 @@ import type { LogFilter, LogRead } from '../../src/storage/contract/pull.js';
 import type { Message } from '../../src/domain/model.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { message, T0 } from '../helpers/fixtures.js';
+import { turns } from '../helpers/turns.js';
 
 const msg = (appId: string, eventType = 'a.b', over: Partial<Message> = {}): Message => message(appId, T0, { eventType, ...over });
-
-/** One turn of the event loop: readers woken on the next turn have been woken. */
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('group commit: one report per committed batch', () => {
   it('reports every item submitted together once, with its results, before the submitters resume', async () => {
@@ -70,7 +68,7 @@ describe('pull notifier: one wake-up per batch', () => {
     const notifier = new PullNotifier(bus, clock, (appId) => invalidated.push(appId), pace);
     // Readers are woken on the next turn, or, right after a wake-up, once the interval has passed.
     const woke = async (): Promise<void> => {
-      await turn();
+      await turns();
       pace.advance(WAKE_INTERVAL_MS);
     };
     let checks = 0;
@@ -115,14 +113,14 @@ describe('pull notifier: one wake-up per batch', () => {
     // A reader that acts on each wake-up at once.
     s.wake = () => (wakes.push(pace.now()), wake(), s.reset());
     bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
-    await turn();
+    await turns();
     assert.equal(wakes.length, 1, 'the first commit wakes on the next turn');
     // A commit every 2 ms.
     let lastCommit = 0;
     for (let i = 0; i < 40; i++) {
       bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
       lastCommit = pace.now();
-      await turn();
+      await turns();
       pace.advance(2);
     }
     pace.advance(WAKE_INTERVAL_MS);
@@ -135,7 +133,7 @@ describe('pull notifier: one wake-up per batch', () => {
     pace.advance(100);
     const before = wakes.length;
     bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
-    await turn();
+    await turns();
     assert.equal(wakes.length, before + 1);
     notifier.close();
   });
@@ -152,7 +150,7 @@ describe('pull notifier: one wake-up per batch', () => {
     const wake = s.wake.bind(s);
     s.wake = () => (wakes++, wake(), s.reset());
     bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
-    await turn();
+    await turns();
     assert.equal(wakes, 1);
     bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
     assert.equal(fired.length, 1);
@@ -203,14 +201,14 @@ describe('pull notifier: many readers are woken less often', () => {
     const wake = first.wake.bind(first);
     first.wake = () => (wakes.push(pace.now()), wake());
     bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
-    await turn();
+    await turns();
     assert.equal(notifier.interval, 50);
     assert.equal(notifier.pacing, true);
     // 300 ms of a commit every 2 ms, the readers acting on each wake-up at once.
     for (let i = 0; i < 150; i++) {
       readers.forEach((r) => r.reset());
       bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
-      await turn();
+      await turns();
       pace.advance(2);
     }
     const gaps = wakes.slice(1).map((t, i) => t - wakes[i]!);
@@ -230,9 +228,6 @@ describe('pull notifier: many readers are woken less often', () => {
 
 describe('long polls while wake-ups are paced', { timeout: 10_000 }, () => {
   const settings = { pollIntervalSeconds: 1, maxStreams: 10 } as PullSettings;
-  const turns = async (n: number): Promise<void> => {
-    for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-  };
   const empty = async (): Promise<string[]> => [];
 
   /** A pull service with `crowd` long polls waiting at the head of app_1, woken once so the notifier paces. */
