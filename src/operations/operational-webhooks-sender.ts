@@ -111,9 +111,9 @@ export class OperationalWebhookSender {
   private async fromEndpointState(e: EndpointStateEvent): Promise<void> {
     const base = { appId: e.appId, appUid: await this.appUid(e.appId), endpointId: e.endpointId, endpointUid: e.endpointUid };
     if (e.kind === 'disabled') {
-      await this.emit('endpoint.disabled', { ...base, failSince: new Date(e.failingSince ?? e.at).toISOString(), trigger: e.trigger });
+      await this.emitNow('endpoint.disabled', { ...base, failSince: new Date(e.failingSince ?? e.at).toISOString(), trigger: e.trigger });
     } else {
-      await this.emit('endpoint.enabled', base);
+      await this.emitNow('endpoint.enabled', base);
     }
   }
 
@@ -121,7 +121,7 @@ export class OperationalWebhookSender {
     if (e.pausedKey !== undefined) await this.fromPausedKey(e, e.pausedKey);
     const type = await this.classify(e);
     if (!type) return;
-    await this.emit(type, {
+    await this.emitNow(type, {
       appId: e.appId,
       appUid: await this.appUid(e.appId),
       msgId: e.messageId,
@@ -133,7 +133,7 @@ export class OperationalWebhookSender {
 
   /** An ordered endpoint's key stopped behind a delivery that failed for good. */
   private async fromPausedKey(e: AttemptEvent, key: string): Promise<void> {
-    await this.emit('ordering.key.paused', {
+    await this.emitNow('ordering.key.paused', {
       appId: e.appId,
       appUid: await this.appUid(e.appId),
       endpointId: e.endpointId,

@@ -224,9 +224,10 @@ export class PullNotifier {
     this.timer = null;
     // A timer measures from the event loop's time, taken when its turn began: on a busy
     // machine it can fire well before the interval has passed. Wait out the rest.
-    if (this.pace.now() < this.lastFlush + this.currentInterval) return this.schedule();
+    const now = this.pace.now();
+    if (now < this.lastFlush + this.currentInterval) return this.schedule();
     this.flushing = false;
-    this.lastFlush = this.pace.now();
+    this.lastFlush = now;
     const due = this.due;
     this.due = new Map();
     let woken = 0;

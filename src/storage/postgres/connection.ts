@@ -66,7 +66,7 @@ export class PgConnection {
     await this.sql.end({ timeout: timeoutSeconds });
     // `close()` ends every connection of the pool (postgres.js has it; its types leave it out).
     const pool = this.sql as Sql & { close(): Promise<void> };
-    const deadline = Date.now() + timeoutSeconds * 1000;
+    const timeUp = sleep(timeoutSeconds * 1000, false, { ref: false });
     const round = async (): Promise<boolean> => {
       const closed = this.closes;
       // Twice: a connection's end can return once it is told to close, before its socket has
@@ -77,10 +77,9 @@ export class PgConnection {
       await sleep(1);
       return this.closes !== closed;
     };
-    while (Date.now() < deadline) {
-      const more = await Promise.race([round(), sleep(deadline - Date.now(), false, { ref: false })]);
-      if (!more) return;
-    }
+    // Rounds until one closes nothing, or the time is up.
+    let more = true;
+    while (more) more = await Promise.race([round(), timeUp]);
   }
 
   /**
