@@ -140,6 +140,25 @@ describe('postgres: nodes sharing one database', { skip: skipWithoutPostgres }, 
     assert.equal(total, 8, 'and the tokens are all used');
   });
 
+  it('claim for every kind of endpoint, whichever of the quick and the full claim serves it', async () => {
+    // Plain endpoints are claimed in one round trip; rate-limited and disabled ones need the
+    // full claim, which a node then keeps using for that endpoint a while.
+    const { ep } = await setup({ throttleRate: 2 }, 6);
+    const now = T0 + 1000;
+    assert.equal((await a.cluster.claimDueCapped(ep.id, 10, now, now + 60_000, 100)).claims.length, 1, 'the bucket: one token');
+    await a.updateEndpoint({ ...ep, throttleRate: null });
+    const unlimited = await a.cluster.claimDueCapped(ep.id, 10, now + 1, now + 60_000, 3);
+    assert.equal(unlimited.claims.length, 2, 'no rate limit any more: the concurrency cap alone (3, one live)');
+    assert.equal(unlimited.retryInMs, 500);
+    const quick = await b.cluster.claimDueCapped(ep.id, 10, now + 2, now + 60_000, 5);
+    assert.equal(quick.claims.length, 2, 'the other node, on the quick path, counts the same live leases');
+    await a.updateEndpoint({ ...ep, throttleRate: null, disabled: true });
+    const disabled = await b.cluster.claimDueCapped(ep.id, 10, now + 3, now + 60_000, 100);
+    assert.deepEqual(disabled, { claims: [], retryInMs: null }, 'nothing claimed for a disabled endpoint');
+    const [row] = await a.sql`SELECT count(*)::int AS n FROM deliveries WHERE endpoint_id = ${ep.id} AND status = ${DeliveryStatus.Fail}`;
+    assert.equal(row?.n, 1, 'and the one still waiting failed');
+  });
+
   it('grant leases asked for at publish time only within the caps counted across nodes', async () => {
     const capped = new Pg({ url: TEST_DATABASE_URL, schema: s.schema, max: 2, endpointConcurrency: 3 });
     try {

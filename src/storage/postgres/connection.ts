@@ -53,6 +53,7 @@ export class PgConnection {
   }
 
   private schemaName: string | null = null;
+  private channelName: string | null = null;
   /** Connections of the pool closed so far. */
   private closes = 0;
 
@@ -117,10 +118,58 @@ export class PgConnection {
     return tx`SELECT pg_advisory_xact_lock(${space}::int, k) FROM unnest(${keys}::int[]) WITH ORDINALITY AS t(k, n) ORDER BY n`;
   }
 
-  /** Queues notices to be sent when `tx` commits. */
-  async notify(tx: TransactionSql, notices: ClusterNotice[]): Promise<void> {
-    const channel = await this.channel(tx);
-    for (const p of encodeNotices(this.nodeId, notices)) await tx`SELECT pg_notify(${channel}, ${p})`;
+  /**
+   * Runs `fn` in a transaction on one connection, in fewer round trips than `sql.begin`: the
+   * BEGIN travels with the first statements `fn` issues, and `fn` may send the COMMIT with its
+   * last ones: `Promise.all([tx\`...\`, commit()])`, the COMMIT last.
+   * Without that, the COMMIT is sent once `fn` resolves; when `fn` throws, the transaction is
+   * rolled back. A statement that fails aborts the transaction, so a COMMIT sent after it rolls
+   * back: `commit()` rejects then, as the failed statement does.
+   *
+   * With `durable: false` the COMMIT does not wait for the transaction's WAL to reach the disk
+   * (`synchronous_commit = off`): the WAL writer flushes it within a few hundred ms, with others.
+   * For writes that the server's crash may undo without losing anything acknowledged.
+   */
+  async transaction<T>(fn: (tx: TransactionSql, commit: () => PromiseLike<void>) => Promise<T>, opts: { durable: boolean } = { durable: true }): Promise<T> {
+    const tx = await this.sql.reserve();
+    // Statements run in the order they start, and a statement of postgres.js starts when it is
+    // first awaited (`then`): so does the COMMIT, which thus runs after every statement listed
+    // before it in a `Promise.all`.
+    let committed: Promise<void> | null = null;
+    const commitNow = (): Promise<void> =>
+      (committed ??= tx`COMMIT`.then((r) => {
+        if ((r as unknown as { command: string }).command !== 'COMMIT') throw new Error('the transaction was rolled back: a statement in it failed');
+      }));
+    const commit = (): PromiseLike<void> => ({ then: (ok, failed) => commitNow().then(ok, failed) });
+    let result: T;
+    try {
+      const began = (opts.durable ? tx`BEGIN` : tx.unsafe('BEGIN; SET LOCAL synchronous_commit = off')).execute();
+      // A failed BEGIN (a lost connection) fails every statement after it as well.
+      began.catch(() => {});
+      result = await fn(tx as unknown as TransactionSql, commit);
+      await began;
+      await commitNow();
+    } catch (e) {
+      // Ends the transaction if it is still open (a no-op, with a warning, if not). A connection
+      // that fails it is gone: the pool has already taken it back as closed, and handing it back
+      // again would put a dead connection among the open ones.
+      const alive = await tx`ROLLBACK`.then(() => true, () => false);
+      if (alive) tx.release();
+      throw e;
+    }
+    tx.release();
+    return result;
+  }
+
+  /**
+   * Queues notices to be sent when `tx` commits. Once the schema is known, the statements are
+   * issued at once, so a COMMIT issued after this call in the same turn comes after them.
+   */
+  notify(tx: TransactionSql, notices: ClusterNotice[]): Promise<void> {
+    if (this.schemaName === null) return this.schema(tx).then(() => this.notify(tx, notices));
+    this.channelName ??= channelFor(this.schemaName);
+    const channel = this.channelName;
+    return Promise.all(encodeNotices(this.nodeId, notices).map((p) => tx`SELECT pg_notify(${channel}, ${p})`)).then(() => undefined);
   }
 
   /** Queues a notice that deliveries of these endpoints fell due, if there are any. */

@@ -1,8 +1,8 @@
 /**
- * Messages on PostgreSQL. A publish is one transaction of a few statements sent together
- * (group commit): it numbers the messages' pull positions under the `pull_sequence` lock,
- * inserts messages and deliveries, grants the leases asked for within each endpoint's
- * cross-node caps, and queues the notices for other nodes.
+ * Messages on PostgreSQL. A publish is one transaction of two round trips (group commit): it
+ * numbers the messages' pull positions under the `pull_sequence` lock, inserts messages and
+ * deliveries, grants the leases asked for within each endpoint's cross-node caps, and queues
+ * the notices for other nodes.
  */
 import { DeliveryStatus } from '../../domain/model.js';
 import type { Message } from '../../domain/model.js';
@@ -39,8 +39,9 @@ export class PgMessageStore implements MessageStore {
     }));
     const { wanted, now } = leaseRequests(items);
     const leaseIds = [...wanted.keys()].sort();
-    return this.c.sql.begin(async (tx) => {
-      if (leaseIds.length > 0) await this.c.schema(tx);
+    const { created, ids, granted } = await this.c.transaction(async (tx, commit) => {
+      // The schema (read once) names the claim locks and the notice channel.
+      await this.c.schema(tx);
       // Sent at once and run in order: the endpoints' claim locks are taken (connection.ts
       // `lockEndpoints`: every publisher and claimer takes them in one order, so they queue and
       // never deadlock), their buckets and live leases are read after the locks in a new
@@ -115,6 +116,7 @@ export class PgMessageStore implements MessageStore {
                FROM json_to_recordset(${jsonParam(buckets)}::text::json) AS b(endpoint_id text, tokens float8, at bigint)
                WHERE l.endpoint_id = b.endpoint_id`
           : null,
+        commit(),
       ]);
       const created = new Set<string>();
       const ids = new Map<string, number>();
@@ -122,24 +124,26 @@ export class PgMessageStore implements MessageStore {
         if (r.k === 'm') created.add(r.message_id as string);
         else ids.set(`${r.message_id as string} ${r.endpoint_id as string}`, r.delivery_id as number);
       }
-      const results: PublishResult[] = [];
-      for (const [i, { message: m, deliveries }] of items.entries()) {
-        if (!created.has(m.id)) {
-          const [existing] = await tx`SELECT id FROM messages WHERE app_id = ${m.appId} AND event_id = ${m.eventId}`;
-          results.push({ kind: 'duplicate-event-id', existingId: (existing?.id as string | undefined) ?? '' });
-          continue;
-        }
-        results.push({
-          kind: 'created',
-          deliveries: deliveries.map((d, j) => ({
-            endpointId: d.endpointId,
-            deliveryId: ids.get(`${m.id} ${d.endpointId}`) ?? 0,
-            leaseToken: granted.has(`${i} ${j}`) ? 1 : 0,
-          })),
-        });
-      }
-      return results;
+      return { created, ids, granted };
     });
+    const results: PublishResult[] = [];
+    for (const [i, { message: m, deliveries }] of items.entries()) {
+      if (!created.has(m.id)) {
+        // The message first published with this event id committed before this publish read it.
+        const [existing] = await this.c.sql`SELECT id FROM messages WHERE app_id = ${m.appId} AND event_id = ${m.eventId}`;
+        results.push({ kind: 'duplicate-event-id', existingId: (existing?.id as string | undefined) ?? '' });
+        continue;
+      }
+      results.push({
+        kind: 'created',
+        deliveries: deliveries.map((d, j) => ({
+          endpointId: d.endpointId,
+          deliveryId: ids.get(`${m.id} ${d.endpointId}`) ?? 0,
+          leaseToken: granted.has(`${i} ${j}`) ? 1 : 0,
+        })),
+      });
+    }
+    return results;
   }
 
   /**

@@ -9,7 +9,7 @@ import { DeliveryStatus, TriggerType } from '../../domain/model.js';
 import type { Application, Message } from '../../domain/model.js';
 import type { CappedClaim } from '../contract/cluster.js';
 import type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore, RecordedAttempts } from '../contract/queue.js';
-import { claimIn } from './claims.js';
+import { claimIn, quickClaimIn } from './claims.js';
 import type { PgConnection } from './connection.js';
 import { claimedDelivery, toEndpoint, toMessage } from './rows.js';
 import { jsonParam } from './text.js';
@@ -36,18 +36,43 @@ export async function failWaiting(tx: TransactionSql, endpointId: string, nowMs:
            WHERE endpoint_id = ${endpointId} AND status = ${DeliveryStatus.Pending}`;
 }
 
+/**
+ * Claims commit without waiting for their WAL to reach the disk. A claim that the database
+ * server's crash undoes leaves its deliveries as they were: they are claimed and sent again
+ * (at least once), and the attempt of the lost lease no longer matches its token, so it stays
+ * on record without changing the delivery.
+ */
+const CLAIM_COMMIT = { durable: false };
+/** How long an endpoint whose claim needed the full path keeps taking it. */
+const FULL_CLAIMS_FOR_MS = 10_000;
+/** Most endpoints remembered so (the memory is dropped past that). */
+const FULL_CLAIMS_REMEMBERED = 10_000;
+
 /** The delivery queue on PostgreSQL. */
 export class PgQueueStore implements QueueStore {
   constructor(private readonly c: PgConnection) {}
 
   async claimDue(endpointId: string, limit: number, nowMs: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
-    const r = await this.c.sql.begin((tx) => claimIn(tx, endpointId, limit, nowMs, leaseUntil, null, this.c));
+    const r = await this.c.transaction((tx, commit) => claimIn(tx, commit, endpointId, limit, nowMs, leaseUntil, null, this.c), CLAIM_COMMIT);
     return r.claims;
   }
 
+  /**
+   * Endpoints whose last claim could not take the quick path (rate-limited, disabled, without
+   * a limits row), until when their claims go straight to the full one. Only a shortcut: both
+   * paths claim the same; a wrong guess costs a round trip.
+   */
+  private readonly fullClaimsUntil = new Map<string, number>();
+
   /** A claim within the endpoint's concurrency cap and rate limit, both counted across nodes. */
   async claimDueCapped(endpointId: string, limit: number, nowMs: number, leaseUntil: number, concurrency: number): Promise<CappedClaim> {
-    return this.c.sql.begin((tx) => claimIn(tx, endpointId, limit, nowMs, leaseUntil, { concurrency }, this.c));
+    if ((this.fullClaimsUntil.get(endpointId) ?? 0) <= nowMs) {
+      const quick = await this.c.transaction((tx, commit) => quickClaimIn(tx, commit, endpointId, limit, nowMs, leaseUntil, concurrency, this.c), CLAIM_COMMIT);
+      if (quick !== null) return quick;
+      if (this.fullClaimsUntil.size >= FULL_CLAIMS_REMEMBERED) this.fullClaimsUntil.clear();
+      this.fullClaimsUntil.set(endpointId, nowMs + FULL_CLAIMS_FOR_MS);
+    }
+    return this.c.transaction((tx, commit) => claimIn(tx, commit, endpointId, limit, nowMs, leaseUntil, { concurrency }, this.c), CLAIM_COMMIT);
   }
 
   async loadClaimed(refs: LeaseRef[]): Promise<ClaimedDelivery[]> {
@@ -139,14 +164,12 @@ export class PgQueueStore implements QueueStore {
       next: r.next.status === DeliveryStatus.Pending ? r.next.at : null,
       at: r.attempt.createdAt,
     }));
-    return this.c.sql.begin(async (tx): Promise<RecordedAttempts> => {
-      // All three statements are sent at once. The commit does not wait for its WAL to reach
-      // the disk (the WAL writer flushes it within a few hundred ms, with others): a batch lost
-      // when the database server crashes leaves its deliveries leased, and they are sent again
-      // when the leases expire (at least once), as when a node dies before writing its batch.
-      // Accepted messages and claims (the lease tokens that fence) still commit durably.
-      const [, , settled] = await Promise.all([
-        tx`SET LOCAL synchronous_commit = off`,
+    return this.c.transaction(async (tx, commit): Promise<RecordedAttempts> => {
+      // Both statements are sent with the BEGIN. The commit does not wait for its WAL to reach
+      // the disk: a batch lost when the database server crashes leaves its deliveries leased,
+      // and they are sent again when the leases expire (at least once), as when a node dies
+      // before writing its batch. Accepted messages still commit durably.
+      const [, settled] = await Promise.all([
         tx`
         INSERT INTO attempts (id, message_id, endpoint_id, app_id, url, status, response_status_code, response, duration_ms, trigger, created_at)
         SELECT * FROM json_to_recordset(${jsonParam(attempts)}::text::json)
@@ -160,22 +183,24 @@ export class PgQueueStore implements QueueStore {
           trigger = CASE WHEN d.resend_requested THEN ${TriggerType.Manual} ELSE d.trigger END,
           resend_requested = FALSE, attempts = d.attempts + 1, updated_at = u.at
         FROM json_to_recordset(${jsonParam(updates)}::text::json) AS u(i int, id bigint, token bigint, status smallint, next bigint, at bigint)
-        WHERE d.id = u.id AND d.lease_token = u.token
+        -- The id list lets the planner find the rows by key, whatever it guesses of the JSON's size.
+        WHERE d.id = ANY(${updates.map((u) => u.id)}::bigint[]) AND d.id = u.id AND d.lease_token = u.token
         RETURNING u.i, d.status = ${DeliveryStatus.Pending} AND (u.status <> ${DeliveryStatus.Pending} OR d.next_attempt_at <> u.next) AS resent`,
       ]);
       const freshIdx = new Set(settled.map((r) => r.i as number));
       await this.applyEndpointOutcomes(
         tx,
+        commit,
         records.filter((_, i) => freshIdx.has(i)),
       );
       // A resend served where the retry asked for was due at the attempt's time anyway is not
       // told apart (the row is the same either way); the engine wakes for that retry as for any.
       return { resent: settled.filter((r) => r.resent === true).map((r) => r.i as number).sort((a, b) => a - b) };
-    });
+    }, { durable: false });
   }
 
   /** Updates `failing_since` and disables endpoints, as recording the attempts one by one would. */
-  private async applyEndpointOutcomes(tx: TransactionSql, records: AttemptRecord[]): Promise<void> {
+  private async applyEndpointOutcomes(tx: TransactionSql, commit: () => PromiseLike<void>, records: AttemptRecord[]): Promise<void> {
     // Per endpoint: success clears failing_since; a failure sets it if unset. In order, that is:
     // after the last success, the first failure (or null); with no success, keep or set the first failure.
     const byEndpoint = new Map<string, { sawOk: boolean; firstFailAfter: number | null }>();
@@ -207,7 +232,8 @@ export class PgQueueStore implements QueueStore {
       writes.push(tx`UPDATE endpoints SET disabled = TRUE, updated_at = ${at} WHERE id = ${id}`);
       writes.push(failWaiting(tx, id, at));
     }
-    await Promise.all(writes);
+    // The COMMIT goes with them.
+    await Promise.all([...writes, commit()]);
   }
 
   async releaseAllLeases(nowMs: number): Promise<number> {

@@ -1,0 +1,108 @@
+/**
+ * PgConnection.transaction: the BEGIN sent with the first statements and the COMMIT with the
+ * last ones, on one connection of the pool. What it must keep from `sql.begin`: statements run
+ * inside the transaction and in order, a failure rolls everything back and says so, and the
+ * connection goes back to the pool in every case.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { PgConnection } from '../../src/storage/postgres/connection.js';
+import { TEST_DATABASE_URL, createTestSchema } from '../helpers/pg.js';
+import type { TestSchema } from '../helpers/pg.js';
+import { skipWithoutPostgres } from '../helpers/requirements.js';
+
+describe('postgres: transactions in fewer round trips', { skip: skipWithoutPostgres }, () => {
+  let s: TestSchema;
+  // One connection: a connection not given back would hang every test after it.
+  let c: PgConnection;
+  before(async () => {
+    s = await createTestSchema();
+    c = new PgConnection({ url: TEST_DATABASE_URL, schema: s.schema, max: 1 });
+    await c.sql`CREATE TABLE t (k int PRIMARY KEY, v text NOT NULL)`;
+  });
+  after(async () => {
+    await c.end(5);
+    await s.drop();
+  });
+
+  const rows = async (): Promise<string[]> => (await c.sql`SELECT v FROM t ORDER BY k`).map((r) => r.v as string);
+  const clear = async (): Promise<void> => {
+    await c.sql`DELETE FROM t`;
+  };
+
+  it('runs the statements listed before the COMMIT inside the transaction, in order', async () => {
+    await clear();
+    const seen = await c.transaction(async (tx, commit) => {
+      const [[first], , [count], [last]] = await Promise.all([
+        tx`SELECT pg_current_xact_id()::text AS xid`,
+        tx`INSERT INTO t VALUES (1, 'a'), (2, 'b')`,
+        tx`SELECT count(*)::int AS n FROM t`,
+        tx`SELECT pg_current_xact_id()::text AS xid`,
+        commit(),
+      ]);
+      return { first: first?.xid as string, last: last?.xid as string, n: count?.n as number };
+    });
+    // Outside a transaction, each statement would be one of its own.
+    assert.equal(seen.first, seen.last, 'one transaction');
+    assert.equal(seen.n, 2, 'the insert ran before the count listed after it');
+    assert.deepEqual(await rows(), ['a', 'b']);
+  });
+
+  it('commits when the function resolves without sending the COMMIT itself', async () => {
+    await clear();
+    await c.transaction(async (tx) => {
+      await tx`INSERT INTO t VALUES (1, 'a')`;
+      await tx`INSERT INTO t VALUES (2, 'b')`;
+    });
+    assert.deepEqual(await rows(), ['a', 'b']);
+  });
+
+  it('rolls back every statement when one sent with the COMMIT fails, and rejects', async () => {
+    await clear();
+    await assert.rejects(
+      c.transaction(async (tx, commit) => {
+        await tx`INSERT INTO t VALUES (1, 'a')`;
+        await Promise.all([tx`INSERT INTO t VALUES (2, 'b')`, tx`INSERT INTO t VALUES (1, 'again')`, commit()]);
+      }),
+      (e: Error & { code?: string }) => e.code === '23505',
+    );
+    assert.deepEqual(await rows(), [], 'nothing of the transaction stayed');
+  });
+
+  it('rolls back when the function throws, and gives the connection back', async () => {
+    await clear();
+    await assert.rejects(
+      c.transaction(async (tx) => {
+        await tx`INSERT INTO t VALUES (1, 'a')`;
+        throw new Error('changed my mind');
+      }),
+      /changed my mind/,
+    );
+    assert.deepEqual(await rows(), []);
+    // The pool's one connection is free and outside any transaction.
+    const [r] = await c.sql`SELECT txid_current_if_assigned() AS x`;
+    assert.equal(r?.x, null);
+  });
+
+  it('a COMMIT that only rolls back (the transaction had failed) rejects, though its statements were not awaited', async () => {
+    await clear();
+    await assert.rejects(
+      c.transaction(async (tx, commit) => {
+        void tx`INSERT INTO t VALUES (1, 'a')`.execute().catch(() => {});
+        void tx`SELECT 1 / 0`.execute().catch(() => {});
+        await commit();
+      }),
+      /rolled back/,
+    );
+    assert.deepEqual(await rows(), []);
+  });
+
+  it('with durable: false, commits without waiting for the WAL flush', async () => {
+    const durable = await c.transaction(async (tx) => (await tx`SHOW synchronous_commit`)[0]?.synchronous_commit as string);
+    const lazy = await c.transaction(async (tx) => (await tx`SHOW synchronous_commit`)[0]?.synchronous_commit as string, { durable: false });
+    const after = (await c.sql`SHOW synchronous_commit`)[0]?.synchronous_commit as string;
+    assert.equal(lazy, 'off');
+    assert.notEqual(durable, 'off');
+    assert.equal(after, durable, 'the setting ended with the transaction');
+  });
+});
