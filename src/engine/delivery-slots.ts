@@ -165,6 +165,12 @@ export class DeliverySlots {
     if (s.appId !== null) this.appRelease(s.appId, 1);
   }
 
+  /** Gives back a slot and the rate token that `take` took, when nothing was sent under them. */
+  untake(s: EndpointSlots): void {
+    s.bucket?.giveBack(1, this.clock.now());
+    this.release(s);
+  }
+
   private appRelease(appId: string, n: number): void {
     const left = this.appInflight(appId) - n;
     if (left > 0) this.apps.set(appId, left);

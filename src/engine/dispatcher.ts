@@ -184,7 +184,7 @@ export class Dispatcher implements AdmissionControl {
 
   /** Gives back a slot taken at admission that nothing was sent under. */
   private giveBack(endpointId: string): void {
-    this.slots.release(this.slots.of(endpointId));
+    this.slots.untake(this.slots.of(endpointId));
     this.claims.request(endpointId);
     this.claims.kick();
     this.notifyIdle();

@@ -112,6 +112,21 @@ describe('admission of deliveries being published', () => {
     await d.stop(0);
   });
 
+  it('gives the rate token back with the slot when the store refuses the lease', async () => {
+    // A store shared by nodes leases no rate-limited endpoint at publish: the token the
+    // admission took must stay for the claim, or the delivery waits for the next token.
+    const { store, calls } = fakeStore();
+    const d = dispatcher(store, heldSender().sender, { endpointConcurrency: 10 });
+    await d.start({ releaseOrphanedLeases: false });
+    const limited = endpoint(a.id, { throttleRate: 1 });
+    const first = d.admit(limited, T0);
+    assert.deepEqual(kinds([first]), ['leased']);
+    d.settle({ kind: 'committed', message: message(a.id, T0), app: { id: a.id, headerStyle: a.headerStyle }, admissions: [first], inserted: [{ deliveryId: 1, leaseToken: 0 }] });
+    await turns();
+    assert.deepEqual(calls.claimDue, [limited.id], 'claimed at once, with the token given back');
+    await d.stop(0);
+  });
+
   it('gives the slots back when the publish is rolled back', async () => {
     const { store } = fakeStore();
     const d = dispatcher(store, heldSender().sender, { endpointConcurrency: 1 });

@@ -165,7 +165,7 @@ export class PgConnection {
    * Queues notices to be sent when `tx` commits. Once the schema is known, the statements are
    * issued at once, so a COMMIT issued after this call in the same turn comes after them.
    */
-  notify(tx: TransactionSql, notices: ClusterNotice[]): Promise<void> {
+  notify(tx: Sql | TransactionSql, notices: ClusterNotice[]): Promise<void> {
     if (this.schemaName === null) return this.schema(tx).then(() => this.notify(tx, notices));
     this.channelName ??= channelFor(this.schemaName);
     const channel = this.channelName;

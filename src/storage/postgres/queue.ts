@@ -36,13 +36,6 @@ export async function failWaiting(tx: TransactionSql, endpointId: string, nowMs:
            WHERE endpoint_id = ${endpointId} AND status = ${DeliveryStatus.Pending}`;
 }
 
-/**
- * Claims commit without waiting for their WAL to reach the disk. A claim that the database
- * server's crash undoes leaves its deliveries as they were: they are claimed and sent again
- * (at least once), and the attempt of the lost lease no longer matches its token, so it stays
- * on record without changing the delivery.
- */
-const CLAIM_COMMIT = { durable: false };
 /** How long an endpoint whose claim needed the full path keeps taking it. */
 const FULL_CLAIMS_FOR_MS = 10_000;
 /** Most endpoints remembered so (the memory is dropped past that). */
@@ -53,7 +46,7 @@ export class PgQueueStore implements QueueStore {
   constructor(private readonly c: PgConnection) {}
 
   async claimDue(endpointId: string, limit: number, nowMs: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
-    const r = await this.c.transaction((tx, commit) => claimIn(tx, commit, endpointId, limit, nowMs, leaseUntil, null, this.c), CLAIM_COMMIT);
+    const r = await this.c.transaction((tx, commit) => claimIn(tx, commit, endpointId, limit, nowMs, leaseUntil, null, this.c));
     return r.claims;
   }
 
@@ -67,12 +60,12 @@ export class PgQueueStore implements QueueStore {
   /** A claim within the endpoint's concurrency cap and rate limit, both counted across nodes. */
   async claimDueCapped(endpointId: string, limit: number, nowMs: number, leaseUntil: number, concurrency: number): Promise<CappedClaim> {
     if ((this.fullClaimsUntil.get(endpointId) ?? 0) <= nowMs) {
-      const quick = await this.c.transaction((tx, commit) => quickClaimIn(tx, commit, endpointId, limit, nowMs, leaseUntil, concurrency, this.c), CLAIM_COMMIT);
+      const quick = await this.c.transaction((tx, commit) => quickClaimIn(tx, commit, endpointId, limit, nowMs, leaseUntil, concurrency, this.c));
       if (quick !== null) return quick;
       if (this.fullClaimsUntil.size >= FULL_CLAIMS_REMEMBERED) this.fullClaimsUntil.clear();
       this.fullClaimsUntil.set(endpointId, nowMs + FULL_CLAIMS_FOR_MS);
     }
-    return this.c.transaction((tx, commit) => claimIn(tx, commit, endpointId, limit, nowMs, leaseUntil, { concurrency }, this.c), CLAIM_COMMIT);
+    return this.c.transaction((tx, commit) => claimIn(tx, commit, endpointId, limit, nowMs, leaseUntil, { concurrency }, this.c));
   }
 
   async loadClaimed(refs: LeaseRef[]): Promise<ClaimedDelivery[]> {
