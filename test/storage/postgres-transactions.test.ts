@@ -5,6 +5,8 @@
  * connection goes back to the pool in every case.
  */
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import postgres from 'postgres';
 import assert from 'node:assert/strict';
 import { PgConnection } from '../../src/storage/postgres/connection.js';
 import { TEST_DATABASE_URL, createTestSchema } from '../helpers/pg.js';
@@ -95,6 +97,38 @@ describe('postgres: transactions in fewer round trips', { skip: skipWithoutPostg
       /rolled back/,
     );
     assert.deepEqual(await rows(), []);
+  });
+
+  it('rejects when its connection dies mid-transaction, and the pool serves the next query on a new one', { timeout: 15_000 }, async () => {
+    const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+    try {
+      let pid = 0;
+      await assert.rejects(
+        c.transaction(async (tx) => {
+          pid = (await tx`SELECT pg_backend_pid() AS pid`)[0]?.pid as number;
+          await tx`INSERT INTO t VALUES (7, 'lost')`;
+          await admin`SELECT pg_terminate_backend(${pid})`;
+          await tx`SELECT 1`;
+        }),
+      );
+      // The pool's one connection: handed back dead, it would fail or hang every query after.
+      // A query racing the connection's end may still fail; the pool must then open a new one.
+      let r: Record<string, unknown> | undefined;
+      for (let tries = 0; r === undefined && tries < 20; tries++) {
+        r = await c.sql`SELECT pg_backend_pid() AS pid, (SELECT count(*)::int FROM t WHERE k = 7) AS n`.then(
+          ([row]) => row,
+          async () => {
+            await sleep(100);
+            return undefined;
+          },
+        );
+      }
+      assert.ok(r, 'the pool serves queries again');
+      assert.notEqual(r.pid, pid, 'on a new connection');
+      assert.equal(r.n, 0, 'nothing of the transaction was committed');
+    } finally {
+      await admin.end();
+    }
   });
 
   it('with durable: false, commits without waiting for the WAL flush', async () => {

@@ -26,6 +26,17 @@ export interface PostgresOptions {
   endpointConcurrency?: number | undefined;
 }
 
+/** The longest a ROLLBACK after a failed transaction is waited for. */
+const ROLLBACK_WAIT_MS = 30_000;
+
+/** Whether `e` says the connection it came from is gone (rather than a statement refused). */
+function connectionLost(e: unknown): boolean {
+  if (e instanceof postgres.PostgresError) return e.severity === 'FATAL' || e.severity === 'PANIC';
+  const err = e as { code?: unknown; syscall?: unknown };
+  // Socket errors (ECONNRESET, EPIPE...) carry their system call; postgres.js's own name the connection.
+  return typeof err.syscall === 'string' || (typeof err.code === 'string' && /^CONNECT(ION)?_/.test(err.code));
+}
+
 /** The PostgreSQL pool of a store and what its queries share. */
 export class PgConnection {
   readonly sql: Sql;
@@ -150,11 +161,15 @@ export class PgConnection {
       await began;
       await commitNow();
     } catch (e) {
-      // Ends the transaction if it is still open (a no-op, with a warning, if not). A connection
-      // that fails it is gone: the pool has already taken it back as closed, and handing it back
-      // again would put a dead connection among the open ones.
-      const alive = await tx`ROLLBACK`.then(() => true, () => false);
-      if (alive) tx.release();
+      // A lost connection is already back in the pool as closed (a statement sent on it would
+      // never end); handing it back again would put it among the open ones. Otherwise the
+      // transaction is ended if still open (a no-op, with a warning, if not) and the connection
+      // handed back; should the ROLLBACK not end (its connection lost without saying so), the
+      // connection is left out, a smaller pool rather than a hung one.
+      if (!connectionLost(e)) {
+        const ended = await Promise.race([tx`ROLLBACK`.then(() => true, () => false), sleep(ROLLBACK_WAIT_MS, false, { ref: false })]);
+        if (ended) tx.release();
+      }
       throw e;
     }
     tx.release();
