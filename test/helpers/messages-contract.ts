@@ -32,6 +32,8 @@ export function messagesContract(name: string, make: () => Promise<TestStore>): 
       assert.deepEqual(r2, { kind: 'duplicate-event-id', existingId: m1.id });
       assert.equal((await store.getMessage(a.id, 'evt-1'))?.id, m1.id);
       assert.equal(await store.getMessage(a.id, m2.id), null);
+      const [later] = await store.publish([{ message: message(a.id, T0 + 1, { eventId: 'evt-1' }), deliveries: [{ endpointId: e1.id, leaseUntil: null }] }]);
+      assert.deepEqual(later, { kind: 'duplicate-event-id', existingId: m1.id }, 'a duplicate of a message stored before');
       // The leased one belongs to its publisher until the lease ends; the other is due.
       assert.deepEqual(await store.dueEndpoints(T0, 100), [e1.id]);
       const s1 = await store.endpointStats(e2.id, null, null);

@@ -99,26 +99,34 @@ export class PgMessageStore implements MessageStore {
                  ordering_key, CASE WHEN ordering_key IS NOT NULL THEN seq END
           FROM y ORDER BY n
           RETURNING id, message_id, endpoint_id, lease_token),
-        c AS (UPDATE pull_sequence SET last = GREATEST(last, (SELECT MAX(seq) FROM ins)) WHERE id = 1 AND EXISTS (SELECT 1 FROM ins))
-        SELECT 'm' AS k, id AS message_id, NULL::bigint AS delivery_id, NULL::text AS endpoint_id, NULL::bigint AS lease_token FROM ins
-        UNION ALL SELECT 'd', message_id, id, endpoint_id, lease_token FROM d`,
+        c AS (UPDATE pull_sequence SET last = GREATEST(last, (SELECT MAX(seq) FROM ins)) WHERE id = 1 AND EXISTS (SELECT 1 FROM ins)),
+        -- Items refused as duplicates, with the message that holds their eventId: stored before
+        -- (this statement's snapshot, taken under the counter lock, sees every earlier publish)
+        -- or first in this batch.
+        dup AS (
+          SELECT x.id, COALESCE((SELECT m.id FROM messages m WHERE m.app_id = x.app_id AND m.event_id = x.event_id),
+                                (SELECT f.id FROM fresh f WHERE f.app_id = x.app_id AND f.event_id = x.event_id)) AS existing_id
+          FROM x WHERE x.event_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.id = x.id))
+        SELECT 'm' AS k, id AS message_id, NULL::bigint AS delivery_id, NULL::text AS endpoint_id, NULL::bigint AS lease_token, NULL::text AS existing_id FROM ins
+        UNION ALL SELECT 'd', message_id, id, endpoint_id, lease_token, NULL FROM d
+        UNION ALL SELECT 'x', id, NULL, NULL, NULL, existing_id FROM dup`,
         commit(),
       ]);
       return inserted;
     });
     const created = new Set<string>();
+    const existing = new Map<string, string>();
     const made = new Map<string, { deliveryId: number; leaseToken: number }>();
     for (const r of rows) {
       if (r.k === 'm') created.add(r.message_id as string);
+      else if (r.k === 'x') existing.set(r.message_id as string, (r.existing_id as string | null) ?? '');
       else made.set(`${r.message_id as string} ${r.endpoint_id as string}`, { deliveryId: r.delivery_id as number, leaseToken: r.lease_token as number });
     }
     const results: PublishResult[] = [];
     const notices: ClusterNotice[] = [];
     for (const { message: m, deliveries } of items) {
       if (!created.has(m.id)) {
-        // The message first published with this event id committed before this publish read it.
-        const [existing] = await this.c.sql`SELECT id FROM messages WHERE app_id = ${m.appId} AND event_id = ${m.eventId}`;
-        results.push({ kind: 'duplicate-event-id', existingId: (existing?.id as string | undefined) ?? '' });
+        results.push({ kind: 'duplicate-event-id', existingId: existing.get(m.id) ?? '' });
         continue;
       }
       const out = deliveries.map((d) => ({ endpointId: d.endpointId, ...(made.get(`${m.id} ${d.endpointId}`) ?? { deliveryId: 0, leaseToken: 0 }) }));
@@ -126,9 +134,10 @@ export class PgMessageStore implements MessageStore {
       notices.push({ kind: 'published', appId: m.appId, messageId: m.id, endpointIds: out.filter((d) => d.leaseToken === 0).map((d) => d.endpointId) });
     }
     // Sent once the publish has committed, outside its transaction, so that no lock waits on
-    // it. A node that dies in between leaves the other nodes to find the waiting deliveries by
-    // their sweep.
-    await this.c.notify(this.c.sql, notices);
+    // it. The publish stands whether or not the notice goes out (failing here would report
+    // committed messages as refused): without it, or when this node dies first, the other
+    // nodes find the waiting deliveries by their sweep.
+    await this.c.notify(this.c.sql, notices).catch(() => undefined);
     return results;
   }
 
