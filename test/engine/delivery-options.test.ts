@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
@@ -102,6 +103,17 @@ describe('graceful shutdown', () => {
   after(async () => {
     await rx.close();
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('(test harness) starts a server on a port once another socket has let go of it', async () => {
+    // A restart on the same port races other tests' sockets, which can hold it for a while.
+    const port = await freePort();
+    const holder = createServer((socket) => socket.destroy());
+    await new Promise<void>((r) => holder.listen(port, '127.0.0.1', r));
+    setTimeout(() => holder.close(), 1_200);
+    const server = await startServerProcess({ port, env: { SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_LOG_LEVEL: 'silent' } });
+    assert.equal(server.port, port);
+    assert.equal(await server.stop('SIGTERM'), 0);
   });
 
   it('exits on SIGTERM within the grace period and sends the unfinished delivery after restart', async () => {

@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { eventually } from './eventually.js';
+import { eventually, sleep } from './eventually.js';
 
 /** The command-line entry point, built. */
 export const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -61,8 +61,18 @@ export interface ServerProcessOptions {
   stderr?: 'pipe' | 'inherit';
 }
 
-/** Starts `switchboard serve` and resolves once it answers its health route; fails if it exits first. */
-export async function startServerProcess(o: ServerProcessOptions): Promise<ServerProcess> {
+/** Times a start found its port taken before giving up. */
+const PORT_TAKEN_TRIES = 20;
+
+/**
+ * Starts `switchboard serve` and resolves once it answers its health route; fails if it exits
+ * first. A port can be taken between the moment it was found free (or a server on it ended)
+ * and the start: another test's outgoing connection may get it as its own local port, for as
+ * long as that connection lives. The start is then tried again after a pause, on the same
+ * port when one was given (a restart on the same address must wait for it), on another free
+ * one otherwise.
+ */
+export async function startServerProcess(o: ServerProcessOptions, attempt = 1): Promise<ServerProcess> {
   const port = o.port ?? (await freePort());
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [MAIN, 'serve', ...(o.args ?? [])], {
@@ -99,7 +109,14 @@ export async function startServerProcess(o: ServerProcessOptions): Promise<Serve
     child.kill('SIGKILL');
     throw new Error(`${(e as Error).message}\n${out.slice(-2000)}`);
   }
-  if (ended) throw new Error(`the server exited with ${await exited} while starting: ${out.slice(-2000)}`);
+  if (ended) {
+    const code = await exited;
+    if (/EADDRINUSE/.test(out) && attempt < PORT_TAKEN_TRIES) {
+      await sleep(500);
+      return startServerProcess(o, attempt + 1);
+    }
+    throw new Error(`the server exited with ${code} while starting: ${out.slice(-2000)}`);
+  }
   return server;
 }
 
