@@ -43,9 +43,18 @@ function leaseDue(tx: TransactionSql, endpointId: string, nowMs: number, leaseUn
     SELECT c.*, m.* FROM c JOIN messages m ON m.id = c.d_message_id ORDER BY c.d_id`;
 }
 
-/** The live leases of an endpoint: the range after now of the leases' index (a lease's next_attempt_at is its end). */
+/**
+ * The number of live leases of an endpoint (its id, or a fragment naming a column of the
+ * statement around it), every node's: the range after now of the leases' index (a lease's
+ * next_attempt_at is its end). A fragment, for statements that count them.
+ */
+export function liveLeases(tx: TransactionSql, endpoint: string | PendingQuery<Row[]>, nowMs: number): PendingQuery<Row[]> {
+  return tx`(SELECT count(*) FROM deliveries WHERE endpoint_id = ${endpoint} AND status = 3 AND next_attempt_at > ${nowMs})`;
+}
+
+/** The live leases of an endpoint, as a statement of its own. */
 function countLive(tx: TransactionSql, endpointId: string, nowMs: number): PendingQuery<Row[]> {
-  return tx`SELECT count(*) AS n FROM deliveries WHERE endpoint_id = ${endpointId} AND status = 3 AND next_attempt_at > ${nowMs}`;
+  return tx`SELECT ${liveLeases(tx, endpointId, nowMs)} AS n`;
 }
 
 /** The endpoint's row, with its application's header style and its bucket. */
@@ -75,7 +84,7 @@ export async function quickClaimIn(
   await connection.schema(tx);
   // Each statement runs in a snapshot taken after the one before it: after the lock.
   const allowedHere = tx`COALESCE((
-    SELECT GREATEST(0, LEAST(${limit}::int, ${concurrency}::int - (SELECT count(*) FROM deliveries WHERE endpoint_id = ${endpointId} AND status = 3 AND next_attempt_at > ${nowMs})))
+    SELECT GREATEST(0, LEAST(${limit}::int, ${concurrency}::int - ${liveLeases(tx, endpointId, nowMs)}))
     FROM endpoints e JOIN endpoint_limits l ON l.endpoint_id = e.id
     WHERE e.id = ${endpointId} AND NOT e.disabled AND COALESCE(e.throttle_rate, 0) <= 0), 0)`;
   const [, [epRow], [live], rows] = await Promise.all([

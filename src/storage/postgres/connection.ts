@@ -110,7 +110,7 @@ export class PgConnection {
 
   /** The notice channel of this store's schema. */
   async channel(tx: Sql | TransactionSql = this.sql): Promise<string> {
-    return channelFor(await this.schema(tx));
+    return (this.channelName ??= channelFor(await this.schema(tx)));
   }
 
   /**
@@ -182,8 +182,7 @@ export class PgConnection {
    */
   notify(tx: Sql | TransactionSql, notices: ClusterNotice[]): Promise<void> {
     if (this.schemaName === null) return this.schema(tx).then(() => this.notify(tx, notices));
-    this.channelName ??= channelFor(this.schemaName);
-    const channel = this.channelName;
+    const channel = (this.channelName ??= channelFor(this.schemaName));
     return Promise.all(encodeNotices(this.nodeId, notices).map((p) => tx`SELECT pg_notify(${channel}, ${p})`)).then(() => undefined);
   }
 

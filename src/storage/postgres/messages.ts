@@ -10,6 +10,7 @@ import type { Message } from '../../domain/model.js';
 import type { ClusterNotice } from '../contract/cluster.js';
 import type { MessageQuery, MessageStore, PublishItem, PublishResult } from '../contract/messages.js';
 import type { Page } from '../contract/paging.js';
+import { liveLeases } from './claims.js';
 import type { PgConnection } from './connection.js';
 import { messageFilters } from './filters.js';
 import { pgPage } from './paging.js';
@@ -83,7 +84,7 @@ export class PgMessageStore implements MessageStore {
         -- counted over every node's live leases after its claim lock. None for a disabled
         -- endpoint, nor for one with a rate limit: its deliveries are claimed, which pays its bucket.
         room AS (
-          SELECT e.id, ${this.c.endpointConcurrency}::int - (SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 3 AND d.next_attempt_at > ${now}) AS n
+          SELECT e.id, ${this.c.endpointConcurrency}::int - ${liveLeases(tx, tx`e.id`, now)} AS n
           FROM endpoints e WHERE e.id = ANY(${leaseIds}::text[]) AND NOT e.disabled AND COALESCE(e.throttle_rate, 0) <= 0),
         y AS (
           SELECT y.*, ins.seq, y.lease_until IS NOT NULL
