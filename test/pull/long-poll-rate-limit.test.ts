@@ -37,7 +37,7 @@ describe('rate limit of long polls', () => {
     // Many more held polls than the burst: each waits until the publish that answers it.
     for (let i = 0; i < BURST * 3; i++) {
       const waiting = poll(`iterator=${iterator}&wait=30`);
-      await eventually(() => server.sb.pull.waiting === 1, 'the poll to wait');
+      await eventually(() => server.sb.pull.heldPolls === 1, 'the poll to be held');
       assert.equal((await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'a.b', payload: { i } })).status, 202);
       const r = await waiting;
       assert.equal(r.status, 200, `held poll ${i}`);

@@ -63,6 +63,8 @@ export class PullService {
   readonly logReads: SharedLogReads;
   private readonly streams = new Set<EventStream>();
   private closing = false;
+  /** Long polls held waiting for a message (their first read found nothing, or they lingered). */
+  heldPolls = 0;
   /** Streams cut because their reader did not keep up. */
   slowDisconnects = 0;
   /** The most bytes any ended stream held in its buffer (bounded by the buffer setting plus one event). */
@@ -213,12 +215,14 @@ export class PullService {
         if (!isEmpty(r) && !lingers) return r;
         if (!held) {
           held = true;
+          this.heldPolls++;
           hold?.onHeld?.();
         }
         const woken = await sub.next(lingers ? Math.min(left, this.notifier.interval) : left, hold?.signal);
         if (hold?.signal?.aborted || (!woken && !lingers)) return r;
       }
     } finally {
+      if (held) this.heldPolls--;
       sub.close();
       closed();
     }
@@ -273,7 +277,10 @@ export class PullService {
     return this.streams.size;
   }
 
-  /** Readers waiting for messages (long polls and streams). */
+  /**
+   * Readers subscribed for messages (long polls and streams). A long poll counts from before
+   * its first read; `heldPolls` counts only those that found nothing and wait.
+   */
   get waiting(): number {
     return this.notifier.size;
   }
