@@ -346,6 +346,8 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
       wake: () => dispatcher.wake(),
       invalidateEndpoints: (appId) => endpoints.invalidate(appId),
       invalidatePollers: (appId) => pull.endpoints.invalidate(appId),
+      readsApp: (appId) => pull.readsApp(appId),
+      committedElsewhere: (appId) => pull.committedElsewhere(appId),
     });
   }
   // Tasks left running by a previous run (or, on a shared store, by a node whose lease ran out)

@@ -2,8 +2,12 @@
  * Joins a node to the others sharing its store: their notices wake this node's dispatcher
  * (new work for an endpoint), drop its cached endpoints and poller lookups (changed
  * elsewhere) and re-emit their publishes on the local EventBus, so long polls and streams
- * here answer a publish made on any node. A node's own notices never come back to it: its local publishes are
- * already on its bus.
+ * here answer a publish made on any node. A node's own notices never come back to it: its
+ * local publishes are already on its bus.
+ *
+ * Another node's messages are loaded only for applications that a long poll or stream on
+ * this node waits for; for the others, kept answers of their log are dropped, which needs no
+ * query. So a node with no readers reads nothing back of what the others publish.
  */
 import type { Logger } from 'pino';
 import type { ClusterNotice, ClusterStore } from '../storage/contract/cluster.js';
@@ -24,6 +28,10 @@ export interface ClusterBridgeDeps {
   invalidateEndpoints(appId?: string): void;
   /** Drops kept poller token and polling endpoint lookups of an application (all when no id is given). */
   invalidatePollers(appId?: string): void;
+  /** Whether a reader on this node waits for the application's messages. */
+  readsApp(appId: string): boolean;
+  /** Another node committed messages of an application no reader here waits for. */
+  committedElsewhere(appId: string): void;
 }
 
 /** Starts listening for other nodes' notices; resolves once listening. */
@@ -37,9 +45,8 @@ export async function joinCluster(d: ClusterBridgeDeps): Promise<void> {
     pending = [];
     loading = loading
       .then(async () => {
-        if (d.bus.size === 0) return; // nobody listens on this node
         const messages = await d.cluster.getMessages(ids);
-        if (messages.length > 0) d.bus.emit({ kind: 'messages.published', messages });
+        if (messages.length > 0) d.bus.emit({ kind: 'messages.published', messages, remote: true });
       })
       .catch((e: unknown) => d.logger.warn({ err: e }, 'could not load messages published on another node'));
   };
@@ -50,6 +57,10 @@ export async function joinCluster(d: ClusterBridgeDeps): Promise<void> {
         if (d.sending) {
           if (n.endpointIds === null) d.wake();
           else for (const id of n.endpointIds) d.backlogged(id);
+        }
+        if (!d.readsApp(n.appId)) {
+          d.committedElsewhere(n.appId);
+          break;
         }
         if (pending.length === 0) setImmediate(flush);
         pending.push(n.messageId);

@@ -11,7 +11,12 @@ import type { Message } from '../domain/model.js';
  * once per commit, not once per message.
  */
 export type BusEvent =
-  | { kind: 'messages.published'; messages: readonly Message[] }
+  | {
+      kind: 'messages.published';
+      messages: readonly Message[];
+      /** Published on another node sharing the store (loaded for this node's readers only). */
+      remote?: true;
+    }
   /** Events were appended to a stream's log (one notice per append call): sink deliveries wake on it. */
   | { kind: 'stream.events.appended'; streamId: string; lastSeq: number };
 

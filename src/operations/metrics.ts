@@ -249,7 +249,7 @@ export class Metrics {
     const scope = this.o.store;
     this.unsubscribe.push(
       this.o.bus.on((e) => {
-        if (e.kind === 'messages.published') this.messagesAccepted.inc(e.messages.length);
+        if (e.kind === 'messages.published' && !e.remote) this.messagesAccepted.inc(e.messages.length);
       }),
       onAttempt(scope, (e) => this.attempted(e)),
       onEndpointState(scope, (e) => this.endpointChanges.inc({ kind: e.kind, trigger: e.trigger })),

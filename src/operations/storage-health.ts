@@ -78,7 +78,7 @@ export class StorageHealth {
     this.unsubscribe.push(
       onStorageFault([this.o.store, this.o.store.ingest, this.o.store.pull, this.o.store.auth, this.o.store.operationalWebhooks], (f) => this.fault(f)),
       this.o.bus.on((e) => {
-        if (e.kind === 'messages.published') this.succeeded();
+        if (e.kind === 'messages.published' && !e.remote) this.succeeded();
       }),
     );
   }

@@ -162,6 +162,11 @@ export class PullNotifier {
     return s;
   }
 
+  /** Whether any reader is subscribed to the application's messages. */
+  reads(appId: string): boolean {
+    return this.byApp.has(appId);
+  }
+
   /** Readers currently subscribed. */
   get size(): number {
     return this.count;

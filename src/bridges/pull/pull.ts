@@ -277,6 +277,19 @@ export class PullService {
     return this.streams.size;
   }
 
+  /** Whether a long poll or stream on this node waits for the application's messages. */
+  readsApp(appId: string): boolean {
+    return this.notifier.reads(appId);
+  }
+
+  /**
+   * Another node committed messages of the application that no reader here waits for: answers
+   * kept of its log are outdated (readers here would be woken by the messages themselves).
+   */
+  committedElsewhere(appId: string): void {
+    this.logReads.invalidate(appId);
+  }
+
   /**
    * Readers subscribed for messages (long polls and streams). A long poll counts from before
    * its first read; `heldPolls` counts only those that found nothing and wait.
