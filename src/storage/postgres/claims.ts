@@ -1,9 +1,10 @@
 /**
  * Claiming due deliveries on PostgreSQL. Due rows are leased with `FOR UPDATE SKIP LOCKED`,
  * so claimers never wait on each other's rows; each claim bumps the row's `lease_token`,
- * which fences late attempts of an expired lease. A capped claim first locks the endpoint's
- * `endpoint_limits` row, so that for one endpoint the count of live leases (every node's)
- * and its token bucket are read and changed by one claimer at a time.
+ * which fences late attempts of an expired lease. A capped claim first takes the endpoint's
+ * claim lock (an advisory lock, connection.ts `lockEndpoints`), so that for one endpoint the
+ * count of live leases (every node's) and its token bucket are read and changed by one
+ * claimer at a time.
  */
 import type { PendingQuery, TransactionSql } from 'postgres';
 import { DeliveryStatus } from '../../domain/model.js';
@@ -52,14 +53,10 @@ export function liveLeases(tx: TransactionSql, endpoint: string | PendingQuery<R
   return tx`(SELECT count(*) FROM deliveries WHERE endpoint_id = ${endpoint} AND status = 3 AND next_attempt_at > ${nowMs})`;
 }
 
-/** The live leases of an endpoint, as a statement of its own. */
-function countLive(tx: TransactionSql, endpointId: string, nowMs: number): PendingQuery<Row[]> {
-  return tx`SELECT ${liveLeases(tx, endpointId, nowMs)} AS n`;
-}
-
-/** The endpoint's row, with its application's header style and its bucket. */
-function endpointWithLimits(tx: TransactionSql, endpointId: string): PendingQuery<Row[]> {
-  return tx`SELECT e.*, a.header_style AS a_header_style, l.tokens AS l_tokens, l.updated_at AS l_updated_at
+/** The endpoint's row, with its application's header style, its bucket and its live leases (`live_n`). */
+function endpointWithLimits(tx: TransactionSql, endpointId: string, nowMs: number): PendingQuery<Row[]> {
+  return tx`SELECT e.*, a.header_style AS a_header_style, l.tokens AS l_tokens, l.updated_at AS l_updated_at,
+                   ${liveLeases(tx, endpointId, nowMs)} AS live_n
             FROM endpoints e JOIN endpoint_limits l ON l.endpoint_id = e.id LEFT JOIN applications a ON a.id = e.app_id
             WHERE e.id = ${endpointId}`;
 }
@@ -87,10 +84,9 @@ export async function quickClaimIn(
     SELECT GREATEST(0, LEAST(${limit}::int, ${concurrency}::int - ${liveLeases(tx, endpointId, nowMs)}))
     FROM endpoints e JOIN endpoint_limits l ON l.endpoint_id = e.id
     WHERE e.id = ${endpointId} AND NOT e.disabled AND COALESCE(e.throttle_rate, 0) <= 0), 0)`;
-  const [, [epRow], [live], rows] = await Promise.all([
+  const [, [epRow], rows] = await Promise.all([
     connection.lockEndpoints(tx, [endpointId]),
-    endpointWithLimits(tx, endpointId),
-    countLive(tx, endpointId, nowMs),
+    endpointWithLimits(tx, endpointId, nowMs),
     leaseDue(tx, endpointId, nowMs, leaseUntil, allowedHere, null),
     commit(),
   ]);
@@ -98,7 +94,7 @@ export async function quickClaimIn(
   const endpoint = toEndpoint(epRow, connection.box);
   const headerStyle = (epRow.a_header_style as HeaderStyle | null) ?? 'standard';
   // The live leases were counted by the statement before the lease's, after the same lock.
-  const allowed = Math.max(0, Math.min(limit, concurrency - Number(live?.n ?? 0)));
+  const allowed = Math.max(0, Math.min(limit, concurrency - Number(epRow.live_n)));
   return {
     claims: rows.map((r) => claimedDelivery(r, endpoint, headerStyle)),
     // Held back by the cap, not by an empty queue: more may be due.
@@ -124,18 +120,18 @@ export async function claimIn(
   const none: CappedClaim = { claims: [], retryInMs: null };
   const select = () =>
     caps
-      ? endpointWithLimits(tx, endpointId)
+      ? endpointWithLimits(tx, endpointId, nowMs)
       : tx`SELECT e.*, a.header_style AS a_header_style FROM endpoints e LEFT JOIN applications a ON a.id = e.app_id WHERE e.id = ${endpointId}`;
   // Sent at once and run in order, each statement in a snapshot taken after the one before, so
   // the bucket and the live leases are read after the lock: every claim or publish of this
   // endpoint that committed before is seen.
   if (caps) await connection.schema(tx);
-  let [, [epRow], [live]] = await Promise.all([caps ? connection.lockEndpoints(tx, [endpointId]) : null, select(), caps ? countLive(tx, endpointId, nowMs) : []]);
+  let [, [epRow]] = await Promise.all([caps ? connection.lockEndpoints(tx, [endpointId]) : null, select()]);
   if (!epRow && caps) {
     // Every endpoint gets its limits row when created; this only covers one that lacks it.
     // -1 is FULL_BUCKET (domain/token-bucket.ts), written as a literal to keep the column's type.
     await tx`INSERT INTO endpoint_limits (endpoint_id, tokens, updated_at) SELECT id, -1, 0 FROM endpoints WHERE id = ${endpointId} ON CONFLICT DO NOTHING`;
-    [[epRow], [live]] = await Promise.all([select(), countLive(tx, endpointId, nowMs)]);
+    [epRow] = await select();
   }
   if (!epRow) return none;
   const endpoint = toEndpoint(epRow, box);
@@ -153,7 +149,7 @@ export async function claimIn(
   let tokens = Infinity;
   const rate = endpoint.throttleRate !== null && endpoint.throttleRate > 0 ? endpoint.throttleRate : null;
   if (caps) {
-    byConcurrency = caps.concurrency - Number(live?.n ?? 0);
+    byConcurrency = caps.concurrency - Number(epRow.live_n);
     if (rate !== null) tokens = throttleTokensAt(epRow.l_tokens as number, epRow.l_updated_at as number, nowMs, rate);
     allowed = Math.max(0, Math.min(limit, byConcurrency, Math.floor(tokens)));
   }
