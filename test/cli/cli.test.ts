@@ -42,7 +42,9 @@ describe('switchboard CLI', () => {
   before(async () => {
     rx = await new Receiver().start();
     rx.on('/flaky', (_r, res) => void res.writeHead(failing ? 500 : 200).end());
-    server = await startServer({ SWITCHBOARD_RETRY_SCHEDULE: '0' });
+    // No circuit breakers: the failing endpoint's resends and recovery go out at once instead of
+    // waiting for a probe (circuits have tests of their own).
+    server = await startServer({ SWITCHBOARD_RETRY_SCHEDULE: '0', SWITCHBOARD_CIRCUIT_FAILURES: '0' });
     home = mkdtempSync(join(tmpdir(), 'switchboard-cli-'));
     env = {
       PATH: process.env.PATH ?? '',
