@@ -257,6 +257,38 @@ describe('postgres: nodes sharing one database', { skip: skipWithoutPostgres }, 
     assert.deepEqual(seenByA, []);
   });
 
+  it('tell other nodes of every message of a large publish, in order, naming the endpoints left due', async () => {
+    const seenByB: ClusterNotice[] = [];
+    await b.cluster.listen((n) => seenByB.push(n));
+    const ap = app();
+    await a.createApplication(ap);
+    const eps: Endpoint[] = [];
+    for (let i = 0; i < 102; i++) {
+      const ep = endpoint(ap.id);
+      await a.createEndpoint(ep);
+      eps.push(ep);
+    }
+    const [due, leased] = eps as [Endpoint, Endpoint];
+    await eventually(() => seenByB.length === 102, 'the endpoints’ notices');
+    seenByB.length = 0;
+    // 300 messages: the notices take several payloads (each under 8000 bytes, or the publish
+    // would fail). The first also has a leased delivery, the last one 102 deliveries left due
+    // (too many to list), and one item repeats an eventId (no notice: nothing was published).
+    const items = Array.from({ length: 300 }, (_, i) => ({ message: message(ap.id, T0 + i), deliveries: [{ endpointId: due.id, leaseUntil: null as number | null }] }));
+    items[0]!.deliveries.push({ endpointId: leased.id, leaseUntil: T0 + 60_000 });
+    items[299]!.deliveries = eps.map((e) => ({ endpointId: e.id, leaseUntil: null }));
+    items[5]!.message.eventId = 'once';
+    items[6]!.message.eventId = 'once';
+    const results = await a.publish(items);
+    assert.equal(results[6]!.kind, 'duplicate-event-id');
+    const published = items.filter((_, i) => i !== 6);
+    await eventually(() => seenByB.length === published.length, 'a notice for every message published');
+    assert.deepEqual(
+      seenByB,
+      published.map(({ message: m }, i) => ({ kind: 'published', appId: ap.id, messageId: m.id, endpointIds: i === published.length - 1 ? null : [due.id] })),
+    );
+  });
+
   it('keep the notices of a schema to the nodes of that schema', async () => {
     const other = await createTestSchema();
     try {

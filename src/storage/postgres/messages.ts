@@ -1,18 +1,18 @@
 /**
  * Messages on PostgreSQL. A publish is one transaction, sent in one round trip with its BEGIN
  * and COMMIT (group commit): it numbers the messages' pull positions under the
- * `pull_sequence` lock, inserts messages and deliveries, and leases the deliveries the
+ * `pull_sequence` lock, inserts messages and deliveries, leases the deliveries the
  * publishing node asked to send at once, within each endpoint's concurrency cap counted
- * across nodes. The notices for other nodes follow the commit.
+ * across nodes, and queues the notices for other nodes (sent at commit).
  */
 import { DeliveryStatus } from '../../domain/model.js';
 import type { Message } from '../../domain/model.js';
-import type { ClusterNotice } from '../contract/cluster.js';
 import type { MessageQuery, MessageStore, PublishItem, PublishResult } from '../contract/messages.js';
 import type { Page } from '../contract/paging.js';
 import { liveLeases } from './claims.js';
 import type { PgConnection } from './connection.js';
 import { messageFilters } from './filters.js';
+import { MAX_LISTED_ENDPOINTS, payloadHead, SQL_GROUP_BYTES } from './notices.js';
 import { pgPage } from './paging.js';
 import { toMessage } from './rows.js';
 import type { Row } from './rows.js';
@@ -55,12 +55,13 @@ export class PgMessageStore implements MessageStore {
     }
     const leaseIds = [...new Set(delRows.filter((d) => d.lease_until !== null).map((d) => d.endpoint_id as string))].sort();
     const rows = await this.c.transaction(async (tx, commit) => {
-      // The schema (read once) names the claim locks.
-      await this.c.schema(tx);
+      // The schema (read once) names the claim locks and the notice channel.
+      const channel = await this.c.channel(tx);
       // One round trip, run in order: the claim locks of the endpoints asked to lease
       // (connection.ts `lockEndpoints`: every publisher and claimer takes them in one order, so
       // they queue and never deadlock), the position counter's lock, the insert (in a snapshot
-      // taken after both locks) and the COMMIT. No lock is held across a round trip.
+      // taken after both locks, which also queues the notices) and the COMMIT. No lock is held
+      // across a round trip.
       const [, , inserted] = await Promise.all([
         leaseIds.length > 0 ? this.c.lockEndpoints(tx, leaseIds) : null,
         // Positions are numbered under this lock, held until commit: they become visible in
@@ -107,10 +108,25 @@ export class PgMessageStore implements MessageStore {
         dup AS (
           SELECT x.id, COALESCE((SELECT m.id FROM messages m WHERE m.app_id = x.app_id AND m.event_id = x.event_id),
                                 (SELECT f.id FROM fresh f WHERE f.app_id = x.app_id AND f.event_id = x.event_id)) AS existing_id
-          FROM x WHERE x.event_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.id = x.id))
+          FROM x WHERE x.event_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.id = x.id)),
+        -- The notices (notices.ts wire format): each new message, in position order, with the
+        -- endpoints whose deliveries were left due for any node to claim (none listed past
+        -- MAX_LISTED_ENDPOINTS: receivers sweep). Queued here, they go out at commit, in the
+        -- commit's order: publishes already wait for each other on the position counter, so the
+        -- notification queue's lock at commit adds no wait between them.
+        left_due AS (SELECT message_id, count(*) AS n, json_agg(endpoint_id ORDER BY id) AS ids FROM d WHERE lease_token = 0 GROUP BY message_id),
+        entries AS (
+          SELECT ins.seq, json_build_array('p', x.app_id, ins.id, CASE WHEN l.n > ${MAX_LISTED_ENDPOINTS}::int THEN NULL ELSE COALESCE(l.ids, '[]'::json) END)::text AS w
+          FROM ins JOIN x ON x.id = ins.id LEFT JOIN left_due l ON l.message_id = ins.id),
+        sent AS (
+          SELECT pg_notify(${channel}, ${payloadHead(this.c.nodeId)} || string_agg(w, ',' ORDER BY seq) || ']}')
+          FROM (SELECT w, seq, (sum(octet_length(w) + 1) OVER (ORDER BY seq) - 1) / ${SQL_GROUP_BYTES}::int AS g FROM entries) e
+          GROUP BY g)
         SELECT 'm' AS k, id AS message_id, NULL::bigint AS delivery_id, NULL::text AS endpoint_id, NULL::bigint AS lease_token, NULL::text AS existing_id FROM ins
         UNION ALL SELECT 'd', message_id, id, endpoint_id, lease_token, NULL FROM d
-        UNION ALL SELECT 'x', id, NULL, NULL, NULL, existing_id FROM dup`,
+        UNION ALL SELECT 'x', id, NULL, NULL, NULL, existing_id FROM dup
+        -- Counting the notices sends them (a CTE that only selects runs as far as it is read).
+        UNION ALL SELECT 'n', NULL, NULL, NULL, count(*), NULL FROM sent`,
         commit(),
       ]);
       return inserted;
@@ -120,11 +136,11 @@ export class PgMessageStore implements MessageStore {
     const made = new Map<string, { deliveryId: number; leaseToken: number }>();
     for (const r of rows) {
       if (r.k === 'm') created.add(r.message_id as string);
+      else if (r.k === 'n') continue;
       else if (r.k === 'x') existing.set(r.message_id as string, (r.existing_id as string | null) ?? '');
       else made.set(`${r.message_id as string} ${r.endpoint_id as string}`, { deliveryId: r.delivery_id as number, leaseToken: r.lease_token as number });
     }
     const results: PublishResult[] = [];
-    const notices: ClusterNotice[] = [];
     for (const { message: m, deliveries } of items) {
       if (!created.has(m.id)) {
         results.push({ kind: 'duplicate-event-id', existingId: existing.get(m.id) ?? '' });
@@ -132,13 +148,7 @@ export class PgMessageStore implements MessageStore {
       }
       const out = deliveries.map((d) => ({ endpointId: d.endpointId, ...(made.get(`${m.id} ${d.endpointId}`) ?? { deliveryId: 0, leaseToken: 0 }) }));
       results.push({ kind: 'created', deliveries: out });
-      notices.push({ kind: 'published', appId: m.appId, messageId: m.id, endpointIds: out.filter((d) => d.leaseToken === 0).map((d) => d.endpointId) });
     }
-    // Sent once the publish has committed, outside its transaction, so that no lock waits on
-    // it. The publish stands whether or not the notice goes out (failing here would report
-    // committed messages as refused): without it, or when this node dies first, the other
-    // nodes find the waiting deliveries by their sweep.
-    await this.c.notify(this.c.sql, notices).catch(() => undefined);
     return results;
   }
 

@@ -23,8 +23,21 @@ export function channelFor(schema: string): string {
 const MAX_PAYLOAD = 7500;
 
 /** A published notice listing more endpoints than this lists none (receivers sweep instead). */
-const MAX_LISTED_ENDPOINTS = 100;
+export const MAX_LISTED_ENDPOINTS = 100;
 
+/**
+ * For payloads built by SQL (the publish's, messages.ts): entries are grouped by their running
+ * length, so a group holds at most this many bytes plus one entry (at most about 3,300 bytes:
+ * `MAX_LISTED_ENDPOINTS` ids), which keeps it under `MAX_PAYLOAD`.
+ */
+export const SQL_GROUP_BYTES = 4000;
+
+/** The start of every payload from `origin`: `{"o":origin,"n":[` then the entries and `]}`. */
+export function payloadHead(origin: string): string {
+  return `{"o":${JSON.stringify(origin)},"n":[`;
+}
+
+/** An entry: `p` published (application, message, endpoints left due or null), `d` due, `e` endpoints changed, `r` pollers changed. */
 type Wire = ['p', string, string, string[] | null] | ['d', string[]] | ['e', string] | ['r', string];
 
 function toWire(n: ClusterNotice): Wire[] {
@@ -53,7 +66,7 @@ function fromWire(w: Wire): ClusterNotice | null {
 
 /** Encodes notices from `origin` into as few payloads as fit the size limit. */
 export function encodeNotices(origin: string, notices: ClusterNotice[]): string[] {
-  const head = `{"o":${JSON.stringify(origin)},"n":[`;
+  const head = payloadHead(origin);
   const payloads: string[] = [];
   let parts: string[] = [];
   let size = head.length + 2;
