@@ -13,8 +13,12 @@ import type { Application, Endpoint, Message } from '../domain/model.js';
 export type Admission =
   /** A slot is held: insert the delivery leased to this node until `leaseUntil`. */
   | { kind: 'leased'; endpoint: Endpoint; leaseUntil: number }
-  /** No slot now: insert the delivery as pending; it is claimed from the store. */
-  | { kind: 'backlog'; endpoint: Endpoint };
+  /**
+   * No slot now: insert the delivery as pending; it is claimed from the store. `claimedHere`:
+   * this node claims it itself (its own backlog of the endpoint is ahead of it, and it has
+   * room), so other nodes sharing the store need not be told.
+   */
+  | { kind: 'backlog'; endpoint: Endpoint; claimedHere?: true };
 
 /** A delivery as the store inserted it; a lease token of 0 means the store refused the lease. */
 export interface InsertedDelivery {
@@ -45,7 +49,8 @@ export interface AdmissionControl {
   backlogged(endpointId: string): void;
 }
 
-/** The lease to insert a delivery with: null inserts it as pending. */
-export function leaseOf(admission: Admission): number | null {
-  return admission.kind === 'leased' ? admission.leaseUntil : null;
+/** How to insert the delivery: leased until a time, or pending (claimed here, or by any node). */
+export function insertionOf(admission: Admission): { leaseUntil: number | null; claimedHere?: true } {
+  if (admission.kind === 'leased') return { leaseUntil: admission.leaseUntil };
+  return admission.claimedHere ? { leaseUntil: null, claimedHere: true } : { leaseUntil: null };
 }

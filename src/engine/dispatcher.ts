@@ -141,10 +141,15 @@ export class Dispatcher implements AdmissionControl {
     if (this.ordered.note(endpoint)) return { kind: 'backlog', endpoint };
     const s = this.slots.learn(endpoint);
     this.slots.applyRate(s, endpoint.throttleRate);
-    if (s.backlog) return { kind: 'backlog', endpoint }; // older due deliveries go first
+    // No room here (the endpoint's, its application's or the node's cap, a rate token): other
+    // nodes are told of the delivery, they may have room.
     if (this.slots.capacity(s) < 1) return { kind: 'backlog', endpoint };
     // An open circuit's deliveries wait in the store; a half-open one's probe is claimed from there.
     if (this.breakers.permit(endpoint.id, s.origin).kind !== 'send') return { kind: 'backlog', endpoint };
+    // Older due deliveries go first; this node, with room, claims them and this one. Telling
+    // other nodes would only have them claim for the endpoint too, so that their own publishes
+    // would wait behind a backlog as well and tell this node of theirs, and so on.
+    if (s.backlog) return { kind: 'backlog', endpoint, claimedHere: true };
     this.slots.take(s);
     return { kind: 'leased', endpoint, leaseUntil: now + this.o.leaseMs };
   }

@@ -101,6 +101,25 @@ describe('admission of deliveries being published', () => {
     await d.stop(0);
   });
 
+  it('leaves a delivery behind its backlog to its own claim while it has room, and to any node at its cap', async () => {
+    const { store } = fakeStore();
+    const d = dispatcher(store, heldSender().sender, { endpointConcurrency: 2 });
+    await d.start({ releaseOrphanedLeases: false });
+    d.backlogged(ep.id);
+    const behind = d.admit(ep, T0);
+    assert.deepEqual(behind, { kind: 'backlog', endpoint: ep, claimedHere: true }, 'older due deliveries go first, claimed here');
+    d.settle({ kind: 'rolled-back', admissions: [behind] });
+    await turns(5);
+
+    const other = endpoint(a.id);
+    const leased = [d.admit(other, T0), d.admit(other, T0)];
+    assert.deepEqual(kinds(leased), ['leased', 'leased']);
+    d.backlogged(other.id);
+    assert.deepEqual(d.admit(other, T0), { kind: 'backlog', endpoint: other }, 'no room here: other nodes are told');
+    d.settle({ kind: 'rolled-back', admissions: leased });
+    await d.stop(0);
+  });
+
   it('takes a rate token per leased delivery', async () => {
     const { store } = fakeStore();
     const d = dispatcher(store, heldSender().sender, { endpointConcurrency: 10 });

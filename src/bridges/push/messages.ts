@@ -5,7 +5,7 @@ import { applyFilters, filterSubject } from '../../domain/filter.js';
 import { idTime, newId } from '../../domain/ids.js';
 import { orderingKeyOf, orderingOf } from '../../domain/ordering.js';
 import type { Application, Endpoint, Message } from '../../domain/model.js';
-import { leaseOf } from '../../engine/admission.js';
+import { insertionOf } from '../../engine/admission.js';
 import type { Admission, AdmissionControl } from '../../engine/admission.js';
 import type { MessageQuery, NewDelivery, Page, PublishItem, PublishResult, Store } from '../../storage/contract/store.js';
 import type { EndpointService } from '../../catalog/endpoints.js';
@@ -139,6 +139,6 @@ export class MessageService {
 /** The delivery to insert for an admission: with its ordering key when the endpoint is ordered. */
 function newDelivery(a: Admission, message: Message): NewDelivery {
   const ordering = orderingOf(a.endpoint.metadata);
-  if (!ordering) return { endpointId: a.endpoint.id, leaseUntil: leaseOf(a) };
-  return { endpointId: a.endpoint.id, leaseUntil: leaseOf(a), orderingKey: orderingKeyOf(ordering, message) ?? '' };
+  if (!ordering) return { endpointId: a.endpoint.id, ...insertionOf(a) };
+  return { endpointId: a.endpoint.id, ...insertionOf(a), orderingKey: orderingKeyOf(ordering, message) ?? '' };
 }

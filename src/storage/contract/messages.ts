@@ -15,6 +15,11 @@ export interface MessageQuery extends PageQuery {
 export interface NewDelivery {
   endpointId: string;
   leaseUntil: number | null;
+  /**
+   * Pending, and the publishing node claims it itself: a store shared by several nodes does
+   * not tell the others about it (their sweep still finds it, should this node die first).
+   */
+  claimedHere?: true | undefined;
   /** Its ordering key when the endpoint is ordered ('' for a message without one); absent otherwise. */
   orderingKey?: string | undefined;
 }

@@ -49,6 +49,7 @@ export class PgMessageStore implements MessageStore {
           app_id: m.appId,
           lease_until: d.leaseUntil,
           created_at: m.createdAt,
+          ...(d.claimedHere ? { claimed_here: true } : {}),
           ...(d.orderingKey !== undefined ? { ordering_key: d.orderingKey } : {}),
         });
       }
@@ -91,7 +92,7 @@ export class PgMessageStore implements MessageStore {
           SELECT y.*, ins.seq, y.lease_until IS NOT NULL
                  AND row_number() OVER (PARTITION BY y.endpoint_id, y.lease_until IS NOT NULL ORDER BY y.n) <= COALESCE(room.n, 0) AS leased
           FROM json_to_recordset(${jsonParam(delRows)}::text::json)
-            AS y(n int, message_id text, endpoint_id text, app_id text, lease_until bigint, created_at bigint, ordering_key text)
+            AS y(n int, message_id text, endpoint_id text, app_id text, lease_until bigint, created_at bigint, ordering_key text, claimed_here boolean)
           JOIN ins ON ins.id = y.message_id LEFT JOIN room ON room.id = y.endpoint_id),
         d AS (
           INSERT INTO deliveries (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_token, trigger, created_at, updated_at, ordering_key, ordering_seq)
@@ -110,13 +111,14 @@ export class PgMessageStore implements MessageStore {
                                 (SELECT f.id FROM fresh f WHERE f.app_id = x.app_id AND f.event_id = x.event_id)) AS existing_id
           FROM x WHERE x.event_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.id = x.id)),
         -- The notices (notices.ts wire format): each new message, in position order, with the
-        -- endpoints whose deliveries were left due for any node to claim (none listed past
+        -- endpoints whose deliveries were left due for any node to claim, not those the
+        -- publishing node claims itself (none listed past
         -- MAX_LISTED_ENDPOINTS: receivers sweep). Queued here, they go out at commit, in the
         -- commit's order: publishes already wait for each other on the position counter, so the
         -- notification queue's lock at commit adds no wait between them.
-        left_due AS (SELECT message_id, count(*) AS n, json_agg(endpoint_id ORDER BY id) AS ids FROM d WHERE lease_token = 0 GROUP BY message_id),
+        left_due AS (SELECT message_id, count(*) AS listed, json_agg(endpoint_id ORDER BY n) AS ids FROM y WHERE NOT leased AND claimed_here IS NOT TRUE GROUP BY message_id),
         entries AS (
-          SELECT ins.seq, json_build_array('p', x.app_id, ins.id, CASE WHEN l.n > ${MAX_LISTED_ENDPOINTS}::int THEN NULL ELSE COALESCE(l.ids, '[]'::json) END)::text AS w
+          SELECT ins.seq, json_build_array('p', x.app_id, ins.id, CASE WHEN l.listed > ${MAX_LISTED_ENDPOINTS}::int THEN NULL ELSE COALESCE(l.ids, '[]'::json) END)::text AS w
           FROM ins JOIN x ON x.id = ins.id LEFT JOIN left_due l ON l.message_id = ins.id),
         sent AS (
           SELECT pg_notify(${channel}, ${payloadHead(this.c.nodeId)} || string_agg(w, ',' ORDER BY seq) || ']}')
