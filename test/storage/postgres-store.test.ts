@@ -10,7 +10,7 @@ import { newId } from '../../src/domain/ids.js';
 import { DeliveryStatus } from '../../src/domain/model.js';
 import type { Endpoint, Message } from '../../src/domain/model.js';
 import type { ClusterNotice } from '../../src/storage/contract/cluster.js';
-import type { NewDelivery } from '../../src/storage/contract/messages.js';
+import type { PublishItem } from '../../src/storage/contract/messages.js';
 import { appliedVersions, migrationFiles, runMigrations } from '../../src/storage/postgres/migrator.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import type { AttemptRecord, ClaimedDelivery } from '../../src/storage/contract/store.js';
@@ -276,10 +276,7 @@ describe('postgres: nodes sharing one database', { skip: skipWithoutPostgres }, 
     // would fail). The first also has a leased delivery, the second one pending that the
     // publishing node claims itself (not listed), the last one 102 deliveries left due (too
     // many to list), and one item repeats an eventId (no notice: nothing was published).
-    const items = Array.from({ length: 300 }, (_, i) => ({
-      message: message(ap.id, T0 + i),
-      deliveries: [{ endpointId: due.id, leaseUntil: null } as NewDelivery],
-    }));
+    const items: PublishItem[] = Array.from({ length: 300 }, (_, i) => ({ message: message(ap.id, T0 + i), deliveries: [{ endpointId: due.id, leaseUntil: null }] }));
     items[0]!.deliveries.push({ endpointId: leased.id, leaseUntil: T0 + 60_000 });
     items[1]!.deliveries.push({ endpointId: leased.id, leaseUntil: null, claimedHere: true });
     items[299]!.deliveries = eps.map((e) => ({ endpointId: e.id, leaseUntil: null }));
