@@ -1,7 +1,7 @@
 /**
  * An endpoint's `failingSince` after a batch of attempt records, on SQLite and PostgreSQL: a
  * success clears it, the first failure after the last success sets it, a failure while it is
- * set keeps it, and a stale lease's attempt changes nothing. PostgreSQL writes a whole batch's
+ * set keeps it, and a stale lease's attempt changes nothing (nor disables the endpoint). PostgreSQL writes a whole batch's
  * endpoint outcomes in one statement; the outcome must be the one of recording one by one.
  */
 import { describe, it } from 'node:test';
@@ -72,6 +72,19 @@ onBothDatabases((name, make) => {
       await store.recordAttempts([attemptRecord(stale, FAILED, T0 + 60_002)]);
       assert.equal(await failingSince(x.ep), null, 'a stale attempt does not mark the endpoint failing');
       await store.recordAttempts([attemptRecord(fresh, FAILED, T0 + 60_003)]);
+      assert.equal(await failingSince(x.ep), T0 + 60_003);
+    });
+
+    it('disables the endpoint for a current record asking it, never for a stale one', async () => {
+      const x = await endpointWithClaims(1);
+      const stale = x.claims[0]!;
+      const [fresh] = await store.claimDue(x.ep.id, 1, T0 + 60_001, T0 + 120_000);
+      assert.ok(fresh && fresh.leaseToken !== stale.leaseToken);
+      const disabled = async (): Promise<boolean> => (await store.getEndpoint(x.ep.appId, x.ep.id))!.disabled;
+      await store.recordAttempts([{ ...attemptRecord(stale, FAILED, T0 + 60_002), disableEndpoint: true }]);
+      assert.equal(await disabled(), false, 'a stale lease cannot disable the endpoint');
+      await store.recordAttempts([{ ...attemptRecord(fresh, FAILED, T0 + 60_003), disableEndpoint: true }]);
+      assert.equal(await disabled(), true);
       assert.equal(await failingSince(x.ep), T0 + 60_003);
     });
   });

@@ -4,7 +4,7 @@
  * leases are given back, and deliveries are scheduled again. Writes that make deliveries due
  * tell the other nodes at commit.
  */
-import type { TransactionSql } from 'postgres';
+import type { PendingQuery, TransactionSql } from 'postgres';
 import { DeliveryStatus, TriggerType } from '../../domain/model.js';
 import type { Application, Message } from '../../domain/model.js';
 import type { CappedClaim } from '../contract/cluster.js';
@@ -12,6 +12,7 @@ import type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore, RecordedAtte
 import { claimIn, quickClaimIn } from './claims.js';
 import type { PgConnection } from './connection.js';
 import { claimedDelivery, toEndpoint, toMessage } from './rows.js';
+import type { Row } from './rows.js';
 import { jsonParam } from './text.js';
 
 /** Latest time a range left open at its end stands for. */
@@ -156,77 +157,42 @@ export class PgQueueStore implements QueueStore {
       status: r.next.status,
       next: r.next.status === DeliveryStatus.Pending ? r.next.at : null,
       at: r.attempt.createdAt,
+      ok: r.attempt.status === DeliveryStatus.Success,
     }));
+    // Records asking to disable their endpoint: only those whose lease is current count, which
+    // the settle statement tells.
+    const disabling = [...records.entries()].filter(([, r]) => r.disableEndpoint);
     return this.c.transaction(async (tx, commit): Promise<RecordedAttempts> => {
-      // Both statements are sent with the BEGIN. The commit does not wait for its WAL to reach
-      // the disk: a batch lost when the database server crashes leaves its deliveries leased,
-      // and they are sent again when the leases expire (at least once), as when a node dies
-      // before writing its batch. Accepted messages still commit durably.
+      // Sent with the BEGIN, and with the COMMIT unless an endpoint is to be disabled (rare: a
+      // second round trip). The commit does not wait for its WAL to reach the disk: a batch lost
+      // when the database server crashes leaves its deliveries leased, and they are sent again
+      // when the leases expire (at least once), as when a node dies before writing its batch.
+      // Accepted messages still commit durably.
       const [, settled] = await Promise.all([
         tx`
         INSERT INTO attempts (id, message_id, endpoint_id, app_id, url, status, response_status_code, response, duration_ms, trigger, created_at)
         SELECT * FROM json_to_recordset(${jsonParam(attempts)}::text::json)
           AS x(id text, message_id text, endpoint_id text, app_id text, url text, status smallint, response_status_code int, response text,
                duration_ms int, trigger smallint, created_at bigint)`,
-        // Fencing: only the lease that is current changes the delivery; a stale one's attempt stays on record.
-        // A resend requested during the attempt wins over the state asked for: pending, due now, manual.
-        tx`
-        UPDATE deliveries d SET status = CASE WHEN d.resend_requested THEN ${DeliveryStatus.Pending} ELSE u.status END,
-          next_attempt_at = CASE WHEN d.resend_requested THEN u.at ELSE u.next END,
-          trigger = CASE WHEN d.resend_requested THEN ${TriggerType.Manual} ELSE d.trigger END,
-          resend_requested = FALSE, attempts = d.attempts + 1, updated_at = u.at
-        FROM json_to_recordset(${jsonParam(updates)}::text::json) AS u(i int, id bigint, token bigint, status smallint, next bigint, at bigint)
-        -- The id list lets the planner find the rows by key, whatever it guesses of the JSON's size.
-        WHERE d.id = ANY(${updates.map((u) => u.id)}::bigint[]) AND d.id = u.id AND d.lease_token = u.token
-        RETURNING u.i, d.status = ${DeliveryStatus.Pending} AND (u.status <> ${DeliveryStatus.Pending} OR d.next_attempt_at <> u.next) AS resent`,
+        settleWithOutcomes(tx, updates),
+        ...(disabling.length === 0 ? [commit()] : []),
       ]);
-      const freshIdx = new Set(settled.map((r) => r.i as number));
-      await this.applyEndpointOutcomes(
-        tx,
-        commit,
-        records.filter((_, i) => freshIdx.has(i)),
-      );
+      if (disabling.length > 0) {
+        const fresh = new Set(settled.map((r) => r.i as number));
+        // Each endpoint once, at the time of its first current record asking.
+        const disable = new Map<string, number>();
+        for (const [i, r] of disabling) if (fresh.has(i) && !disable.has(r.attempt.endpointId)) disable.set(r.attempt.endpointId, r.attempt.createdAt);
+        const writes: Promise<unknown>[] = [];
+        for (const [id, at] of disable) {
+          writes.push(tx`UPDATE endpoints SET disabled = TRUE, updated_at = ${at} WHERE id = ${id}`);
+          writes.push(failWaiting(tx, id, at));
+        }
+        await Promise.all([...writes, commit()]);
+      }
       // A resend served where the retry asked for was due at the attempt's time anyway is not
       // told apart (the row is the same either way); the engine wakes for that retry as for any.
       return { resent: settled.filter((r) => r.resent === true).map((r) => r.i as number).sort((a, b) => a - b) };
     }, { durable: false });
-  }
-
-  /** Updates `failing_since` and disables endpoints, as recording the attempts one by one would. */
-  private async applyEndpointOutcomes(tx: TransactionSql, commit: () => PromiseLike<void>, records: AttemptRecord[]): Promise<void> {
-    // Per endpoint: success clears failing_since; a failure sets it if unset. In order, that is:
-    // after the last success, the first failure (or null); with no success, keep or set the first failure.
-    const byEndpoint = new Map<string, { sawOk: boolean; firstFailAfter: number | null }>();
-    const disable = new Map<string, number>();
-    for (const rec of records) {
-      const a = rec.attempt;
-      let s = byEndpoint.get(a.endpointId);
-      if (!s) byEndpoint.set(a.endpointId, (s = { sawOk: false, firstFailAfter: null }));
-      if (a.status === DeliveryStatus.Success) {
-        s.sawOk = true;
-        s.firstFailAfter = null;
-      } else if (s.firstFailAfter === null) s.firstFailAfter = a.createdAt;
-      if (rec.disableEndpoint && !disable.has(a.endpointId)) disable.set(a.endpointId, a.createdAt);
-    }
-    // One statement for every endpoint: a success leaves the first failure after it (or none),
-    // failures alone set the first failure if none is set. Sent with the disabling writes; they
-    // run in the order issued.
-    const outcomes = [...byEndpoint]
-      .filter(([, s]) => s.sawOk || s.firstFailAfter !== null)
-      .map(([id, s]) => ({ id, ok: s.sawOk, at: s.firstFailAfter }));
-    const writes: Promise<unknown>[] = [];
-    if (outcomes.length > 0) {
-      writes.push(tx`
-        UPDATE endpoints e SET failing_since = o.at
-        FROM json_to_recordset(${jsonParam(outcomes)}::text::json) AS o(id text, ok boolean, at bigint)
-        WHERE e.id = ANY(${outcomes.map((o) => o.id)}::text[]) AND e.id = o.id AND CASE WHEN o.ok THEN e.failing_since IS DISTINCT FROM o.at ELSE e.failing_since IS NULL END`);
-    }
-    for (const [id, at] of disable) {
-      writes.push(tx`UPDATE endpoints SET disabled = TRUE, updated_at = ${at} WHERE id = ${id}`);
-      writes.push(failWaiting(tx, id, at));
-    }
-    // The COMMIT goes with them.
-    await Promise.all([...writes, commit()]);
   }
 
   async releaseAllLeases(nowMs: number): Promise<number> {
@@ -295,4 +261,37 @@ export class PgQueueStore implements QueueStore {
       return r.count;
     });
   }
+}
+
+/**
+ * Settles the attempted deliveries (`updates`: one row per record, `i` its index) and writes
+ * their endpoints' `failing_since`, as recording them one by one would; returns `i` and whether
+ * a resend requested during the attempt left the delivery pending, for each record whose lease
+ * was current. Fencing: only the current lease changes the delivery; a stale one's attempt
+ * stays on record and changes no endpoint. A resend requested during the attempt wins over the
+ * state asked for: pending, due now, manual.
+ */
+function settleWithOutcomes(tx: TransactionSql, updates: Row[]): PendingQuery<Row[]> {
+  return tx`
+    WITH settled AS (
+      UPDATE deliveries d SET status = CASE WHEN d.resend_requested THEN ${DeliveryStatus.Pending} ELSE u.status END,
+        next_attempt_at = CASE WHEN d.resend_requested THEN u.at ELSE u.next END,
+        trigger = CASE WHEN d.resend_requested THEN ${TriggerType.Manual} ELSE d.trigger END,
+        resend_requested = FALSE, attempts = d.attempts + 1, updated_at = u.at
+      FROM json_to_recordset(${jsonParam(updates)}::text::json) AS u(i int, id bigint, token bigint, status smallint, next bigint, at bigint, ok boolean)
+      -- The id list lets the planner find the rows by key, whatever it guesses of the JSON's size.
+      WHERE d.id = ANY(${updates.map((u) => u.id as number)}::bigint[]) AND d.id = u.id AND d.lease_token = u.token
+      RETURNING u.i, d.endpoint_id, u.at, u.ok,
+                d.status = ${DeliveryStatus.Pending} AND (u.status <> ${DeliveryStatus.Pending} OR d.next_attempt_at <> u.next) AS resent),
+    last_ok AS (SELECT endpoint_id, max(i) FILTER (WHERE ok) AS i FROM settled GROUP BY endpoint_id),
+    -- Per endpoint, in record order: a success leaves the first failure after the last success
+    -- (or none); failures alone set the first failure if none is set.
+    outcomes AS (
+      SELECT l.endpoint_id AS id, l.i IS NOT NULL AS ok,
+             (SELECT s.at FROM settled s WHERE s.endpoint_id = l.endpoint_id AND NOT s.ok AND s.i > COALESCE(l.i, -1) ORDER BY s.i LIMIT 1) AS at
+      FROM last_ok l),
+    e AS (
+      UPDATE endpoints e SET failing_since = o.at FROM outcomes o
+      WHERE e.id = o.id AND CASE WHEN o.ok THEN e.failing_since IS DISTINCT FROM o.at ELSE e.failing_since IS NULL END)
+    SELECT i, resent FROM settled`;
 }
