@@ -19,6 +19,14 @@ import type { Row } from './rows.js';
 /** How soon a claim held back by the concurrency cap alone tries again (completions elsewhere also retry). */
 export const CONCURRENCY_RETRY_MS = 500;
 
+/** What a claim asks for: up to `limit` due deliveries of one endpoint at `nowMs`, leased until `leaseUntil`. */
+export interface ClaimAsk {
+  endpointId: string;
+  limit: number;
+  nowMs: number;
+  leaseUntil: number;
+}
+
 export interface ClaimCaps {
   /** Most leases of the endpoint live at once, across nodes. */
   concurrency: number;
@@ -71,13 +79,11 @@ function endpointWithLimits(tx: TransactionSql, endpointId: string, nowMs: numbe
 export async function quickClaimIn(
   tx: TransactionSql,
   commit: () => PromiseLike<void>,
-  endpointId: string,
-  limit: number,
-  nowMs: number,
-  leaseUntil: number,
+  ask: ClaimAsk,
   concurrency: number,
   connection: PgConnection,
 ): Promise<CappedClaim | null> {
+  const { endpointId, limit, nowMs, leaseUntil } = ask;
   await connection.schema(tx);
   // Each statement runs in a snapshot taken after the one before it: after the lock.
   const allowedHere = tx`COALESCE((
@@ -103,19 +109,11 @@ export async function quickClaimIn(
 }
 
 /**
- * Leases up to `limit` due deliveries of one endpoint (within `caps`, if given) in transaction
- * `tx`, sending its COMMIT (`commit`) with the writes.
+ * Leases what `ask` asks for (within `caps`, if given) in transaction `tx`, sending its COMMIT
+ * (`commit`) with the writes.
  */
-export async function claimIn(
-  tx: TransactionSql,
-  commit: () => PromiseLike<void>,
-  endpointId: string,
-  limit: number,
-  nowMs: number,
-  leaseUntil: number,
-  caps: ClaimCaps | null,
-  connection: PgConnection,
-): Promise<CappedClaim> {
+export async function claimIn(tx: TransactionSql, commit: () => PromiseLike<void>, ask: ClaimAsk, caps: ClaimCaps | null, connection: PgConnection): Promise<CappedClaim> {
+  const { endpointId, limit, nowMs, leaseUntil } = ask;
   const box = connection.box;
   const none: CappedClaim = { claims: [], retryInMs: null };
   const select = () =>

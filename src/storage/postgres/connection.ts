@@ -180,7 +180,7 @@ export class PgConnection {
    * Queues notices to be sent when `tx` commits. Once the schema is known, the statements are
    * issued at once, so a COMMIT issued after this call in the same turn comes after them.
    */
-  notify(tx: Sql | TransactionSql, notices: ClusterNotice[]): Promise<void> {
+  notify(tx: TransactionSql, notices: ClusterNotice[]): Promise<void> {
     if (this.schemaName === null) return this.schema(tx).then(() => this.notify(tx, notices));
     const channel = (this.channelName ??= channelFor(this.schemaName));
     return Promise.all(encodeNotices(this.nodeId, notices).map((p) => tx`SELECT pg_notify(${channel}, ${p})`)).then(() => undefined);

@@ -47,7 +47,7 @@ export class PgQueueStore implements QueueStore {
   constructor(private readonly c: PgConnection) {}
 
   async claimDue(endpointId: string, limit: number, nowMs: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
-    const r = await this.c.transaction((tx, commit) => claimIn(tx, commit, endpointId, limit, nowMs, leaseUntil, null, this.c));
+    const r = await this.c.transaction((tx, commit) => claimIn(tx, commit, { endpointId, limit, nowMs, leaseUntil }, null, this.c));
     return r.claims;
   }
 
@@ -60,13 +60,14 @@ export class PgQueueStore implements QueueStore {
 
   /** A claim within the endpoint's concurrency cap and rate limit, both counted across nodes. */
   async claimDueCapped(endpointId: string, limit: number, nowMs: number, leaseUntil: number, concurrency: number): Promise<CappedClaim> {
+    const ask = { endpointId, limit, nowMs, leaseUntil };
     if ((this.fullClaimsUntil.get(endpointId) ?? 0) <= nowMs) {
-      const quick = await this.c.transaction((tx, commit) => quickClaimIn(tx, commit, endpointId, limit, nowMs, leaseUntil, concurrency, this.c));
+      const quick = await this.c.transaction((tx, commit) => quickClaimIn(tx, commit, ask, concurrency, this.c));
       if (quick !== null) return quick;
       if (this.fullClaimsUntil.size >= FULL_CLAIMS_REMEMBERED) this.fullClaimsUntil.clear();
       this.fullClaimsUntil.set(endpointId, nowMs + FULL_CLAIMS_FOR_MS);
     }
-    return this.c.transaction((tx, commit) => claimIn(tx, commit, endpointId, limit, nowMs, leaseUntil, { concurrency }, this.c));
+    return this.c.transaction((tx, commit) => claimIn(tx, commit, ask, { concurrency }, this.c));
   }
 
   async loadClaimed(refs: LeaseRef[]): Promise<ClaimedDelivery[]> {
