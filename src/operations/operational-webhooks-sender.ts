@@ -71,7 +71,11 @@ export class OperationalWebhookSender {
   start(): void {
     const scope = this.o.store;
     this.unsubscribe.push(
-      onAttempt(scope, (e) => this.handle(this.fromAttempt(e))),
+      onAttempt(scope, (e) => {
+        // Most attempts cause nothing, known at once: no promise and no bookkeeping for them.
+        const type = typeOfAttempt(e);
+        if (type !== null || e.pausedKey !== undefined) this.handle(this.fromAttempt(e, type));
+      }),
       onEndpointState(scope, (e) => this.handle(this.fromEndpointState(e))),
     );
   }
@@ -117,9 +121,9 @@ export class OperationalWebhookSender {
     }
   }
 
-  private async fromAttempt(e: AttemptEvent): Promise<void> {
+  private async fromAttempt(e: AttemptEvent, known: OperationalEventType | 'recovered?' | null): Promise<void> {
     if (e.pausedKey !== undefined) await this.fromPausedKey(e, e.pausedKey);
-    const type = await this.classify(e);
+    const type = known === 'recovered?' ? await this.recoveredManually(e) : known;
     if (!type) return;
     await this.emitNow(type, {
       appId: e.appId,
@@ -144,13 +148,8 @@ export class OperationalWebhookSender {
     });
   }
 
-  /** Which operational event, if any, an attempt causes. */
-  private async classify(e: AttemptEvent): Promise<OperationalEventType | null> {
-    if (e.outcome === 'retry') return e.attemptNumber === FAILING_AT_ATTEMPT ? 'message.attempt.failing' : null;
-    if (e.outcome === 'failed') return e.trigger === 'scheduled' ? 'message.attempt.exhausted' : null;
-    // Delivered: it recovers if an earlier failure was reported.
-    if (e.trigger === 'scheduled') return e.attemptNumber > FAILING_AT_ATTEMPT ? 'message.attempt.recovered' : null;
-    if (e.attemptNumber < 2) return null;
+  /** A manual attempt that delivered recovers the delivery if the attempt before it failed. */
+  private async recoveredManually(e: AttemptEvent): Promise<OperationalEventType | null> {
     const page = await this.o.store.listAttemptsByMessage(e.appId, e.messageId, { limit: 2, endpointId: e.endpointId, order: 'descending' });
     const previous = page.data.find((a) => a.id !== e.attemptId);
     return previous && previous.status === DeliveryStatus.Fail ? 'message.attempt.recovered' : null;
@@ -235,4 +234,16 @@ export class OperationalWebhookSender {
     this.o.metrics?.operationalWebhook(job.type, 'retry');
     this.schedule({ ...job, attempts }, delay * 1000);
   }
+}
+
+/**
+ * Which operational event, if any, an attempt causes; `recovered?` for a manual attempt that
+ * delivered after earlier ones, which recovers the delivery if the attempt before it failed.
+ */
+function typeOfAttempt(e: AttemptEvent): OperationalEventType | 'recovered?' | null {
+  if (e.outcome === 'retry') return e.attemptNumber === FAILING_AT_ATTEMPT ? 'message.attempt.failing' : null;
+  if (e.outcome === 'failed') return e.trigger === 'scheduled' ? 'message.attempt.exhausted' : null;
+  // Delivered: it recovers if an earlier failure was reported.
+  if (e.trigger === 'scheduled') return e.attemptNumber > FAILING_AT_ATTEMPT ? 'message.attempt.recovered' : null;
+  return e.attemptNumber < 2 ? null : 'recovered?';
 }

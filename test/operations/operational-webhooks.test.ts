@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiException, Svix } from 'svix';
 import { Webhook } from 'standardwebhooks';
-import { eventually } from '../helpers/eventually.js';
+import { eventually, sleep } from '../helpers/eventually.js';
 import { rawRows } from '../helpers/raw-db.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -119,6 +119,31 @@ describe('operational webhooks', () => {
     assert.equal(e!.data.endpointId, ep);
     assert.equal(e!.data.msgEventId, null);
     assert.equal(events('message.attempt.failing').filter((x) => x.data.msgId === msg.id).length, 1);
+  });
+
+  it('reports a failed delivery recovered by a manual resend, and not a resend of a delivered one', async () => {
+    let up = false;
+    rx.on('/later', (_r, res) => void res.writeHead(up ? 200 : 503).end());
+    const ep = await endpoint('/later', 'later.t');
+    const msg = await svix.message.create(appId, { eventType: 'later.t', payload: { a: 1 } });
+    const ofMsg = (type: string) => events(type).filter((x) => x.data.msgId === msg.id);
+    await eventually(() => ofMsg('message.attempt.exhausted').length === 1, 'exhausted');
+    const attempts = rx.at('/later').length;
+
+    up = true;
+    // Attempts are told apart by time (identifiers sort by their millisecond): let some pass.
+    clock.advance(1000);
+    await svix.messageAttempt.resend(appId, msg.id, ep);
+    await eventually(() => ofMsg('message.attempt.recovered').length === 1, 'recovered by the resend');
+    assert.equal(ofMsg('message.attempt.recovered')[0]!.data.lastAttempt.responseStatusCode, 200);
+
+    // The attempt before this resend delivered: nothing recovers.
+    clock.advance(1000);
+    await svix.messageAttempt.resend(appId, msg.id, ep);
+    await eventually(() => rx.at('/later').length === attempts + 2, 'the second resend');
+    await eventually(async () => (await svix.messageAttempt.listByMsg(appId, msg.id)).data.length === attempts + 2, 'its attempt recorded');
+    await sleep(200); // a window in which no event may come
+    assert.equal(ofMsg('message.attempt.recovered').length, 1);
   });
 
   it('reports an endpoint disabled by 410 Gone, disabled by a caller, and enabled again', async () => {
