@@ -7,9 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import type { Sql, TransactionSql } from 'postgres';
 import { SecretBox } from '../../security/crypto.js';
-import type { ClusterNotice } from '../contract/cluster.js';
 import { claimLockSpace, endpointLockKeys } from './advisory-locks.js';
 import { channelFor, encodeNotices } from './notices.js';
+import type { EncodedNotice } from './notices.js';
 import { decodeText, encodeText } from './text.js';
 
 /** Which PostgreSQL database and schema, and how the pool and caps are sized. */
@@ -180,7 +180,7 @@ export class PgConnection {
    * Queues notices to be sent when `tx` commits. Once the schema is known, the statements are
    * issued at once, so a COMMIT issued after this call in the same turn comes after them.
    */
-  notify(tx: TransactionSql, notices: ClusterNotice[]): Promise<void> {
+  notify(tx: TransactionSql, notices: EncodedNotice[]): Promise<void> {
     if (this.schemaName === null) return this.schema(tx).then(() => this.notify(tx, notices));
     const channel = (this.channelName ??= channelFor(this.schemaName));
     return Promise.all(encodeNotices(this.nodeId, notices).map((p) => tx`SELECT pg_notify(${channel}, ${p})`)).then(() => undefined);

@@ -22,6 +22,12 @@ export function channelFor(schema: string): string {
 /** Largest payload sent (PostgreSQL refuses 8000 bytes and more). */
 const MAX_PAYLOAD = 7500;
 
+/**
+ * A notice built here: every kind but `published`, whose entries only the publish statement
+ * writes, in SQL (messages.ts), in the same wire format.
+ */
+export type EncodedNotice = Exclude<ClusterNotice, { kind: 'published' }>;
+
 /** A published notice listing more endpoints than this lists none (receivers sweep instead). */
 export const MAX_LISTED_ENDPOINTS = 100;
 
@@ -40,10 +46,8 @@ export function payloadHead(origin: string): string {
 /** An entry: `p` published (application, message, endpoints left due or null), `d` due, `e` endpoints changed, `r` pollers changed. */
 type Wire = ['p', string, string, string[] | null] | ['d', string[]] | ['e', string] | ['r', string];
 
-function toWire(n: ClusterNotice): Wire[] {
+function toWire(n: EncodedNotice): Wire[] {
   switch (n.kind) {
-    case 'published':
-      return [['p', n.appId, n.messageId, n.endpointIds && n.endpointIds.length <= MAX_LISTED_ENDPOINTS ? n.endpointIds : null]];
     case 'due': {
       const out: Wire[] = [];
       for (let i = 0; i < n.endpointIds.length; i += MAX_LISTED_ENDPOINTS) out.push(['d', n.endpointIds.slice(i, i + MAX_LISTED_ENDPOINTS)]);
@@ -65,7 +69,7 @@ function fromWire(w: Wire): ClusterNotice | null {
 }
 
 /** Encodes notices from `origin` into as few payloads as fit the size limit. */
-export function encodeNotices(origin: string, notices: ClusterNotice[]): string[] {
+export function encodeNotices(origin: string, notices: EncodedNotice[]): string[] {
   const head = payloadHead(origin);
   const payloads: string[] = [];
   let parts: string[] = [];
