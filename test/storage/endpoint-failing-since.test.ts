@@ -1,8 +1,9 @@
 /**
  * An endpoint's `failingSince` after a batch of attempt records, on SQLite and PostgreSQL: a
  * success clears it, the first failure after the last success sets it, a failure while it is
- * set keeps it, and a stale lease's attempt changes nothing (nor disables the endpoint). PostgreSQL writes a whole batch's
- * endpoint outcomes in one statement; the outcome must be the one of recording one by one.
+ * set keeps it, and a stale lease's attempt changes nothing (nor disables the endpoint).
+ * PostgreSQL writes a whole batch's endpoint outcomes in one statement; the outcome must be
+ * the one of recording one by one.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
