@@ -160,7 +160,7 @@ describe('web dashboard and consumer portal', { skip, timeout: 600_000 }, () => 
     // The attempts table refreshes itself.
     const attempts = page.getByTestId('endpoint-attempts');
     await attempts.getByText('Succeeded').waitFor();
-    await attempts.getByRole('cell', { name: '200' }).waitFor();
+    await attempts.getByRole('cell', { name: '200', exact: true }).waitFor();
     await shot(page, 'endpoint');
 
     await attempts.getByRole('link').first().click();
