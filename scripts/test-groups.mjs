@@ -14,7 +14,7 @@ import { dirname, join, relative, sep } from 'node:path';
 /** The folders of the entries inside the compiled test folder, by database. */
 export const ENTRIES = { sqlite: 'on-sqlite', postgres: 'on-postgres' };
 /** Most test files one entry runs. */
-const GROUP_SIZE = 4;
+const GROUP_SIZE = 8;
 /**
  * Files not grouped: clients of the server that never touch its storage themselves (the
  * dashboard in a browser, the command line, the examples). They run alone, on SQLite only:
