@@ -228,16 +228,20 @@ describe('pull notifier: many readers are woken less often', () => {
 
 describe('long polls while wake-ups are paced', { timeout: 10_000 }, () => {
   const settings = { pollIntervalSeconds: 1, maxStreams: 10 } as PullSettings;
-  const empty = async (): Promise<string[]> => [];
-
-  /** A pull service with `crowd` long polls waiting at the head of app_1, woken once so the notifier paces. */
+  /**
+   * A pull service with `crowd` long polls waiting at the head of app_1, woken once so the
+   * notifier paces. It returns once every poll of the crowd has read again after the wake-up
+   * (not after a fixed sleep: on a busy machine a timer can fire before the wake-up's turn).
+   */
   async function service(crowd: number): Promise<{ pull: PullService; bus: EventBus; waiting: Promise<string[]>[] }> {
     const bus = new EventBus();
     const pull = new PullService({} as PullStore, new FakeClock(), bus, settings);
+    let reads = 0;
+    const empty = async (): Promise<string[]> => (reads++, []);
     const waiting = Array.from({ length: crowd }, () => pull.waitFor('app_1', () => true, 60_000, undefined, empty, (x) => x.length === 0));
     await turns(2);
     bus.emit({ kind: 'messages.published', messages: [msg('app_1')] });
-    await new Promise((r) => setTimeout(r, 5));
+    while (reads < 2 * crowd) await turns();
     return { pull, bus, waiting };
   }
 
