@@ -185,7 +185,12 @@ export class HttpSender implements Sender {
     }
   }
 
+  /**
+   * At shutdown, after the dispatcher's grace: a request still in flight (a receiver that
+   * hangs) fails at once instead of holding the process until its timeout; its lease has
+   * been given back, so it is sent again. The send workers' pool does the same.
+   */
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.agent.destroy();
   }
 }

@@ -23,8 +23,13 @@ export class LazyAgent {
     return this.made;
   }
 
-  /** Closes the pool, if it was made. */
+  /** Closes the pool, if it was made, once its requests in flight have ended. */
   async close(): Promise<void> {
     if (this.made) await (await this.made).agent.close();
+  }
+
+  /** Closes the pool, if it was made, at once: requests still in flight fail. */
+  async destroy(): Promise<void> {
+    if (this.made) await (await this.made).agent.destroy();
   }
 }

@@ -116,35 +116,42 @@ describe('graceful shutdown', () => {
     assert.equal(await server.stop('SIGTERM'), 0);
   });
 
-  it('exits on SIGTERM within the grace period and sends the unfinished delivery after restart', async () => {
-    const port = await freePort();
-    const start = () =>
-      startServerProcess({
-        port,
-        env: {
-          SWITCHBOARD_DATA_DIR: dataDir,
-          SWITCHBOARD_ADMIN_TOKEN: 'sb_shutdown_token',
-          SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8',
-          SWITCHBOARD_SHUTDOWN_GRACE_MS: '300',
-          SWITCHBOARD_LOG_LEVEL: 'silent',
-        },
-      });
-    const call = async (method: string, path: string, body?: unknown) => (await callServer(`http://127.0.0.1:${port}`, 'sb_shutdown_token', method, path, body)).body;
-    let answer = false;
-    rx.on('/hook', (_r, res) => (answer ? void res.writeHead(200).end() : 'hang'));
-    let server = await start();
-    const app = (await call('POST', '/api/v1/app', { name: 'shutdown' })).id;
-    await call('POST', `/api/v1/app/${app}/endpoint`, { url: rx.url('/hook') });
-    const msg = (await call('POST', `/api/v1/app/${app}/msg`, { eventType: 'sd', payload: {} })).id;
-    await eventually(() => rx.at('/hook').length === 1, 'the delivery in flight');
-    assert.equal(await server.stop('SIGTERM'), 0, 'clean exit although a request hangs');
-    answer = true;
-    server = await start();
-    try {
-      await eventually(() => rx.at('/hook').length === 2, 'redelivery after restart');
-      assert.deepEqual(rx.at('/hook').map((r) => r.headers['webhook-id']), [msg, msg]);
-    } finally {
-      await server.stop('SIGTERM');
-    }
-  });
+  // Sending on worker threads (1) or on the main thread (0). The request timeout is far longer
+  // than the test's: a request still hanging after the grace must be cut, not waited out.
+  for (const workers of ['1', '0']) {
+    it(`exits on SIGTERM within the grace period and sends the unfinished delivery after restart (send workers: ${workers})`, { timeout: 60_000 }, async () => {
+      const hook = `/hook-${workers}`;
+      const port = await freePort();
+      const start = () =>
+        startServerProcess({
+          port,
+          env: {
+            SWITCHBOARD_DATA_DIR: dataDir,
+            SWITCHBOARD_ADMIN_TOKEN: 'sb_shutdown_token',
+            SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8',
+            SWITCHBOARD_SHUTDOWN_GRACE_MS: '300',
+            SWITCHBOARD_REQUEST_TIMEOUT_MS: '600000',
+            SWITCHBOARD_SEND_WORKERS: workers,
+            SWITCHBOARD_LOG_LEVEL: 'silent',
+          },
+        });
+      const call = async (method: string, path: string, body?: unknown) => (await callServer(`http://127.0.0.1:${port}`, 'sb_shutdown_token', method, path, body)).body;
+      let answer = false;
+      rx.on(hook, (_r, res) => (answer ? void res.writeHead(200).end() : 'hang'));
+      let server = await start();
+      const app = (await call('POST', '/api/v1/app', { name: 'shutdown' })).id;
+      await call('POST', `/api/v1/app/${app}/endpoint`, { url: rx.url(hook) });
+      const msg = (await call('POST', `/api/v1/app/${app}/msg`, { eventType: 'sd', payload: {} })).id;
+      await eventually(() => rx.at(hook).length === 1, 'the delivery in flight');
+      assert.equal(await server.stop('SIGTERM'), 0, 'clean exit although a request hangs');
+      answer = true;
+      server = await start();
+      try {
+        await eventually(() => rx.at(hook).length === 2, 'redelivery after restart');
+        assert.deepEqual(rx.at(hook).map((r) => r.headers['webhook-id']), [msg, msg]);
+      } finally {
+        await server.stop('SIGTERM');
+      }
+    });
+  }
 });
