@@ -63,7 +63,9 @@ export async function startServer(env: Record<string, string> = {}, overrides: O
     // On PostgreSQL, whose run is there for the store, deliveries go out on the main thread (`0`): the
     // same sender without the thread, so the API suite covers both ways, and the suite's CPU drops.
     SWITCHBOARD_SEND_WORKERS: ON_POSTGRES ? '0' : '1',
-    ...(pg ? { SWITCHBOARD_DATABASE_URL: pg.url, SWITCHBOARD_DATABASE_POOL: '4' } : {}),
+    // Two connections for queries (and the one that listens): each PostgreSQL session costs the
+    // server tens of ms of CPU to start and to warm its caches, and a test server is short-lived.
+    ...(pg ? { SWITCHBOARD_DATABASE_URL: pg.url, SWITCHBOARD_DATABASE_POOL: '2' } : {}),
     ...env,
   });
   const sb = await createSwitchboard(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), ...overrides });
