@@ -10,8 +10,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { agentClass, request } from '../platform/http-client.js';
 import { generateSecret, secretKey, sign } from '../domain/signature.js';
 import { SseParser, rawPayload } from './listen-sse.js';
 import type { SseEvent } from './listen-sse.js';
@@ -80,7 +80,7 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   });
 
 export class Listener {
-  private readonly agent = new Agent({ keepAliveTimeout: 30_000 });
+  private readonly agent = new (agentClass())({ keepAliveTimeout: 30_000 });
   private readonly state: ListenState;
   private readonly key: string;
   private mode: 'sse' | 'poll';

@@ -1,35 +1,35 @@
 /**
- * An outbound connection pool (an undici `Agent`) made, with undici itself, on its first
- * request: a thread that never sends over HTTP (the main thread when send workers do the
- * sending, a server without polled sources or HTTP sinks) never loads undici.
+ * An outbound connection pool (an undici `Agent`) made, with undici's client itself, on its
+ * first request: a thread that never sends over HTTP (the main thread when send workers do
+ * the sending, a server without polled sources or HTTP sinks) never loads it.
  */
 import type { Agent } from 'undici';
-
-type Undici = typeof import('undici');
+import { agentClass, request } from '../platform/http-client.js';
 
 export interface AgentAndRequest {
   agent: Agent;
-  request: Undici['request'];
+  request: typeof request;
 }
 
 export class LazyAgent {
-  private made: Promise<AgentAndRequest> | null = null;
+  private made: AgentAndRequest | null = null;
 
   constructor(private readonly options: Agent.Options) {}
 
-  /** The pool, and undici's `request` to send through it; made on the first call. */
-  get(): Promise<AgentAndRequest> {
-    this.made ??= import('undici').then(({ Agent, request }) => ({ agent: new Agent(this.options), request }));
-    return this.made;
+  /** The pool, and the `request` to send through it; made on the first call. */
+  async get(): Promise<AgentAndRequest> {
+    if (this.made) return this.made;
+    const Pool = agentClass();
+    return (this.made = { agent: new Pool(this.options), request });
   }
 
   /** Closes the pool, if it was made, once its requests in flight have ended. */
   async close(): Promise<void> {
-    if (this.made) await (await this.made).agent.close();
+    await this.made?.agent.close();
   }
 
   /** Closes the pool, if it was made, at once: requests still in flight fail. */
   async destroy(): Promise<void> {
-    if (this.made) await (await this.made).agent.destroy();
+    await this.made?.agent.destroy();
   }
 }

@@ -4,18 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IncomingHttpHeaders } from 'node:http';
 import { pino } from 'pino';
-import { Agent, request } from 'undici';
 import { loadConfig } from '../../src/config.js';
 import { createSwitchboard } from '../../src/composition/server.js';
 import { takeViolations } from '../../src/http/openapi-validator.js';
 import type { Overrides, Switchboard } from '../../src/composition/server.js';
 import { eventually } from './eventually.js';
 import { migratedTestSchema } from './pg.js';
+import { agentClass, request } from '../../src/platform/http-client.js';
 
 export const TEST_TOKEN = 'sb_test_admin_token';
 
 /** The connection pool of `api` calls, shared by the servers of a test process. */
-const client = new Agent({ keepAliveTimeout: 1000 });
+const client = new (agentClass())({ keepAliveTimeout: 1000 });
 
 /** A response's headers as a fetch `Headers`, as tests read them. */
 function headersOf(raw: IncomingHttpHeaders): Headers {
