@@ -1,6 +1,7 @@
-// The whole suite: Node's test runner over the compiled tests (dist/test), four files at a
-// time, with the API test files run through their group entries on both databases
-// (scripts/test-groups.mjs) instead of one process each. Arguments are passed to the runner.
+// The whole suite: Node's test runner over the compiled tests (dist/test), four processes at a
+// time, with the test files run through their group entries (the API files once on each
+// database; scripts/test-groups.mjs) instead of one process each. Arguments are passed to the
+// runner.
 //
 // The runner's TAP output passes through as it comes. A failure deep in a long run is easy to
 // miss, so when tests fail, the failing ones (with the first lines of their errors) are listed
@@ -8,14 +9,10 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ENTRIES, apiTestFiles, testFiles } from './test-groups.mjs';
+import { suiteFiles } from './test-groups.mjs';
 
 const TESTS = 'dist/test';
-const grouped = new Set(apiTestFiles(TESTS));
-const files = testFiles(TESTS).filter((f) => !grouped.has(f));
-const entries = Object.values(ENTRIES).flatMap((folder) => testFiles(join(TESTS, folder)).map((f) => `${folder}/${f}`));
-// testFiles() leaves the entries out of a listing of dist/test; listed from their own folder, they are all there.
-const run = [...files, ...entries].sort().map((f) => join(TESTS, f));
+const run = suiteFiles(TESTS).map((f) => join(TESTS, f));
 
 const child = spawn(process.execPath, ['--test', '--test-concurrency=4', ...process.argv.slice(2), ...run], {
   stdio: ['inherit', 'pipe', 'inherit'],
