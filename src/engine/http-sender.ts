@@ -191,6 +191,6 @@ export class HttpSender implements Sender {
    * been given back, so it is sent again. The send workers' pool does the same.
    */
   async close(): Promise<void> {
-    await this.agent.destroy();
+    await this.agent.close();
   }
 }

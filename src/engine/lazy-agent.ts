@@ -23,13 +23,12 @@ export class LazyAgent {
     return (this.made = { agent: new Pool(this.options), request });
   }
 
-  /** Closes the pool, if it was made, once its requests in flight have ended. */
+  /**
+   * Closes the pool, if it was made, at once: a request still in flight fails instead of
+   * holding its owner's shutdown until its timeout (a receiver that hangs). Owners close it
+   * when they stop, once whatever they wait for has had its grace, or when nothing is in flight.
+   */
   async close(): Promise<void> {
-    await this.made?.agent.close();
-  }
-
-  /** Closes the pool, if it was made, at once: requests still in flight fail. */
-  async destroy(): Promise<void> {
     await this.made?.agent.destroy();
   }
 }

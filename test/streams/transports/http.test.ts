@@ -2,7 +2,8 @@
  * The http sink against a real loopback receiver: each batch is one POST whose signature the
  * `standardwebhooks` verifier accepts, with the events as a JSON array; a retried batch keeps
  * its webhook-id; a 500 is a retryable error with the status; a receiver that never answers
- * times out; a URL outside the allowed networks is refused for good.
+ * times out, and is cut when the transport closes; a URL outside the allowed networks is
+ * refused for good.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { SinkDeliveryError } from '../../../src/bridges/streams/sink-transport.j
 import type { SinkEvent } from '../../../src/bridges/streams/sink-transport.js';
 import { openSinkTransport } from '../../../src/bridges/streams/transports/index.js';
 import { parseNetworks } from '../../../src/domain/network.js';
+import { eventually } from '../../helpers/eventually.js';
 import { Receiver } from '../../helpers/receiver.js';
 import type { Received } from '../../helpers/receiver.js';
 import { makeEvents, makeTarget } from './sink-fixtures.js';
@@ -108,6 +110,17 @@ describe('http sink', () => {
     } finally {
       await t.close();
     }
+  });
+
+  // The sink dispatcher closes a sink's transport when it stops, after its grace: a request that
+  // hangs is cut then (the batch's lease runs out and it is sent again), not waited out.
+  it('close cuts a request to a receiver that never answers, long before its timeout', { timeout: 20_000 }, async () => {
+    rx.on('/hangs-at-close', () => 'hang');
+    const t = openSinkTransport(makeTarget('http', { url: rx.url('/hangs-at-close') }), { httpTimeoutMs: 600_000 });
+    const delivery = t.deliver(makeEvents(1));
+    await eventually(() => rx.at('/hangs-at-close').length === 1, 'the request at the receiver');
+    await t.close();
+    await assert.rejects(delivery, (e: unknown) => e instanceof SinkDeliveryError && e.retryable);
   });
 
   it('a receiver that is not listening is a retryable error', async () => {
