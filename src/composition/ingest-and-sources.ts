@@ -41,8 +41,11 @@ export interface IngestModule {
   scheduler: SourceScheduler;
   /** The consumers of queue sources; started by the caller on nodes that send. */
   queues: QueueConsumers;
-  /** Stops the scheduler (runs in flight finish) and the queue consumers, and closes the polling client. */
-  close(): Promise<void>;
+  /**
+   * Stops the scheduler (runs in flight may finish within `graceMs`; polls still running then
+   * are cut and end as failed polls) and the queue consumers, and closes the polling client.
+   */
+  close(graceMs: number): Promise<void>;
 }
 
 /** Creates the ingest services; the scheduler is started by the caller (nodes that send). */
@@ -76,9 +79,10 @@ export function createIngest(o: IngestModuleOptions): IngestModule {
     ingest,
     scheduler,
     queues,
-    async close() {
-      await Promise.all([scheduler.stop(), queues.stop()]);
+    async close(graceMs: number) {
+      await Promise.all([scheduler.stop(graceMs), queues.stop()]);
       await client.close();
+      await scheduler.idle();
     },
   };
 }

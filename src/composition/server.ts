@@ -381,7 +381,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
       ready = false;
       await app.close();
       await tasks.stop();
-      await ingestModule.close();
+      await ingestModule.close(config.shutdownGraceMs);
       await retention.stop();
       await dispatcher.stop(config.shutdownGraceMs);
       await sinks.stop();

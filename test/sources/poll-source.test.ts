@@ -331,6 +331,23 @@ describe('polling sources and the outbound-address guard', () => {
   });
 });
 
+describe('polling sources at shutdown', () => {
+  it('a poll of an API that hangs is cut after the grace, not waited out until its timeout', { timeout: 30_000 }, async () => {
+    const rx = await new Receiver().start();
+    rx.on('/hangs', () => 'hang');
+    // Polls time out after ten minutes; the test's server gives shutdown 200 ms of grace.
+    const server = await startServer({ SWITCHBOARD_REQUEST_TIMEOUT_MS: '600000' });
+    try {
+      const r = await server.api('POST', '/ingest/api/v1/source', { name: 'hangs', type: 'poll', config: { url: rx.url('/hangs'), intervalSecs: 60 } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      await eventually(() => rx.at('/hangs').length === 1, 'the poll at the API');
+    } finally {
+      await server.close();
+      await rx.close();
+    }
+  });
+});
+
 describe('cron sources', () => {
   let clock: FakeClock;
   let dataDir: string;

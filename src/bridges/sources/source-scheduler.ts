@@ -77,12 +77,25 @@ export class SourceScheduler {
     this.setTimer(0);
   }
 
-  /** Stops taking runs and waits for the ones in flight. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking runs and waits for the ones in flight, at most `graceMs`: a poll of an API
+   * that hangs is then cut by its owner closing the poll client, and `idle()` waits for its
+   * run to end (as a failed poll, saved under its lease).
+   */
+  async stop(graceMs = Infinity): Promise<void> {
     this.stopping = true;
     this.timer?.cancel();
     this.timer = null;
-    await Promise.allSettled([...this.running]);
+    const ended = Promise.allSettled([...this.running]);
+    if (!Number.isFinite(graceMs)) return void (await ended);
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([ended, new Promise<void>((r) => (grace = setTimeout(r, graceMs)))]);
+    clearTimeout(grace);
+  }
+
+  /** Resolves once no run is in flight. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
   private setTimer(ms: number): void {
