@@ -8,7 +8,7 @@ import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import type { BlockList } from 'node:net';
 import { addressAllowed, refusalHint } from '../domain/network.js';
-import { LazyAgent } from './lazy-agent.js';
+import { LazyAgent, request } from './lazy-agent.js';
 import { withSignatures } from './signed-headers.js';
 import type { SignatureInput } from './signed-headers.js';
 
@@ -143,7 +143,7 @@ export class HttpSender implements Sender {
     const refused = checkLiteralHost(url, this.opts.allowedNetworks);
     if (refused) return { kind: 'error', reason: refused, durationMs: 0 };
     // Made (undici loaded) before the request's time starts to run.
-    const { agent, request } = await this.agent.get();
+    const agent = this.agent.get();
     const deadline = new RequestDeadline(this.opts.timeoutMs);
     try {
       const res = await request(url, {

@@ -1,26 +1,22 @@
 /**
  * An outbound connection pool (an undici `Agent`) made, with undici's client itself, on its
  * first request: a thread that never sends over HTTP (the main thread when send workers do
- * the sending, a server without polled sources or HTTP sinks) never loads it.
+ * the sending, a server without polled sources or HTTP sinks) never loads it. Requests go
+ * through it with `request` (`platform/http-client.ts`, passed on here for the bridges).
  */
 import type { Agent } from 'undici';
-import { agentClass, request } from '../platform/http-client.js';
+import { agentClass } from '../platform/http-client.js';
 
-export interface AgentAndRequest {
-  agent: Agent;
-  request: typeof request;
-}
+export { request } from '../platform/http-client.js';
 
 export class LazyAgent {
-  private made: AgentAndRequest | null = null;
+  private made: Agent | null = null;
 
   constructor(private readonly options: Agent.Options) {}
 
-  /** The pool, and the `request` to send through it; made on the first call. */
-  async get(): Promise<AgentAndRequest> {
-    if (this.made) return this.made;
-    const Pool = agentClass();
-    return (this.made = { agent: new Pool(this.options), request });
+  /** The pool; made on the first call. */
+  get(): Agent {
+    return (this.made ??= new (agentClass())(this.options));
   }
 
   /**
@@ -29,6 +25,6 @@ export class LazyAgent {
    * when they stop, once whatever they wait for has had its grace, or when nothing is in flight.
    */
   async close(): Promise<void> {
-    await this.made?.agent.destroy();
+    await this.made?.destroy();
   }
 }

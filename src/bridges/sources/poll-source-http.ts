@@ -5,7 +5,7 @@
  */
 import type { BlockList } from 'node:net';
 import { RequestDeadline, checkLiteralHost, describeError, guardedLookup } from '../../engine/http-sender.js';
-import { LazyAgent } from '../../engine/lazy-agent.js';
+import { LazyAgent, request } from '../../engine/lazy-agent.js';
 
 export interface PollRequest {
   url: string;
@@ -53,7 +53,7 @@ export class GuardedPollClient implements PollClient {
     const refused = checkLiteralHost(url, this.opts.allowedNetworks);
     if (refused) return { kind: 'error', reason: refused };
     // Made (undici loaded) before the request's time starts to run.
-    const { agent, request } = await this.agent.get();
+    const agent = this.agent.get();
     const deadline = new RequestDeadline(this.opts.timeoutMs);
     try {
       const res = await request(url, {

@@ -5,6 +5,7 @@
  * the lease it claimed. A run cut short by a crash is retried when its lease ends, with the
  * same scheduled time and therefore the same event ids: it never emits twice for one tick.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../domain/clock.js';
 import { AppError, toError } from '../../domain/errors.js';
@@ -82,15 +83,11 @@ export class SourceScheduler {
    * that hangs is then cut by its owner closing the poll client, and `idle()` waits for its
    * run to end (as a failed poll, saved under its lease).
    */
-  async stop(graceMs = Infinity): Promise<void> {
+  async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.timer?.cancel();
     this.timer = null;
-    const ended = Promise.allSettled([...this.running]);
-    if (!Number.isFinite(graceMs)) return void (await ended);
-    let grace: NodeJS.Timeout | undefined;
-    await Promise.race([ended, new Promise<void>((r) => (grace = setTimeout(r, graceMs)))]);
-    clearTimeout(grace);
+    await Promise.race([Promise.allSettled([...this.running]), sleep(graceMs, undefined, { ref: false })]);
   }
 
   /** Resolves once no run is in flight. */

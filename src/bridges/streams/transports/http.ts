@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { REFUSED_ADDRESS, RequestDeadline, checkLiteralHost, describeError, guardedLookup } from '../../../engine/http-sender.js';
-import { LazyAgent } from '../../../engine/lazy-agent.js';
+import { LazyAgent, request } from '../../../engine/lazy-agent.js';
 import { withSignatures } from '../../../engine/signed-headers.js';
 import { SinkDeliveryError } from '../sink-transport.js';
 import type { SinkEvent, SinkTarget, SinkTransport } from '../sink-transport.js';
@@ -91,7 +91,7 @@ export class HttpSinkTransport implements SinkTransport {
       body,
     );
     // Made (undici loaded) before the request's time starts to run.
-    const { agent, request } = await this.agent.get();
+    const agent = this.agent.get();
     const deadline = new RequestDeadline(this.timeoutMs);
     let status: number;
     try {
