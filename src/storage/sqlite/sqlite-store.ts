@@ -72,7 +72,7 @@ export class SqliteStore extends ComposedStore {
     this.integrations = new SqliteIntegrationStore(c);
     this.connectors = new SqliteConnectorStore(c);
     this.environmentSettings = new SqliteEnvironmentSettingsStore(c);
-    this.streams = new SqliteStreamStore(c.db, c.box, c.statements);
+    this.streams = new SqliteStreamStore(c);
   }
 
   override async migrate(): Promise<void> {

@@ -33,17 +33,22 @@ import {
 } from '../shared/stream-rows.js';
 import { unique } from '../shared/unique.js';
 import { sqlitePage } from './paging.js';
+import type { SqliteConnection } from './connection.js';
 import type { StatementCache } from './statements.js';
 
 const bit = (b: boolean): number => (b ? 1 : 0);
 
 export class SqliteStreamStore implements StreamStore {
-  constructor(
-    private readonly db: Db,
-    /** Seals sink configs, secrets, headers and poller tokens at rest. */
-    private readonly box: SecretBox,
-    private readonly statements: StatementCache,
-  ) {}
+  private readonly db: Db;
+  /** Seals sink configs, secrets, headers and poller tokens at rest. */
+  private readonly box: SecretBox;
+  private readonly statements: StatementCache;
+
+  constructor(private readonly c: SqliteConnection) {
+    this.db = c.db;
+    this.box = c.box;
+    this.statements = c.statements;
+  }
 
   private q(sql: string): Statement {
     return this.statements.get(sql);
@@ -270,22 +275,33 @@ export class SqliteStreamStore implements StreamStore {
 
   // ---- leases
 
+  /**
+   * Runs every round (each second at least), so it takes the write lock only when a read finds
+   * due sinks (a reader takes no lock in WAL mode), and never waits out another process's lock:
+   * each wait would stop the event loop for the busy timeout. The round fails with SQLITE_BUSY
+   * instead, and the next one tries again.
+   */
   async leaseDueSinks(now: number, leaseMs: number, limit: number): Promise<LeasedSink[]> {
-    return this.db
-      .transaction((): LeasedSink[] => {
-        const rows = this.q(
-          `SELECT s.* FROM stream_sinks s JOIN streams st ON st.id = s.stream_id
-           WHERE s.type <> 'poller' AND s.status IN ('enabled', 'retrying') AND (s.next_retry_at IS NULL OR s.next_retry_at <= ?)
-             AND (s.lease_until IS NULL OR s.lease_until <= ?) AND st.last_seq > s.cursor
-           ORDER BY s.next_retry_at IS NOT NULL, s.next_retry_at, s.id LIMIT ?`,
-        ).all(now, now, limit) as Row[];
-        const take = this.q('UPDATE stream_sinks SET lease_until = ?, lease_token = lease_token + 1 WHERE id = ? RETURNING lease_token');
-        return rows.map((r) => {
-          const t = take.get(now + leaseMs, r.id) as Row;
-          return { sink: toSink(r, this.box), leaseToken: t.lease_token as number };
-        });
-      })
-      .immediate();
+    const due = (): Row[] =>
+      this.q(
+        `SELECT s.* FROM stream_sinks s JOIN streams st ON st.id = s.stream_id
+         WHERE s.type <> 'poller' AND s.status IN ('enabled', 'retrying') AND (s.next_retry_at IS NULL OR s.next_retry_at <= ?)
+           AND (s.lease_until IS NULL OR s.lease_until <= ?) AND st.last_seq > s.cursor
+         ORDER BY s.next_retry_at IS NOT NULL, s.next_retry_at, s.id LIMIT ?`,
+      ).all(now, now, limit) as Row[];
+    if (due().length === 0) return [];
+    return this.c.withoutLockWait(() =>
+      this.db
+        .transaction((): LeasedSink[] => {
+          // Read again under the lock: another process may have leased some meanwhile.
+          const take = this.q('UPDATE stream_sinks SET lease_until = ?, lease_token = lease_token + 1 WHERE id = ? RETURNING lease_token');
+          return due().map((r) => {
+            const t = take.get(now + leaseMs, r.id) as Row;
+            return { sink: toSink(r, this.box), leaseToken: t.lease_token as number };
+          });
+        })
+        .immediate(),
+    );
   }
 
   async settleSink(sinkId: string, leaseToken: number, st: SinkSettlement, a: SinkAttempt): Promise<boolean> {
