@@ -8,7 +8,7 @@ import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import type { BlockList } from 'node:net';
 import { addressAllowed, refusalHint } from '../domain/network.js';
-import { LazyAgent, request } from './lazy-agent.js';
+import { cappedRequest, LazyAgent, RequestDeadlineError } from './lazy-agent.js';
 import { withSignatures } from './signed-headers.js';
 import type { SignatureInput } from './signed-headers.js';
 
@@ -117,8 +117,39 @@ export function describeError(e: unknown, timedOut: boolean): string {
   return code ? `${code}: ${msg}` : msg;
 }
 
+/** Where a URL sends a request: its origin and path, or why it may not be sent to. */
+type Target = { origin: string; path: string } | string;
+
+/** Endpoint URLs parsed and checked once (`checkLiteralHost`), not on every request to them. */
+class Targets {
+  private readonly known = new Map<string, Target>();
+
+  of(url: string, allowed: BlockList): Target {
+    let t = this.known.get(url);
+    if (t !== undefined) return t;
+    t = targetOf(url, allowed);
+    // Bounded: a node sending to more endpoints than this parses their URLs again.
+    if (this.known.size >= MAX_KNOWN_TARGETS) this.known.clear();
+    this.known.set(url, t);
+    return t;
+  }
+}
+
+const MAX_KNOWN_TARGETS = 10_000;
+
+function targetOf(raw: string, allowed: BlockList): Target {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'invalid endpoint URL';
+  }
+  return checkLiteralHost(url, allowed) ?? { origin: url.origin, path: url.search ? `${url.pathname}${url.search}` : url.pathname };
+}
+
 export class HttpSender implements Sender {
   private readonly agent: LazyAgent;
+  private readonly targets = new Targets();
 
   constructor(private readonly opts: SenderOptions) {
     // No per-origin connection cap: endpoints sharing a host must not queue behind each
@@ -133,55 +164,28 @@ export class HttpSender implements Sender {
 
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    let url: URL;
+    const target = this.targets.of(req.url, this.opts.allowedNetworks);
+    if (typeof target === 'string') return { kind: 'error', reason: target, durationMs: 0 };
     try {
-      url = new URL(req.url);
-    } catch {
-      return { kind: 'error', reason: 'invalid endpoint URL', durationMs: 0 };
-    }
-    const refused = checkLiteralHost(url, this.opts.allowedNetworks);
-    if (refused) return { kind: 'error', reason: refused, durationMs: 0 };
-    // Made (undici loaded) before the request's time starts to run.
-    const agent = this.agent.get();
-    const deadline = new RequestDeadline(this.opts.timeoutMs);
-    try {
-      const res = await request(url, {
+      const res = await cappedRequest(this.agent.get(), {
+        origin: target.origin,
+        path: target.path,
         method: req.method ?? 'POST',
         headers: req.signature ? withSignatures(req.headers, req.signature, req.body) : req.headers,
         body: req.body,
-        dispatcher: agent,
-        signal: deadline.signal,
+        readLimit: RESPONSE_READ_LIMIT,
+        timeoutMs: this.opts.timeoutMs,
       });
-      let body = '';
-      let read = 0;
-      const chunks: Buffer[] = [];
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        const room = RESPONSE_READ_LIMIT - read;
-        chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
-        read += Math.min(chunk.length, room);
-        if (read >= RESPONSE_READ_LIMIT) {
-          res.body.destroy();
-          break;
-        }
-      }
-      body = Buffer.concat(chunks).toString('utf8');
-      const header = (name: string): string | undefined => {
-        const v = res.headers[name];
-        return Array.isArray(v) ? v[0] : v;
-      };
       return {
         kind: 'response',
         status: res.statusCode,
-        body,
-        durationMs: elapsed(),
-        retryAfter: header('retry-after'),
-        deliveryDirective: header('webhook-delivery'),
+        body: res.body,
+        durationMs: Math.round(performance.now() - started),
+        retryAfter: res.headers['retry-after'],
+        deliveryDirective: res.headers['webhook-delivery'],
       };
     } catch (e: unknown) {
-      return { kind: 'error', reason: describeError(e, deadline.timedOut), durationMs: elapsed() };
-    } finally {
-      deadline.clear();
+      return { kind: 'error', reason: describeError(e, e instanceof RequestDeadlineError), durationMs: Math.round(performance.now() - started) };
     }
   }
 

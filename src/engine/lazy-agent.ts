@@ -7,7 +7,7 @@
 import type { Agent } from 'undici';
 import { agentClass } from '../platform/http-client.js';
 
-export { request } from '../platform/http-client.js';
+export { cappedRequest, request, RequestDeadlineError } from '../platform/http-client.js';
 
 export class LazyAgent {
   private made: Agent | null = null;

@@ -45,3 +45,130 @@ export function request(url: string | URL, options: HttpRequestOptions): Promise
     method: options.method ?? (options.body ? 'PUT' : 'GET'),
   });
 }
+
+/** A response read whole, up to a cap. */
+export interface CappedResponse {
+  statusCode: number;
+  /** Header names in lower case; a header sent more than once keeps its first value. */
+  headers: Record<string, string>;
+  /** The body as UTF-8, cut at `readLimit` bytes. */
+  body: string;
+}
+
+export interface CappedRequest {
+  origin: string;
+  /** Path and query. */
+  path: string;
+  method: Dispatcher.HttpMethod;
+  headers: Record<string, string>;
+  body: string;
+  /** Bytes of the response body kept; at that many the connection is closed and the body cut. */
+  readLimit: number;
+  /** The whole exchange's time limit, from the call: connecting, sending, the answer and its body. */
+  timeoutMs: number;
+}
+
+/** A capped request ran out of time; `timedOut` tells it apart from the connection's own errors. */
+export class RequestDeadlineError extends Error {
+  readonly code = 'UND_ERR_ABORTED';
+  readonly timedOut = true;
+  constructor() {
+    super('the request did not complete in time');
+  }
+}
+
+/** Why a capped request closes its connection once it has read as much as it keeps. */
+class BodyCutError extends Error {}
+
+/**
+ * Receives one response through undici's dispatcher interface. undici's `request` wraps each
+ * exchange in an async resource, a readable stream for the body and an abort signal; for a
+ * body that is read whole anyway that doubled the CPU of a loopback request (about 105 against
+ * 50 µs here).
+ */
+class CappedHandler {
+  private abort: ((err: Error) => void) | null = null;
+  private statusCode = 0;
+  private headers: Record<string, string> = {};
+  private readonly chunks: Buffer[] = [];
+  private read = 0;
+  private settled = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly limit: number,
+    timeoutMs: number,
+    private readonly resolve: (r: CappedResponse) => void,
+    private readonly reject: (e: Error) => void,
+  ) {
+    this.timer = setTimeout(() => this.fail(new RequestDeadlineError()), timeoutMs);
+  }
+
+  onConnect(abort: (err: Error) => void): void {
+    // Ended before it reached a connection (its time ran out while connecting or queued).
+    if (this.settled) abort(new RequestDeadlineError());
+    else this.abort = abort;
+  }
+
+  onHeaders(statusCode: number, raw: Buffer[], _resume: () => void, _statusText: string): boolean {
+    if (statusCode < 200) return true; // informational: the answer follows
+    this.statusCode = statusCode;
+    const headers: Record<string, string> = {};
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!.toString('latin1').toLowerCase();
+      if (headers[name] === undefined) headers[name] = raw[i + 1]!.toString('latin1');
+    }
+    this.headers = headers;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.settled) return false;
+    const room = this.limit - this.read;
+    if (chunk.length < room) {
+      this.chunks.push(chunk);
+      this.read += chunk.length;
+      return true;
+    }
+    this.chunks.push(chunk.subarray(0, room));
+    this.read = this.limit;
+    this.finish();
+    // The rest is not read: the connection goes rather than carry it.
+    this.abort?.(new BodyCutError('response body cut at the read limit'));
+    return false;
+  }
+
+  onComplete(): void {
+    this.finish();
+  }
+
+  onError(err: Error): void {
+    this.fail(err);
+  }
+
+  private finish(): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.resolve({ statusCode: this.statusCode, headers: this.headers, body: Buffer.concat(this.chunks, this.read).toString('utf8') });
+  }
+
+  private fail(err: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.abort?.(err);
+    this.reject(err);
+  }
+}
+
+/**
+ * Sends a request and reads its response whole, up to `readLimit` bytes, within `timeoutMs`.
+ * Rejects with undici's error for the connection, or a `RequestDeadlineError`.
+ */
+export function cappedRequest(dispatcher: Dispatcher, r: CappedRequest): Promise<CappedResponse> {
+  return new Promise((resolve, reject) => {
+    const handler = new CappedHandler(r.readLimit, r.timeoutMs, resolve, reject);
+    dispatcher.dispatch({ origin: r.origin, path: r.path, method: r.method, headers: r.headers, body: r.body }, handler);
+  });
+}
