@@ -164,9 +164,9 @@ export const SETTINGS: Setting[] = [
   { env: 'SWITCHBOARD_MAX_INFLIGHT', default: '1000', description: 'Most delivery requests in flight from this node at a time.' },
   {
     env: 'SWITCHBOARD_SEND_WORKERS',
-    default: '(number of cores)',
+    default: '(number of cores - 1, at least 1)',
     description:
-      'Worker threads that sign and send deliveries and read the responses, so the HTTP API and the database never wait behind them; started on the first delivery. `0` sends on the main thread.',
+      'Worker threads that sign and send deliveries and read the responses, so the HTTP API and the database never wait behind them; started on the first delivery. One core is left to the main thread, which bounds the server. `0` sends on the main thread.',
   },
   {
     env: 'SWITCHBOARD_HEAP_GROWTH_PERCENT',
@@ -357,7 +357,7 @@ export function loadConfig(env: Env = process.env): Config {
     docs: bool(env, 'SWITCHBOARD_DOCS', true),
     endpointConcurrency: int(env, 'SWITCHBOARD_ENDPOINT_CONCURRENCY', 20, 1),
     maxInflight: int(env, 'SWITCHBOARD_MAX_INFLIGHT', 1000, 1),
-    sendWorkers: int(env, 'SWITCHBOARD_SEND_WORKERS', availableParallelism(), 0),
+    sendWorkers: int(env, 'SWITCHBOARD_SEND_WORKERS', Math.max(1, availableParallelism() - 1), 0),
     heapGrowthPercent: int(env, 'SWITCHBOARD_HEAP_GROWTH_PERCENT', 50, 0),
     appMaxInflight: int(env, 'SWITCHBOARD_APP_MAX_INFLIGHT', 250, 1),
     circuitFailures: int(env, 'SWITCHBOARD_CIRCUIT_FAILURES', 5, 0),
