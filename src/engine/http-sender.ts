@@ -85,29 +85,6 @@ export function checkLiteralHost(url: URL, allowed: BlockList): string | null {
   return null;
 }
 
-/** A request's time limit: `signal` aborts once `ms` have passed, and `timedOut` says whether it did. */
-export class RequestDeadline {
-  private readonly ac = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-  timedOut = false;
-
-  constructor(ms: number) {
-    this.timer = setTimeout(() => {
-      this.timedOut = true;
-      this.ac.abort();
-    }, ms);
-  }
-
-  get signal(): AbortSignal {
-    return this.ac.signal;
-  }
-
-  /** Stops the clock (the request is over). */
-  clear(): void {
-    clearTimeout(this.timer);
-  }
-}
-
 /** A failed request's reason for the attempt log: the timeout, or the error's code and message. */
 export function describeError(e: unknown, timedOut: boolean): string {
   if (timedOut) return 'timeout: no complete response in time';
@@ -179,7 +156,7 @@ export class HttpSender implements Sender {
       return {
         kind: 'response',
         status: res.statusCode,
-        body: res.body,
+        body: res.body.toString('utf8'),
         durationMs: Math.round(performance.now() - started),
         retryAfter: res.headers['retry-after'],
         deliveryDirective: res.headers['webhook-delivery'],

@@ -2,12 +2,12 @@
  * An outbound connection pool (an undici `Agent`) made, with undici's client itself, on its
  * first request: a thread that never sends over HTTP (the main thread when send workers do
  * the sending, a server without polled sources or HTTP sinks) never loads it. Requests go
- * through it with `request` (`platform/http-client.ts`, passed on here for the bridges).
+ * through it with `cappedRequest` (`platform/http-client.ts`, passed on here for the bridges).
  */
 import type { Agent } from 'undici';
 import { agentClass } from '../platform/http-client.js';
 
-export { cappedRequest, request, RequestDeadlineError } from '../platform/http-client.js';
+export { cappedRequest, RequestDeadlineError, ResponseTooLargeError } from '../platform/http-client.js';
 
 export class LazyAgent {
   private made: Agent | null = null;

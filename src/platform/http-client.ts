@@ -49,10 +49,10 @@ export function request(url: string | URL, options: HttpRequestOptions): Promise
 /** A response read whole, up to a cap. */
 export interface CappedResponse {
   statusCode: number;
-  /** Header names in lower case; a header sent more than once keeps its first value. */
+  /** Header names in lower case; a repeated header as `CappedRequest.repeatedHeaders` says. */
   headers: Record<string, string>;
-  /** The body as UTF-8, cut at `readLimit` bytes. */
-  body: string;
+  /** The body, cut at `readLimit` bytes (`overLimit: 'cut'`). */
+  body: Buffer;
 }
 
 export interface CappedRequest {
@@ -61,9 +61,13 @@ export interface CappedRequest {
   path: string;
   method: Dispatcher.HttpMethod;
   headers: Record<string, string>;
-  body: string;
-  /** Bytes of the response body kept; at that many the connection is closed and the body cut. */
+  body?: string | undefined;
+  /** Bytes of the response body read; past them the connection is closed. */
   readLimit: number;
+  /** Past `readLimit`: keep what was read (`cut`, the default) or fail with `ResponseTooLargeError`. */
+  overLimit?: 'cut' | 'fail';
+  /** A header sent more than once: its first value (the default), or all joined with `, `. */
+  repeatedHeaders?: 'first' | 'join';
   /** The whole exchange's time limit, from the call: connecting, sending, the answer and its body. */
   timeoutMs: number;
 }
@@ -74,6 +78,13 @@ export class RequestDeadlineError extends Error {
   readonly timedOut = true;
   constructor() {
     super('the request did not complete in time');
+  }
+}
+
+/** A response body longer than the request's `readLimit`, with `overLimit: 'fail'`. */
+export class ResponseTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`response is larger than ${limit} bytes`);
   }
 }
 
@@ -96,12 +107,11 @@ class CappedHandler {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly limit: number,
-    timeoutMs: number,
+    private readonly r: CappedRequest,
     private readonly resolve: (r: CappedResponse) => void,
     private readonly reject: (e: Error) => void,
   ) {
-    this.timer = setTimeout(() => this.fail(new RequestDeadlineError()), timeoutMs);
+    this.timer = setTimeout(() => this.fail(new RequestDeadlineError()), r.timeoutMs);
   }
 
   onConnect(abort: (err: Error) => void): void {
@@ -113,10 +123,14 @@ class CappedHandler {
   onHeaders(statusCode: number, raw: Buffer[], _resume: () => void, _statusText: string): boolean {
     if (statusCode < 200) return true; // informational: the answer follows
     this.statusCode = statusCode;
+    const join = this.r.repeatedHeaders === 'join';
     const headers: Record<string, string> = {};
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i]!.toString('latin1').toLowerCase();
-      if (headers[name] === undefined) headers[name] = raw[i + 1]!.toString('latin1');
+      const value = raw[i + 1]!.toString('latin1');
+      const had = headers[name];
+      if (had === undefined) headers[name] = value;
+      else if (join) headers[name] = `${had}, ${value}`;
     }
     this.headers = headers;
     return true;
@@ -124,14 +138,18 @@ class CappedHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.settled) return false;
-    const room = this.limit - this.read;
-    if (chunk.length < room) {
+    const room = this.r.readLimit - this.read;
+    if (chunk.length <= room) {
       this.chunks.push(chunk);
       this.read += chunk.length;
       return true;
     }
+    if (this.r.overLimit === 'fail') {
+      this.fail(new ResponseTooLargeError(this.r.readLimit));
+      return false;
+    }
     this.chunks.push(chunk.subarray(0, room));
-    this.read = this.limit;
+    this.read = this.r.readLimit;
     this.finish();
     // The rest is not read: the connection goes rather than carry it.
     this.abort?.(new BodyCutError('response body cut at the read limit'));
@@ -150,7 +168,7 @@ class CappedHandler {
     if (this.settled) return;
     this.settled = true;
     clearTimeout(this.timer);
-    this.resolve({ statusCode: this.statusCode, headers: this.headers, body: Buffer.concat(this.chunks, this.read).toString('utf8') });
+    this.resolve({ statusCode: this.statusCode, headers: this.headers, body: Buffer.concat(this.chunks, this.read) });
   }
 
   private fail(err: Error): void {
@@ -164,11 +182,11 @@ class CappedHandler {
 
 /**
  * Sends a request and reads its response whole, up to `readLimit` bytes, within `timeoutMs`.
- * Rejects with undici's error for the connection, or a `RequestDeadlineError`.
+ * Rejects with undici's error for the connection, a `RequestDeadlineError` or a
+ * `ResponseTooLargeError`.
  */
 export function cappedRequest(dispatcher: Dispatcher, r: CappedRequest): Promise<CappedResponse> {
   return new Promise((resolve, reject) => {
-    const handler = new CappedHandler(r.readLimit, r.timeoutMs, resolve, reject);
-    dispatcher.dispatch({ origin: r.origin, path: r.path, method: r.method, headers: r.headers, body: r.body }, handler);
+    dispatcher.dispatch({ origin: r.origin, path: r.path, method: r.method, headers: r.headers, body: r.body ?? null }, new CappedHandler(r, resolve, reject));
   });
 }

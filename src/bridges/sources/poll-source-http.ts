@@ -4,8 +4,8 @@
  * connecting), a total timeout, no redirects, and a cap on the response size.
  */
 import type { BlockList } from 'node:net';
-import { RequestDeadline, checkLiteralHost, describeError, guardedLookup } from '../../engine/http-sender.js';
-import { LazyAgent, request } from '../../engine/lazy-agent.js';
+import { checkLiteralHost, describeError, guardedLookup } from '../../engine/http-sender.js';
+import { cappedRequest, LazyAgent, RequestDeadlineError, ResponseTooLargeError } from '../../engine/lazy-agent.js';
 
 export interface PollRequest {
   url: string;
@@ -52,34 +52,22 @@ export class GuardedPollClient implements PollClient {
     }
     const refused = checkLiteralHost(url, this.opts.allowedNetworks);
     if (refused) return { kind: 'error', reason: refused };
-    // Made (undici loaded) before the request's time starts to run.
-    const agent = this.agent.get();
-    const deadline = new RequestDeadline(this.opts.timeoutMs);
     try {
-      const res = await request(url, {
+      const res = await cappedRequest(this.agent.get(), {
+        origin: url.origin,
+        path: url.search ? `${url.pathname}${url.search}` : url.pathname,
         method: req.method,
         headers: req.headers,
         body: req.body ?? undefined,
-        dispatcher: agent,
-        signal: deadline.signal,
+        readLimit: this.opts.maxResponseBytes,
+        overLimit: 'fail',
+        repeatedHeaders: 'join',
+        timeoutMs: this.opts.timeoutMs,
       });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > this.opts.maxResponseBytes) {
-          res.body.destroy();
-          return { kind: 'error', reason: `response is larger than ${this.opts.maxResponseBytes} bytes` };
-        }
-        chunks.push(chunk);
-      }
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-      return { kind: 'response', status: res.statusCode, headers, body: Buffer.concat(chunks) };
+      return { kind: 'response', status: res.statusCode, headers: res.headers, body: res.body };
     } catch (e: unknown) {
-      return { kind: 'error', reason: describeError(e, deadline.timedOut) };
-    } finally {
-      deadline.clear();
+      if (e instanceof ResponseTooLargeError) return { kind: 'error', reason: e.message };
+      return { kind: 'error', reason: describeError(e, e instanceof RequestDeadlineError) };
     }
   }
 

@@ -18,8 +18,8 @@
  * address actually connected to, as the webhook sender does).
  */
 import { createHash } from 'node:crypto';
-import { REFUSED_ADDRESS, RequestDeadline, checkLiteralHost, describeError, guardedLookup } from '../../../engine/http-sender.js';
-import { LazyAgent, request } from '../../../engine/lazy-agent.js';
+import { REFUSED_ADDRESS, checkLiteralHost, describeError, guardedLookup } from '../../../engine/http-sender.js';
+import { cappedRequest, LazyAgent, RequestDeadlineError } from '../../../engine/lazy-agent.js';
 import { withSignatures } from '../../../engine/signed-headers.js';
 import { SinkDeliveryError } from '../sink-transport.js';
 import type { SinkEvent, SinkTarget, SinkTransport } from '../sink-transport.js';
@@ -28,6 +28,8 @@ import { configString, DEFAULT_HTTP_TIMEOUT_MS } from './transport-options.js';
 import type { SinkTransportOptions } from './transport-options.js';
 
 const USER_AGENT = 'Switchboard-Streams/0.1';
+/** A destination's answer body is read up to this many bytes and dropped; past them its connection is closed. */
+const DISCARDED_BODY_BYTES = 64 * 1024;
 
 /** The `webhook-id` of a batch: the same for a retry of the same events. */
 export function batchId(events: readonly SinkEvent[]): string {
@@ -90,21 +92,17 @@ export class HttpSinkTransport implements SinkTransport {
       { messageId: id, timestamp, secrets: [this.secret], headers: ['webhook-signature'] },
       body,
     );
-    // Made (undici loaded) before the request's time starts to run.
-    const agent = this.agent.get();
-    const deadline = new RequestDeadline(this.timeoutMs);
     let status: number;
     try {
-      const res = await request(this.url, { method: 'POST', headers, body, dispatcher: agent, signal: deadline.signal });
-      status = res.statusCode;
-      await res.body.dump();
+      const path = this.url.search ? `${this.url.pathname}${this.url.search}` : this.url.pathname;
+      // The body is not kept: what is read of it only lets the connection be reused.
+      status = (await cappedRequest(this.agent.get(), { origin: this.url.origin, path, method: 'POST', headers, body, readLimit: DISCARDED_BODY_BYTES, timeoutMs: this.timeoutMs })).statusCode;
     } catch (e: unknown) {
-      const reason = describeError(e, deadline.timedOut);
+      const timedOut = e instanceof RequestDeadlineError;
+      const reason = describeError(e, timedOut);
       // The guard's refusal: the address the name resolved to is not allowed.
       if (reason.startsWith(REFUSED_ADDRESS)) throw new SinkDeliveryError(`http sink URL refused: ${reason.slice(reason.indexOf(':') + 2)}`, null, false);
-      throw new SinkDeliveryError(deadline.timedOut ? `timeout: no response within ${this.timeoutMs} ms` : reason);
-    } finally {
-      deadline.clear();
+      throw new SinkDeliveryError(timedOut ? `timeout: no response within ${this.timeoutMs} ms` : reason);
     }
     if (status < 200 || status > 299) throw new SinkDeliveryError(`destination answered HTTP ${status}`, status);
   }
