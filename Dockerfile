@@ -11,7 +11,7 @@ COPY package.json package-lock.json ./
 # Install without the build step (the sources are not copied yet); then compile the SQLite module.
 RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild better-sqlite3
 COPY . .
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+RUN node scripts/patch-dependencies.mjs && npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # Run: the slim image (same Debian release, so the compiled module loads).
 FROM node:20-bookworm-slim

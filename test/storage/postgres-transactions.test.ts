@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import assert from 'node:assert/strict';
 import { PgConnection } from '../../src/storage/postgres/connection.js';
+import { eventually } from '../helpers/eventually.js';
 import { TEST_DATABASE_URL, createTestSchema } from '../helpers/pg.js';
 import type { TestSchema } from '../helpers/pg.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
@@ -126,6 +127,31 @@ describe('postgres: transactions in fewer round trips', { skip: skipWithoutPostg
       assert.ok(r, 'the pool serves queries again');
       assert.notEqual(r.pid, pid, 'on a new connection');
       assert.equal(r.n, 0, 'nothing of the transaction was committed');
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it('a statement sent after its connection has already closed is refused, not a crash of the process', { timeout: 15_000 }, async () => {
+    const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+    try {
+      await assert.rejects(
+        c.transaction(async (tx) => {
+          const pid = (await tx`SELECT pg_backend_pid() AS pid`)[0]?.pid as number;
+          await admin`SELECT pg_terminate_backend(${pid})`;
+          // The driver has seen the connection end before the next statement is written: it used to
+          // write it on the next turn to a socket it no longer had, and the TypeError thrown there
+          // ended the process (scripts/patch-dependencies.mjs).
+          await eventually(async () => (await admin`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ${pid}`)[0]?.n === 0, 'the backend gone');
+          await sleep(200);
+          await tx`SELECT 1`;
+        }),
+        (e: Error & { code?: string }) => e.code === 'CONNECTION_CLOSED' || e.code === 'CONNECTION_ENDED' || /closed|terminat/i.test(e.message),
+      );
+      // The pool serves queries again, on a new connection.
+      let served = false;
+      for (let tries = 0; !served && tries < 20; tries++) served = await c.sql`SELECT 1`.then(() => true, async () => (await sleep(100), false));
+      assert.ok(served);
     } finally {
       await admin.end();
     }

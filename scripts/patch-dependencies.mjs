@@ -1,0 +1,48 @@
+// Fixes in installed dependencies that their releases do not have yet. Run after every install
+// (`postinstall`; the Dockerfile runs it after its `npm ci --ignore-scripts`). Each fix finds the
+// exact text it replaces, so it applies once and says so when that text is gone (a release
+// that changed or fixed the code): the fix is then checked against that release, not forced.
+//
+// postgres (3.4.9): a connection writes a small query on the next turn (`setImmediate`); if
+// the connection closed meanwhile (its server process ended, the network dropped), that write
+// dereferences the socket it no longer has and throws from the immediate, an uncaught
+// exception that ends the whole process (porsager/postgres#1154, #1208). Fixed here as the
+// proposed upstream fix does: no socket, and the queries waiting for that write fail with
+// CONNECTION_CLOSED, which the store reports and retries like any lost connection.
+// test/storage/postgres-transactions.test.ts kills a connection mid-transaction.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const MARK = 'switchboard: no socket, no write';
+
+const fixes = [
+  {
+    files: ['node_modules/postgres/src/connection.js', 'node_modules/postgres/cjs/src/connection.js', 'node_modules/postgres/cf/src/connection.js'],
+    find: '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)\n',
+    replace:
+      '  function nextWrite(fn) {\n' +
+      `    if (!socket) { // ${MARK} (porsager/postgres#1208)\n` +
+      '      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n' +
+      '      chunk = nextWriteTimer = null\n' +
+      "      error(Errors.connection('CONNECTION_CLOSED', options))\n" +
+      '      return false\n' +
+      '    }\n' +
+      '    const x = socket.write(chunk, fn)\n',
+  },
+];
+
+for (const fix of fixes) {
+  for (const rel of fix.files) {
+    const path = join(root, rel);
+    if (!existsSync(path)) continue;
+    const text = readFileSync(path, 'utf8');
+    if (text.includes(MARK)) continue;
+    if (!text.includes(fix.find)) {
+      console.warn(`patch-dependencies: ${rel} has changed; its fix was not applied (check whether the release fixed it)`);
+      continue;
+    }
+    writeFileSync(path, text.replace(fix.find, fix.replace));
+  }
+}
