@@ -8,7 +8,7 @@ import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import type { BlockList } from 'node:net';
 import { addressAllowed, refusalHint } from '../domain/network.js';
-import { cappedRequest, LazyAgent, RequestDeadlineError } from './lazy-agent.js';
+import { cappedRequest, LazyAgent, originAndPath, RequestDeadlineError } from './lazy-agent.js';
 import { withSignatures } from './signed-headers.js';
 import type { SignatureInput } from './signed-headers.js';
 
@@ -86,8 +86,8 @@ export function checkLiteralHost(url: URL, allowed: BlockList): string | null {
 }
 
 /** A failed request's reason for the attempt log: the timeout, or the error's code and message. */
-export function describeError(e: unknown, timedOut: boolean): string {
-  if (timedOut) return 'timeout: no complete response in time';
+export function describeError(e: unknown): string {
+  if (e instanceof RequestDeadlineError) return 'timeout: no complete response in time';
   const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = err.cause?.code ?? err.code;
   const msg = err.cause?.message ?? err.message ?? String(e);
@@ -121,7 +121,7 @@ function targetOf(raw: string, allowed: BlockList): Target {
   } catch {
     return 'invalid endpoint URL';
   }
-  return checkLiteralHost(url, allowed) ?? { origin: url.origin, path: url.search ? `${url.pathname}${url.search}` : url.pathname };
+  return checkLiteralHost(url, allowed) ?? originAndPath(url);
 }
 
 export class HttpSender implements Sender {
@@ -162,7 +162,7 @@ export class HttpSender implements Sender {
         deliveryDirective: res.headers['webhook-delivery'],
       };
     } catch (e: unknown) {
-      return { kind: 'error', reason: describeError(e, e instanceof RequestDeadlineError), durationMs: Math.round(performance.now() - started) };
+      return { kind: 'error', reason: describeError(e), durationMs: Math.round(performance.now() - started) };
     }
   }
 

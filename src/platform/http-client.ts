@@ -34,14 +34,17 @@ export type HttpRequestOptions = Omit<Dispatcher.RequestOptions, 'origin' | 'pat
   dispatcher: Dispatcher;
 };
 
+/** What undici's dispatcher takes of a URL: its origin, and its path with the query. */
+export function originAndPath(u: URL): { origin: string; path: string } {
+  return { origin: u.origin, path: u.search ? `${u.pathname}${u.search}` : u.pathname };
+}
+
 /** undici's `request(url, options)`: the response once its headers are in, its body a stream. */
 export function request(url: string | URL, options: HttpRequestOptions): Promise<Dispatcher.ResponseData> {
-  const u = typeof url === 'string' ? new URL(url) : url;
   const { dispatcher, ...rest } = options;
   return undici().request.call(dispatcher, {
     ...rest,
-    origin: u.origin,
-    path: u.search ? `${u.pathname}${u.search}` : u.pathname,
+    ...originAndPath(typeof url === 'string' ? new URL(url) : url),
     method: options.method ?? (options.body ? 'PUT' : 'GET'),
   });
 }

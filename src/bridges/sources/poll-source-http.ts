@@ -5,7 +5,7 @@
  */
 import type { BlockList } from 'node:net';
 import { checkLiteralHost, describeError, guardedLookup } from '../../engine/http-sender.js';
-import { cappedRequest, LazyAgent, RequestDeadlineError, ResponseTooLargeError } from '../../engine/lazy-agent.js';
+import { cappedRequest, LazyAgent, originAndPath, ResponseTooLargeError } from '../../engine/lazy-agent.js';
 
 export interface PollRequest {
   url: string;
@@ -54,8 +54,7 @@ export class GuardedPollClient implements PollClient {
     if (refused) return { kind: 'error', reason: refused };
     try {
       const res = await cappedRequest(this.agent.get(), {
-        origin: url.origin,
-        path: url.search ? `${url.pathname}${url.search}` : url.pathname,
+        ...originAndPath(url),
         method: req.method,
         headers: req.headers,
         body: req.body ?? undefined,
@@ -67,7 +66,7 @@ export class GuardedPollClient implements PollClient {
       return { kind: 'response', status: res.statusCode, headers: res.headers, body: res.body };
     } catch (e: unknown) {
       if (e instanceof ResponseTooLargeError) return { kind: 'error', reason: e.message };
-      return { kind: 'error', reason: describeError(e, e instanceof RequestDeadlineError) };
+      return { kind: 'error', reason: describeError(e) };
     }
   }
 

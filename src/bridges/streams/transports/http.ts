@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { REFUSED_ADDRESS, checkLiteralHost, describeError, guardedLookup } from '../../../engine/http-sender.js';
-import { cappedRequest, LazyAgent, RequestDeadlineError } from '../../../engine/lazy-agent.js';
+import { cappedRequest, LazyAgent, originAndPath, RequestDeadlineError } from '../../../engine/lazy-agent.js';
 import { withSignatures } from '../../../engine/signed-headers.js';
 import { SinkDeliveryError } from '../sink-transport.js';
 import type { SinkEvent, SinkTarget, SinkTransport } from '../sink-transport.js';
@@ -94,15 +94,14 @@ export class HttpSinkTransport implements SinkTransport {
     );
     let status: number;
     try {
-      const path = this.url.search ? `${this.url.pathname}${this.url.search}` : this.url.pathname;
       // The body is not kept: what is read of it only lets the connection be reused.
-      status = (await cappedRequest(this.agent.get(), { origin: this.url.origin, path, method: 'POST', headers, body, readLimit: DISCARDED_BODY_BYTES, timeoutMs: this.timeoutMs })).statusCode;
+      status = (await cappedRequest(this.agent.get(), { ...originAndPath(this.url), method: 'POST', headers, body, readLimit: DISCARDED_BODY_BYTES, timeoutMs: this.timeoutMs })).statusCode;
     } catch (e: unknown) {
-      const timedOut = e instanceof RequestDeadlineError;
-      const reason = describeError(e, timedOut);
+      if (e instanceof RequestDeadlineError) throw new SinkDeliveryError(`timeout: no response within ${this.timeoutMs} ms`);
+      const reason = describeError(e);
       // The guard's refusal: the address the name resolved to is not allowed.
       if (reason.startsWith(REFUSED_ADDRESS)) throw new SinkDeliveryError(`http sink URL refused: ${reason.slice(reason.indexOf(':') + 2)}`, null, false);
-      throw new SinkDeliveryError(timedOut ? `timeout: no response within ${this.timeoutMs} ms` : reason);
+      throw new SinkDeliveryError(reason);
     }
     if (status < 200 || status > 299) throw new SinkDeliveryError(`destination answered HTTP ${status}`, status);
   }
