@@ -1,11 +1,12 @@
 /**
  * undici's HTTP client without the rest of undici. Its entry point loads all of it (fetch,
  * WebSocket, caches, mocks, proxies: 110 modules, about 140 ms of CPU and 20 MB of memory on
- * each thread that loads it); Switchboard uses its connection pool (`Agent`) and `request`:
- * 25 modules, about 55 ms and 11 MB. That counts on every send worker thread and at every
- * start. They are loaded from undici's own files (its package has no export map, so they
- * are reachable), on first use; `request` is undici's, with the URL handling of its
- * top-level `request` (the part of it that lives in the entry point).
+ * each thread that loads it); Switchboard uses its connection pool (`Agent`, 23 modules,
+ * about 55 ms and 11 MB), through a handler of its own (`cappedRequest`) for deliveries, polls
+ * and sinks, and undici's `request` where a body is streamed (`listen`). That counts on every
+ * send worker thread and at every start. Each is loaded from undici's own files (its package
+ * has no export map, so they are reachable) on first use; `request` is undici's, with the URL
+ * handling of its top-level `request` (the part of it that lives in the entry point).
  */
 import { createRequire } from 'node:module';
 import type { Agent, Dispatcher } from 'undici';
@@ -14,18 +15,12 @@ const require = createRequire(import.meta.url);
 
 type ApiRequest = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 
-let loaded: { Agent: typeof Agent; request: ApiRequest } | null = null;
-
-function undici(): { Agent: typeof Agent; request: ApiRequest } {
-  return (loaded ??= {
-    Agent: require('undici/lib/dispatcher/agent.js') as typeof Agent,
-    request: require('undici/lib/api/api-request.js') as ApiRequest,
-  });
-}
+let agent: typeof Agent | null = null;
+let apiRequest: ApiRequest | null = null;
 
 /** undici's `Agent` (a pool of connections per origin), loaded on first use. */
 export function agentClass(): typeof Agent {
-  return undici().Agent;
+  return (agent ??= require('undici/lib/dispatcher/agent.js') as typeof Agent);
 }
 
 /** A request's options: undici's, with the dispatcher (an `Agent`) to send it through. */
@@ -42,7 +37,7 @@ export function originAndPath(u: URL): { origin: string; path: string } {
 /** undici's `request(url, options)`: the response once its headers are in, its body a stream. */
 export function request(url: string | URL, options: HttpRequestOptions): Promise<Dispatcher.ResponseData> {
   const { dispatcher, ...rest } = options;
-  return undici().request.call(dispatcher, {
+  return (apiRequest ??= require('undici/lib/api/api-request.js') as ApiRequest).call(dispatcher, {
     ...rest,
     ...originAndPath(typeof url === 'string' ? new URL(url) : url),
     method: options.method ?? (options.body ? 'PUT' : 'GET'),
