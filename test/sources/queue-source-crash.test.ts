@@ -21,6 +21,8 @@ import { skipWithoutBroker } from '../helpers/requirements.js';
 
 const TOKEN = 'sb_queue_crash_admin_token_0123456789abcdef';
 const COUNT = 1500;
+/** Messages published together. */
+const PUBLISH_BATCH = 100;
 
 /** With SWITCHBOARD_TEST_STORE=postgres the process keeps its data in a fresh schema; else in its SQLite data directory. */
 const ON_POSTGRES = process.env.SWITCHBOARD_TEST_STORE === 'postgres';
@@ -36,6 +38,12 @@ function start(dataDir: string, port: number, databaseUrl: string): Promise<Serv
       SWITCHBOARD_DATABASE_URL: databaseUrl,
     },
   });
+}
+
+/** Whether the source has stored at least `n` messages (one page of `n`, without content). */
+async function storedAtLeast(base: string, sourceId: string, n: number): Promise<boolean> {
+  const page = await callServer(base, TOKEN, 'GET', `/api/v1/app/${sourceId}/msg?limit=${n}`);
+  return page.status === 200 && (page.body.data as unknown[]).length >= n;
 }
 
 /** The `n` of every message of the source (all pages). */
@@ -73,9 +81,16 @@ for (const broker of ['rabbitMq', 'redis', 'nats'] as const) {
         assert.equal(created.status, 201, JSON.stringify(created.body));
         const id = created.body.id as string;
         await eventually(async () => (await callServer(server!.base, TOKEN, 'GET', `/ingest/api/v1/source/${id}`)).body.consumer?.connected === true, 'the consumer to connect');
-        for (let n = 1; n <= COUNT; n++) await kit.publish(JSON.stringify({ n }), { id: `m-${n}` });
-        // Mid-stream: some stored, not all.
-        await eventually(async () => (await storedNumbers(server!.base, id)).length >= 50, 'some messages stored', { intervalMs: 50 });
+        // Published a hundred at a time, far faster than the source stores them (a commit each), so
+        // the kill below lands mid-stream. Published one by one, each waiting for its confirm, the
+        // publisher could be the slower side (a busy broker): the source kept up and had stored
+        // every message by the kill, leaving nothing on the broker (seen once, in a whole suite run).
+        for (let first = 1; first <= COUNT; first += PUBLISH_BATCH) {
+          const batch = Array.from({ length: Math.min(PUBLISH_BATCH, COUNT - first + 1) }, (_, i) => first + i);
+          await Promise.all(batch.map((n) => kit.publish(JSON.stringify({ n }), { id: `m-${n}` })));
+        }
+        // Mid-stream: some stored, not all (checked with one short page, so the kill follows at once).
+        await eventually(() => storedAtLeast(server!.base, id, 50), 'some messages stored', { intervalMs: 20 });
         await server.stop('SIGKILL');
         // It died mid-stream: the broker still holds messages (RabbitMQ requeues the unacked ones once it
         // sees the connection gone; Redis keeps them pending; JetStream redelivers them after the ack wait).
