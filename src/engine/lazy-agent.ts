@@ -7,7 +7,7 @@
 import type { Agent } from 'undici';
 import { agentClass } from '../platform/http-client.js';
 
-export { cappedRequest, originAndPath, RequestDeadlineError, ResponseTooLargeError } from '../platform/http-client.js';
+export { cappedRequest, originAndPath, RequestDeadlineError } from '../platform/http-client.js';
 
 export class LazyAgent {
   private made: Agent | null = null;

@@ -5,7 +5,7 @@
  */
 import type { BlockList } from 'node:net';
 import { checkLiteralHost, describeError, guardedLookup } from '../../engine/http-sender.js';
-import { cappedRequest, LazyAgent, originAndPath, ResponseTooLargeError } from '../../engine/lazy-agent.js';
+import { cappedRequest, LazyAgent, originAndPath } from '../../engine/lazy-agent.js';
 
 export interface PollRequest {
   url: string;
@@ -65,7 +65,7 @@ export class GuardedPollClient implements PollClient {
       });
       return { kind: 'response', status: res.statusCode, headers: res.headers, body: res.body };
     } catch (e: unknown) {
-      if (e instanceof ResponseTooLargeError) return { kind: 'error', reason: e.message };
+      // A response past the size limit reads "response is larger than N bytes".
       return { kind: 'error', reason: describeError(e) };
     }
   }
