@@ -195,5 +195,42 @@ export function queueContract(name: string, make: () => Promise<TestStore>): voi
       const page = await store.listEndpointMessages(a.id, late.id, { limit: 10 });
       assert.equal(page.data.length, 3);
     });
+
+    describe('due work, found endpoint by endpoint', () => {
+      let own: Store;
+      useMigratedStore(make, (s) => (own = s));
+
+      it('lists the endpoints with due deliveries and the earliest due time, past endpoints with later, finished or no deliveries', async () => {
+        assert.equal(await own.nextDueAt(), null, 'nothing open, nothing due');
+        assert.deepEqual(await own.dueEndpoints(T0, 100), []);
+        const a = app();
+        await own.createApplication(a);
+        const [due, alsoDue, retryLater, finished, leased] = [0, 1, 2, 3, 4].map(() => endpoint(a.id));
+        for (const ep of [due!, alsoDue!, retryLater!, finished!, leased!, endpoint(a.id)]) await own.createEndpoint(ep);
+        const publish = (ep: string, at: number, leaseUntil: number | null = null) => own.publish([{ message: message(a.id, at), deliveries: [{ endpointId: ep, leaseUntil }] }]);
+        for (const at of [T0 + 3, T0 + 1, T0 + 2]) await publish(due!.id, at);
+        await publish(alsoDue!.id, T0 + 2);
+        await publish(retryLater!.id, T0);
+        await publish(finished!.id, T0);
+        await publish(leased!.id, T0, T0 + 3000);
+        const [retry] = await own.claimDue(retryLater!.id, 10, T0 + 5, T0 + 1000);
+        const [done] = await own.claimDue(finished!.id, 10, T0 + 5, T0 + 1000);
+        await own.recordAttempts([attemptRecord(retry!, { status: DeliveryStatus.Pending, at: T0 + 5000 }, T0 + 6), attemptRecord(done!, { status: DeliveryStatus.Success }, T0 + 6)]);
+
+        assert.deepEqual((await own.dueEndpoints(T0 + 10, 100)).sort(), [due!.id, alsoDue!.id].sort());
+        assert.equal((await own.dueEndpoints(T0 + 10, 1)).length, 1, 'no more than the limit');
+        assert.equal(await own.nextDueAt(), T0 + 1, 'the earliest due time of any endpoint');
+        assert.deepEqual((await own.dueEndpoints(T0 + 3000, 100)).sort(), [due!.id, alsoDue!.id, leased!.id].sort(), 'an expired lease is due');
+        assert.deepEqual((await own.dueEndpoints(T0 + 5000, 100)).sort(), [due!.id, alsoDue!.id, retryLater!.id, leased!.id].sort());
+
+        // Once the due ones are delivered, the retry is what comes next.
+        for (const ep of [due!, alsoDue!, leased!]) {
+          const claims = await own.claimDue(ep.id, 10, T0 + 3001, T0 + 9000);
+          await own.recordAttempts(claims.map((c) => attemptRecord(c, { status: DeliveryStatus.Success }, T0 + 3002)));
+        }
+        assert.equal(await own.nextDueAt(), T0 + 5000);
+        assert.deepEqual(await own.dueEndpoints(T0 + 4999, 100), []);
+      });
+    });
   });
 }
