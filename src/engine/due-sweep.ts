@@ -2,6 +2,11 @@
  * Finds endpoints with due deliveries: at the earliest retry time this node knows of, when
  * woken (another node's notice, a manual trigger), and every few seconds as a safety net
  * for writers this node does not hear about.
+ *
+ * After each sweep it waits for the next time something falls due that is not due yet
+ * (`nextDueAt` after now): deliveries already due but held back (behind a cap, a rate limit,
+ * an open circuit, the head of their ordering key) would otherwise make the next time look
+ * past, and a retry due later would wait for the safety net.
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../domain/clock.js';
@@ -61,10 +66,9 @@ export class DueSweep {
       const now = this.o.clock.now();
       const due = await this.o.store.dueEndpoints(now, 10_000);
       for (const id of due) this.o.onDue(id);
-      const next = await this.o.store.nextDueAt();
+      const next = await this.o.store.nextDueAt(now);
       // Time moved while the store answered: compare with the clock as it is now.
-      const later = this.o.clock.now();
-      if (next !== null && next > now) this.schedule(Math.max(0, next - later));
+      if (next !== null) this.schedule(Math.max(0, next - this.o.clock.now()));
     } catch (e: unknown) {
       this.o.logger.error({ err: e }, 'sweep for due deliveries failed');
     } finally {

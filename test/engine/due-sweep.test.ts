@@ -2,7 +2,8 @@
  * The sweep for due deliveries: a sweep asked for while one is running is never lost. The
  * one running may have read the store before what woke the second was written (a retry that
  * just fell due), so it runs once more as soon as the first ends — without waiting on the
- * clock, which here stands still as a test's injected clock does between its steps.
+ * clock, which here stands still as a test's injected clock does between its steps. And a
+ * retry's time is never lost to deliveries due already and held back.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { T0 } from '../helpers/fixtures.js';
 import { turns } from '../helpers/turns.js';
 
 const DAY = 86_400_000;
+const logger = pino({ level: 'silent' });
 
 /** A store whose answers to `dueEndpoints` the test gives, one call at a time. */
 function heldStore() {
@@ -30,7 +32,7 @@ describe('sweep for due deliveries', () => {
     const clock = new FakeClock(T0);
     const { store, answers } = heldStore();
     const due: string[] = [];
-    const sweep = new DueSweep({ store, clock, logger: pino({ level: 'silent' }), intervalMs: 10 * DAY, onDue: (id) => due.push(id) });
+    const sweep = new DueSweep({ store, clock, logger, intervalMs: 10 * DAY, onDue: (id) => due.push(id) });
     sweep.schedule(0);
     await turns();
     assert.equal(answers.length, 1, 'the first sweep asks the store');
@@ -47,6 +49,26 @@ describe('sweep for due deliveries', () => {
     assert.deepEqual(due, ['ep_1']);
     await turns();
     assert.equal(answers.length, 2, 'and no more: nothing asked for a third');
+    sweep.stop();
+  });
+
+  it('looks again when something falls due later, though deliveries due already wait (held back by a cap, a circuit or their key)', async () => {
+    const clock = new FakeClock(T0);
+    const asked: { due: number[]; next: number[] } = { due: [], next: [] };
+    const store = {
+      // One endpoint always has deliveries due that its claims leave waiting; a retry falls due at T0 + 50.
+      dueEndpoints: async (now: number) => (asked.due.push(now), ['ep_held']),
+      nextDueAt: async (after: number) => (asked.next.push(after), after < T0 + 50 ? T0 + 50 : null),
+    } as unknown as Store;
+    const sweep = new DueSweep({ store, clock, logger, intervalMs: 10 * DAY, onDue: () => {} });
+    sweep.schedule(0);
+    await turns();
+    await turns();
+    assert.deepEqual(asked, { due: [T0], next: [T0] }, 'the next due time asked for is the one after the sweep');
+    clock.advance(50);
+    await turns();
+    await turns();
+    assert.deepEqual(asked.due, [T0, T0 + 50], 'the retry is looked for when it falls due, not at the safety net');
     sweep.stop();
   });
 });

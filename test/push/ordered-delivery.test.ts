@@ -293,6 +293,50 @@ for (const db of ['sqlite', 'postgres'] as const) {
   });
 }
 
+describe('a retry of an ordering key\'s head', () => {
+  let server: TestServer;
+  let rx: Receiver;
+
+  before(async () => {
+    rx = await new Receiver().start();
+    // The safety-net sweep an hour away: a retry found only by it would wait that long.
+    server = await startServer({ SWITCHBOARD_RETRY_SCHEDULE: '0.05,0.05,0.05' }, { sweepIntervalMs: 3_600_000 });
+  });
+  after(async () => {
+    await server.close();
+    await rx.close();
+  });
+
+  it('goes out at its retry time while the later messages of its key wait, not at the next safety-net sweep', async () => {
+    const appId = (await server.api('POST', '/api/v1/app', { name: 'one key' })).body.id;
+    const ep = await server.api('POST', `/api/v1/app/${appId}/endpoint`, { url: rx.url('/one-key'), metadata: { 'switchboard.ordering': 'pause', 'switchboard.orderingKeyPath': 'data.order_id' } });
+    assert.equal(ep.status, 201, JSON.stringify(ep.body));
+    const arrivals: Arrival[] = [];
+    const seen = new Set<number>();
+    // The first request is answered once every message is published: then nothing but the
+    // retries' own wake-ups moves the key on (no publish claims for it in passing).
+    let published!: () => void;
+    const allPublished = new Promise<void>((r) => (published = r));
+    rx.on('/one-key', (r, res) => {
+      const { key, n } = parse(r);
+      // Every third message fails its first attempt: its retry holds the rest of the key.
+      const ok = seen.has(n) || n % 3 !== 2;
+      seen.add(n);
+      arrivals.push({ key, n, ok });
+      void allPublished.then(() => res.writeHead(ok ? 200 : 503).end());
+    });
+    const count = 60;
+    for (let n = 0; n < count; n++) {
+      const r = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'order.changed', payload: { data: { order_id: 'only', n } } });
+      assert.equal(r.status, 202);
+    }
+    published();
+    await eventually(() => arrivals.filter((a) => a.ok).length >= count, 'every message delivered, each retry at its time');
+    assert.equal(arrivals.filter((a) => !a.ok).length, count / 3, 'the failed first attempts');
+    assertOrdered(arrivals, ['only'], count);
+  });
+});
+
 describe('ordered delivery across a restart', () => {
   // Under SWITCHBOARD_TEST_STORE=postgres every startServer gets a fresh schema: nothing to reopen.
   const onPostgresRerun = process.env.SWITCHBOARD_TEST_STORE === 'postgres';

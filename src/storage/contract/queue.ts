@@ -56,8 +56,13 @@ export interface QueueStore {
   loadClaimed(refs: LeaseRef[]): Promise<ClaimedDelivery[]>;
   /** Endpoints that have deliveries due at `nowMs`. */
   dueEndpoints(nowMs: number, limit: number): Promise<string[]>;
-  /** The earliest time any delivery falls due, or null. */
-  nextDueAt(): Promise<number | null>;
+  /**
+   * The earliest time after `afterMs` at which an open delivery falls due (a retry, the end of
+   * a lease), or null. Deliveries due already are left out: those still waiting at `afterMs`
+   * (behind a concurrency cap, a rate limit, an open circuit or an ordering key's head) are
+   * what `dueEndpoints` finds, and must not hide the next time something new falls due.
+   */
+  nextDueAt(afterMs: number): Promise<number | null>;
   /**
    * Records attempts in one transaction; a stale lease records the attempt but not the state.
    * A resend requested during an attempt (see `resend`) is served here, in the same transaction,

@@ -110,8 +110,9 @@ export class PgQueueStore implements QueueStore {
     return rows.map((r) => r.endpoint_id as string);
   }
 
-  async nextDueAt(): Promise<number | null> {
-    // The earliest of each endpoint's earliest, found with the skip scan of dueEndpoints.
+  async nextDueAt(afterMs: number): Promise<number | null> {
+    // The earliest of each endpoint's earliest after `afterMs`, found with the skip scan of
+    // dueEndpoints and one range probe per endpoint.
     const [r] = await this.c.sql`
       WITH RECURSIVE open(endpoint_id) AS (
         (SELECT endpoint_id FROM deliveries WHERE status IN (1, 3) ORDER BY endpoint_id LIMIT 1)
@@ -120,7 +121,7 @@ export class PgQueueStore implements QueueStore {
         FROM open WHERE open.endpoint_id IS NOT NULL)
       SELECT MIN(first.next_attempt_at) AS t FROM open
       CROSS JOIN LATERAL (SELECT d.next_attempt_at FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3)
-                          ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) AS first
+                          AND d.next_attempt_at > ${afterMs} ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) AS first
       WHERE open.endpoint_id IS NOT NULL`;
     return (r?.t as number | null | undefined) ?? null;
   }

@@ -134,8 +134,8 @@ export abstract class ComposedStore implements Store {
   dueEndpoints(nowMs: number, limit: number): Promise<string[]> {
     return this.parts.queue.dueEndpoints(nowMs, limit);
   }
-  nextDueAt(): Promise<number | null> {
-    return this.parts.queue.nextDueAt();
+  nextDueAt(afterMs: number): Promise<number | null> {
+    return this.parts.queue.nextDueAt(afterMs);
   }
   recordAttempts(records: AttemptRecord[]): Promise<RecordedAttempts> {
     return this.parts.queue.recordAttempts(records);

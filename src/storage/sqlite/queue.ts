@@ -77,8 +77,8 @@ export class SqliteQueueStore implements QueueStore {
     return rows.map((r) => r.id as string);
   }
 
-  async nextDueAt(): Promise<number | null> {
-    const r = this.c.q('SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status IN (1, 3)').get() as Row;
+  async nextDueAt(afterMs: number): Promise<number | null> {
+    const r = this.c.q('SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status IN (1, 3) AND next_attempt_at > ?').get(afterMs) as Row;
     return (r.t as number | null) ?? null;
   }
 
