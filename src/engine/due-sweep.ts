@@ -20,6 +20,8 @@ export interface DueSweepOptions {
   intervalMs: number;
   /** Called for each endpoint found with due deliveries. */
   onDue: (endpointId: string) => void;
+  /** Endpoints read from the store at a time (10,000 by default). */
+  pageSize?: number;
 }
 
 export class DueSweep {
@@ -64,8 +66,15 @@ export class DueSweep {
     this.sweeping = true;
     try {
       const now = this.o.clock.now();
-      const due = await this.o.store.dueEndpoints(now, 10_000);
-      for (const id of due) this.o.onDue(id);
+      // Every page: endpoints whose due deliveries wait (open circuits, caps) come back at
+      // every sweep, and must not hide an endpoint whose retry just fell due.
+      const pageSize = this.o.pageSize ?? 10_000;
+      for (let after: string | undefined; ; ) {
+        const due = await this.o.store.dueEndpoints(now, pageSize, after);
+        for (const id of due) this.o.onDue(id);
+        if (due.length < pageSize) break;
+        after = due[due.length - 1];
+      }
       const next = await this.o.store.nextDueAt(now);
       // Time moved while the store answered: compare with the clock as it is now.
       if (next !== null) this.schedule(Math.max(0, next - this.o.clock.now()));

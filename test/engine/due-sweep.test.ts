@@ -71,4 +71,21 @@ describe('sweep for due deliveries', () => {
     assert.deepEqual(asked.due, [T0, T0 + 50], 'the retry is looked for when it falls due, not at the safety net');
     sweep.stop();
   });
+
+  it('reads every page of due endpoints, so many waiting behind open circuits never hide another', async () => {
+    const clock = new FakeClock(T0);
+    const ids = ['ep_1', 'ep_2', 'ep_3', 'ep_4', 'ep_5'];
+    const pages: (string | undefined)[] = [];
+    const store = {
+      dueEndpoints: async (_now: number, limit: number, after?: string) => (pages.push(after), ids.filter((id) => after === undefined || id > after).slice(0, limit)),
+      nextDueAt: async () => null,
+    } as unknown as Store;
+    const due: string[] = [];
+    const sweep = new DueSweep({ store, clock, logger, intervalMs: 10 * DAY, onDue: (id) => due.push(id), pageSize: 2 });
+    sweep.schedule(0);
+    for (let i = 0; i < 6; i++) await turns();
+    assert.deepEqual(due, ids, 'the last endpoint too');
+    assert.deepEqual(pages, [undefined, 'ep_2', 'ep_4']);
+    sweep.stop();
+  });
 });

@@ -219,7 +219,11 @@ export function queueContract(name: string, make: () => Promise<TestStore>): voi
         await own.recordAttempts([attemptRecord(retry!, { status: DeliveryStatus.Pending, at: T0 + 5000 }, T0 + 6), attemptRecord(done!, { status: DeliveryStatus.Success }, T0 + 6)]);
 
         assert.deepEqual((await own.dueEndpoints(T0 + 10, 100)).sort(), [due!.id, alsoDue!.id].sort());
-        assert.equal((await own.dueEndpoints(T0 + 10, 1)).length, 1, 'no more than the limit');
+        const both = [due!.id, alsoDue!.id].sort();
+        assert.deepEqual(await own.dueEndpoints(T0 + 10, 100), both, 'in ascending id order');
+        assert.deepEqual(await own.dueEndpoints(T0 + 10, 1), [both[0]], 'no more than the limit');
+        assert.deepEqual(await own.dueEndpoints(T0 + 10, 1, both[0]), [both[1]], 'the next page starts after the last id');
+        assert.deepEqual(await own.dueEndpoints(T0 + 10, 1, both[1]), []);
         assert.equal(await own.nextDueAt(T0), T0 + 1, 'the earliest due time of any endpoint');
         // Deliveries due already and still waiting (behind a cap, a circuit, their key's head)
         // must not hide what falls due later, or a sweep would not know when to look again.

@@ -54,8 +54,12 @@ export interface QueueStore {
   claimDue(endpointId: string, limit: number, nowMs: number, leaseUntil: number): Promise<ClaimedDelivery[]>;
   /** Loads deliveries this node leased at publish time. */
   loadClaimed(refs: LeaseRef[]): Promise<ClaimedDelivery[]>;
-  /** Endpoints that have deliveries due at `nowMs`. */
-  dueEndpoints(nowMs: number, limit: number): Promise<string[]>;
+  /**
+   * Endpoints that have deliveries due at `nowMs`, at most `limit`, in ascending id order;
+   * with `afterEndpointId`, those after it (the sweep pages through them all: endpoints whose
+   * due deliveries wait behind open circuits or caps must not hide the others).
+   */
+  dueEndpoints(nowMs: number, limit: number, afterEndpointId?: string): Promise<string[]>;
   /**
    * The earliest time after `afterMs` at which an open delivery falls due (a retry, the end of
    * a lease), or null. Deliveries due already are left out: those still waiting at `afterMs`

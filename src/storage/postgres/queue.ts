@@ -92,13 +92,13 @@ export class PgQueueStore implements QueueStore {
     return out;
   }
 
-  async dueEndpoints(nowMs: number, limit: number): Promise<string[]> {
-    // A skip scan over the endpoints that have open deliveries (one index probe each), then
-    // one probe per endpoint for its earliest (a lateral join: an EXISTS would be planned as
-    // a join over every due row): never a walk over a long backlog.
+  async dueEndpoints(nowMs: number, limit: number, afterEndpointId = ''): Promise<string[]> {
+    // A skip scan over the endpoints that have open deliveries (one index probe each, in
+    // ascending id order), then one probe per endpoint for its earliest (a lateral join: an
+    // EXISTS would be planned as a join over every due row): never a walk over a long backlog.
     const rows = await this.c.sql`
       WITH RECURSIVE open(endpoint_id) AS (
-        (SELECT endpoint_id FROM deliveries WHERE status IN (1, 3) ORDER BY endpoint_id LIMIT 1)
+        (SELECT endpoint_id FROM deliveries WHERE status IN (1, 3) AND endpoint_id > ${afterEndpointId} ORDER BY endpoint_id LIMIT 1)
         UNION ALL
         SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN (1, 3) AND d.endpoint_id > open.endpoint_id ORDER BY d.endpoint_id LIMIT 1)
         FROM open WHERE open.endpoint_id IS NOT NULL)

@@ -131,8 +131,8 @@ export abstract class ComposedStore implements Store {
   loadClaimed(refs: LeaseRef[]): Promise<ClaimedDelivery[]> {
     return this.parts.queue.loadClaimed(refs);
   }
-  dueEndpoints(nowMs: number, limit: number): Promise<string[]> {
-    return this.parts.queue.dueEndpoints(nowMs, limit);
+  dueEndpoints(nowMs: number, limit: number, afterEndpointId?: string): Promise<string[]> {
+    return this.parts.queue.dueEndpoints(nowMs, limit, afterEndpointId);
   }
   nextDueAt(afterMs: number): Promise<number | null> {
     return this.parts.queue.nextDueAt(afterMs);

@@ -68,12 +68,12 @@ export class SqliteQueueStore implements QueueStore {
     return out;
   }
 
-  async dueEndpoints(nowMs: number, limit: number): Promise<string[]> {
+  async dueEndpoints(nowMs: number, limit: number, afterEndpointId = ''): Promise<string[]> {
     const rows = this.c.q(
-      `SELECT e.id FROM endpoints e WHERE EXISTS (
+      `SELECT e.id FROM endpoints e WHERE e.id > ? AND EXISTS (
          SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status IN (1, 3) AND d.next_attempt_at <= ?)
-       LIMIT ?`,
-    ).all(nowMs, limit) as Row[];
+       ORDER BY e.id LIMIT ?`,
+    ).all(afterEndpointId, nowMs, limit) as Row[];
     return rows.map((r) => r.id as string);
   }
 
