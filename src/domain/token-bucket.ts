@@ -19,13 +19,15 @@ export function msUntilToken(tokens: number, rate: number): number {
 }
 
 /**
- * Burst for a delivery rate limit (`throttleRate`): a twentieth of a second's tokens, at least one.
- * A full second's worth would let a receiver coming back see about twice its rate in the first
- * second (the stored burst plus that second's refill); with this, any one-second window holds at
- * most the rate plus a twentieth of it (rounded up).
+ * Burst for a delivery rate limit (`throttleRate`): a twentieth of a second's tokens, rounded
+ * down, at least one. A full second's worth would let a receiver coming back see about twice its
+ * rate in the first second (the stored burst plus that second's refill). With this, a one-second
+ * window holds the burst sent at its start and the tokens earned after it: at most the rate plus
+ * a twentieth of it, and below 40/s (a burst of one) the rate itself. Rounded up, 25/s allowed 26
+ * or 27 in a window, and a receiver's own 25/s quota answered 429 to the extra.
  */
 export function throttleBurst(rate: number): number {
-  return Math.max(1, Math.ceil(rate / 20));
+  return Math.max(1, Math.floor(rate / 20));
 }
 
 /** The level kept for a bucket not used yet: it reads as full, whatever the rate is by then. */

@@ -127,7 +127,7 @@ describe('three nodes on one PostgreSQL database', { skip: skipWithoutPostgres }
     );
     await eventually(() => rx.at('/rated').length >= TOTAL, 'every rated message');
     const times = rx.at('/rated').map((r) => r.at).sort((x, y) => x - y);
-    // A bucket holds one second of tokens: in any 1 s window at most burst + rate, plus slack
+    // A bucket holds a twentieth of a second of tokens: in any 1 s window at most burst + rate, plus slack
     // for the time between a claim and its request reaching the receiver.
     let busiest = 0;
     for (let i = 0; i < times.length; i++) busiest = Math.max(busiest, times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length);
