@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { newId } from '../domain/ids.js';
-import { orderingOf } from '../domain/ordering.js';
+import { isOrdered, orderingOf } from '../domain/ordering.js';
 import { DeliveryStatus, TriggerType } from '../domain/model.js';
 import type { Attempt } from '../domain/model.js';
 import type { AttemptRecord, ClaimedDelivery } from '../storage/contract/store.js';
@@ -88,7 +88,8 @@ export class AttemptRunner {
     if (outcome.kind === 'failed' && outcome.disableEndpoint) {
       this.o.logger.warn({ endpointId: c.endpoint.id, reason: outcome.reason }, 'endpoint disabled');
     }
-    await this.o.writer.add(record);
+    // An ordered endpoint's next message of this key waits for this record: no window for it.
+    await this.o.writer.add(record, { now: isOrdered(c.endpoint.metadata) });
     this.published(c, attempt, outcome);
   }
 

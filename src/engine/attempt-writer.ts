@@ -29,13 +29,18 @@ export class AttemptWriter {
     private readonly onWritten: (records: AttemptRecord[], recorded: RecordedAttempts) => void,
   ) {}
 
-  /** Queues a record; resolves once it is written (or its write failed and was logged). */
-  add(record: AttemptRecord): Promise<void> {
+  /**
+   * Queues a record; resolves once it is written (or its write failed and was logged). With
+   * `now`, the batch is written without waiting out the window (records that arrived in the
+   * meantime share it): something waits on this record, such as the next message of an
+   * ordering key.
+   */
+  add(record: AttemptRecord, o: { now?: boolean } = {}): Promise<void> {
     return new Promise((resolve) => {
       this.pending.push({ record, done: resolve });
       // Queued: the write about to run takes this record too.
       if (this.queued) return;
-      if (this.pending.length >= BATCH_MAX) this.writeNow();
+      if (o.now || this.pending.length >= BATCH_MAX) this.writeNow();
       else this.timer ??= setTimeout(() => this.writeNow(), BATCH_WINDOW_MS);
     });
   }
