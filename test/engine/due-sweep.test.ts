@@ -88,4 +88,28 @@ describe('sweep for due deliveries', () => {
     assert.deepEqual(pages, [undefined, 'ep_2', 'ep_4']);
     sweep.stop();
   });
+
+  it('rests four times as long as a sweep took before the next one starts', async () => {
+    const clock = new FakeClock(T0);
+    const { store, answers } = heldStore();
+    const sweep = new DueSweep({ store, clock, logger, intervalMs: 10 * DAY, onDue: () => {} });
+    sweep.schedule(0);
+    await turns();
+    assert.equal(answers.length, 1);
+    // The store takes 10 ms to answer.
+    clock.advance(10);
+    answers[0]!([]);
+    await turns(2);
+    sweep.schedule(0);
+    await turns();
+    clock.advance(39);
+    await turns();
+    assert.equal(answers.length, 1, 'not within 40 ms of the end of a 10 ms sweep');
+    clock.advance(1);
+    await turns();
+    assert.equal(answers.length, 2, 'then at once');
+    answers[1]!([]);
+    await turns();
+    sweep.stop();
+  });
 });
