@@ -75,9 +75,9 @@ export class DueSweep {
       return;
     }
     this.sweeping = true;
-    const started = this.o.clock.now();
+    const now = this.o.clock.now();
+    let next: number | null = null;
     try {
-      const now = started;
       // Every page: endpoints whose due deliveries wait (open circuits, caps) come back at
       // every sweep, and must not hide an endpoint whose retry just fell due.
       const pageSize = this.o.pageSize ?? 10_000;
@@ -87,14 +87,13 @@ export class DueSweep {
         if (due.length < pageSize) break;
         after = due[due.length - 1];
       }
-      const next = await this.o.store.nextDueAt(now);
-      this.rest(started);
-      // Time moved while the store answered: compare with the clock as it is now.
-      if (next !== null) this.schedule(Math.max(0, next - this.o.clock.now()));
+      next = await this.o.store.nextDueAt(now);
     } catch (e: unknown) {
       this.o.logger.error({ err: e }, 'sweep for due deliveries failed');
     } finally {
-      this.rest(started);
+      this.rest(now);
+      // Time moved while the store answered: compare with the clock as it is now.
+      if (next !== null) this.schedule(Math.max(0, next - this.o.clock.now()));
       this.sweeping = false;
       if (this.rerun) {
         this.rerun = false;

@@ -218,7 +218,6 @@ export function queueContract(name: string, make: () => Promise<TestStore>): voi
         const [done] = await own.claimDue(finished!.id, 10, T0 + 5, T0 + 1000);
         await own.recordAttempts([attemptRecord(retry!, { status: DeliveryStatus.Pending, at: T0 + 5000 }, T0 + 6), attemptRecord(done!, { status: DeliveryStatus.Success }, T0 + 6)]);
 
-        assert.deepEqual((await own.dueEndpoints(T0 + 10, 100)).sort(), [due!.id, alsoDue!.id].sort());
         const both = [due!.id, alsoDue!.id].sort();
         assert.deepEqual(await own.dueEndpoints(T0 + 10, 100), both, 'in ascending id order');
         assert.deepEqual(await own.dueEndpoints(T0 + 10, 1), [both[0]], 'no more than the limit');
