@@ -3,13 +3,15 @@
 // 1000000). It migrates a temporary schema of SWITCHBOARD_TEST_DATABASE_URL (default
 // postgres://postgres@127.0.0.1:5432/test), fills it with generate_series, prints each query's
 // EXPLAIN (ANALYZE, BUFFERS) as markdown, and drops the schema. docs/scaling.md quotes it.
-// Attempts span 30 days, in daily partitions (migration 0034); EXPLAIN_MIGRATIONS_UNTIL=33
-// stops before that migration, for the plans of the unpartitioned table.
+// Messages and attempts span 30 days, in daily partitions (migrations 0034 and 0037);
+// EXPLAIN_MIGRATIONS_UNTIL=33 (or 36) stops before those migrations, for the plans of the
+// unpartitioned tables.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { createAttemptPartition, dayPartitionName } from '../dist/src/storage/postgres/attempt-partitions.js';
+import { ATTEMPTS, createAttemptPartition } from '../dist/src/storage/postgres/attempt-partitions.js';
+import { dayPartitionName } from '../dist/src/storage/postgres/time-partitions.js';
 import { MIGRATIONS_DIR, migrationFiles, runMigrations } from '../dist/src/storage/postgres/migrator.js';
 
 const URL_ = process.env.SWITCHBOARD_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -41,11 +43,26 @@ try {
     await sql`DROP TABLE attempts_history`;
     for (let day = Math.floor(T0 / DAY) * DAY; day < T0 + SPAN + DAY; day += DAY) await sql.begin((tx) => createAttemptPartition(tx, day, day + DAY));
   }
+  const [{ messagesPartitioned }] = await sql`SELECT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = 'messages'::regclass) AS "messagesPartitioned"`;
+  // Message i is made at attemptAt(i); its id below is 'msg_' and i in hex: a day's messages
+  // are the ids from the first i of the day to the next day's (as real ids, which begin with
+  // their time, are from the day's boundary id).
+  const firstOfDay = (ms) => Math.max(0, Math.ceil(((ms - T0) * ROWS) / SPAN));
+  if (messagesPartitioned) {
+    for (const r of await sql`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'messages'::regclass AND c.relname <> 'messages_default'`) {
+      await sql.unsafe(`DROP TABLE "${r.name}"`);
+    }
+    for (let day = Math.floor(T0 / DAY) * DAY; day < T0 + SPAN + DAY; day += DAY) {
+      const from = `'msg_${firstOfDay(day).toString(16).padStart(27, '0')}'`;
+      const to = `'msg_${firstOfDay(day + DAY).toString(16).padStart(27, '0')}'`;
+      await sql.unsafe(`CREATE TABLE "${dayPartitionName({ table: 'messages' }, day)}" PARTITION OF messages FOR VALUES FROM (${from}) TO (${to})`);
+    }
+  }
   const apps = 1000;
   const endpoints = 10_000;
   // Ids sort like real ones: a fixed prefix, then the creation order.
   const id = (prefix, expr) => `'${prefix}' || lpad(to_hex(${expr}), 27, '0')`;
-  say(`# ${ROWS} messages, deliveries and attempts; ${endpoints} endpoints in ${apps} applications; attempts ${partitioned ? 'in daily partitions' : 'unpartitioned'}\n`);
+  say(`# ${ROWS} messages, deliveries and attempts; ${endpoints} endpoints in ${apps} applications; attempts ${partitioned ? 'in daily partitions' : 'unpartitioned'}; messages ${messagesPartitioned ? 'in daily partitions' : 'unpartitioned'}\n`);
   const t = Date.now();
   await sql.unsafe(`INSERT INTO applications (id, name, created_at, updated_at)
     SELECT ${id('app_', 'i')}, 'app ' || i, ${T0}, ${T0} FROM generate_series(1, ${apps}) i`);
@@ -55,6 +72,11 @@ try {
   await sql.unsafe(`INSERT INTO messages (id, app_id, event_type, payload, created_at, seq)
     SELECT ${id('msg_', 'i')}, ${id('app_', '1 + i % ' + apps)}, 'order.created', '{"n":' || i || '}', ${T0} + (i::bigint * ${SPAN}) / ${ROWS}, i FROM generate_series(1, ${ROWS}) i`);
   await sql.unsafe(`UPDATE pull_sequence SET last = ${ROWS}`);
+  if (messagesPartitioned) {
+    // One message in ten was published with an event id.
+    await sql.unsafe(`INSERT INTO message_event_ids (app_id, event_id, message_id)
+      SELECT ${id('app_', '1 + i % ' + apps)}, 'evt-' || i, ${id('msg_', 'i')} FROM generate_series(1, ${ROWS}) i WHERE i % 10 = 0`);
+  }
   // Most deliveries are done; the newest 2 % wait (a backlog on 20 endpoints), 1 % retry later, 0.5 % are leased.
   await sql.unsafe(`INSERT INTO deliveries (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_token, trigger, created_at, updated_at)
     SELECT ${id('msg_', 'i')},
@@ -122,14 +144,37 @@ try {
         SELECT 'atmpt_z' || lpad(i::text, 26, '0'), ${midMessage}, ${cold}, ${midApp}, 'https://example.com/', 0, 200, 'ok', 12, 0, ${T0 + SPAN - DAY} + i FROM generate_series(1, 50) i`, true],
     ...(partitioned
       ? [['Retention: before dropping a day\'s partition, do unfinished deliveries have attempts in it', `SELECT 1 AS x FROM deliveries d
-        CROSS JOIN LATERAL (SELECT 1 FROM "${dayPartitionName(dayLo)}" a WHERE a.message_id = d.message_id LIMIT 1) a
+        CROSS JOIN LATERAL (SELECT 1 FROM "${dayPartitionName(ATTEMPTS, dayLo)}" a WHERE a.message_id = d.message_id LIMIT 1) a
         WHERE d.status IN (1, 3) LIMIT 1`]]
+      : []),
+    ['Claim: the claimed deliveries joined to their messages (20 of one endpoint)', `SELECT d.id, m.* FROM deliveries d JOIN messages m ON ${messagesPartitioned ? 'm.app_id = d.app_id AND ' : ''}m.id = d.message_id
+        WHERE d.id IN (SELECT id FROM deliveries WHERE endpoint_id = ${hot} AND status IN (1, 3) AND next_attempt_at <= ${now} ORDER BY endpoint_id, next_attempt_at LIMIT 20)`],
+    ...(messagesPartitioned
+      ? [
+          ['API: a message by its event id', `SELECT m.* FROM message_event_ids e JOIN messages m ON m.app_id = e.app_id AND m.id = e.message_id WHERE e.app_id = ${midApp} AND e.event_id = 'evt-${mid}'`],
+          ['Retention: before dropping a day of messages, does one have an unfinished delivery', `SELECT 1 AS x FROM deliveries WHERE status IN (1, 3)
+            AND message_id >= 'msg_${firstOfDay(dayLo).toString(16).padStart(27, '0')}' AND message_id < 'msg_${firstOfDay(dayLo + DAY).toString(16).padStart(27, '0')}' LIMIT 1`],
+          ['Retention: a batch of a dropped day\'s deliveries (rolled back)', `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE message_id >= 'msg_${firstOfDay(dayLo).toString(16).padStart(27, '0')}'
+            AND message_id < 'msg_${firstOfDay(dayLo + DAY).toString(16).padStart(27, '0')}' AND status NOT IN (1, 3) LIMIT 5000)`, true],
+          ['Retention: the pull horizon of a dropped day (skip scan of its (app_id, seq) index; rolled back)', `WITH RECURSIVE a AS (
+              (SELECT app_id FROM "${dayPartitionName({ table: 'messages' }, dayLo)}" ORDER BY app_id LIMIT 1)
+              UNION ALL
+              SELECT (SELECT app_id FROM "${dayPartitionName({ table: 'messages' }, dayLo)}" WHERE app_id > a.app_id ORDER BY app_id LIMIT 1) FROM a WHERE a.app_id IS NOT NULL),
+            top AS (SELECT a.app_id, (SELECT max(seq) FROM "${dayPartitionName({ table: 'messages' }, dayLo)}" WHERE app_id = a.app_id) AS seq FROM a WHERE a.app_id IS NOT NULL)
+            INSERT INTO pull_horizon (app_id, purged_seq) SELECT app_id, seq FROM top WHERE seq IS NOT NULL
+            ON CONFLICT (app_id) DO UPDATE SET purged_seq = GREATEST(pull_horizon.purged_seq, EXCLUDED.purged_seq)`, true],
+        ]
       : []),
     ['Pull: read an application\'s log after a position', `SELECT seq, id, payload FROM messages WHERE app_id = ${app} AND seq > ${Math.floor(ROWS / 2)} ORDER BY seq LIMIT 101`],
     ['Retention: the oldest messages with nothing left to deliver', `SELECT m.id FROM messages m
         LEFT JOIN LATERAL (SELECT 1 AS open FROM deliveries d WHERE d.message_id = m.id AND d.status IN (1, 3) LIMIT 1) o ON TRUE
-        WHERE m.id < '${'msg_' + Math.floor(ROWS / 2).toString(16).padStart(27, '0')}' AND m.created_at < ${attemptAt(ROWS / 2)} AND o.open IS NULL
-        ORDER BY m.id LIMIT 500 FOR UPDATE OF m SKIP LOCKED`],
+        WHERE ${
+          messagesPartitioned
+            ? `m.id < 'msg_${firstOfDay(dayLo).toString(16).padStart(27, '0')}' AND m.created_at < ${dayLo} AND o.open IS NULL
+        ORDER BY m.app_id, m.id`
+            : `m.id < '${'msg_' + Math.floor(ROWS / 2).toString(16).padStart(27, '0')}' AND m.created_at < ${attemptAt(ROWS / 2)} AND o.open IS NULL
+        ORDER BY m.id`
+        } LIMIT 500 FOR UPDATE OF m SKIP LOCKED`],
     ['Metrics: queue counts', `SELECT COUNT(*) FILTER (WHERE next_attempt_at <= ${now}) AS due, COUNT(*) FILTER (WHERE status = 1 AND next_attempt_at > ${now}) AS scheduled, MIN(next_attempt_at) FILTER (WHERE next_attempt_at <= ${now}) FROM deliveries WHERE status IN (1, 3)`],
   ];
   const rollback = new Error('rolled back');
@@ -145,7 +190,7 @@ try {
       });
     say(`## ${title}\n\n\`\`\`\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n\`\`\`\n`);
   }
-  const [size] = await sql`SELECT pg_size_pretty(pg_total_relation_size('messages')) AS m, pg_size_pretty(pg_total_relation_size('deliveries')) AS d, pg_size_pretty(COALESCE((SELECT SUM(pg_total_relation_size(relid)) FROM pg_partition_tree('attempts')), pg_total_relation_size('attempts'))) AS a`;
+  const [size] = await sql`SELECT pg_size_pretty(COALESCE((SELECT SUM(pg_total_relation_size(relid)) FROM pg_partition_tree('messages')), pg_total_relation_size('messages'))) AS m, pg_size_pretty(pg_total_relation_size('deliveries')) AS d, pg_size_pretty(COALESCE((SELECT SUM(pg_total_relation_size(relid)) FROM pg_partition_tree('attempts')), pg_total_relation_size('attempts'))) AS a`;
   say(`Sizes with indexes: messages ${size.m}, deliveries ${size.d}, attempts ${size.a}.\n`);
   process.stdout.write(out.join('\n'));
 } finally {

@@ -10,7 +10,7 @@
  * query. So a node with no readers reads nothing back of what the others publish.
  */
 import type { Logger } from 'pino';
-import type { ClusterNotice, ClusterStore } from '../storage/contract/cluster.js';
+import type { ClusterNotice, ClusterStore, MessageRef } from '../storage/contract/cluster.js';
 import type { EventBus } from './event-bus.js';
 
 /** What the bridge drives on this node. */
@@ -37,7 +37,7 @@ export interface ClusterBridgeDeps {
 /** Starts listening for other nodes' notices; resolves once listening. */
 export async function joinCluster(d: ClusterBridgeDeps): Promise<void> {
   // Published message ids wait here for one batched load, keeping their publish order.
-  let pending: string[] = [];
+  let pending: MessageRef[] = [];
   let loading: Promise<void> = Promise.resolve();
 
   const flush = (): void => {
@@ -63,7 +63,7 @@ export async function joinCluster(d: ClusterBridgeDeps): Promise<void> {
           break;
         }
         if (pending.length === 0) setImmediate(flush);
-        pending.push(n.messageId);
+        pending.push({ appId: n.appId, id: n.messageId });
         break;
       case 'due':
         if (d.sending) for (const id of n.endpointIds) d.backlogged(id);

@@ -3,9 +3,9 @@
  * deliveries and attempts, in small batches. Between batches it yields to the event loop, so
  * deliveries and API requests are never held up by a long purge.
  *
- * Each run first keeps the store's time partitions of attempts (PostgreSQL): the days ahead
- * created, and, with a retention period, partitions wholly past it dropped. That runs even
- * when retention keeps everything, so attempts always land in their day's partition.
+ * Each run first keeps the store's time partitions of attempts and messages (PostgreSQL): the
+ * days ahead created, and, with a retention period, partitions wholly past it dropped. That
+ * runs even when retention keeps everything, so rows always land in their day's partition.
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../domain/clock.js';
@@ -92,13 +92,13 @@ export class RetentionService {
   /** The store's partition upkeep, logged; a failure is logged and never stops the purge. */
   private async maintainPartitions(now: number, cutoff: number | null): Promise<void> {
     try {
-      const r = await this.o.store.maintainAttemptPartitions(now, cutoff);
-      for (const s of r.skipped) this.o.logger.warn({ partition: s.partition, reason: s.reason }, 'attempt partition upkeep skipped a step; it is tried again on the next run');
+      const r = await this.o.store.maintainPartitions(now, cutoff);
+      for (const s of r.skipped) this.o.logger.warn({ partition: s.partition, reason: s.reason }, 'partition upkeep skipped a step; it is tried again on the next run');
       if (r.created.length + r.dropped.length + r.kept.length > 0) {
-        this.o.logger.info({ created: r.created, dropped: r.dropped, keptForUnfinishedDeliveries: r.kept }, 'attempt partitions maintained');
+        this.o.logger.info({ created: r.created, dropped: r.dropped, keptForUnfinishedDeliveries: r.kept }, 'time partitions maintained');
       }
     } catch (err) {
-      this.o.logger.error({ err }, 'attempt partition upkeep failed');
+      this.o.logger.error({ err }, 'partition upkeep failed');
     }
   }
 }

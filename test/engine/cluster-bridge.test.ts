@@ -27,9 +27,9 @@ async function bridge(readers: Set<string>) {
       deliver = onNotice;
       return Promise.resolve();
     },
-    getMessages: (ids) => {
-      loaded.push(ids);
-      return Promise.resolve(ids.map((id) => message(id, id.split(':')[0]!)));
+    getMessages: (refs) => {
+      loaded.push(refs.map((r) => r.id));
+      return Promise.resolve(refs.map((r) => message(r.id, r.appId)));
     },
   };
   const bus = new EventBus();

@@ -37,7 +37,7 @@ describe('retention service', () => {
     const upkeep: [number, number | null][] = [];
     const store = {
       purgeMessagesBefore: () => Promise.reject(new Error('must not be called')),
-      maintainAttemptPartitions: async (now: number, cutoff: number | null) => {
+      maintainPartitions: async (now: number, cutoff: number | null) => {
         upkeep.push([now, cutoff]);
         return { created: [], dropped: [], kept: [], skipped: [] };
       },
@@ -54,7 +54,7 @@ describe('retention service', () => {
         order.push(`purge ${cutoff}`);
         return 0;
       },
-      maintainAttemptPartitions: async (_now: number, cutoff: number | null) => {
+      maintainPartitions: async (_now: number, cutoff: number | null) => {
         order.push(`upkeep ${cutoff}`);
         throw new Error('the database refused');
       },
@@ -64,7 +64,7 @@ describe('retention service', () => {
     const svc = new RetentionService({ store, clock: new FakeClock(T0), logger, retentionDays: 30 });
     assert.equal(await svc.purge(), 0);
     assert.deepEqual(order, [`upkeep ${T0 - 30 * DAY_MS}`, `purge ${T0 - 30 * DAY_MS}`]);
-    assert.deepEqual(lines, ['attempt partition upkeep failed']);
+    assert.deepEqual(lines, ['partition upkeep failed']);
   });
 });
 

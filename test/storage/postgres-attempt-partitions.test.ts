@@ -16,6 +16,7 @@ import { DAY_MS } from '../../src/operations/retention.js';
 import { createAttemptPartition } from '../../src/storage/postgres/attempt-partitions.js';
 import { MIGRATIONS_DIR, migrationFiles, runMigrations } from '../../src/storage/postgres/migrator.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import type { PartitionUpkeep } from '../../src/storage/contract/retention.js';
 import { T0, app, attemptRecord, endpoint, message } from '../helpers/fixtures.js';
 import { eventually } from '../helpers/eventually.js';
 import { createTestSchema } from '../helpers/pg.js';
@@ -24,6 +25,12 @@ import { skipWithoutPostgres } from '../helpers/requirements.js';
 
 const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
 const dayName = (dayMs: number) => 'attempts_p' + new Date(dayMs).toISOString().slice(0, 10).replaceAll('-', '');
+
+/** What an upkeep round did to the partitions of `attempts` (messages' are tested in postgres-message-partitions.test.ts). */
+function ofAttempts(r: PartitionUpkeep): PartitionUpkeep {
+  const mine = (n: string) => n.startsWith('attempts');
+  return { created: r.created.filter(mine), dropped: r.dropped.filter(mine), kept: r.kept.filter(mine), skipped: r.skipped.filter((s) => mine(s.partition)) };
+}
 
 /** The partitions of `attempts` in the store's schema, by name. */
 async function partitionNames(store: PostgresStore): Promise<string[]> {
@@ -132,13 +139,13 @@ describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, ()
   it('creates the partitions of the days ahead, once: a second run and two nodes at once find them made', async () => {
     const now = today + 10 * DAY_MS + 5_000;
     const ahead = [10, 11, 12, 13].map((d) => dayName(today + d * DAY_MS));
-    const first = await store.maintainAttemptPartitions(now, null);
+    const first = ofAttempts(await store.maintainPartitions(now, null));
     assert.deepEqual(first, { created: ahead, dropped: [], kept: [], skipped: [] });
-    assert.deepEqual(await store.maintainAttemptPartitions(now, null), { created: [], dropped: [], kept: [], skipped: [] }, 'nothing left to do');
+    assert.deepEqual(ofAttempts(await store.maintainPartitions(now, null)), { created: [], dropped: [], kept: [], skipped: [] }, 'nothing left to do');
 
     const other = schema.store(2);
     const later = today + 20 * DAY_MS;
-    const both = await Promise.all([store.maintainAttemptPartitions(later, null), other.maintainAttemptPartitions(later, null)]);
+    const both = (await Promise.all([store.maintainPartitions(later, null), other.maintainPartitions(later, null)])).map(ofAttempts);
     assert.deepEqual(
       both.map((r) => r.skipped),
       [[], []],
@@ -160,7 +167,7 @@ describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, ()
     assert.equal(await partitionOf(store, done.attemptId), dayName(day1));
     assert.equal(await partitionOf(store, open.attemptId), dayName(day2));
 
-    const r = await store.maintainAttemptPartitions(today + 30 * DAY_MS, today + 3 * DAY_MS);
+    const r = ofAttempts(await store.maintainPartitions(today + 30 * DAY_MS, today + 3 * DAY_MS));
     assert.deepEqual(r.skipped, []);
     assert.deepEqual(r.dropped, ['attempts_history', dayName(day1)]);
     assert.deepEqual(r.kept, [dayName(day2)]);
@@ -168,7 +175,8 @@ describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, ()
     assert.ok(!names.includes(dayName(day1)) && names.includes(dayName(day2)) && names.includes('attempts_default'));
     assert.equal((await store.listAttemptsByMessage(appId, done.m.id, { limit: 10 })).data.length, 0, 'the finished message\'s attempt went with its partition');
     assert.equal((await store.getAttempt(appId, open.m.id, open.attemptId))?.id, open.attemptId, 'the open delivery\'s attempt stays');
-    assert.ok(await store.getMessage(appId, done.m.id), 'messages are left to the purge');
+    assert.equal(await store.getMessage(appId, done.m.id), null, 'the finished message went with its own day\'s partition');
+    assert.ok(await store.getMessage(appId, open.m.id), 'the open one stays');
   });
 
   it('moves rows of the default partition into the partition of their day when it is created', async () => {
@@ -177,7 +185,7 @@ describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, ()
     const { m, attemptId } = await delivered(at);
     assert.equal(await partitionOf(store, attemptId), 'attempts_default', 'no partition of that day yet');
 
-    const r = await store.maintainAttemptPartitions(day, null);
+    const r = ofAttempts(await store.maintainPartitions(day, null));
     assert.deepEqual(r, { created: [40, 41, 42, 43].map((d) => dayName(today + d * DAY_MS)), dropped: [], kept: [], skipped: [] });
     assert.equal(await partitionOf(store, attemptId), dayName(day));
     const [indexes] = await store.sql`SELECT COUNT(*)::int AS n FROM pg_index i JOIN pg_inherits h ON h.inhrelid = i.indexrelid WHERE i.indrelid = ${dayName(day)}::regclass`;
@@ -220,7 +228,7 @@ describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, ()
   it('the purge deletes a message\'s attempts in every partition they landed in', async () => {
     const first = today + 50 * DAY_MS + 1000;
     const retry = first + 3 * DAY_MS;
-    await store.maintainAttemptPartitions(first, null);
+    await store.maintainPartitions(first, null);
     const m = message(appId, first);
     await store.publish([{ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
     const [c1] = await store.claimDue(ep.id, 1, first, first + 60_000);

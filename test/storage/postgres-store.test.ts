@@ -244,7 +244,7 @@ describe('postgres: nodes sharing one database', { skip: skipWithoutPostgres }, 
       { kind: 'due', endpointIds: [ep.id] },
     ]);
     assert.deepEqual(seenByA, [], 'a node does not hear its own notices');
-    assert.deepEqual((await b.cluster.getMessages([m.id])).map((x) => x.payload), ['{"a":1}']);
+    assert.deepEqual((await b.cluster.getMessages([{ appId: ap.id, id: m.id }])).map((x) => x.payload), ['{"a":1}']);
 
     // Polling endpoints and poller tokens: changing, rotating and deleting tell the others (creating has nothing to forget).
     const pe = { id: newId('pollingEndpoint', T0), appId: ap.id, uid: null, description: '', eventTypes: null, channels: null, metadata: {}, createdAt: T0, updatedAt: T0 };

@@ -7,6 +7,12 @@
 import type { Message } from '../../domain/model.js';
 import type { ClaimedDelivery } from './queue.js';
 
+/** A message named by its application and id (the application leads every key of messages). */
+export interface MessageRef {
+  appId: string;
+  id: string;
+}
+
 /** The result of a capped claim. */
 export interface CappedClaim {
   claims: ClaimedDelivery[];
@@ -42,6 +48,6 @@ export interface ClusterStore {
    * caller catches up (sweeps, drops caches). Resolves once listening.
    */
   listen(onNotice: (n: ClusterNotice) => void, onConnected?: () => void): Promise<void>;
-  /** Messages by id, in id order (to pass other nodes' publishes to local listeners). */
-  getMessages(ids: string[]): Promise<Message[]>;
+  /** Messages by application and id, in id order (to pass other nodes' publishes to local listeners). */
+  getMessages(refs: MessageRef[]): Promise<Message[]>;
 }

@@ -4,8 +4,9 @@
  * other schemas of the same database never wait on each other's locks.
  *
  * - The migration lock is the single-key (int8) form: a hash of "migrate" and the schema;
- *   the attempt-partition lock (one node at a time creates or drops partitions) likewise,
- *   a hash of "attempt partitions" and the schema.
+ *   the partition lock (one node at a time creates or drops partitions of attempts and
+ *   messages) likewise, a hash of "attempt partitions" and the schema (the name it had when
+ *   only attempts were partitioned, so nodes of both versions share it).
  * - The per-endpoint claim lock (the cross-node caps of one endpoint are read and changed by
  *   one transaction at a time) is the two-key (int4, int4) form: the schema's lock space and
  *   a hash of the endpoint id. PostgreSQL keeps the two forms apart, so they never collide
@@ -26,8 +27,8 @@ export function migrationLockKey(schema: string): string {
   return digest(`switchboard migrate ${schema}`).readBigInt64BE(0).toString();
 }
 
-/** The key of the lock a change of `schema`'s attempt partitions holds (a signed int8, as text). */
-export function attemptPartitionLockKey(schema: string): string {
+/** The key of the lock a change of `schema`'s time partitions holds (a signed int8, as text). */
+export function partitionLockKey(schema: string): string {
   return digest(`switchboard attempt partitions ${schema}`).readBigInt64BE(0).toString();
 }
 

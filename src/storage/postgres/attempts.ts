@@ -85,7 +85,7 @@ export class PgAttemptHistoryStore implements AttemptHistoryStore {
     return pgPage(
       this.c.sql,
       {
-        from: (p) => `(SELECT m.*, d.status AS d_status, d.next_attempt_at AS d_next FROM deliveries d JOIN messages m ON m.id = d.message_id
+        from: (p) => `(SELECT m.*, d.status AS d_status, d.next_attempt_at AS d_next FROM deliveries d JOIN messages m ON m.app_id = d.app_id AND m.id = d.message_id
                        WHERE d.app_id = ${p.add(appId)} AND d.endpoint_id = ${p.add(endpointId)})`,
         key: 'id',
         where: (p) => [...messageFilters(p, q), ...(q.status !== undefined ? [`d_status = ${p.add(q.status)}`] : [])],

@@ -45,11 +45,11 @@ function leaseDue(tx: TransactionSql, endpointId: string, nowMs: number, leaseUn
       -- serves it whatever the planner thinks of the other endpoints' backlog.
       WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = ${endpointId} AND status IN (1, 3) AND next_attempt_at <= ${nowMs}
                    ORDER BY endpoint_id, next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-      RETURNING id AS d_id, lease_token AS d_lease_token, attempts AS d_attempts, trigger AS d_trigger, message_id AS d_message_id),
+      RETURNING id AS d_id, lease_token AS d_lease_token, attempts AS d_attempts, trigger AS d_trigger, message_id AS d_message_id, app_id AS d_app_id),
     -- The bucket pays for what was claimed, in the same statement.
     b AS (UPDATE endpoint_limits SET tokens = ${bucket ?? 0}::float8 - (SELECT count(*) FROM c), updated_at = GREATEST(updated_at, ${nowMs})
           WHERE endpoint_id = ${endpointId} AND ${bucket !== null}::boolean)
-    SELECT c.*, m.* FROM c JOIN messages m ON m.id = c.d_message_id ORDER BY c.d_id`;
+    SELECT c.*, m.* FROM c JOIN messages m ON m.app_id = c.d_app_id AND m.id = c.d_message_id ORDER BY c.d_id`;
 }
 
 /**

@@ -26,10 +26,10 @@ export function attemptFilters(p: Params, q: AttemptQuery): string[] {
   if (q.before !== undefined) where.push(`created_at < ${p.add(q.before)}`);
   if (q.after !== undefined) where.push(`created_at > ${p.add(q.after)}`);
   if (q.eventTypes && q.eventTypes.length > 0) {
-    where.push(`EXISTS (SELECT 1 FROM messages m WHERE m.id = t.message_id AND m.event_type = ANY(${p.add(q.eventTypes)}::text[]))`);
+    where.push(`EXISTS (SELECT 1 FROM messages m WHERE m.app_id = t.app_id AND m.id = t.message_id AND m.event_type = ANY(${p.add(q.eventTypes)}::text[]))`);
   }
   if (q.channel !== undefined) {
-    where.push(`EXISTS (SELECT 1 FROM messages m WHERE m.id = t.message_id AND m.channels @> jsonb_build_array(${p.add(q.channel)}::text))`);
+    where.push(`EXISTS (SELECT 1 FROM messages m WHERE m.app_id = t.app_id AND m.id = t.message_id AND m.channels @> jsonb_build_array(${p.add(q.channel)}::text))`);
   }
   return where;
 }

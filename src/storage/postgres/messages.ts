@@ -7,6 +7,7 @@
  */
 import { DeliveryStatus } from '../../domain/model.js';
 import type { Message } from '../../domain/model.js';
+import type { MessageRef } from '../contract/cluster.js';
 import type { MessageQuery, MessageStore, PublishItem, PublishResult } from '../contract/messages.js';
 import type { Page } from '../contract/paging.js';
 import { liveLeases } from './claims.js';
@@ -75,13 +76,15 @@ export class PgMessageStore implements MessageStore {
         fresh AS (
           -- Of items sharing an eventId, in the batch or already stored, only the first is new.
           SELECT DISTINCT ON (x.app_id, COALESCE(x.event_id, x.id)) x.* FROM x
-          WHERE x.event_id IS NULL OR NOT EXISTS (SELECT 1 FROM messages m WHERE m.app_id = x.app_id AND m.event_id = x.event_id)
+          WHERE x.event_id IS NULL OR NOT EXISTS (SELECT 1 FROM message_event_ids e WHERE e.app_id = x.app_id AND e.event_id = x.event_id)
           ORDER BY x.app_id, COALESCE(x.event_id, x.id), x.i),
         numbered AS (SELECT f.*, (SELECT last FROM pull_sequence WHERE id = 1) + row_number() OVER (ORDER BY f.i) AS seq FROM fresh f),
         ins AS (
           INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, seq, ordering_key)
           SELECT id, app_id, event_type, event_id, channels, tags, payload, created_at, seq, ordering_key FROM numbered ORDER BY seq
-          ON CONFLICT DO NOTHING RETURNING id, seq),
+          ON CONFLICT DO NOTHING RETURNING id, seq, app_id, event_id),
+        -- The event ids taken (messages is partitioned by id, so their unique index is here).
+        ev AS (INSERT INTO message_event_ids (app_id, event_id, message_id) SELECT app_id, event_id, id FROM ins WHERE event_id IS NOT NULL ON CONFLICT DO NOTHING),
         -- The leases each endpoint asked to lease may still take, within its concurrency cap
         -- counted over every node's live leases after its claim lock. None for a disabled
         -- endpoint, nor for one with a rate limit: its deliveries are claimed, which pays its bucket.
@@ -107,7 +110,7 @@ export class PgMessageStore implements MessageStore {
         -- (this statement's snapshot, taken under the counter lock, sees every earlier publish)
         -- or first in this batch.
         dup AS (
-          SELECT x.id, COALESCE((SELECT m.id FROM messages m WHERE m.app_id = x.app_id AND m.event_id = x.event_id),
+          SELECT x.id, COALESCE((SELECT e.message_id FROM message_event_ids e WHERE e.app_id = x.app_id AND e.event_id = x.event_id),
                                 (SELECT f.id FROM fresh f WHERE f.app_id = x.app_id AND f.event_id = x.event_id)) AS existing_id
           FROM x WHERE x.event_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.id = x.id)),
         -- The notices (notices.ts wire format): each new message, in position order, with the
@@ -155,15 +158,19 @@ export class PgMessageStore implements MessageStore {
   }
 
   async getMessage(appId: string, idOrEventId: string): Promise<Message | null> {
-    const [r] = await this.c.sql`SELECT * FROM messages WHERE id = ${idOrEventId} AND app_id = ${appId}
-      UNION ALL SELECT * FROM messages WHERE app_id = ${appId} AND event_id = ${idOrEventId} LIMIT 1`;
+    const [r] = await this.c.sql`SELECT * FROM messages WHERE app_id = ${appId} AND id = ${idOrEventId}
+      UNION ALL SELECT m.* FROM message_event_ids e JOIN messages m ON m.app_id = e.app_id AND m.id = e.message_id
+      WHERE e.app_id = ${appId} AND e.event_id = ${idOrEventId} LIMIT 1`;
     return r ? toMessage(r) : null;
   }
 
-  /** Messages by id, in id order (for notices from other nodes). */
-  async getMessages(ids: string[]): Promise<Message[]> {
-    if (ids.length === 0) return [];
-    return (await this.c.sql`SELECT * FROM messages WHERE id = ANY(${ids}::text[]) ORDER BY id`).map(toMessage);
+  /** Messages by application and id, in id order (for notices from other nodes). */
+  async getMessages(refs: MessageRef[]): Promise<Message[]> {
+    if (refs.length === 0) return [];
+    return (
+      await this.c.sql`SELECT m.* FROM unnest(${refs.map((r) => r.appId)}::text[], ${refs.map((r) => r.id)}::text[]) AS x(app_id, id)
+        JOIN messages m ON m.app_id = x.app_id AND m.id = x.id ORDER BY m.id`
+    ).map(toMessage);
   }
 
   async listMessages(appId: string, q: MessageQuery): Promise<Page<Message>> {

@@ -87,8 +87,8 @@ export class PgOrderingStore implements OrderingStore {
           updated_at = ${nowMs}, ordering_released = FALSE
         FROM pick WHERE deliveries.id = pick.id
         RETURNING deliveries.id AS d_id, lease_token AS d_lease_token, attempts AS d_attempts, trigger AS d_trigger,
-                  message_id AS d_message_id, deliveries.ordering_key AS d_ordering_key, next_attempt_at AS d_at)
-      SELECT c.*, m.* FROM c JOIN messages m ON m.id = c.d_message_id ORDER BY c.d_id`;
+                  message_id AS d_message_id, deliveries.app_id AS d_app_id, deliveries.ordering_key AS d_ordering_key, next_attempt_at AS d_at)
+      SELECT c.*, m.* FROM c JOIN messages m ON m.app_id = c.d_app_id AND m.id = c.d_message_id ORDER BY c.d_id`;
     const headerStyle = (epRow.a_header_style as HeaderStyle | null) ?? 'standard';
     const claims = rows.map((r) => claimedDelivery(r, endpoint, headerStyle));
     const capped = concurrency !== null && allowed < limit && rows.length === allowed;
@@ -135,7 +135,7 @@ export class PgOrderingStore implements OrderingStore {
 /** Gives the endpoint's unfinished deliveries without a key their key and position. */
 async function keyUnkeyed(tx: TransactionSql, endpointId: string, config: OrderingConfig): Promise<void> {
   const rows = await tx`
-    SELECT d.id, m.seq, m.payload, m.tags, m.ordering_key FROM deliveries d JOIN messages m ON m.id = d.message_id
+    SELECT d.id, m.seq, m.payload, m.tags, m.ordering_key FROM deliveries d JOIN messages m ON m.app_id = d.app_id AND m.id = d.message_id
     WHERE d.endpoint_id = ${endpointId} AND d.status IN (1, 3) AND d.ordering_key IS NULL`;
   if (rows.length === 0) return;
   const keys = rows.map((r) => ({ id: r.id as number, key: keyOfRow(config, r), seq: r.seq as number }));

@@ -76,7 +76,7 @@ export class PgQueueStore implements QueueStore {
       SELECT d.id AS d_id, d.lease_token AS d_lease_token, d.attempts AS d_attempts, d.trigger AS d_trigger, d.endpoint_id AS d_endpoint_id, m.*
       FROM json_to_recordset(${jsonParam(refs)}::text::json) AS r("deliveryId" bigint, "leaseToken" bigint)
       JOIN deliveries d ON d.id = r."deliveryId" AND d.lease_token = r."leaseToken"
-      JOIN messages m ON m.id = d.message_id
+      JOIN messages m ON m.app_id = d.app_id AND m.id = d.message_id
       ORDER BY d.id`;
     if (rows.length === 0) return [];
     const epIds = [...new Set(rows.map((r) => r.d_endpoint_id as string))];

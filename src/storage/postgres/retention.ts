@@ -1,12 +1,15 @@
 /**
- * Retention on PostgreSQL: the oldest finished messages deleted with their deliveries and
- * attempts, and the time partitions of attempts kept (attempt-partitions.ts).
+ * Retention on PostgreSQL: the time partitions of attempts and messages kept
+ * (attempt-partitions.ts, message-partitions.ts), and the messages a partition drop cannot
+ * take deleted row by row with their deliveries and attempts.
  */
 import type { TransactionSql } from 'postgres';
 import { idBoundary } from '../../domain/ids.js';
 import type { PartitionUpkeep, RetentionStore } from '../contract/retention.js';
 import { ATTEMPT_TIME_SLACK_MS, maintainAttemptPartitions } from './attempt-partitions.js';
 import type { PgConnection } from './connection.js';
+import { MESSAGES, maintainMessagePartitions } from './message-partitions.js';
+import { partitionAt, partitionsOf } from './time-partitions.js';
 
 /**
  * Deletes the attempts of messages `ids` (created at `firstCreatedAt` or later), within the
@@ -28,28 +31,44 @@ async function deleteAttemptsOf(tx: TransactionSql, ids: string[], firstCreatedA
 export class PgRetentionStore implements RetentionStore {
   constructor(private readonly c: PgConnection) {}
 
+  /**
+   * Messages of a daily partition go with their partition, once all of its day is past the
+   * cutoff: the row-by-row purge stops at the start of the day partition the cutoff falls in
+   * (so a message is kept at most a day past the period). Before it, it deletes what the
+   * drops leave: messages of days kept for an unfinished delivery, of the first partition
+   * (the table as it was before partitioning) and of the default partition.
+   */
   async purgeMessagesBefore(cutoffMs: number, limit: number): Promise<number> {
-    // Message ids begin with their creation time: the oldest are a primary-key range scan.
-    // Rows of a concurrent purge on another node are skipped, never waited for.
-    const bound = idBoundary('message', cutoffMs);
+    const day = partitionAt(await partitionsOf(this.c.sql, MESSAGES), cutoffMs);
+    const rowCutoff = day?.from !== null && day?.from !== undefined ? Math.min(day.from, cutoffMs) : cutoffMs;
+    // Message ids begin with their creation time, so `id < bound` prunes the partitions of
+    // later days. Messages are taken in primary-key order, by application (the order the key
+    // serves; each partition is read along its key). Rows of a concurrent purge on another
+    // node are skipped, never waited for.
+    const bound = idBoundary('message', rowCutoff);
     return this.c.sql.begin(async (tx) => {
       const picked = await tx`
-        SELECT m.id, m.created_at FROM messages m
+        SELECT m.app_id, m.id, m.created_at FROM messages m
         -- A probe of the message's deliveries per message (a lateral join: NOT EXISTS would be
         -- planned as an anti-join walking every delivery).
         LEFT JOIN LATERAL (SELECT 1 AS open FROM deliveries d WHERE d.message_id = m.id AND d.status IN (1, 3) LIMIT 1) o ON TRUE
-        WHERE m.id < ${bound} AND m.created_at < ${cutoffMs} AND o.open IS NULL
-        ORDER BY m.id LIMIT ${limit} FOR UPDATE OF m SKIP LOCKED`;
+        WHERE m.id < ${bound} AND m.created_at < ${rowCutoff} AND o.open IS NULL
+        ORDER BY m.app_id, m.id LIMIT ${limit} FOR UPDATE OF m SKIP LOCKED`;
       const ids = picked.map((r) => r.id as string);
       if (ids.length === 0) return 0;
       await deleteAttemptsOf(tx, ids, Math.min(...picked.map((r) => r.created_at as number)));
       await tx`DELETE FROM deliveries WHERE message_id = ANY(${ids}::text[])`;
-      await tx`DELETE FROM messages WHERE id = ANY(${ids}::text[])`;
+      await tx`DELETE FROM message_event_ids WHERE message_id = ANY(${ids}::text[])`;
+      await tx`DELETE FROM messages m USING unnest(${picked.map((r) => r.app_id as string)}::text[], ${ids}::text[]) AS x(app_id, id)
+               WHERE m.app_id = x.app_id AND m.id = x.id AND m.id < ${bound}`;
       return ids.length;
     });
   }
 
-  maintainAttemptPartitions(nowMs: number, cutoffMs: number | null): Promise<PartitionUpkeep> {
-    return maintainAttemptPartitions(this.c, nowMs, cutoffMs);
+  async maintainPartitions(nowMs: number, cutoffMs: number | null): Promise<PartitionUpkeep> {
+    const done: PartitionUpkeep = { created: [], dropped: [], kept: [], skipped: [] };
+    await maintainAttemptPartitions(this.c, nowMs, cutoffMs, done);
+    await maintainMessagePartitions(this.c, nowMs, cutoffMs, done);
+    return done;
   }
 }

@@ -56,7 +56,7 @@ async function appAttemptStats(sql: Sql, appId: string, since: number, until: nu
   }
   const perType = await sql`
     SELECT m.event_type AS et, a.status AS status, COUNT(*) AS n
-    FROM attempts a JOIN messages m ON m.id = a.message_id
+    FROM attempts a JOIN messages m ON m.app_id = a.app_id AND m.id = a.message_id
     WHERE a.id >= ${lo} AND a.id < ${hi} AND a.app_id = ${appId} AND a.created_at >= ${since} AND a.created_at < ${until}
     GROUP BY m.event_type, a.status`;
   const byEventType: AppAttemptStats['byEventType'] = {};

@@ -202,8 +202,8 @@ export abstract class ComposedStore implements Store {
   purgeMessagesBefore(cutoffMs: number, limit: number): Promise<number> {
     return this.parts.retention.purgeMessagesBefore(cutoffMs, limit);
   }
-  maintainAttemptPartitions(nowMs: number, cutoffMs: number | null): Promise<PartitionUpkeep> {
-    return this.parts.retention.maintainAttemptPartitions(nowMs, cutoffMs);
+  maintainPartitions(nowMs: number, cutoffMs: number | null): Promise<PartitionUpkeep> {
+    return this.parts.retention.maintainPartitions(nowMs, cutoffMs);
   }
 
   // ---- statistics

@@ -30,8 +30,8 @@ export class SqliteRetentionStore implements RetentionStore {
     })();
   }
 
-  /** SQLite has no partitions: attempts past retention go with their messages. */
-  async maintainAttemptPartitions(): Promise<PartitionUpkeep> {
+  /** SQLite has no partitions: attempts and deliveries past retention go with their messages. */
+  async maintainPartitions(): Promise<PartitionUpkeep> {
     return { created: [], dropped: [], kept: [], skipped: [] };
   }
 }

@@ -1,0 +1,198 @@
+/**
+ * Messages partitioned by day on PostgreSQL: migration 0037 turns a table already holding
+ * messages into one partitioned by id with the keys led by the application id and event ids
+ * in a table of their own; the retention store's upkeep creates days ahead and drops days
+ * past retention with what hangs off their messages, unless a message of the day still has
+ * an unfinished delivery; the row-by-row purge leaves a day partition to its drop.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { idBoundary, newId } from '../../src/domain/ids.js';
+import { DeliveryStatus } from '../../src/domain/model.js';
+import type { Endpoint, Message } from '../../src/domain/model.js';
+import { DAY_MS } from '../../src/operations/retention.js';
+import type { PartitionUpkeep } from '../../src/storage/contract/retention.js';
+import { MIGRATIONS_DIR, migrationFiles, runMigrations } from '../../src/storage/postgres/migrator.js';
+import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import { T0, app, attemptRecord, endpoint, message } from '../helpers/fixtures.js';
+import { createTestSchema } from '../helpers/pg.js';
+import type { TestSchema } from '../helpers/pg.js';
+import { skipWithoutPostgres } from '../helpers/requirements.js';
+
+const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+const dayName = (dayMs: number) => 'messages_p' + new Date(dayMs).toISOString().slice(0, 10).replaceAll('-', '');
+const noFilter = { eventTypes: null, channels: null, tags: null };
+
+/** What an upkeep round did to the partitions of `messages`. */
+function ofMessages(r: PartitionUpkeep): PartitionUpkeep {
+  const mine = (n: string) => n.startsWith('messages');
+  return { created: r.created.filter(mine), dropped: r.dropped.filter(mine), kept: r.kept.filter(mine), skipped: r.skipped.filter((s) => mine(s.partition)) };
+}
+
+async function partitionNames(store: PostgresStore): Promise<string[]> {
+  const rows = await store.sql`SELECT c.relname AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'messages'::regclass ORDER BY 1`;
+  return rows.map((r) => r.n as string);
+}
+
+async function partitionOf(store: PostgresStore, id: string): Promise<string | undefined> {
+  const [r] = await store.sql`SELECT tableoid::regclass::text AS p FROM messages WHERE id = ${id}`;
+  return r?.p as string | undefined;
+}
+
+async function count(store: PostgresStore, table: string, messageId: string): Promise<number> {
+  const [r] = await store.sql.unsafe(`SELECT COUNT(*)::int AS n FROM ${table} WHERE message_id = $1`, [messageId]);
+  return r?.n as number;
+}
+
+describe('postgres: migration 0037 on a table holding messages', { skip: skipWithoutPostgres }, () => {
+  let schema: TestSchema;
+  let dir: string;
+  before(async () => {
+    schema = await createTestSchema();
+    dir = mkdtempSync(join(tmpdir(), 'sb-migrations-')) + '/';
+    for (const f of migrationFiles().filter((m) => m.version <= 36)) copyFileSync(join(MIGRATIONS_DIR, f.name), join(dir, f.name));
+  });
+  after(async () => {
+    await schema.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps every row and column, partitions by id, leads the key with the application, and keeps event ids unique', async () => {
+    const store = schema.store(2);
+    await runMigrations(store.sql, dir);
+    const appId = newId('application', T0);
+    await store.createApplication(app({ id: appId, name: 'm' }));
+    const old = message(appId, T0, { eventId: 'evt-old' });
+    const recent = message(appId, today + 3_600_000);
+    // An id that does not begin with its creation time sorts past every day's range.
+    const odd = message(appId, T0 + 5, { id: 'msg_zzzzzzzzzzzzzzzzzzzzzzzzzzz' });
+    for (const [i, m] of [old, recent, odd].entries()) {
+      // Written as the publishes of the version before wrote them.
+      await store.sql`INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, seq)
+        VALUES (${m.id}, ${appId}, ${m.eventType}, ${m.eventId}, ${'["c"]'}::jsonb, NULL, ${m.payload}, ${m.createdAt}, ${i + 1})`;
+    }
+    await store.sql`UPDATE pull_sequence SET last = 3`;
+    const before = await store.sql`SELECT * FROM messages ORDER BY id`;
+    const columns = () => store.sql`SELECT column_name, data_type, collation_name, is_nullable FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name = 'messages' ORDER BY ordinal_position`;
+    const columnsBefore = await columns();
+
+    assert.equal((await runMigrations(store.sql))[0], '0037_messages_partitioned.sql');
+
+    assert.deepEqual(await store.sql`SELECT * FROM messages ORDER BY id`, before, 'every row kept as it was');
+    assert.deepEqual(await columns(), columnsBefore, 'every column kept with its type and collation');
+    const [part] = await store.sql`SELECT p.partstrat AS s, a.attname AS key FROM pg_partitioned_table p
+      JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0] WHERE p.partrelid = 'messages'::regclass`;
+    assert.deepEqual({ ...part }, { s: 'r', key: 'id' }, 'range-partitioned by id');
+    assert.deepEqual(await partitionNames(store), ['messages_default', 'messages_history', ...[1, 2, 3].map((d) => dayName(today + d * DAY_MS))].sort());
+    const [bound] = await store.sql`SELECT pg_get_expr(c.relpartbound, c.oid) AS b FROM pg_class c WHERE c.relname = ${dayName(today + DAY_MS)}`;
+    assert.equal(bound?.b, `FOR VALUES FROM ('${idBoundary('message', today + DAY_MS)}') TO ('${idBoundary('message', today + 2 * DAY_MS)}')`, 'the migration computes the boundary ids as the code does');
+    assert.equal(await partitionOf(store, old.id), 'messages_history');
+    assert.equal(await partitionOf(store, recent.id), 'messages_history', 'today is still in the first partition');
+    assert.equal(await partitionOf(store, odd.id), 'messages_default');
+    const indexes = await store.sql`SELECT c.relname AS n, pg_get_indexdef(c.oid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE i.indrelid = 'messages'::regclass ORDER BY 1`;
+    assert.deepEqual(
+      indexes.map((r) => [r.n, (r.def as string).replace(/ ON ONLY \S+ USING/, ' ON messages USING')]),
+      [
+        ['messages_app_seq', 'CREATE INDEX messages_app_seq ON messages USING btree (app_id, seq)'],
+        ['messages_pkey', 'CREATE UNIQUE INDEX messages_pkey ON messages USING btree (app_id, id)'],
+      ],
+    );
+
+    assert.equal((await store.getMessage(appId, 'evt-old'))?.id, old.id, 'found by its event id');
+    const again = await store.publish([{ message: message(appId, today + 5_000, { eventId: 'evt-old' }), deliveries: [] }]);
+    assert.deepEqual(again, [{ kind: 'duplicate-event-id', existingId: old.id }], 'an event id taken before the migration stays taken');
+    assert.equal((await store.pull.readLog(appId, 0, 10, noFilter)).messages.length, 3, 'the pull log reads across the partitions');
+  });
+});
+
+describe('postgres: message partition upkeep', { skip: skipWithoutPostgres }, () => {
+  let schema: TestSchema;
+  let store: PostgresStore;
+  const appId = newId('application', T0);
+  let ep: Endpoint;
+
+  before(async () => {
+    schema = await createTestSchema();
+    store = schema.store(3);
+    await store.migrate();
+    await store.createApplication(app({ id: appId, name: 'p' }));
+    ep = endpoint(appId);
+    await store.createEndpoint(ep);
+  });
+  after(async () => schema.drop());
+
+  /** Publishes a message at `at` (with `eventId`) and records an attempt `retryDays` later; the delivery stays open when `open`. */
+  async function delivered(at: number, o: { eventId?: string; open?: boolean; retryDays?: number } = {}): Promise<Message> {
+    const m = message(appId, at, { eventId: o.eventId ?? null });
+    await store.publish([{ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
+    const tried = at + (o.retryDays ?? 0) * DAY_MS;
+    const [c] = await store.claimDue(ep.id, 1, tried, tried + 60_000);
+    assert.ok(c);
+    await store.recordAttempts([attemptRecord(c, o.open ? { status: DeliveryStatus.Pending, at: at + 365 * DAY_MS } : { status: DeliveryStatus.Success }, tried)]);
+    return m;
+  }
+
+  it('creates the days ahead; a message of a day without a partition moves into it when it is created', async () => {
+    const far = today + 40 * DAY_MS;
+    const m = message(appId, far + 1_000);
+    await store.publish([{ message: m, deliveries: [] }]);
+    assert.equal(await partitionOf(store, m.id), 'messages_default');
+    const r = ofMessages(await store.maintainPartitions(far, null));
+    assert.deepEqual(r, { created: [40, 41, 42, 43].map((d) => dayName(today + d * DAY_MS)), dropped: [], kept: [], skipped: [] });
+    assert.equal(await partitionOf(store, m.id), dayName(far));
+    assert.equal((await store.getMessage(appId, m.id))?.id, m.id);
+  });
+
+  it('drops a finished day with its deliveries, later attempts and event ids, raises the pull horizon, and keeps a day with an open delivery', async () => {
+    const day1 = today + DAY_MS;
+    const day2 = today + 2 * DAY_MS;
+    const done = await delivered(day1 + 3_600_000, { eventId: 'evt-1', retryDays: 3 });
+    const open = await delivered(day2 + 3_600_000, { open: true });
+    assert.equal(await partitionOf(store, done.id), dayName(day1));
+    assert.equal(await count(store, 'attempts', done.id), 1, 'its attempt, recorded three days later');
+    const [pos] = (await store.pull.readLog(appId, 0, 100, noFilter)).messages.filter((x) => x.message.id === done.id);
+    assert.ok(pos);
+
+    const r = ofMessages(await store.maintainPartitions(today + 30 * DAY_MS, today + 3 * DAY_MS));
+    assert.deepEqual(r.skipped, []);
+    assert.deepEqual(r.dropped, ['messages_history', dayName(day1)]);
+    assert.deepEqual(r.kept, [dayName(day2)]);
+    assert.ok(!(await partitionNames(store)).includes(dayName(day1)));
+    assert.equal(await store.getMessage(appId, done.id), null);
+    assert.equal(await store.getMessage(appId, 'evt-1'), null);
+    assert.equal(await count(store, 'deliveries', done.id), 0, 'its delivery went');
+    assert.equal(await count(store, 'attempts', done.id), 0, 'its attempt of a later day went');
+    assert.equal(await count(store, 'message_event_ids', done.id), 0, 'its event id is free again');
+    assert.ok((await store.pull.readLog(appId, 0, 10, noFilter)).horizon >= pos.seq, 'a cursor before the dropped day answers gone');
+    assert.ok(await store.getMessage(appId, open.id), 'the day with an unfinished delivery stays');
+    const reused = await store.publish([{ message: message(appId, today + 31 * DAY_MS, { eventId: 'evt-1' }), deliveries: [] }]);
+    assert.equal(reused[0]?.kind, 'created');
+  });
+
+  it('the row-by-row purge leaves the day the cutoff falls in to its drop, and empties a day kept for an open delivery', async () => {
+    const day = today + 50 * DAY_MS;
+    await store.maintainPartitions(day, null);
+    const early = await delivered(day + 1_000);
+    const late = await delivered(day + 20 * 3_600_000);
+    const kept = await delivered(day + DAY_MS + 1_000);
+    await delivered(day + DAY_MS + 2_000, { open: true });
+
+    await store.purgeMessagesBefore(day + 12 * 3_600_000, 100);
+    assert.ok(await store.getMessage(appId, early.id), 'nothing of the day partition the cutoff falls in');
+
+    // Cut off after both days: the open delivery keeps the second day, whose finished message
+    // the purge deletes row by row; the first day is dropped whole.
+    const cutoff = day + 2 * DAY_MS + 1;
+    const r = ofMessages(await store.maintainPartitions(cutoff, cutoff));
+    assert.ok(r.dropped.includes(dayName(day)) && r.kept.includes(dayName(day + DAY_MS)), JSON.stringify(r));
+    assert.equal(await store.getMessage(appId, late.id), null);
+    assert.equal(await store.purgeMessagesBefore(cutoff, 100), 1);
+    assert.equal(await store.getMessage(appId, kept.id), null);
+    assert.equal(await count(store, 'deliveries', kept.id), 0);
+  });
+});
