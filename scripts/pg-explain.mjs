@@ -68,7 +68,11 @@ try {
     SELECT ${id('app_', 'i')}, 'app ' || i, ${T0}, ${T0} FROM generate_series(1, ${apps}) i`);
   await sql.unsafe(`INSERT INTO endpoints (id, app_id, url, secrets, created_at, updated_at)
     SELECT ${id('ep_', 'i')}, ${id('app_', '1 + i % ' + apps)}, 'https://example.com/' || i, '[]', ${T0}, ${T0} FROM generate_series(1, ${endpoints}) i`);
-  await sql.unsafe(`INSERT INTO endpoint_limits (endpoint_id, tokens, updated_at) SELECT id, -1, 0 FROM endpoints`);
+  // Since migration 0038 the delivery path's keys are led by the application id.
+  const [{ appKeys }] = await sql`SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'endpoint_limits' AND column_name = 'app_id') AS "appKeys"`;
+  await sql.unsafe(appKeys
+    ? `INSERT INTO endpoint_limits (app_id, endpoint_id, tokens, updated_at) SELECT app_id, id, -1, 0 FROM endpoints`
+    : `INSERT INTO endpoint_limits (endpoint_id, tokens, updated_at) SELECT id, -1, 0 FROM endpoints`);
   await sql.unsafe(`INSERT INTO messages (id, app_id, event_type, payload, created_at, seq)
     SELECT ${id('msg_', 'i')}, ${id('app_', '1 + i % ' + apps)}, 'order.created', '{"n":' || i || '}', ${T0} + (i::bigint * ${SPAN}) / ${ROWS}, i FROM generate_series(1, ${ROWS}) i`);
   await sql.unsafe(`UPDATE pull_sequence SET last = ${ROWS}`);
@@ -106,26 +110,22 @@ try {
   const midApp = `'${'app_' + (1 + (mid % apps)).toString(16).padStart(27, '0')}'`;
   const dayLo = Math.floor(T0 / DAY) * DAY + 10 * DAY;
   const idAt = (ms) => `'atmpt_${Math.ceil(((ms - T0) * ROWS) / SPAN).toString(16).padStart(27, '0')}'`;
+  // The application of the hot endpoint, as the statements read it from the endpoint's row.
+  const hotApp = appKeys ? `app_id = (SELECT app_id FROM endpoints WHERE id = ${hot}) AND ` : '';
+  const sweep = (after, select) => `WITH RECURSIVE open(endpoint_id) AS (
+        (SELECT endpoint_id FROM deliveries WHERE status IN (1, 3) ORDER BY endpoint_id LIMIT 1)
+        UNION ALL SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN (1, 3) AND d.endpoint_id > open.endpoint_id ORDER BY d.endpoint_id LIMIT 1)
+        FROM open WHERE open.endpoint_id IS NOT NULL)
+      SELECT ${select} FROM open
+      CROSS JOIN LATERAL (SELECT d.next_attempt_at FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3)${after}
+                          ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) AS first
+      WHERE open.endpoint_id IS NOT NULL`;
   const queries = [
     ['Claim: the endpoint\'s claim lock (advisory, per schema)', `SELECT pg_advisory_xact_lock(1, 2)`],
-    ['Claim: the oldest due deliveries of one endpoint (backlogged), under SKIP LOCKED', `SELECT id FROM deliveries WHERE endpoint_id = ${hot} AND status IN (1, 3) AND next_attempt_at <= ${now} ORDER BY endpoint_id, next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED`],
-    ['Claim: live leases of one endpoint (the concurrency cap across nodes)', `SELECT count(*) FROM deliveries WHERE endpoint_id = ${hot} AND status = 3 AND next_attempt_at > ${now}`],
-    ['Sweep: endpoints with due deliveries (skip scan)', `WITH RECURSIVE open(endpoint_id) AS (
-        (SELECT endpoint_id FROM deliveries WHERE status IN (1, 3) ORDER BY endpoint_id LIMIT 1)
-        UNION ALL SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN (1, 3) AND d.endpoint_id > open.endpoint_id ORDER BY d.endpoint_id LIMIT 1)
-        FROM open WHERE open.endpoint_id IS NOT NULL)
-      SELECT open.endpoint_id FROM open
-      CROSS JOIN LATERAL (SELECT d.next_attempt_at FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3)
-                          ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) AS first
-      WHERE open.endpoint_id IS NOT NULL AND first.next_attempt_at <= ${now} LIMIT 10000`],
-    ['Sweep: the earliest due time (the same skip scan)', `WITH RECURSIVE open(endpoint_id) AS (
-        (SELECT endpoint_id FROM deliveries WHERE status IN (1, 3) ORDER BY endpoint_id LIMIT 1)
-        UNION ALL SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN (1, 3) AND d.endpoint_id > open.endpoint_id ORDER BY d.endpoint_id LIMIT 1)
-        FROM open WHERE open.endpoint_id IS NOT NULL)
-      SELECT MIN(first.next_attempt_at) FROM open
-      CROSS JOIN LATERAL (SELECT d.next_attempt_at FROM deliveries d WHERE d.endpoint_id = open.endpoint_id AND d.status IN (1, 3)
-                          ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1) AS first
-      WHERE open.endpoint_id IS NOT NULL`],
+    ['Claim: the oldest due deliveries of one endpoint (backlogged), under SKIP LOCKED', `SELECT id FROM deliveries WHERE ${hotApp}endpoint_id = ${hot} AND status IN (1, 3) AND next_attempt_at <= ${now} ORDER BY endpoint_id, next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED`],
+    ['Claim: live leases of one endpoint (the concurrency cap across nodes)', `SELECT count(*) FROM deliveries WHERE ${hotApp}endpoint_id = ${hot} AND status = 3 AND next_attempt_at > ${now}`],
+    ['Sweep: endpoints with due deliveries (skip scan)', `${sweep('', 'open.endpoint_id')} AND first.next_attempt_at <= ${now} LIMIT 10000`],
+    ['Sweep: the earliest due time after now (the same skip scan)', sweep(` AND d.next_attempt_at > ${now}`, 'MIN(first.next_attempt_at)')],
     ['API: a page of an application\'s messages, newest first', `SELECT * FROM messages t WHERE app_id = ${app} ORDER BY t.id DESC LIMIT 51`],
     ['API: a page of an endpoint\'s attempts, newest first', `SELECT * FROM attempts t WHERE app_id = ${coldApp} AND endpoint_id = ${cold} ORDER BY t.id DESC LIMIT 51`],
     ['API: a page of a message\'s attempts, newest first', `SELECT * FROM attempts t WHERE app_id = ${midApp} AND message_id = ${midMessage}${partitioned ? ` AND created_at >= ${attemptAt(mid) - DAY}` : ''} ORDER BY t.id DESC LIMIT 51`],
@@ -144,18 +144,27 @@ try {
         SELECT 'atmpt_z' || lpad(i::text, 26, '0'), ${midMessage}, ${cold}, ${midApp}, 'https://example.com/', 0, 200, 'ok', 12, 0, ${T0 + SPAN - DAY} + i FROM generate_series(1, 50) i`, true],
     ...(partitioned
       ? [['Retention: before dropping a day\'s partition, do unfinished deliveries have attempts in it', `SELECT 1 AS x FROM deliveries d
-        CROSS JOIN LATERAL (SELECT 1 FROM "${dayPartitionName(ATTEMPTS, dayLo)}" a WHERE a.message_id = d.message_id LIMIT 1) a
+        CROSS JOIN LATERAL (SELECT 1 FROM "${dayPartitionName(ATTEMPTS, dayLo)}" a WHERE ${appKeys ? 'a.app_id = d.app_id AND ' : ''}a.message_id = d.message_id LIMIT 1) a
         WHERE d.status IN (1, 3) LIMIT 1`]]
       : []),
+    ['Attempt records: settling 50 deliveries under their leases (rolled back)', appKeys
+      ? `UPDATE deliveries d SET status = 0, next_attempt_at = NULL, attempts = d.attempts + 1, updated_at = ${now}
+        FROM (SELECT ${id('app_', '1 + i % ' + apps)} AS app, i::bigint AS id, 1::bigint AS token FROM generate_series(${ROWS - 60}, ${ROWS - 11}) i) u
+        WHERE (d.app_id, d.id) IN (SELECT ${id('app_', '1 + i % ' + apps)}, i::bigint FROM generate_series(${ROWS - 60}, ${ROWS - 11}) i)
+          AND d.app_id = u.app AND d.id = u.id AND d.lease_token = u.token`
+      : `UPDATE deliveries d SET status = 0, next_attempt_at = NULL, attempts = d.attempts + 1, updated_at = ${now}
+        FROM (SELECT i::bigint AS id, 1::bigint AS token FROM generate_series(${ROWS - 60}, ${ROWS - 11}) i) u
+        WHERE d.id = ANY(ARRAY(SELECT i::bigint FROM generate_series(${ROWS - 60}, ${ROWS - 11}) i)) AND d.id = u.id AND d.lease_token = u.token`, true],
     ['Claim: the claimed deliveries joined to their messages (20 of one endpoint)', `SELECT d.id, m.* FROM deliveries d JOIN messages m ON ${messagesPartitioned ? 'm.app_id = d.app_id AND ' : ''}m.id = d.message_id
-        WHERE d.id IN (SELECT id FROM deliveries WHERE endpoint_id = ${hot} AND status IN (1, 3) AND next_attempt_at <= ${now} ORDER BY endpoint_id, next_attempt_at LIMIT 20)`],
+        WHERE ${appKeys ? 'd.app_id = (SELECT app_id FROM endpoints WHERE id = ' + hot + ') AND ' : ''}d.id IN (SELECT id FROM deliveries WHERE ${hotApp}endpoint_id = ${hot} AND status IN (1, 3) AND next_attempt_at <= ${now} ORDER BY endpoint_id, next_attempt_at LIMIT 20)`],
     ...(messagesPartitioned
       ? [
           ['API: a message by its event id', `SELECT m.* FROM message_event_ids e JOIN messages m ON m.app_id = e.app_id AND m.id = e.message_id WHERE e.app_id = ${midApp} AND e.event_id = 'evt-${mid}'`],
           ['Retention: before dropping a day of messages, does one have an unfinished delivery', `SELECT 1 AS x FROM deliveries WHERE status IN (1, 3)
             AND message_id >= 'msg_${firstOfDay(dayLo).toString(16).padStart(27, '0')}' AND message_id < 'msg_${firstOfDay(dayLo + DAY).toString(16).padStart(27, '0')}' LIMIT 1`],
-          ['Retention: a batch of a dropped day\'s deliveries (rolled back)', `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE message_id >= 'msg_${firstOfDay(dayLo).toString(16).padStart(27, '0')}'
-            AND message_id < 'msg_${firstOfDay(dayLo + DAY).toString(16).padStart(27, '0')}' AND status NOT IN (1, 3) LIMIT 5000)`, true],
+          ['Retention: a batch of 5,000 of a dropped day\'s messages, then their deliveries (rolled back)', `WITH batch AS (
+              SELECT app_id, id FROM "${dayPartitionName({ table: 'messages' }, dayLo)}" WHERE (app_id, id) > ('', '') ORDER BY app_id, id LIMIT 5000)
+            DELETE FROM deliveries WHERE (app_id, message_id) IN (SELECT app_id, id FROM batch) AND status NOT IN (1, 3)`, true],
           ['Retention: the pull horizon of a dropped day (skip scan of its (app_id, seq) index; rolled back)', `WITH RECURSIVE a AS (
               (SELECT app_id FROM "${dayPartitionName({ table: 'messages' }, dayLo)}" ORDER BY app_id LIMIT 1)
               UNION ALL
@@ -167,7 +176,7 @@ try {
       : []),
     ['Pull: read an application\'s log after a position', `SELECT seq, id, payload FROM messages WHERE app_id = ${app} AND seq > ${Math.floor(ROWS / 2)} ORDER BY seq LIMIT 101`],
     ['Retention: the oldest messages with nothing left to deliver', `SELECT m.id FROM messages m
-        LEFT JOIN LATERAL (SELECT 1 AS open FROM deliveries d WHERE d.message_id = m.id AND d.status IN (1, 3) LIMIT 1) o ON TRUE
+        LEFT JOIN LATERAL (SELECT 1 AS open FROM deliveries d WHERE ${appKeys ? 'd.app_id = m.app_id AND ' : ''}d.message_id = m.id AND d.status IN (1, 3) LIMIT 1) o ON TRUE
         WHERE ${
           messagesPartitioned
             ? `m.id < 'msg_${firstOfDay(dayLo).toString(16).padStart(27, '0')}' AND m.created_at < ${dayLo} AND o.open IS NULL

@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { DeliveryStatus, TriggerType } from '../domain/model.js';
 import type { Endpoint } from '../domain/model.js';
-import type { AttemptRecord, ClaimedDelivery, RecordedAttempts, Store } from '../storage/contract/store.js';
+import type { AttemptRecord, ClaimedDelivery, LeaseRef, RecordedAttempts, Store } from '../storage/contract/store.js';
 import type { Admission, AdmissionControl, Settlement } from './admission.js';
 import { AttemptRunner } from './attempt-runner.js';
 import { AttemptWriter } from './attempt-writer.js';
@@ -77,7 +77,7 @@ export class Dispatcher implements AdmissionControl {
   private started = false;
   private shutdownDeadlinePassed = false;
   /** Leases of deliveries being sent, given back if shutdown cannot wait for them. */
-  private readonly inflightRefs = new Map<number, { deliveryId: number; leaseToken: number }>();
+  private readonly inflightRefs = new Map<number, LeaseRef>();
   private idleWaiters: (() => void)[] = [];
   /** Called when an attempt disables an endpoint (410 Gone, failing too long). */
   onEndpointDisabled: (endpointId: string, appId: string) => void = () => {};
@@ -197,7 +197,7 @@ export class Dispatcher implements AdmissionControl {
 
   /** Sends one leased delivery; its slot is already counted. */
   private launch(c: ClaimedDelivery): void {
-    this.inflightRefs.set(c.deliveryId, { deliveryId: c.deliveryId, leaseToken: c.leaseToken });
+    this.inflightRefs.set(c.deliveryId, { appId: c.app.id, deliveryId: c.deliveryId, leaseToken: c.leaseToken });
     void this.attempts
       .run(c)
       .catch((e: unknown) => this.o.logger.error({ err: e, deliveryId: c.deliveryId }, 'delivery attempt crashed'))

@@ -211,7 +211,7 @@ export class DueClaims {
     else if (permit.kind === 'probe') allowed = Math.min(1, allowed);
     if (!appCounted && s.appId !== null) allowed = Math.min(allowed, Math.max(0, slots.appMaxInflight - slots.appInflight(s.appId)));
     if (permit.kind === 'probe' && allowed > 0) breakers.probing(endpointId, s.origin);
-    const refused = claims.slice(allowed).map((c) => ({ deliveryId: c.deliveryId, leaseToken: c.leaseToken }));
+    const refused = claims.slice(allowed).map((c) => ({ appId: c.app.id, deliveryId: c.deliveryId, leaseToken: c.leaseToken }));
     return { send: claims.slice(0, allowed), refused };
   }
 

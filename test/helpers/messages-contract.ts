@@ -40,7 +40,7 @@ export function messagesContract(name: string, make: () => Promise<TestStore>): 
       assert.equal(s1.sending, 1);
       if (r1?.kind !== 'created') return;
       const leased = r1.deliveries.find((d) => d.endpointId === e2.id)!;
-      const loaded = await store.loadClaimed([{ deliveryId: leased.deliveryId, leaseToken: leased.leaseToken }]);
+      const loaded = await store.loadClaimed([{ appId: a.id, deliveryId: leased.deliveryId, leaseToken: leased.leaseToken }]);
       assert.equal(loaded.length, 1);
       assert.equal(loaded[0]!.message.payload, '{"a":1}');
     });

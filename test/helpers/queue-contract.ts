@@ -52,7 +52,7 @@ export function queueContract(name: string, make: () => Promise<TestStore>): voi
       assert.ok((await store.releaseAllLeases(T0 + 1700)) >= 2);
       const again = await store.claimDue(ep.id, 10, T0 + 1700, T0 + 9000);
       assert.equal(again.length, 2);
-      await store.releaseLeases(again.map((c) => ({ deliveryId: c.deliveryId, leaseToken: c.leaseToken })), T0 + 1800);
+      await store.releaseLeases(again.map((c) => ({ appId: c.app.id, deliveryId: c.deliveryId, leaseToken: c.leaseToken })), T0 + 1800);
       assert.equal((await store.claimDue(ep.id, 10, T0 + 1800, T0 + 9000)).length, 2);
     });
 
@@ -146,7 +146,7 @@ export function queueContract(name: string, make: () => Promise<TestStore>): voi
       // A lease given back (shutdown) keeps the request too: it is served after the next attempt.
       const o = claimed.find((c) => c.message.id === other.id)!;
       await store.resend(other.id, ep.id, a.id, T0 + 1610);
-      await store.releaseLeases([{ deliveryId: o.deliveryId, leaseToken: o.leaseToken }], T0 + 1620);
+      await store.releaseLeases([{ appId: o.app.id, deliveryId: o.deliveryId, leaseToken: o.leaseToken }], T0 + 1620);
       const next = (await store.claimDue(ep.id, 10, T0 + 1620, T0 + 3000)).find((c) => c.message.id === other.id)!;
       const served = await store.recordAttempts([attemptRecord(next, { status: DeliveryStatus.Success }, T0 + 1700)]);
       assert.deepEqual(served.resent, [0]);
@@ -238,6 +238,25 @@ export function queueContract(name: string, make: () => Promise<TestStore>): voi
         }
         assert.equal(await own.nextDueAt(T0 + 3002), T0 + 5000);
         assert.equal(await own.nextDueAt(T0 + 5000), null, 'nothing after the last');
+
+        // Endpoints of several applications: pages of one, each after the last, find each once.
+        const apps = [app(), app(), app()];
+        const eps: string[] = [];
+        for (const [i, x] of apps.entries()) {
+          await own.createApplication(x);
+          for (let j = 0; j < 3 - i; j++) {
+            const ep = endpoint(x.id);
+            await own.createEndpoint(ep);
+            await own.publish([{ message: message(x.id, T0 + 6000), deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
+            eps.push(ep.id);
+          }
+        }
+        const paged: string[] = [];
+        for (let page = await own.dueEndpoints(T0 + 6000, 1); page.length > 0; page = await own.dueEndpoints(T0 + 6000, 1, paged.at(-1))) paged.push(...page);
+        const all = await own.dueEndpoints(T0 + 6000, 100);
+        assert.deepEqual(paged, all, 'each once, in the order of one page of all');
+        assert.equal(new Set(all).size, all.length);
+        for (const id of eps) assert.ok(all.includes(id), id);
         assert.deepEqual(await own.dueEndpoints(T0 + 4999, 100), []);
       });
     });

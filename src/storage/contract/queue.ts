@@ -42,8 +42,9 @@ export interface RecordedAttempts {
   resent: number[];
 }
 
-/** A lease on one delivery, as handed out by a claim or a publish. */
+/** A lease on one delivery, as handed out by a claim or a publish, with the delivery's application (which leads its key). */
 export interface LeaseRef {
+  appId: string;
   deliveryId: number;
   leaseToken: number;
 }

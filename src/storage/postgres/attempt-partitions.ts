@@ -39,7 +39,7 @@ async function dropUnlessOpen(tx: TransactionSql, name: string): Promise<boolean
   // the partial index of unfinished deliveries), never a walk of the partition.
   const [open] = await tx.unsafe(`
     SELECT 1 AS x FROM deliveries d
-    CROSS JOIN LATERAL (SELECT 1 FROM ${ident(name)} a WHERE a.message_id = d.message_id LIMIT 1) a
+    CROSS JOIN LATERAL (SELECT 1 FROM ${ident(name)} a WHERE a.app_id = d.app_id AND a.message_id = d.message_id LIMIT 1) a
     WHERE d.status IN (1, 3) LIMIT 1`);
   if (open) return false;
   await tx.unsafe(`DROP TABLE ${ident(name)}`);

@@ -43,8 +43,7 @@ export class PgCatalogStore implements CatalogStore {
 
   async deleteApplication(id: string): Promise<void> {
     await this.c.sql.begin(async (tx) => {
-      await tx`DELETE FROM endpoint_limits WHERE endpoint_id IN (SELECT id FROM endpoints WHERE app_id = ${id})`;
-      for (const t of ['attempts', 'deliveries', 'messages', 'endpoints', 'integrations']) await tx`DELETE FROM ${tx(t)} WHERE app_id = ${id}`;
+      for (const t of ['endpoint_limits', 'attempts', 'deliveries', 'message_event_ids', 'messages', 'endpoints', 'integrations']) await tx`DELETE FROM ${tx(t)} WHERE app_id = ${id}`;
       await tx`DELETE FROM applications WHERE id = ${id}`;
       await this.c.notify(tx, [{ kind: 'endpoints-changed', appId: id }]);
     });
@@ -79,7 +78,7 @@ export class PgCatalogStore implements CatalogStore {
     await uniqueAsync('an endpoint with this uid already exists', () =>
       this.c.sql.begin(async (tx) => {
         await tx`INSERT INTO endpoints ${tx(endpointValues(e, this.c.box))}`;
-        await tx`INSERT INTO endpoint_limits (endpoint_id, tokens, updated_at) VALUES (${e.id}, ${FULL_BUCKET}, ${e.createdAt}) ON CONFLICT DO NOTHING`;
+        await tx`INSERT INTO endpoint_limits (app_id, endpoint_id, tokens, updated_at) VALUES (${e.appId}, ${e.id}, ${FULL_BUCKET}, ${e.createdAt}) ON CONFLICT DO NOTHING`;
         await this.c.notify(tx, [{ kind: 'endpoints-changed', appId: e.appId }]);
       }),
     );
@@ -105,7 +104,7 @@ export class PgCatalogStore implements CatalogStore {
       this.c.sql.begin(async (tx) => {
         await tx`UPDATE endpoints SET ${tx(v, 'uid', 'url', 'description', 'disabled', 'event_types', 'channels', 'throttle_rate', 'metadata', 'headers', 'secrets', 'failing_since', 'updated_at', 'filter', 'transformation')}
                  WHERE id = ${e.id} AND app_id = ${e.appId}`;
-        if (e.disabled) await failWaiting(tx, e.id, e.updatedAt);
+        if (e.disabled) await failWaiting(tx, e.appId, e.id, e.updatedAt);
         await this.c.notify(tx, [{ kind: 'endpoints-changed', appId: e.appId }]);
       }),
     );
@@ -113,10 +112,10 @@ export class PgCatalogStore implements CatalogStore {
 
   async deleteEndpoint(appId: string, id: string): Promise<void> {
     await this.c.sql.begin(async (tx) => {
-      await tx`DELETE FROM attempts WHERE endpoint_id = ${id} AND app_id = ${appId}`;
-      await tx`DELETE FROM deliveries WHERE endpoint_id = ${id} AND app_id = ${appId}`;
+      await tx`DELETE FROM attempts WHERE app_id = ${appId} AND endpoint_id = ${id}`;
+      await tx`DELETE FROM deliveries WHERE app_id = ${appId} AND endpoint_id = ${id}`;
       const gone = await tx`DELETE FROM endpoints WHERE id = ${id} AND app_id = ${appId}`;
-      if (gone.count > 0) await tx`DELETE FROM endpoint_limits WHERE endpoint_id = ${id}`;
+      if (gone.count > 0) await tx`DELETE FROM endpoint_limits WHERE app_id = ${appId} AND endpoint_id = ${id}`;
       await this.c.notify(tx, [{ kind: 'endpoints-changed', appId }]);
     });
   }

@@ -6,7 +6,7 @@
  * count of live leases (every node's) and its token bucket are read and changed by one
  * claimer at a time.
  */
-import type { PendingQuery, TransactionSql } from 'postgres';
+import type { PendingQuery, Sql, TransactionSql } from 'postgres';
 import { DeliveryStatus } from '../../domain/model.js';
 import { msUntilToken, throttleTokensAt } from '../../domain/token-bucket.js';
 import type { HeaderStyle } from '../../domain/model.js';
@@ -18,6 +18,15 @@ import type { Row } from './rows.js';
 
 /** How soon a claim held back by the concurrency cap alone tries again (completions elsewhere also retry). */
 export const CONCURRENCY_RETRY_MS = 500;
+
+/**
+ * The application of an endpoint, read in the statement that needs it: every key of the
+ * delivery path is led by the application id (migration 0038), and a claim knows only the
+ * endpoint. An uncorrelated subquery, run once per statement, whose value the indexes use.
+ */
+export function appOfEndpoint(sql: Sql | TransactionSql, endpointId: string): PendingQuery<Row[]> {
+  return sql`(SELECT app_id FROM endpoints WHERE id = ${endpointId})`;
+}
 
 /** What a claim asks for: up to `limit` due deliveries of one endpoint at `nowMs`, leased until `leaseUntil`. */
 export interface ClaimAsk {
@@ -37,35 +46,36 @@ export interface ClaimCaps {
  * deliveries of the endpoint, oldest first, each with its message; `bucket`, when given, is the
  * endpoint's tokens before the claim, which pays one per delivery claimed.
  */
-function leaseDue(tx: TransactionSql, endpointId: string, nowMs: number, leaseUntil: number, limit: number | PendingQuery<Row[]>, bucket: number | null): PendingQuery<Row[]> {
+function leaseDue(tx: TransactionSql, app: string | PendingQuery<Row[]>, endpointId: string, nowMs: number, leaseUntil: number, limit: number | PendingQuery<Row[]>, bucket: number | null): PendingQuery<Row[]> {
   return tx`
     WITH c AS (
       UPDATE deliveries SET status = ${DeliveryStatus.Sending}, next_attempt_at = ${leaseUntil}, lease_token = lease_token + 1, updated_at = ${nowMs}
       -- Ordered as deliveries_due_by_endpoint is, so that index (this endpoint's due rows only)
       -- serves it whatever the planner thinks of the other endpoints' backlog.
-      WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = ${endpointId} AND status IN (1, 3) AND next_attempt_at <= ${nowMs}
-                   ORDER BY endpoint_id, next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+      WHERE app_id = ${app} AND id IN (
+        SELECT id FROM deliveries WHERE app_id = ${app} AND endpoint_id = ${endpointId} AND status IN (1, 3) AND next_attempt_at <= ${nowMs}
+        ORDER BY endpoint_id, next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
       RETURNING id AS d_id, lease_token AS d_lease_token, attempts AS d_attempts, trigger AS d_trigger, message_id AS d_message_id, app_id AS d_app_id),
     -- The bucket pays for what was claimed, in the same statement.
     b AS (UPDATE endpoint_limits SET tokens = ${bucket ?? 0}::float8 - (SELECT count(*) FROM c), updated_at = GREATEST(updated_at, ${nowMs})
-          WHERE endpoint_id = ${endpointId} AND ${bucket !== null}::boolean)
+          WHERE app_id = ${app} AND endpoint_id = ${endpointId} AND ${bucket !== null}::boolean)
     SELECT c.*, m.* FROM c JOIN messages m ON m.app_id = c.d_app_id AND m.id = c.d_message_id ORDER BY c.d_id`;
 }
 
 /**
- * The number of live leases of an endpoint (its id, or a fragment naming a column of the
- * statement around it), every node's: the range after now of the leases' index (a lease's
- * next_attempt_at is its end). A fragment, for statements that count them.
+ * The number of live leases of an endpoint (its application and id, or fragments naming
+ * columns of the statement around it), every node's: the range after now of the leases'
+ * index (a lease's next_attempt_at is its end). A fragment, for statements that count them.
  */
-export function liveLeases(tx: TransactionSql, endpoint: string | PendingQuery<Row[]>, nowMs: number): PendingQuery<Row[]> {
-  return tx`(SELECT count(*) FROM deliveries WHERE endpoint_id = ${endpoint} AND status = 3 AND next_attempt_at > ${nowMs})`;
+export function liveLeases(tx: TransactionSql, app: string | PendingQuery<Row[]>, endpoint: string | PendingQuery<Row[]>, nowMs: number): PendingQuery<Row[]> {
+  return tx`(SELECT count(*) FROM deliveries WHERE app_id = ${app} AND endpoint_id = ${endpoint} AND status = 3 AND next_attempt_at > ${nowMs})`;
 }
 
 /** The endpoint's row, with its application's header style, its bucket and its live leases (`live_n`). */
 function endpointWithLimits(tx: TransactionSql, endpointId: string, nowMs: number): PendingQuery<Row[]> {
   return tx`SELECT e.*, a.header_style AS a_header_style, l.tokens AS l_tokens, l.updated_at AS l_updated_at,
-                   ${liveLeases(tx, endpointId, nowMs)} AS live_n
-            FROM endpoints e JOIN endpoint_limits l ON l.endpoint_id = e.id LEFT JOIN applications a ON a.id = e.app_id
+                   ${liveLeases(tx, tx`e.app_id`, endpointId, nowMs)} AS live_n
+            FROM endpoints e JOIN endpoint_limits l ON l.app_id = e.app_id AND l.endpoint_id = e.id LEFT JOIN applications a ON a.id = e.app_id
             WHERE e.id = ${endpointId}`;
 }
 
@@ -87,13 +97,13 @@ export async function quickClaimIn(
   await connection.schema(tx);
   // Each statement runs in a snapshot taken after the one before it: after the lock.
   const allowedHere = tx`COALESCE((
-    SELECT GREATEST(0, LEAST(${limit}::int, ${concurrency}::int - ${liveLeases(tx, endpointId, nowMs)}))
-    FROM endpoints e JOIN endpoint_limits l ON l.endpoint_id = e.id
+    SELECT GREATEST(0, LEAST(${limit}::int, ${concurrency}::int - ${liveLeases(tx, tx`e.app_id`, endpointId, nowMs)}))
+    FROM endpoints e JOIN endpoint_limits l ON l.app_id = e.app_id AND l.endpoint_id = e.id
     WHERE e.id = ${endpointId} AND NOT e.disabled AND COALESCE(e.throttle_rate, 0) <= 0), 0)`;
   const [, [epRow], rows] = await Promise.all([
     connection.lockEndpoints(tx, [endpointId]),
     endpointWithLimits(tx, endpointId, nowMs),
-    leaseDue(tx, endpointId, nowMs, leaseUntil, allowedHere, null),
+    leaseDue(tx, appOfEndpoint(tx, endpointId), endpointId, nowMs, leaseUntil, allowedHere, null),
     commit(),
   ]);
   if (!epRow || epRow.disabled === true || ((epRow.throttle_rate as number | null) ?? 0) > 0) return null;
@@ -128,7 +138,7 @@ export async function claimIn(tx: TransactionSql, commit: () => PromiseLike<void
   if (!epRow && caps) {
     // Every endpoint gets its limits row when created; this only covers one that lacks it.
     // -1 is FULL_BUCKET (domain/token-bucket.ts), written as a literal to keep the column's type.
-    await tx`INSERT INTO endpoint_limits (endpoint_id, tokens, updated_at) SELECT id, -1, 0 FROM endpoints WHERE id = ${endpointId} ON CONFLICT DO NOTHING`;
+    await tx`INSERT INTO endpoint_limits (app_id, endpoint_id, tokens, updated_at) SELECT app_id, id, -1, 0 FROM endpoints WHERE id = ${endpointId} ON CONFLICT DO NOTHING`;
     [epRow] = await select();
   }
   if (!epRow) return none;
@@ -136,7 +146,7 @@ export async function claimIn(tx: TransactionSql, commit: () => PromiseLike<void
   if (endpoint.disabled) {
     await Promise.all([
       tx`UPDATE deliveries SET status = ${DeliveryStatus.Fail}, next_attempt_at = NULL, updated_at = ${nowMs}
-         WHERE endpoint_id = ${endpointId} AND status IN (1, 3) AND next_attempt_at <= ${nowMs}`,
+         WHERE app_id = ${endpoint.appId} AND endpoint_id = ${endpointId} AND status IN (1, 3) AND next_attempt_at <= ${nowMs}`,
       commit(),
     ]);
     return none;
@@ -154,10 +164,10 @@ export async function claimIn(tx: TransactionSql, commit: () => PromiseLike<void
 
   let rows: Row[] = [];
   if (allowed > 0) {
-    [rows] = await Promise.all([leaseDue(tx, endpointId, nowMs, leaseUntil, allowed, caps !== null && rate !== null ? tokens : null), commit()]);
+    [rows] = await Promise.all([leaseDue(tx, endpoint.appId, endpointId, nowMs, leaseUntil, allowed, caps !== null && rate !== null ? tokens : null), commit()]);
   } else if (caps && rate !== null) {
     const left = tokens - rows.length;
-    await Promise.all([tx`UPDATE endpoint_limits SET tokens = ${left}, updated_at = GREATEST(updated_at, ${nowMs}) WHERE endpoint_id = ${endpointId}`, commit()]);
+    await Promise.all([tx`UPDATE endpoint_limits SET tokens = ${left}, updated_at = GREATEST(updated_at, ${nowMs}) WHERE app_id = ${endpoint.appId} AND endpoint_id = ${endpointId}`, commit()]);
   }
 
   const headerStyle = ((epRow.a_header_style as HeaderStyle | null) ?? 'standard');

@@ -4,20 +4,21 @@
  * next day's. The days ahead are created and days wholly past retention dropped
  * (time-partitions.ts), unless one of their messages still has an unfinished delivery.
  *
- * Dropping a day of messages takes what hangs off them first, in batches of their own
- * (each a short transaction, so none holds locks or bloats the WAL at once): the attempts
- * recorded for them after their day (those of their day went with the attempts' own
- * partition) and their deliveries, which stay one table (the engine finds an endpoint's due
- * deliveries across every day; split by day, each claim would probe each day's index). The
- * drop itself is one transaction: no unfinished delivery appeared meanwhile, the pull
- * horizon is raised past the day's positions (a cursor below it answers 410, as after a
- * purge), the day's event ids are released, and the table goes.
+ * Dropping a day of messages takes what hangs off them first, walking the day's messages by
+ * key in batches of their own (each a few short statements, so none holds locks or bloats the
+ * WAL at once): the attempts recorded for them after their day (those of their day went with
+ * the attempts' own partition), their deliveries, which stay one table (the engine finds an
+ * endpoint's due deliveries across every day; split by day, each claim would probe each day's
+ * index), and their event ids. The drop itself is one transaction: no unfinished delivery
+ * appeared meanwhile, the pull horizon is raised past the day's positions (a cursor below it
+ * answers 410, as after a purge), and the table goes.
  */
 import type { TransactionSql } from 'postgres';
 import { idBoundary, idTime } from '../../domain/ids.js';
 import type { PartitionUpkeep } from '../contract/retention.js';
 import { ATTEMPT_TIME_SLACK_MS } from './attempt-partitions.js';
 import type { PgConnection } from './connection.js';
+import { inKeys } from './message-keys.js';
 import { createDaysAhead, ident, partitionsPast, partitionStep } from './time-partitions.js';
 import type { DailyTable, TimePartition } from './time-partitions.js';
 
@@ -48,29 +49,37 @@ function inRange(column: string, p: TimePartition): string {
   return [...lower, `${column} < ${idLiteral(p.to ?? Number.MAX_SAFE_INTEGER)}`].join(' AND ');
 }
 
-/** Whether a message of partition `p` has a delivery pending or sending (found on the partial index of unfinished deliveries). */
+/** Whether a message of partition `p` has a delivery pending or sending (a walk of the partial index of unfinished deliveries, which holds only those). */
 async function hasOpenDelivery(sql: PgConnection['sql'] | TransactionSql, p: TimePartition): Promise<boolean> {
   const [open] = await sql.unsafe(`SELECT 1 AS x FROM deliveries WHERE status IN (1, 3) AND ${inRange('message_id', p)} LIMIT 1`);
   return open !== undefined;
 }
 
-/** Deletes, a batch per statement, the attempts and deliveries of partition `p`'s messages. */
+/**
+ * Deletes what hangs off partition `p`'s messages, walking them in key order a batch at a time
+ * (each batch its own statements): their attempts recorded from their day on (the attempts'
+ * own partitions of earlier days went already), their deliveries and their event ids, all
+ * found by the (application, message) keys.
+ */
 async function deleteDependents(c: PgConnection, p: TimePartition): Promise<void> {
-  // Attempts of the day's messages recorded from the day on (the attempts' own partitions of
-  // earlier days went already): a range of each later partition's message index.
-  const since = p.from === null ? '' : ` AND created_at >= ${p.from - ATTEMPT_TIME_SLACK_MS}`;
+  const since = p.from === null ? 0 : p.from - ATTEMPT_TIME_SLACK_MS;
+  let after = { app: '', id: '' };
   for (;;) {
-    const r = await c.sql.unsafe(`DELETE FROM attempts a USING (SELECT id, created_at FROM attempts WHERE ${inRange('message_id', p)}${since} LIMIT ${BATCH}) x
-                                  WHERE a.id = x.id AND a.created_at = x.created_at`);
-    if (r.count < BATCH) break;
-  }
-  for (;;) {
-    const r = await c.sql.unsafe(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE ${inRange('message_id', p)} AND status NOT IN (1, 3) LIMIT ${BATCH})`);
-    if (r.count < BATCH) break;
+    const batch = await c.sql.unsafe(`SELECT app_id, id FROM ${ident(p.name)} WHERE (app_id, id) > ($1, $2) ORDER BY app_id, id LIMIT ${BATCH}`, [after.app, after.id]);
+    if (batch.length === 0) return;
+    const keys = { apps: batch.map((r) => r.app_id as string), ids: batch.map((r) => r.id as string) };
+    await c.sql`DELETE FROM attempts WHERE (app_id, message_id) IN ${inKeys(c.sql, keys)} AND created_at >= ${since}`;
+    await c.sql`DELETE FROM deliveries WHERE (app_id, message_id) IN ${inKeys(c.sql, keys)} AND status NOT IN (1, 3)`;
+    await c.sql`DELETE FROM message_event_ids WHERE (app_id, message_id) IN ${inKeys(c.sql, keys)}`;
+    const last = batch[batch.length - 1]!;
+    after = { app: last.app_id as string, id: last.id as string };
   }
 }
 
-/** The drop itself, under the partition lock: false (kept) if an unfinished delivery appeared meanwhile. */
+/**
+ * The drop itself, under the partition lock: false (kept) if an unfinished delivery appeared
+ * meanwhile (a resend of one of the day's messages since the batches ran).
+ */
 async function dropPartition(tx: TransactionSql, p: TimePartition): Promise<boolean> {
   if (await hasOpenDelivery(tx, p)) return false;
   const part = ident(p.name);
@@ -84,8 +93,6 @@ async function dropPartition(tx: TransactionSql, p: TimePartition): Promise<bool
     top AS (SELECT a.app_id, (SELECT max(seq) FROM ${part} WHERE app_id = a.app_id) AS seq FROM a WHERE a.app_id IS NOT NULL)
     INSERT INTO pull_horizon (app_id, purged_seq) SELECT app_id, seq FROM top WHERE seq IS NOT NULL
     ON CONFLICT (app_id) DO UPDATE SET purged_seq = GREATEST(pull_horizon.purged_seq, EXCLUDED.purged_seq)`);
-  await tx.unsafe(`DELETE FROM message_event_ids WHERE ${inRange('message_id', p)}`);
-  await tx.unsafe(`DELETE FROM deliveries WHERE ${inRange('message_id', p)}`);
   await tx.unsafe(`DROP TABLE ${part}`);
   return true;
 }

@@ -6,7 +6,7 @@
  * time and each sees every lease the previous one committed. The keys with unfinished
  * deliveries are found by a skip scan of a partial index holding keyed rows only.
  */
-import type { TransactionSql } from 'postgres';
+import type { PendingQuery, TransactionSql } from 'postgres';
 import { DeliveryStatus } from '../../domain/model.js';
 import type { HeaderStyle } from '../../domain/model.js';
 import { orderingOf } from '../../domain/ordering.js';
@@ -15,7 +15,9 @@ import type { CappedClaim } from '../contract/cluster.js';
 import type { OrderingStore, PausedKey } from '../contract/ordering.js';
 import { keyOfRow } from '../shared/ordering-keys.js';
 import type { PgConnection } from './connection.js';
+import { appOfEndpoint } from './claims.js';
 import { claimedDelivery, toEndpoint } from './rows.js';
+import type { Row } from './rows.js';
 import { jsonParam } from './text.js';
 
 /**
@@ -43,20 +45,21 @@ export class PgOrderingStore implements OrderingStore {
       tx`SELECT pg_advisory_xact_lock(hashtextextended(${'switchboard.ordered:' + endpointId}, 0))`,
       tx`SELECT e.*, a.header_style AS a_header_style FROM endpoints e LEFT JOIN applications a ON a.id = e.app_id WHERE e.id = ${endpointId}`,
       concurrency !== null
-        ? tx`SELECT count(*)::int AS n FROM deliveries WHERE endpoint_id = ${endpointId} AND status = 3 AND next_attempt_at > ${nowMs}`
+        ? tx`SELECT count(*)::int AS n FROM deliveries WHERE app_id = ${appOfEndpoint(tx, endpointId)} AND endpoint_id = ${endpointId} AND status = 3 AND next_attempt_at > ${nowMs}`
         : [{ n: 0 }],
     ]);
     if (!epRow) return null;
     const endpoint = toEndpoint(epRow, this.c.box);
+    const app = endpoint.appId;
     const config = orderingOf(endpoint.metadata);
     if (!config) return null;
     if (endpoint.disabled) {
       await tx`UPDATE deliveries SET status = ${DeliveryStatus.Fail}, next_attempt_at = NULL, updated_at = ${nowMs}
-               WHERE endpoint_id = ${endpointId} AND status IN (1, 3) AND next_attempt_at <= ${nowMs}`;
+               WHERE app_id = ${app} AND endpoint_id = ${endpointId} AND status IN (1, 3) AND next_attempt_at <= ${nowMs}`;
       return { claims: [], retryInMs: null };
     }
     if (!this.keyed.has(endpointId) || nowMs - endpoint.updatedAt < ASSIGN_WINDOW_MS) {
-      await keyUnkeyed(tx, endpointId, config);
+      await keyUnkeyed(tx, app, endpointId, config);
       this.keyed.add(endpointId);
     }
     const allowed = concurrency === null ? limit : Math.max(0, Math.min(limit, concurrency - Number(live?.n ?? 0)));
@@ -64,28 +67,28 @@ export class PgOrderingStore implements OrderingStore {
     const pause = config.policy === 'pause';
     const rows = await tx`
       WITH RECURSIVE k(key) AS (
-        (SELECT ordering_key FROM deliveries WHERE endpoint_id = ${endpointId} AND ordering_key IS NOT NULL AND status IN (1, 3) ORDER BY ordering_key LIMIT 1)
+        (SELECT ordering_key FROM deliveries WHERE app_id = ${app} AND endpoint_id = ${endpointId} AND ordering_key IS NOT NULL AND status IN (1, 3) ORDER BY ordering_key LIMIT 1)
         UNION ALL
-        SELECT (SELECT d.ordering_key FROM deliveries d WHERE d.endpoint_id = ${endpointId} AND d.ordering_key IS NOT NULL AND d.status IN (1, 3)
+        SELECT (SELECT d.ordering_key FROM deliveries d WHERE d.app_id = ${app} AND d.endpoint_id = ${endpointId} AND d.ordering_key IS NOT NULL AND d.status IN (1, 3)
                 AND d.ordering_key > k.key ORDER BY d.ordering_key LIMIT 1)
         FROM k WHERE k.key IS NOT NULL),
       heads AS (
-        SELECT k.key, (SELECT id FROM deliveries WHERE endpoint_id = ${endpointId} AND ordering_key = k.key AND status IN (1, 3)
+        SELECT k.key, (SELECT id FROM deliveries WHERE app_id = ${app} AND endpoint_id = ${endpointId} AND ordering_key = k.key AND status IN (1, 3)
                        ORDER BY ordering_seq LIMIT 1) AS id
         FROM k WHERE k.key IS NOT NULL),
       pick AS (
-        SELECT d.id FROM heads h JOIN deliveries d ON d.id = h.id
+        SELECT d.id FROM heads h JOIN deliveries d ON d.app_id = ${app} AND d.id = h.id
         WHERE d.next_attempt_at <= ${nowMs}
-          AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.endpoint_id = ${endpointId} AND s.ordering_key = h.key AND s.status = 3
+          AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.app_id = ${app} AND s.endpoint_id = ${endpointId} AND s.ordering_key = h.key AND s.status = 3
                           AND s.id <> d.id AND s.next_attempt_at > ${nowMs})
           AND (NOT ${pause}::boolean OR NOT EXISTS (
-                SELECT 1 FROM deliveries f WHERE f.endpoint_id = ${endpointId} AND f.ordering_key = h.key AND f.status = 2
+                SELECT 1 FROM deliveries f WHERE f.app_id = ${app} AND f.endpoint_id = ${endpointId} AND f.ordering_key = h.key AND f.status = 2
                 AND NOT f.ordering_released AND f.ordering_seq < d.ordering_seq))
         ORDER BY d.next_attempt_at LIMIT ${allowed}),
       c AS (
         UPDATE deliveries SET status = ${DeliveryStatus.Sending}, next_attempt_at = ${leaseUntil}, lease_token = lease_token + 1,
           updated_at = ${nowMs}, ordering_released = FALSE
-        FROM pick WHERE deliveries.id = pick.id
+        FROM pick WHERE deliveries.app_id = ${app} AND deliveries.id = pick.id
         RETURNING deliveries.id AS d_id, lease_token AS d_lease_token, attempts AS d_attempts, trigger AS d_trigger,
                   message_id AS d_message_id, deliveries.app_id AS d_app_id, deliveries.ordering_key AS d_ordering_key, next_attempt_at AS d_at)
       SELECT c.*, m.* FROM c JOIN messages m ON m.app_id = c.d_app_id AND m.id = c.d_message_id ORDER BY c.d_id`;
@@ -96,21 +99,23 @@ export class PgOrderingStore implements OrderingStore {
   }
 
   async assignKeys(endpointId: string, config: OrderingConfig): Promise<void> {
-    await this.c.sql.begin((tx) => keyUnkeyed(tx, endpointId, config));
+    await this.c.sql.begin((tx) => keyUnkeyed(tx, appOfEndpoint(tx, endpointId), endpointId, config));
   }
 
   async pausedKeys(endpointId: string, limit: number): Promise<PausedKey[]> {
+    const app = appOfEndpoint(this.c.sql, endpointId);
     const rows = await this.c.sql`
       SELECT DISTINCT ON (ordering_key) ordering_key, message_id, updated_at FROM deliveries
-      WHERE endpoint_id = ${endpointId} AND ordering_key IS NOT NULL AND status = 2 AND NOT ordering_released
+      WHERE app_id = ${app} AND endpoint_id = ${endpointId} AND ordering_key IS NOT NULL AND status = 2 AND NOT ordering_released
       ORDER BY ordering_key, ordering_seq LIMIT ${limit}`;
     return rows.map((r) => ({ key: r.ordering_key as string, messageId: r.message_id as string, pausedAt: r.updated_at as number }));
   }
 
   async resume(endpointId: string, key: string): Promise<number> {
+    const app = appOfEndpoint(this.c.sql, endpointId);
     const r = await this.c.sql`
       UPDATE deliveries SET ordering_released = TRUE
-      WHERE endpoint_id = ${endpointId} AND ordering_key = ${key} AND status = 2 AND NOT ordering_released`;
+      WHERE app_id = ${app} AND endpoint_id = ${endpointId} AND ordering_key = ${key} AND status = 2 AND NOT ordering_released`;
     return r.count;
   }
 
@@ -133,13 +138,13 @@ export class PgOrderingStore implements OrderingStore {
 }
 
 /** Gives the endpoint's unfinished deliveries without a key their key and position. */
-async function keyUnkeyed(tx: TransactionSql, endpointId: string, config: OrderingConfig): Promise<void> {
+async function keyUnkeyed(tx: TransactionSql, app: string | PendingQuery<Row[]>, endpointId: string, config: OrderingConfig): Promise<void> {
   const rows = await tx`
-    SELECT d.id, m.seq, m.payload, m.tags, m.ordering_key FROM deliveries d JOIN messages m ON m.app_id = d.app_id AND m.id = d.message_id
-    WHERE d.endpoint_id = ${endpointId} AND d.status IN (1, 3) AND d.ordering_key IS NULL`;
+    SELECT d.id, d.app_id, m.seq, m.payload, m.tags, m.ordering_key FROM deliveries d JOIN messages m ON m.app_id = d.app_id AND m.id = d.message_id
+    WHERE d.app_id = ${app} AND d.endpoint_id = ${endpointId} AND d.status IN (1, 3) AND d.ordering_key IS NULL`;
   if (rows.length === 0) return;
   const keys = rows.map((r) => ({ id: r.id as number, key: keyOfRow(config, r), seq: r.seq as number }));
   await tx`UPDATE deliveries d SET ordering_key = x.key, ordering_seq = x.seq
-           FROM json_to_recordset(${jsonParam(keys)}::text::json) AS x(id bigint, key text, seq bigint) WHERE d.id = x.id`;
+           FROM json_to_recordset(${jsonParam(keys)}::text::json) AS x(id bigint, key text, seq bigint) WHERE d.app_id = ${rows[0]!.app_id as string} AND d.id = x.id`;
 }
 

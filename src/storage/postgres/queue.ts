@@ -9,7 +9,7 @@ import { DeliveryStatus, TriggerType } from '../../domain/model.js';
 import type { Application, Message } from '../../domain/model.js';
 import type { CappedClaim } from '../contract/cluster.js';
 import type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore, RecordedAttempts } from '../contract/queue.js';
-import { claimIn, quickClaimIn } from './claims.js';
+import { appOfEndpoint, claimIn, quickClaimIn } from './claims.js';
 import type { PgConnection } from './connection.js';
 import { claimedDelivery, toEndpoint, toMessage } from './rows.js';
 import type { Row } from './rows.js';
@@ -32,9 +32,9 @@ function isPartitionRouteRace(e: unknown): boolean {
 }
 
 /** Fails the endpoint's deliveries that are waiting (not in flight): it is disabled. */
-export async function failWaiting(tx: TransactionSql, endpointId: string, nowMs: number): Promise<void> {
+export async function failWaiting(tx: TransactionSql, appId: string, endpointId: string, nowMs: number): Promise<void> {
   await tx`UPDATE deliveries SET status = ${DeliveryStatus.Fail}, next_attempt_at = NULL, updated_at = ${nowMs}
-           WHERE endpoint_id = ${endpointId} AND status = ${DeliveryStatus.Pending}`;
+           WHERE app_id = ${appId} AND endpoint_id = ${endpointId} AND status = ${DeliveryStatus.Pending}`;
 }
 
 /** How long an endpoint whose claim needed the full path keeps taking it. */
@@ -74,8 +74,8 @@ export class PgQueueStore implements QueueStore {
     if (refs.length === 0) return [];
     const rows = await this.c.sql`
       SELECT d.id AS d_id, d.lease_token AS d_lease_token, d.attempts AS d_attempts, d.trigger AS d_trigger, d.endpoint_id AS d_endpoint_id, m.*
-      FROM json_to_recordset(${jsonParam(refs)}::text::json) AS r("deliveryId" bigint, "leaseToken" bigint)
-      JOIN deliveries d ON d.id = r."deliveryId" AND d.lease_token = r."leaseToken"
+      FROM json_to_recordset(${jsonParam(refs)}::text::json) AS r("appId" text, "deliveryId" bigint, "leaseToken" bigint)
+      JOIN deliveries d ON d.app_id = r."appId" AND d.id = r."deliveryId" AND d.lease_token = r."leaseToken"
       JOIN messages m ON m.app_id = d.app_id AND m.id = d.message_id
       ORDER BY d.id`;
     if (rows.length === 0) return [];
@@ -154,6 +154,7 @@ export class PgQueueStore implements QueueStore {
     }));
     const updates = records.map((r, i) => ({
       i,
+      app: r.attempt.appId,
       id: r.deliveryId,
       token: r.leaseToken,
       status: r.next.status,
@@ -182,12 +183,12 @@ export class PgQueueStore implements QueueStore {
       if (disabling.length > 0) {
         const fresh = new Set(settled.map((r) => r.i as number));
         // Each endpoint once, at the time of its first current record asking.
-        const disable = new Map<string, number>();
-        for (const [i, r] of disabling) if (fresh.has(i) && !disable.has(r.attempt.endpointId)) disable.set(r.attempt.endpointId, r.attempt.createdAt);
+        const disable = new Map<string, { appId: string; at: number }>();
+        for (const [i, r] of disabling) if (fresh.has(i) && !disable.has(r.attempt.endpointId)) disable.set(r.attempt.endpointId, { appId: r.attempt.appId, at: r.attempt.createdAt });
         const writes: Promise<unknown>[] = [];
-        for (const [id, at] of disable) {
+        for (const [id, { appId, at }] of disable) {
           writes.push(tx`UPDATE endpoints SET disabled = TRUE, updated_at = ${at} WHERE id = ${id}`);
-          writes.push(failWaiting(tx, id, at));
+          writes.push(failWaiting(tx, appId, id, at));
         }
         await Promise.all([...writes, commit()]);
       }
@@ -207,8 +208,8 @@ export class PgQueueStore implements QueueStore {
     await this.c.sql.begin(async (tx) => {
       const released = await tx`
         UPDATE deliveries d SET status = ${DeliveryStatus.Pending}, next_attempt_at = ${nowMs}
-        FROM json_to_recordset(${jsonParam(refs)}::text::json) AS r("deliveryId" bigint, "leaseToken" bigint)
-        WHERE d.id = r."deliveryId" AND d.lease_token = r."leaseToken" AND d.status = ${DeliveryStatus.Sending}
+        FROM json_to_recordset(${jsonParam(refs)}::text::json) AS r("appId" text, "deliveryId" bigint, "leaseToken" bigint)
+        WHERE d.app_id = r."appId" AND d.id = r."deliveryId" AND d.lease_token = r."leaseToken" AND d.status = ${DeliveryStatus.Sending}
         RETURNING d.endpoint_id`;
       await this.c.notifyDue(tx, released.map((r) => r.endpoint_id as string));
     });
@@ -224,7 +225,7 @@ export class PgQueueStore implements QueueStore {
       await tx`
         INSERT INTO deliveries (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_token, trigger, created_at, updated_at)
         VALUES (${messageId}, ${endpointId}, ${appId}, ${DeliveryStatus.Pending}, 0, ${nowMs}, 0, ${TriggerType.Manual}, ${nowMs}, ${nowMs})
-        ON CONFLICT (message_id, endpoint_id) DO UPDATE SET
+        ON CONFLICT (app_id, message_id, endpoint_id) DO UPDATE SET
           status = CASE WHEN deliveries.status = ${DeliveryStatus.Sending} THEN deliveries.status ELSE ${DeliveryStatus.Pending} END,
           next_attempt_at = CASE WHEN deliveries.status = ${DeliveryStatus.Sending} THEN deliveries.next_attempt_at ELSE EXCLUDED.next_attempt_at END,
           trigger = CASE WHEN deliveries.status = ${DeliveryStatus.Sending} THEN deliveries.trigger ELSE ${TriggerType.Manual} END,
@@ -238,7 +239,8 @@ export class PgQueueStore implements QueueStore {
     return this.c.sql.begin(async (tx) => {
       const r = await tx`
         UPDATE deliveries SET status = ${DeliveryStatus.Pending}, next_attempt_at = ${nowMs}, trigger = ${TriggerType.Manual}, resend_requested = FALSE, updated_at = ${nowMs}
-        WHERE endpoint_id = ${endpointId} AND status = ${DeliveryStatus.Fail} AND created_at >= ${since} AND created_at < ${until ?? MAX_TIME}`;
+        WHERE app_id = ${appOfEndpoint(tx, endpointId)} AND endpoint_id = ${endpointId} AND status = ${DeliveryStatus.Fail}
+          AND created_at >= ${since} AND created_at < ${until ?? MAX_TIME}`;
       if (r.count > 0) await this.c.notifyDue(tx, [endpointId]);
       return r.count;
     });
@@ -247,7 +249,7 @@ export class PgQueueStore implements QueueStore {
   async messagesWithoutDelivery(appId: string, endpointId: string, since: number, until: number | null): Promise<Message[]> {
     const rows = await this.c.sql`
       SELECT m.* FROM messages m WHERE m.app_id = ${appId} AND m.created_at >= ${since} AND m.created_at < ${until ?? MAX_TIME}
-        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.endpoint_id = ${endpointId})
+        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.app_id = m.app_id AND d.message_id = m.id AND d.endpoint_id = ${endpointId})
       ORDER BY m.id`;
     return rows.map(toMessage);
   }
@@ -280,9 +282,10 @@ function settleWithOutcomes(tx: TransactionSql, updates: Row[]): PendingQuery<Ro
         next_attempt_at = CASE WHEN d.resend_requested THEN u.at ELSE u.next END,
         trigger = CASE WHEN d.resend_requested THEN ${TriggerType.Manual} ELSE d.trigger END,
         resend_requested = FALSE, attempts = d.attempts + 1, updated_at = u.at
-      FROM json_to_recordset(${jsonParam(updates)}::text::json) AS u(i int, id bigint, token bigint, status smallint, next bigint, at bigint, ok boolean)
-      -- The id list lets the planner find the rows by key, whatever it guesses of the JSON's size.
-      WHERE d.id = ANY(${updates.map((u) => u.id as number)}::bigint[]) AND d.id = u.id AND d.lease_token = u.token
+      FROM json_to_recordset(${jsonParam(updates)}::text::json) AS u(i int, app text, id bigint, token bigint, status smallint, next bigint, at bigint, ok boolean)
+      -- The key lists let the planner find the rows by key, whatever it guesses of the JSON's size.
+      WHERE (d.app_id, d.id) IN (SELECT * FROM unnest(${updates.map((u) => u.app as string)}::text[], ${updates.map((u) => u.id as number)}::bigint[]))
+        AND d.app_id = u.app AND d.id = u.id AND d.lease_token = u.token
       RETURNING u.i, d.endpoint_id, u.at, u.ok,
                 d.status = ${DeliveryStatus.Pending} AND (u.status <> ${DeliveryStatus.Pending} OR d.next_attempt_at <> u.next) AS resent),
     last_ok AS (SELECT endpoint_id, max(i) FILTER (WHERE ok) AS i FROM settled GROUP BY endpoint_id),

@@ -9,6 +9,8 @@ import type { PartitionUpkeep, RetentionStore } from '../contract/retention.js';
 import { ATTEMPT_TIME_SLACK_MS, maintainAttemptPartitions } from './attempt-partitions.js';
 import type { PgConnection } from './connection.js';
 import { MESSAGES, maintainMessagePartitions } from './message-partitions.js';
+import { inKeys } from './message-keys.js';
+import type { MessageKeys } from './message-keys.js';
 import { partitionAt, partitionsOf } from './time-partitions.js';
 
 /**
@@ -19,13 +21,14 @@ import { partitionAt, partitionsOf } from './time-partitions.js';
  * attempts. An attempt recorded outside the range (later than a day after its delivery's
  * last change) is left to the drop of its partition.
  */
-async function deleteAttemptsOf(tx: TransactionSql, ids: string[], firstCreatedAt: number): Promise<void> {
-  const [active] = await tx`SELECT MAX(updated_at) AS last FROM deliveries WHERE message_id = ANY(${ids}::text[])`;
+async function deleteAttemptsOf(tx: TransactionSql, keys: MessageKeys, firstCreatedAt: number): Promise<void> {
+  const [active] = await tx`SELECT MAX(updated_at) AS last FROM deliveries WHERE (app_id, message_id) IN ${inKeys(tx, keys)}`;
   const last = active?.last as number | null | undefined;
   if (last === null || last === undefined) return;
-  await tx`DELETE FROM attempts WHERE message_id = ANY(${ids}::text[])
+  await tx`DELETE FROM attempts WHERE (app_id, message_id) IN ${inKeys(tx, keys)}
     AND created_at >= ${firstCreatedAt - ATTEMPT_TIME_SLACK_MS} AND created_at <= ${last + ATTEMPT_TIME_SLACK_MS}`;
 }
+
 
 /** Retention on PostgreSQL. */
 export class PgRetentionStore implements RetentionStore {
@@ -51,17 +54,16 @@ export class PgRetentionStore implements RetentionStore {
         SELECT m.app_id, m.id, m.created_at FROM messages m
         -- A probe of the message's deliveries per message (a lateral join: NOT EXISTS would be
         -- planned as an anti-join walking every delivery).
-        LEFT JOIN LATERAL (SELECT 1 AS open FROM deliveries d WHERE d.message_id = m.id AND d.status IN (1, 3) LIMIT 1) o ON TRUE
+        LEFT JOIN LATERAL (SELECT 1 AS open FROM deliveries d WHERE d.app_id = m.app_id AND d.message_id = m.id AND d.status IN (1, 3) LIMIT 1) o ON TRUE
         WHERE m.id < ${bound} AND m.created_at < ${rowCutoff} AND o.open IS NULL
         ORDER BY m.app_id, m.id LIMIT ${limit} FOR UPDATE OF m SKIP LOCKED`;
-      const ids = picked.map((r) => r.id as string);
-      if (ids.length === 0) return 0;
-      await deleteAttemptsOf(tx, ids, Math.min(...picked.map((r) => r.created_at as number)));
-      await tx`DELETE FROM deliveries WHERE message_id = ANY(${ids}::text[])`;
-      await tx`DELETE FROM message_event_ids WHERE message_id = ANY(${ids}::text[])`;
-      await tx`DELETE FROM messages m USING unnest(${picked.map((r) => r.app_id as string)}::text[], ${ids}::text[]) AS x(app_id, id)
-               WHERE m.app_id = x.app_id AND m.id = x.id AND m.id < ${bound}`;
-      return ids.length;
+      if (picked.length === 0) return 0;
+      const keys = { apps: picked.map((r) => r.app_id as string), ids: picked.map((r) => r.id as string) };
+      await deleteAttemptsOf(tx, keys, Math.min(...picked.map((r) => r.created_at as number)));
+      await tx`DELETE FROM deliveries WHERE (app_id, message_id) IN ${inKeys(tx, keys)}`;
+      await tx`DELETE FROM message_event_ids WHERE (app_id, message_id) IN ${inKeys(tx, keys)}`;
+      await tx`DELETE FROM messages WHERE (app_id, id) IN ${inKeys(tx, keys)} AND id < ${bound}`;
+      return picked.length;
     });
   }
 

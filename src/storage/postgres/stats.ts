@@ -17,7 +17,7 @@ export class PgStatsStore implements StatsStore {
 
   async endpointStats(endpointId: string, since: number | null, until: number | null): Promise<EndpointStats> {
     const rows = await this.c.sql`SELECT status, COUNT(*) AS n FROM deliveries
-      WHERE endpoint_id = ${endpointId} AND created_at >= ${since ?? 0} AND created_at < ${until ?? MAX_TIME} GROUP BY status`;
+      WHERE app_id = (SELECT app_id FROM endpoints WHERE id = ${endpointId}) AND endpoint_id = ${endpointId} AND created_at >= ${since ?? 0} AND created_at < ${until ?? MAX_TIME} GROUP BY status`;
     return endpointStatsOf(rows);
   }
 
@@ -38,7 +38,7 @@ export class PgStatsStore implements StatsStore {
 
 /** Counts an application's attempts per bucket and event type (an id-range scan of the window) and its unfinished deliveries. */
 async function appAttemptStats(sql: Sql, appId: string, since: number, until: number, bucketMs: number): Promise<AppAttemptStats> {
-  // Attempt ids begin with their creation time, so the window is a primary-key range.
+  // Attempt ids begin with their creation time, so the window is a range of the primary key (app_id, id, created_at).
   const lo = idBoundary('attempt', since);
   const hi = idBoundary('attempt', until);
   const buckets = emptyBuckets(since, until, bucketMs);
@@ -65,9 +65,8 @@ async function appAttemptStats(sql: Sql, appId: string, since: number, until: nu
     if (r.status === 0) e.success += r.n as number;
     else e.failure += r.n as number;
   }
-  // The partial index on unfinished deliveries per endpoint serves this.
+  // The partial index on unfinished deliveries, led by the application, serves this.
   const queueRows = await sql`
-    SELECT status, COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries
-    WHERE endpoint_id IN (SELECT id FROM endpoints WHERE app_id = ${appId}) AND status IN (1, 3) GROUP BY status`;
+    SELECT status, COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE app_id = ${appId} AND status IN (1, 3) GROUP BY status`;
   return { buckets, byEventType, queue: appQueueOf(queueRows) };
 }

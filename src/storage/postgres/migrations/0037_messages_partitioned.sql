@@ -24,7 +24,7 @@ CREATE TABLE message_event_ids (
   message_id TEXT COLLATE "C" NOT NULL,
   PRIMARY KEY (app_id, event_id)
 );
-CREATE INDEX message_event_ids_message ON message_event_ids (message_id);
+CREATE INDEX message_event_ids_message ON message_event_ids (app_id, message_id);
 INSERT INTO message_event_ids (app_id, event_id, message_id) SELECT app_id, event_id, id FROM messages WHERE event_id IS NOT NULL;
 
 DROP TRIGGER messages_raise_horizon ON messages;
