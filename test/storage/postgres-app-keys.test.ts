@@ -4,35 +4,21 @@
  * their application (rows of endpoints gone are dropped), and the store claims, settles and
  * lists on the rebuilt keys.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { newId } from '../../src/domain/ids.js';
 import { DeliveryStatus } from '../../src/domain/model.js';
-import { MIGRATIONS_DIR, migrationFiles, runMigrations } from '../../src/storage/postgres/migrator.js';
+import { runMigrations } from '../../src/storage/postgres/migrator.js';
 import { T0, app, attemptRecord, endpoint, message } from '../helpers/fixtures.js';
-import { createTestSchema } from '../helpers/pg.js';
-import type { TestSchema } from '../helpers/pg.js';
+import { beforeMigration } from '../helpers/pg-migrations.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
 
 describe('postgres: migration 0038 (keys led by the application)', { skip: skipWithoutPostgres }, () => {
-  let schema: TestSchema;
-  let dir: string;
-  before(async () => {
-    schema = await createTestSchema();
-    dir = mkdtempSync(join(tmpdir(), 'sb-migrations-')) + '/';
-    for (const f of migrationFiles().filter((m) => m.version <= 37)) copyFileSync(join(MIGRATIONS_DIR, f.name), join(dir, f.name));
-  });
-  after(async () => {
-    await schema.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const fixture = beforeMigration(38);
 
   it('keeps every row, rebuilds the keys led by app_id, and the store works on them', async () => {
-    const store = schema.store(2);
-    await runMigrations(store.sql, dir);
+    const store = fixture.schema.store(2);
+    await runMigrations(store.sql, fixture.dir);
     const a = app();
     const ep = endpoint(a.id);
     const m1 = message(a.id, T0);

@@ -6,21 +6,19 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { newId } from '../../src/domain/ids.js';
 import { DeliveryStatus } from '../../src/domain/model.js';
 import type { Endpoint, Message } from '../../src/domain/model.js';
 import { DAY_MS } from '../../src/operations/retention.js';
 import { createAttemptPartition } from '../../src/storage/postgres/attempt-partitions.js';
-import { MIGRATIONS_DIR, migrationFiles, runMigrations } from '../../src/storage/postgres/migrator.js';
+import { runMigrations } from '../../src/storage/postgres/migrator.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import type { PartitionUpkeep } from '../../src/storage/contract/retention.js';
 import { T0, app, attemptRecord, endpoint, message } from '../helpers/fixtures.js';
 import { eventually } from '../helpers/eventually.js';
 import { createTestSchema } from '../helpers/pg.js';
 import type { TestSchema } from '../helpers/pg.js';
+import { beforeMigration, partitionHolding, tablePartitions } from '../helpers/pg-migrations.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
 
 const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
@@ -32,34 +30,15 @@ function ofAttempts(r: PartitionUpkeep): PartitionUpkeep {
   return { created: r.created.filter(mine), dropped: r.dropped.filter(mine), kept: r.kept.filter(mine), skipped: r.skipped.filter((s) => mine(s.partition)) };
 }
 
-/** The partitions of `attempts` in the store's schema, by name. */
-async function partitionNames(store: PostgresStore): Promise<string[]> {
-  const rows = await store.sql`SELECT c.relname AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'attempts'::regclass ORDER BY 1`;
-  return rows.map((r) => r.n as string);
-}
-
-/** The partition holding attempt `id`. */
-async function partitionOf(store: PostgresStore, id: string): Promise<string | undefined> {
-  const [r] = await store.sql`SELECT tableoid::regclass::text AS p FROM attempts WHERE id = ${id}`;
-  return r?.p as string | undefined;
-}
+const partitionNames = (store: PostgresStore) => tablePartitions(store, 'attempts');
+const partitionOf = (store: PostgresStore, id: string) => partitionHolding(store, 'attempts', id);
 
 describe('postgres: migration 0034 on a table holding attempts', { skip: skipWithoutPostgres }, () => {
-  let schema: TestSchema;
-  let dir: string;
-  before(async () => {
-    schema = await createTestSchema();
-    dir = mkdtempSync(join(tmpdir(), 'sb-migrations-')) + '/';
-    for (const f of migrationFiles().filter((m) => m.version <= 33)) copyFileSync(join(MIGRATIONS_DIR, f.name), join(dir, f.name));
-  });
-  after(async () => {
-    await schema.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const fixture = beforeMigration(34);
 
   it('keeps every row and column, partitions the table by created_at, and the store reads it', async () => {
-    const store = schema.store(2);
-    await runMigrations(store.sql, dir);
+    const store = fixture.schema.store(2);
+    await runMigrations(store.sql, fixture.dir);
     const times = [T0, T0 + 1, today + 3_600_000];
     const ids = times.map((at) => newId('attempt', at));
     const appId = newId('application', T0);

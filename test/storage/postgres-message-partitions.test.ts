@@ -7,19 +7,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { idBoundary, newId } from '../../src/domain/ids.js';
 import { DeliveryStatus } from '../../src/domain/model.js';
 import type { Endpoint, Message } from '../../src/domain/model.js';
 import { DAY_MS } from '../../src/operations/retention.js';
 import type { PartitionUpkeep } from '../../src/storage/contract/retention.js';
-import { MIGRATIONS_DIR, migrationFiles, runMigrations } from '../../src/storage/postgres/migrator.js';
+import { runMigrations } from '../../src/storage/postgres/migrator.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import { T0, app, attemptRecord, endpoint, message } from '../helpers/fixtures.js';
 import { createTestSchema } from '../helpers/pg.js';
 import type { TestSchema } from '../helpers/pg.js';
+import { beforeMigration, partitionHolding, tablePartitions } from '../helpers/pg-migrations.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
 
 const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
@@ -32,15 +30,8 @@ function ofMessages(r: PartitionUpkeep): PartitionUpkeep {
   return { created: r.created.filter(mine), dropped: r.dropped.filter(mine), kept: r.kept.filter(mine), skipped: r.skipped.filter((s) => mine(s.partition)) };
 }
 
-async function partitionNames(store: PostgresStore): Promise<string[]> {
-  const rows = await store.sql`SELECT c.relname AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'messages'::regclass ORDER BY 1`;
-  return rows.map((r) => r.n as string);
-}
-
-async function partitionOf(store: PostgresStore, id: string): Promise<string | undefined> {
-  const [r] = await store.sql`SELECT tableoid::regclass::text AS p FROM messages WHERE id = ${id}`;
-  return r?.p as string | undefined;
-}
+const partitionNames = (store: PostgresStore) => tablePartitions(store, 'messages');
+const partitionOf = (store: PostgresStore, id: string) => partitionHolding(store, 'messages', id);
 
 async function count(store: PostgresStore, table: string, messageId: string): Promise<number> {
   const [r] = await store.sql.unsafe(`SELECT COUNT(*)::int AS n FROM ${table} WHERE message_id = $1`, [messageId]);
@@ -48,21 +39,11 @@ async function count(store: PostgresStore, table: string, messageId: string): Pr
 }
 
 describe('postgres: migration 0037 on a table holding messages', { skip: skipWithoutPostgres }, () => {
-  let schema: TestSchema;
-  let dir: string;
-  before(async () => {
-    schema = await createTestSchema();
-    dir = mkdtempSync(join(tmpdir(), 'sb-migrations-')) + '/';
-    for (const f of migrationFiles().filter((m) => m.version <= 36)) copyFileSync(join(MIGRATIONS_DIR, f.name), join(dir, f.name));
-  });
-  after(async () => {
-    await schema.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const fixture = beforeMigration(37);
 
   it('keeps every row and column, partitions by id, leads the key with the application, and keeps event ids unique', async () => {
-    const store = schema.store(2);
-    await runMigrations(store.sql, dir);
+    const store = fixture.schema.store(2);
+    await runMigrations(store.sql, fixture.dir);
     const appId = newId('application', T0);
     await store.createApplication(app({ id: appId, name: 'm' }));
     const old = message(appId, T0, { eventId: 'evt-old' });
