@@ -7,7 +7,9 @@
 -- same statement.
 --
 -- Indexes are rebuilt, not copied: on a large table this migration takes a while (each index
--- is built once, under the table's lock).
+-- is built once, under the table's lock). Nodes of the version before cannot run on this
+-- schema (they find deliveries by id alone): stop them all, migrate, then start this version
+-- (docs/scaling.md).
 
 -- deliveries
 ALTER TABLE deliveries DROP CONSTRAINT deliveries_pkey;
