@@ -22,6 +22,8 @@ export interface DueSweepOptions {
   onDue: (endpointId: string) => void;
   /** Endpoints read from the store at a time (10,000 by default). */
   pageSize?: number;
+  /** Monotonic time in ms, which bounds a sweep's measured length (`performance.now` by default). */
+  monotonicMs?: () => number;
 }
 
 /**
@@ -29,6 +31,10 @@ export interface DueSweepOptions {
  * fifth of the time. A sweep reads every endpoint with due deliveries, and those held behind
  * open circuits or caps come back each time: with tens of thousands of them and retries
  * falling due many times a second, back-to-back sweeps would hold the thread that runs them.
+ * The length is the shorter of what the node's clock and the monotonic clock measured: a
+ * wall clock stepped forward during a sweep (or an injected clock moved by a test) is not
+ * work and must not push retries days out, and an injected clock that stands still between
+ * a test's steps measures no rest. The rest never exceeds the safety-net interval.
  */
 const REST_FACTOR = 4;
 
@@ -76,6 +82,7 @@ export class DueSweep {
     }
     this.sweeping = true;
     const now = this.o.clock.now();
+    const startedAt = this.monotonicMs();
     let next: number | null = null;
     try {
       // Every page: endpoints whose due deliveries wait (open circuits, caps) come back at
@@ -91,7 +98,7 @@ export class DueSweep {
     } catch (e: unknown) {
       this.o.logger.error({ err: e }, 'sweep for due deliveries failed');
     } finally {
-      this.rest(now);
+      this.rest(Math.min(this.o.clock.now() - now, this.monotonicMs() - startedAt));
       // Time moved while the store answered: compare with the clock as it is now.
       if (next !== null) this.schedule(Math.max(0, next - this.o.clock.now()));
       this.sweeping = false;
@@ -105,9 +112,12 @@ export class DueSweep {
     }
   }
 
-  /** The next sweep waits REST_FACTOR times as long as the one that started at `started` took. */
-  private rest(started: number): void {
-    const ended = this.o.clock.now();
-    this.restUntil = ended + REST_FACTOR * Math.max(0, ended - started);
+  /** The next sweep waits REST_FACTOR times as long as the one just ended took (`tookMs`), at most the safety-net interval. */
+  private rest(tookMs: number): void {
+    this.restUntil = this.o.clock.now() + Math.min(REST_FACTOR * Math.max(0, tookMs), this.o.intervalMs);
+  }
+
+  private monotonicMs(): number {
+    return (this.o.monotonicMs ?? performance.now.bind(performance))();
   }
 }

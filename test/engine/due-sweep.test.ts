@@ -92,12 +92,14 @@ describe('sweep for due deliveries', () => {
   it('rests four times as long as a sweep took before the next one starts', async () => {
     const clock = new FakeClock(T0);
     const { store, answers } = heldStore();
-    const sweep = new DueSweep({ store, clock, logger, intervalMs: 10 * DAY, onDue: () => {} });
+    let monotonic = 0;
+    const sweep = new DueSweep({ store, clock, logger, intervalMs: 10 * DAY, onDue: () => {}, monotonicMs: () => monotonic });
     sweep.schedule(0);
     await turns();
     assert.equal(answers.length, 1);
     // The store takes 10 ms to answer.
     clock.advance(10);
+    monotonic += 10;
     answers[0]!([]);
     await turns(2);
     sweep.schedule(0);
@@ -109,6 +111,41 @@ describe('sweep for due deliveries', () => {
     await turns();
     assert.equal(answers.length, 2, 'then at once');
     answers[1]!([]);
+    await turns();
+    sweep.stop();
+  });
+
+  it('measures a sweep by its work, not by a clock that jumped meanwhile, and never rests past the interval', async () => {
+    const clock = new FakeClock(T0);
+    const { store, answers } = heldStore();
+    let monotonic = 0;
+    const sweep = new DueSweep({ store, clock, logger, intervalMs: 5_000, onDue: () => {}, monotonicMs: () => monotonic });
+    sweep.schedule(0);
+    await turns();
+    // The wall clock steps a day forward while the store answers in 10 ms.
+    clock.advance(DAY);
+    monotonic += 10;
+    answers[0]!([]);
+    await turns(2);
+    sweep.schedule(0);
+    await turns();
+    clock.advance(40);
+    await turns();
+    assert.equal(answers.length, 2, 'the rest is four times the 10 ms of work, not four days');
+    // A sweep whose work took 10 s rests the 5 s interval, not 40 s.
+    monotonic += 10_000;
+    clock.advance(10_000);
+    answers[1]!([]);
+    await turns(2);
+    sweep.schedule(0);
+    await turns();
+    clock.advance(4_999);
+    await turns();
+    assert.equal(answers.length, 2);
+    clock.advance(1);
+    await turns();
+    assert.equal(answers.length, 3, 'at most the safety-net interval');
+    answers[2]!([]);
     await turns();
     sweep.stop();
   });
