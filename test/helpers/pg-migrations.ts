@@ -1,14 +1,22 @@
 /**
- * Tests of one PostgreSQL migration on tables already holding rows: a fresh schema and a
- * folder of the migrations before it (the test migrates to there, writes rows as the version
- * before wrote them, then runs the rest); and where a partitioned table's rows landed.
+ * Tests of PostgreSQL migrations and time partitions: for one migration on tables already
+ * holding rows, a fresh schema and a folder of the migrations before it (the test migrates to
+ * there, writes rows as the version before wrote them, then runs the rest); for partition
+ * upkeep, a migrated store with an endpoint to deliver to; and where a partitioned table's
+ * rows landed.
  */
 import { after, before } from 'node:test';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { newId } from '../../src/domain/ids.js';
+import { DeliveryStatus } from '../../src/domain/model.js';
+import type { Endpoint, Message } from '../../src/domain/model.js';
+import { DAY_MS } from '../../src/operations/retention.js';
+import type { PartitionUpkeep } from '../../src/storage/contract/retention.js';
 import { MIGRATIONS_DIR, migrationFiles } from '../../src/storage/postgres/migrator.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import { T0, app, attemptRecord, endpoint, message } from './fixtures.js';
 import { createTestSchema } from './pg.js';
 import type { TestSchema } from './pg.js';
 
@@ -46,4 +54,61 @@ export async function tablePartitions(store: PostgresStore, table: string): Prom
 export async function partitionHolding(store: PostgresStore, table: string, id: string): Promise<string | undefined> {
   const [r] = await store.sql.unsafe(`SELECT tableoid::regclass::text AS p FROM ${table} WHERE id = $1`, [id]);
   return r?.p as string | undefined;
+}
+
+/** What an upkeep round did to the partitions of `table` alone. */
+export function upkeepOf(r: PartitionUpkeep, table: string): PartitionUpkeep {
+  const mine = (n: string) => n.startsWith(table);
+  return { created: r.created.filter(mine), dropped: r.dropped.filter(mine), kept: r.kept.filter(mine), skipped: r.skipped.filter((s) => mine(s.partition)) };
+}
+
+/** Made before the describe's tests and dropped after them: a migrated schema with a store, an application and one endpoint of it. */
+export function upkeepStore(): {
+  readonly store: PostgresStore;
+  readonly schema: TestSchema;
+  readonly appId: string;
+  readonly ep: Endpoint;
+  /**
+   * Publishes a message at `at` (with `eventId`) to the endpoint and records an attempt
+   * `retryDays` later; the delivery stays open (retrying a year later) when `open`.
+   */
+  delivered: (at: number, o?: { eventId?: string; open?: boolean; retryDays?: number }) => Promise<{ m: Message; attemptId: string }>;
+} {
+  const appId = newId('application', T0);
+  const ep = endpoint(appId);
+  let schema: TestSchema | undefined;
+  let store: PostgresStore | undefined;
+  before(async () => {
+    schema = await createTestSchema();
+    store = schema.store(3);
+    await store.migrate();
+    await store.createApplication(app({ id: appId, name: 'p' }));
+    await store.createEndpoint(ep);
+  });
+  after(async () => schema?.drop());
+  const made = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('the store is made before the tests');
+    return v;
+  };
+  return {
+    get store() {
+      return made(store);
+    },
+    get schema() {
+      return made(schema);
+    },
+    appId,
+    ep,
+    delivered: async (at, o = {}) => {
+      const s = made(store);
+      const m = message(appId, at, { eventId: o.eventId ?? null });
+      await s.publish([{ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
+      const tried = at + (o.retryDays ?? 0) * DAY_MS;
+      const [c] = await s.claimDue(ep.id, 1, tried, tried + 60_000);
+      if (!c) throw new Error(`nothing to claim at ${tried}`);
+      const rec = attemptRecord(c, o.open ? { status: DeliveryStatus.Pending, at: at + 365 * DAY_MS } : { status: DeliveryStatus.Success }, tried);
+      await s.recordAttempts([rec]);
+      return { m, attemptId: rec.attempt.id };
+    },
+  };
 }

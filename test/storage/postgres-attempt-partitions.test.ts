@@ -4,31 +4,25 @@
  * ahead, drops those past retention unless an unfinished delivery's history is in them, and
  * moves rows of the default partition into the partition of their day.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { newId } from '../../src/domain/ids.js';
 import { DeliveryStatus } from '../../src/domain/model.js';
-import type { Endpoint, Message } from '../../src/domain/model.js';
 import { DAY_MS } from '../../src/operations/retention.js';
-import { createAttemptPartition } from '../../src/storage/postgres/attempt-partitions.js';
+import { ATTEMPTS, createAttemptPartition } from '../../src/storage/postgres/attempt-partitions.js';
+import { dayPartitionName } from '../../src/storage/postgres/time-partitions.js';
 import { runMigrations } from '../../src/storage/postgres/migrator.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import type { PartitionUpkeep } from '../../src/storage/contract/retention.js';
-import { T0, app, attemptRecord, endpoint, message } from '../helpers/fixtures.js';
+import { T0, attemptRecord, message } from '../helpers/fixtures.js';
 import { eventually } from '../helpers/eventually.js';
-import { createTestSchema } from '../helpers/pg.js';
-import type { TestSchema } from '../helpers/pg.js';
-import { beforeMigration, partitionHolding, tablePartitions } from '../helpers/pg-migrations.js';
+import { beforeMigration, partitionHolding, tablePartitions, upkeepOf, upkeepStore } from '../helpers/pg-migrations.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
 
 const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
-const dayName = (dayMs: number) => 'attempts_p' + new Date(dayMs).toISOString().slice(0, 10).replaceAll('-', '');
-
+const dayName = (dayMs: number) => dayPartitionName(ATTEMPTS, dayMs);
 /** What an upkeep round did to the partitions of `attempts` (messages' are tested in postgres-message-partitions.test.ts). */
-function ofAttempts(r: PartitionUpkeep): PartitionUpkeep {
-  const mine = (n: string) => n.startsWith('attempts');
-  return { created: r.created.filter(mine), dropped: r.dropped.filter(mine), kept: r.kept.filter(mine), skipped: r.skipped.filter((s) => mine(s.partition)) };
-}
+const ofAttempts = (r: PartitionUpkeep) => upkeepOf(r, 'attempts');
 
 const partitionNames = (store: PostgresStore) => tablePartitions(store, 'attempts');
 const partitionOf = (store: PostgresStore, id: string) => partitionHolding(store, 'attempts', id);
@@ -90,31 +84,10 @@ describe('postgres: migration 0034 on a table holding attempts', { skip: skipWit
 });
 
 describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, () => {
-  let schema: TestSchema;
+  const fixture = upkeepStore();
   let store: PostgresStore;
-  const appId = newId('application', T0);
-  let ep: Endpoint;
-
-  before(async () => {
-    schema = await createTestSchema();
-    store = schema.store(3);
-    await store.migrate();
-    await store.createApplication(app({ id: appId, name: 'p' }));
-    ep = endpoint(appId);
-    await store.createEndpoint(ep);
-  });
-  after(async () => schema.drop());
-
-  /** Publishes a message at `at` and records one attempt at `at`; the delivery stays open (retrying a year later) when `open`. */
-  async function delivered(at: number, open = false): Promise<{ m: Message; attemptId: string }> {
-    const m = message(appId, at);
-    await store.publish([{ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
-    const [c] = await store.claimDue(ep.id, 1, at, at + 60_000);
-    assert.ok(c);
-    const rec = attemptRecord(c, open ? { status: DeliveryStatus.Pending, at: at + 365 * DAY_MS } : { status: DeliveryStatus.Success }, at);
-    await store.recordAttempts([rec]);
-    return { m, attemptId: rec.attempt.id };
-  }
+  before(() => (store = fixture.store));
+  const { appId, ep, delivered } = fixture;
 
   it('creates the partitions of the days ahead, once: a second run and two nodes at once find them made', async () => {
     const now = today + 10 * DAY_MS + 5_000;
@@ -123,7 +96,7 @@ describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, ()
     assert.deepEqual(first, { created: ahead, dropped: [], kept: [], skipped: [] });
     assert.deepEqual(ofAttempts(await store.maintainPartitions(now, null)), { created: [], dropped: [], kept: [], skipped: [] }, 'nothing left to do');
 
-    const other = schema.store(2);
+    const other = fixture.schema.store(2);
     const later = today + 20 * DAY_MS;
     const both = (await Promise.all([store.maintainPartitions(later, null), other.maintainPartitions(later, null)])).map(ofAttempts);
     assert.deepEqual(
@@ -143,7 +116,7 @@ describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, ()
     const day1 = today + DAY_MS;
     const day2 = today + 2 * DAY_MS;
     const done = await delivered(day1 + 3_600_000);
-    const open = await delivered(day2 + 3_600_000, true);
+    const open = await delivered(day2 + 3_600_000, { open: true });
     assert.equal(await partitionOf(store, done.attemptId), dayName(day1));
     assert.equal(await partitionOf(store, open.attemptId), dayName(day2));
 
@@ -190,7 +163,7 @@ describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, ()
     const rec = attemptRecord(c, { status: DeliveryStatus.Success }, at);
     // Upkeep on another node attaches the day's partition; while its transaction is open the
     // record, routed to the default partition, waits for it, then meets the new constraint.
-    const upkeep = schema.store(2);
+    const upkeep = fixture.schema.store(2);
     let recording: Promise<unknown> = Promise.resolve();
     await upkeep.sql.begin(async (tx) => {
       assert.equal(await createAttemptPartition(tx, day, day + DAY_MS), true);

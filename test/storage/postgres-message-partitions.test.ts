@@ -5,30 +5,25 @@
  * past retention with what hangs off their messages, unless a message of the day still has
  * an unfinished delivery; the row-by-row purge leaves a day partition to its drop.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { idBoundary, newId } from '../../src/domain/ids.js';
-import { DeliveryStatus } from '../../src/domain/model.js';
-import type { Endpoint, Message } from '../../src/domain/model.js';
 import { DAY_MS } from '../../src/operations/retention.js';
 import type { PartitionUpkeep } from '../../src/storage/contract/retention.js';
 import { runMigrations } from '../../src/storage/postgres/migrator.js';
+import { MESSAGES } from '../../src/storage/postgres/message-partitions.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
-import { T0, app, attemptRecord, endpoint, message } from '../helpers/fixtures.js';
-import { createTestSchema } from '../helpers/pg.js';
-import type { TestSchema } from '../helpers/pg.js';
-import { beforeMigration, partitionHolding, tablePartitions } from '../helpers/pg-migrations.js';
+import { dayPartitionName } from '../../src/storage/postgres/time-partitions.js';
+import { T0, app, message } from '../helpers/fixtures.js';
+import { beforeMigration, partitionHolding, tablePartitions, upkeepOf, upkeepStore } from '../helpers/pg-migrations.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
 
 const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
-const dayName = (dayMs: number) => 'messages_p' + new Date(dayMs).toISOString().slice(0, 10).replaceAll('-', '');
+const dayName = (dayMs: number) => dayPartitionName(MESSAGES, dayMs);
 const noFilter = { eventTypes: null, channels: null, tags: null };
 
 /** What an upkeep round did to the partitions of `messages`. */
-function ofMessages(r: PartitionUpkeep): PartitionUpkeep {
-  const mine = (n: string) => n.startsWith('messages');
-  return { created: r.created.filter(mine), dropped: r.dropped.filter(mine), kept: r.kept.filter(mine), skipped: r.skipped.filter((s) => mine(s.partition)) };
-}
+const ofMessages = (r: PartitionUpkeep) => upkeepOf(r, 'messages');
 
 const partitionNames = (store: PostgresStore) => tablePartitions(store, 'messages');
 const partitionOf = (store: PostgresStore, id: string) => partitionHolding(store, 'messages', id);
@@ -92,31 +87,12 @@ describe('postgres: migration 0037 on a table holding messages', { skip: skipWit
 });
 
 describe('postgres: message partition upkeep', { skip: skipWithoutPostgres }, () => {
-  let schema: TestSchema;
+  const fixture = upkeepStore();
   let store: PostgresStore;
-  const appId = newId('application', T0);
-  let ep: Endpoint;
-
-  before(async () => {
-    schema = await createTestSchema();
-    store = schema.store(3);
-    await store.migrate();
-    await store.createApplication(app({ id: appId, name: 'p' }));
-    ep = endpoint(appId);
-    await store.createEndpoint(ep);
-  });
-  after(async () => schema.drop());
-
-  /** Publishes a message at `at` (with `eventId`) and records an attempt `retryDays` later; the delivery stays open when `open`. */
-  async function delivered(at: number, o: { eventId?: string; open?: boolean; retryDays?: number } = {}): Promise<Message> {
-    const m = message(appId, at, { eventId: o.eventId ?? null });
-    await store.publish([{ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
-    const tried = at + (o.retryDays ?? 0) * DAY_MS;
-    const [c] = await store.claimDue(ep.id, 1, tried, tried + 60_000);
-    assert.ok(c);
-    await store.recordAttempts([attemptRecord(c, o.open ? { status: DeliveryStatus.Pending, at: at + 365 * DAY_MS } : { status: DeliveryStatus.Success }, tried)]);
-    return m;
-  }
+  before(() => (store = fixture.store));
+  const { appId } = fixture;
+  /** Publishes a message at `at` and records an attempt on it (`upkeepStore().delivered`). */
+  const delivered = async (at: number, o?: { eventId?: string; open?: boolean; retryDays?: number }) => (await fixture.delivered(at, o)).m;
 
   it('creates the days ahead; a message of a day without a partition moves into it when it is created', async () => {
     const far = today + 40 * DAY_MS;
