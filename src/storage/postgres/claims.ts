@@ -6,27 +6,19 @@
  * count of live leases (every node's) and its token bucket are read and changed by one
  * claimer at a time.
  */
-import type { PendingQuery, Sql, TransactionSql } from 'postgres';
+import type { PendingQuery, TransactionSql } from 'postgres';
 import { DeliveryStatus } from '../../domain/model.js';
 import { msUntilToken, throttleTokensAt } from '../../domain/token-bucket.js';
 import type { HeaderStyle } from '../../domain/model.js';
 import type { CappedClaim } from '../contract/cluster.js';
 import type { ClaimedDelivery } from '../contract/queue.js';
+import { appOfEndpoint } from './app-keys.js';
 import type { PgConnection } from './connection.js';
 import { claimedDelivery, toEndpoint } from './rows.js';
 import type { Row } from './rows.js';
 
 /** How soon a claim held back by the concurrency cap alone tries again (completions elsewhere also retry). */
 export const CONCURRENCY_RETRY_MS = 500;
-
-/**
- * The application of an endpoint, read in the statement that needs it: every key of the
- * delivery path is led by the application id (migration 0038), and a claim knows only the
- * endpoint. An uncorrelated subquery, run once per statement, whose value the indexes use.
- */
-export function appOfEndpoint(sql: Sql | TransactionSql, endpointId: string): PendingQuery<Row[]> {
-  return sql`(SELECT app_id FROM endpoints WHERE id = ${endpointId})`;
-}
 
 /** What a claim asks for: up to `limit` due deliveries of one endpoint at `nowMs`, leased until `leaseUntil`. */
 export interface ClaimAsk {
@@ -52,8 +44,8 @@ function leaseDue(tx: TransactionSql, app: string | PendingQuery<Row[]>, endpoin
       UPDATE deliveries SET status = ${DeliveryStatus.Sending}, next_attempt_at = ${leaseUntil}, lease_token = lease_token + 1, updated_at = ${nowMs}
       -- Ordered as deliveries_due_by_endpoint is, so that index (this endpoint's due rows only)
       -- serves it whatever the planner thinks of the other endpoints' backlog.
-      WHERE app_id = ${app} AND id IN (
-        SELECT id FROM deliveries WHERE app_id = ${app} AND endpoint_id = ${endpointId} AND status IN (1, 3) AND next_attempt_at <= ${nowMs}
+      WHERE (app_id, id) IN (
+        SELECT app_id, id FROM deliveries WHERE app_id = ${app} AND endpoint_id = ${endpointId} AND status IN (1, 3) AND next_attempt_at <= ${nowMs}
         ORDER BY endpoint_id, next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
       RETURNING id AS d_id, lease_token AS d_lease_token, attempts AS d_attempts, trigger AS d_trigger, message_id AS d_message_id, app_id AS d_app_id),
     -- The bucket pays for what was claimed, in the same statement.

@@ -18,7 +18,7 @@ import { idBoundary, idTime } from '../../domain/ids.js';
 import type { PartitionUpkeep } from '../contract/retention.js';
 import { ATTEMPT_TIME_SLACK_MS } from './attempt-partitions.js';
 import type { PgConnection } from './connection.js';
-import { inKeys } from './message-keys.js';
+import { inKeys } from './app-keys.js';
 import { createDaysAhead, ident, partitionsPast, partitionStep } from './time-partitions.js';
 import type { DailyTable, TimePartition } from './time-partitions.js';
 

@@ -15,7 +15,7 @@ import type { CappedClaim } from '../contract/cluster.js';
 import type { OrderingStore, PausedKey } from '../contract/ordering.js';
 import { keyOfRow } from '../shared/ordering-keys.js';
 import type { PgConnection } from './connection.js';
-import { appOfEndpoint } from './claims.js';
+import { appOfEndpoint } from './app-keys.js';
 import { claimedDelivery, toEndpoint } from './rows.js';
 import type { Row } from './rows.js';
 import { jsonParam } from './text.js';

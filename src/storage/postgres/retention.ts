@@ -9,8 +9,8 @@ import type { PartitionUpkeep, RetentionStore } from '../contract/retention.js';
 import { ATTEMPT_TIME_SLACK_MS, maintainAttemptPartitions } from './attempt-partitions.js';
 import type { PgConnection } from './connection.js';
 import { MESSAGES, maintainMessagePartitions } from './message-partitions.js';
-import { inKeys } from './message-keys.js';
-import type { MessageKeys } from './message-keys.js';
+import { inKeys } from './app-keys.js';
+import type { MessageKeys } from './app-keys.js';
 import { partitionAt, partitionsOf } from './time-partitions.js';
 
 /**
@@ -29,7 +29,6 @@ async function deleteAttemptsOf(tx: TransactionSql, keys: MessageKeys, firstCrea
     AND created_at >= ${firstCreatedAt - ATTEMPT_TIME_SLACK_MS} AND created_at <= ${last + ATTEMPT_TIME_SLACK_MS}`;
 }
 
-
 /** Retention on PostgreSQL. */
 export class PgRetentionStore implements RetentionStore {
   constructor(private readonly c: PgConnection) {}
@@ -43,7 +42,7 @@ export class PgRetentionStore implements RetentionStore {
    */
   async purgeMessagesBefore(cutoffMs: number, limit: number): Promise<number> {
     const day = partitionAt(await partitionsOf(this.c.sql, MESSAGES), cutoffMs);
-    const rowCutoff = day?.from !== null && day?.from !== undefined ? Math.min(day.from, cutoffMs) : cutoffMs;
+    const rowCutoff = Math.min(day?.from ?? cutoffMs, cutoffMs);
     // Message ids begin with their creation time, so `id < bound` prunes the partitions of
     // later days. Messages are taken in primary-key order, by application (the order the key
     // serves; each partition is read along its key). Rows of a concurrent purge on another

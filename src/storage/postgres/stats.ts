@@ -6,6 +6,7 @@ import { DeliveryStatus } from '../../domain/model.js';
 import { emptyBuckets } from '../contract/app-stats.js';
 import type { AppAttemptStats } from '../contract/app-stats.js';
 import type { EndpointStats, QueueStats, StatsStore } from '../contract/stats.js';
+import { appOfEndpoint } from './app-keys.js';
 import type { PgConnection } from './connection.js';
 
 /** Latest time a range left open at its end stands for. */
@@ -17,7 +18,7 @@ export class PgStatsStore implements StatsStore {
 
   async endpointStats(endpointId: string, since: number | null, until: number | null): Promise<EndpointStats> {
     const rows = await this.c.sql`SELECT status, COUNT(*) AS n FROM deliveries
-      WHERE app_id = (SELECT app_id FROM endpoints WHERE id = ${endpointId}) AND endpoint_id = ${endpointId} AND created_at >= ${since ?? 0} AND created_at < ${until ?? MAX_TIME} GROUP BY status`;
+      WHERE app_id = ${appOfEndpoint(this.c.sql, endpointId)} AND endpoint_id = ${endpointId} AND created_at >= ${since ?? 0} AND created_at < ${until ?? MAX_TIME} GROUP BY status`;
     return endpointStatsOf(rows);
   }
 
