@@ -37,12 +37,14 @@ export interface AttemptRunnerOptions {
   scope: object;
   /** True once shutdown gave the leases back: a result arriving later is not recorded. */
   abandoned: () => boolean;
+  /** The request has ended and what follows is decided; called just before the record is queued. */
+  requestEnded: (c: ClaimedDelivery, record: AttemptRecord) => void;
 }
 
 export class AttemptRunner {
   constructor(private readonly o: AttemptRunnerOptions) {}
 
-  /** Sends the delivery once and resolves when its attempt is recorded. */
+  /** Sends the delivery once and resolves when its attempt is recorded (`requestEnded` tells of the response before that). */
   async run(c: ClaimedDelivery): Promise<void> {
     const startedAt = this.o.clock.now();
     let result: SendResult;
@@ -88,6 +90,7 @@ export class AttemptRunner {
     if (outcome.kind === 'failed' && outcome.disableEndpoint) {
       this.o.logger.warn({ endpointId: c.endpoint.id, reason: outcome.reason }, 'endpoint disabled');
     }
+    this.o.requestEnded(c, record);
     // An ordered endpoint's next message of this key waits for this record: no window for it.
     await this.o.writer.add(record, { now: isOrdered(c.endpoint.metadata) });
     this.published(c, attempt, outcome);

@@ -8,8 +8,8 @@ import type { Logger } from 'pino';
 import type { AttemptRecord, RecordedAttempts, Store } from '../storage/contract/store.js';
 
 /**
- * How long the first record of a batch waits for others. The receiver already has the
- * request; only the delivery's concurrency slot is held this much longer.
+ * How long the first record of a batch waits for others. The request has ended and its
+ * endpoint's slot is free; the node's and the application's slots are held this much longer.
  */
 const BATCH_WINDOW_MS = 2;
 /** A batch this large is written at once. */
@@ -17,6 +17,8 @@ const BATCH_MAX = 256;
 
 export class AttemptWriter {
   private pending: { record: AttemptRecord; done: () => void }[] = [];
+  /** The batch being written. */
+  private inWrite: readonly { record: AttemptRecord }[] = [];
   private timer: NodeJS.Timeout | null = null;
   /** A write is chained and has not taken its batch yet. */
   private queued = false;
@@ -57,15 +59,33 @@ export class AttemptWriter {
     this.queued = false;
     const batch = this.pending.splice(0);
     if (batch.length === 0) return;
+    this.inWrite = batch;
     const records = batch.map((b) => b.record);
     try {
       const recorded = await this.store.recordAttempts(records);
+      this.inWrite = [];
       this.onWritten(records, recorded);
     } catch (e: unknown) {
+      this.inWrite = [];
       this.logger.error({ err: e, attempts: records.length }, 'recording attempts failed; their deliveries will be retried when the leases expire');
     } finally {
       for (const b of batch) b.done();
     }
+  }
+
+  /**
+   * The deliveries whose attempt is queued or being written, at most `max`: their request
+   * has ended, though the store still shows them leased.
+   */
+  unrecorded(max: number): number[] {
+    const ids: number[] = [];
+    for (const list of [this.inWrite, this.pending]) {
+      for (const b of list) {
+        if (ids.length >= max) return ids;
+        ids.push(b.record.deliveryId);
+      }
+    }
+    return ids;
   }
 
   /** Writes everything queued so far. */

@@ -19,7 +19,7 @@ interface EndpointPlace {
 
 /** What this node holds and owes for one endpoint. */
 export interface EndpointSlots {
-  /** Deliveries of this endpoint being sent by this node. */
+  /** Requests of this endpoint being sent by this node (a slot is given back when its response is in). */
   inflight: number;
   bucket: TokenBucket | null;
   rate: number | null;
@@ -160,7 +160,24 @@ export class DeliverySlots {
 
   /** Gives one slot back (its rate token stays spent). */
   release(s: EndpointSlots): void {
+    this.releaseEndpoint(s);
+    this.releaseShared(s);
+  }
+
+  /**
+   * Gives back the endpoint's part of a slot: its request has ended. The endpoint's cap counts
+   * requests at the endpoint, so the next may go while the attempt is still being recorded.
+   */
+  releaseEndpoint(s: EndpointSlots): void {
     s.inflight--;
+  }
+
+  /**
+   * Gives back the application's and the node's part of a slot: the attempt is recorded. They
+   * bound what the node holds in memory (a response waiting for its record counts) and share
+   * the node between applications.
+   */
+  releaseShared(s: EndpointSlots): void {
     this.total--;
     if (s.appId !== null) this.appRelease(s.appId, 1);
   }

@@ -27,6 +27,7 @@ import { CircuitBreakers, originOf } from './circuit-breaker.js';
 import type { CircuitSettings, CircuitState, CircuitTransition } from './circuit-breaker.js';
 import { circuitSignal } from './circuit-signal.js';
 import { DeliverySlots } from './delivery-slots.js';
+import type { EndpointSlots } from './delivery-slots.js';
 import { DueClaims } from './due-claims.js';
 import { DueSweep } from './due-sweep.js';
 import { OrderedEndpoints } from './ordered-claims.js';
@@ -59,6 +60,9 @@ export interface DispatcherOptions {
 /** The breakers' defaults, used when the options do not say. */
 export const DEFAULT_CIRCUIT = { threshold: 5, cooldownMs: 10_000, maxCooldownMs: 600_000 } as const;
 
+/** Most ended requests waiting for their record that the caps counted across nodes leave out (beyond, they count as live). */
+const ENDED_REQUESTS_LISTED = 1000;
+
 /** What the API shows of an endpoint's circuits on this node. */
 export interface EndpointCircuits {
   endpoint: CircuitState;
@@ -78,6 +82,8 @@ export class Dispatcher implements AdmissionControl {
   private shutdownDeadlinePassed = false;
   /** Leases of deliveries being sent, given back if shutdown cannot wait for them. */
   private readonly inflightRefs = new Map<number, LeaseRef>();
+  /** Deliveries launched whose request has not ended yet: they hold their endpoint's slot. */
+  private readonly requesting = new Set<ClaimedDelivery>();
   private idleWaiters: (() => void)[] = [];
   /** Called when an attempt disables an endpoint (410 Gone, failing too long). */
   onEndpointDisabled: (endpointId: string, appId: string) => void = () => {};
@@ -101,7 +107,11 @@ export class Dispatcher implements AdmissionControl {
       transformer: o.transformer,
       scope: store,
       abandoned: () => this.stopping && this.shutdownDeadlinePassed,
+      requestEnded: (c, record) => this.requestEnded(c, record),
     });
+    // Other nodes' caps count this node's leases until their attempts are recorded; those
+    // whose request has ended no longer hold a request at the endpoint.
+    store.cluster?.countEndedRequests(() => this.writer.unrecorded(ENDED_REQUESTS_LISTED));
   }
 
   /** Releases leases left by a previous run of this single node and looks for due work. */
@@ -195,21 +205,43 @@ export class Dispatcher implements AdmissionControl {
     this.notifyIdle();
   }
 
-  /** Sends one leased delivery; its slot is already counted. */
+  /**
+   * Sends one leased delivery; its slot is already counted. The endpoint's part of the slot
+   * is given back when the request ends, the application's and the node's once the attempt is
+   * recorded.
+   */
   private launch(c: ClaimedDelivery): void {
+    // Held while the endpoint's slot is, so this is the endpoint's record until then.
+    const s = this.slots.of(c.endpoint.id);
     this.inflightRefs.set(c.deliveryId, { appId: c.app.id, deliveryId: c.deliveryId, leaseToken: c.leaseToken });
+    this.requesting.add(c);
     void this.attempts
       .run(c)
       .catch((e: unknown) => this.o.logger.error({ err: e, deliveryId: c.deliveryId }, 'delivery attempt crashed'))
       .finally(() => {
         this.inflightRefs.delete(c.deliveryId);
-        const s = this.slots.of(c.endpoint.id);
-        this.slots.release(s);
-        // The freed slot goes to the next application waiting, in turn, then to this endpoint's backlog.
-        this.claims.released(c.endpoint.id);
-        this.slots.forgetIfIdle(c.endpoint.id, s);
+        this.endpointSlotFreed(c, s);
+        this.slots.releaseShared(s);
+        // Waiting applications may use the application's and the node's slot now.
+        this.claims.kick();
         this.notifyIdle();
       });
+  }
+
+  /**
+   * A request ended: its circuits learn how it went, and its endpoint's slot goes to the next
+   * application waiting, in turn, then to this endpoint's backlog, while the attempt is recorded.
+   */
+  private requestEnded(c: ClaimedDelivery, record: AttemptRecord): void {
+    this.learnCircuit(record);
+    this.endpointSlotFreed(c, this.slots.of(c.endpoint.id));
+  }
+
+  private endpointSlotFreed(c: ClaimedDelivery, s: EndpointSlots): void {
+    if (!this.requesting.delete(c)) return;
+    this.slots.releaseEndpoint(s);
+    this.claims.released(c.endpoint.id);
+    this.slots.forgetIfIdle(c.endpoint.id, s);
   }
 
   /**
@@ -217,7 +249,6 @@ export class Dispatcher implements AdmissionControl {
    * during the attempt), and wake endpoints for their retries.
    */
   private afterRecorded(records: AttemptRecord[], recorded: RecordedAttempts): void {
-    for (const r of records) this.learnCircuit(r);
     for (const i of recorded.resent) this.backlogged(records[i]!.attempt.endpointId);
     // A settled delivery of an ordered endpoint lets the next of its key go.
     for (const r of records) if (this.ordered.isOrdered(r.attempt.endpointId)) this.backlogged(r.attempt.endpointId);

@@ -251,4 +251,70 @@ describe('admission of deliveries being published', () => {
     assert.deepEqual(calls.claimDue, [ep.id, ep.id], 'a short answer to a claim nothing raced ends the backlog');
     await d.stop(0);
   });
+
+  it("frees the endpoint's slot when its request ends, and the node's once the attempt is recorded", async () => {
+    const { store, calls } = fakeStore();
+    let written: () => void = () => {};
+    const writes = new Promise<void>((r) => (written = r));
+    (store as { recordAttempts: unknown }).recordAttempts = async (records: AttemptRecord[]) => {
+      await writes;
+      calls.recorded.push(...records);
+      return { resent: [] };
+    };
+    const held = heldSender();
+    const d = dispatcher(store, held.sender, { endpointConcurrency: 1, maxInflight: 2 });
+    await d.start({ releaseOrphanedLeases: false });
+    const launch = (deliveryId: number): void => {
+      const admissions = [d.admit(ep, T0)];
+      assert.deepEqual(kinds(admissions), ['leased']);
+      d.settle({ kind: 'committed', message: message(a.id, T0), app: { id: a.id, headerStyle: a.headerStyle }, admissions, inserted: [{ deliveryId, leaseToken: 1 }] });
+    };
+    launch(1);
+    assert.deepEqual(kinds([d.admit(ep, T0)]), ['backlog'], 'one request at a time to the endpoint');
+    held.release();
+    await turns(3);
+    assert.equal(calls.recorded.length, 0, 'the record is not written yet');
+    // The endpoint has no request in flight: the next delivery goes while the first is recorded.
+    launch(2);
+    await turns(3);
+    assert.equal(held.sent.length, 2);
+    assert.equal(d.inflightCount, 2, 'both still hold the node: their records are not written');
+    assert.deepEqual(kinds([d.admit(endpoint(a.id), T0)]), ['backlog'], "another endpoint waits for the node's slots");
+    written();
+    await d.idle();
+    assert.equal(d.inflightCount, 0);
+    assert.deepEqual(calls.recorded.map((r) => r.deliveryId).sort(), [1, 2]);
+    await d.stop(0);
+  });
+
+  it('opens a circuit from the responses, before their attempts are recorded', async () => {
+    const { store } = fakeStore();
+    let written: () => void = () => {};
+    const writes = new Promise<void>((r) => (written = r));
+    (store as { recordAttempts: unknown }).recordAttempts = async () => {
+      await writes;
+      return { resent: [] };
+    };
+    const sent: SendRequest[] = [];
+    const failing: Sender = {
+      send: async (req) => {
+        sent.push(req);
+        return { kind: 'response', status: 500, body: 'down', durationMs: 1, retryAfter: undefined, deliveryDirective: undefined };
+      },
+      close: async () => {},
+    };
+    const d = dispatcher(store, failing, { endpointConcurrency: 1 });
+    await d.start({ releaseOrphanedLeases: false });
+    for (let i = 1; i <= 5; i++) {
+      const admissions = [d.admit(ep, T0)];
+      assert.deepEqual(kinds(admissions), ['leased'], `delivery ${i} is sent: the failures before it hold no slot`);
+      d.settle({ kind: 'committed', message: message(a.id, T0), app: { id: a.id, headerStyle: a.headerStyle }, admissions, inserted: [{ deliveryId: i, leaseToken: 1 }] });
+      await turns(3);
+    }
+    assert.equal(sent.length, 5);
+    assert.equal(d.circuitsOf(ep).endpoint.state, 'open', 'five failures open the circuit though none is recorded');
+    assert.deepEqual(kinds([d.admit(ep, T0)]), ['backlog'], 'nothing more is sent through an open circuit');
+    written();
+    await d.stop(0);
+  });
 });

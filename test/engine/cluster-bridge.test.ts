@@ -23,6 +23,7 @@ async function bridge(readers: Set<string>) {
   const store: ClusterStore = {
     nodeId: 'here',
     claimDueCapped: () => Promise.reject(new Error('not used')),
+    countEndedRequests: () => undefined,
     listen: (onNotice) => {
       deliver = onNotice;
       return Promise.resolve();

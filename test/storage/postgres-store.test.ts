@@ -185,6 +185,40 @@ describe('postgres: nodes sharing one database', { skip: skipWithoutPostgres }, 
     }
   });
 
+  it("leave a node's ended requests out of the caps, in claims (quick and full) and in leases at publish", async () => {
+    const c = new Pg({ url: TEST_DATABASE_URL, schema: s.schema, max: 2, endpointConcurrency: 2 });
+    try {
+      let ended: number[] = [];
+      c.cluster.countEndedRequests(() => ended);
+      for (const over of [{}, { throttleRate: 1000 }]) {
+        const { ep } = await setup(over, 4);
+        const now = T0 + 100;
+        const lease = now + 60_000;
+        const first = await c.cluster.claimDueCapped(ep.id, 10, now, lease, 2);
+        assert.equal(first.claims.length, 2, 'the cap');
+        assert.equal((await c.cluster.claimDueCapped(ep.id, 10, now, lease, 2)).claims.length, 0, 'both leases live');
+        ended = [first.claims[0]!.deliveryId];
+        const more = await c.cluster.claimDueCapped(ep.id, 10, now, lease, 2);
+        assert.equal(more.claims.length, 1, 'a request that ended holds no slot, though its attempt is not recorded');
+        assert.equal((await b.cluster.claimDueCapped(ep.id, 10, now, lease, 2)).claims.length, 0, 'another node, told of nothing, counts every live lease');
+        ended = [];
+      }
+      const { ep } = await setup({}, 0);
+      const leaseAtPublish = async (): Promise<number> => {
+        const [r] = await c.publish([{ message: message(ep.appId, T0 + 50), deliveries: [{ endpointId: ep.id, leaseUntil: T0 + 60_000 }] }]);
+        return r?.kind === 'created' ? r.deliveries[0]!.leaseToken : -1;
+      };
+      assert.equal(await leaseAtPublish(), 1);
+      assert.equal(await leaseAtPublish(), 1);
+      assert.equal(await leaseAtPublish(), 0, 'the cap is reached');
+      const [leased] = await a.sql`SELECT min(id) AS id FROM deliveries WHERE endpoint_id = ${ep.id} AND status = ${DeliveryStatus.Sending}`;
+      ended = [leased!.id as number];
+      assert.equal(await leaseAtPublish(), 1, 'an ended request frees its slot at publish too');
+    } finally {
+      await c.close();
+    }
+  });
+
   it('fence a node whose lease expired: its late attempt does not overwrite the new lease', async () => {
     const { ep, msgs } = await setup({}, 1);
     const old = (await a.cluster.claimDueCapped(ep.id, 1, T0 + 10, T0 + 100, 5)).claims[0]!;

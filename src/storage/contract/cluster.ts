@@ -43,6 +43,13 @@ export interface ClusterStore {
    */
   claimDueCapped(endpointId: string, limit: number, nowMs: number, leaseUntil: number, concurrency: number): Promise<CappedClaim>;
   /**
+   * Where this node's ended requests are read from: deliveries leased to it whose request has
+   * ended and whose attempt is not recorded yet. Their leases are live in the store until the
+   * record, but they hold no request at the endpoint, so the concurrency caps counted across
+   * nodes (claims and leases at publish) leave them out. Without it every live lease counts.
+   */
+  countEndedRequests(source: () => readonly number[]): void;
+  /**
    * Delivers other nodes' notices to `onNotice` until the store closes. `onConnected` runs on
    * every (re)connection of the listener: notices sent while it was down are lost, so the
    * caller catches up (sweeps, drops caches). Resolves once listening.

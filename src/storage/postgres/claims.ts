@@ -57,16 +57,26 @@ function leaseDue(tx: TransactionSql, app: string | PendingQuery<Row[]>, endpoin
 /**
  * The number of live leases of an endpoint (its application and id, or fragments naming
  * columns of the statement around it), every node's: the range after now of the leases'
- * index (a lease's next_attempt_at is its end). A fragment, for statements that count them.
+ * index (a lease's next_attempt_at is its end), less `ended`, this node's leases whose request
+ * has ended and whose attempt is not recorded yet (a delivery id alone names them: another
+ * node can only hold the same delivery once this node's lease has expired, and then it is not
+ * counted here anyway). A fragment, for statements that count them.
  */
-export function liveLeases(tx: TransactionSql, app: string | PendingQuery<Row[]>, endpoint: string | PendingQuery<Row[]>, nowMs: number): PendingQuery<Row[]> {
-  return tx`(SELECT count(*) FROM deliveries WHERE app_id = ${app} AND endpoint_id = ${endpoint} AND status = 3 AND next_attempt_at > ${nowMs})`;
+export function liveLeases(
+  tx: TransactionSql,
+  app: string | PendingQuery<Row[]>,
+  endpoint: string | PendingQuery<Row[]>,
+  nowMs: number,
+  ended: readonly number[],
+): PendingQuery<Row[]> {
+  return tx`(SELECT count(*) FROM deliveries WHERE app_id = ${app} AND endpoint_id = ${endpoint} AND status = 3 AND next_attempt_at > ${nowMs}
+             AND id <> ALL(${ended as number[]}::bigint[]))`;
 }
 
 /** The endpoint's row, with its application's header style, its bucket and its live leases (`live_n`). */
-function endpointWithLimits(tx: TransactionSql, endpointId: string, nowMs: number): PendingQuery<Row[]> {
+function endpointWithLimits(tx: TransactionSql, endpointId: string, nowMs: number, ended: readonly number[]): PendingQuery<Row[]> {
   return tx`SELECT e.*, a.header_style AS a_header_style, l.tokens AS l_tokens, l.updated_at AS l_updated_at,
-                   ${liveLeases(tx, tx`e.app_id`, endpointId, nowMs)} AS live_n
+                   ${liveLeases(tx, tx`e.app_id`, endpointId, nowMs, ended)} AS live_n
             FROM endpoints e JOIN endpoint_limits l ON l.app_id = e.app_id AND l.endpoint_id = e.id LEFT JOIN applications a ON a.id = e.app_id
             WHERE e.id = ${endpointId}`;
 }
@@ -87,14 +97,15 @@ export async function quickClaimIn(
 ): Promise<CappedClaim | null> {
   const { endpointId, limit, nowMs, leaseUntil } = ask;
   await connection.schema(tx);
+  const ended = connection.endedRequests();
   // Each statement runs in a snapshot taken after the one before it: after the lock.
   const allowedHere = tx`COALESCE((
-    SELECT GREATEST(0, LEAST(${limit}::int, ${concurrency}::int - ${liveLeases(tx, tx`e.app_id`, endpointId, nowMs)}))
+    SELECT GREATEST(0, LEAST(${limit}::int, ${concurrency}::int - ${liveLeases(tx, tx`e.app_id`, endpointId, nowMs, ended)}))
     FROM endpoints e JOIN endpoint_limits l ON l.app_id = e.app_id AND l.endpoint_id = e.id
     WHERE e.id = ${endpointId} AND NOT e.disabled AND COALESCE(e.throttle_rate, 0) <= 0), 0)`;
   const [, [epRow], rows] = await Promise.all([
     connection.lockEndpoints(tx, [endpointId]),
-    endpointWithLimits(tx, endpointId, nowMs),
+    endpointWithLimits(tx, endpointId, nowMs, ended),
     leaseDue(tx, appOfEndpoint(tx, endpointId), endpointId, nowMs, leaseUntil, allowedHere, null),
     commit(),
   ]);
@@ -120,7 +131,7 @@ export async function claimIn(tx: TransactionSql, commit: () => PromiseLike<void
   const none: CappedClaim = { claims: [], retryInMs: null };
   const select = () =>
     caps
-      ? endpointWithLimits(tx, endpointId, nowMs)
+      ? endpointWithLimits(tx, endpointId, nowMs, connection.endedRequests())
       : tx`SELECT e.*, a.header_style AS a_header_style FROM endpoints e LEFT JOIN applications a ON a.id = e.app_id WHERE e.id = ${endpointId}`;
   // Sent at once and run in order, each statement in a snapshot taken after the one before, so
   // the bucket and the live leases are read after the lock: every claim or publish of this

@@ -46,6 +46,11 @@ export class PgConnection {
   readonly nodeId = randomBytes(9).toString('base64url');
   /** Most deliveries of one endpoint in flight at once when leased at publish time. */
   readonly endpointConcurrency: number;
+  /**
+   * This node's leased deliveries whose request has ended, their attempt not recorded yet
+   * (`ClusterStore.countEndedRequests`): the live leases counted against the caps leave them out.
+   */
+  endedRequests: () => readonly number[] = () => [];
 
   constructor(opts: PostgresOptions) {
     this.sql = postgres(opts.url, {

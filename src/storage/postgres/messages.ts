@@ -89,7 +89,7 @@ export class PgMessageStore implements MessageStore {
         -- counted over every node's live leases after its claim lock. None for a disabled
         -- endpoint, nor for one with a rate limit: its deliveries are claimed, which pays its bucket.
         room AS (
-          SELECT e.id, ${this.c.endpointConcurrency}::int - ${liveLeases(tx, tx`e.app_id`, tx`e.id`, now)} AS n
+          SELECT e.id, ${this.c.endpointConcurrency}::int - ${liveLeases(tx, tx`e.app_id`, tx`e.id`, now, this.c.endedRequests())} AS n
           FROM endpoints e WHERE e.id = ANY(${leaseIds}::text[]) AND NOT e.disabled AND COALESCE(e.throttle_rate, 0) <= 0),
         y AS (
           SELECT y.*, ins.seq, y.lease_until IS NOT NULL

@@ -75,6 +75,9 @@ export class PostgresStore extends ComposedStore {
     this.cluster = {
       nodeId: c.nodeId,
       claimDueCapped: (endpointId, limit, nowMs, leaseUntil, concurrency) => queue.claimDueCapped(endpointId, limit, nowMs, leaseUntil, concurrency),
+      countEndedRequests: (source) => {
+        c.endedRequests = source;
+      },
       listen: (onNotice, onConnected) => this.listen(onNotice, onConnected),
       getMessages: (ids) => messages.getMessages(ids),
     };
