@@ -160,6 +160,12 @@ onBothDatabases((name, make) => {
       assert.notEqual(r.retryInMs, null, 'held back by the cap: claim again later');
       const r2 = (await store.ordering.claimDue(ep.id, 10, T0 + 11, T0 + LEASE, 2))!;
       assert.equal(r2.claims.length, 0);
+      if (!store.cluster) return;
+      // A request that ended frees its slot, though its key waits for its record.
+      const ended = r.claims[0]!;
+      store.cluster.countEndedRequests(() => [ended.deliveryId]);
+      const r3 = (await store.ordering.claimDue(ep.id, 10, T0 + 12, T0 + LEASE, 2))!;
+      assert.deepEqual(r3.claims.map((c) => c.orderingKey), ['c'], "the third key's head goes; the ended one's key still waits");
     });
   });
 });

@@ -16,6 +16,7 @@ import type { OrderingStore, PausedKey } from '../contract/ordering.js';
 import { keyOfRow } from '../shared/ordering-keys.js';
 import type { PgConnection } from './connection.js';
 import { appOfEndpoint } from './app-keys.js';
+import { liveLeases } from './claims.js';
 import { claimedDelivery, toEndpoint } from './rows.js';
 import type { Row } from './rows.js';
 import { jsonParam } from './text.js';
@@ -45,7 +46,7 @@ export class PgOrderingStore implements OrderingStore {
       tx`SELECT pg_advisory_xact_lock(hashtextextended(${'switchboard.ordered:' + endpointId}, 0))`,
       tx`SELECT e.*, a.header_style AS a_header_style FROM endpoints e LEFT JOIN applications a ON a.id = e.app_id WHERE e.id = ${endpointId}`,
       concurrency !== null
-        ? tx`SELECT count(*)::int AS n FROM deliveries WHERE app_id = ${appOfEndpoint(tx, endpointId)} AND endpoint_id = ${endpointId} AND status = 3 AND next_attempt_at > ${nowMs}`
+        ? tx`SELECT ${liveLeases(tx, appOfEndpoint(tx, endpointId), endpointId, nowMs, this.c.endedRequests())}::int AS n`
         : [{ n: 0 }],
     ]);
     if (!epRow) return null;
