@@ -74,10 +74,11 @@ export class RetentionService {
   private async purgeAll(): Promise<number> {
     const now = this.o.clock.now();
     const cutoff = this.enabled ? now - this.o.retentionDays * DAY_MS : null;
-    await this.maintainPartitions(now, cutoff);
-    if (cutoff === null) return 0;
+    const dropped = await this.maintainPartitions(now, cutoff);
+    this.o.metrics?.retentionPurged(dropped);
+    if (cutoff === null) return dropped;
     const limit = this.o.batchSize ?? 500;
-    let total = 0;
+    let total = dropped;
     for (;;) {
       const n = await this.o.store.purgeMessagesBefore(cutoff, limit);
       total += n;
@@ -89,16 +90,21 @@ export class RetentionService {
     return total;
   }
 
-  /** The store's partition upkeep, logged; a failure is logged and never stops the purge. */
-  private async maintainPartitions(now: number, cutoff: number | null): Promise<void> {
+  /**
+   * The store's partition upkeep, logged; a failure is logged and never stops the purge.
+   * Returns how many messages went with the partitions dropped.
+   */
+  private async maintainPartitions(now: number, cutoff: number | null): Promise<number> {
     try {
       const r = await this.o.store.maintainPartitions(now, cutoff);
       for (const s of r.skipped) this.o.logger.warn({ partition: s.partition, reason: s.reason }, 'partition upkeep skipped a step; it is tried again on the next run');
       if (r.created.length + r.dropped.length + r.kept.length > 0) {
-        this.o.logger.info({ created: r.created, dropped: r.dropped, keptForUnfinishedDeliveries: r.kept }, 'time partitions maintained');
+        this.o.logger.info({ created: r.created, dropped: r.dropped, droppedMessages: r.droppedMessages, keptForUnfinishedDeliveries: r.kept }, 'time partitions maintained');
       }
+      return r.droppedMessages;
     } catch (err) {
       this.o.logger.error({ err }, 'partition upkeep failed');
+      return 0;
     }
   }
 }

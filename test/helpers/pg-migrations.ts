@@ -59,7 +59,14 @@ export async function partitionHolding(store: PostgresStore, table: string, id: 
 /** What an upkeep round did to the partitions of `table` alone. */
 export function upkeepOf(r: PartitionUpkeep, table: string): PartitionUpkeep {
   const mine = (n: string) => n.startsWith(table);
-  return { created: r.created.filter(mine), dropped: r.dropped.filter(mine), kept: r.kept.filter(mine), skipped: r.skipped.filter((s) => mine(s.partition)) };
+  return {
+    created: r.created.filter(mine),
+    dropped: r.dropped.filter(mine),
+    // Only message partitions hold messages.
+    droppedMessages: table === 'messages' ? r.droppedMessages : 0,
+    kept: r.kept.filter(mine),
+    skipped: r.skipped.filter((s) => mine(s.partition)),
+  };
 }
 
 /** Made before the describe's tests and dropped after them: a migrated schema with a store, an application and one endpoint of it. */

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { DAY_MS, RetentionService } from '../../src/operations/retention.js';
 import { eventually } from '../helpers/eventually.js';
+import type { Metrics } from '../../src/operations/metrics.js';
 import type { Store } from '../../src/storage/contract/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -39,12 +40,24 @@ describe('retention service', () => {
       purgeMessagesBefore: () => Promise.reject(new Error('must not be called')),
       maintainPartitions: async (now: number, cutoff: number | null) => {
         upkeep.push([now, cutoff]);
-        return { created: [], dropped: [], kept: [], skipped: [] };
+        return { created: [], dropped: [], droppedMessages: 0, kept: [], skipped: [] };
       },
     } as unknown as Store;
     const svc = new RetentionService({ store, clock: new FakeClock(T0), logger: pino({ level: 'silent' }), retentionDays: 0 });
     assert.equal(await svc.purge(), 0);
     assert.deepEqual(upkeep, [[T0, null]]);
+  });
+
+  it('counts the messages that went with dropped partitions as purged', async () => {
+    const counted: number[] = [];
+    const store = {
+      purgeMessagesBefore: async () => 2,
+      maintainPartitions: async () => ({ created: [], dropped: ['messages_p20261101'], droppedMessages: 5, kept: [], skipped: [] }),
+    } as unknown as Store;
+    const metrics = { retentionPurged: (n: number) => counted.push(n) } as unknown as Metrics;
+    const svc = new RetentionService({ store, clock: new FakeClock(T0), logger: pino({ level: 'silent' }), retentionDays: 30, batchSize: 10, metrics });
+    assert.equal(await svc.purge(), 7, 'five with their day, two row by row');
+    assert.equal(counted.reduce((a, b) => a + b, 0), 7);
   });
 
   it('keeps the partitions before purging, with the retention cutoff, and purges even when the upkeep fails', async () => {

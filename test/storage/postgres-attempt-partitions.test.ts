@@ -93,8 +93,8 @@ describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, ()
     const now = today + 10 * DAY_MS + 5_000;
     const ahead = [10, 11, 12, 13].map((d) => dayName(today + d * DAY_MS));
     const first = ofAttempts(await store.maintainPartitions(now, null));
-    assert.deepEqual(first, { created: ahead, dropped: [], kept: [], skipped: [] });
-    assert.deepEqual(ofAttempts(await store.maintainPartitions(now, null)), { created: [], dropped: [], kept: [], skipped: [] }, 'nothing left to do');
+    assert.deepEqual(first, { created: ahead, dropped: [], droppedMessages: 0, kept: [], skipped: [] });
+    assert.deepEqual(ofAttempts(await store.maintainPartitions(now, null)), { created: [], dropped: [], droppedMessages: 0, kept: [], skipped: [] }, 'nothing left to do');
 
     const other = fixture.schema.store(2);
     const later = today + 20 * DAY_MS;
@@ -139,7 +139,7 @@ describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, ()
     assert.equal(await partitionOf(store, attemptId), 'attempts_default', 'no partition of that day yet');
 
     const r = ofAttempts(await store.maintainPartitions(day, null));
-    assert.deepEqual(r, { created: [40, 41, 42, 43].map((d) => dayName(today + d * DAY_MS)), dropped: [], kept: [], skipped: [] });
+    assert.deepEqual(r, { created: [40, 41, 42, 43].map((d) => dayName(today + d * DAY_MS)), dropped: [], droppedMessages: 0, kept: [], skipped: [] });
     assert.equal(await partitionOf(store, attemptId), dayName(day));
     const [indexes] = await store.sql`SELECT COUNT(*)::int AS n FROM pg_index i JOIN pg_inherits h ON h.inhrelid = i.indexrelid WHERE i.indrelid = ${dayName(day)}::regclass`;
     assert.equal(indexes?.n, 3, 'the partition has the three indexes of the table, attached to them');

@@ -100,7 +100,7 @@ describe('postgres: message partition upkeep', { skip: skipWithoutPostgres }, ()
     await store.publish([{ message: m, deliveries: [] }]);
     assert.equal(await partitionOf(store, m.id), 'messages_default');
     const r = ofMessages(await store.maintainPartitions(far, null));
-    assert.deepEqual(r, { created: [40, 41, 42, 43].map((d) => dayName(today + d * DAY_MS)), dropped: [], kept: [], skipped: [] });
+    assert.deepEqual(r, { created: [40, 41, 42, 43].map((d) => dayName(today + d * DAY_MS)), dropped: [], droppedMessages: 0, kept: [], skipped: [] });
     assert.equal(await partitionOf(store, m.id), dayName(far));
     assert.equal((await store.getMessage(appId, m.id))?.id, m.id);
   });
@@ -118,6 +118,7 @@ describe('postgres: message partition upkeep', { skip: skipWithoutPostgres }, ()
     const r = ofMessages(await store.maintainPartitions(today + 30 * DAY_MS, today + 3 * DAY_MS));
     assert.deepEqual(r.skipped, []);
     assert.deepEqual(r.dropped, ['messages_history', dayName(day1)]);
+    assert.equal(r.droppedMessages, 1, 'the one message of the dropped day, counted');
     assert.deepEqual(r.kept, [dayName(day2)]);
     assert.ok(!(await partitionNames(store)).includes(dayName(day1)));
     assert.equal(await store.getMessage(appId, done.id), null);

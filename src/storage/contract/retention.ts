@@ -6,6 +6,8 @@ export interface PartitionUpkeep {
   created: string[];
   /** Partitions dropped: their whole range was past retention. */
   dropped: string[];
+  /** Messages that went with the partitions dropped (their payloads, deliveries and attempts with them). */
+  droppedMessages: number;
   /** Partitions past retention kept: rows in them belong to a message with an unfinished delivery. */
   kept: string[];
   /** Steps not done this round, with the reason (tried again on the next round). */

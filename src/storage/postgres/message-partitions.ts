@@ -59,14 +59,17 @@ async function hasOpenDelivery(sql: PgConnection['sql'] | TransactionSql, p: Tim
  * Deletes what hangs off partition `p`'s messages, walking them in key order a batch at a time
  * (each batch its own statements): their attempts recorded from their day on (the attempts'
  * own partitions of earlier days went already), their deliveries and their event ids, all
- * found by the (application, message) keys.
+ * found by the (application, message) keys. Returns how many messages the walk found (a day
+ * past retention gets no new ones).
  */
-async function deleteDependents(c: PgConnection, p: TimePartition): Promise<void> {
+async function deleteDependents(c: PgConnection, p: TimePartition): Promise<number> {
   const since = p.from === null ? 0 : p.from - ATTEMPT_TIME_SLACK_MS;
   let after = { app: '', id: '' };
+  let messages = 0;
   for (;;) {
     const batch = await c.sql.unsafe(`SELECT app_id, id FROM ${ident(p.name)} WHERE (app_id, id) > ($1, $2) ORDER BY app_id, id LIMIT ${BATCH}`, [after.app, after.id]);
-    if (batch.length === 0) return;
+    if (batch.length === 0) return messages;
+    messages += batch.length;
     const keys = { apps: batch.map((r) => r.app_id as string), ids: batch.map((r) => r.id as string) };
     await c.sql`DELETE FROM attempts WHERE (app_id, message_id) IN ${inKeys(c.sql, keys)} AND created_at >= ${since}`;
     await c.sql`DELETE FROM deliveries WHERE (app_id, message_id) IN ${inKeys(c.sql, keys)} AND status NOT IN (1, 3)`;
@@ -102,18 +105,21 @@ export async function maintainMessagePartitions(c: PgConnection, nowMs: number, 
   await createDaysAhead(c, MESSAGES, nowMs, done);
   if (cutoffMs === null) return;
   for (const p of (await partitionsPast(c, MESSAGES, cutoffMs, done)) ?? []) {
+    let messages: number;
     try {
       if (await hasOpenDelivery(c.sql, p)) {
         done.kept.push(p.name);
         continue;
       }
-      await deleteDependents(c, p);
+      messages = await deleteDependents(c, p);
     } catch (err) {
       done.skipped.push({ partition: p.name, reason: (err as Error).message });
       continue;
     }
     const dropped = await partitionStep(c, done, p.name, (tx) => dropPartition(tx, p));
-    if (dropped === true) done.dropped.push(p.name);
-    else if (dropped === false) done.kept.push(p.name);
+    if (dropped === true) {
+      done.dropped.push(p.name);
+      done.droppedMessages += messages;
+    } else if (dropped === false) done.kept.push(p.name);
   }
 }

@@ -67,7 +67,7 @@ export class PgRetentionStore implements RetentionStore {
   }
 
   async maintainPartitions(nowMs: number, cutoffMs: number | null): Promise<PartitionUpkeep> {
-    const done: PartitionUpkeep = { created: [], dropped: [], kept: [], skipped: [] };
+    const done: PartitionUpkeep = { created: [], dropped: [], droppedMessages: 0, kept: [], skipped: [] };
     await maintainAttemptPartitions(this.c, nowMs, cutoffMs, done);
     await maintainMessagePartitions(this.c, nowMs, cutoffMs, done);
     return done;

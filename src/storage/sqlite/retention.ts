@@ -32,6 +32,6 @@ export class SqliteRetentionStore implements RetentionStore {
 
   /** SQLite has no partitions: attempts and deliveries past retention go with their messages. */
   async maintainPartitions(): Promise<PartitionUpkeep> {
-    return { created: [], dropped: [], kept: [], skipped: [] };
+    return { created: [], dropped: [], droppedMessages: 0, kept: [], skipped: [] };
   }
 }
