@@ -184,7 +184,7 @@ export const SETTINGS: Setting[] = [
     env: 'SWITCHBOARD_CIRCUIT_FAILURES',
     default: '5',
     description:
-      'Consecutive failed attempts (connection error, timeout, 5xx) that open an endpoint\'s circuit, or a destination host\'s when they came from two or more of its endpoints: nothing is sent through an open circuit and its due deliveries wait without using attempts, until a probe succeeds. `0` turns circuit breakers off.',
+      'Consecutive failed attempts (connection error, timeout, 5xx) that open an endpoint\'s circuit, or a destination host\'s when they came from two or more of its endpoints and showed the host down (connection error, timeout, 502, 503, 504): nothing is sent through an open circuit and its due deliveries wait without using attempts, until a probe succeeds. `0` turns circuit breakers off.',
   },
   { env: 'SWITCHBOARD_CIRCUIT_COOLDOWN_MS', default: '10000', description: 'How long an opened circuit waits before it lets one probe delivery through; each failed probe doubles it.' },
   { env: 'SWITCHBOARD_CIRCUIT_MAX_COOLDOWN_MS', default: '600000', description: 'Longest wait between probes of an open circuit.' },

@@ -1,17 +1,19 @@
 /**
  * Circuit breakers of one node, per endpoint and per destination origin (scheme, host and
- * port). After `threshold` consecutive failures (connection errors, timeouts, 5xx) a circuit
- * opens: the node sends nothing through it and due deliveries wait in the store, untouched.
- * After a cool-down it lets one delivery through (half-open): success closes it, failure opens
- * it again with twice the cool-down, up to `maxCooldownMs`.
+ * port). After `threshold` consecutive failures a circuit opens: the node sends nothing
+ * through it and due deliveries wait in the store, untouched. After a cool-down it lets one
+ * delivery through (half-open): success closes it, failure opens it again with twice the
+ * cool-down, up to `maxCooldownMs`. What counts as a failure is circuit-signal.ts's: for an
+ * endpoint no response or a 5xx, for an origin no response or 502/503/504 (the host down).
  *
  * An origin's circuit opens only when its run of failures came from at least two endpoints:
  * one broken endpoint on a host many customers share (a SaaS receiver) opens its own circuit,
- * never the host's. Any success from the origin ends its run.
+ * never the host's. Any answer from the host that shows it up ends its run.
  *
  * State lives in memory, per node; nothing here does I/O.
  */
 import type { Clock } from '../domain/clock.js';
+import type { CircuitSignals } from './circuit-signal.js';
 
 export type CircuitPhase = 'closed' | 'open' | 'half-open';
 
@@ -108,22 +110,28 @@ export class CircuitBreakers {
     }
   }
 
-  /** An attempt reached the endpoint (any response below 500): its circuits close. */
-  succeeded(endpointId: string, origin: string | null): void {
-    this.close('endpoint', endpointId, this.endpoints);
-    if (origin !== null) this.close('origin', origin, this.origins);
+  /**
+   * What an attempt made at `at` told its endpoint's circuit and its origin's
+   * (circuit-signal.ts): a success closes a circuit, a failure counts towards opening it. A
+   * cool-down counts from the failure, not from when the node learned of it.
+   */
+  learn(endpointId: string, origin: string | null, signals: CircuitSignals, at: number = this.clock.now()): void {
+    const when = Math.min(at, this.clock.now());
+    if (signals.endpoint === 'success') this.close('endpoint', endpointId, this.endpoints);
+    else if (signals.endpoint === 'failure' && this.enabled) this.fail('endpoint', endpointId, this.endpoints, null, when);
+    if (origin === null) return;
+    if (signals.origin === 'success') this.close('origin', origin, this.origins);
+    else if (signals.origin === 'failure' && this.enabled) this.fail('origin', origin, this.origins, endpointId, when);
   }
 
-  /**
-   * An attempt failed (connection error, timeout, 5xx) at `at`. A cool-down counts from the
-   * failure, not from when the node learned of it: a record that took long to become durable
-   * (a slow fsync) does not push the next probe later.
-   */
+  /** An attempt reached the endpoint and its host: both circuits close. */
+  succeeded(endpointId: string, origin: string | null): void {
+    this.learn(endpointId, origin, { endpoint: 'success', origin: 'success' });
+  }
+
+  /** An attempt made at `at` got no answer from the endpoint or its host (connection error, timeout). */
   failed(endpointId: string, origin: string | null, at: number = this.clock.now()): void {
-    if (!this.enabled) return;
-    const when = Math.min(at, this.clock.now());
-    this.fail('endpoint', endpointId, this.endpoints, null, when);
-    if (origin !== null) this.fail('origin', origin, this.origins, endpointId, when);
+    this.learn(endpointId, origin, { endpoint: 'failure', origin: 'failure' }, at);
   }
 
   /** The endpoint's circuit as it is now. */

@@ -25,7 +25,7 @@ import { AttemptWriter } from './attempt-writer.js';
 import { publishCircuit } from './channels.js';
 import { CircuitBreakers, originOf } from './circuit-breaker.js';
 import type { CircuitSettings, CircuitState, CircuitTransition } from './circuit-breaker.js';
-import { circuitSignal } from './circuit-signal.js';
+import { circuitSignals } from './circuit-signal.js';
 import { DeliverySlots } from './delivery-slots.js';
 import type { EndpointSlots } from './delivery-slots.js';
 import { DueClaims } from './due-claims.js';
@@ -261,11 +261,7 @@ export class Dispatcher implements AdmissionControl {
   /** The circuits of the attempt's endpoint and of the origin it was sent to learn how it went. */
   private learnCircuit(r: AttemptRecord): void {
     const a = r.attempt;
-    const signal = circuitSignal(a);
-    if (signal === 'none') return;
-    const origin = originOf(a.url);
-    if (signal === 'success') this.breakers.succeeded(a.endpointId, origin);
-    else this.breakers.failed(a.endpointId, origin, a.createdAt);
+    this.breakers.learn(a.endpointId, originOf(a.url), circuitSignals(a), a.createdAt);
   }
 
   /** Tells subscribers of a circuit's change; a closed circuit's waiting deliveries are claimed at once. */

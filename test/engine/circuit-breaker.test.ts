@@ -3,7 +3,7 @@
  * real SQLite file. The circuit opens after N failures, sends nothing while open, lets one
  * probe through after the cool-down, reopens for longer when the probe fails, closes when one
  * succeeds, and neither loses deliveries nor uses their attempts meanwhile. An origin's circuit
- * opens on failures of two endpoints there. The API route and the metrics show it all.
+ * opens on failures of two endpoints there that show the host down (503 here), never on 500s. The API route and the metrics show it all.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -167,6 +167,31 @@ describe('circuit breakers', () => {
       await eventually(async () => (await circuit(c)).origin.state === 'closed', "the origin's circuit to close");
     } finally {
       await dead.close();
+    }
+  });
+
+  it("keeps an origin's circuit closed while endpoints there answer 500, so the host's other endpoints are not held", async () => {
+    // One host many tenants share: two endpoints' handlers fail, the host itself is up.
+    const shared = await new Receiver().start();
+    try {
+      shared.on('/a', (_r, res) => void res.writeHead(500).end());
+      shared.on('/b', (_r, res) => void res.writeHead(500).end());
+      const a = await endpoint(shared.url('/a'), '/shared/a');
+      const b = await endpoint(shared.url('/b'), '/shared/b');
+      const c = await endpoint(shared.url('/c'), '/shared/c');
+      for (let i = 0; i < 3; i++) {
+        await publish('/shared/a');
+        await publish('/shared/b');
+      }
+      await eventually(async () => (await circuit(a)).endpoint.state === 'open' && (await circuit(b)).endpoint.state === 'open', "both failing endpoints' circuits to open");
+      const host = await circuit(c);
+      assert.equal(host.origin.state, 'closed', 'six 500s from two endpoints in a row: the host answered every time');
+      assert.equal(host.origin.consecutiveFailures, 0);
+      const msg = await publish('/shared/c');
+      await eventually(() => shared.at('/c').length === 1, 'the third endpoint on the host gets its delivery at once');
+      await eventually(async () => (await statusOf(msg, c)) === 0, 'and it is delivered');
+    } finally {
+      await shared.close();
     }
   });
 

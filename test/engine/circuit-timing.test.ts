@@ -1,7 +1,7 @@
 /**
- * Circuit breakers learn of a failure only once its attempt record is durable, which can be
- * long after the attempt (a slow fsync on a busy disk). The cool-down counts from the failure
- * itself, so a late record neither delays the next probe nor opens a circuit "in the future".
+ * Circuit breakers can learn of a failure well after the attempt was made (a busy node handles
+ * the response late). The cool-down counts from the failure itself, so a late answer neither
+ * delays the next probe nor opens a circuit "in the future".
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
