@@ -1,5 +1,5 @@
 /**
- * What a recorded attempt tells the circuit breakers, about its endpoint and about its origin
+ * What an attempt tells the circuit breakers, about its endpoint and about its origin
  * (the host): nothing, when no request was made (a failed or cancelling transformation,
  * expunged content); otherwise
  * - the endpoint failed when there was no response (connection error, timeout) or a 5xx, and

@@ -10,9 +10,10 @@
  *
  * Slots are capped per endpoint, per application and per node, and applications waiting for
  * slots are served in turn, so one application's burst or dead endpoints never hold another
- * application's deliveries. Circuit breakers (per endpoint and per origin) learn from every
- * recorded attempt; while one is open nothing is sent through it and its due deliveries wait
- * in the store without using attempts.
+ * application's deliveries. An endpoint's slot is given back when its request ends, the
+ * application's and the node's when the attempt is recorded. Circuit breakers (per endpoint
+ * and per origin) learn from every attempt's response; while one is open nothing is sent
+ * through it and its due deliveries wait in the store without using attempts.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
