@@ -124,16 +124,6 @@ export class CircuitBreakers {
     else if (signals.origin === 'failure' && this.enabled) this.fail('origin', origin, this.origins, endpointId, when);
   }
 
-  /** An attempt reached the endpoint and its host: both circuits close. */
-  succeeded(endpointId: string, origin: string | null): void {
-    this.learn(endpointId, origin, { endpoint: 'success', origin: 'success' });
-  }
-
-  /** An attempt made at `at` got no answer from the endpoint or its host (connection error, timeout). */
-  failed(endpointId: string, origin: string | null, at: number = this.clock.now()): void {
-    this.learn(endpointId, origin, { endpoint: 'failure', origin: 'failure' }, at);
-  }
-
   /** The endpoint's circuit as it is now. */
   endpointState(endpointId: string): CircuitState {
     return this.stateOf('endpoint', endpointId, this.endpoints.get(endpointId));

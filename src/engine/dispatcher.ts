@@ -83,8 +83,11 @@ export class Dispatcher implements AdmissionControl {
   private shutdownDeadlinePassed = false;
   /** Leases of deliveries being sent, given back if shutdown cannot wait for them. */
   private readonly inflightRefs = new Map<number, LeaseRef>();
-  /** Deliveries launched whose request has not ended yet: they hold their endpoint's slot. */
-  private readonly requesting = new Set<ClaimedDelivery>();
+  /**
+   * Deliveries launched whose request has not ended yet, with their endpoint's record: they
+   * hold a slot of it, so it is that endpoint's record until they give it back.
+   */
+  private readonly requesting = new Map<ClaimedDelivery, EndpointSlots>();
   private idleWaiters: (() => void)[] = [];
   /** Called when an attempt disables an endpoint (410 Gone, failing too long). */
   onEndpointDisabled: (endpointId: string, appId: string) => void = () => {};
@@ -212,16 +215,15 @@ export class Dispatcher implements AdmissionControl {
    * recorded.
    */
   private launch(c: ClaimedDelivery): void {
-    // Held while the endpoint's slot is, so this is the endpoint's record until then.
     const s = this.slots.of(c.endpoint.id);
     this.inflightRefs.set(c.deliveryId, { appId: c.app.id, deliveryId: c.deliveryId, leaseToken: c.leaseToken });
-    this.requesting.add(c);
+    this.requesting.set(c, s);
     void this.attempts
       .run(c)
       .catch((e: unknown) => this.o.logger.error({ err: e, deliveryId: c.deliveryId }, 'delivery attempt crashed'))
       .finally(() => {
         this.inflightRefs.delete(c.deliveryId);
-        this.endpointSlotFreed(c, s);
+        this.endpointSlotFreed(c);
         this.slots.releaseShared(s);
         // Waiting applications may use the application's and the node's slot now.
         this.claims.kick();
@@ -235,11 +237,14 @@ export class Dispatcher implements AdmissionControl {
    */
   private requestEnded(c: ClaimedDelivery, record: AttemptRecord): void {
     this.learnCircuit(record);
-    this.endpointSlotFreed(c, this.slots.of(c.endpoint.id));
+    this.endpointSlotFreed(c);
   }
 
-  private endpointSlotFreed(c: ClaimedDelivery, s: EndpointSlots): void {
-    if (!this.requesting.delete(c)) return;
+  /** Gives back the endpoint's slot of a launched delivery, once (at its response, or at its end without one). */
+  private endpointSlotFreed(c: ClaimedDelivery): void {
+    const s = this.requesting.get(c);
+    if (!s) return;
+    this.requesting.delete(c);
     this.slots.releaseEndpoint(s);
     this.claims.released(c.endpoint.id);
     this.slots.forgetIfIdle(c.endpoint.id, s);

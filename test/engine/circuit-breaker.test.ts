@@ -127,15 +127,27 @@ describe('circuit breakers', () => {
     assert.match(metrics, /switchboard_circuits\{kind="endpoint",state="open"\} 0/);
   });
 
+  /**
+   * A second receiver, one origin, with three endpoints on it under `/<name>/`: a and b answer
+   * `status`, c answers 200. Closed by `run` when it ends.
+   */
+  async function onHost(name: string, status: number, run: (host: Receiver, eps: { a: string; b: string; c: string }) => Promise<void>): Promise<void> {
+    const host = await new Receiver().start();
+    try {
+      host.on('/a', (_r, res) => void res.writeHead(status).end());
+      host.on('/b', (_r, res) => void res.writeHead(status).end());
+      const a = await endpoint(host.url('/a'), `/${name}/a`);
+      const b = await endpoint(host.url('/b'), `/${name}/b`);
+      const c = await endpoint(host.url('/c'), `/${name}/c`);
+      await run(host, { a, b, c });
+    } finally {
+      await host.close();
+    }
+  }
+
   it("opens an origin's circuit when two of its endpoints fail, and holds the origin's other endpoints", async () => {
     // A second receiver that refuses nothing but answers 503 on every path: one dead origin.
-    const dead = await new Receiver().start();
-    try {
-      dead.on('/a', (_r, res) => void res.writeHead(503).end());
-      dead.on('/b', (_r, res) => void res.writeHead(503).end());
-      const a = await endpoint(dead.url('/a'), '/origin/a');
-      const b = await endpoint(dead.url('/b'), '/origin/b');
-      const c = await endpoint(dead.url('/c'), '/origin/c'); // would answer 200
+    await onHost('origin', 503, async (dead, { a, b, c }) => {
       await publish('/origin/a');
       await publish('/origin/b');
       await publish('/origin/a');
@@ -165,20 +177,12 @@ describe('circuit breakers', () => {
         return (await statusOf(msg, c)) === 0;
       }, 'the waiting delivery to c');
       await eventually(async () => (await circuit(c)).origin.state === 'closed', "the origin's circuit to close");
-    } finally {
-      await dead.close();
-    }
+    });
   });
 
   it("keeps an origin's circuit closed while endpoints there answer 500, so the host's other endpoints are not held", async () => {
     // One host many tenants share: two endpoints' handlers fail, the host itself is up.
-    const shared = await new Receiver().start();
-    try {
-      shared.on('/a', (_r, res) => void res.writeHead(500).end());
-      shared.on('/b', (_r, res) => void res.writeHead(500).end());
-      const a = await endpoint(shared.url('/a'), '/shared/a');
-      const b = await endpoint(shared.url('/b'), '/shared/b');
-      const c = await endpoint(shared.url('/c'), '/shared/c');
+    await onHost('shared', 500, async (shared, { a, b, c }) => {
       for (let i = 0; i < 3; i++) {
         await publish('/shared/a');
         await publish('/shared/b');
@@ -190,9 +194,7 @@ describe('circuit breakers', () => {
       const msg = await publish('/shared/c');
       await eventually(() => shared.at('/c').length === 1, 'the third endpoint on the host gets its delivery at once');
       await eventually(async () => (await statusOf(msg, c)) === 0, 'and it is delivered');
-    } finally {
-      await shared.close();
-    }
+    });
   });
 
   it('answers 404 for an unknown application or endpoint', async () => {

@@ -10,6 +10,8 @@ import type { CircuitTransition } from '../../src/engine/circuit-breaker.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const COOLDOWN = 10_000;
+/** An attempt that got no answer: a failure for the endpoint and its host. */
+const NO_ANSWER = { endpoint: 'failure', origin: 'failure' } as const;
 const settings = { threshold: 2, cooldownMs: COOLDOWN, maxCooldownMs: 8 * COOLDOWN, probeTimeoutMs: 60_000 };
 
 describe('circuit breaker timing', () => {
@@ -18,8 +20,8 @@ describe('circuit breaker timing', () => {
     const seen: CircuitTransition[] = [];
     const b = new CircuitBreakers(clock, settings, (t) => seen.push(t));
     const failedAt = clock.now();
-    b.failed('ep', null, failedAt);
-    b.failed('ep', null, failedAt);
+    b.learn('ep', null, NO_ANSWER, failedAt);
+    b.learn('ep', null, NO_ANSWER, failedAt);
     assert.equal(b.endpointState('ep').state, 'open');
     assert.equal(b.endpointState('ep').openedAt, failedAt);
     assert.equal(b.endpointState('ep').nextProbeAt, failedAt + COOLDOWN);
@@ -30,26 +32,26 @@ describe('circuit breaker timing', () => {
     const clock = new FakeClock(1_000_000);
     const b = new CircuitBreakers(clock, settings);
     const failedAt = clock.now();
-    b.failed('ep', null, failedAt);
+    b.learn('ep', null, NO_ANSWER, failedAt);
     // The second failure's record becomes durable a day later; by then the cool-down is long over.
     clock.advance(86_400_000);
-    b.failed('ep', null, failedAt);
+    b.learn('ep', null, NO_ANSWER, failedAt);
     assert.deepEqual(b.permit('ep', null), { kind: 'probe' });
   });
 
   it('a time after the clock is read as now', () => {
     const clock = new FakeClock(1_000_000);
     const b = new CircuitBreakers(clock, settings);
-    b.failed('ep', null, clock.now() + 5_000);
-    b.failed('ep', null, clock.now() + 5_000);
+    b.learn('ep', null, NO_ANSWER, clock.now() + 5_000);
+    b.learn('ep', null, NO_ANSWER, clock.now() + 5_000);
     assert.equal(b.endpointState('ep').openedAt, clock.now());
   });
 
   it('without a time, the failure is now', () => {
     const clock = new FakeClock(1_000_000);
     const b = new CircuitBreakers(clock, settings);
-    b.failed('ep', null);
-    b.failed('ep', null);
+    b.learn('ep', null, NO_ANSWER);
+    b.learn('ep', null, NO_ANSWER);
     const s = b.endpointState('ep');
     assert.equal(s.openedAt, clock.now());
     assert.deepEqual(b.permit('ep', null), { kind: 'wait', ms: COOLDOWN });
