@@ -84,10 +84,18 @@ export function ident(name: string): string {
  * the range sitting in the default partition (no partition existed when they were written)
  * move into it in the same transaction: PostgreSQL refuses a partition that rows of the
  * default partition belong to. Returns whether it created the partition.
+ *
+ * Writes to `t` wait while it is created (a SHARE lock on the table, taken only when there is
+ * a partition to create): a row being inserted could otherwise be routed to the default
+ * partition by the partitions as they were before, and fail the default partition's new
+ * constraint once the new partition is attached. This matters when the day being created
+ * already receives rows (the first start after a long stop, a clock moved forward); the days
+ * ahead are normally created long before.
  */
 export async function createDayPartition(tx: TransactionSql, t: DailyTable, from: number, to: number): Promise<boolean> {
   const existing = await partitionsOf(tx, t);
   if (existing.some((p) => overlaps(p, from, to))) return false;
+  await tx.unsafe(`LOCK TABLE ${t.table} IN SHARE MODE`);
   const name = ident(dayPartitionName(t, from));
   // Built beside the table and attached: attaching locks the table less than creating a
   // partition of it does (writes and reads of other partitions go on).
