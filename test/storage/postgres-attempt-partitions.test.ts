@@ -153,7 +153,7 @@ describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, ()
     );
   });
 
-  it('writes attempt records again when the partition of their day is attached under them', async () => {
+  it('attempt records wait while the partition of their day is created under them, then go into that partition', async () => {
     const day = today + 60 * DAY_MS;
     const at = day + 3_600_000;
     const m = message(appId, at);
@@ -161,8 +161,9 @@ describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, ()
     const [c] = await store.claimDue(ep.id, 1, at, at + 60_000);
     assert.ok(c);
     const rec = attemptRecord(c, { status: DeliveryStatus.Success }, at);
-    // Upkeep on another node attaches the day's partition; while its transaction is open the
-    // record, routed to the default partition, waits for it, then meets the new constraint.
+    // Upkeep on another node creates the day's partition; while its transaction is open the
+    // record waits for it (routed by the partitions as they were before, it would go to the
+    // default partition and fail its new constraint, SQLSTATE 23514).
     const upkeep = fixture.schema.store(2);
     let recording: Promise<unknown> = Promise.resolve();
     await upkeep.sql.begin(async (tx) => {

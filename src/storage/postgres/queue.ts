@@ -19,19 +19,6 @@ import { jsonParam } from './text.js';
 /** Latest time a range left open at its end stands for. */
 const MAX_TIME = Number.MAX_SAFE_INTEGER;
 
-/** Times a batch of attempt records is written when a partition is attached under it. */
-const PARTITION_RACE_TRIES = 3;
-
-/**
- * An insert routed to the default partition of `attempts` while upkeep attached the partition
- * of that day (attempt-partitions.ts): the insert waited for the attach and then fails the
- * default partition's new constraint (23514). Written again, the rows go to the new partition.
- */
-function isPartitionRouteRace(e: unknown): boolean {
-  const err = e as { code?: unknown; message?: unknown };
-  return err.code === '23514' && typeof err.message === 'string' && err.message.includes('partition constraint');
-}
-
 /** Fails the endpoint's deliveries that are waiting (not in flight): it is disabled. */
 export async function failWaiting(tx: TransactionSql, appId: string, endpointId: string, nowMs: number): Promise<void> {
   await tx`UPDATE deliveries SET status = ${DeliveryStatus.Fail}, next_attempt_at = NULL, updated_at = ${nowMs}
@@ -129,17 +116,6 @@ export class PgQueueStore implements QueueStore {
 
   async recordAttempts(records: AttemptRecord[]): Promise<RecordedAttempts> {
     if (records.length === 0) return { resent: [] };
-    // The whole batch is one transaction, rolled back when it fails: writing it again is safe.
-    for (let tries = 1; ; tries++) {
-      try {
-        return await this.recordAttemptsOnce(records);
-      } catch (e) {
-        if (tries >= PARTITION_RACE_TRIES || !isPartitionRouteRace(e)) throw e;
-      }
-    }
-  }
-
-  private async recordAttemptsOnce(records: AttemptRecord[]): Promise<RecordedAttempts> {
     const attempts = records.map(({ attempt: a }) => ({
       id: a.id,
       message_id: a.messageId,
