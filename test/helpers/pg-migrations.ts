@@ -9,6 +9,7 @@ import { after, before } from 'node:test';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TransactionSql } from 'postgres';
 import { newId } from '../../src/domain/ids.js';
 import { DeliveryStatus } from '../../src/domain/model.js';
 import type { Endpoint, Message } from '../../src/domain/model.js';
@@ -16,6 +17,7 @@ import { DAY_MS } from '../../src/operations/retention.js';
 import type { PartitionUpkeep } from '../../src/storage/contract/retention.js';
 import { MIGRATIONS_DIR, migrationFiles } from '../../src/storage/postgres/migrator.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import { eventually } from './eventually.js';
 import { T0, app, attemptRecord, endpoint, message } from './fixtures.js';
 import { createTestSchema } from './pg.js';
 import type { TestSchema } from './pg.js';
@@ -80,6 +82,12 @@ export function upkeepStore(): {
    * `retryDays` later; the delivery stays open (retrying a year later) when `open`.
    */
   delivered: (at: number, o?: { eventId?: string; open?: boolean; retryDays?: number }) => Promise<{ m: Message; attemptId: string }>;
+  /**
+   * Upkeep on another node: a session of its own runs `create` (making a partition) in a
+   * transaction and keeps it open while `write` starts, until `write` waits on a lock; then
+   * commits. Resolves with what `write` resolved to.
+   */
+  writeWhileCreating: <T>(create: (tx: TransactionSql) => Promise<void>, write: () => Promise<T>) => Promise<T>;
 } {
   const appId = newId('application', T0);
   const ep = endpoint(appId);
@@ -116,6 +124,19 @@ export function upkeepStore(): {
       const rec = attemptRecord(c, o.open ? { status: DeliveryStatus.Pending, at: at + 365 * DAY_MS } : { status: DeliveryStatus.Success }, tried);
       await s.recordAttempts([rec]);
       return { m, attemptId: rec.attempt.id };
+    },
+    writeWhileCreating: async (create, write) => {
+      const upkeep = made(schema).store(2);
+      let writing: ReturnType<typeof write> | undefined;
+      await upkeep.sql.begin(async (tx) => {
+        await create(tx);
+        writing = write();
+        await eventually(async () => {
+          const [w] = await upkeep.sql`SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+          return (w?.n as number) > 0;
+        }, 'the write waiting for the partition');
+      });
+      return await writing!;
     },
   };
 }

@@ -15,7 +15,6 @@ import { runMigrations } from '../../src/storage/postgres/migrator.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import type { PartitionUpkeep } from '../../src/storage/contract/retention.js';
 import { T0, attemptRecord, message } from '../helpers/fixtures.js';
-import { eventually } from '../helpers/eventually.js';
 import { beforeMigration, partitionHolding, tablePartitions, upkeepOf, upkeepStore } from '../helpers/pg-migrations.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
 
@@ -164,17 +163,10 @@ describe('postgres: attempt partition upkeep', { skip: skipWithoutPostgres }, ()
     // Upkeep on another node creates the day's partition; while its transaction is open the
     // record waits for it (routed by the partitions as they were before, it would go to the
     // default partition and fail its new constraint, SQLSTATE 23514).
-    const upkeep = fixture.schema.store(2);
-    let recording: Promise<unknown> = Promise.resolve();
-    await upkeep.sql.begin(async (tx) => {
-      assert.equal(await createAttemptPartition(tx, day, day + DAY_MS), true);
-      recording = store.recordAttempts([rec]);
-      await eventually(async () => {
-        const [w] = await upkeep.sql`SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-        return (w?.n as number) > 0;
-      }, 'the record waiting for the attach');
-    });
-    await recording;
+    await fixture.writeWhileCreating(
+      async (tx) => assert.equal(await createAttemptPartition(tx, day, day + DAY_MS), true),
+      () => store.recordAttempts([rec]),
+    );
     assert.equal(await partitionOf(store, rec.attempt.id), dayName(day));
     assert.equal((await store.getAttempt(appId, m.id, rec.attempt.id))?.id, rec.attempt.id);
   });

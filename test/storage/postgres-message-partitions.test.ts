@@ -15,7 +15,6 @@ import { MESSAGES } from '../../src/storage/postgres/message-partitions.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import { createDayPartition, dayPartitionName } from '../../src/storage/postgres/time-partitions.js';
 import { T0, app, message } from '../helpers/fixtures.js';
-import { eventually } from '../helpers/eventually.js';
 import { beforeMigration, partitionHolding, tablePartitions, upkeepOf, upkeepStore } from '../helpers/pg-migrations.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
 
@@ -112,17 +111,10 @@ describe('postgres: message partition upkeep', { skip: skipWithoutPostgres }, ()
     // Upkeep on another node creates the day's partition; while its transaction is open the
     // publish waits for it. Routed by the partitions as they were before, the publish would go
     // to the default partition and fail its new constraint (SQLSTATE 23514) with a 500.
-    const upkeep = fixture.schema.store(2);
-    let publishing: Promise<unknown> = Promise.resolve();
-    await upkeep.sql.begin(async (tx) => {
-      assert.equal(await createDayPartition(tx, MESSAGES, day, day + DAY_MS), true);
-      publishing = store.publish([{ message: m, deliveries: [{ endpointId: fixture.ep.id, leaseUntil: null }] }]);
-      await eventually(async () => {
-        const [w] = await upkeep.sql`SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-        return (w?.n as number) > 0;
-      }, 'the publish waiting for the partition');
-    });
-    await publishing;
+    await fixture.writeWhileCreating(
+      async (tx) => assert.equal(await createDayPartition(tx, MESSAGES, day, day + DAY_MS), true),
+      () => store.publish([{ message: m, deliveries: [{ endpointId: fixture.ep.id, leaseUntil: null }] }]),
+    );
     assert.equal(await partitionOf(store, m.id), dayName(day));
     assert.equal((await store.getMessage(appId, m.id))?.id, m.id);
   });
