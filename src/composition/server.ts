@@ -16,6 +16,7 @@ import { StreamService } from '../bridges/streams/streams.js';
 import { HttpSender } from '../engine/http-sender.js';
 import type { Sender } from '../engine/http-sender.js';
 import { SendWorkerPool } from '../engine/send-workers/pool.js';
+import { monotonicClock } from '../platform/monotonic-clock.js';
 import { systemClock } from '../platform/system-clock.js';
 import { buildApp } from '../http/app.js';
 import { Auth } from '../http/auth.js';
@@ -224,7 +225,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     maxPayloadBytes: config.maxPayloadBytes,
     appendStreamEvents: (streamId, events) => streams.appendEvents(streamId, events, null),
   });
-  const pull = new PullService(store.pull, clock, bus, {
+  const pull = new PullService(store.pull, clock, monotonicClock, bus, {
     pollIntervalSeconds: config.pollIntervalSeconds,
     heartbeatMs: config.sseHeartbeatMs,
     bufferBytes: config.sseBufferBytes,

@@ -7,9 +7,15 @@
  * (`nextDueAt` after now): deliveries already due but held back (behind a cap, a rate limit,
  * an open circuit, the head of their ordering key) would otherwise make the next time look
  * past, and a retry due later would wait for the safety net.
+ *
+ * Two clocks: the node's clock says when retries fall due; the rest between sweeps is a budget
+ * of work, measured and waited on real monotonic time (`restClock`). A rest counted on the
+ * node's clock would never end while that clock stands still (a test's injected clock between
+ * its steps), and a wall clock set back would stretch it.
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../domain/clock.js';
+import { monotonicClock } from '../platform/monotonic-clock.js';
 import type { Store } from '../storage/contract/store.js';
 
 export interface DueSweepOptions {
@@ -22,8 +28,8 @@ export interface DueSweepOptions {
   onDue: (endpointId: string) => void;
   /** Endpoints read from the store at a time (10,000 by default). */
   pageSize?: number;
-  /** Monotonic time in ms, which bounds a sweep's measured length (`performance.now` by default). */
-  monotonicMs?: () => number;
+  /** Real monotonic time, on which a sweep's length is measured and the rest after it waited (`monotonicClock` by default). */
+  restClock?: Clock;
 }
 
 /**
@@ -31,18 +37,19 @@ export interface DueSweepOptions {
  * fifth of the time. A sweep reads every endpoint with due deliveries, and those held behind
  * open circuits or caps come back each time: with tens of thousands of them and retries
  * falling due many times a second, back-to-back sweeps would hold the thread that runs them.
- * The length is the shorter of what the node's clock and the monotonic clock measured: a
- * wall clock stepped forward during a sweep (or an injected clock moved by a test) is not
- * work and must not push retries days out, and an injected clock that stands still between
- * a test's steps measures no rest. The rest never exceeds the safety-net interval.
+ * The length is the shorter of what the node's clock and the monotonic clock measured, so
+ * that a test's injected clock, standing still while the store answers, asks for no rest.
+ * The rest never exceeds the safety-net interval.
  */
 const REST_FACTOR = 4;
 
 export class DueSweep {
   private wakeTimer: TimerHandle | null = null;
-  /** No sweep starts before this time (see REST_FACTOR). */
-  private restUntil = 0;
   private wakeAt = Infinity;
+  /** No sweep starts before this time of the rest clock (see REST_FACTOR). */
+  private restUntil = -Infinity;
+  /** The sweep that waits for the rest to end, if any. */
+  private restTimer: TimerHandle | null = null;
   private intervalTimer: TimerHandle | null = null;
   private sweeping = false;
   /** A sweep was asked for while one ran: it runs again once that one ends. */
@@ -51,18 +58,18 @@ export class DueSweep {
 
   constructor(private readonly o: DueSweepOptions) {}
 
-  /** Sweeps in `ms` (or once the last sweep's rest is over), unless a sweep is already due sooner. */
+  /** Sweeps in `ms` of the node's clock (and once the last sweep's rest is over), unless a sweep is already due sooner. */
   schedule(ms: number): void {
     if (this.stopped) return;
     const now = this.o.clock.now();
-    const at = Math.max(now + ms, this.restUntil);
+    const at = now + Math.max(0, ms);
     if (this.wakeTimer && at >= this.wakeAt) return;
     this.wakeTimer?.cancel();
     this.wakeAt = at;
     this.wakeTimer = this.o.clock.setTimer(at - now, () => {
       this.wakeTimer = null;
       this.wakeAt = Infinity;
-      void this.sweep();
+      this.afterRest();
     });
   }
 
@@ -70,7 +77,22 @@ export class DueSweep {
   stop(): void {
     this.stopped = true;
     this.wakeTimer?.cancel();
+    this.restTimer?.cancel();
     this.intervalTimer?.cancel();
+  }
+
+  /** Sweeps now, or once the rest after the last sweep is over. */
+  private afterRest(): void {
+    if (this.restTimer) return; // a sweep already waits for the rest to end
+    const left = this.restUntil - this.restClock.now();
+    if (left <= 0) {
+      void this.sweep();
+      return;
+    }
+    this.restTimer = this.restClock.setTimer(left, () => {
+      this.restTimer = null;
+      void this.sweep();
+    });
   }
 
   private async sweep(): Promise<void> {
@@ -82,7 +104,7 @@ export class DueSweep {
     }
     this.sweeping = true;
     const now = this.o.clock.now();
-    const startedAt = this.monotonicMs();
+    const startedAt = this.restClock.now();
     let next: number | null = null;
     try {
       // Every page: endpoints whose due deliveries wait (open circuits, caps) come back at
@@ -98,7 +120,7 @@ export class DueSweep {
     } catch (e: unknown) {
       this.o.logger.error({ err: e }, 'sweep for due deliveries failed');
     } finally {
-      this.rest(Math.min(this.o.clock.now() - now, this.monotonicMs() - startedAt));
+      this.rest(Math.min(this.o.clock.now() - now, this.restClock.now() - startedAt));
       // Time moved while the store answered: compare with the clock as it is now.
       if (next !== null) this.schedule(Math.max(0, next - this.o.clock.now()));
       this.sweeping = false;
@@ -114,10 +136,10 @@ export class DueSweep {
 
   /** The next sweep waits REST_FACTOR times as long as the one just ended took (`tookMs`), at most the safety-net interval. */
   private rest(tookMs: number): void {
-    this.restUntil = this.o.clock.now() + Math.min(REST_FACTOR * Math.max(0, tookMs), this.o.intervalMs);
+    this.restUntil = this.restClock.now() + Math.min(REST_FACTOR * Math.max(0, tookMs), this.o.intervalMs);
   }
 
-  private monotonicMs(): number {
-    return (this.o.monotonicMs ?? performance.now.bind(performance))();
+  private get restClock(): Clock {
+    return this.o.restClock ?? monotonicClock;
   }
 }

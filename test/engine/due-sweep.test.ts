@@ -12,6 +12,7 @@ import { DueSweep } from '../../src/engine/due-sweep.js';
 import type { Store } from '../../src/storage/contract/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { T0 } from '../helpers/fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { turns } from '../helpers/turns.js';
 
 const DAY = 86_400_000;
@@ -91,23 +92,23 @@ describe('sweep for due deliveries', () => {
 
   it('rests four times as long as a sweep took before the next one starts', async () => {
     const clock = new FakeClock(T0);
+    const rest = new FakeClock(0);
     const { store, answers } = heldStore();
-    let monotonic = 0;
-    const sweep = new DueSweep({ store, clock, logger, intervalMs: 10 * DAY, onDue: () => {}, monotonicMs: () => monotonic });
+    const sweep = new DueSweep({ store, clock, logger, intervalMs: 10 * DAY, onDue: () => {}, restClock: rest });
     sweep.schedule(0);
     await turns();
     assert.equal(answers.length, 1);
     // The store takes 10 ms to answer.
     clock.advance(10);
-    monotonic += 10;
+    rest.advance(10);
     answers[0]!([]);
     await turns(2);
     sweep.schedule(0);
     await turns();
-    clock.advance(39);
+    rest.advance(39);
     await turns();
     assert.equal(answers.length, 1, 'not within 40 ms of the end of a 10 ms sweep');
-    clock.advance(1);
+    rest.advance(1);
     await turns();
     assert.equal(answers.length, 2, 'then at once');
     answers[1]!([]);
@@ -117,35 +118,77 @@ describe('sweep for due deliveries', () => {
 
   it('measures a sweep by its work, not by a clock that jumped meanwhile, and never rests past the interval', async () => {
     const clock = new FakeClock(T0);
+    const rest = new FakeClock(0);
     const { store, answers } = heldStore();
-    let monotonic = 0;
-    const sweep = new DueSweep({ store, clock, logger, intervalMs: 5_000, onDue: () => {}, monotonicMs: () => monotonic });
+    const sweep = new DueSweep({ store, clock, logger, intervalMs: 5_000, onDue: () => {}, restClock: rest });
     sweep.schedule(0);
     await turns();
     // The wall clock steps a day forward while the store answers in 10 ms.
     clock.advance(DAY);
-    monotonic += 10;
+    rest.advance(10);
     answers[0]!([]);
     await turns(2);
     sweep.schedule(0);
     await turns();
-    clock.advance(40);
+    rest.advance(40);
     await turns();
     assert.equal(answers.length, 2, 'the rest is four times the 10 ms of work, not four days');
     // A sweep whose work took 10 s rests the 5 s interval, not 40 s.
-    monotonic += 10_000;
+    rest.advance(10_000);
     clock.advance(10_000);
     answers[1]!([]);
     await turns(2);
     sweep.schedule(0);
     await turns();
-    clock.advance(4_999);
+    rest.advance(4_999);
     await turns();
     assert.equal(answers.length, 2);
-    clock.advance(1);
+    rest.advance(1);
     await turns();
     assert.equal(answers.length, 3, 'at most the safety-net interval');
     answers[2]!([]);
+    await turns();
+    sweep.stop();
+  });
+
+  it('ends the rest on real time, though the node\'s clock stands still after jumping during a sweep', async () => {
+    // A test's injected clock jumps a day while a sweep waits for the store; a retry falls due
+    // meanwhile (asked for during the sweep) and the clock then stands still: the sweep after
+    // the rest must still come, without the clock moving again.
+    const clock = new FakeClock(T0);
+    const rest = new FakeClock(0);
+    const { store, answers } = heldStore();
+    const sweep = new DueSweep({ store, clock, logger, intervalMs: 100 * DAY, onDue: () => {}, restClock: rest });
+    sweep.schedule(0);
+    await turns();
+    clock.advance(DAY);
+    rest.advance(30);
+    sweep.schedule(0);
+    await turns();
+    answers[0]!([]);
+    await turns(3);
+    assert.equal(answers.length, 1, 'resting 120 ms after a 30 ms sweep');
+    rest.advance(120);
+    await turns(2);
+    assert.equal(answers.length, 2, 'the sweep asked for comes once the rest has passed');
+    answers[1]!([]);
+    await turns();
+    sweep.stop();
+  });
+
+  it('waits for the rest on the monotonic clock by default', async () => {
+    const clock = new FakeClock(T0);
+    const { store, answers } = heldStore();
+    const sweep = new DueSweep({ store, clock, logger, intervalMs: 100 * DAY, onDue: () => {} });
+    sweep.schedule(0);
+    await turns();
+    clock.advance(DAY); // a day on the node's clock, some real ms of work
+    await new Promise((r) => setTimeout(r, 5));
+    sweep.schedule(0);
+    await turns();
+    answers[0]!([]);
+    await eventually(async () => answers.length === 2 || null, 'the next sweep, with the node\'s clock standing still', { timeoutMs: 5_000 });
+    answers[1]!([]);
     await turns();
     sweep.stop();
   });

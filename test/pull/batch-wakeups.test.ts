@@ -15,6 +15,7 @@ import type { PullStore } from '../../src/storage/contract/pull.js';
 import { filterKey, SharedLogReads } from '../../src/bridges/pull/shared-log-reads.js';
 import { encodedPage, framesWithin } from '../../src/bridges/pull/sse-frames.js';
 import type { LogFilter, LogRead } from '../../src/storage/contract/pull.js';
+import { monotonicClock } from '../../src/platform/monotonic-clock.js';
 import type { Message } from '../../src/domain/model.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { message, T0 } from '../helpers/fixtures.js';
@@ -166,7 +167,7 @@ describe('pull notifier: one wake-up per batch', () => {
 
   it('batches arriving in one turn wake a reader once', async () => {
     const bus = new EventBus();
-    const notifier = new PullNotifier(bus, new FakeClock());
+    const notifier = new PullNotifier(bus, new FakeClock(), undefined, monotonicClock);
     let wakes = 0;
     const s = notifier.subscribe('app_1', () => true);
     const wake = s.wake.bind(s);
@@ -235,7 +236,7 @@ describe('long polls while wake-ups are paced', { timeout: 10_000 }, () => {
    */
   async function service(crowd: number): Promise<{ pull: PullService; bus: EventBus; waiting: Promise<string[]>[] }> {
     const bus = new EventBus();
-    const pull = new PullService({} as PullStore, new FakeClock(), bus, settings);
+    const pull = new PullService({} as PullStore, new FakeClock(), monotonicClock, bus, settings);
     let reads = 0;
     const empty = async (): Promise<string[]> => (reads++, []);
     const waiting = Array.from({ length: crowd }, () => pull.waitFor('app_1', () => true, 60_000, undefined, empty, (x) => x.length === 0));

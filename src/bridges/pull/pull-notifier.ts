@@ -39,18 +39,6 @@ export function wakeInterval(woken: number): number {
 }
 
 /**
- * The time the pacing runs on: monotonic and real, whatever clock the rest of the node is
- * given (a test that moves the application's clock by hand must not hold readers back).
- */
-export const pacingClock: Clock = {
-  now: () => performance.now(),
-  setTimer(ms: number, fn: () => void): TimerHandle {
-    const t = setTimeout(fn, Math.max(0, ms));
-    return { cancel: () => clearTimeout(t) };
-  },
-};
-
-/**
  * One reader's interest. Subscribe before reading, `reset()` before each read and then
  * `next()`: a message published between the read and the wait is not missed.
  */
@@ -141,8 +129,8 @@ export class PullNotifier {
     private readonly clock: Clock,
     /** Called for each application with new messages, before its readers are woken. */
     private readonly beforeWake: (appId: string) => void = () => undefined,
-    /** What the interval between wake-ups is measured and waited on with. */
-    private readonly pace: Clock = pacingClock,
+    /** What the interval between wake-ups is measured and waited on with: real monotonic time (a test that moves the node's clock by hand must not hold readers back). */
+    private readonly pace: Clock,
   ) {
     this.unsubscribe = bus.on((e) => {
       if (e.kind === 'messages.published') this.notify(e.messages);

@@ -75,6 +75,8 @@ export class PullService {
   constructor(
     private readonly store: PullStore,
     private readonly clock: Clock,
+    /** Real monotonic time, on which readers' wake-ups are paced (`PullNotifier`). */
+    pace: Clock,
     bus: EventBus,
     readonly settings: PullSettings,
     private readonly observe: ConnectionObserver = () => () => undefined,
@@ -82,7 +84,7 @@ export class PullService {
     this.endpoints = new PollingEndpointService(store, clock);
     this.logReads = new SharedLogReads((appId, after, limit, filter) => store.readLog(appId, after, limit, filter), () => clock.now());
     // A commit outdates the application's shared answers before any of its readers wakes.
-    this.notifier = new PullNotifier(bus, clock, (appId) => this.logReads.invalidate(appId));
+    this.notifier = new PullNotifier(bus, clock, (appId) => this.logReads.invalidate(appId), pace);
   }
 
   /**
