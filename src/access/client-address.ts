@@ -7,6 +7,8 @@
 import { isIPv6 } from 'node:net';
 
 export function throttleKeyOfAddress(address: string): string {
+  // An IPv4 address has no colon: no need for the IPv6 check's long regular expression (every request comes here).
+  if (!address.includes(':')) return address;
   const bare = address.replace(/%.*$/, '').toLowerCase(); // without a zone id (`fe80::1%eth0`)
   if (!isIPv6(bare)) return address;
   const mapped = /^(?:0{0,4}:){0,5}ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare.replace(/^::/, '0:'));
