@@ -36,27 +36,44 @@ export type IdKind = keyof typeof ID_PREFIX;
 const ALPHABET_CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0));
 const ZERO_CODE = ALPHABET_CODES[0]!;
 
+/** Limbs of 24 bits, divided by 62^4 at a time: every intermediate stays an exact integer in a double. */
+const LIMB = 2 ** 24;
+const FOUR_DIGITS = 62 ** 4;
+
 /**
  * Encodes bytes as fixed-width base62, so lexical order equals numeric order. Long division
- * of the big-endian bytes by 62, digit by digit, on a scratch copy: no BigInt and no string
- * built a character at a time (a chain of 27 concatenations that every identifier kept alive
- * until it was flattened), one flat string at the end.
+ * of the big-endian bytes, taken as 24-bit limbs, by 62^4, four digits per pass: no BigInt, no
+ * string built a character at a time (a chain of concatenations that every identifier kept
+ * alive until it was flattened), one flat string at the end.
  */
 export function base62(bytes: Uint8Array, width: number): string {
-  const n = Uint8Array.from(bytes);
-  let start = 0;
-  while (start < n.length && n[start] === 0) start++;
-  const digits: number[] = [];
-  while (start < n.length) {
-    let rem = 0;
-    for (let i = start; i < n.length; i++) {
-      const cur = rem * 256 + n[i]!;
-      n[i] = Math.floor(cur / 62);
-      rem = cur % 62;
-    }
-    digits.push(ALPHABET_CODES[rem]!);
-    while (start < n.length && n[start] === 0) start++;
+  const count = Math.ceil(bytes.length / 3);
+  const limbs: number[] = new Array<number>(count);
+  // The first limb takes what the others leave: one, two or three bytes.
+  const pad = count * 3 - bytes.length;
+  for (let i = 0, j = -pad; i < count; i++, j += 3) {
+    limbs[i] = ((j >= 0 ? bytes[j]! : 0) << 16) | ((j + 1 >= 0 ? bytes[j + 1]! : 0) << 8) | bytes[j + 2]!;
   }
+  let start = 0;
+  while (start < count && limbs[start] === 0) start++;
+  const digits: number[] = []; // least significant first
+  while (start < count) {
+    let rem = 0;
+    for (let i = start; i < count; i++) {
+      const cur = rem * LIMB + limbs[i]!;
+      const q = Math.floor(cur / FOUR_DIGITS);
+      limbs[i] = q;
+      rem = cur - q * FOUR_DIGITS;
+    }
+    for (let d = 0; d < 4; d++) {
+      const q = Math.floor(rem / 62);
+      digits.push(ALPHABET_CODES[rem - q * 62]!);
+      rem = q;
+    }
+    while (start < count && limbs[start] === 0) start++;
+  }
+  // The last pass may add leading zeros beyond the number's own digits.
+  while (digits.length > width && digits[digits.length - 1] === ZERO_CODE) digits.pop();
   while (digits.length < width) digits.push(ZERO_CODE);
   return String.fromCharCode(...digits.reverse());
 }

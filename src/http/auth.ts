@@ -3,7 +3,7 @@
  * application). Credentials are resolved by pluggable resolvers; routes declare the access
  * they need in `config.access`, or get a default from their method and path.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApplicationService } from '../catalog/applications.js';
 import { sendError } from './errors.js';
@@ -22,7 +22,8 @@ declare module 'fastify' {
   }
 }
 
-const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+// One-shot: about a third cheaper per request than a Hash object.
+const sha256 = (s: string): Buffer => hash('sha256', s, 'buffer');
 
 /** Why an authentication failed, as counted by metrics. */
 export type AuthFailureReason = 'missing_token' | 'invalid_token' | 'invalid_client_secret';

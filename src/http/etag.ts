@@ -4,12 +4,12 @@
  * poller that finds nothing new transfers nothing. A route that already knows its body's tag
  * (one body shared by many answers) sets the header itself and it is used as it is.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** The entity tag of a body: weak, as proxies may re-encode it. */
 export function etagOf(body: string | Buffer): string {
-  return 'W/"' + createHash('sha256').update(body).digest('base64url').slice(0, 27) + '"';
+  return 'W/"' + hash('sha256', body, 'base64url').slice(0, 27) + '"';
 }
 
 /** `If-None-Match` semantics (weak comparison): `*`, or a listed tag equal to `tag`. */

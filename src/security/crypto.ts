@@ -6,7 +6,7 @@
  * A sealed value is text: `sbenc:v1:<key id>:<base64url(iv | ciphertext | tag)>`. Values
  * without the prefix are plaintext written before encryption was on, and open as themselves.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { PRIVATE_FILE_MODE, keepPrivate } from './private-files.js';
 import { join } from 'node:path';
@@ -147,7 +147,7 @@ export function newToken(prefix: string): string {
 
 /** How tokens are stored: SHA-256, hex. Tokens carry 256 random bits, so a fast hash is enough. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 /** Compares two hex hashes in constant time. */
