@@ -42,11 +42,53 @@ function poolAdmin(): postgres.Sql {
   return (shared ??= postgres(TEST_DATABASE_URL, { max: 1, idle_timeout: 0.5, onnotice: () => {} }));
 }
 
+/**
+ * The catalogs that making and dropping schemas fills with dead rows: a migrated schema is
+ * some hundred tables, indexes, sequences and types, each a row in several of these.
+ */
+const CHURNED_CATALOGS = [
+  'pg_class',
+  'pg_attribute',
+  'pg_type',
+  'pg_depend',
+  'pg_index',
+  'pg_constraint',
+  'pg_attrdef',
+  'pg_inherits',
+  'pg_namespace',
+  'pg_sequence',
+  'pg_trigger',
+  'pg_description',
+  'pg_statistic',
+];
+/** Dead catalog rows past which a test process vacuums the catalogs before making a schema. */
+const CATALOG_DEAD_ROWS = 20_000;
+
+/**
+ * Vacuums the catalogs when schemas made and dropped have left many dead rows in them. Where
+ * autovacuum is off, nothing else removes them: a suite run leaves ~100,000 in `pg_attribute`
+ * alone, and every scan of `pg_type` (each new connection's lookup of array types) or
+ * `pg_class` slows down with them, run after run. Measured on one API test entry on
+ * PostgreSQL with three runs' worth of dead rows, then vacuumed: PostgreSQL's CPU 9.1-9.7 s
+ * against 6.2-6.9 s, the test process's 26 against 22.5-23 CPU-s. `SKIP_LOCKED`: a catalog
+ * another process is vacuuming is left to it. A user without the right to vacuum a catalog
+ * gets a warning from PostgreSQL, not an error. True when it vacuumed.
+ */
+export async function vacuumBloatedCatalogs(sql: postgres.Sql, deadRows = CATALOG_DEAD_ROWS): Promise<boolean> {
+  const [row] = await sql<{ dead: number }[]>`
+    SELECT coalesce(sum(n_dead_tup), 0)::int AS dead FROM pg_stat_sys_tables
+    WHERE schemaname = 'pg_catalog' AND relname IN ${sql(CHURNED_CATALOGS)}`;
+  if ((row?.dead ?? 0) < deadRows) return false;
+  await sql.unsafe(`VACUUM (SKIP_LOCKED) ${CHURNED_CATALOGS.map((c) => `pg_catalog.${c}`).join(', ')}`).catch(() => undefined);
+  return true;
+}
+
 /** Creates a uniquely named schema. */
 export async function createTestSchema(prefix = 'sbtest'): Promise<TestSchema> {
   const schema = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const sql = admin();
   try {
+    await vacuumBloatedCatalogs(sql);
     await sql`CREATE SCHEMA ${sql(schema)}`;
   } finally {
     await sql.end();
@@ -104,6 +146,7 @@ async function makePristine(): Promise<Pristine> {
   const sql = poolAdmin();
   try {
     await dropAbandonedPools(sql);
+    await vacuumBloatedCatalogs(sql);
     await sql`CREATE SCHEMA ${sql(schema)}`;
     const store = new PostgresStore({ url: TEST_DATABASE_URL, schema, max: 1 });
     try {

@@ -1,13 +1,15 @@
 /**
  * The pool of migrated schemas that PostgreSQL tests share within a process
  * (test/helpers/pg.ts): a schema given back comes out again exactly as its migrations left
- * it, and one whose structure changed is dropped instead of reused.
+ * it, and one whose structure changed is dropped instead of reused. Where autovacuum is off,
+ * the catalogs that making and dropping schemas fills with dead rows are vacuumed.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import postgres from 'postgres';
 import { T0, app, endpoint, message } from '../helpers/fixtures.js';
-import { TEST_DATABASE_URL, migratedTestSchema } from '../helpers/pg.js';
+import { TEST_DATABASE_URL, migratedTestSchema, vacuumBloatedCatalogs } from '../helpers/pg.js';
+import { eventually } from '../helpers/eventually.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
 
 const DAY = 86_400_000;
@@ -78,6 +80,23 @@ describe('postgres: the pool of migrated test schemas', { skip: skipWithoutPostg
       assert.notEqual(next.schema, first.schema);
     } finally {
       await next.drop();
+    }
+  });
+
+  it('vacuums the catalogs once schemas made and dropped have left enough dead rows in them', async () => {
+    const sql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+    try {
+      const vacuums = async (): Promise<number> => {
+        const [r] = await sql<{ n: number }[]>`SELECT (vacuum_count + autovacuum_count)::int AS n FROM pg_stat_sys_tables WHERE relname = 'pg_attribute'`;
+        return r?.n ?? 0;
+      };
+      assert.equal(await vacuumBloatedCatalogs(sql, Number.POSITIVE_INFINITY), false, 'below the threshold, nothing is vacuumed');
+      const before = await vacuums();
+      assert.equal(await vacuumBloatedCatalogs(sql, 0), true);
+      // Another test process may be vacuuming the same catalog (SKIP_LOCKED leaves it to that one): counted once it ends.
+      await eventually(async () => (await vacuums()) > before, 'pg_attribute vacuumed');
+    } finally {
+      await sql.end();
     }
   });
 });
