@@ -153,6 +153,8 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   } catch (e: unknown) {
     throw config.databaseUrl || o.store ? e : asUnwritableDataDir(config.dataDir, e);
   }
+  // Told, never refused: the server works, only slower as its tables grow.
+  for (const advice of await store.advisories().catch(() => [])) logger.warn(advice);
 
   const sender =
     o.sender ??

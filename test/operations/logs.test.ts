@@ -125,3 +125,19 @@ describe('log level', () => {
     assert.doesNotMatch(quiet, /level-check/);
   });
 });
+
+describe('advice on the database at start', () => {
+  it('logs each setting of the database server that will slow Switchboard down as a warning (PostgreSQL without autovacuum; none on SQLite)', async () => {
+    const lines: string[] = [];
+    const server = await startServer({}, { logger: createLogger('warn', { write: (s: string) => void lines.push(s) }) });
+    try {
+      const advice = await server.sb.store.advisories();
+      const warned = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => advice.includes(l.msg));
+      assert.equal(warned.length, advice.length, 'every advisory logged once');
+      for (const l of warned) assert.equal(l.level, 40, 'as a warning');
+      if (!server.cliEnv.SWITCHBOARD_DATABASE_URL) assert.deepEqual(advice, [], 'SQLite has nothing to say');
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -377,3 +377,47 @@ describe('postgres: closing the pool', { skip: skipWithoutPostgres }, () => {
     assert.equal(sockets(), before, 'the sockets open before the store was, and no more');
   });
 });
+
+describe('postgres: advice on the server\'s settings', { skip: skipWithoutPostgres }, () => {
+  /** The server's settings as a session of the test database sees them. */
+  async function settings(url: string): Promise<{ autovacuum: string; track_counts: string }> {
+    const store = new Pg({ url, max: 1 });
+    try {
+      const [r] = await store.sql<{ autovacuum: string; track_counts: string }[]>`SELECT current_setting('autovacuum') AS autovacuum, current_setting('track_counts') AS track_counts`;
+      return r!;
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('warns exactly when autovacuum is not running, naming the settings', async () => {
+    const seen = await settings(TEST_DATABASE_URL);
+    const store = new Pg({ url: TEST_DATABASE_URL, max: 1 });
+    try {
+      const advice = await store.advisories();
+      if (seen.autovacuum === 'on' && seen.track_counts === 'on') assert.deepEqual(advice, []);
+      else {
+        assert.equal(advice.length, 1);
+        assert.match(advice[0]!, new RegExp(`autovacuum = ${seen.autovacuum}, track_counts = ${seen.track_counts}`));
+        assert.match(advice[0]!, /VACUUM/);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('warns when the sessions do not count row changes (track_counts off), which autovacuum needs', async () => {
+    // A URL's query parameters are session settings; track_counts needs a superuser, as the tests connect.
+    const u = new URL(TEST_DATABASE_URL);
+    u.searchParams.set('track_counts', 'off');
+    assert.equal((await settings(u.toString())).track_counts, 'off');
+    const store = new Pg({ url: u.toString(), max: 1 });
+    try {
+      const advice = await store.advisories();
+      assert.equal(advice.length, 1);
+      assert.match(advice[0]!, /track_counts = off/);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -41,6 +41,11 @@ export interface StoreLifecycle {
   close(): Promise<void>;
   /** Checks the database answers. */
   ping(): Promise<void>;
+  /**
+   * Settings of the database server that will slow Switchboard down or let its tables grow
+   * without bound, each a sentence for the operator; none when all is well (always, on SQLite).
+   */
+  advisories(): Promise<string[]>;
 }
 
 /** Everything Switchboard keeps: one contract per concern, and the sub-stores of the bridges. */

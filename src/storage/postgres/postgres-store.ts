@@ -109,6 +109,19 @@ export class PostgresStore extends ComposedStore {
     await this.sql`SELECT 1`;
   }
 
+  override async advisories(): Promise<string[]> {
+    const [s] = await this.sql<{ autovacuum: string; track_counts: string }[]>`
+      SELECT current_setting('autovacuum') AS autovacuum, current_setting('track_counts') AS track_counts`;
+    if (s?.autovacuum === 'on' && s.track_counts === 'on') return [];
+    // Every delivery's row is written several times (published, leased, settled): without
+    // autovacuum the dead versions stay in the tables and their indexes, and claims slow down.
+    return [
+      `PostgreSQL's autovacuum is not running (autovacuum = ${s?.autovacuum ?? '?'}, track_counts = ${s?.track_counts ?? '?'}): ` +
+        "Switchboard's tables keep every dead row version until a VACUUM, so they grow and its queries slow down; " +
+        'turn both settings on, or schedule VACUUM (ANALYZE) of the Switchboard schema',
+    ];
+  }
+
   private async listen(onNotice: (n: ClusterNotice) => void, onConnected?: () => void): Promise<void> {
     let first = true;
     await this.sql.listen(

@@ -86,4 +86,9 @@ export class SqliteStore extends ComposedStore {
   override async ping(): Promise<void> {
     this.connection.q('SELECT 1').get();
   }
+
+  /** SQLite has no server settings to get wrong: the connection sets its own pragmas. */
+  override async advisories(): Promise<string[]> {
+    return [];
+  }
 }
