@@ -33,12 +33,23 @@ export function openStore(config: Config, o: OpenStoreOptions = {}): Store {
   return new SqliteStore({ path: sqlitePath(config), durability: config.durability, box: o.box });
 }
 
+/** What `migrateStore` did: where, what was applied (PostgreSQL), and the database server's advisories. */
+export interface MigrateResult {
+  database: 'postgres' | 'sqlite';
+  where: string;
+  /** The migrations applied now; null on SQLite, which does not list them. */
+  applied: string[] | null;
+  /** Settings of the database server that will slow Switchboard down (`Store.advisories`). */
+  advisories: string[];
+}
+
 /** Applies pending migrations to the configured database; answers where and what was applied. */
-export async function migrateStore(config: Config): Promise<{ database: 'postgres' | 'sqlite'; where: string; applied: string[] | null }> {
+export async function migrateStore(config: Config): Promise<MigrateResult> {
   if (config.databaseUrl) {
     const store = new PostgresStore({ url: config.databaseUrl, max: 1 });
     try {
-      return { database: 'postgres', where: 'PostgreSQL schema', applied: await runMigrations(store.sql) };
+      const applied = await runMigrations(store.sql);
+      return { database: 'postgres', where: 'PostgreSQL schema', applied, advisories: await store.advisories() };
     } finally {
       await store.close();
     }
@@ -46,7 +57,7 @@ export async function migrateStore(config: Config): Promise<{ database: 'postgre
   const store = openStore(config);
   try {
     await store.migrate();
-    return { database: 'sqlite', where: `SQLite database ${sqlitePath(config)}`, applied: null };
+    return { database: 'sqlite', where: `SQLite database ${sqlitePath(config)}`, applied: null, advisories: await store.advisories() };
   } finally {
     await store.close();
   }
