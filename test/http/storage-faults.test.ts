@@ -148,7 +148,7 @@ async function fullDiskCycle(server: TestServer, fill: () => Promise<{ status: n
   }
 }
 
-describe('SQLite full (max_page_count): 507, degraded, recovered', { skip: process.env.SWITCHBOARD_TEST_STORE === 'postgres' }, () => {
+describe('SQLite full (max_page_count): 507, degraded, recovered', { skip: process.env.SWITCHBOARD_TEST_STORE === 'postgres' && 'SQLite only: this run of the API files is the one on PostgreSQL' }, () => {
   let server: TestServer;
   before(async () => {
     server = await startServer({ SWITCHBOARD_STORAGE_PROBE_MS: '50' });
@@ -184,7 +184,7 @@ describe('SQLite full (max_page_count): 507, degraded, recovered', { skip: proce
   });
 });
 
-describe('SQLite locked by another process: 503 storage_busy, degraded, recovered', { skip: process.env.SWITCHBOARD_TEST_STORE === 'postgres' }, () => {
+describe('SQLite locked by another process: 503 storage_busy, degraded, recovered', { skip: process.env.SWITCHBOARD_TEST_STORE === 'postgres' && 'SQLite only: this run of the API files is the one on PostgreSQL' }, () => {
   let server: TestServer;
   before(async () => {
     server = await startServer({ SWITCHBOARD_STORAGE_PROBE_MS: '50' });
@@ -219,7 +219,7 @@ describe('SQLite locked by another process: 503 storage_busy, degraded, recovere
   });
 });
 
-describe('a real full file system (tmpfs)', { skip: process.env.SWITCHBOARD_TEST_STORE === 'postgres' }, () => {
+describe('a real full file system (tmpfs)', { skip: process.env.SWITCHBOARD_TEST_STORE === 'postgres' && 'SQLite only: this run of the API files is the one on PostgreSQL' }, () => {
   const mountPoint = mkdtempSync(join(tmpdir(), 'switchboard-tmpfs-'));
   const mountable = canMount(mountPoint);
   let server: TestServer | null = null;

@@ -340,7 +340,7 @@ describe('a retry of an ordering key\'s head', () => {
 describe('ordered delivery across a restart', () => {
   // Under SWITCHBOARD_TEST_STORE=postgres every startServer gets a fresh schema: nothing to reopen.
   const onPostgresRerun = process.env.SWITCHBOARD_TEST_STORE === 'postgres';
-  it('keeps each key in order when the server stops mid-stream and reopens the same SQLite file', { skip: onPostgresRerun && 'reopens a SQLite file' }, async () => {
+  it('keeps each key in order when the server stops mid-stream and reopens the same SQLite file', { skip: onPostgresRerun && 'SQLite only: it reopens a SQLite file, and this run of the API files is the one on PostgreSQL' }, async () => {
     const rx = await new Receiver().start();
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-ordered-'));
     const env = { SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_RETRY_SCHEDULE: '0.05,0.05,0.05' };

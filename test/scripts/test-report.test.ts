@@ -33,7 +33,7 @@ describe('the suite report', () => {
       ...SUMMARY.map((l) => l.replace('# fail 1', '# fail 0')),
     ]);
     assert.deepEqual(out.slice(0, 7), [
-      '# Skipped (4 tests and suites), by reason:',
+      '# Skipped tests and suites, by reason:',
       `#   2 × ${PG}`,
       '#       push/group-1 on PostgreSQL',
       '#       a real read-only PostgreSQL session',
@@ -54,7 +54,7 @@ describe('the suite report', () => {
       'ok 2 - another # SKIP ' + PG,
       ...SUMMARY,
     ]);
-    assert.deepEqual(out.slice(0, 4), ['# Failing tests, as reported above:', '#   not ok 1 - sends a webhook', "#       error: 'expected 200, got 500'", '# Skipped (1 tests and suites), by reason:']);
+    assert.deepEqual(out.slice(0, 4), ['# Failing tests, as reported above:', '#   not ok 1 - sends a webhook', "#       error: 'expected 200, got 500'", '# Skipped tests and suites, by reason:']);
     assert.deepEqual(out.slice(-SUMMARY.length), SUMMARY);
   });
 
