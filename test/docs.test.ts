@@ -28,6 +28,8 @@ describe('documentation', () => {
     assert.throws(() => loadConfig({ SWITCHBOARD_DURABILITY: 'maybe' }), /SWITCHBOARD_DURABILITY/);
     assert.throws(() => loadConfig({ SWITCHBOARD_ALLOWED_NETWORKS: 'nope' }), /SWITCHBOARD_ALLOWED_NETWORKS/);
     assert.throws(() => loadConfig({ SWITCHBOARD_RETRY_SCHEDULE: '1,-5' }), /SWITCHBOARD_RETRY_SCHEDULE/);
+    assert.throws(() => loadConfig({ SWITCHBOARD_PUBLISH_COMMIT_INTERVAL_MS: '5000' }), /SWITCHBOARD_PUBLISH_COMMIT_INTERVAL_MS must be at most 1000/);
+    assert.equal(loadConfig({ SWITCHBOARD_PUBLISH_COMMIT_INTERVAL_MS: '8' }).publishCommitIntervalMs, 8);
     const c = loadConfig({});
     assert.equal(c.port, 8071);
     assert.equal(c.host, '127.0.0.1');

@@ -195,7 +195,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   const connectors = new ConnectorService(store, clock, (code, loc) => transforms.checkCode(code, loc));
   dispatcher.onEndpointDisabled = (_id, appId) => endpoints.invalidate(appId);
   const bus = new EventBus();
-  const messages = new MessageService(store, clock, endpoints, dispatcher, bus);
+  const messages = new MessageService(store, clock, endpoints, dispatcher, bus, config.publishCommitIntervalMs);
   // Tasks are leased as deliveries are: a dead node's tasks are taken over once the grace has run out.
   const tasks = new BackgroundTaskService(store.backgroundTasks, clock, logger, {
     owner: store.cluster?.nodeId ?? randomBytes(9).toString('base64url'),

@@ -45,6 +45,8 @@ export class MessageService {
     private readonly endpoints: EndpointService,
     private readonly admission: AdmissionControl,
     private readonly bus: EventBus,
+    /** Least time between two publish commits, in ms (SWITCHBOARD_PUBLISH_COMMIT_INTERVAL_MS). */
+    commitIntervalMs = 0,
   ) {
     // One bus event per commit: readers are woken once per batch, not once per message.
     this.commits = new GroupCommit(
@@ -54,6 +56,7 @@ export class MessageService {
         const messages = items.filter((_, i) => results[i]?.kind === 'created').map((it) => it.message);
         if (messages.length > 0) this.bus.emit({ kind: 'messages.published', messages });
       },
+      commitIntervalMs,
     );
   }
 
