@@ -36,7 +36,7 @@ export class GroupCommit<I, R> {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const wait = this.lastStart + this.minIntervalMs - performance.now();
-      if (wait >= 1 && this.queue.length < this.maxBatch) await new Promise((r) => setTimeout(r, wait));
+      if (wait >= 1 && this.queue.length < this.maxBatch) await new Promise((r) => setTimeout(r, Math.ceil(wait)));
       this.lastStart = performance.now();
       const batch = this.queue.splice(0, this.maxBatch);
       try {
