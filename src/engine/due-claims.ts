@@ -34,6 +34,9 @@ export interface DueClaimsOptions {
   slotsFreed: () => void;
 }
 
+/** How long an endpoint waits before its claim is tried again after one failed. */
+const CLAIM_FAILED_RETRY_MS = 1000;
+
 export class DueClaims {
   private readonly queue = new FairQueue();
   private drainScheduled = false;
@@ -184,7 +187,10 @@ export class DueClaims {
       .catch((e: unknown) => {
         slots.unreserve(s, n, appCounted);
         this.o.logger.error({ err: e, endpointId }, 'claiming deliveries failed');
-        this.requestLater(endpointId, s, 1000);
+        // The timer asks again; asking at once would repeat a failure that lasts (an
+        // unreadable endpoint secret, a database down) in a loop that holds the event loop.
+        heldBack = true;
+        this.requestLater(endpointId, s, CLAIM_FAILED_RETRY_MS);
       })
       .finally(() => {
         s.claiming = false;

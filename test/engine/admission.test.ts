@@ -223,6 +223,29 @@ describe('admission of deliveries being published', () => {
     await d.stop(0);
   });
 
+  it('waits a second before claiming again after a claim failed, instead of retrying at once', async () => {
+    const { store, calls } = fakeStore();
+    Object.assign(store, { ordering: { claimDue: async () => null } });
+    (store as { claimDue: unknown }).claimDue = async (endpointId: string) => {
+      calls.claimDue.push(endpointId);
+      throw new Error('a secret is sealed with a key that is not configured');
+    };
+    const clock = new FakeClock(T0);
+    const d = new Dispatcher({ store, sender: heldSender().sender, clock, logger: pino({ level: 'silent' }), retrySchedule: [5], endpointConcurrency: 2, maxInflight: 100, leaseMs: 30_000, disableAfterMs: 86_400_000 });
+    await d.start({ releaseOrphanedLeases: false });
+    d.backlogged(ep.id);
+    for (let i = 0; i < 10; i++) await turns();
+    assert.equal(calls.claimDue.length, 1, 'a failed claim is not retried in a loop');
+    assert.equal(d.inflightCount, 0, 'its slots are given back');
+    clock.advance(999);
+    await turns();
+    assert.deepEqual(calls.claimDue, [ep.id]);
+    clock.advance(1);
+    await turns();
+    assert.deepEqual(calls.claimDue, [ep.id, ep.id], 'claimed again a second later');
+    await d.stop(0);
+  });
+
   it('claims again when deliveries fell due while a claim that read the store before was running', async () => {
     const { store, calls } = fakeStore();
     const answers: ((rows: ClaimedDelivery[]) => void)[] = [];
