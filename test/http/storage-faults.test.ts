@@ -11,10 +11,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { classifyStorageFault } from '../../src/storage/contract/storage-faults.js';
+import { classifyStorageFault, markDatabaseConnectionError, storageFaultDetail } from '../../src/storage/contract/storage-faults.js';
 import type { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
@@ -77,6 +78,28 @@ describe('storage faults are classified by database code', () => {
     assert.equal(of('EROFS'), 'read_only');
     assert.equal(of('ECONNRESET'), null);
     assert.equal(classifyStorageFault(new Error('no code')), null);
+  });
+
+  it('a lost or refused database connection: SQLSTATEs, the driver\'s codes, and socket errors the store marked', () => {
+    const err = (code: string) => Object.assign(new Error('x'), { code });
+    const of = (e: Error) => classifyStorageFault(e)?.kind ?? null;
+    assert.equal(of(err('57P01')), 'unavailable', 'admin_shutdown: the session was terminated');
+    assert.equal(of(err('57P02')), 'unavailable');
+    assert.equal(of(err('08006')), 'unavailable');
+    assert.equal(of(err('08007')), 'unavailable');
+    assert.equal(of(err('CONNECTION_CLOSED')), 'unavailable');
+    assert.equal(of(err('CONNECT_TIMEOUT')), 'unavailable');
+    // Another connection of a route (a broker, an outbound request) meets the same socket codes.
+    const refused = err('ECONNREFUSED');
+    assert.equal(of(refused), null, 'an unmarked socket error is not the database');
+    markDatabaseConnectionError(refused);
+    assert.equal(of(refused), 'unavailable');
+    const detail = (e: Error) => storageFaultDetail(classifyStorageFault(e)!);
+    assert.match(detail(refused), /unreachable.*\(ECONNREFUSED\); nothing of this request was stored/);
+    assert.match(detail(err('57P01')), /nothing of this request was stored/);
+    // Lost with the COMMIT perhaps on its way: the answer must not say nothing was stored.
+    assert.match(detail(err('CONNECTION_CLOSED')), /may have been stored; retry later, with the same eventId if it must not be stored twice/);
+    assert.doesNotMatch(detail(err('CONNECTION_CLOSED')), /nothing of this request was stored/);
     assert.equal(classifyStorageFault('text'), null);
   });
 
@@ -340,6 +363,92 @@ describe('PostgreSQL read-only session: 503 storage_read_only, degraded, recover
     await sql`SET default_transaction_read_only = off`;
     await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
     assert.equal((await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'ro.test', payload: {} })).status, 202);
+  });
+});
+
+/**
+ * A TCP proxy in front of PostgreSQL that can cut every connection and refuse new ones (the
+ * database down, as a server that stops or a network that fails shows it), then let them
+ * through again on the same port.
+ */
+class CuttableProxy {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly target: { host: string; port: number }) {}
+
+  async open(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.target.port, this.target.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {});
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as { port: number }).port;
+    this.server = server;
+  }
+
+  /** Resets every connection and stops listening: connecting is refused. */
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const s of this.sockets) s.resetAndDestroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_unavailable, never 500', { skip: skipWithoutPostgres }, () => {
+  let server: TestServer;
+  let schema: Awaited<ReturnType<typeof createTestSchema>>;
+  let proxy: CuttableProxy;
+  before(async () => {
+    schema = await createTestSchema('sbdown');
+    const url = new URL(schema.url);
+    proxy = new CuttableProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    await proxy.open();
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    server = await startServer({ SWITCHBOARD_DATABASE_URL: url.toString(), SWITCHBOARD_DATABASE_POOL: '2', SWITCHBOARD_STORAGE_PROBE_MS: '50' });
+  });
+  after(async () => {
+    await server?.close();
+    await proxy?.cut();
+    await schema?.drop();
+  });
+
+  it('refuses publishes with the reason while the database is away, and takes them again once it is back', async () => {
+    const appId = await createApp(server, 'down');
+    const kept: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.test', payload: { i } });
+      assert.equal(r.status, 202);
+      kept.push(r.body.id);
+    }
+    await proxy.cut();
+    const codes = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const r = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.test', payload: { i }, eventId: `down-${i}` });
+      assert.equal(r.status, 503, `publish ${i} while the database is away: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.code, 'storage_unavailable');
+      assert.ok(Number(r.headers.get('retry-after')) > 0);
+      codes.add(/\(([^)]+)\)/.exec(r.body.detail as string)?.[1] ?? '');
+    }
+    assert.ok(codes.has('ECONNREFUSED'), `new connections are refused: ${[...codes].join(', ')}`);
+    assert.equal((await fetch(server.url + '/api/v1/health')).status, 503, 'health: the database is not answering');
+    const status = server.sb.storageHealth.status();
+    assert.ok(status.degraded && status.reason === 'unavailable', `storage health: ${JSON.stringify(status)}`);
+
+    await proxy.open();
+    await eventually(async () => (await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.test', payload: {}, eventId: 'down-back' })).status === 202, 'publishes accepted again');
+    await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
+    for (const id of kept) assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/${id}`)).status, 200, 'what was acknowledged before is kept');
   });
 });
 

@@ -51,8 +51,46 @@ const PG_KINDS: Readonly<Record<string, StorageFaultKind>> = {
   '53300': 'unavailable', // too_many_connections
   '53400': 'unavailable', // configuration_limit_exceeded
   '57P03': 'unavailable', // cannot_connect_now (starting up, recovering)
+  '57P01': 'unavailable', // admin_shutdown (the session was terminated: a shutdown, pg_terminate_backend)
+  '57P02': 'unavailable', // crash_shutdown (another session crashed and the server restarts)
+  '08000': 'unavailable', // connection_exception
+  '08001': 'unavailable', // sqlclient_unable_to_establish_sqlconnection
+  '08003': 'unavailable', // connection_does_not_exist
+  '08004': 'unavailable', // sqlserver_rejected_establishment_of_sqlconnection
+  '08006': 'unavailable', // connection_failure
+  '08007': 'unavailable', // transaction_resolution_unknown
   '55P03': 'busy', // lock_not_available (a lock_timeout set on the role or database ran out)
 };
+
+/**
+ * postgres.js's own codes for a connection that closed under a query, or could not be opened
+ * in time: distinct from any other library's, so they always mean the database.
+ */
+const PG_DRIVER_CODES: ReadonlySet<string> = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT']);
+
+/**
+ * Socket errors (a refused or reset connection, a host not found) are storage faults only
+ * when the store marked them as its database's (`markDatabaseConnectionError`): a route may
+ * meet the same codes on its own outbound connections.
+ */
+const SOCKET_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Codes after which a write may or may not have been committed: the connection was lost with
+ * the transaction's COMMIT possibly on its way. Any other fault means nothing was stored.
+ */
+const IN_DOUBT_CODES: ReadonlySet<string> = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', '08007', 'ECONNRESET', 'EPIPE']);
+
+const DATABASE_CONNECTION = Symbol('switchboard.databaseConnection');
+
+/** Marks a socket error as met on the store's own database connection (see `SOCKET_CODES`). */
+export function markDatabaseConnectionError(e: unknown): void {
+  if (typeof e === 'object' && e !== null && !Object.isFrozen(e)) (e as Record<symbol, unknown>)[DATABASE_CONNECTION] = true;
+}
+
+function isMarkedDatabaseError(e: object): boolean {
+  return (e as Record<symbol, unknown>)[DATABASE_CONNECTION] === true;
+}
 
 /** Node's own file errors met when writing beside the database (the WAL, the data directory). */
 const FS_KINDS: Readonly<Record<string, StorageFaultKind>> = { ENOSPC: 'full', EDQUOT: 'full', EROFS: 'read_only', EIO: 'io_error' };
@@ -64,8 +102,15 @@ export function classifyStorageFault(e: unknown): StorageFault | null {
   const code = typeof err.code === 'string' ? err.code : null;
   if (code === null) return null;
   const message = typeof err.message === 'string' ? err.message : '';
-  const kind = code.startsWith('SQLITE_') ? sqliteKind(code) : (FS_KINDS[code] ?? PG_KINDS[code] ?? null);
+  const kind = code.startsWith('SQLITE_') ? sqliteKind(code) : (FS_KINDS[code] ?? PG_KINDS[code] ?? connectionKind(code, err));
   return kind ? { kind, code, message } : null;
+}
+
+/** A lost or refused connection to the database: 'unavailable'. */
+function connectionKind(code: string, e: object): StorageFaultKind | null {
+  if (PG_DRIVER_CODES.has(code)) return 'unavailable';
+  if (SOCKET_CODES.has(code) && isMarkedDatabaseError(e)) return 'unavailable';
+  return null;
 }
 
 /**
@@ -78,13 +123,17 @@ export const STORAGE_FAULT_ANSWERS = {
   full: { status: 507, code: 'insufficient_storage', why: 'the database has no space left' },
   read_only: { status: 503, code: 'storage_read_only', why: 'the database is read-only' },
   io_error: { status: 503, code: 'storage_io_error', why: 'the database storage failed a read or write' },
-  unavailable: { status: 503, code: 'storage_unavailable', why: 'the database is out of resources' },
+  unavailable: { status: 503, code: 'storage_unavailable', why: 'the database is unreachable or out of resources' },
   busy: { status: 503, code: 'storage_busy', why: 'another process holds the database\'s write lock' },
 } as const;
 
 /** The detail of an answer refused for `fault`. */
 export function storageFaultDetail(fault: StorageFault): string {
-  return `${STORAGE_FAULT_ANSWERS[fault.kind].why} (${fault.code}); nothing of this request was stored, retry later`;
+  const why = `${STORAGE_FAULT_ANSWERS[fault.kind].why} (${fault.code})`;
+  if (IN_DOUBT_CODES.has(fault.code)) {
+    return `${why}: the connection was lost while the request ran, so it may have been stored; retry later, with the same eventId if it must not be stored twice`;
+  }
+  return `${why}; nothing of this request was stored, retry later`;
 }
 
 /** A fault met by the instance whose store is `scope`. */

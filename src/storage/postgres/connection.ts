@@ -3,10 +3,12 @@
  * the secret box, this node's identity, and the cluster notices a write transaction queues.
  */
 import { randomBytes } from 'node:crypto';
+import { connect as netConnect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import type { Sql, TransactionSql } from 'postgres';
 import { SecretBox } from '../../security/crypto.js';
+import { markDatabaseConnectionError } from '../contract/storage-faults.js';
 import { claimLockSpace, endpointLockKeys } from './advisory-locks.js';
 import { channelFor, encodeNotices } from './notices.js';
 import type { EncodedNotice } from './notices.js';
@@ -37,6 +39,32 @@ function connectionLost(e: unknown): boolean {
   return typeof err.syscall === 'string' || (typeof err.code === 'string' && /^CONNECT(ION)?_/.test(err.code));
 }
 
+/** The parts of postgres.js's parsed options a socket is opened from. */
+interface SocketTarget {
+  host: string[];
+  port: number[];
+  path?: string | false | undefined;
+}
+
+/**
+ * Opens the pool's sockets as postgres.js would (a Unix socket path, or the hosts in turn),
+ * marking their errors as the database's: a refused or reset connection is then answered as
+ * the database unreachable (503), where the same codes from any other connection are not.
+ */
+function databaseSockets(): (o: SocketTarget) => Socket {
+  let next = 0;
+  return (o) => {
+    const i = next++ % Math.max(1, o.host.length);
+    const host = o.host[i] ?? 'localhost';
+    const port = o.port[i] ?? o.port[0] ?? 5432;
+    const socket = o.path ? netConnect(o.path) : netConnect(port, host);
+    // postgres.js names these in its errors and uses the host for TLS.
+    Object.assign(socket, { host, port });
+    socket.on('error', markDatabaseConnectionError);
+    return socket;
+  };
+}
+
 /** The PostgreSQL pool of a store and what its queries share. */
 export class PgConnection {
   readonly sql: Sql;
@@ -63,6 +91,13 @@ export class PgConnection {
       },
       connection: { application_name: 'switchboard', ...(opts.schema ? { search_path: opts.schema } : {}) },
       onclose: () => this.closes++,
+      // Seconds before a connection that failed is opened again. postgres.js's default grows
+      // to 20 s, and a request waits for it: while the database is away, each request would
+      // hang that long before its 503. With a 1 s cap it is answered within about a second,
+      // and the pool is back within about a second of the database.
+      backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(2 ** retries / 100, 1),
+      // postgres.js takes a socket factory (its types leave the option out).
+      ...({ socket: databaseSockets() } as object),
     });
     this.box = opts.box ?? SecretBox.plaintext();
     this.endpointConcurrency = opts.endpointConcurrency ?? 20;
