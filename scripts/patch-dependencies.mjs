@@ -10,26 +10,77 @@
 // proposed upstream fix does: no socket, and the queries waiting for that write fail with
 // CONNECTION_CLOSED, which the store reports and retries like any lost connection.
 // test/storage/postgres-transactions.test.ts kills a connection mid-transaction.
+//
+// postgres (3.4.9): a reserved connection (`sql.reserve()`, which PgConnection.transaction is
+// built on) keeps the statements it cannot send yet (while one is being described first) in a
+// queue of its own, which nothing rejects when the connection closes: they stay pending for
+// good, and so does whatever awaits them (every publish of a node, queued behind one such
+// transaction). `sql.begin` guards against this with the connection's close hook; the fix gives
+// reserved connections the same: on close the queue is rejected with CONNECTION_CLOSED, later
+// statements are refused at once, and a release of the lost connection does nothing (the pool
+// has it as closed already). test/storage/postgres-transactions.test.ts kills a connection
+// with statements waiting behind a busy one.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const MARK = 'switchboard: no socket, no write';
+
+const NO_SOCKET = 'switchboard: no socket, no write';
+const RESERVED_LOST = 'switchboard: a reserved connection lost';
 
 const fixes = [
   {
+    mark: NO_SOCKET,
     files: ['node_modules/postgres/src/connection.js', 'node_modules/postgres/cjs/src/connection.js', 'node_modules/postgres/cf/src/connection.js'],
     find: '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)\n',
     replace:
       '  function nextWrite(fn) {\n' +
-      `    if (!socket) { // ${MARK} (porsager/postgres#1208)\n` +
+      `    if (!socket) { // ${NO_SOCKET} (porsager/postgres#1208)\n` +
       '      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n' +
       '      chunk = nextWriteTimer = null\n' +
       "      error(Errors.connection('CONNECTION_CLOSED', options))\n" +
       '      return false\n' +
       '    }\n' +
       '    const x = socket.write(chunk, fn)\n',
+  },
+  {
+    mark: RESERVED_LOST,
+    files: ['node_modules/postgres/src/index.js', 'node_modules/postgres/cjs/src/index.js', 'node_modules/postgres/cf/src/index.js'],
+    find:
+      '    c.reserved.release = true\n' +
+      '\n' +
+      '    const sql = Sql(handler)\n' +
+      '    sql.release = () => {\n' +
+      '      c.reserved = null\n' +
+      '      onopen(c)\n' +
+      '    }\n' +
+      '\n' +
+      '    return sql\n' +
+      '\n' +
+      '    function handler(q) {\n' +
+      '      c.queue === full\n',
+    replace:
+      '    c.reserved.release = true\n' +
+      `    let lost = null // ${RESERVED_LOST}\n` +
+      '    c.onclose = e => {\n' +
+      "      lost = e || Errors.connection('CONNECTION_CLOSED', options)\n" +
+      '      while (queue.length) queue.shift().reject(lost)\n' +
+      '    }\n' +
+      '\n' +
+      '    const sql = Sql(handler)\n' +
+      '    sql.release = () => {\n' +
+      '      if (lost) return\n' +
+      '      c.onclose = null\n' +
+      '      c.reserved = null\n' +
+      '      onopen(c)\n' +
+      '    }\n' +
+      '\n' +
+      '    return sql\n' +
+      '\n' +
+      '    function handler(q) {\n' +
+      '      if (lost) return q.reject(lost)\n' +
+      '      c.queue === full\n',
   },
 ];
 
@@ -38,7 +89,7 @@ for (const fix of fixes) {
     const path = join(root, rel);
     if (!existsSync(path)) continue;
     const text = readFileSync(path, 'utf8');
-    if (text.includes(MARK)) continue;
+    if (text.includes(fix.mark)) continue;
     if (!text.includes(fix.find)) {
       console.warn(`patch-dependencies: ${rel} has changed; its fix was not applied (check whether the release fixed it)`);
       continue;

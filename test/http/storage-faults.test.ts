@@ -431,7 +431,14 @@ describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_
       assert.equal(r.status, 202);
       kept.push(r.body.id);
     }
+    // Publishes in flight when every connection is reset: each is answered, 202 or 503, never
+    // 500, and none is left hanging (a transaction whose statements waited behind a busy
+    // connection used to stay pending, and every publish after it behind it).
+    const inFlight = Array.from({ length: 40 }, (_, i) => server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.test', payload: { i }, eventId: `flight-${i}` }));
     await proxy.cut();
+    const answered = await Promise.race([Promise.all(inFlight), new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+    assert.ok(answered, 'every publish in flight was answered');
+    for (const r of answered) assert.ok(r.status === 202 || (r.status === 503 && r.body.code === 'storage_unavailable'), `a publish in flight: ${r.status} ${JSON.stringify(r.body)}`);
     const codes = new Set<string>();
     for (let i = 0; i < 6; i++) {
       const r = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.test', payload: { i }, eventId: `down-${i}` });
@@ -449,6 +456,9 @@ describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_
     await eventually(async () => (await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.test', payload: {}, eventId: 'down-back' })).status === 202, 'publishes accepted again');
     await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
     for (const id of kept) assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/${id}`)).status, 200, 'what was acknowledged before is kept');
+    for (const [i, r] of answered.entries()) {
+      if (r.status === 202) assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/flight-${i}`)).status, 200, `accepted in flight, flight-${i} is kept`);
+    }
   });
 });
 

@@ -155,6 +155,35 @@ describe('postgres: transactions in fewer round trips', { skip: skipWithoutPostg
     }
   });
 
+  it('rejects every statement waiting behind a busy connection when it dies, instead of leaving them pending', { timeout: 15_000 }, async () => {
+    const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+    try {
+      let pid = 0;
+      const settled: string[] = [];
+      const outcome = c.transaction(async (tx, commit) => {
+        pid = (await tx`SELECT pg_backend_pid() AS pid`)[0]?.pid as number;
+        // A statement not yet prepared on this connection is described before it runs: the
+        // driver holds the statements after it until then, in the reserved connection's own queue.
+        const statements = [tx`SELECT pg_sleep(0.5), ${`fresh-${Date.now()}`}::text AS v`, tx`INSERT INTO t VALUES (8, 'queued')`, tx`SELECT 2`, commit()].map((p, i) =>
+          Promise.resolve(p).then(
+            () => settled.push(`${i} ok`),
+            () => settled.push(`${i} rejected`),
+          ),
+        );
+        await sleep(100);
+        await admin`SELECT pg_terminate_backend(${pid})`;
+        await Promise.all(statements);
+        throw new Error('the connection died');
+      });
+      const ended = await Promise.race([outcome.then(() => 'resolved', () => 'rejected'), sleep(5000, 'pending')]);
+      assert.equal(ended, 'rejected', `statements: ${settled.join(', ')}`);
+      assert.deepEqual(settled.sort(), ['0 rejected', '1 rejected', '2 rejected', '3 rejected']);
+      await eventually(async () => (await c.sql`SELECT count(*)::int AS n FROM t WHERE k = 8`.catch(() => [{ n: -1 }]))[0]?.n === 0, 'the pool serving queries again, nothing committed', { timeoutMs: 3000, intervalMs: 100 });
+    } finally {
+      await admin.end();
+    }
+  });
+
   it('with durable: false, commits without waiting for the WAL flush', async () => {
     const durable = await c.transaction(async (tx) => (await tx`SHOW synchronous_commit`)[0]?.synchronous_commit as string);
     const lazy = await c.transaction(async (tx) => (await tx`SHOW synchronous_commit`)[0]?.synchronous_commit as string, { durable: false });
