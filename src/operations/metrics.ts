@@ -117,7 +117,10 @@ export class Metrics {
       labelNames: ['state'],
       registers,
       async collect() {
-        const s = await snapshot();
+        const s = await snapshot().catch(() => null);
+        // The database does not answer: no figure rather than a stale one, and the rest of the
+        // scrape (the storage health among it) is still served.
+        if (!s) return this.reset();
         this.set({ state: 'due' }, s.due);
         this.set({ state: 'scheduled' }, s.scheduled);
         this.set({ state: 'sending' }, s.sending);
@@ -128,7 +131,8 @@ export class Metrics {
       help: 'How long the longest-waiting due delivery has been due; 0 when nothing is due.',
       registers,
       async collect() {
-        const s = await snapshot();
+        const s = await snapshot().catch(() => null);
+        if (!s) return this.reset();
         this.set(s.oldestDueAt === null ? 0 : Math.max(0, clock.now() - s.oldestDueAt) / 1000);
       },
     });

@@ -451,6 +451,12 @@ describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_
     assert.equal((await fetch(server.url + '/api/v1/health')).status, 503, 'health: the database is not answering');
     const status = server.sb.storageHealth.status();
     assert.ok(status.degraded && status.reason === 'unavailable', `storage health: ${JSON.stringify(status)}`);
+    // Metrics are scraped all the same, without the queue figures the database would give.
+    const scrape = await fetch(server.url + '/metrics');
+    assert.equal(scrape.status, 200);
+    const text = await scrape.text();
+    assert.match(text, /switchboard_storage_degraded\{reason="unavailable"\} 1/);
+    assert.doesNotMatch(text, /^switchboard_queue_deliveries\{/m);
 
     await proxy.open();
     await eventually(async () => (await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.test', payload: {}, eventId: 'down-back' })).status === 202, 'publishes accepted again');
