@@ -2,10 +2,14 @@
  * Batches attempt records: every record added within a short window (or until a batch is
  * full) is written in one transaction, so records share the pages each commit writes.
  * Losing a batch in a crash is safe: the leases expire and the deliveries are sent again
- * (at-least-once).
+ * (at-least-once). A batch refused because the database is away for a moment (a restart, a
+ * failover, a network cut) is written again while that lasts, up to a bound, so that a short
+ * outage does not send every delivery that ended during it a second time.
  */
 import type { Logger } from 'pino';
+import { classifyStorageFault } from '../storage/contract/storage-faults.js';
 import type { AttemptRecord, RecordedAttempts, Store } from '../storage/contract/store.js';
+import { isUniqueViolation } from '../storage/contract/unique-violation.js';
 
 /**
  * How long the first record of a batch waits for others. The request has ended and its
@@ -14,6 +18,20 @@ import type { AttemptRecord, RecordedAttempts, Store } from '../storage/contract
 const BATCH_WINDOW_MS = 2;
 /** A batch this large is written at once. */
 const BATCH_MAX = 256;
+
+/** How a batch refused by a database that is away is written again. */
+export interface RecordRetry {
+  /** The first wait, doubled after each refusal up to `maxDelayMs`. */
+  firstDelayMs: number;
+  maxDelayMs: number;
+  /**
+   * How long after the first refusal the batch is still tried: well within a lease's grace
+   * (`SWITCHBOARD_LEASE_GRACE_MS`, 15 s), after which the deliveries are sent again anyway.
+   */
+  windowMs: number;
+}
+
+const RECORD_RETRY: RecordRetry = { firstDelayMs: 250, maxDelayMs: 2000, windowMs: 10_000 };
 
 export class AttemptWriter {
   private pending: { record: AttemptRecord; done: () => void }[] = [];
@@ -29,7 +47,12 @@ export class AttemptWriter {
     private readonly logger: Logger,
     /** Told what each written batch left to do (deliveries resent at once). */
     private readonly onWritten: (records: AttemptRecord[], recorded: RecordedAttempts) => void,
+    private readonly retry: RecordRetry = RECORD_RETRY,
   ) {}
+
+  /** Set at shutdown: a refused batch is not tried again (its leases expire as after a crash). */
+  private retriesStopped = false;
+  private wakeRetry: (() => void) | null = null;
 
   /**
    * Queues a record; resolves once it is written (or its write failed and was logged). With
@@ -61,16 +84,52 @@ export class AttemptWriter {
     if (batch.length === 0) return;
     this.inWrite = batch;
     const records = batch.map((b) => b.record);
+    const giveUpAt = performance.now() + this.retry.windowMs;
+    let delay = this.retry.firstDelayMs;
     try {
-      const recorded = await this.store.recordAttempts(records);
-      this.inWrite = [];
-      this.onWritten(records, recorded);
-    } catch (e: unknown) {
-      this.inWrite = [];
-      this.logger.error({ err: e, attempts: records.length }, 'recording attempts failed; their deliveries will be retried when the leases expire');
+      for (let tries = 1; ; tries++) {
+        try {
+          const recorded = await this.store.recordAttempts(records);
+          this.inWrite = [];
+          if (tries > 1) this.logger.info({ attempts: records.length, tries }, 'attempts recorded once the database answered again');
+          this.onWritten(records, recorded);
+          return;
+        } catch (e: unknown) {
+          if (tries > 1 && isUniqueViolation(e)) {
+            // An earlier try lost its connection after its commit: the records are stored.
+            // (What it would have said of resends is lost: the sweep finds those deliveries due.)
+            this.inWrite = [];
+            this.onWritten(records, { resent: [] });
+            return;
+          }
+          const kind = classifyStorageFault(e)?.kind;
+          const away = kind === 'unavailable' || kind === 'busy';
+          if (!away || this.retriesStopped || performance.now() + delay > giveUpAt) {
+            this.inWrite = [];
+            this.logger.error({ err: e, attempts: records.length, tries }, 'recording attempts failed; their deliveries will be retried when the leases expire');
+            return;
+          }
+          if (tries === 1) this.logger.warn({ err: e, attempts: records.length }, 'recording attempts failed; trying again while the database is away');
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, delay);
+            this.wakeRetry = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.wakeRetry = null;
+          delay = Math.min(delay * 2, this.retry.maxDelayMs);
+        }
+      }
     } finally {
       for (const b of batch) b.done();
     }
+  }
+
+  /** Stops trying refused batches again (at shutdown); a wait in progress ends at once. */
+  stopRetries(): void {
+    this.retriesStopped = true;
+    this.wakeRetry?.();
   }
 
   /**

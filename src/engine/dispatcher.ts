@@ -309,6 +309,7 @@ export class Dispatcher implements AdmissionControl {
       await this.o.store.releaseLeases(refs, this.o.clock.now());
       this.o.logger.warn({ deliveries: refs.length }, 'released leases of deliveries still in flight at shutdown');
     }
+    this.writer.stopRetries();
     await this.writer.flush();
   }
 }

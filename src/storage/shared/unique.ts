@@ -1,19 +1,6 @@
-/**
- * Uniqueness violations of either database (SQLite's SQLITE_CONSTRAINT_UNIQUE, PostgreSQL's
- * 23505) turned into one error: a 409 conflict saying what already exists.
- */
+/** Uniqueness violations of either database turned into one error: a 409 conflict saying what already exists. */
 import { conflict } from '../../domain/errors.js';
-
-/** SQLite's extended result code for a UNIQUE or PRIMARY KEY violation. */
-const SQLITE_UNIQUE = 'SQLITE_CONSTRAINT_UNIQUE';
-/** PostgreSQL's SQLSTATE unique_violation. */
-const POSTGRES_UNIQUE = '23505';
-
-/** True if `e` is a uniqueness violation reported by either database driver. */
-export function isUniqueViolation(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === SQLITE_UNIQUE || code === POSTGRES_UNIQUE;
-}
+import { isUniqueViolation } from '../contract/unique-violation.js';
 
 /** The error to throw for `e`: a 409 with `detail` for a uniqueness violation, `e` itself otherwise. */
 export function asConflict(e: unknown, detail: string): unknown {
