@@ -6,6 +6,7 @@
  * failover, a network cut) is written again while that lasts, up to a bound, so that a short
  * outage does not send every delivery that ended during it a second time.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { classifyStorageFault } from '../storage/contract/storage-faults.js';
 import type { AttemptRecord, RecordedAttempts, Store } from '../storage/contract/store.js';
@@ -50,9 +51,8 @@ export class AttemptWriter {
     private readonly retry: RecordRetry = RECORD_RETRY,
   ) {}
 
-  /** Set at shutdown: a refused batch is not tried again (its leases expire as after a crash). */
-  private retriesStopped = false;
-  private wakeRetry: (() => void) | null = null;
+  /** Aborted at shutdown: a refused batch is not tried again (its leases expire as after a crash). */
+  private readonly retries = new AbortController();
 
   /**
    * Queues a record; resolves once it is written (or its write failed and was logged). With
@@ -90,7 +90,6 @@ export class AttemptWriter {
       for (let tries = 1; ; tries++) {
         try {
           const recorded = await this.store.recordAttempts(records);
-          this.inWrite = [];
           if (tries > 1) this.logger.info({ attempts: records.length, tries }, 'attempts recorded once the database answered again');
           this.onWritten(records, recorded);
           return;
@@ -98,38 +97,30 @@ export class AttemptWriter {
           if (tries > 1 && isUniqueViolation(e)) {
             // An earlier try lost its connection after its commit: the records are stored.
             // (What it would have said of resends is lost: the sweep finds those deliveries due.)
-            this.inWrite = [];
             this.onWritten(records, { resent: [] });
             return;
           }
           const kind = classifyStorageFault(e)?.kind;
           const away = kind === 'unavailable' || kind === 'busy';
-          if (!away || this.retriesStopped || performance.now() + delay > giveUpAt) {
-            this.inWrite = [];
+          if (!away || this.retries.signal.aborted || performance.now() + delay > giveUpAt) {
             this.logger.error({ err: e, attempts: records.length, tries }, 'recording attempts failed; their deliveries will be retried when the leases expire');
             return;
           }
           if (tries === 1) this.logger.warn({ err: e, attempts: records.length }, 'recording attempts failed; trying again while the database is away');
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, delay);
-            this.wakeRetry = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          this.wakeRetry = null;
+          // A stop ends the wait at once.
+          await sleep(delay, undefined, { signal: this.retries.signal }).catch(() => {});
           delay = Math.min(delay * 2, this.retry.maxDelayMs);
         }
       }
     } finally {
+      this.inWrite = [];
       for (const b of batch) b.done();
     }
   }
 
   /** Stops trying refused batches again (at shutdown); a wait in progress ends at once. */
   stopRetries(): void {
-    this.retriesStopped = true;
-    this.wakeRetry?.();
+    this.retries.abort();
   }
 
   /**

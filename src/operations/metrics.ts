@@ -109,7 +109,9 @@ export class Metrics {
       labelNames: ['kind', 'trigger'],
       registers,
     });
-    const snapshot = (): Promise<QueueStats> => this.queueSnapshot();
+    // Null while the database does not answer: the queue gauges then give no figure rather
+    // than a stale one, and the rest of the scrape (the storage health among it) is served.
+    const snapshot = (): Promise<QueueStats | null> => this.queueSnapshot().catch(() => null);
     const clock = o.clock;
     new Gauge({
       name: 'switchboard_queue_deliveries',
@@ -117,9 +119,7 @@ export class Metrics {
       labelNames: ['state'],
       registers,
       async collect() {
-        const s = await snapshot().catch(() => null);
-        // The database does not answer: no figure rather than a stale one, and the rest of the
-        // scrape (the storage health among it) is still served.
+        const s = await snapshot();
         if (!s) return this.reset();
         this.set({ state: 'due' }, s.due);
         this.set({ state: 'scheduled' }, s.scheduled);
@@ -131,7 +131,7 @@ export class Metrics {
       help: 'How long the longest-waiting due delivery has been due; 0 when nothing is due.',
       registers,
       async collect() {
-        const s = await snapshot().catch(() => null);
+        const s = await snapshot();
         if (!s) return this.reset();
         this.set(s.oldestDueAt === null ? 0 : Math.max(0, clock.now() - s.oldestDueAt) / 1000);
       },

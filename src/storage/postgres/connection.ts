@@ -92,9 +92,10 @@ export class PgConnection {
       connection: { application_name: 'switchboard', ...(opts.schema ? { search_path: opts.schema } : {}) },
       onclose: () => this.closes++,
       // Seconds before a connection that failed is opened again. postgres.js's default grows
-      // to 20 s, and a request waits for it: while the database is away, each request would
-      // hang that long before its 503. With a 1 s cap it is answered within about a second,
-      // and the pool is back within about a second of the database.
+      // to 20 s, and a request waits for it: while the database is away, a request would hang
+      // that long before its 503. With a 1 s cap a request alone is answered within about a
+      // second (under load most wait in the pool's queue until the database is back), and the
+      // pool is back within about a second of the database.
       backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(2 ** retries / 100, 1),
       // postgres.js takes a socket factory (its types leave the option out).
       ...({ socket: databaseSockets() } as object),

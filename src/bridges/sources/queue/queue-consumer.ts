@@ -9,6 +9,7 @@
  * source's log and dead-lettered on the broker; a store that fails (disk full, database
  * down) leaves the message unacknowledged, ends the session and retries after the backoff.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { AppError, toError } from '../../../domain/errors.js';
 import type { IngestSource } from '../../../domain/providers/source.js';
@@ -88,7 +89,6 @@ export class QueueConsumer {
   private readonly abort = new AbortController();
   private failures = 0;
   private running: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
 
   constructor(private readonly o: QueueConsumerOptions) {}
 
@@ -108,7 +108,6 @@ export class QueueConsumer {
   /** Stops consuming: the connection closes, unacknowledged messages go back to the broker. */
   async stop(): Promise<void> {
     this.abort.abort();
-    this.wake?.();
     await this.running;
     this.state.connected = false;
   }
@@ -137,14 +136,8 @@ export class QueueConsumer {
       if (this.o.now() - startedAt > max) this.failures = 0;
       const delay = Math.min(min * 2 ** Math.min(this.failures, 20), max);
       this.failures++;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.wake = null;
+      // A stop ends the wait at once.
+      await sleep(delay, undefined, { signal: this.abort.signal }).catch(() => {});
     }
   }
 
