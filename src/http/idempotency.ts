@@ -2,6 +2,11 @@
  * `idempotency-key` on POST: the same key from the same credential returns the same
  * response for 24 hours. A request arriving while the first is still running waits for
  * its response instead of running twice.
+ *
+ * Responses are stored once sent, except where the route's own write stores its response in
+ * the same transaction (`storedWithWrite`: a publish): a retry after an answer lost on the way
+ * (a client timeout, a node that died after its commit, a commit whose outcome was in doubt)
+ * then replays it instead of storing the message twice.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,13 +15,31 @@ import type { IdempotentResponse, Store } from '../storage/contract/store.js';
 import { GroupCommit } from '../engine/group-commit.js';
 import { sendError } from './errors.js';
 
+/** How long a stored response is replayed. */
 const TTL_MS = 24 * 3600_000;
 const MAX_KEY_LENGTH = 256;
 
 declare module 'fastify' {
   interface FastifyRequest {
     idempotencyKey: string | null;
+    /** The response the route's own write stored under the key (`storedWithWrite`), if any. */
+    idempotencyStored: IdempotentResponse | null;
   }
+}
+
+/**
+ * For a route whose write stores its response under the request's idempotency key in the same
+ * transaction: what to give that write (undefined without a key). `respond` makes the response
+ * from what was written; the route sends `req.idempotencyStored.body` once the write succeeded.
+ */
+export function storedWithWrite<T>(
+  req: FastifyRequest,
+  nowMs: number,
+  respond: (written: T) => IdempotentResponse,
+): { key: string; expiresAt: number; respond: (written: T) => IdempotentResponse } | undefined {
+  const key = req.idempotencyKey;
+  if (!key) return undefined;
+  return { key, expiresAt: nowMs + TTL_MS, respond: (written) => (req.idempotencyStored = respond(written)) };
 }
 
 export class Idempotency {
@@ -37,6 +60,7 @@ export class Idempotency {
 
   register(app: FastifyInstance): void {
     app.decorateRequest('idempotencyKey', null);
+    app.decorateRequest('idempotencyStored', null);
 
     app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
       const raw = req.headers['idempotency-key'];
@@ -59,6 +83,12 @@ export class Idempotency {
       const key = req.idempotencyKey;
       if (!key) return payload;
       req.idempotencyKey = null;
+      const stored = req.idempotencyStored;
+      if (stored && reply.statusCode === stored.status && payload === stored.body) {
+        // Stored with the route's write: committed before this answer was sent.
+        this.settle(key, stored);
+        return payload;
+      }
       let res: IdempotentResponse | null = null;
       if (reply.statusCode < 500 && typeof payload === 'string') {
         res = { status: reply.statusCode, body: payload, contentType: String(reply.getHeader('content-type') ?? 'application/json') };

@@ -6,6 +6,8 @@
  * Each run first keeps the store's time partitions of attempts and messages (PostgreSQL): the
  * days ahead created, and, with a retention period, partitions wholly past it dropped. That
  * runs even when retention keeps everything, so rows always land in their day's partition.
+ * So does the removal of expired idempotent responses (those publishes store are removed
+ * nowhere else).
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../domain/clock.js';
@@ -76,6 +78,7 @@ export class RetentionService {
     const cutoff = this.enabled ? now - this.o.retentionDays * DAY_MS : null;
     const dropped = await this.maintainPartitions(now, cutoff);
     this.o.metrics?.retentionPurged(dropped);
+    await this.dropExpiredIdempotent(now);
     if (cutoff === null) return dropped;
     const limit = this.o.batchSize ?? 500;
     let total = dropped;
@@ -88,6 +91,20 @@ export class RetentionService {
     }
     if (total > 0) this.o.logger.info({ messages: total, before: new Date(cutoff).toISOString() }, 'retention purged old messages');
     return total;
+  }
+
+  /** Deletes expired idempotent responses, batch by batch; a failure is logged and never stops the purge. */
+  private async dropExpiredIdempotent(now: number): Promise<void> {
+    const limit = this.o.batchSize ?? 500;
+    try {
+      for (;;) {
+        const n = await this.o.store.dropExpiredIdempotent(now, limit);
+        if (n < limit || this.stopped) break;
+        await yieldToEventLoop();
+      }
+    } catch (err) {
+      this.o.logger.error({ err }, 'removing expired idempotent responses failed');
+    }
   }
 
   /**

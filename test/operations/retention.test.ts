@@ -28,6 +28,8 @@ describe('retention service', () => {
         if (batches === 1) setImmediate(() => order.push('other work'));
         return batches < 3 ? limit : 1;
       },
+      maintainPartitions: async () => ({ created: [], dropped: [], droppedMessages: 0, kept: [], skipped: [] }),
+      dropExpiredIdempotent: async () => 0,
     } as unknown as Store;
     const svc = new RetentionService({ store, clock: new FakeClock(T0), logger: pino({ level: 'silent' }), retentionDays: 30, batchSize: 10 });
     assert.equal(await svc.purge(), 21);
@@ -42,6 +44,7 @@ describe('retention service', () => {
         upkeep.push([now, cutoff]);
         return { created: [], dropped: [], droppedMessages: 0, kept: [], skipped: [] };
       },
+      dropExpiredIdempotent: async () => 0,
     } as unknown as Store;
     const svc = new RetentionService({ store, clock: new FakeClock(T0), logger: pino({ level: 'silent' }), retentionDays: 0 });
     assert.equal(await svc.purge(), 0);
@@ -53,6 +56,7 @@ describe('retention service', () => {
     const store = {
       purgeMessagesBefore: async () => 2,
       maintainPartitions: async () => ({ created: [], dropped: ['messages_p20261101'], droppedMessages: 5, kept: [], skipped: [] }),
+      dropExpiredIdempotent: async () => 0,
     } as unknown as Store;
     const metrics = { retentionPurged: (n: number) => counted.push(n) } as unknown as Metrics;
     const svc = new RetentionService({ store, clock: new FakeClock(T0), logger: pino({ level: 'silent' }), retentionDays: 30, batchSize: 10, metrics });
@@ -71,13 +75,41 @@ describe('retention service', () => {
         order.push(`upkeep ${cutoff}`);
         throw new Error('the database refused');
       },
+      dropExpiredIdempotent: async (now: number) => {
+        order.push(`expire ${now}`);
+        return 0;
+      },
     } as unknown as Store;
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line).msg as string) });
     const svc = new RetentionService({ store, clock: new FakeClock(T0), logger, retentionDays: 30 });
     assert.equal(await svc.purge(), 0);
-    assert.deepEqual(order, [`upkeep ${T0 - 30 * DAY_MS}`, `purge ${T0 - 30 * DAY_MS}`]);
+    assert.deepEqual(order, [`upkeep ${T0 - 30 * DAY_MS}`, `expire ${T0}`, `purge ${T0 - 30 * DAY_MS}`]);
     assert.deepEqual(lines, ['partition upkeep failed']);
+  });
+
+  it('removes expired idempotent responses on every run, keeping everything or not, a batch at a time', async () => {
+    const calls: [number, number][] = [];
+    const store = {
+      maintainPartitions: async () => ({ created: [], dropped: [], droppedMessages: 0, kept: [], skipped: [] }),
+      dropExpiredIdempotent: async (now: number, limit: number) => {
+        calls.push([now, limit]);
+        return calls.length < 3 ? limit : 2;
+      },
+    } as unknown as Store;
+    const svc = new RetentionService({ store, clock: new FakeClock(T0), logger: pino({ level: 'silent' }), retentionDays: 0, batchSize: 10 });
+    assert.equal(await svc.purge(), 0, 'no message is purged');
+    assert.deepEqual(calls, [
+      [T0, 10],
+      [T0, 10],
+      [T0, 10],
+    ]);
+    // A failure is logged and the run goes on.
+    const lines: string[] = [];
+    const failing = { ...store, dropExpiredIdempotent: () => Promise.reject(new Error('refused')) } as unknown as Store;
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line).msg as string) });
+    assert.equal(await new RetentionService({ store: failing, clock: new FakeClock(T0), logger, retentionDays: 0 }).purge(), 0);
+    assert.deepEqual(lines, ['removing expired idempotent responses failed']);
   });
 });
 

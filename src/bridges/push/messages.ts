@@ -7,7 +7,7 @@ import { orderingKeyOf, orderingOf } from '../../domain/ordering.js';
 import type { Application, Endpoint, Message } from '../../domain/model.js';
 import { insertionOf } from '../../engine/admission.js';
 import type { Admission, AdmissionControl } from '../../engine/admission.js';
-import type { MessageQuery, NewDelivery, Page, PublishItem, PublishResult, Store } from '../../storage/contract/store.js';
+import type { IdempotentResponse, MessageQuery, NewDelivery, Page, PublishItem, PublishResult, Store } from '../../storage/contract/store.js';
 import type { EndpointService } from '../../catalog/endpoints.js';
 import type { EventBus } from '../../engine/event-bus.js';
 import { GroupCommit } from '../../engine/group-commit.js';
@@ -28,6 +28,11 @@ export interface PublishInput {
    * `headers.<name>`. Not stored: only the publish that carries them can filter on them.
    */
   headers?: Record<string, string> | undefined;
+  /**
+   * The request's idempotency key: the response `respond` makes of the message is stored under
+   * it in the publish's own transaction, until `expiresAt`.
+   */
+  idempotent?: { key: string; expiresAt: number; respond: (message: Message) => IdempotentResponse } | undefined;
 }
 
 /** How a publish ended: a message with an eventId already used in the application is a duplicate. */
@@ -88,7 +93,9 @@ export class MessageService {
     const admissions = targets.map((ep) => this.admission.admit(ep, now));
     let result: PublishResult;
     try {
-      result = await this.commits.submit({ message, deliveries: admissions.map((a) => newDelivery(a, message)) });
+      const deliveries = admissions.map((a) => newDelivery(a, message));
+      const k = input.idempotent;
+      result = await this.commits.submit(k ? { message, deliveries, idempotent: { key: k.key, expiresAt: k.expiresAt, response: k.respond(message) } } : { message, deliveries });
     } catch (e: unknown) {
       this.admission.settle({ kind: 'rolled-back', admissions });
       throw e;

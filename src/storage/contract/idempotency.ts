@@ -6,6 +6,17 @@ export interface IdempotentResponse {
   contentType: string;
 }
 
+/**
+ * A response to store under an idempotency key with the write that produced it, in the same
+ * transaction (a publish): a retry after an answer that never arrived, or after a commit whose
+ * outcome was in doubt, then gets this response rather than storing the message again.
+ */
+export interface IdempotentEntry {
+  key: string;
+  response: IdempotentResponse;
+  expiresAt: number;
+}
+
 /** How a write meets another process's lock on the database. */
 export interface LockWaitOptions {
   /**
@@ -22,4 +33,9 @@ export interface IdempotencyStore {
   getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null>;
   /** Stores a response until `expiresAt`, dropping entries expired at `nowMs`. */
   putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number, options?: LockWaitOptions): Promise<void>;
+  /**
+   * Deletes the entries expired at `nowMs`, at most `limit` of them; returns how many went.
+   * Entries stored by publishes are only removed here (retention runs it).
+   */
+  dropExpiredIdempotent(nowMs: number, limit: number): Promise<number>;
 }

@@ -1,5 +1,6 @@
 /** Storage of messages: publishing them with their deliveries (group commit), and reading them back. */
 import type { Message } from '../../domain/model.js';
+import type { IdempotentEntry } from './idempotency.js';
 import type { Page, PageQuery } from './paging.js';
 
 /** Filters of a message listing. */
@@ -28,6 +29,12 @@ export interface NewDelivery {
 export interface PublishItem {
   message: Message;
   deliveries: NewDelivery[];
+  /**
+   * The request's response, stored under its idempotency key in the same transaction when the
+   * message is created (not when it is refused as a duplicate eventId). A fresh entry already
+   * under the key is kept; an expired one is replaced.
+   */
+  idempotent?: IdempotentEntry | undefined;
 }
 
 /** What publishing one item did: created (with its deliveries) or refused as a duplicate eventId. */

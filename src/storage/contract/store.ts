@@ -29,7 +29,7 @@ export type { CatalogStore } from './catalog.js';
 export type { MessageQuery, MessageStore, NewDelivery, PublishItem, PublishResult } from './messages.js';
 export type { AttemptRecord, ClaimedDelivery, LeaseRef, QueueStore, RecordedAttempts } from './queue.js';
 export type { AttemptHistoryStore, AttemptQuery } from './attempts.js';
-export type { IdempotencyStore, IdempotentResponse } from './idempotency.js';
+export type { IdempotencyStore, IdempotentEntry, IdempotentResponse } from './idempotency.js';
 export type { PartitionUpkeep, RetentionStore } from './retention.js';
 export type { EndpointStats, QueueStats, StatsStore } from './stats.js';
 export type { OrderingStore, PausedKey } from './ordering.js';

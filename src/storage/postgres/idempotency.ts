@@ -17,4 +17,9 @@ export class PgIdempotencyStore implements IdempotencyStore {
       ON CONFLICT (key) DO UPDATE SET status = EXCLUDED.status, body = EXCLUDED.body, content_type = EXCLUDED.content_type, expires_at = EXCLUDED.expires_at`;
     await this.c.sql`DELETE FROM idempotency_keys WHERE expires_at <= ${nowMs}`;
   }
+
+  async dropExpiredIdempotent(nowMs: number, limit: number): Promise<number> {
+    const r = await this.c.sql`DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys WHERE expires_at <= ${nowMs} ORDER BY expires_at LIMIT ${limit})`;
+    return r.count;
+  }
 }

@@ -3,7 +3,8 @@
  * and COMMIT (group commit): it numbers the messages' pull positions under the
  * `pull_sequence` lock, inserts messages and deliveries, leases the deliveries the
  * publishing node asked to send at once, within each endpoint's concurrency cap counted
- * across nodes, and queues the notices for other nodes (sent at commit).
+ * across nodes, stores the requests' responses under their idempotency keys, and queues the
+ * notices for other nodes (sent at commit).
  */
 import { DeliveryStatus } from '../../domain/model.js';
 import type { Message } from '../../domain/model.js';
@@ -26,7 +27,7 @@ export class PgMessageStore implements MessageStore {
 
   async publish(items: PublishItem[]): Promise<PublishResult[]> {
     if (items.length === 0) return [];
-    const msgRows = items.map(({ message: m }, i) => ({
+    const msgRows = items.map(({ message: m, idempotent: k }, i) => ({
       i,
       id: m.id,
       app_id: m.appId,
@@ -38,6 +39,7 @@ export class PgMessageStore implements MessageStore {
       created_at: m.createdAt,
       // Absent keys read as NULL: unordered publishes send nothing more.
       ...(m.orderingKey !== undefined ? { ordering_key: m.orderingKey } : {}),
+      ...(k ? { idem_key: k.key, idem_status: k.response.status, idem_body: k.response.body, idem_type: k.response.contentType, idem_expires: k.expiresAt } : {}),
     }));
     const now = items.reduce((t, { message: m }) => Math.max(t, m.createdAt), 0);
     const delRows: Row[] = [];
@@ -72,7 +74,8 @@ export class PgMessageStore implements MessageStore {
         tx`
         WITH x AS (
           SELECT * FROM json_to_recordset(${jsonParam(msgRows)}::text::json)
-            AS x(i int, id text, app_id text, event_type text, event_id text, channels jsonb, tags jsonb, payload text, created_at bigint, ordering_key text)),
+            AS x(i int, id text, app_id text, event_type text, event_id text, channels jsonb, tags jsonb, payload text, created_at bigint, ordering_key text,
+                 idem_key text, idem_status int, idem_body text, idem_type text, idem_expires bigint)),
         fresh AS (
           -- Of items sharing an eventId, in the batch or already stored, only the first is new.
           SELECT DISTINCT ON (x.app_id, COALESCE(x.event_id, x.id)) x.* FROM x
@@ -85,6 +88,14 @@ export class PgMessageStore implements MessageStore {
           ON CONFLICT DO NOTHING RETURNING id, seq, app_id, event_id),
         -- The event ids taken (messages is partitioned by id, so their unique index is here).
         ev AS (INSERT INTO message_event_ids (app_id, event_id, message_id) SELECT app_id, event_id, id FROM ins WHERE event_id IS NOT NULL ON CONFLICT DO NOTHING),
+        -- The requests' responses under their idempotency keys, committed with their messages:
+        -- a fresh entry already under a key (a concurrent request with it) is kept.
+        idem AS (
+          INSERT INTO idempotency_keys (key, status, body, content_type, expires_at)
+          SELECT DISTINCT ON (x.idem_key) x.idem_key, x.idem_status, x.idem_body, x.idem_type, x.idem_expires
+          FROM x JOIN ins ON ins.id = x.id WHERE x.idem_key IS NOT NULL ORDER BY x.idem_key, x.i
+          ON CONFLICT (key) DO UPDATE SET status = EXCLUDED.status, body = EXCLUDED.body, content_type = EXCLUDED.content_type, expires_at = EXCLUDED.expires_at
+          WHERE idempotency_keys.expires_at <= ${now}),
         -- The leases each endpoint asked to lease may still take, within its concurrency cap
         -- counted over every node's live leases after its claim lock. None for a disabled
         -- endpoint, nor for one with a rate limit: its deliveries are claimed, which pays its bucket.

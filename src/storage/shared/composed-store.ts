@@ -197,6 +197,9 @@ export abstract class ComposedStore implements Store {
   putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number, options?: LockWaitOptions): Promise<void> {
     return this.parts.idempotency.putIdempotent(key, res, expiresAt, nowMs, options);
   }
+  dropExpiredIdempotent(nowMs: number, limit: number): Promise<number> {
+    return this.parts.idempotency.dropExpiredIdempotent(nowMs, limit);
+  }
 
   // ---- retention
 

@@ -26,4 +26,8 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     if (options.lockWait === false) this.c.withoutLockWait(write);
     else write();
   }
+
+  async dropExpiredIdempotent(nowMs: number, limit: number): Promise<number> {
+    return this.c.q('DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)').run(nowMs, limit).changes;
+  }
 }

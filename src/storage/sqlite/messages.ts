@@ -30,13 +30,20 @@ export class SqliteMessageStore implements MessageStore {
       `INSERT INTO deliveries (message_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_token, trigger, created_at, updated_at, ordering_key, ordering_seq)
        VALUES (?, ?, ?, ?, 0, ?, ?, 0, ?, ?, ?, ?)`,
     );
+    // The request's response under its idempotency key, committed with the message: a fresh
+    // entry already there (a concurrent request with the same key) is kept.
+    const insertIdempotent = this.c.q(
+      `INSERT INTO idempotency_keys (key, status, body, content_type, expires_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET status = excluded.status, body = excluded.body, content_type = excluded.content_type, expires_at = excluded.expires_at
+       WHERE idempotency_keys.expires_at <= ?`,
+    );
     // The commit itself skips the fsync; the WAL is synced off the event loop before answering.
     const results = this.c.relaxed(() => this.c.db.transaction((): PublishResult[] => {
       const results: PublishResult[] = [];
       // Positions for pull readers: gap-free, in commit order (one writer at a time).
       const first = (lastSeq.get() as Row).last as number;
       let seq = first;
-      for (const { message: m, deliveries } of items) {
+      for (const { message: m, deliveries, idempotent } of items) {
         const info = insertMsg.run(m.id, m.appId, m.eventType, m.eventId, json(m.channels), json(m.tags), m.payload, m.createdAt, seq + 1, m.orderingKey ?? null);
         if (info.changes > 0) seq++;
         if (info.changes === 0) {
@@ -54,6 +61,10 @@ export class SqliteMessageStore implements MessageStore {
               ? insertDelivery.run(m.id, d.endpointId, m.appId, status, d.leaseUntil ?? m.createdAt, token, m.createdAt, m.createdAt)
               : insertOrdered.run(m.id, d.endpointId, m.appId, status, d.leaseUntil ?? m.createdAt, token, m.createdAt, m.createdAt, d.orderingKey, seq);
           out.push({ endpointId: d.endpointId, deliveryId: Number(r.lastInsertRowid), leaseToken: token });
+        }
+        if (idempotent) {
+          const r = idempotent.response;
+          insertIdempotent.run(idempotent.key, r.status, r.body, r.contentType, idempotent.expiresAt, m.createdAt);
         }
         results.push({ kind: 'created', deliveries: out });
       }

@@ -3,6 +3,9 @@ import type { FastifyReply } from 'fastify';
 import type { AppDeps } from '../../deps.js';
 import type { RoutePlugin } from '../../route-plugin.js';
 import { conflict, notFound } from '../../../domain/errors.js';
+import type { Message } from '../../../domain/model.js';
+import type { IdempotentResponse } from '../../../storage/contract/store.js';
+import { storedWithWrite } from '../../idempotency.js';
 import { listOut, messageJson, messageOut } from '../../serialize.js';
 import { usePayloadJsonParser } from '../../payload-json.js';
 import * as S from '../../schemas.js';
@@ -14,6 +17,8 @@ const msgParams = {
   required: ['app_id', 'msg_id'],
   properties: { app_id: { type: 'string', minLength: 1, maxLength: 256 }, msg_id: { type: 'string', minLength: 1, maxLength: 256 } },
 } as const;
+
+const JSON_UTF8 = 'application/json; charset=utf-8';
 
 export const messageRoutes =
   (deps: AppDeps): RoutePlugin =>
@@ -37,12 +42,23 @@ export const messageRoutes =
         const b = req.body;
         const a = await deps.applications.findOrCreate(req.params.app_id, b.application);
         if (!a) throw notFound('Application');
-        const r = await svc.publish(a, { eventType: b.eventType, eventId: b.eventId, channels: b.channels, tags: b.tags, payload: JSON.stringify(b.payload), orderingKey: b.orderingKey });
-        if (r.kind === 'duplicate') throw conflict(`a message with this eventId already exists (${r.existingId})`);
+        const withContent = req.query.with_content !== false;
         // The payload text was just written by JSON.stringify: it goes out as it is (messageJson),
-        // as text the response schema's serializer leaves alone.
-        const text = messageJson(r.message, req.query.with_content !== false);
-        return (reply as FastifyReply).code(202).type('application/json; charset=utf-8').send(text);
+        // as text the response schema's serializer leaves alone. With an idempotency key, the
+        // response is stored with the message, in its transaction.
+        const respond = (m: Message): IdempotentResponse => ({ status: 202, body: messageJson(m, withContent), contentType: JSON_UTF8 });
+        const r = await svc.publish(a, {
+          eventType: b.eventType,
+          eventId: b.eventId,
+          channels: b.channels,
+          tags: b.tags,
+          payload: JSON.stringify(b.payload),
+          orderingKey: b.orderingKey,
+          idempotent: storedWithWrite(req, deps.clock.now(), respond),
+        });
+        if (r.kind === 'duplicate') throw conflict(`a message with this eventId already exists (${r.existingId})`);
+        const text = req.idempotencyStored?.body ?? messageJson(r.message, withContent);
+        return (reply as FastifyReply).code(202).type(JSON_UTF8).send(text);
       },
     );
 
