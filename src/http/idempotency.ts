@@ -3,10 +3,11 @@
  * response for 24 hours. A request arriving while the first is still running waits for
  * its response instead of running twice.
  *
- * Responses are stored once sent, except where the route's own write stores its response in
- * the same transaction (`storedWithWrite`: a publish): a retry after an answer lost on the way
- * (a client timeout, a node that died after its commit, a commit whose outcome was in doubt)
- * then replays it instead of storing the message twice.
+ * A response is stored before it is sent (those of concurrent requests in one transaction),
+ * except where the route's own write stores it in the same transaction (`storedWithWrite`: a
+ * publish): a retry after an answer lost on the way (a client timeout, a node that died after
+ * its commit, a commit whose outcome was in doubt) then replays it instead of storing the
+ * message twice.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -51,9 +52,10 @@ export class Idempotency {
     private readonly store: Store,
     private readonly clock: Clock,
   ) {
+    // Answers sent meanwhile share one transaction; expired ones go in the retention run.
     this.writes = new GroupCommit(async (items) => {
-      const now = this.clock.now();
-      for (const i of items) await this.store.putIdempotent(i.key, i.res, now + TTL_MS, now);
+      const expiresAt = this.clock.now() + TTL_MS;
+      await this.store.putIdempotentBatch(items.map((i) => ({ key: i.key, response: i.res, expiresAt })));
       return items.map(() => undefined);
     });
   }

@@ -62,6 +62,19 @@ export function idempotencyContract(name: string, make: () => Promise<TestStore>
       assert.deepEqual(await store.getIdempotent('stale', T0 + 1500), later, 'with its own expiry');
     });
 
+    it('stores a batch of responses in one call, the last of a key winning', async () => {
+      const res = (n: number) => ({ status: 201, body: `{"n":${n}}`, contentType: 'application/json' });
+      await store.putIdempotent('b-old', res(0), T0 + 1000, T0);
+      await store.putIdempotentBatch([
+        { key: 'b-1', response: res(1), expiresAt: T0 + 1000 },
+        { key: 'b-old', response: res(2), expiresAt: T0 + 1000 },
+        { key: 'b-1', response: res(3), expiresAt: T0 + 2000 },
+      ]);
+      await store.putIdempotentBatch([]);
+      assert.deepEqual(await store.getIdempotent('b-1', T0 + 1500), res(3));
+      assert.deepEqual(await store.getIdempotent('b-old', T0), res(2), 'replaced');
+    });
+
     it('drops expired responses, at most a batch at a time', async () => {
       const res = { status: 200, body: '{}', contentType: 'application/json' };
       // Earlier than every entry the tests above left.

@@ -34,6 +34,11 @@ export interface IdempotencyStore {
   /** Stores a response until `expiresAt`, dropping entries expired at `nowMs`. */
   putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number, options?: LockWaitOptions): Promise<void>;
   /**
+   * Stores responses in one transaction, each replacing what its key held (the last of a key
+   * wins). Expired entries are left to `dropExpiredIdempotent`.
+   */
+  putIdempotentBatch(entries: IdempotentEntry[]): Promise<void>;
+  /**
    * Deletes the entries expired at `nowMs`, at most `limit` of them; returns how many went.
    * Entries stored by publishes are only removed here (retention runs it).
    */

@@ -1,5 +1,5 @@
 /** Idempotent responses on PostgreSQL. */
-import type { IdempotencyStore, IdempotentResponse } from '../contract/idempotency.js';
+import type { IdempotencyStore, IdempotentEntry, IdempotentResponse } from '../contract/idempotency.js';
 import type { PgConnection } from './connection.js';
 
 /** Idempotent responses on PostgreSQL. */
@@ -16,6 +16,17 @@ export class PgIdempotencyStore implements IdempotencyStore {
       INSERT INTO idempotency_keys (key, status, body, content_type, expires_at) VALUES (${key}, ${res.status}, ${res.body}, ${res.contentType}, ${expiresAt})
       ON CONFLICT (key) DO UPDATE SET status = EXCLUDED.status, body = EXCLUDED.body, content_type = EXCLUDED.content_type, expires_at = EXCLUDED.expires_at`;
     await this.c.sql`DELETE FROM idempotency_keys WHERE expires_at <= ${nowMs}`;
+  }
+
+  async putIdempotentBatch(entries: IdempotentEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    // The last entry of a key wins (one statement cannot change a row twice).
+    const last = [...new Map(entries.map((e) => [e.key, e])).values()];
+    await this.c.sql`
+      INSERT INTO idempotency_keys (key, status, body, content_type, expires_at)
+      SELECT * FROM unnest(${last.map((e) => e.key)}::text[], ${last.map((e) => e.response.status)}::int[], ${last.map((e) => e.response.body)}::text[],
+                           ${last.map((e) => e.response.contentType)}::text[], ${last.map((e) => e.expiresAt)}::bigint[])
+      ON CONFLICT (key) DO UPDATE SET status = EXCLUDED.status, body = EXCLUDED.body, content_type = EXCLUDED.content_type, expires_at = EXCLUDED.expires_at`;
   }
 
   async dropExpiredIdempotent(nowMs: number, limit: number): Promise<number> {

@@ -13,7 +13,7 @@ import type { IntegrationStore } from '../contract/integrations.js';
 import type { ConnectorStore } from '../contract/connectors.js';
 import type { EnvironmentSettingsStore } from '../contract/environment-settings.js';
 import type { CatalogStore } from '../contract/catalog.js';
-import type { IdempotencyStore, IdempotentResponse, LockWaitOptions } from '../contract/idempotency.js';
+import type { IdempotencyStore, IdempotentEntry, IdempotentResponse, LockWaitOptions } from '../contract/idempotency.js';
 import type { IngestStore } from '../contract/ingest.js';
 import type { MessageQuery, MessageStore, PublishItem, PublishResult } from '../contract/messages.js';
 import type { OperationalWebhookStore } from '../contract/operational-webhooks.js';
@@ -196,6 +196,9 @@ export abstract class ComposedStore implements Store {
   }
   putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number, options?: LockWaitOptions): Promise<void> {
     return this.parts.idempotency.putIdempotent(key, res, expiresAt, nowMs, options);
+  }
+  putIdempotentBatch(entries: IdempotentEntry[]): Promise<void> {
+    return this.parts.idempotency.putIdempotentBatch(entries);
   }
   dropExpiredIdempotent(nowMs: number, limit: number): Promise<number> {
     return this.parts.idempotency.dropExpiredIdempotent(nowMs, limit);

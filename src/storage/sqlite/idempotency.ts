@@ -1,5 +1,5 @@
 /** Idempotent responses on SQLite. */
-import type { IdempotencyStore, IdempotentResponse, LockWaitOptions } from '../contract/idempotency.js';
+import type { IdempotencyStore, IdempotentEntry, IdempotentResponse, LockWaitOptions } from '../contract/idempotency.js';
 import type { Row } from '../shared/rows.js';
 import type { SqliteConnection } from './connection.js';
 
@@ -25,6 +25,18 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     };
     if (options.lockWait === false) this.c.withoutLockWait(write);
     else write();
+  }
+
+  async putIdempotentBatch(entries: IdempotentEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const put = this.c.q('INSERT OR REPLACE INTO idempotency_keys (key, status, body, content_type, expires_at) VALUES (?, ?, ?, ?, ?)');
+    // One commit for the batch, its fsync off the event loop, as a publish's.
+    this.c.relaxed(() =>
+      this.c.db.transaction(() => {
+        for (const e of entries) put.run(e.key, e.response.status, e.response.body, e.response.contentType, e.expiresAt);
+      })(),
+    );
+    await this.c.syncWal();
   }
 
   async dropExpiredIdempotent(nowMs: number, limit: number): Promise<number> {
