@@ -5,7 +5,7 @@
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { SecretBox } from '../../security/crypto.js';
-import type { StatementCache } from './statements.js';
+import type { SqliteConnection } from './connection.js';
 import { idBoundary } from '../../domain/ids.js';
 import { unique } from '../shared/unique.js';
 import { sqlitePage } from './paging.js';
@@ -20,17 +20,18 @@ function toSequenced(r: Row): SequencedMessage {
 }
 
 export class SqlitePullStore implements PullStore {
-  constructor(
-    private readonly db: Db,
-    /** Seals tokens at rest (they are shown again on request). */
-    private readonly box: SecretBox,
-    /** The connection's prepared statements. */
-    private readonly statements: StatementCache,
-  ) {}
+  private readonly db: Db;
+  /** Seals tokens at rest (they are shown again on request). */
+  private readonly box: SecretBox;
+
+  constructor(private readonly c: SqliteConnection) {
+    this.db = c.db;
+    this.box = c.box;
+  }
 
   /** A cached prepared statement (prepared on first use: the tables exist only after migrating). */
   private q(sql: string): Statement {
-    return this.statements.get(sql);
+    return this.c.q(sql);
   }
 
   async createPollingEndpoint(p: PollingEndpoint, token: PollerToken): Promise<void> {
@@ -136,10 +137,15 @@ export class SqlitePullStore implements PullStore {
   }
 
   async setCursor(pollingEndpointId: string, consumerId: string, cursor: number, nowMs: number): Promise<void> {
-    this.q(
-      `INSERT INTO polling_consumers (polling_endpoint_id, consumer_id, cursor, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (polling_endpoint_id, consumer_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
-    ).run(pollingEndpointId, consumerId, cursor, nowMs, nowMs);
+    // Committed without its fsync, then made durable off the event loop (one fsync shared with
+    // the commits around it) before the consumer is answered.
+    this.c.relaxed(() =>
+      this.q(
+        `INSERT INTO polling_consumers (polling_endpoint_id, consumer_id, cursor, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (polling_endpoint_id, consumer_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
+      ).run(pollingEndpointId, consumerId, cursor, nowMs, nowMs),
+    );
+    await this.c.syncWal();
   }
 
   async currentToken(pollingEndpointId: string): Promise<PollerToken | null> {

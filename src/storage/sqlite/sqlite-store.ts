@@ -63,7 +63,7 @@ export class SqliteStore extends ComposedStore {
     this.db = c.db;
     this.box = c.box;
     this.operationalWebhooks = new SqliteOperationalWebhookStore(c.db, c.box);
-    this.pull = new SqlitePullStore(c.db, c.box, c.statements);
+    this.pull = new SqlitePullStore(c);
     this.auth = new SqliteAuthStore(c.db, c.box, c.statements);
     this.ingest = new SqliteIngestStore(c.db, c.box, c.statements);
     this.ordering = new SqliteOrderingStore(c);

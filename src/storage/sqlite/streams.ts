@@ -225,7 +225,9 @@ export class SqliteStreamStore implements StreamStore {
   }
 
   async setSinkCursor(sinkId: string, cursor: number): Promise<void> {
-    this.q('UPDATE stream_sinks SET cursor = ? WHERE id = ?').run(cursor, sinkId);
+    // Durable before it returns, its fsync off the event loop (as `setCursor` of the pull store).
+    this.c.relaxed(() => this.q('UPDATE stream_sinks SET cursor = ? WHERE id = ?').run(cursor, sinkId));
+    await this.c.syncWal();
   }
 
   // ---- the event log
@@ -298,21 +300,29 @@ export class SqliteStreamStore implements StreamStore {
          ORDER BY s.next_retry_at IS NOT NULL, s.next_retry_at, s.id LIMIT ?`,
       ).all(now, now, limit) as Row[];
     if (due().length === 0) return [];
+    // Leases and settlements are relaxed, as claims and attempt records: losing one to a power
+    // cut only means a batch delivered again.
     return this.c.withoutLockWait(() =>
-      this.db
-        .transaction((): LeasedSink[] => {
-          // Read again under the lock: another process may have leased some meanwhile.
-          const take = this.q('UPDATE stream_sinks SET lease_until = ?, lease_token = lease_token + 1 WHERE id = ? RETURNING lease_token');
-          return due().map((r) => {
-            const t = take.get(now + leaseMs, r.id) as Row;
-            return { sink: toSink(r, this.box), leaseToken: t.lease_token as number };
-          });
-        })
-        .immediate(),
+      this.c.relaxed(() =>
+        this.db
+          .transaction((): LeasedSink[] => {
+            // Read again under the lock: another process may have leased some meanwhile.
+            const take = this.q('UPDATE stream_sinks SET lease_until = ?, lease_token = lease_token + 1 WHERE id = ? RETURNING lease_token');
+            return due().map((r) => {
+              const t = take.get(now + leaseMs, r.id) as Row;
+              return { sink: toSink(r, this.box), leaseToken: t.lease_token as number };
+            });
+          })
+          .immediate(),
+      ),
     );
   }
 
   async settleSink(sinkId: string, leaseToken: number, st: SinkSettlement, a: SinkAttempt): Promise<boolean> {
+    return this.c.relaxed(() => this.settleSinkTx(sinkId, leaseToken, st, a));
+  }
+
+  private settleSinkTx(sinkId: string, leaseToken: number, st: SinkSettlement, a: SinkAttempt): boolean {
     return this.db
       .transaction((): boolean => {
         const res = this.q(
@@ -330,7 +340,7 @@ export class SqliteStreamStore implements StreamStore {
   }
 
   async releaseSink(sinkId: string, leaseToken: number): Promise<void> {
-    this.q('UPDATE stream_sinks SET lease_until = NULL WHERE id = ? AND lease_token = ?').run(sinkId, leaseToken);
+    this.c.relaxed(() => this.q('UPDATE stream_sinks SET lease_until = NULL WHERE id = ? AND lease_token = ?').run(sinkId, leaseToken));
   }
 
   async listSinkAttempts(sinkId: string, q: PageQuery): Promise<Page<SinkAttempt>> {
