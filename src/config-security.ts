@@ -3,6 +3,8 @@
  * defences. Part of the settings table of config.ts.
  */
 import type { BlockList } from 'node:net';
+import { int } from './config-parse.js';
+import type { Env } from './config-parse.js';
 import { parseKeyRing } from './security/crypto.js';
 import { parseNetworks } from './domain/network.js';
 
@@ -106,16 +108,6 @@ export const SECURITY_SETTINGS: { env: string; default: string; description: str
     description: 'Time a client has to send its whole request, body included; then 408. Responses (long polls, streams) are not limited by it.',
   },
 ];
-
-type Env = Record<string, string | undefined>;
-
-function int(env: Env, name: string, def: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
-  return n;
-}
 
 function rate(env: Env, name: string, def: string): RateSpec | null {
   try {

@@ -6,6 +6,8 @@ import type { BlockList } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseNetworks } from './domain/network.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from './domain/retry-policy.js';
+import { int } from './config-parse.js';
+import type { Env } from './config-parse.js';
 import { SECURITY_SETTINGS, loadSecurityConfig } from './config-security.js';
 import type { SecurityConfig } from './config-security.js';
 
@@ -287,16 +289,6 @@ export const CLIENT_SETTINGS: Setting[] = [
   { env: 'SWITCHBOARD_TOKEN', default: '(none)', description: 'Bearer token the CLI sends (`--token` overrides it; else the config file).' },
   { env: 'SWITCHBOARD_CLI_CONFIG', default: '~/.switchboard/config.json', description: 'The CLI\'s config file, written by `switchboard login`.' },
 ];
-
-type Env = Record<string, string | undefined>;
-
-function int(env: Env, name: string, def: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
-  return n;
-}
 
 /** SWITCHBOARD_PUBLISH_COMMIT_INTERVAL_MS: whole ms, at most a second (every publish may wait that long). */
 function publishCommitInterval(env: Env): number {
