@@ -435,10 +435,17 @@ describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_
     // 500, and none is left hanging (a transaction whose statements waited behind a busy
     // connection used to stay pending, and every publish after it behind it).
     const inFlight = Array.from({ length: 40 }, (_, i) => server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.test', payload: { i }, eventId: `flight-${i}` }));
+    // Others carry only an idempotency key, as the svix SDKs send: sent again once the
+    // database is back, each must end as one message, whether or not its commit went through.
+    const keyed = (i: number) => server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.keyed', payload: { i }, tags: ['keyed'] }, { 'idempotency-key': `keyed-${i}` });
+    const keyedInFlight = Array.from({ length: 20 }, (_, i) => keyed(i));
     await proxy.cut();
     const answered = await Promise.race([Promise.all(inFlight), new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
     assert.ok(answered, 'every publish in flight was answered');
     for (const r of answered) assert.ok(r.status === 202 || (r.status === 503 && r.body.code === 'storage_unavailable'), `a publish in flight: ${r.status} ${JSON.stringify(r.body)}`);
+    const keyedAnswered = await Promise.race([Promise.all(keyedInFlight), new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+    assert.ok(keyedAnswered, 'every keyed publish in flight was answered');
+    for (const r of keyedAnswered) assert.ok(r.status === 202 || r.status === 503, `a keyed publish in flight: ${r.status} ${JSON.stringify(r.body)}`);
     const codes = new Set<string>();
     for (let i = 0; i < 6; i++) {
       const r = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.test', payload: { i }, eventId: `down-${i}` });
@@ -465,6 +472,15 @@ describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_
     for (const [i, r] of answered.entries()) {
       if (r.status === 202) assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/flight-${i}`)).status, 200, `accepted in flight, flight-${i} is kept`);
     }
+    const ids = new Set<string>();
+    for (const [i, first] of keyedAnswered.entries()) {
+      const again = await keyed(i);
+      assert.equal(again.status, 202, `keyed-${i} sent again`);
+      if (first.status === 202) assert.equal(again.body.id, first.body.id, `keyed-${i}: the answer given before`);
+      ids.add(again.body.id as string);
+    }
+    const listed = await server.api('GET', `/api/v1/app/${appId}/msg?tag=keyed&limit=100`);
+    assert.deepEqual((listed.body.data as { id: string }[]).map((m) => m.id).sort(), [...ids].sort(), 'one message per key, none twice');
   });
 });
 
