@@ -482,6 +482,21 @@ describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_
     const listed = await server.api('GET', `/api/v1/app/${appId}/msg?tag=keyed&limit=100`);
     assert.deepEqual((listed.body.data as { id: string }[]).map((m) => m.id).sort(), [...ids].sort(), 'one message per key, none twice');
   });
+
+  it('answers health checks at once while requests wait in the pool for the database', async () => {
+    const appId = await createApp(server, 'queued');
+    const { id } = (await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.queued', payload: {} })).body;
+    await proxy.cut();
+    // Reads, a query each, more than the pool fails at once: most wait in its queue, which fails
+    // one of them per failed reconnection.
+    const waiting = Promise.all(Array.from({ length: 30 }, () => server.api('GET', `/api/v1/app/${appId}/msg/${id}`)));
+    const health = fetch(server.url + '/api/v1/health').then((r) => r.status);
+    const first = await Promise.race([health.then((status) => ({ health: status })), waiting.then(() => ({ health: null }))]);
+    assert.deepEqual(first, { health: 503 }, 'health answered 503 before the queued requests were');
+    await proxy.open();
+    for (const r of await waiting) assert.ok(r.status === 200 || r.status === 503, `a queued read: ${r.status} ${JSON.stringify(r.body)}`);
+    await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
+  });
 });
 
 describe('a read-only data directory at start', () => {

@@ -28,6 +28,9 @@ export interface PostgresOptions {
   endpointConcurrency?: number | undefined;
 }
 
+/** The longest a ping (a health check's) waits for the database. */
+const PING_TIMEOUT_MS = 5000;
+
 /** The longest a ROLLBACK after a failed transaction is waited for. */
 const ROLLBACK_WAIT_MS = 30_000;
 
@@ -81,6 +84,8 @@ export class PgConnection {
   endedRequests: () => readonly number[] = () => [];
 
   constructor(opts: PostgresOptions) {
+    this.url = opts.url;
+    this.connectionParams = { application_name: 'switchboard', ...(opts.schema ? { search_path: opts.schema } : {}) };
     this.sql = postgres(opts.url, {
       max: opts.max ?? 10,
       onnotice: () => {},
@@ -89,7 +94,7 @@ export class PgConnection {
         int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
         text: { to: 25, from: [25], serialize: encodeText, parse: decodeText },
       },
-      connection: { application_name: 'switchboard', ...(opts.schema ? { search_path: opts.schema } : {}) },
+      connection: this.connectionParams,
       onclose: () => this.closes++,
       // Seconds before a connection that failed is opened again. postgres.js's default grows
       // to 20 s, and a request waits for it: while the database is away, a request would hang
@@ -104,6 +109,41 @@ export class PgConnection {
     this.endpointConcurrency = opts.endpointConcurrency ?? 20;
   }
 
+  private readonly url: string;
+  private readonly connectionParams: Record<string, string>;
+  /** The connection of `ping`, apart from the pool; opened on the first ping. */
+  private pinger: Sql | null = null;
+
+  /**
+   * Whether the database answers, on a connection of its own: a health check never waits in the
+   * pool's queue (while the database is away under load, every query of the pool waits there
+   * for a connection), and fails after `timeoutMs` at most (a connection whose packets are
+   * dropped is then opened afresh).
+   */
+  async ping(timeoutMs = PING_TIMEOUT_MS): Promise<void> {
+    const sql = (this.pinger ??= postgres(this.url, {
+      max: 1,
+      onnotice: () => {},
+      connection: this.connectionParams,
+      connect_timeout: Math.ceil(timeoutMs / 1000),
+      // Closed when health checks stop, so the pool's sessions are all it keeps open then.
+      idle_timeout: 30,
+      backoff: () => 0,
+      ...({ socket: databaseSockets() } as object),
+    }));
+    const stop = new AbortController();
+    const timedOut = sleep(timeoutMs, true, { ref: false, signal: stop.signal }).catch(() => false);
+    try {
+      if (await Promise.race([sql`SELECT 1`.then(() => false), timedOut])) {
+        if (this.pinger === sql) this.pinger = null;
+        void sql.end({ timeout: 0 });
+        throw new Error(`the database did not answer within ${timeoutMs} ms`);
+      }
+    } finally {
+      stop.abort();
+    }
+  }
+
   private schemaName: string | null = null;
   private channelName: string | null = null;
   /** Connections of the pool closed so far. */
@@ -116,7 +156,9 @@ export class PgConnection {
    * are ended here once the queue has run dry, within `timeoutSeconds` more.
    */
   async end(timeoutSeconds: number): Promise<void> {
-    await this.sql.end({ timeout: timeoutSeconds });
+    const pinger = this.pinger;
+    this.pinger = null;
+    await Promise.all([this.sql.end({ timeout: timeoutSeconds }), pinger?.end({ timeout: 0 })]);
     // `close()` ends every connection of the pool (postgres.js has it; its types leave it out).
     const pool = this.sql as Sql & { close(): Promise<void> };
     const timeUp = sleep(timeoutSeconds * 1000, false, { ref: false });

@@ -105,8 +105,9 @@ export class PostgresStore extends ComposedStore {
     await this.connection.end(5);
   }
 
+  /** On a connection of its own (`PgConnection.ping`): never behind the pool's queue. */
   override async ping(): Promise<void> {
-    await this.sql`SELECT 1`;
+    await this.connection.ping();
   }
 
   override async advisories(): Promise<string[]> {
