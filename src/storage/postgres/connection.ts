@@ -113,6 +113,8 @@ export class PgConnection {
   private readonly connectionParams: Record<string, string>;
   /** The connection of `ping`, apart from the pool; opened on the first ping. */
   private pinger: Sql | null = null;
+  /** Whether `end` was called: no ping opens a connection after it. */
+  private ended = false;
 
   /**
    * Whether the database answers, on a connection of its own: a health check never waits in the
@@ -121,6 +123,7 @@ export class PgConnection {
    * dropped is then opened afresh).
    */
   async ping(timeoutMs = PING_TIMEOUT_MS): Promise<void> {
+    if (this.ended) throw new Error('the store is closed');
     const sql = (this.pinger ??= postgres(this.url, {
       max: 1,
       onnotice: () => {},
@@ -156,6 +159,7 @@ export class PgConnection {
    * are ended here once the queue has run dry, within `timeoutSeconds` more.
    */
   async end(timeoutSeconds: number): Promise<void> {
+    this.ended = true;
     const pinger = this.pinger;
     this.pinger = null;
     await Promise.all([this.sql.end({ timeout: timeoutSeconds }), pinger?.end({ timeout: 0 })]);
