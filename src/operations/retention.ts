@@ -80,28 +80,36 @@ export class RetentionService {
     this.o.metrics?.retentionPurged(dropped);
     await this.dropExpiredIdempotent(now);
     if (cutoff === null) return dropped;
-    const limit = this.o.batchSize ?? 500;
-    let total = dropped;
-    for (;;) {
-      const n = await this.o.store.purgeMessagesBefore(cutoff, limit);
-      total += n;
-      this.o.metrics?.retentionPurged(n);
-      if (n < limit || this.stopped) break;
-      await yieldToEventLoop();
-    }
+    const total =
+      dropped +
+      (await this.inBatches(async (limit) => {
+        const n = await this.o.store.purgeMessagesBefore(cutoff, limit);
+        this.o.metrics?.retentionPurged(n);
+        return n;
+      }));
     if (total > 0) this.o.logger.info({ messages: total, before: new Date(cutoff).toISOString() }, 'retention purged old messages');
     return total;
   }
 
+  /**
+   * Runs `batch` (which deletes up to `limit` rows and says how many went) until a batch comes
+   * short or the service stops, yielding to the event loop in between; returns the total.
+   */
+  private async inBatches(batch: (limit: number) => Promise<number>): Promise<number> {
+    const limit = this.o.batchSize ?? 500;
+    let total = 0;
+    for (;;) {
+      const n = await batch(limit);
+      total += n;
+      if (n < limit || this.stopped) return total;
+      await yieldToEventLoop();
+    }
+  }
+
   /** Deletes expired idempotent responses, batch by batch; a failure is logged and never stops the purge. */
   private async dropExpiredIdempotent(now: number): Promise<void> {
-    const limit = this.o.batchSize ?? 500;
     try {
-      for (;;) {
-        const n = await this.o.store.dropExpiredIdempotent(now, limit);
-        if (n < limit || this.stopped) break;
-        await yieldToEventLoop();
-      }
+      await this.inBatches((limit) => this.o.store.dropExpiredIdempotent(now, limit));
     } catch (err) {
       this.o.logger.error({ err }, 'removing expired idempotent responses failed');
     }
