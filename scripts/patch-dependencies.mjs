@@ -40,10 +40,13 @@ const NO_SOCKET = 'switchboard: no socket, no write';
 const RESERVED_LOST = 'switchboard: a reserved connection lost';
 const SENT_AFTER_ERROR = 'switchboard: queries sent after the socket failed';
 
+/** A source file of postgres in each of its builds (ESM, CommonJS, Cloudflare). */
+const inEveryBuild = (file) => ['src', 'cjs/src', 'cf/src'].map((dir) => `node_modules/postgres/${dir}/${file}`);
+
 const fixes = [
   {
     mark: NO_SOCKET,
-    files: ['node_modules/postgres/src/connection.js', 'node_modules/postgres/cjs/src/connection.js', 'node_modules/postgres/cf/src/connection.js'],
+    files: inEveryBuild('connection.js'),
     find: '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)\n',
     replace:
       '  function nextWrite(fn) {\n' +
@@ -57,7 +60,7 @@ const fixes = [
   },
   {
     mark: RESERVED_LOST,
-    files: ['node_modules/postgres/src/index.js', 'node_modules/postgres/cjs/src/index.js', 'node_modules/postgres/cf/src/index.js'],
+    files: inEveryBuild('index.js'),
     find:
       '    c.reserved.release = true\n' +
       '\n' +
@@ -95,7 +98,7 @@ const fixes = [
   },
   {
     mark: SENT_AFTER_ERROR,
-    files: ['node_modules/postgres/src/connection.js', 'node_modules/postgres/cjs/src/connection.js', 'node_modules/postgres/cf/src/connection.js'],
+    files: inEveryBuild('connection.js'),
     find: "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
     replace:
       `    if (query || sent.length) { // ${SENT_AFTER_ERROR}\n` +
