@@ -82,6 +82,8 @@ export interface Config {
   };
   /** While the database refuses writes, a probe write runs this often to notice it recovered. */
   storageProbeMs: number;
+  /** Once the database has been unreachable this long, requests that need it are refused at once (0: never). */
+  storageWaitMs: number;
 }
 
 interface Setting {
@@ -278,7 +280,13 @@ export const SETTINGS: Setting[] = [
     env: 'SWITCHBOARD_STORAGE_PROBE_MS',
     default: '5000',
     description:
-      'While the database refuses writes (disk full, read-only, I/O errors), a small probe write runs this often; when one succeeds (or any message is stored), health returns to 204. See operations.md.',
+      'While the database refuses writes (disk full, read-only, I/O errors), a small probe write runs this often; when one succeeds (or any message is stored), health returns to 204. While it is unreachable, at most every second. See operations.md.',
+  },
+  {
+    env: 'SWITCHBOARD_STORAGE_WAIT_MS',
+    default: '5000',
+    description:
+      'Once the database has been unreachable (connections refused, reset or timed out) this long, API and ingest requests that need it are answered 503 `storage_unavailable` at once instead of waiting in the connection pool\'s queue, until a write succeeds again. `0` lets them wait for as long as the outage lasts. See operations.md.',
   },
   ...SECURITY_SETTINGS,
 ];
@@ -394,5 +402,6 @@ export function loadConfig(env: Env = process.env): Config {
       keepAliveTimeoutMs: int(env, 'SWITCHBOARD_KEEP_ALIVE_TIMEOUT_MS', 5000, 100),
     },
     storageProbeMs: int(env, 'SWITCHBOARD_STORAGE_PROBE_MS', 5000, 10),
+    storageWaitMs: int(env, 'SWITCHBOARD_STORAGE_WAIT_MS', 5000, 0),
   };
 }

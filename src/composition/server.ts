@@ -259,6 +259,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
     emit: (type, data) => operationalWebhooks.emit(type, data),
     probeIntervalMs: config.storageProbeMs,
     probeBytes: config.maxPayloadBytes,
+    refuseAfterMs: config.storageWaitMs,
   });
   storageHealth.start();
   tasks.onFinished = (t) =>

@@ -42,6 +42,7 @@ import { registerRateLimits, securityRoutes } from './security.js';
 import { registerErrorHandlers } from './error-handler.js';
 import { registerBodyLimit } from './body-limit.js';
 import { registerInputLimits } from './input-limits.js';
+import { registerStorageGate } from './storage-gate.js';
 import { sendError } from './errors.js';
 import { ConnectionGuard, answerAndClose } from './connection-guard.js';
 import { registerConnectionMetrics } from '../operations/connection-metrics.js';
@@ -119,6 +120,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const guard: ConnectionGuard = new ConnectionGuard(limits, deps.logger, registerConnectionMetrics(deps.metrics.registry, () => guard.counts()));
     guard.register(app);
   }
+  // Before authentication, which may read the database too.
+  if (deps.storageHealth) registerStorageGate(app, deps.storageHealth);
   deps.auth.register(app);
   registerRateLimits(app, deps);
 

@@ -92,8 +92,11 @@ export interface AppDeps {
   /** Serve `/docs` and the OpenAPI document (default true). */
   docs?: boolean;
   operationalWebhooks: OperationalWebhookService;
-  /** Whether the database stores writes; health reports `storage_degraded` while it does not. */
-  storageHealth?: Pick<StorageHealth, 'status'>;
+  /**
+   * Whether the database stores writes (health reports `storage_degraded` while it does not),
+   * and whether requests are refused at once because it has been unreachable too long.
+   */
+  storageHealth?: Pick<StorageHealth, 'status' | 'refusal'>;
   /** Check every JSON response against its documented schema (tests). */
   validateResponses?: boolean;
   /** Endpoint transformations: settings, simulate (their routes are absent without it). */

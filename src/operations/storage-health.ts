@@ -4,6 +4,11 @@
  * reason; the next write known to succeed — a published message, or the light probe written
  * while degraded — marks it healthy again. Each change is logged once, counted in metrics and
  * sent as a `storage.degraded` / `storage.recovered` operational webhook.
+ *
+ * Once the database has been unreachable for `refuseAfterMs`, requests that need it are
+ * refused at once (`refusal`) rather than left to wait in the connection pool's queue for as
+ * long as the outage lasts; the probe then runs every second, so they are taken again within
+ * about a second of a write succeeding.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -41,7 +46,21 @@ export interface StorageHealthOptions {
    * cannot find room for one more largest message is still full for publishers.
    */
   probeBytes: number;
+  /** Once the database has been unreachable this long, `refusal` refuses requests; 0 or absent: never. */
+  refuseAfterMs?: number | undefined;
 }
+
+/** Why a request is refused without waiting for the database, and since when it has been unreachable. */
+export interface StorageRefusal {
+  /** The database's or the driver's code of the last fault (`ECONNREFUSED`, `57P03`...). */
+  code: string;
+  since: number;
+  /** How long it has been unreachable, in ms. */
+  unreachableMs: number;
+}
+
+/** While the database is unreachable, the probe runs at least this often. */
+const UNREACHABLE_PROBE_MS = 1000;
 
 export class StorageHealth {
   private current: StorageStatus = { degraded: false };
@@ -51,6 +70,9 @@ export class StorageHealth {
   private probing: Promise<void> | null = null;
   private readonly gauge: Gauge<'reason'>;
   private readonly faults: Counter<'reason'>;
+  private readonly refused: Counter;
+  /** Since when the database has been unreachable (its first such fault in a row), and the code of the last; null while it answers. */
+  private unreachable: { since: number; code: string } | null = null;
 
   constructor(private readonly o: StorageHealthOptions) {
     const registers = [o.registry];
@@ -67,10 +89,30 @@ export class StorageHealth {
       labelNames: ['reason'],
       registers,
     });
+    this.refused = new Counter({
+      name: 'switchboard_storage_refused_total',
+      help: 'Requests answered 503 at once, without waiting for the database, because it had been unreachable for SWITCHBOARD_STORAGE_WAIT_MS.',
+      registers,
+    });
   }
 
   status(): StorageStatus {
     return this.current;
+  }
+
+  /**
+   * Whether a request that needs the database is to be refused now: when it has been
+   * unreachable for `refuseAfterMs` or longer, the code of the last fault and since when
+   * (counted as one refused request); otherwise null.
+   */
+  refusal(): StorageRefusal | null {
+    const u = this.unreachable;
+    const after = this.o.refuseAfterMs ?? 0;
+    if (u === null || after <= 0) return null;
+    const unreachableMs = this.o.clock.now() - u.since;
+    if (unreachableMs < after) return null;
+    this.refused.inc();
+    return { code: u.code, since: u.since, unreachableMs };
   }
 
   /** Listens for faults of this instance and for committed messages. */
@@ -94,6 +136,8 @@ export class StorageHealth {
   /** A write failed for a storage fault. */
   fault(f: StorageFault): void {
     this.faults.inc({ reason: f.kind });
+    // Any other fault came from a database that answered.
+    this.unreachable = f.kind === 'unavailable' ? { since: this.unreachable?.since ?? this.o.clock.now(), code: f.code } : null;
     const was = this.current;
     if (was.degraded && was.reason === f.kind) return;
     const since = was.degraded ? was.since : this.o.clock.now();
@@ -106,6 +150,7 @@ export class StorageHealth {
 
   /** A write succeeded: the database stores writes again. */
   succeeded(): void {
+    this.unreachable = null;
     const was = this.current;
     if (!was.degraded) return;
     this.current = { degraded: false };
@@ -144,7 +189,8 @@ export class StorageHealth {
 
   private scheduleProbe(): void {
     if (this.timer || this.unsubscribe.length === 0) return;
-    this.timer = this.o.clock.setTimer(this.o.probeIntervalMs, () => {
+    const interval = this.unreachable === null ? this.o.probeIntervalMs : Math.min(this.o.probeIntervalMs, UNREACHABLE_PROBE_MS);
+    this.timer = this.o.clock.setTimer(interval, () => {
       this.timer = null;
       void this.probe().finally(() => {
         if (this.current.degraded) this.scheduleProbe();

@@ -415,7 +415,8 @@ describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_
     await proxy.open();
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
-    server = await startServer({ SWITCHBOARD_DATABASE_URL: url.toString(), SWITCHBOARD_DATABASE_POOL: '2', SWITCHBOARD_STORAGE_PROBE_MS: '50' });
+    // Requests wait for the database however long it is away (the refusal after a while has its own test below).
+    server = await startServer({ SWITCHBOARD_DATABASE_URL: url.toString(), SWITCHBOARD_DATABASE_POOL: '2', SWITCHBOARD_STORAGE_PROBE_MS: '50', SWITCHBOARD_STORAGE_WAIT_MS: '0' });
   });
   after(async () => {
     await server?.close();
@@ -440,10 +441,13 @@ describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_
     const keyed = (i: number) => server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.keyed', payload: { i }, tags: ['keyed'] }, { 'idempotency-key': `keyed-${i}` });
     const keyedInFlight = Array.from({ length: 20 }, (_, i) => keyed(i));
     await proxy.cut();
-    const answered = await Promise.race([Promise.all(inFlight), new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+    // Requests queued in the pool fail one per failed reconnection of each connection (at most a
+    // second apart): 60 requests on a pool of 2 on a loaded machine take well over 10 s. The bound
+    // tells an answer from a request left hanging for good.
+    const answered = await Promise.race([Promise.all(inFlight), new Promise<null>((r) => setTimeout(() => r(null), 60_000))]);
     assert.ok(answered, 'every publish in flight was answered');
     for (const r of answered) assert.ok(r.status === 202 || (r.status === 503 && r.body.code === 'storage_unavailable'), `a publish in flight: ${r.status} ${JSON.stringify(r.body)}`);
-    const keyedAnswered = await Promise.race([Promise.all(keyedInFlight), new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+    const keyedAnswered = await Promise.race([Promise.all(keyedInFlight), new Promise<null>((r) => setTimeout(() => r(null), 60_000))]);
     assert.ok(keyedAnswered, 'every keyed publish in flight was answered');
     for (const r of keyedAnswered) assert.ok(r.status === 202 || r.status === 503, `a keyed publish in flight: ${r.status} ${JSON.stringify(r.body)}`);
     const codes = new Set<string>();
@@ -499,6 +503,70 @@ describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_
     // Each read finds the message or fails with the database: one sent between a socket's error
     // and its close used to come back empty, a 404 (the driver fix in scripts/patch-dependencies.mjs).
     for (const r of await waiting) assert.ok(r.status === 200 || r.status === 503, `a queued read: ${r.status} ${JSON.stringify(r.body)}`);
+    await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
+  });
+});
+
+describe('PostgreSQL unreachable for longer than SWITCHBOARD_STORAGE_WAIT_MS: requests are refused at once', { skip: skipWithoutPostgres }, () => {
+  let server: TestServer;
+  let schema: Awaited<ReturnType<typeof createTestSchema>>;
+  let proxy: CuttableProxy;
+  before(async () => {
+    schema = await createTestSchema('sbwait');
+    const url = new URL(schema.url);
+    proxy = new CuttableProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    await proxy.open();
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    // The usual probe interval: while the database is unreachable the probe runs every second all the same.
+    server = await startServer({ SWITCHBOARD_DATABASE_URL: url.toString(), SWITCHBOARD_DATABASE_POOL: '2', SWITCHBOARD_STORAGE_WAIT_MS: '300', SWITCHBOARD_STORAGE_PROBE_MS: '5000' });
+  });
+  after(async () => {
+    await server?.close();
+    await proxy?.cut();
+    await schema?.drop();
+  });
+
+  it('answers every request 503 without queueing it for the database, serves health and metrics, and takes requests again once it is back', async () => {
+    const appId = await createApp(server, 'wait');
+    const kept = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'wait.test', payload: {} });
+    assert.equal(kept.status, 202, JSON.stringify(kept.body));
+    await proxy.cut();
+    // Requests that meet the dead connections find it unreachable; after 300 ms of that, the
+    // next ones are refused before they reach the pool.
+    await eventually(async () => {
+      const r = await server.api('GET', `/api/v1/app/${appId}/msg/${kept.body.id}`);
+      return r.status === 503 && /without waiting/.test(r.body.detail as string);
+    }, 'requests refused at once');
+    // Many more than the pool could fail in a round of reconnections: without the refusal most
+    // of them would wait in the pool's queue until the database is back, which it is not here.
+    const requests = Array.from({ length: 60 }, (_, i) =>
+      i % 3 === 0
+        ? server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'wait.test', payload: { i }, eventId: `wait-${i}` })
+        : i % 3 === 1
+          ? server.api('GET', `/api/v1/app/${appId}/msg/${kept.body.id}`)
+          : server.api('GET', `/api/v1/app/${appId}/endpoint`),
+    );
+    const answered = await Promise.race([Promise.all(requests), new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+    assert.ok(answered, 'every request was answered while the database was still away');
+    for (const r of answered) {
+      assert.equal(r.status, 503, JSON.stringify(r.body));
+      assert.equal(r.body.code, 'storage_unavailable');
+      assert.match(r.body.detail as string, /unreachable .*\(\w+\), for \d+ s now: the request was refused without waiting for it and nothing of it was stored/);
+      assert.equal(r.headers.get('retry-after'), '30');
+    }
+    assert.equal((await fetch(server.url + '/api/v1/health')).status, 503, 'health is asked, not refused: the database is not answering');
+    const scrape = await fetch(server.url + '/metrics');
+    assert.equal(scrape.status, 200, 'metrics are not refused');
+    const refusedTotal = Number(/^switchboard_storage_refused_total (\d+)/m.exec(await scrape.text())?.[1]);
+    assert.ok(refusedTotal >= 60, `refusals counted: ${refusedTotal}`);
+
+    await proxy.open();
+    // The probe runs every second while the database is unreachable (not every 5 s): once one
+    // goes through, requests are taken again.
+    await eventually(async () => (await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'wait.test', payload: {}, eventId: 'wait-back' })).status === 202, 'publishes accepted again');
+    assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/${kept.body.id}`)).status, 200, 'what was acknowledged before is kept');
+    for (let i = 0; i < 60; i += 3) assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/wait-${i}`)).status, 404, `refused wait-${i} was not stored`);
     await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
   });
 });
