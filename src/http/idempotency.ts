@@ -43,15 +43,23 @@ export function storedWithWrite<T>(
   return { key, expiresAt: nowMs + TTL_MS, respond: (written) => (req.idempotencyStored = respond(written)) };
 }
 
+/** Sends a stored answer again. */
+function replay(reply: FastifyReply, stored: IdempotentResponse): FastifyReply {
+  return reply.code(stored.status).header('content-type', stored.contentType).header('idempotent-replayed', 'true').send(stored.body);
+}
+
 export class Idempotency {
   private readonly inflight = new Map<string, Promise<IdempotentResponse | null>>();
   private readonly resolvers = new Map<string, (r: IdempotentResponse | null) => void>();
   private readonly writes: GroupCommit<{ key: string; res: IdempotentResponse }, undefined>;
+  private readonly reads: GroupCommit<string, IdempotentResponse | null>;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
   ) {
+    // Keys arriving while a read runs share the next one (on PostgreSQL, one query for them all).
+    this.reads = new GroupCommit((keys) => this.store.getIdempotentBatch(keys, this.clock.now()));
     // Answers sent meanwhile share one transaction; expired ones go in the retention run.
     this.writes = new GroupCommit(async (items) => {
       const expiresAt = this.clock.now() + TTL_MS;
@@ -72,13 +80,26 @@ export class Idempotency {
       }
       const key = createHash('sha256').update(`${req.principal.credentialId}\n${req.method}\n${req.url}\n${raw}`).digest('base64url');
       const running = this.inflight.get(key);
-      const stored = running ? await running : await this.store.getIdempotent(key, this.clock.now());
-      if (stored) {
-        return reply.code(stored.status).header('content-type', stored.contentType).header('idempotent-replayed', 'true').send(stored.body);
+      if (running) {
+        const answer = await running;
+        // Without an answer the first one failed: this one runs, without a key.
+        return answer ? replay(reply, answer) : undefined;
       }
-      if (this.inflight.has(key)) return; // the first one failed; run this one without a key
-      req.idempotencyKey = key;
+      // Claimed before the key is read: a request with the same key that arrives meanwhile
+      // waits for this one instead of reading too, finding nothing and running a second time.
       this.inflight.set(key, new Promise((resolve) => this.resolvers.set(key, resolve)));
+      let stored: IdempotentResponse | null;
+      try {
+        stored = await this.reads.submit(key);
+      } catch (e: unknown) {
+        this.settle(key, null);
+        throw e;
+      }
+      if (stored) {
+        this.settle(key, stored);
+        return replay(reply, stored);
+      }
+      req.idempotencyKey = key;
     });
 
     app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {

@@ -22,6 +22,18 @@ export function idempotencyContract(name: string, make: () => Promise<TestStore>
       assert.equal(await store.getIdempotent('k1', T0 + 100), null);
     });
 
+    it('reads many keys at once, in the order asked, null where none is fresh', async () => {
+      const res = (n: number) => ({ status: 200 + n, body: `{"n":${n}}`, contentType: 'application/json' });
+      await store.putIdempotentBatch([
+        { key: 'many-1', response: res(1), expiresAt: T0 + 1000 },
+        { key: 'many-2', response: res(2), expiresAt: T0 + 1000 },
+        { key: 'many-old', response: res(3), expiresAt: T0 + 10 },
+      ]);
+      assert.deepEqual(await store.getIdempotentBatch(['many-2', 'many-none', 'many-old', 'many-1', 'many-2'], T0 + 50), [res(2), null, null, res(1), res(2)]);
+      assert.deepEqual(await store.getIdempotentBatch([], T0), []);
+      assert.deepEqual(await store.getIdempotent('many-1', T0 + 50), res(1), 'the single read agrees');
+    });
+
     it('stores a publish\'s response with its message, and none for a duplicate eventId', async () => {
       const a = app();
       await store.createApplication(a);

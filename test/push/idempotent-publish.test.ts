@@ -43,6 +43,22 @@ describe('publish with an idempotency key', () => {
     }
   });
 
+  it('publishes once for requests with the same key sent at once, and answers each with that message', async () => {
+    // Each waits for the first instead of reading the key too, finding nothing and publishing
+    // again (on PostgreSQL the reads take a round trip, and those of requests arriving
+    // together share one query).
+    const before = await count();
+    const body = { eventType: 'order.paid', payload: { order: 'together' } };
+    const answers = await Promise.all(Array.from({ length: 12 }, () => server.api('POST', path(), body, { 'idempotency-key': 'together-1' })));
+    for (const a of answers) assert.equal(a.status, 202, JSON.stringify(a.body));
+    assert.equal(new Set(answers.map((a) => a.body.id)).size, 1, `one message id: ${answers.map((a) => a.body.id).join(', ')}`);
+    assert.equal(answers.filter((a) => a.headers.get('idempotent-replayed') === null).length, 1, 'one ran, the others replayed it');
+    // Different keys at once: one message each.
+    const many = await Promise.all(Array.from({ length: 12 }, (_, i) => server.api('POST', path(), { ...body, payload: { i } }, { 'idempotency-key': `together-k${i}` })));
+    assert.equal(new Set(many.map((a) => a.body.id)).size, 12);
+    assert.equal(await count(), before + 13);
+  });
+
   it('keeps the response of a duplicate eventId (409) as before, stored once sent', async () => {
     const body = { eventType: 'order.paid', eventId: 'evt-409', payload: {} };
     assert.equal((await server.api('POST', path(), body)).status, 202);

@@ -31,6 +31,11 @@ export interface LockWaitOptions {
 export interface IdempotencyStore {
   /** A stored response for an idempotency key, if one is fresh. */
   getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null>;
+  /**
+   * The fresh stored responses of many keys at once (one query), in the order of `keys`: null
+   * where a key has none. Requests that arrive together share one read this way.
+   */
+  getIdempotentBatch(keys: readonly string[], nowMs: number): Promise<(IdempotentResponse | null)[]>;
   /** Stores a response until `expiresAt`, dropping entries expired at `nowMs`. */
   putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number, options?: LockWaitOptions): Promise<void>;
   /**

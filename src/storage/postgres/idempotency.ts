@@ -1,14 +1,21 @@
 /** Idempotent responses on PostgreSQL. */
 import type { IdempotencyStore, IdempotentEntry, IdempotentResponse } from '../contract/idempotency.js';
 import type { PgConnection } from './connection.js';
+import { toIdempotentResponse } from '../shared/rows.js';
 
 /** Idempotent responses on PostgreSQL. */
 export class PgIdempotencyStore implements IdempotencyStore {
   constructor(private readonly c: PgConnection) {}
 
   async getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null> {
-    const [r] = await this.c.sql`SELECT status, body, content_type FROM idempotency_keys WHERE key = ${key} AND expires_at > ${nowMs}`;
-    return r ? { status: r.status as number, body: r.body as string, contentType: r.content_type as string } : null;
+    return (await this.getIdempotentBatch([key], nowMs))[0] ?? null;
+  }
+
+  async getIdempotentBatch(keys: readonly string[], nowMs: number): Promise<(IdempotentResponse | null)[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.c.sql`SELECT key, status, body, content_type FROM idempotency_keys WHERE key = ANY(${[...keys]}::text[]) AND expires_at > ${nowMs}`;
+    const found = new Map(rows.map((r) => [r.key as string, toIdempotentResponse(r)]));
+    return keys.map((key) => found.get(key) ?? null);
   }
 
   async putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number): Promise<void> {

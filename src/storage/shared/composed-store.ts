@@ -194,6 +194,9 @@ export abstract class ComposedStore implements Store {
   getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null> {
     return this.parts.idempotency.getIdempotent(key, nowMs);
   }
+  getIdempotentBatch(keys: readonly string[], nowMs: number): Promise<(IdempotentResponse | null)[]> {
+    return this.parts.idempotency.getIdempotentBatch(keys, nowMs);
+  }
   putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number, options?: LockWaitOptions): Promise<void> {
     return this.parts.idempotency.putIdempotent(key, res, expiresAt, nowMs, options);
   }

@@ -12,6 +12,7 @@ import type { PollerToken, PollingEndpoint } from '../contract/pull.js';
 import type { EndpointStats } from '../contract/stats.js';
 import type { AppAttemptStats } from '../contract/app-stats.js';
 import type { BackgroundTask, BackgroundTaskKind, BackgroundTaskStatus } from '../contract/background-tasks.js';
+import type { IdempotentResponse } from '../contract/idempotency.js';
 
 export type Row = Record<string, unknown>;
 
@@ -266,4 +267,9 @@ export function toBackgroundTask(r: Row): BackgroundTask {
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
+}
+
+/** The response a row of `idempotency_keys` holds. */
+export function toIdempotentResponse(r: Row): IdempotentResponse {
+  return { status: r.status as number, body: r.body as string, contentType: r.content_type as string };
 }

@@ -1,5 +1,6 @@
 /** Idempotent responses on SQLite. */
 import type { IdempotencyStore, IdempotentEntry, IdempotentResponse, LockWaitOptions } from '../contract/idempotency.js';
+import { toIdempotentResponse } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 import type { SqliteConnection } from './connection.js';
 
@@ -8,8 +9,15 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   constructor(private readonly c: SqliteConnection) {}
 
   async getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null> {
-    const r = this.c.q('SELECT status, body, content_type FROM idempotency_keys WHERE key = ? AND expires_at > ?').get(key, nowMs) as Row | undefined;
-    return r ? { status: r.status as number, body: r.body as string, contentType: r.content_type as string } : null;
+    return (await this.getIdempotentBatch([key], nowMs))[0] ?? null;
+  }
+
+  async getIdempotentBatch(keys: readonly string[], nowMs: number): Promise<(IdempotentResponse | null)[]> {
+    const get = this.c.q('SELECT status, body, content_type FROM idempotency_keys WHERE key = ? AND expires_at > ?');
+    return keys.map((key) => {
+      const r = get.get(key, nowMs) as Row | undefined;
+      return r ? toIdempotentResponse(r) : null;
+    });
   }
 
   async putIdempotent(key: string, res: IdempotentResponse, expiresAt: number, nowMs: number, options: LockWaitOptions = {}): Promise<void> {
