@@ -7,20 +7,42 @@
  * has a fixed price (a durable commit on PostgreSQL, its round trips and wake-ups), at up to
  * that much latency per item. A batch that reaches `maxBatch` does not wait.
  */
+export interface GroupCommitOptions<I, R> {
+  /** Most items in one commit (default 1000). */
+  maxBatch?: number | undefined;
+  /** Called once per committed batch, before its submitters resume (e.g. one notification per commit). */
+  committed?: ((items: I[], results: R[]) => void) | undefined;
+  /** Least time between the starts of two commits, in ms; 0 (the default) starts each as soon as the last ends. */
+  minIntervalMs?: number | undefined;
+  /**
+   * Start the first batch at once, in the submitter's turn, rather than in the next one (which
+   * gathers what the same turn submits): for reads, which cost nothing to start and where a
+   * store that answers at once (SQLite) should not wait a turn. What arrives while a batch runs
+   * still shares the next.
+   */
+  startAtOnce?: boolean | undefined;
+}
+
 export class GroupCommit<I, R> {
   private queue: { item: I; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private running = false;
   /** When the last commit started (performance.now()), for `minIntervalMs`. */
   private lastStart = -Infinity;
 
+  private readonly maxBatch: number;
+  private readonly committed: ((items: I[], results: R[]) => void) | undefined;
+  private readonly minIntervalMs: number;
+  private readonly startAtOnce: boolean;
+
   constructor(
     private readonly commit: (items: I[]) => Promise<R[]>,
-    private readonly maxBatch = 1000,
-    /** Called once per committed batch, before its submitters resume (e.g. one notification per commit). */
-    private readonly committed?: (items: I[], results: R[]) => void,
-    /** Least time between the starts of two commits, in ms; 0 starts each as soon as the last ends. */
-    private readonly minIntervalMs = 0,
-  ) {}
+    options: GroupCommitOptions<I, R> = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.committed = options.committed;
+    this.minIntervalMs = options.minIntervalMs ?? 0;
+    this.startAtOnce = options.startAtOnce ?? false;
+  }
 
   /** Resolves with this item's result once its batch is committed. */
   submit(item: I): Promise<R> {
@@ -28,7 +50,8 @@ export class GroupCommit<I, R> {
       this.queue.push({ item, resolve, reject });
       if (!this.running) {
         this.running = true;
-        setImmediate(() => void this.drain());
+        if (this.startAtOnce) void this.drain();
+        else setImmediate(() => void this.drain());
       }
     });
   }

@@ -58,8 +58,9 @@ export class Idempotency {
     private readonly store: Store,
     private readonly clock: Clock,
   ) {
-    // Keys arriving while a read runs share the next one (on PostgreSQL, one query for them all).
-    this.reads = new GroupCommit((keys) => this.store.getIdempotentBatch(keys, this.clock.now()));
+    // Keys arriving while a read runs share the next one (on PostgreSQL, one query for them all);
+    // a key that arrives while none runs is read at once.
+    this.reads = new GroupCommit((keys) => this.store.getIdempotentBatch(keys, this.clock.now()), { startAtOnce: true });
     // Answers sent meanwhile share one transaction; expired ones go in the retention run.
     this.writes = new GroupCommit(async (items) => {
       const expiresAt = this.clock.now() + TTL_MS;

@@ -16,9 +16,7 @@ function recorded(maxBatch: number, minIntervalMs: number) {
       batches.push({ items: [...items], at: performance.now() });
       return items;
     },
-    maxBatch,
-    undefined,
-    minIntervalMs,
+    { maxBatch, minIntervalMs },
   );
   return { gc, batches };
 }
@@ -63,6 +61,40 @@ describe('group commit: least interval between commits', () => {
     assert.deepEqual(
       batches.map((b) => b.items),
       [[1], [2], [3, 4]],
+    );
+  });
+  it('with startAtOnce, starts the first batch in the submitter\'s turn; what arrives while it runs shares the next', async () => {
+    const started: number[][] = [];
+    let finish!: () => void;
+    const gc = new GroupCommit<number, number>(
+      async (items) => {
+        started.push([...items]);
+        if (started.length === 1) await new Promise<void>((r) => (finish = r));
+        return items;
+      },
+      { startAtOnce: true },
+    );
+    const first = gc.submit(1);
+    assert.deepEqual(started, [[1]], 'started before the submitter\'s turn ended');
+    const rest = [gc.submit(2), gc.submit(3)];
+    assert.deepEqual(started, [[1]], 'the others wait for the first batch');
+    finish();
+    assert.deepEqual(await Promise.all([first, ...rest]), [1, 2, 3]);
+    assert.deepEqual(started, [[1], [2, 3]]);
+    // Idle again: the next item starts at once too.
+    const again = gc.submit(4);
+    assert.deepEqual(started.at(-1), [4]);
+    assert.equal(await again, 4);
+  });
+
+  it('without startAtOnce, gathers what the same turn submits', async () => {
+    const { gc, batches } = recorded(1000, 0);
+    const all = [gc.submit(1), gc.submit(2)];
+    assert.equal(batches.length, 0, 'nothing started in the submitter\'s turn');
+    await Promise.all(all);
+    assert.deepEqual(
+      batches.map((b) => b.items),
+      [[1, 2]],
     );
   });
 });

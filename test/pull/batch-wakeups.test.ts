@@ -29,8 +29,7 @@ describe('group commit: one report per committed batch', () => {
     let resumedBeforeReport = false;
     const gc = new GroupCommit<number, string>(
       async (items) => items.map((i) => `r${i}`),
-      1000,
-      (items, results) => reports.push({ items: [...items], results: [...results] }),
+      { committed: (items, results) => reports.push({ items: [...items], results: [...results] }) },
     );
     const all = [1, 2, 3, 4, 5].map((i) => gc.submit(i).then((r) => ((resumedBeforeReport ||= reports.length === 0), r)));
     assert.deepEqual(await Promise.all(all), ['r1', 'r2', 'r3', 'r4', 'r5']);
@@ -44,16 +43,16 @@ describe('group commit: one report per committed batch', () => {
       async () => {
         throw new Error('disk full');
       },
-      1000,
-      () => reports++,
+      { committed: () => reports++ },
     );
     await assert.rejects(failing.submit(1), /disk full/);
     assert.equal(reports, 0);
     const throwing = new GroupCommit<number, number>(
       async (items) => items,
-      1000,
-      () => {
-        throw new Error('observer');
+      {
+        committed: () => {
+          throw new Error('observer');
+        },
       },
     );
     assert.equal(await throwing.submit(7), 7);

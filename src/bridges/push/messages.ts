@@ -54,15 +54,13 @@ export class MessageService {
     commitIntervalMs = 0,
   ) {
     // One bus event per commit: readers are woken once per batch, not once per message.
-    this.commits = new GroupCommit(
-      (items) => this.store.publish(items),
-      undefined,
-      (items, results) => {
+    this.commits = new GroupCommit((items) => this.store.publish(items), {
+      committed: (items, results) => {
         const messages = items.filter((_, i) => results[i]?.kind === 'created').map((it) => it.message);
         if (messages.length > 0) this.bus.emit({ kind: 'messages.published', messages });
       },
-      commitIntervalMs,
-    );
+      minIntervalMs: commitIntervalMs,
+    });
   }
 
   /**
