@@ -5,7 +5,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { EventBus } from '../../src/engine/event-bus.js';
 import { StorageHealth } from '../../src/operations/storage-health.js';
-import { probeStore } from '../helpers/probe-store.js';
+import type { Store } from '../../src/storage/contract/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { turns } from '../helpers/turns.js';
 
@@ -14,11 +14,17 @@ describe('storage health: stop', () => {
     let release!: () => void;
     let writes = 0;
     let written = false;
-    const store = probeStore(async () => {
-      writes++;
-      await new Promise<void>((r) => (release = r));
-      written = true;
-    });
+    const store = {
+      ingest: {},
+      pull: {},
+      auth: {},
+      operationalWebhooks: {},
+      async putIdempotent() {
+        writes++;
+        await new Promise<void>((r) => (release = r));
+        written = true;
+      },
+    } as unknown as Store;
     const health = new StorageHealth({ store, clock: new FakeClock(), logger: pino({ level: 'silent' }), bus: new EventBus(), registry: new Registry(), probeIntervalMs: 1000, probeBytes: 100 });
     health.start();
     const first = health.probe();
