@@ -89,16 +89,9 @@ export class SqliteConnection {
     }
   }
 
-  /**
-   * Runs a write that must be durable before it counts as done, without an fsync on the event
-   * loop: it commits relaxed, and this resolves once the WAL is synced off the event loop (one
-   * fsync shared with the commits around it), as a publish is.
-   */
-  async durably<T>(fn: () => T): Promise<T> {
-    const result = this.relaxed(fn);
-    // Makes every relaxed commit so far durable (under full durability).
+  /** Makes relaxed commits so far durable (under full durability), off the event loop. */
+  async syncWal(): Promise<void> {
     await this.walSync?.sync();
-    return result;
   }
 
   async close(): Promise<void> {
