@@ -61,6 +61,12 @@ export interface StorageRefusal {
 
 /** While the database is unreachable, the probe runs at least this often. */
 const UNREACHABLE_PROBE_MS = 1000;
+/**
+ * A probe write that has not ended after this long is given up (left to end or fail on its
+ * own) so that the next probe can run: one write that never settles (a query a lost connection
+ * forgot) would otherwise stop recovery, and shutdown, for good.
+ */
+export const PROBE_TIMEOUT_MS = 10_000;
 
 export class StorageHealth {
   private current: StorageStatus = { degraded: false };
@@ -125,7 +131,10 @@ export class StorageHealth {
     );
   }
 
-  /** Stops listening and probing; resolves once a probe write in flight has ended (the store closes next). */
+  /**
+   * Stops listening and probing; resolves once a probe write in flight has ended or been given
+   * up (`PROBE_TIMEOUT_MS`): the store closes next.
+   */
   async stop(): Promise<void> {
     for (const u of this.unsubscribe.splice(0)) u();
     this.timer?.cancel();
@@ -172,18 +181,26 @@ export class StorageHealth {
   }
 
   private async probeOnce(): Promise<void> {
+    let timer: TimerHandle | null = null;
     try {
       const now = this.o.clock.now();
       // Random bytes: the row takes its full size even where the database compresses.
       const body = randomBytes(Math.ceil((Math.min(this.o.probeBytes, MAX_PROBE_BYTES) * 3) / 4)).toString('base64');
       // Never waits out another process's lock: the probe runs every few seconds while the
       // database is busy, and each wait would stop the event loop for the busy timeout.
-      await this.o.store.putIdempotent(PROBE_KEY, { status: 204, body, contentType: 'text/plain' }, now, now, { lockWait: false });
+      const write = this.o.store.putIdempotent(PROBE_KEY, { status: 204, body, contentType: 'text/plain' }, now, now, { lockWait: false }).then(() => 'written' as const);
+      const givenUp = new Promise<'given up'>((resolve) => (timer = this.o.clock.setTimer(PROBE_TIMEOUT_MS, () => resolve('given up'))));
+      if ((await Promise.race([write, givenUp])) === 'given up') {
+        this.o.logger.warn({ timeoutMs: PROBE_TIMEOUT_MS }, 'storage probe: the write has not ended; given up, the next probe runs');
+        return;
+      }
       this.succeeded();
     } catch (e: unknown) {
       const f = classifyStorageFault(e);
       if (f) this.fault(f);
       else this.o.logger.debug({ err: e }, 'storage probe failed');
+    } finally {
+      (timer as TimerHandle | null)?.cancel();
     }
   }
 

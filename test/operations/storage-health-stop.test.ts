@@ -1,10 +1,14 @@
-/** Stopping the storage health check waits for a probe write in flight: the server closes the store right after. */
+/**
+ * Stopping the storage health check waits for a probe write in flight: the server closes the
+ * store right after. A probe write that never ends is given up after PROBE_TIMEOUT_MS, so that
+ * neither recovery nor shutdown waits for it for good.
+ */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { EventBus } from '../../src/engine/event-bus.js';
-import { StorageHealth } from '../../src/operations/storage-health.js';
+import { PROBE_TIMEOUT_MS, StorageHealth } from '../../src/operations/storage-health.js';
 import type { Store } from '../../src/storage/contract/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { turns } from '../helpers/turns.js';
@@ -40,5 +44,47 @@ describe('storage health: stop', () => {
     await stopping;
     assert.equal(written, true);
     await Promise.all([first, second]);
+  });
+
+  it('gives up a probe write that never ends: the next probe runs and recovers health, and stop does not wait for it', async () => {
+    const clock = new FakeClock();
+    let writes = 0;
+    const store = {
+      ingest: {},
+      pull: {},
+      auth: {},
+      operationalWebhooks: {},
+      // The first write is a query the driver forgot: it never settles. The next ones succeed.
+      putIdempotent: () => (++writes === 1 ? new Promise<void>(() => {}) : Promise.resolve()),
+    } as unknown as Store;
+    const health = new StorageHealth({ store, clock, logger: pino({ level: 'silent' }), bus: new EventBus(), registry: new Registry(), probeIntervalMs: 1000, probeBytes: 100 });
+    health.start();
+    health.fault({ kind: 'unavailable', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
+    clock.advance(1000);
+    await turns();
+    assert.equal(writes, 1, 'the first probe is writing');
+    clock.advance(PROBE_TIMEOUT_MS - 1);
+    await turns(3);
+    assert.equal(writes, 1, 'it has not been given up yet, and no second probe runs beside it');
+    assert.equal(health.status().degraded, true);
+    clock.advance(1);
+    await turns(3);
+    clock.advance(1000);
+    await turns(3);
+    assert.equal(writes, 2, 'given up, the next probe ran');
+    assert.equal(health.status().degraded, false, 'and its write recovered health');
+
+    // A hung write at shutdown: stop resolves once it is given up.
+    health.fault({ kind: 'unavailable', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
+    writes = 0;
+    const hung = health.probe();
+    await turns();
+    let stopped = false;
+    const stopping = health.stop().then(() => (stopped = true));
+    await turns(3);
+    assert.equal(stopped, false, 'stop waits for the probe write in flight');
+    clock.advance(PROBE_TIMEOUT_MS);
+    await stopping;
+    await hung;
   });
 });
