@@ -89,9 +89,16 @@ export class SqliteConnection {
     }
   }
 
-  /** Makes relaxed commits so far durable (under full durability), off the event loop. */
-  async syncWal(): Promise<void> {
+  /**
+   * Runs a write that must be durable before it counts as done, without an fsync on the event
+   * loop: it commits relaxed, and this resolves once the WAL is synced off the event loop (one
+   * fsync shared with the commits around it), as a publish is.
+   */
+  async durably<T>(fn: () => T): Promise<T> {
+    const result = this.relaxed(fn);
+    // Makes every relaxed commit so far durable (under full durability).
     await this.walSync?.sync();
+    return result;
   }
 
   async close(): Promise<void> {

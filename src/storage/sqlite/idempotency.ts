@@ -39,12 +39,11 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     if (entries.length === 0) return;
     const put = this.c.q('INSERT OR REPLACE INTO idempotency_keys (key, status, body, content_type, expires_at) VALUES (?, ?, ?, ?, ?)');
     // One commit for the batch, its fsync off the event loop, as a publish's.
-    this.c.relaxed(() =>
+    await this.c.durably(() =>
       this.c.db.transaction(() => {
         for (const e of entries) put.run(e.key, e.response.status, e.response.body, e.response.contentType, e.expiresAt);
       })(),
     );
-    await this.c.syncWal();
   }
 
   async dropExpiredIdempotent(nowMs: number, limit: number): Promise<number> {

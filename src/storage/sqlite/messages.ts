@@ -38,7 +38,7 @@ export class SqliteMessageStore implements MessageStore {
        WHERE idempotency_keys.expires_at <= ?`,
     );
     // The commit itself skips the fsync; the WAL is synced off the event loop before answering.
-    const results = this.c.relaxed(() => this.c.db.transaction((): PublishResult[] => {
+    return this.c.durably(() => this.c.db.transaction((): PublishResult[] => {
       const results: PublishResult[] = [];
       // Positions for pull readers: gap-free, in commit order (one writer at a time).
       const first = (lastSeq.get() as Row).last as number;
@@ -71,8 +71,6 @@ export class SqliteMessageStore implements MessageStore {
       if (seq !== first) saveSeq.run(seq);
       return results;
     })());
-    await this.c.syncWal();
-    return results;
   }
 
   async getMessage(appId: string, idOrEventId: string): Promise<Message | null> {

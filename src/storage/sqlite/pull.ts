@@ -137,15 +137,13 @@ export class SqlitePullStore implements PullStore {
   }
 
   async setCursor(pollingEndpointId: string, consumerId: string, cursor: number, nowMs: number): Promise<void> {
-    // Committed without its fsync, then made durable off the event loop (one fsync shared with
-    // the commits around it) before the consumer is answered.
-    this.c.relaxed(() =>
+    // Durable before the consumer is answered, its fsync off the event loop.
+    await this.c.durably(() =>
       this.q(
         `INSERT INTO polling_consumers (polling_endpoint_id, consumer_id, cursor, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (polling_endpoint_id, consumer_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
       ).run(pollingEndpointId, consumerId, cursor, nowMs, nowMs),
     );
-    await this.c.syncWal();
   }
 
   async currentToken(pollingEndpointId: string): Promise<PollerToken | null> {

@@ -225,19 +225,14 @@ export class SqliteStreamStore implements StreamStore {
   }
 
   async setSinkCursor(sinkId: string, cursor: number): Promise<void> {
-    // Durable before it returns, its fsync off the event loop (as `setCursor` of the pull store).
-    this.c.relaxed(() => this.q('UPDATE stream_sinks SET cursor = ? WHERE id = ?').run(cursor, sinkId));
-    await this.c.syncWal();
+    await this.c.durably(() => this.q('UPDATE stream_sinks SET cursor = ? WHERE id = ?').run(cursor, sinkId));
   }
 
   // ---- the event log
 
   async appendEvents(streamId: string, events: NewStreamEvent[]): Promise<StreamEvent[]> {
-    // As a publish: the commit skips its fsync, and the WAL is synced off the event loop (shared
-    // with the commits around it) before the events count as stored.
-    const stored = this.c.relaxed(() => this.appendEventsTx(streamId, events));
-    await this.c.syncWal();
-    return stored;
+    // As a publish: stored once the WAL is synced, off the event loop.
+    return this.c.durably(() => this.appendEventsTx(streamId, events));
   }
 
   private appendEventsTx(streamId: string, events: NewStreamEvent[]): StreamEvent[] {
