@@ -36,9 +36,13 @@ export function sendRaisedClientError(reply: FastifyReply, status: number, detai
 /** Seconds a client is told to wait before retrying a write refused for a storage fault. */
 export const STORAGE_RETRY_AFTER_SECONDS = 30;
 
-/** Sends the answer to a write refused for a storage fault; nothing of the request was stored. */
-export function sendStorageFault(reply: FastifyReply, fault: StorageFault): FastifyReply {
+/**
+ * Sends the answer to a write refused for a storage fault; nothing of the request was stored.
+ * `detail` replaces the usual one; `retryAfter: false` leaves `Retry-After` out (ingest URLs,
+ * whose providers retry on their own schedule).
+ */
+export function sendStorageFault(reply: FastifyReply, fault: StorageFault, opts: { detail?: string; retryAfter?: boolean } = {}): FastifyReply {
   const a = STORAGE_FAULT_ANSWERS[fault.kind];
-  reply.header('retry-after', String(STORAGE_RETRY_AFTER_SECONDS));
-  return write(reply, a.status, a.code, storageFaultDetail(fault));
+  if (opts.retryAfter !== false) reply.header('retry-after', String(STORAGE_RETRY_AFTER_SECONDS));
+  return write(reply, a.status, a.code, opts.detail ?? storageFaultDetail(fault));
 }

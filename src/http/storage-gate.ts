@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { StorageRefusal } from '../operations/storage-health.js';
 import { STORAGE_FAULT_ANSWERS } from '../storage/contract/storage-faults.js';
-import { STORAGE_RETRY_AFTER_SECONDS } from './errors.js';
+import { sendStorageFault } from './errors.js';
 
 /** Whether requests to the route `url` (its pattern) read or write the database. */
 function needsDatabase(url: string): boolean {
@@ -23,13 +23,9 @@ export function registerStorageGate(app: FastifyInstance, gate: { refusal(): Sto
     if (url === undefined || !needsDatabase(url)) return;
     const refused = gate.refusal();
     if (!refused) return;
-    const answer = STORAGE_FAULT_ANSWERS.unavailable;
     const seconds = Math.max(1, Math.round(refused.unreachableMs / 1000));
+    const detail = `${STORAGE_FAULT_ANSWERS.unavailable.why} (${refused.code}), for ${seconds} s now: the request was refused without waiting for it and nothing of it was stored; retry later`;
     // Providers retry ingest deliveries on their own schedule: no Retry-After there, as for any other storage fault.
-    if (!url.startsWith('/ingest/in/')) reply.header('retry-after', String(STORAGE_RETRY_AFTER_SECONDS));
-    return reply
-      .code(answer.status)
-      .type('application/json')
-      .send({ code: answer.code, detail: `${answer.why} (${refused.code}), for ${seconds} s now: the request was refused without waiting for it and nothing of it was stored; retry later` });
+    return sendStorageFault(reply, { kind: 'unavailable', code: refused.code, message: detail }, { detail, retryAfter: !url.startsWith('/ingest/in/') });
   });
 }
