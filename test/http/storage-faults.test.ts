@@ -404,25 +404,35 @@ class CuttableProxy {
   }
 }
 
+/**
+ * A server on a fresh schema whose connections to PostgreSQL go through a `CuttableProxy`, with
+ * `env` on top of a pool of 2; `stop` closes the server, the proxy and the schema.
+ */
+async function startBehindProxy(prefix: string, env: Record<string, string>): Promise<{ server: TestServer; proxy: CuttableProxy; stop: () => Promise<void> }> {
+  const schema = await createTestSchema(prefix);
+  const url = new URL(schema.url);
+  const proxy = new CuttableProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  await proxy.open();
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  const server = await startServer({ SWITCHBOARD_DATABASE_URL: url.toString(), SWITCHBOARD_DATABASE_POOL: '2', ...env });
+  const stop = async (): Promise<void> => {
+    await server.close();
+    await proxy.cut();
+    await schema.drop();
+  };
+  return { server, proxy, stop };
+}
+
 describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_unavailable, never 500', { skip: skipWithoutPostgres }, () => {
   let server: TestServer;
-  let schema: Awaited<ReturnType<typeof createTestSchema>>;
   let proxy: CuttableProxy;
+  let stop: (() => Promise<void>) | undefined;
   before(async () => {
-    schema = await createTestSchema('sbdown');
-    const url = new URL(schema.url);
-    proxy = new CuttableProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    await proxy.open();
-    url.hostname = '127.0.0.1';
-    url.port = String(proxy.port);
     // Requests wait for the database however long it is away (the refusal after a while has its own test below).
-    server = await startServer({ SWITCHBOARD_DATABASE_URL: url.toString(), SWITCHBOARD_DATABASE_POOL: '2', SWITCHBOARD_STORAGE_PROBE_MS: '50', SWITCHBOARD_STORAGE_WAIT_MS: '0' });
+    ({ server, proxy, stop } = await startBehindProxy('sbdown', { SWITCHBOARD_STORAGE_PROBE_MS: '50', SWITCHBOARD_STORAGE_WAIT_MS: '0' }));
   });
-  after(async () => {
-    await server?.close();
-    await proxy?.cut();
-    await schema?.drop();
-  });
+  after(async () => stop?.());
 
   it('refuses publishes with the reason while the database is away, and takes them again once it is back', async () => {
     const appId = await createApp(server, 'down');
@@ -509,23 +519,13 @@ describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_
 
 describe('PostgreSQL unreachable for longer than SWITCHBOARD_STORAGE_WAIT_MS: requests are refused at once', { skip: skipWithoutPostgres }, () => {
   let server: TestServer;
-  let schema: Awaited<ReturnType<typeof createTestSchema>>;
   let proxy: CuttableProxy;
+  let stop: (() => Promise<void>) | undefined;
   before(async () => {
-    schema = await createTestSchema('sbwait');
-    const url = new URL(schema.url);
-    proxy = new CuttableProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    await proxy.open();
-    url.hostname = '127.0.0.1';
-    url.port = String(proxy.port);
     // The usual probe interval: while the database is unreachable the probe runs every second all the same.
-    server = await startServer({ SWITCHBOARD_DATABASE_URL: url.toString(), SWITCHBOARD_DATABASE_POOL: '2', SWITCHBOARD_STORAGE_WAIT_MS: '300', SWITCHBOARD_STORAGE_PROBE_MS: '5000' });
+    ({ server, proxy, stop } = await startBehindProxy('sbwait', { SWITCHBOARD_STORAGE_WAIT_MS: '300', SWITCHBOARD_STORAGE_PROBE_MS: '5000' }));
   });
-  after(async () => {
-    await server?.close();
-    await proxy?.cut();
-    await schema?.drop();
-  });
+  after(async () => stop?.());
 
   it('answers every request 503 without queueing it for the database, serves health and metrics, and takes requests again once it is back', async () => {
     const appId = await createApp(server, 'wait');

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { EventBus } from '../../src/engine/event-bus.js';
 import { PROBE_TIMEOUT_MS, StorageHealth } from '../../src/operations/storage-health.js';
-import type { Store } from '../../src/storage/contract/store.js';
+import { probeStore } from '../helpers/probe-store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { turns } from '../helpers/turns.js';
 
@@ -18,17 +18,11 @@ describe('storage health: stop', () => {
     let release!: () => void;
     let writes = 0;
     let written = false;
-    const store = {
-      ingest: {},
-      pull: {},
-      auth: {},
-      operationalWebhooks: {},
-      async putIdempotent() {
-        writes++;
-        await new Promise<void>((r) => (release = r));
-        written = true;
-      },
-    } as unknown as Store;
+    const store = probeStore(async () => {
+      writes++;
+      await new Promise<void>((r) => (release = r));
+      written = true;
+    });
     const health = new StorageHealth({ store, clock: new FakeClock(), logger: pino({ level: 'silent' }), bus: new EventBus(), registry: new Registry(), probeIntervalMs: 1000, probeBytes: 100 });
     health.start();
     const first = health.probe();
@@ -49,14 +43,8 @@ describe('storage health: stop', () => {
   it('gives up a probe write that never ends: the next probe runs and recovers health, and stop does not wait for it', async () => {
     const clock = new FakeClock();
     let writes = 0;
-    const store = {
-      ingest: {},
-      pull: {},
-      auth: {},
-      operationalWebhooks: {},
-      // The first write is a query the driver forgot: it never settles. The next ones succeed.
-      putIdempotent: () => (++writes === 1 ? new Promise<void>(() => {}) : Promise.resolve()),
-    } as unknown as Store;
+    // The first write is a query the driver forgot: it never settles. The next ones succeed.
+    const store = probeStore(() => (++writes === 1 ? new Promise<void>(() => {}) : Promise.resolve()));
     const health = new StorageHealth({ store, clock, logger: pino({ level: 'silent' }), bus: new EventBus(), registry: new Registry(), probeIntervalMs: 1000, probeBytes: 100 });
     health.start();
     health.fault({ kind: 'unavailable', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });

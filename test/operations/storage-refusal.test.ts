@@ -9,7 +9,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { EventBus } from '../../src/engine/event-bus.js';
 import { StorageHealth } from '../../src/operations/storage-health.js';
-import type { Store } from '../../src/storage/contract/store.js';
+import { probeStore } from '../helpers/probe-store.js';
 import type { StorageFault } from '../../src/storage/contract/storage-faults.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { turns } from '../helpers/turns.js';
@@ -21,16 +21,10 @@ function health(refuseAfterMs: number | undefined, probeIntervalMs = 5000) {
   const clock = new FakeClock();
   const probes: number[] = [];
   let probeFails = true;
-  const store = {
-    ingest: {},
-    pull: {},
-    auth: {},
-    operationalWebhooks: {},
-    async putIdempotent() {
-      probes.push(clock.now());
-      if (probeFails) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'CONNECTION_CLOSED' });
-    },
-  } as unknown as Store;
+  const store = probeStore(async () => {
+    probes.push(clock.now());
+    if (probeFails) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'CONNECTION_CLOSED' });
+  });
   const registry = new Registry();
   const h = new StorageHealth({ store, clock, logger: pino({ level: 'silent' }), bus: new EventBus(), registry, probeIntervalMs, probeBytes: 100, refuseAfterMs });
   h.start();
