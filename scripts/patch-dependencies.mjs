@@ -30,6 +30,22 @@
 // sent or current when the socket closes, with CONNECTION_CLOSED, and forgets it.
 // test/http/storage-faults.test.ts reads a stored message while every connection is reset:
 // without the fix the first read came back "not found" in about one run in four.
+//
+// postgres (3.4.9): a `reserve()` waiting for a connection can be lost for good after a lost
+// connection (porsager/postgres#1195). It waits in the pool's queue and, when it found a closed
+// connection, is also that connection's first query. Two faults follow:
+//   - When a connection closes, it takes the next entry of the queue as the first query of its
+//     reconnection; once connected it drops a reserve there unresolved (it expects to find it in
+//     the queue, which it left): the reserve never settles, and neither does the transaction
+//     built on it.
+//   - A reserve rejected by a failed connection attempt stays in the queue; the next connection
+//     to open resolves it (a promise already settled: nothing happens) and is then neither open
+//     nor busy: a connection of the pool is lost for good. Two such, in a pool of two, and every
+//     query waits forever.
+// The fix: a reserve leaves the queue when it settles, and settles once; a connection whose
+// first query is a reserve hands itself to it once connected (or, when another connection took
+// it meanwhile, opens for the queue). test/storage/postgres-reserve.test.ts runs transactions
+// through an outage and checks that each settles and that the whole pool serves afterwards.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +55,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const NO_SOCKET = 'switchboard: no socket, no write';
 const RESERVED_LOST = 'switchboard: a reserved connection lost';
 const SENT_AFTER_ERROR = 'switchboard: queries sent after the socket failed';
+const RESERVE_SETTLES = 'switchboard: a reserve settles once, and leaves the queue when it does';
+const RESERVE_FIRST = 'switchboard: a connection whose first query is a reserve hands itself to it';
 
 /** A source file of postgres in each of its builds (ESM, CommonJS, Cloudflare). */
 const inEveryBuild = (file) => ['src', 'cjs/src', 'cf/src'].map((dir) => `node_modules/postgres/${dir}/${file}`);
@@ -107,6 +125,35 @@ const fixes = [
       '      while (sent.length) queryError(sent.shift(), lost)\n' +
       '      query = null\n' +
       '    }\n',
+  },
+  {
+    mark: RESERVE_SETTLES,
+    files: inEveryBuild('index.js'),
+    find: '        const query = { reserve: resolve, reject }\n',
+    replace:
+      `        let settled = false // ${RESERVE_SETTLES} (porsager/postgres#1195)\n` +
+      '        const query = {\n' +
+      '          reserve: c => settled ? false : (settled = true, queries.remove(query), resolve(c), true),\n' +
+      '          reject: e => settled || (settled = true, queries.remove(query), reject(e))\n' +
+      '        }\n',
+  },
+  {
+    mark: RESERVE_FIRST,
+    files: inEveryBuild('connection.js'),
+    find:
+      '      if (needsTypes) {\n' +
+      '        initial.reserve && (initial = null)\n' +
+      '        return fetchArrayTypes()\n' +
+      '      }\n' +
+      '\n' +
+      '      initial && !initial.reserve && execute(initial)\n',
+    replace:
+      `      if (needsTypes) // ${RESERVE_FIRST} (porsager/postgres#1195)\n` +
+      '        return fetchArrayTypes()\n' +
+      '\n' +
+      '      initial.reserve\n' +
+      '        ? initial.reserve(connection) || onopen(connection)\n' +
+      '        : execute(initial)\n',
   },
 ];
 
