@@ -46,6 +46,14 @@
 // first query is a reserve hands itself to it once connected (or, when another connection took
 // it meanwhile, opens for the queue). test/storage/postgres-reserve.test.ts runs transactions
 // through an outage and checks that each settles and that the whole pool serves afterwards.
+//
+// postgres (3.4.9): queries that wait for a connection of the pool stay in its queue while the
+// database is unreachable, and each failed reconnection fails only one of them: under load a
+// request waits about as long as the outage. The pool gains `failWaiting(error)`, which fails
+// every query (and `reserve()`) still waiting for a connection (none of them was sent) with a
+// fresh `error()` each, and says how many; the storage health calls it once the database has
+// been unreachable for SWITCHBOARD_STORAGE_WAIT_MS. test/http/storage-faults.test.ts queues
+// more requests than the pool could fail in the outage it makes.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +63,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const NO_SOCKET = 'switchboard: no socket, no write';
 const RESERVED_LOST = 'switchboard: a reserved connection lost';
 const SENT_AFTER_ERROR = 'switchboard: queries sent after the socket failed';
+const FAIL_WAITING = 'switchboard: fail the queries waiting for a connection';
 const RESERVE_SETTLES = 'switchboard: a reserve settles once, and leaves the queue when it does';
 const RESERVE_FIRST = 'switchboard: a connection whose first query is a reserve hands itself to it';
 
@@ -154,6 +163,27 @@ const fixes = [
       '      initial.reserve\n' +
       '        ? initial.reserve(connection) || onopen(connection)\n' +
       '        : execute(initial)\n',
+  },
+  {
+    mark: FAIL_WAITING,
+    files: inEveryBuild('index.js'),
+    find: '    close,\n    end\n  })\n\n  return sql\n\n  function Sql(handler) {\n',
+    replace:
+      '    close,\n' +
+      '    end,\n' +
+      `    failWaiting // ${FAIL_WAITING}\n` +
+      '  })\n' +
+      '\n' +
+      '  return sql\n' +
+      '\n' +
+      '  function failWaiting(error) {\n' +
+      '    let n = 0\n' +
+      '    for (; queries.length; n++)\n' +
+      '      queries.shift().reject(error())\n' +
+      '    return n\n' +
+      '  }\n' +
+      '\n' +
+      '  function Sql(handler) {\n',
   },
 ];
 

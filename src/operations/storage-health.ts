@@ -7,8 +7,9 @@
  *
  * Once the database has been unreachable for `refuseAfterMs`, requests that need it are
  * refused at once (`refusal`) rather than left to wait in the connection pool's queue for as
- * long as the outage lasts; the probe then runs every second, so they are taken again within
- * about a second of a write succeeding.
+ * long as the outage lasts, and those already waiting there are failed (`Store.failWaiting`,
+ * at each fault that says it is still unreachable); the probe then runs every second, so
+ * requests are taken again within about a second of a write succeeding.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -17,7 +18,7 @@ import type { Registry } from 'prom-client';
 import type { Clock, TimerHandle } from '../domain/clock.js';
 import type { EventBus } from '../engine/event-bus.js';
 import type { Store } from '../storage/contract/store.js';
-import { classifyStorageFault, onStorageFault } from '../storage/contract/storage-faults.js';
+import { WAITED_UNREACHABLE, classifyStorageFault, onStorageFault } from '../storage/contract/storage-faults.js';
 import type { StorageFault, StorageFaultKind } from '../storage/contract/storage-faults.js';
 
 /** What the health route and operators see. */
@@ -77,6 +78,7 @@ export class StorageHealth {
   private readonly gauge: Gauge<'reason'>;
   private readonly faults: Counter<'reason'>;
   private readonly refused: Counter;
+  private readonly waitingFailed: Counter;
   /** Since when the database has been unreachable (its first such fault in a row), and the code of the last; null while it answers. */
   private unreachable: { since: number; code: string } | null = null;
 
@@ -100,6 +102,11 @@ export class StorageHealth {
       help: 'Requests answered 503 at once, without waiting for the database, because it had been unreachable for SWITCHBOARD_STORAGE_WAIT_MS.',
       registers,
     });
+    this.waitingFailed = new Counter({
+      name: 'switchboard_storage_waiting_failed_total',
+      help: 'Queries failed while they waited for a database connection (none was sent), the database having been unreachable for SWITCHBOARD_STORAGE_WAIT_MS.',
+      registers,
+    });
   }
 
   status(): StorageStatus {
@@ -112,12 +119,18 @@ export class StorageHealth {
    * (counted as one refused request); otherwise null.
    */
   refusal(): StorageRefusal | null {
+    const r = this.refusing();
+    if (r) this.refused.inc();
+    return r;
+  }
+
+  /** `refusal` without counting a refused request. */
+  private refusing(): StorageRefusal | null {
     const u = this.unreachable;
     const after = this.o.refuseAfterMs ?? 0;
     if (u === null || after <= 0) return null;
     const unreachableMs = this.o.clock.now() - u.since;
     if (unreachableMs < after) return null;
-    this.refused.inc();
     return { code: u.code, since: u.since, unreachableMs };
   }
 
@@ -145,8 +158,11 @@ export class StorageHealth {
   /** A write failed for a storage fault. */
   fault(f: StorageFault): void {
     this.faults.inc({ reason: f.kind });
-    // Any other fault came from a database that answered.
-    this.unreachable = f.kind === 'unavailable' ? { since: this.unreachable?.since ?? this.o.clock.now(), code: f.code } : null;
+    // Any other fault came from a database that answered. A query failed by `failWaiting`
+    // keeps the code of the fault that showed the database unreachable.
+    const prior = this.unreachable;
+    this.unreachable = f.kind === 'unavailable' ? { since: prior?.since ?? this.o.clock.now(), code: f.code === WAITED_UNREACHABLE && prior ? prior.code : f.code } : null;
+    if (f.code !== WAITED_UNREACHABLE) this.failWaiting();
     const was = this.current;
     if (was.degraded && was.reason === f.kind) return;
     const since = was.degraded ? was.since : this.o.clock.now();
@@ -155,6 +171,19 @@ export class StorageHealth {
     this.o.logger.error({ reason: f.kind, code: f.code, detail: f.message }, 'storage degraded: the database refuses writes; they are answered 507/503 until it recovers');
     this.notify('storage.degraded', { reason: f.kind, code: f.code, detail: f.message, since: new Date(since).toISOString() });
     this.scheduleProbe();
+  }
+
+  /**
+   * While requests are refused, fails those already waiting for a connection too: the pool
+   * fails them one per failed reconnection, so they would wait about as long as the outage.
+   */
+  private failWaiting(): void {
+    const r = this.refusing();
+    if (!r) return;
+    const failed = this.o.store.failWaiting(`the database has been unreachable (${r.code}) for ${Math.round(r.unreachableMs / 1000)} s`);
+    if (failed === 0) return;
+    this.waitingFailed.inc(failed);
+    this.o.logger.warn({ failed, code: r.code }, 'storage unreachable: queries waiting for a database connection were failed (503), none of them sent');
   }
 
   /** A write succeeded: the database stores writes again. */

@@ -15,7 +15,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { classifyStorageFault, markDatabaseConnectionError, storageFaultDetail } from '../../src/storage/contract/storage-faults.js';
+import { WAITED_UNREACHABLE, classifyStorageFault, markDatabaseConnectionError, storageFaultDetail } from '../../src/storage/contract/storage-faults.js';
 import type { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
@@ -100,6 +100,9 @@ describe('storage faults are classified by database code', () => {
     // Lost with the COMMIT perhaps on its way: the answer must not say nothing was stored.
     assert.match(detail(err('CONNECTION_CLOSED')), /may have been stored; retry later, with the same eventId if it must not be stored twice/);
     assert.doesNotMatch(detail(err('CONNECTION_CLOSED')), /nothing of this request was stored/);
+    // Failed while it waited for a connection: none of its queries was sent.
+    assert.equal(of(err(WAITED_UNREACHABLE)), 'unavailable');
+    assert.match(detail(err(WAITED_UNREACHABLE)), /\(DATABASE_UNREACHABLE\); nothing of this request was stored/);
     assert.equal(classifyStorageFault('text'), null);
   });
 
@@ -568,6 +571,34 @@ describe('PostgreSQL unreachable for longer than SWITCHBOARD_STORAGE_WAIT_MS: re
     assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/${kept.body.id}`)).status, 200, 'what was acknowledged before is kept');
     for (let i = 0; i < 60; i += 3) assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/wait-${i}`)).status, 404, `refused wait-${i} was not stored`);
     await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
+  });
+  it('fails the requests already waiting for a connection once the database has been unreachable that long, not when it is back', async () => {
+    const appId = await createApp(server, 'waiting');
+    const kept = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'wait.queued', payload: {} });
+    assert.equal(kept.status, 202, JSON.stringify(kept.body));
+    await proxy.cut();
+    // Sent before any fault was seen, so none is refused at the door: they queue in the pool of
+    // 2, which fails one per failed reconnection of each connection (at most a second apart):
+    // 150 reads took about 50 s that way (publishes share transactions, so fewer of them wait).
+    // The bound tells that from being failed at once (2-3 s).
+    const requests = Array.from({ length: 200 }, (_, i) =>
+      i % 4 === 0
+        ? server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'wait.queued', payload: { i }, eventId: `queued-${i}` })
+        : server.api('GET', `/api/v1/app/${appId}/msg/${kept.body.id}`),
+    );
+    const answered = await Promise.race([Promise.all(requests), new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+    assert.ok(answered, 'every waiting request was answered while the database was still away');
+    const waited = answered.filter((r) => /\(DATABASE_UNREACHABLE\); nothing of this request was stored/.test(String(r.body.detail)));
+    for (const r of answered) assert.equal(r.status, 503, JSON.stringify(r.body));
+    assert.ok(waited.length > 0, 'some were failed while they waited for a connection');
+    const failedTotal = Number(/^switchboard_storage_waiting_failed_total (\d+)/m.exec(await metricsText(server))?.[1]);
+    // Counted by query: publishes that share a commit wait as one transaction.
+    assert.ok(failedTotal > 0, `counted: ${failedTotal}`);
+
+    await proxy.open();
+    await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
+    assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/${kept.body.id}`)).status, 200, 'what was acknowledged before is kept');
+    for (let i = 0; i < 200; i += 4) assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/queued-${i}`)).status, 404, `failed queued-${i} was not stored`);
   });
 });
 

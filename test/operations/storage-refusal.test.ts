@@ -10,6 +10,7 @@ import { Registry } from 'prom-client';
 import { EventBus } from '../../src/engine/event-bus.js';
 import { StorageHealth } from '../../src/operations/storage-health.js';
 import { probeStore } from '../helpers/probe-store.js';
+import { WAITED_UNREACHABLE } from '../../src/storage/contract/storage-faults.js';
 import type { StorageFault } from '../../src/storage/contract/storage-faults.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { turns } from '../helpers/turns.js';
@@ -21,14 +22,19 @@ function health(refuseAfterMs: number | undefined, probeIntervalMs = 5000) {
   const clock = new FakeClock();
   const probes: number[] = [];
   let probeFails = true;
-  const store = probeStore(async () => {
-    probes.push(clock.now());
-    if (probeFails) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'CONNECTION_CLOSED' });
-  });
+  /** Why each call of `failWaiting` failed the queries waiting for a connection. */
+  const failedWaiting: string[] = [];
+  const store = probeStore(
+    async () => {
+      probes.push(clock.now());
+      if (probeFails) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'CONNECTION_CLOSED' });
+    },
+    (why) => (failedWaiting.push(why), 3),
+  );
   const registry = new Registry();
   const h = new StorageHealth({ store, clock, logger: pino({ level: 'silent' }), bus: new EventBus(), registry, probeIntervalMs, probeBytes: 100, refuseAfterMs });
   h.start();
-  return { h, clock, probes, registry, answer: () => (probeFails = false) };
+  return { h, clock, probes, registry, failedWaiting, answer: () => (probeFails = false) };
 }
 
 describe('storage health: refusing requests while the database is unreachable', () => {
@@ -92,6 +98,26 @@ describe('storage health: refusing requests while the database is unreachable', 
     clock.advance(4999);
     await turns(5);
     assert.equal(probes.length, before, 'no probe within 5 s of a full disk');
+    await h.stop();
+  });
+
+  it('fails the queries waiting for a connection at each fault once requests are refused, keeping the code of the real fault', async () => {
+    const { h, clock, registry, failedWaiting } = health(5000, 60_000);
+    h.fault(refused);
+    clock.advance(4999);
+    h.fault(refused);
+    assert.deepEqual(failedWaiting, [], 'not yet refusing: queries still wait for the database');
+    clock.advance(1);
+    h.fault(refused);
+    assert.deepEqual(failedWaiting, ['the database has been unreachable (ECONNREFUSED) for 5 s']);
+    // The queries failed that way are faults too: they neither fail the queue again nor hide the real code.
+    h.fault({ kind: 'unavailable', code: WAITED_UNREACHABLE, message: 'waited' });
+    assert.equal(failedWaiting.length, 1);
+    assert.equal(h.refusal()?.code, 'ECONNREFUSED');
+    const metric = await registry.getSingleMetricAsString('switchboard_storage_waiting_failed_total');
+    assert.match(metric, /switchboard_storage_waiting_failed_total 3$/m, 'the queries failed are counted');
+    h.fault(full);
+    assert.equal(failedWaiting.length, 1, 'a database that answers: nothing is failed');
     await h.stop();
   });
 });

@@ -69,6 +69,13 @@ const PG_KINDS: Readonly<Record<string, StorageFaultKind>> = {
 const PG_DRIVER_CODES: ReadonlySet<string> = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT']);
 
 /**
+ * The code of a request failed while it waited for a database connection, the database
+ * having been unreachable for a while (`StoreLifecycle.failWaiting`): none of its queries was
+ * sent, so nothing of it was stored.
+ */
+export const WAITED_UNREACHABLE = 'DATABASE_UNREACHABLE';
+
+/**
  * Socket errors (a refused or reset connection, a host not found) are storage faults only
  * when the store marked them as its database's (`markDatabaseConnectionError`): a route may
  * meet the same codes on its own outbound connections.
@@ -108,7 +115,7 @@ export function classifyStorageFault(e: unknown): StorageFault | null {
 
 /** A lost or refused connection to the database: 'unavailable'. */
 function connectionKind(code: string, e: object): StorageFaultKind | null {
-  if (PG_DRIVER_CODES.has(code)) return 'unavailable';
+  if (PG_DRIVER_CODES.has(code) || code === WAITED_UNREACHABLE) return 'unavailable';
   if (SOCKET_CODES.has(code) && isMarkedDatabaseError(e)) return 'unavailable';
   return null;
 }

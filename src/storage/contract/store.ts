@@ -42,6 +42,13 @@ export interface StoreLifecycle {
   /** Checks the database answers. */
   ping(): Promise<void>;
   /**
+   * Fails at once every query still waiting for a connection to the database (none of them
+   * was sent) with a storage fault `unavailable` (`WAITED_UNREACHABLE`), whose message says
+   * `why`; how many. Called once the database has been unreachable for a while: the pool
+   * would otherwise fail them one per failed reconnection. SQLite has no such queue: 0.
+   */
+  failWaiting(why: string): number;
+  /**
    * Settings of the database server that will slow Switchboard down or let its tables grow
    * without bound, each a sentence for the operator; none when all is well (always, on SQLite).
    */

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import type { Sql, TransactionSql } from 'postgres';
 import { SecretBox } from '../../security/crypto.js';
-import { markDatabaseConnectionError } from '../contract/storage-faults.js';
+import { WAITED_UNREACHABLE, markDatabaseConnectionError } from '../contract/storage-faults.js';
 import { claimLockSpace, endpointLockKeys } from './advisory-locks.js';
 import { channelFor, encodeNotices } from './notices.js';
 import type { EncodedNotice } from './notices.js';
@@ -145,6 +145,17 @@ export class PgConnection {
     } finally {
       stop.abort();
     }
+  }
+
+  /**
+   * Fails every query (and transaction) waiting in the pool's queue for a connection with a
+   * `WAITED_UNREACHABLE` fault saying `why`; how many. None of them was sent, so nothing of
+   * them is stored. (`failWaiting` is added to postgres.js by scripts/patch-dependencies.mjs.)
+   */
+  failWaiting(why: string): number {
+    const pool = this.sql as Sql & { failWaiting?: (error: () => Error) => number };
+    if (!pool.failWaiting) return 0;
+    return pool.failWaiting(() => Object.assign(new Error(`${why}: the query waited for a connection and was not sent`), { code: WAITED_UNREACHABLE }));
   }
 
   private schemaName: string | null = null;

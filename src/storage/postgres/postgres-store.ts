@@ -110,6 +110,10 @@ export class PostgresStore extends ComposedStore {
     await this.connection.ping();
   }
 
+  override failWaiting(why: string): number {
+    return this.connection.failWaiting(why);
+  }
+
   override async advisories(): Promise<string[]> {
     const [s] = await this.sql<{ autovacuum: string; track_counts: string }[]>`
       SELECT current_setting('autovacuum') AS autovacuum, current_setting('track_counts') AS track_counts`;

@@ -56,6 +56,7 @@ export abstract class ComposedStore implements Store {
   abstract migrate(): Promise<void>;
   abstract close(): Promise<void>;
   abstract ping(): Promise<void>;
+  abstract failWaiting(why: string): number;
   abstract advisories(): Promise<string[]>;
 
   // ---- catalog

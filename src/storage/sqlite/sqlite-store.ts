@@ -87,6 +87,11 @@ export class SqliteStore extends ComposedStore {
     this.connection.q('SELECT 1').get();
   }
 
+  /** Queries run at once on SQLite: none ever waits for a connection. */
+  override failWaiting(): number {
+    return 0;
+  }
+
   /** SQLite has no server settings to get wrong: the connection sets its own pragmas. */
   override async advisories(): Promise<string[]> {
     return [];
