@@ -71,17 +71,24 @@ export class TcpProxy {
     return server;
   }
 
-  /** Stops listening and cuts every connection: the broker looks down. */
-  async down(): Promise<void> {
+  /**
+   * Stops listening and cuts every connection: the broker looks down. With `reset`, the
+   * connections are reset (RST), as a server that dies or a network that fails shows it;
+   * otherwise they are closed.
+   */
+  async down(how: { reset?: boolean } = {}): Promise<void> {
     const server = this.server;
     this.server = null;
-    this.cut();
+    this.cut(how);
     if (server) await new Promise<void>((r) => server.close(() => r()));
   }
 
-  /** Cuts the open connections; new ones are still accepted. */
-  cut(): void {
-    for (const s of this.sockets) s.destroy();
+  /** Cuts the open connections (resets them with `reset`); new ones are still accepted. */
+  cut(how: { reset?: boolean } = {}): void {
+    for (const s of this.sockets) {
+      if (how.reset) s.resetAndDestroy();
+      else s.destroy();
+    }
     this.sockets.clear();
   }
 

@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -23,6 +22,7 @@ import { eventually } from '../helpers/eventually.js';
 import { MAIN } from '../helpers/process.js';
 import { Receiver } from '../helpers/receiver.js';
 import { startServer } from '../helpers/server.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 import type { TestServer } from '../helpers/server.js';
 import { TEST_DATABASE_URL, createTestSchema } from '../helpers/pg.js';
 import { createApp } from '../helpers/security.js';
@@ -370,58 +370,18 @@ describe('PostgreSQL read-only session: 503 storage_read_only, degraded, recover
 });
 
 /**
- * A TCP proxy in front of PostgreSQL that can cut every connection and refuse new ones (the
- * database down, as a server that stops or a network that fails shows it), then let them
- * through again on the same port.
+ * A server on a fresh schema whose connections to PostgreSQL go through a proxy, with `env` on
+ * top of a pool of 2; `stop` closes the server, the proxy and the schema. The tests take the
+ * database away with `proxy.down({ reset: true })`: every connection reset, new ones refused
+ * (as a server that stops or a network that fails shows it), then `proxy.up()` on the same port.
  */
-class CuttableProxy {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => {});
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  /** Resets every connection and stops listening: connecting is refused. */
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const s of this.sockets) s.resetAndDestroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
-
-/**
- * A server on a fresh schema whose connections to PostgreSQL go through a `CuttableProxy`, with
- * `env` on top of a pool of 2; `stop` closes the server, the proxy and the schema.
- */
-async function startBehindProxy(prefix: string, env: Record<string, string>): Promise<{ server: TestServer; proxy: CuttableProxy; stop: () => Promise<void> }> {
+async function startBehindProxy(prefix: string, env: Record<string, string>): Promise<{ server: TestServer; proxy: TcpProxy; stop: () => Promise<void> }> {
   const schema = await createTestSchema(prefix);
-  const url = new URL(schema.url);
-  const proxy = new CuttableProxy({ host: url.hostname, port: Number(url.port || 5432) });
-  await proxy.open();
-  url.hostname = '127.0.0.1';
-  url.port = String(proxy.port);
-  const server = await startServer({ SWITCHBOARD_DATABASE_URL: url.toString(), SWITCHBOARD_DATABASE_POOL: '2', ...env });
+  const proxy = await TcpProxy.to(schema.url, 5432);
+  const server = await startServer({ SWITCHBOARD_DATABASE_URL: proxy.url(schema.url), SWITCHBOARD_DATABASE_POOL: '2', ...env });
   const stop = async (): Promise<void> => {
     await server.close();
-    await proxy.cut();
+    await proxy.down();
     await schema.drop();
   };
   return { server, proxy, stop };
@@ -429,7 +389,7 @@ async function startBehindProxy(prefix: string, env: Record<string, string>): Pr
 
 describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_unavailable, never 500', { skip: skipWithoutPostgres }, () => {
   let server: TestServer;
-  let proxy: CuttableProxy;
+  let proxy: TcpProxy;
   let stop: (() => Promise<void>) | undefined;
   before(async () => {
     // Requests wait for the database however long it is away (the refusal after a while has its own test below).
@@ -453,7 +413,7 @@ describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_
     // database is back, each must end as one message, whether or not its commit went through.
     const keyed = (i: number) => server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.keyed', payload: { i }, tags: ['keyed'] }, { 'idempotency-key': `keyed-${i}` });
     const keyedInFlight = Array.from({ length: 20 }, (_, i) => keyed(i));
-    await proxy.cut();
+    await proxy.down({ reset: true });
     // Requests queued in the pool fail one per failed reconnection of each connection (at most a
     // second apart): 60 requests on a pool of 2 on a loaded machine take well over 10 s. The bound
     // tells an answer from a request left hanging for good.
@@ -482,7 +442,7 @@ describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_
     assert.match(text, /switchboard_storage_degraded\{reason="unavailable"\} 1/);
     assert.doesNotMatch(text, /^switchboard_queue_deliveries\{/m);
 
-    await proxy.open();
+    await proxy.up();
     await eventually(async () => (await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.test', payload: {}, eventId: 'down-back' })).status === 202, 'publishes accepted again');
     await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
     for (const id of kept) assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/${id}`)).status, 200, 'what was acknowledged before is kept');
@@ -505,14 +465,14 @@ describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_
     const stored = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'down.queued', payload: {} });
     assert.equal(stored.status, 202, JSON.stringify(stored.body));
     const { id } = stored.body;
-    await proxy.cut();
+    await proxy.down({ reset: true });
     // Reads, a query each, more than the pool fails at once: most wait in its queue, which fails
     // one of them per failed reconnection.
     const waiting = Promise.all(Array.from({ length: 30 }, () => server.api('GET', `/api/v1/app/${appId}/msg/${id}`)));
     const health = fetch(server.url + '/api/v1/health').then((r) => r.status);
     const first = await Promise.race([health.then((status) => ({ health: status })), waiting.then(() => ({ health: null }))]);
     assert.deepEqual(first, { health: 503 }, 'health answered 503 before the queued requests were');
-    await proxy.open();
+    await proxy.up();
     // Each read finds the message or fails with the database: one sent between a socket's error
     // and its close used to come back empty, a 404 (the driver fix in scripts/patch-dependencies.mjs).
     for (const r of await waiting) assert.ok(r.status === 200 || r.status === 503, `a queued read: ${r.status} ${JSON.stringify(r.body)}`);
@@ -522,7 +482,7 @@ describe('PostgreSQL unreachable (connections reset, then refused): 503 storage_
 
 describe('PostgreSQL unreachable for longer than SWITCHBOARD_STORAGE_WAIT_MS: requests are refused at once', { skip: skipWithoutPostgres }, () => {
   let server: TestServer;
-  let proxy: CuttableProxy;
+  let proxy: TcpProxy;
   let stop: (() => Promise<void>) | undefined;
   before(async () => {
     // The usual probe interval: while the database is unreachable the probe runs every second all the same.
@@ -534,7 +494,7 @@ describe('PostgreSQL unreachable for longer than SWITCHBOARD_STORAGE_WAIT_MS: re
     const appId = await createApp(server, 'wait');
     const kept = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'wait.test', payload: {} });
     assert.equal(kept.status, 202, JSON.stringify(kept.body));
-    await proxy.cut();
+    await proxy.down({ reset: true });
     // Requests that meet the dead connections find it unreachable; after 300 ms of that, the
     // next ones are refused before they reach the pool.
     await eventually(async () => {
@@ -564,7 +524,7 @@ describe('PostgreSQL unreachable for longer than SWITCHBOARD_STORAGE_WAIT_MS: re
     const refusedTotal = Number(/^switchboard_storage_refused_total (\d+)/m.exec(await scrape.text())?.[1]);
     assert.ok(refusedTotal >= 60, `refusals counted: ${refusedTotal}`);
 
-    await proxy.open();
+    await proxy.up();
     // The probe runs every second while the database is unreachable (not every 5 s): once one
     // goes through, requests are taken again.
     await eventually(async () => (await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'wait.test', payload: {}, eventId: 'wait-back' })).status === 202, 'publishes accepted again');
@@ -576,7 +536,7 @@ describe('PostgreSQL unreachable for longer than SWITCHBOARD_STORAGE_WAIT_MS: re
     const appId = await createApp(server, 'waiting');
     const kept = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'wait.queued', payload: {} });
     assert.equal(kept.status, 202, JSON.stringify(kept.body));
-    await proxy.cut();
+    await proxy.down({ reset: true });
     // Sent before any fault was seen, so none is refused at the door: they queue in the pool of
     // 2, which fails one per failed reconnection of each connection (at most a second apart):
     // 150 reads took about 50 s that way (publishes share transactions, so fewer of them wait).
@@ -595,7 +555,7 @@ describe('PostgreSQL unreachable for longer than SWITCHBOARD_STORAGE_WAIT_MS: re
     // Counted by query: publishes that share a commit wait as one transaction.
     assert.ok(failedTotal > 0, `counted: ${failedTotal}`);
 
-    await proxy.open();
+    await proxy.up();
     await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
     assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/${kept.body.id}`)).status, 200, 'what was acknowledged before is kept');
     for (let i = 0; i < 200; i += 4) assert.equal((await server.api('GET', `/api/v1/app/${appId}/msg/queued-${i}`)).status, 404, `failed queued-${i} was not stored`);
