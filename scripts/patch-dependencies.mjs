@@ -44,7 +44,8 @@
 //     query waits forever.
 // The fix: a reserve leaves the queue when it settles, and settles once; a connection whose
 // first query is a reserve hands itself to it once connected (or, when another connection took
-// it meanwhile, opens for the queue). test/storage/postgres-reserve.test.ts runs transactions
+// it meanwhile, opens for the queue). A reserve served from the queue has left it already, so
+// only this hand-over and a rejection look for it there. test/storage/postgres-reserve.test.ts runs transactions
 // through an outage and checks that each settles and that the whole pool serves afterwards.
 //
 // postgres (3.4.9): queries that wait for a connection of the pool stay in its queue while the
@@ -142,7 +143,7 @@ const fixes = [
     replace:
       `        let settled = false // ${RESERVE_SETTLES} (porsager/postgres#1195)\n` +
       '        const query = {\n' +
-      '          reserve: c => settled ? false : (settled = true, queries.remove(query), resolve(c), true),\n' +
+      '          reserve: (c, queued) => settled ? false : (settled = true, queued && queries.remove(query), resolve(c), true),\n' +
       '          reject: e => settled || (settled = true, queries.remove(query), reject(e))\n' +
       '        }\n',
   },
@@ -161,7 +162,7 @@ const fixes = [
       '        return fetchArrayTypes()\n' +
       '\n' +
       '      initial.reserve\n' +
-      '        ? initial.reserve(connection) || onopen(connection)\n' +
+      '        ? initial.reserve(connection, true) || onopen(connection)\n' +
       '        : execute(initial)\n',
   },
   {
