@@ -22,6 +22,8 @@ export interface Config {
   role: 'all' | 'api' | 'worker';
   /** A delivery's lease lasts the request timeout plus this. */
   leaseGraceMs: number;
+  /** PostgreSQL: how long a session may sit idle in a transaction before the server ends it (0: the server's setting). */
+  databaseIdleInTransactionMs: number;
   adminToken: string | undefined;
   /** `production` refuses to start with a weak admin token; `development` only warns. */
   environment: 'production' | 'development';
@@ -114,6 +116,12 @@ export const SETTINGS: Setting[] = [
       'A delivery being sent is leased for the request timeout plus this long. When a node sharing PostgreSQL dies mid-delivery, another node sends it again once the lease has run out (SQLite releases leases at the next start). A running background task is leased for this long, renewed while it runs, and taken over by another node once its lease has run out.',
   },
   { env: 'SWITCHBOARD_DATABASE_POOL', default: '10', description: 'Most PostgreSQL connections a node opens for queries (it opens one more to listen for other nodes\' notices).' },
+  {
+    env: 'SWITCHBOARD_DATABASE_IDLE_IN_TRANSACTION_MS',
+    default: '10000',
+    description:
+      'PostgreSQL ends a session of this node that has sat idle inside a transaction this long (`idle_in_transaction_session_timeout`), releasing its locks: a node frozen or cut off by the network mid-transaction then stops the other nodes\' publishes for this long at most, not until its connection times out. `0` leaves the server\'s own setting. See scaling.md.',
+  },
   {
     env: 'SWITCHBOARD_ROLE',
     default: 'all',
@@ -356,6 +364,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: env.SWITCHBOARD_DATA_DIR || './data',
     databaseUrl,
     databasePoolSize: int(env, 'SWITCHBOARD_DATABASE_POOL', 10, 1),
+    databaseIdleInTransactionMs: int(env, 'SWITCHBOARD_DATABASE_IDLE_IN_TRANSACTION_MS', 10_000, 0),
     role,
     leaseGraceMs: int(env, 'SWITCHBOARD_LEASE_GRACE_MS', 30_000, 100),
     adminToken: env.SWITCHBOARD_ADMIN_TOKEN || undefined,

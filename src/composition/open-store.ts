@@ -27,7 +27,13 @@ export function sqlitePath(config: Config): string {
 /** Opens (without migrating) the configured store. */
 export function openStore(config: Config, o: OpenStoreOptions = {}): Store {
   if (config.databaseUrl) {
-    return new PostgresStore({ url: config.databaseUrl, max: o.poolSize ?? config.databasePoolSize, box: o.box, endpointConcurrency: config.endpointConcurrency });
+    return new PostgresStore({
+      url: config.databaseUrl,
+      max: o.poolSize ?? config.databasePoolSize,
+      box: o.box,
+      endpointConcurrency: config.endpointConcurrency,
+      idleInTransactionTimeoutMs: config.databaseIdleInTransactionMs,
+    });
   }
   makePrivateDir(config.dataDir);
   return new SqliteStore({ path: sqlitePath(config), durability: config.durability, box: o.box });
@@ -46,7 +52,7 @@ export interface MigrateResult {
 /** Applies pending migrations to the configured database; answers where and what was applied. */
 export async function migrateStore(config: Config): Promise<MigrateResult> {
   if (config.databaseUrl) {
-    const store = new PostgresStore({ url: config.databaseUrl, max: 1 });
+    const store = new PostgresStore({ url: config.databaseUrl, max: 1, idleInTransactionTimeoutMs: config.databaseIdleInTransactionMs });
     try {
       const applied = await runMigrations(store.sql);
       return { database: 'postgres', where: 'PostgreSQL schema', applied, advisories: await store.advisories() };

@@ -26,7 +26,22 @@ export interface PostgresOptions {
   box?: SecretBox | undefined;
   /** Most deliveries of one endpoint in flight at once, over all nodes, when leased at publish time. */
   endpointConcurrency?: number | undefined;
+  /**
+   * Milliseconds a session of this node may sit idle inside a transaction before the database
+   * ends it (`idle_in_transaction_session_timeout`), releasing its locks; 0 leaves the server's
+   * own setting. Default `IDLE_IN_TRANSACTION_TIMEOUT_MS`.
+   */
+  idleInTransactionTimeoutMs?: number | undefined;
 }
+
+/**
+ * How long a session may sit idle in a transaction by default. A transaction of this node waits
+ * between its statements only for the node itself (a few milliseconds); a node that stops there
+ * (frozen, paused, cut off by the network without a reset) holds its locks until the database
+ * ends the session, and the claim locks and the position counter's lock it may hold stop every
+ * other node's publishes until then.
+ */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
 
 /** The longest a ping (a health check's) waits for the database. */
 const PING_TIMEOUT_MS = 5000;
@@ -85,7 +100,12 @@ export class PgConnection {
 
   constructor(opts: PostgresOptions) {
     this.url = opts.url;
-    this.connectionParams = { application_name: 'switchboard', ...(opts.schema ? { search_path: opts.schema } : {}) };
+    const idleInTransaction = opts.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS;
+    this.connectionParams = {
+      application_name: 'switchboard',
+      ...(opts.schema ? { search_path: opts.schema } : {}),
+      ...(idleInTransaction > 0 ? { idle_in_transaction_session_timeout: String(idleInTransaction) } : {}),
+    };
     this.sql = postgres(opts.url, {
       max: opts.max ?? 10,
       onnotice: () => {},

@@ -1,0 +1,129 @@
+/**
+ * A node that stops inside a transaction (frozen, paused, or cut off by the network without a
+ * reset, so its connections stay open) holds that transaction's locks until PostgreSQL ends its
+ * session. The claim lock of an endpoint, or the position counter's lock that every publish
+ * takes, held that way would stop every other node's publishes (each publish batch is one
+ * transaction, so one endpoint's lock holds up the node's whole batch). A node's sessions are
+ * opened with `idle_in_transaction_session_timeout`: the database ends the stopped session and
+ * the other nodes go on. Here a "stopped node" is a connection whose transaction takes a lock
+ * and then waits for the test; a store on the same schema plays another node.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import postgres from 'postgres';
+import { loadConfig } from '../../src/config.js';
+import { openStore } from '../../src/composition/open-store.js';
+import type { Endpoint } from '../../src/domain/model.js';
+import { PgConnection } from '../../src/storage/postgres/connection.js';
+import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import { T0, app, endpoint, message } from '../helpers/fixtures.js';
+import { TEST_DATABASE_URL, migratedTestSchema } from '../helpers/pg.js';
+import type { TestSchema } from '../helpers/pg.js';
+import { skipWithoutPostgres } from '../helpers/requirements.js';
+
+/** Short, so the tests do not wait long; the product's default is 10 s. */
+const IDLE_MS = 300;
+
+describe('postgres: a node stopped mid-transaction', { skip: skipWithoutPostgres, timeout: 60_000 }, () => {
+  let s: TestSchema;
+  let other: PostgresStore;
+  before(async () => {
+    s = await migratedTestSchema();
+    other = s.store(2);
+  });
+  after(async () => s.drop());
+
+  async function anEndpoint(): Promise<Endpoint> {
+    const ap = app();
+    await other.createApplication(ap);
+    const ep = endpoint(ap.id);
+    await other.createEndpoint(ep);
+    return ep;
+  }
+
+  /**
+   * Opens a transaction on a node of its own that runs `lock`, then stops: its session sits idle
+   * in the transaction until `resume()`, after which it sends one more statement and commits.
+   */
+  async function stoppedNode(lock: (c: PgConnection, tx: Parameters<Parameters<PgConnection['transaction']>[0]>[0]) => Promise<unknown>) {
+    const c = new PgConnection({ url: TEST_DATABASE_URL, schema: s.schema, max: 1, idleInTransactionTimeoutMs: IDLE_MS });
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => (resume = r));
+    let locked!: (pid: number) => void;
+    const holding = new Promise<number>((r) => (locked = r));
+    const done = c.transaction(async (tx) => {
+      await c.schema(tx);
+      const [row] = await tx<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+      await lock(c, tx);
+      locked(row!.pid);
+      await resumed;
+      await tx`SELECT 1`;
+    });
+    done.catch(() => {});
+    const pid = await holding;
+    return { c, pid, resume, done };
+  }
+
+  async function sessionState(pid: number): Promise<string | null> {
+    const [row] = await other.sql<{ state: string | null }[]>`SELECT state FROM pg_stat_activity WHERE pid = ${pid}`;
+    return row?.state ?? null;
+  }
+
+  it("lets another node publish past an endpoint's claim lock the stopped node held", async () => {
+    const ep = await anEndpoint();
+    const node = await stoppedNode((c, tx) => c.lockEndpoints(tx, [ep.id]));
+    try {
+      assert.equal(await sessionState(node.pid), 'idle in transaction', 'the stopped node holds the lock, idle');
+      // Leasing at publish takes the endpoint's claim lock: this waits until the session is ended.
+      const [published] = await other.publish([{ message: message(ep.appId, T0), deliveries: [{ endpointId: ep.id, leaseUntil: T0 + 60_000 }] }]);
+      assert.equal(published?.kind, 'created');
+      assert.equal(published.kind === 'created' && published.deliveries[0]!.leaseToken, 1, 'leased at publish, as with no node stopped');
+      assert.equal(await sessionState(node.pid), null, "the database ended the stopped node's session");
+      node.resume();
+      await assert.rejects(node.done, (e: Error & { code?: string }) => e.code === 'CONNECTION_CLOSED', 'the node, going on, finds its transaction gone');
+      const [again] = await node.c.sql<{ one: number }[]>`SELECT 1 AS one`;
+      assert.equal(again?.one, 1, "and the node's pool serves again on a new connection");
+    } finally {
+      node.resume();
+      await node.c.end(1);
+    }
+  });
+
+  it("lets every other node publish past the position counter's lock the stopped node held", async () => {
+    const ep = await anEndpoint();
+    // What a publish cut off after its first statements leaves behind.
+    const node = await stoppedNode((_c, tx) => tx`SELECT 1 FROM pull_sequence WHERE id = 1 FOR UPDATE`);
+    try {
+      const m = message(ep.appId, T0 + 1);
+      const [published] = await other.publish([{ message: m, deliveries: [{ endpointId: ep.id, leaseUntil: null }] }]);
+      assert.equal(published?.kind, 'created');
+      assert.equal((await other.getMessage(ep.appId, m.id))?.id, m.id, 'stored');
+      node.resume();
+      await assert.rejects(node.done);
+    } finally {
+      node.resume();
+      await node.c.end(1);
+    }
+  });
+
+  it('opens every session with the configured limit, by default 10 s, and leaves the server its own with 0', async () => {
+    const show = async (env: Record<string, string>): Promise<string> => {
+      const store = openStore(loadConfig({ SWITCHBOARD_DATABASE_URL: s.url, ...env })) as PostgresStore;
+      try {
+        const [row] = await store.sql<{ v: string }[]>`SELECT current_setting('idle_in_transaction_session_timeout') AS v`;
+        return row!.v;
+      } finally {
+        await store.close();
+      }
+    };
+    assert.equal(await show({}), '10s');
+    assert.equal(await show({ SWITCHBOARD_DATABASE_IDLE_IN_TRANSACTION_MS: '2500' }), '2500ms');
+    const plain = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+    try {
+      const [own] = await plain<{ v: string }[]>`SELECT current_setting('idle_in_transaction_session_timeout') AS v`;
+      assert.equal(await show({ SWITCHBOARD_DATABASE_IDLE_IN_TRANSACTION_MS: '0' }), own!.v, "the server's own setting");
+    } finally {
+      await plain.end();
+    }
+  });
+});
