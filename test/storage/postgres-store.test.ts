@@ -19,6 +19,8 @@ import { eventually } from '../helpers/eventually.js';
 import { createTestSchema } from '../helpers/pg.js';
 import type { TestSchema } from '../helpers/pg.js';
 import { PostgresStore as Pg } from '../../src/storage/postgres/postgres-store.js';
+import { PgConnection } from '../../src/storage/postgres/connection.js';
+import { PgIngestStore } from '../../src/storage/postgres/ingest.js';
 import { TEST_DATABASE_URL } from '../helpers/pg.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
 
@@ -418,6 +420,43 @@ describe('postgres: advice on the server\'s settings', { skip: skipWithoutPostgr
       assert.match(advice[0]!, /track_counts = off/);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('postgres: writes that need not wait for the disk', { skip: skipWithoutPostgres }, () => {
+  let s: TestSchema;
+  before(async () => {
+    s = await createTestSchema();
+    await s.store(1).migrate();
+  });
+  after(async () => s.drop());
+
+  it('commits the logs of refused ingest requests without waiting for their WAL flush', async () => {
+    // Anyone holding a source's URL can make such logs, as fast as the source's request limit lets them.
+    const c = new PgConnection({ url: TEST_DATABASE_URL, schema: s.schema, max: 1 });
+    try {
+      const seen: string[] = [];
+      const transaction = c.transaction.bind(c);
+      c.transaction = (fn, opts) =>
+        transaction(async (tx, commit) => {
+          const [row] = await tx<{ v: string }[]>`SELECT current_setting('synchronous_commit') AS v`;
+          seen.push(row!.v);
+          return fn(tx, commit);
+        }, opts);
+      const ingest = new PgIngestStore(c);
+      const sourceId = newId('source', T0);
+      await ingest.createSource(
+        { id: sourceId, uid: null, name: 'src', type: 'stripe', metadata: {}, config: '{"secret":"whsec_x"}', createdAt: T0, updatedAt: T0 },
+        { hash: 'hash-relaxed', token: 'token-relaxed', createdAt: T0, expiresAt: null },
+        null,
+      );
+      const log = { id: newId('ingestLog', T0), sourceId, statusCode: 401, errorText: 'no valid signature', headers: {}, payload: '{}', createdAt: T0 };
+      await ingest.addLogs([log], 10);
+      assert.deepEqual(seen, ['off'], 'the log was written in one transaction, its commit not waiting for the disk');
+      assert.deepEqual((await ingest.listLogs(sourceId, { limit: 10 })).data.map((l) => l.errorText), ['no valid signature']);
+    } finally {
+      await c.end(1);
     }
   });
 });

@@ -1,14 +1,19 @@
 /**
  * Relaxed commits on SQLite: under full durability a relaxed write runs with
  * `synchronous = NORMAL` and the connection is back at FULL afterwards, also when the write
- * throws; under normal durability nothing is switched.
+ * throws; under normal durability nothing is switched. The logs of refused ingest requests
+ * commit relaxed.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { newId } from '../../src/domain/ids.js';
 import { SqliteConnection } from '../../src/storage/sqlite/connection.js';
+import { SqliteIngestStore } from '../../src/storage/sqlite/ingest.js';
+import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import { T0 } from '../helpers/fixtures.js';
 
 const FULL = 2;
 const NORMAL = 1;
@@ -46,5 +51,31 @@ describe('relaxed commits on SQLite', () => {
     const c = connect('normal', 'normal.db');
     assert.equal(c.relaxed(() => level(c)), NORMAL);
     assert.equal(level(c), NORMAL);
+  });
+
+  it('commits the logs of refused ingest requests relaxed, without an fsync on the event loop', async () => {
+    // Anyone holding a source's URL can make such logs, as fast as the source's request limit
+    // lets them: with an fsync each, a flood of forged requests stalled the event loop whenever
+    // the disk was slow (publishes beside it took seconds while another process wrote to the disk).
+    const path = join(dir, 'ingest.db');
+    const setup = new SqliteStore({ path, durability: 'full' });
+    await setup.migrate();
+    const sourceId = newId('source', T0);
+    await setup.ingest.createSource(
+      { id: sourceId, uid: null, name: 'src', type: 'stripe', metadata: {}, config: '{"secret":"whsec_x"}', createdAt: T0, updatedAt: T0 },
+      { hash: 'hash-relaxed', token: 'token-relaxed', createdAt: T0, expiresAt: null },
+      null,
+    );
+    await setup.close();
+    const c = connect('full', 'ingest.db');
+    const levels: number[] = [];
+    const relaxed = c.relaxed.bind(c);
+    c.relaxed = <T>(fn: () => T): T => relaxed(() => (levels.push(level(c)), fn()));
+    const ingest = new SqliteIngestStore(c);
+    const log = { id: newId('ingestLog', T0), sourceId, statusCode: 401, errorText: 'no valid signature', headers: {}, payload: '{}', createdAt: T0 };
+    await ingest.addLogs([log], 10);
+    assert.deepEqual(levels, [NORMAL], 'the log was written in one relaxed commit');
+    assert.equal(level(c), FULL);
+    assert.deepEqual((await ingest.listLogs(sourceId, { limit: 10 })).data.map((l) => l.errorText), ['no valid signature']);
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { Sql, TransactionSql } from 'postgres';
 import type { SecretBox } from '../../security/crypto.js';
+import type { PgConnection } from './connection.js';
 import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../contract/ingest.js';
 import { uniqueAsync } from '../shared/unique.js';
 import { pgPage } from './paging.js';
@@ -17,11 +18,14 @@ type Tx = TransactionSql;
 const SOURCE_UID_TAKEN = 'a source with this uid already exists';
 
 export class PgIngestStore implements IngestStore {
-  constructor(
-    private readonly sql: Sql,
-    /** Seals source configs and URL tokens at rest. */
-    private readonly box: SecretBox,
-  ) {}
+  private readonly sql: Sql;
+  /** Seals source configs and URL tokens at rest. */
+  private readonly box: SecretBox;
+
+  constructor(private readonly c: PgConnection) {
+    this.sql = c.sql;
+    this.box = c.box;
+  }
 
   private async resetRun(tx: Tx, sourceId: string, at: number): Promise<void> {
     await tx`
@@ -111,13 +115,21 @@ export class PgIngestStore implements IngestStore {
       payload: l.payload,
       created_at: l.createdAt,
     }));
-    await this.sql.begin(async (tx) => {
-      await tx`INSERT INTO ingest_logs ${tx(rows)}`;
-      for (const s of new Set(logs.map((l) => l.sourceId))) {
-        await tx`DELETE FROM ingest_logs WHERE source_id = ${s} AND id <= (
-                   SELECT id FROM ingest_logs WHERE source_id = ${s} ORDER BY id DESC LIMIT 1 OFFSET ${keepPerSource})`;
-      }
-    });
+    // Not durable at commit (the WAL writer flushes it within a few hundred ms): a log of refused
+    // requests is kept for diagnosis, and anyone holding a source's URL can make one, as fast as
+    // the source's request limit lets them.
+    await this.c.transaction(
+      (tx, commit) =>
+        Promise.all([
+          tx`INSERT INTO ingest_logs ${tx(rows)}`,
+          ...[...new Set(logs.map((l) => l.sourceId))].map(
+            (s) => tx`DELETE FROM ingest_logs WHERE source_id = ${s} AND id <= (
+                        SELECT id FROM ingest_logs WHERE source_id = ${s} ORDER BY id DESC LIMIT 1 OFFSET ${keepPerSource})`,
+          ),
+          commit(),
+        ]),
+      { durable: false },
+    );
   }
 
   async listLogs(sourceId: string, q: PageQuery): Promise<Page<IngestLog>> {

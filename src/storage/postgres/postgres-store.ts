@@ -84,7 +84,7 @@ export class PostgresStore extends ComposedStore {
     this.operationalWebhooks = new PgOperationalWebhookStore(c.sql, c.box);
     this.pull = new PgPullStore(c);
     this.auth = new PgAuthStore(c.sql, c.box);
-    this.ingest = new PgIngestStore(c.sql, c.box);
+    this.ingest = new PgIngestStore(c);
     this.ordering = new PgOrderingStore(c);
     this.backgroundTasks = new PgBackgroundTaskStore(c.sql);
     this.usage = new PgUsageStore(c.sql);

@@ -5,6 +5,7 @@ import { unique } from '../shared/unique.js';
 import { sqlitePage } from './paging.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import type { SecretBox } from '../../security/crypto.js';
+import type { SqliteConnection } from './connection.js';
 import type { StatementCache } from './statements.js';
 
 import { toLog, toRun, toSource } from '../shared/rows.js';
@@ -13,13 +14,17 @@ import type { Row } from '../shared/rows.js';
 const SOURCE_UID_TAKEN = 'a source with this uid already exists';
 
 export class SqliteIngestStore implements IngestStore {
-  constructor(
-    private readonly db: Db,
-    /** Seals source configs and URL tokens at rest. */
-    private readonly box: SecretBox,
-    /** The connection's prepared statements. */
-    private readonly statements: StatementCache,
-  ) {}
+  private readonly db: Db;
+  /** Seals source configs and URL tokens at rest. */
+  private readonly box: SecretBox;
+  /** The connection's prepared statements. */
+  private readonly statements: StatementCache;
+
+  constructor(private readonly c: SqliteConnection) {
+    this.db = c.db;
+    this.box = c.box;
+    this.statements = c.statements;
+  }
 
   private q(sql: string): Statement {
     return this.statements.get(sql);
@@ -119,14 +124,19 @@ export class SqliteIngestStore implements IngestStore {
       `DELETE FROM ingest_logs WHERE source_id = ? AND id <= (
          SELECT id FROM ingest_logs WHERE source_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
     );
-    this.db.transaction(() => {
-      const sources = new Set<string>();
-      for (const l of logs) {
-        insert.run(l.id, l.sourceId, l.statusCode, l.errorText, JSON.stringify(l.headers), l.payload, l.createdAt);
-        sources.add(l.sourceId);
-      }
-      for (const s of sources) prune.run(s, s, keepPerSource);
-    })();
+    // Relaxed (no fsync on the event loop): a log of refused requests is kept for diagnosis, and
+    // anyone holding a source's URL can make one, as fast as the source's request limit lets them.
+    // A power cut may lose the last of them; the next durable commit or WAL sync keeps them too.
+    this.c.relaxed(() =>
+      this.db.transaction(() => {
+        const sources = new Set<string>();
+        for (const l of logs) {
+          insert.run(l.id, l.sourceId, l.statusCode, l.errorText, JSON.stringify(l.headers), l.payload, l.createdAt);
+          sources.add(l.sourceId);
+        }
+        for (const s of sources) prune.run(s, s, keepPerSource);
+      })(),
+    );
   }
 
   async listLogs(sourceId: string, q: PageQuery): Promise<Page<IngestLog>> {

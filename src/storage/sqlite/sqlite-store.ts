@@ -65,7 +65,7 @@ export class SqliteStore extends ComposedStore {
     this.operationalWebhooks = new SqliteOperationalWebhookStore(c.db, c.box);
     this.pull = new SqlitePullStore(c);
     this.auth = new SqliteAuthStore(c.db, c.box, c.statements);
-    this.ingest = new SqliteIngestStore(c.db, c.box, c.statements);
+    this.ingest = new SqliteIngestStore(c);
     this.ordering = new SqliteOrderingStore(c);
     this.backgroundTasks = new SqliteBackgroundTaskStore(c.db);
     this.usage = new SqliteUsageStore(c.db);
