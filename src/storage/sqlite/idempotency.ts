@@ -3,6 +3,7 @@ import type { IdempotencyStore, IdempotentEntry, IdempotentResponse, LockWaitOpt
 import { toIdempotentResponse } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 import type { SqliteConnection } from './connection.js';
+import { BOUND_LIMIT } from './statements.js';
 
 /** Idempotent responses on SQLite. */
 export class SqliteIdempotencyStore implements IdempotencyStore {
@@ -47,6 +48,6 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   }
 
   async dropExpiredIdempotent(nowMs: number, limit: number): Promise<number> {
-    return this.c.q('DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)').run(nowMs, limit).changes;
+    return this.c.q(`DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys WHERE expires_at <= ? ORDER BY expires_at ${BOUND_LIMIT})`).run(nowMs, limit).changes;
   }
 }

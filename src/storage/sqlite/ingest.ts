@@ -6,7 +6,7 @@ import { sqlitePage } from './paging.js';
 import type { Page, PageQuery } from '../contract/paging.js';
 import type { SecretBox } from '../../security/crypto.js';
 import type { SqliteConnection } from './connection.js';
-import type { StatementCache } from './statements.js';
+import { BOUND_LIMIT, type StatementCache } from './statements.js';
 
 import { toLog, toRun, toSource } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
@@ -149,7 +149,7 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async dueRuns(nowMs: number, limit: number): Promise<{ sourceId: string; nextRunAt: number }[]> {
-    const rows = this.q('SELECT source_id, next_run_at FROM source_runs WHERE next_run_at <= ? ORDER BY next_run_at LIMIT ?').all(nowMs, limit) as Row[];
+    const rows = this.q(`SELECT source_id, next_run_at FROM source_runs WHERE next_run_at <= ? ORDER BY next_run_at ${BOUND_LIMIT}`).all(nowMs, limit) as Row[];
     return rows.map((r) => ({ sourceId: r.source_id as string, nextRunAt: r.next_run_at as number }));
   }
 

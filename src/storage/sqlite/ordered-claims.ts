@@ -16,6 +16,7 @@ import { toEndpoint } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 import { claimedDeliveries } from './claimed-deliveries.js';
 import type { SqliteConnection } from './connection.js';
+import { BOUND_LIMIT } from './statements.js';
 
 /**
  * For this long after an endpoint's settings change, every claim first gives keys to its
@@ -134,7 +135,7 @@ export class SqliteOrderingStore implements OrderingStore {
     const rows = this.c.q(
       `SELECT ordering_key, message_id, updated_at, MIN(ordering_seq) FROM deliveries
        WHERE endpoint_id = ? AND ordering_key IS NOT NULL AND status = 2 AND ordering_released = 0
-       GROUP BY ordering_key ORDER BY ordering_key LIMIT ?`,
+       GROUP BY ordering_key ORDER BY ordering_key ${BOUND_LIMIT}`,
     ).all(endpointId, limit) as Row[];
     return rows.map((r) => ({ key: r.ordering_key as string, messageId: r.message_id as string, pausedAt: r.updated_at as number }));
   }

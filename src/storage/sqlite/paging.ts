@@ -3,6 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Page, PageQuery } from '../contract/paging.js';
 import { finishPage, pageBounds } from '../shared/paging.js';
 import type { Row } from '../shared/rows.js';
+import { BOUND_LIMIT } from './statements.js';
 
 /** A listing: rows of `from` (a table or a parenthesised select) matching `where`, ordered by `key`. */
 export interface SqliteListing<T> {
@@ -25,7 +26,7 @@ export function sqlitePage<T>(prepare: (sql: string) => Statement, listing: Sqli
     conds.push(`${key} ${b.cmp} ?`);
     allArgs.push(b.after);
   }
-  const sql = `SELECT * FROM ${from} AS t ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''} ORDER BY ${key} ${b.sqlOrder} LIMIT ?`;
+  const sql = `SELECT * FROM ${from} AS t ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''} ORDER BY ${key} ${b.sqlOrder} ${BOUND_LIMIT}`;
   allArgs.push(q.limit + 1);
   const rows = prepare(sql).all(...allArgs) as Row[];
   return finishPage(rows, q.limit, b, (r) => r[key] as string, map);

@@ -14,6 +14,7 @@ import { POSITION_WINDOW_MS } from '../contract/pull.js';
 import type { LogFilter, LogRead, PollerToken, PollingEndpoint, PullStore, SequencedMessage } from '../contract/pull.js';
 import { json, toMessage, toPollerToken, toPollingEndpoint } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
+import { BOUND_LIMIT } from './statements.js';
 
 function toSequenced(r: Row): SequencedMessage {
   return { seq: r.seq as number, message: toMessage(r) };
@@ -92,7 +93,7 @@ export class SqlitePullStore implements PullStore {
     inList('channels', filter.channels, true);
     inList('tags', filter.tags, true);
     const sql = `SELECT seq, id, app_id, event_type, event_id, channels, tags, payload, created_at FROM messages
-                 WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`;
+                 WHERE ${where.join(' AND ')} ORDER BY seq ${BOUND_LIMIT}`;
     // One snapshot: the horizon read after the rows tells whether a deletion raced the read.
     return this.db.transaction((): LogRead => {
       const rows = impossible ? [] : (this.q(sql).all(...args, limit + 1) as Row[]);

@@ -11,6 +11,7 @@ import { toEndpoint, toMessage } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 import { claimedDeliveries } from './claimed-deliveries.js';
 import type { SqliteConnection } from './connection.js';
+import { BOUND_LIMIT } from './statements.js';
 
 /** Fails the endpoint's deliveries that are waiting (not in flight): it is disabled. */
 export function failWaiting(c: SqliteConnection, endpointId: string, nowMs: number): void {
@@ -43,7 +44,7 @@ export class SqliteQueueStore implements QueueStore {
       const rows = this.c.q(
         `UPDATE deliveries SET status = ${DeliveryStatus.Sending}, next_attempt_at = ?, lease_token = lease_token + 1, updated_at = ?
          WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = ? AND status IN (1, 3) AND next_attempt_at <= ?
-                      ORDER BY next_attempt_at LIMIT ?)
+                      ORDER BY next_attempt_at ${BOUND_LIMIT})
          RETURNING id, lease_token, attempts, trigger, message_id`,
       ).all(leaseUntil, nowMs, endpointId, nowMs, limit) as Row[];
       return claimedDeliveries(this.c, rows, endpoint);
@@ -72,7 +73,7 @@ export class SqliteQueueStore implements QueueStore {
     const rows = this.c.q(
       `SELECT e.id FROM endpoints e WHERE e.id > ? AND EXISTS (
          SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status IN (1, 3) AND d.next_attempt_at <= ?)
-       ORDER BY e.id LIMIT ?`,
+       ORDER BY e.id ${BOUND_LIMIT}`,
     ).all(afterEndpointId, nowMs, limit) as Row[];
     return rows.map((r) => r.id as string);
   }

@@ -3,6 +3,7 @@ import { idBoundary } from '../../domain/ids.js';
 import type { PartitionUpkeep, RetentionStore } from '../contract/retention.js';
 import type { Row } from '../shared/rows.js';
 import type { SqliteConnection } from './connection.js';
+import { BOUND_LIMIT } from './statements.js';
 
 /** Retention on SQLite. */
 export class SqliteRetentionStore implements RetentionStore {
@@ -14,7 +15,7 @@ export class SqliteRetentionStore implements RetentionStore {
     const pick = this.c.q(
       `SELECT m.id FROM messages m WHERE m.id < ? AND m.created_at < ?
          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status IN (1, 3))
-       ORDER BY m.id LIMIT ?`,
+       ORDER BY m.id ${BOUND_LIMIT}`,
     );
     const delAttempts = this.c.q('DELETE FROM attempts WHERE message_id = ?');
     const delDeliveries = this.c.q('DELETE FROM deliveries WHERE message_id = ?');

@@ -1,6 +1,17 @@
 /** Prepared statements of one SQLite connection, prepared once and reused. */
 import type { Database, Statement } from 'better-sqlite3';
 
+/**
+ * `LIMIT` with a bound row count, written so that a prepared statement stays compiled. SQLite
+ * (3.53, bundled by better-sqlite3 12) lets its planner see the value of a plain `LIMIT ?` and
+ * so marks the statement to be compiled again each time that parameter is bound: every run of
+ * a cached statement paid a whole compile (4-40 µs a run here, more for larger statements, where
+ * the statement itself took 1-3 µs). A cast is not a plain parameter: the statement is compiled
+ * once, and the plans of every statement that uses this are the same as with `LIMIT ?` (checked
+ * with EXPLAIN QUERY PLAN). Use it in place of every `LIMIT ?`.
+ */
+export const BOUND_LIMIT = 'LIMIT CAST(? AS INTEGER)';
+
 /** Prepared statements by SQL text. */
 export class StatementCache {
   private readonly stmts = new Map<string, Statement>();

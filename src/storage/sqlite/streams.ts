@@ -34,7 +34,7 @@ import {
 import { unique } from '../shared/unique.js';
 import { sqlitePage } from './paging.js';
 import type { SqliteConnection } from './connection.js';
-import type { StatementCache } from './statements.js';
+import { BOUND_LIMIT, type StatementCache } from './statements.js';
 
 const bit = (b: boolean): number => (b ? 1 : 0);
 
@@ -258,11 +258,11 @@ export class SqliteStreamStore implements StreamStore {
 
   async readEvents(streamId: string, afterSeq: number, limit: number, eventTypes: string[]): Promise<StreamEvent[]> {
     if (eventTypes.length === 0) {
-      const rows = this.q('SELECT * FROM stream_events WHERE stream_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(streamId, afterSeq, limit) as Row[];
+      const rows = this.q(`SELECT * FROM stream_events WHERE stream_id = ? AND seq > ? ORDER BY seq ${BOUND_LIMIT}`).all(streamId, afterSeq, limit) as Row[];
       return rows.map(toStreamEvent);
     }
     const rows = this.q(
-      'SELECT * FROM stream_events WHERE stream_id = ? AND seq > ? AND event_type IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?',
+      `SELECT * FROM stream_events WHERE stream_id = ? AND seq > ? AND event_type IN (SELECT value FROM json_each(?)) ORDER BY seq ${BOUND_LIMIT}`,
     ).all(streamId, afterSeq, JSON.stringify(eventTypes), limit) as Row[];
     return rows.map(toStreamEvent);
   }
@@ -292,7 +292,7 @@ export class SqliteStreamStore implements StreamStore {
         `SELECT s.* FROM stream_sinks s JOIN streams st ON st.id = s.stream_id
          WHERE s.type <> 'poller' AND s.status IN ('enabled', 'retrying') AND (s.next_retry_at IS NULL OR s.next_retry_at <= ?)
            AND (s.lease_until IS NULL OR s.lease_until <= ?) AND st.last_seq > s.cursor
-         ORDER BY s.next_retry_at IS NOT NULL, s.next_retry_at, s.id LIMIT ?`,
+         ORDER BY s.next_retry_at IS NOT NULL, s.next_retry_at, s.id ${BOUND_LIMIT}`,
       ).all(now, now, limit) as Row[];
     if (due().length === 0) return [];
     // Leases and settlements are relaxed, as claims and attempt records: losing one to a power
