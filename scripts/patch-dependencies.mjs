@@ -55,6 +55,14 @@
 // fresh `error()` each, and says how many; the storage health calls it once the database has
 // been unreachable for SWITCHBOARD_STORAGE_WAIT_MS. test/http/storage-faults.test.ts queues
 // more requests than the pool could fail in the outage it makes.
+//
+// postgres (3.4.9): every new connection first fetches the array types (`fetch_types`), in a
+// promise nothing awaits (porsager/postgres#1192, #1205, #1223). When that fetch fails (its
+// connection reset, its backend ended, its statement cancelled), the rejection is unhandled,
+// and Node ends the process for it: a node died when a connection to the database was reset
+// while it was starting up, which an outage or a flapping network makes likely. The fix
+// catches it; the connection's own error handling already fails (or retries) its queries.
+// test/storage/postgres-transactions.test.ts resets a connection during that fetch.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +75,7 @@ const SENT_AFTER_ERROR = 'switchboard: queries sent after the socket failed';
 const FAIL_WAITING = 'switchboard: fail the queries waiting for a connection';
 const RESERVE_SETTLES = 'switchboard: a reserve settles once, and leaves the queue when it does';
 const RESERVE_FIRST = 'switchboard: a connection whose first query is a reserve hands itself to it';
+const TYPES_FETCH = 'switchboard: a failed fetch of the array types ends no process';
 
 /** A source file of postgres in each of its builds (ESM, CommonJS, Cloudflare). */
 const inEveryBuild = (file) => ['src', 'cjs/src', 'cf/src'].map((dir) => `node_modules/postgres/${dir}/${file}`);
@@ -164,6 +173,18 @@ const fixes = [
       '      initial.reserve\n' +
       '        ? initial.reserve(connection, true) || onopen(connection)\n' +
       '        : execute(initial)\n',
+  },
+  {
+    mark: TYPES_FETCH,
+    files: inEveryBuild('connection.js'),
+    find: '  async function fetchArrayTypes() {\n    needsTypes = false\n',
+    replace:
+      `  function fetchArrayTypes() { // ${TYPES_FETCH} (porsager/postgres#1192)\n` +
+      '    return fetchArrayTypesOnce().catch(() => { /* the connection fails or retries its queries */ })\n' +
+      '  }\n' +
+      '\n' +
+      '  async function fetchArrayTypesOnce() {\n' +
+      '    needsTypes = false\n',
   },
   {
     mark: FAIL_WAITING,

@@ -4,7 +4,8 @@
  * listening and cuts every connection (new connections are refused), `up()` listens again
  * on the same port, `cut()` cuts the open connections but keeps accepting, and
  * `cutAfterBytes(n)` cuts them once `n` more bytes have gone towards the broker (a cut in
- * the middle of a batch). Its port lies below the ephemeral range, so no other server takes
+ * the middle of a batch), and `resetWhenSent(text)` resets them instead of forwarding the next
+ * data towards the broker that contains `text` (a cut at one chosen step of a protocol). Its port lies below the ephemeral range, so no other server takes
  * it while the proxy is down.
  */
 import { createConnection, createServer } from 'node:net';
@@ -14,6 +15,7 @@ export class TcpProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private cutBudget: number | null = null;
+  private resetMarker: Buffer | null = null;
   /** Connections accepted so far. */
   accepted = 0;
   port = 0;
@@ -97,6 +99,11 @@ export class TcpProxy {
     this.cutBudget = bytes;
   }
 
+  /** Resets the open connections, once, instead of forwarding data towards the broker that contains `text`. */
+  resetWhenSent(text: string): void {
+    this.resetMarker = Buffer.from(text);
+  }
+
   private accept(client: Socket): void {
     this.accepted++;
     const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
@@ -111,6 +118,11 @@ export class TcpProxy {
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
     client.on('data', (chunk: Buffer) => {
+      if (this.resetMarker !== null && chunk.includes(this.resetMarker)) {
+        this.resetMarker = null;
+        this.cut({ reset: true });
+        return;
+      }
       if (this.cutBudget !== null) {
         if (chunk.length >= this.cutBudget) {
           const head = chunk.subarray(0, this.cutBudget);

@@ -13,6 +13,7 @@ import { eventually } from '../helpers/eventually.js';
 import { TEST_DATABASE_URL, createTestSchema } from '../helpers/pg.js';
 import type { TestSchema } from '../helpers/pg.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 describe('postgres: transactions in fewer round trips', { skip: skipWithoutPostgres }, () => {
   let s: TestSchema;
@@ -152,6 +153,29 @@ describe('postgres: transactions in fewer round trips', { skip: skipWithoutPostg
       await eventually(async () => (await c.sql`SELECT 1`).length === 1, 'the pool serving queries again', { timeoutMs: 2000, intervalMs: 100 });
     } finally {
       await admin.end();
+    }
+  });
+
+  it('a connection reset while it fetches the array types fails its first query, not the process', { timeout: 15_000 }, async () => {
+    // Every new connection first fetches the array types, in a promise the driver does not await:
+    // its rejection, unhandled, used to end the process (scripts/patch-dependencies.mjs).
+    const proxy = await TcpProxy.to(TEST_DATABASE_URL, 5432);
+    const fresh = new PgConnection({ url: proxy.url(TEST_DATABASE_URL), schema: s.schema, max: 1 });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      proxy.resetWhenSent('typarray');
+      await assert.rejects(fresh.sql`SELECT 1`, (e: Error & { code?: string }) => e.code === 'ECONNRESET', 'the first query fails with the reset');
+      // The rejection, had it been left unhandled, is reported within a turn or two.
+      await sleep(100);
+      assert.deepEqual(unhandled.map(String), [], 'no unhandled rejection');
+      const [row] = await fresh.sql<{ a: number[] }[]>`SELECT ARRAY[1, 2]::int[] AS a`;
+      assert.deepEqual(row?.a, [1, 2], 'the next connection fetches the types and serves');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await fresh.end(1);
+      await proxy.down();
     }
   });
 
