@@ -1,12 +1,11 @@
 /** The IngestStore on SQLite: sources, tokens, logs, run state and poll items. */
-import type { Database as Db, Statement } from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
 import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../contract/ingest.js';
 import { unique } from '../shared/unique.js';
 import { sqlitePage } from './paging.js';
 import type { Page, PageQuery } from '../contract/paging.js';
-import type { SecretBox } from '../../security/crypto.js';
 import type { SqliteConnection } from './connection.js';
-import { BOUND_LIMIT, type StatementCache } from './statements.js';
+import { BOUND_LIMIT } from './statements.js';
 
 import { toLog, toRun, toSource } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
@@ -14,20 +13,11 @@ import type { Row } from '../shared/rows.js';
 const SOURCE_UID_TAKEN = 'a source with this uid already exists';
 
 export class SqliteIngestStore implements IngestStore {
-  private readonly db: Db;
-  /** Seals source configs and URL tokens at rest. */
-  private readonly box: SecretBox;
-  /** The connection's prepared statements. */
-  private readonly statements: StatementCache;
-
-  constructor(private readonly c: SqliteConnection) {
-    this.db = c.db;
-    this.box = c.box;
-    this.statements = c.statements;
-  }
+  /** The connection: its database, prepared statements, relaxed commits, and the box that seals source configs and URL tokens at rest. */
+  constructor(private readonly c: SqliteConnection) {}
 
   private q(sql: string): Statement {
-    return this.statements.get(sql);
+    return this.c.q(sql);
   }
 
   private resetRun(sourceId: string, at: number): void {
@@ -41,14 +31,14 @@ export class SqliteIngestStore implements IngestStore {
 
   async createSource(s: SourceRecord, token: SourceToken, firstRunAt: number | null): Promise<void> {
     unique(SOURCE_UID_TAKEN, () =>
-      this.db.transaction(() => {
+      this.c.db.transaction(() => {
         this.q(
           `INSERT INTO ingest_sources (id, uid, name, type, metadata, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(s.id, s.uid, s.name, s.type, JSON.stringify(s.metadata), this.box.seal(s.config), s.createdAt, s.updatedAt);
+        ).run(s.id, s.uid, s.name, s.type, JSON.stringify(s.metadata), this.c.box.seal(s.config), s.createdAt, s.updatedAt);
         this.q('INSERT INTO ingest_tokens (hash, source_id, sealed, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(
           token.hash,
           s.id,
-          this.box.seal(token.token),
+          this.c.box.seal(token.token),
           token.createdAt,
           token.expiresAt,
         );
@@ -59,23 +49,23 @@ export class SqliteIngestStore implements IngestStore {
 
   async getSource(idOrUid: string): Promise<SourceRecord | null> {
     const r = (this.q('SELECT * FROM ingest_sources WHERE id = ?').get(idOrUid) ?? this.q('SELECT * FROM ingest_sources WHERE uid = ?').get(idOrUid)) as Row | undefined;
-    return r ? toSource(r, this.box) : null;
+    return r ? toSource(r, this.c.box) : null;
   }
 
   async listSources(q: PageQuery): Promise<Page<SourceRecord>> {
-    const map = (r: Row) => toSource(r, this.box);
-    return sqlitePage((sql) => this.db.prepare(sql), { from: 'ingest_sources', key: 'id', where: '', args: [], defaultOrder: 'ascending', map }, q);
+    const map = (r: Row) => toSource(r, this.c.box);
+    return sqlitePage((sql) => this.c.db.prepare(sql), { from: 'ingest_sources', key: 'id', where: '', args: [], defaultOrder: 'ascending', map }, q);
   }
 
   async updateSource(s: SourceRecord, schedule: number | null | 'keep'): Promise<void> {
     unique(SOURCE_UID_TAKEN, () =>
-      this.db.transaction(() => {
+      this.c.db.transaction(() => {
         this.q('UPDATE ingest_sources SET uid = ?, name = ?, type = ?, metadata = ?, config = ?, updated_at = ? WHERE id = ?').run(
           s.uid,
           s.name,
           s.type,
           JSON.stringify(s.metadata),
-          this.box.seal(s.config),
+          this.c.box.seal(s.config),
           s.updatedAt,
           s.id,
         );
@@ -88,7 +78,7 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async deleteSource(id: string): Promise<void> {
-    this.db.transaction(() => {
+    this.c.db.transaction(() => {
       for (const t of ['ingest_tokens', 'ingest_logs', 'source_runs', 'poll_items']) this.q(`DELETE FROM ${t} WHERE source_id = ?`).run(id);
       this.q('DELETE FROM ingest_sources WHERE id = ?').run(id);
     })();
@@ -99,21 +89,21 @@ export class SqliteIngestStore implements IngestStore {
       `SELECT s.* FROM ingest_tokens t JOIN ingest_sources s ON s.id = t.source_id
        WHERE t.hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)`,
     ).get(hash, nowMs) as Row | undefined;
-    return r ? toSource(r, this.box) : null;
+    return r ? toSource(r, this.c.box) : null;
   }
 
   async currentToken(sourceId: string): Promise<SourceToken | null> {
     const r = this.q('SELECT * FROM ingest_tokens WHERE source_id = ? AND expires_at IS NULL').get(sourceId) as Row | undefined;
-    return r ? { hash: r.hash as string, token: this.box.open(r.sealed as string), createdAt: r.created_at as number, expiresAt: null } : null;
+    return r ? { hash: r.hash as string, token: this.c.box.open(r.sealed as string), createdAt: r.created_at as number, expiresAt: null } : null;
   }
 
   async rotateToken(sourceId: string, token: SourceToken, graceUntil: number, nowMs: number, maxInGrace: number): Promise<boolean> {
-    return this.db.transaction((): boolean => {
+    return this.c.db.transaction((): boolean => {
       this.q('DELETE FROM ingest_tokens WHERE source_id = ? AND expires_at IS NOT NULL AND expires_at <= ?').run(sourceId, nowMs);
       const inGrace = (this.q('SELECT COUNT(*) AS n FROM ingest_tokens WHERE source_id = ? AND expires_at IS NOT NULL').get(sourceId) as Row).n as number;
       if (inGrace >= maxInGrace) return false;
       this.q('UPDATE ingest_tokens SET expires_at = ? WHERE source_id = ? AND expires_at IS NULL').run(graceUntil, sourceId);
-      this.q('INSERT INTO ingest_tokens (hash, source_id, sealed, created_at, expires_at) VALUES (?, ?, ?, ?, NULL)').run(token.hash, sourceId, this.box.seal(token.token), token.createdAt);
+      this.q('INSERT INTO ingest_tokens (hash, source_id, sealed, created_at, expires_at) VALUES (?, ?, ?, ?, NULL)').run(token.hash, sourceId, this.c.box.seal(token.token), token.createdAt);
       return true;
     }).immediate();
   }
@@ -128,7 +118,7 @@ export class SqliteIngestStore implements IngestStore {
     // anyone holding a source's URL can make one, as fast as the source's request limit lets them.
     // A power cut may lose the last of them; the next durable commit or WAL sync keeps them too.
     this.c.relaxed(() =>
-      this.db.transaction(() => {
+      this.c.db.transaction(() => {
         const sources = new Set<string>();
         for (const l of logs) {
           insert.run(l.id, l.sourceId, l.statusCode, l.errorText, JSON.stringify(l.headers), l.payload, l.createdAt);
@@ -140,7 +130,7 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async listLogs(sourceId: string, q: PageQuery): Promise<Page<IngestLog>> {
-    return sqlitePage((sql) => this.db.prepare(sql), { from: 'ingest_logs', key: 'id', where: 'source_id = ?', args: [sourceId], defaultOrder: 'descending', map: toLog }, q);
+    return sqlitePage((sql) => this.c.db.prepare(sql), { from: 'ingest_logs', key: 'id', where: 'source_id = ?', args: [sourceId], defaultOrder: 'descending', map: toLog }, q);
   }
 
   async runState(sourceId: string): Promise<RunState | null> {
@@ -167,7 +157,7 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async finishRun(sourceId: string, leaseToken: number, res: RunResult): Promise<boolean> {
-    return this.db.transaction((): boolean => {
+    return this.c.db.transaction((): boolean => {
       const changed = this.q(
         `UPDATE source_runs SET next_run_at = ?, tick_at = ?, running = 0, last_run_at = ?, last_outcome = ?, last_error = ?, failures = ?,
            etag = CASE WHEN ? THEN ? ELSE etag END,
