@@ -63,6 +63,16 @@
 // while it was starting up, which an outage or a flapping network makes likely. The fix
 // catches it; the connection's own error handling already fails (or retries) its queries.
 // test/storage/postgres-transactions.test.ts resets a connection during that fetch.
+//
+// postgres (3.4.9): when the connection of a `sql.begin` transaction closes (reset, or its
+// session ended by the server, as `idle_in_transaction_session_timeout` does), `begin` rejects,
+// but the transaction's function goes on, and the statements it sends next are executed on the
+// same pool connection once it has reconnected: outside any transaction, each committed on its
+// own, while the statements before the close were rolled back (porsager/postgres#1216, #1155).
+// The fix gives `begin` what reserved connections have (above): on close, the statements it
+// holds back are rejected with CONNECTION_CLOSED, and later ones are refused at once, so nothing
+// of the transaction runs after its connection is gone. test/storage/postgres-stalled-node.test.ts
+// lets the database end a transaction's session and checks that none of its statements stayed.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +86,7 @@ const FAIL_WAITING = 'switchboard: fail the queries waiting for a connection';
 const RESERVE_SETTLES = 'switchboard: a reserve settles once, and leaves the queue when it does';
 const RESERVE_FIRST = 'switchboard: a connection whose first query is a reserve hands itself to it';
 const TYPES_FETCH = 'switchboard: a failed fetch of the array types ends no process';
+const BEGIN_LOST = 'switchboard: a transaction whose connection closed sends nothing more';
 
 /** A source file of postgres in each of its builds (ESM, CommonJS, Cloudflare). */
 const inEveryBuild = (file) => ['src', 'cjs/src', 'cf/src'].map((dir) => `node_modules/postgres/${dir}/${file}`);
@@ -173,6 +184,48 @@ const fixes = [
       '      initial.reserve\n' +
       '        ? initial.reserve(connection, true) || onopen(connection)\n' +
       '        : execute(initial)\n',
+  },
+  {
+    mark: BEGIN_LOST,
+    files: inEveryBuild('index.js'),
+    find:
+      '      , connection\n' +
+      '      , prepare = null\n' +
+      '\n' +
+      '    try {\n' +
+      "      await sql.unsafe('begin ' + options.replace(/[^a-z ]/ig, ''), [], { onexecute }).execute()\n" +
+      '      return await Promise.race([\n' +
+      '        scope(connection, fn),\n' +
+      '        new Promise((_, reject) => connection.onclose = reject)\n' +
+      '      ])\n',
+    replace:
+      '      , connection\n' +
+      '      , prepare = null\n' +
+      `      , lost = null // ${BEGIN_LOST} (porsager/postgres#1216)\n` +
+      '\n' +
+      '    try {\n' +
+      "      await sql.unsafe('begin ' + options.replace(/[^a-z ]/ig, ''), [], { onexecute }).execute()\n" +
+      '      return await Promise.race([\n' +
+      '        scope(connection, fn),\n' +
+      '        new Promise((_, reject) => connection.onclose = e => {\n' +
+      "          lost = e || Errors.connection('CONNECTION_CLOSED', options)\n" +
+      '          while (queries.length) queries.shift().reject(lost)\n' +
+      '          reject(lost)\n' +
+      '        })\n' +
+      '      ])\n',
+  },
+  {
+    mark: BEGIN_LOST + ' (statements)',
+    files: inEveryBuild('index.js'),
+    find:
+      '      function handler(q) {\n' +
+      '        q.catch(e => uncaughtError || (uncaughtError = e))\n' +
+      '        c.queue === full\n',
+    replace:
+      '      function handler(q) {\n' +
+      '        q.catch(e => uncaughtError || (uncaughtError = e))\n' +
+      `        if (lost) return q.reject(lost) // ${BEGIN_LOST} (statements)\n` +
+      '        c.queue === full\n',
   },
   {
     mark: TYPES_FETCH,

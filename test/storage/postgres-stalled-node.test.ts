@@ -17,7 +17,7 @@ import type { Endpoint } from '../../src/domain/model.js';
 import { PgConnection } from '../../src/storage/postgres/connection.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import { T0, app, endpoint, message } from '../helpers/fixtures.js';
-import { TEST_DATABASE_URL, migratedTestSchema } from '../helpers/pg.js';
+import { TEST_DATABASE_URL, createTestSchema, migratedTestSchema } from '../helpers/pg.js';
 import type { TestSchema } from '../helpers/pg.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
 
@@ -124,6 +124,48 @@ describe('postgres: a node stopped mid-transaction', { skip: skipWithoutPostgres
       assert.equal(await show({ SWITCHBOARD_DATABASE_IDLE_IN_TRANSACTION_MS: '0' }), own!.v, "the server's own setting");
     } finally {
       await plain.end();
+    }
+  });
+});
+
+describe('postgres: a transaction whose session the database ended', { skip: skipWithoutPostgres, timeout: 30_000 }, () => {
+  let s: TestSchema;
+  before(async () => {
+    s = await createTestSchema();
+    const setup = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {}, connection: { search_path: s.schema } });
+    await setup`CREATE TABLE t (k int NOT NULL)`;
+    await setup.end();
+  });
+  after(async () => s.drop());
+
+  it('runs none of its later statements on the reconnected connection, outside any transaction', async () => {
+    const c = new PgConnection({ url: TEST_DATABASE_URL, schema: s.schema, max: 1, idleInTransactionTimeoutMs: IDLE_MS });
+    try {
+      await c.sql`SELECT 1`;
+      let resume!: () => void;
+      const resumed = new Promise<void>((r) => (resume = r));
+      let sentLater!: (answers: Promise<unknown[]>) => void;
+      const later = new Promise<unknown[]>((r) => (sentLater = r));
+      const done = c.sql.begin(async (tx) => {
+        await tx`INSERT INTO t VALUES (1)`;
+        await resumed;
+        // Sent after the database ended the session: the driver used to run each on the pool's
+        // reconnected connection, committed on its own (scripts/patch-dependencies.mjs).
+        const answers = Promise.all([2, 3].map((k) => tx`INSERT INTO t VALUES (${k})`.catch((e: { code?: string }) => e.code)));
+        sentLater(answers);
+        await answers;
+      });
+      done.catch(() => {});
+      // Another query of the node makes the pool's connection reconnect meanwhile.
+      await assert.rejects(done, (e: Error & { code?: string }) => e.code === 'CONNECTION_CLOSED', 'the transaction fails with its connection');
+      const [other] = await c.sql<{ x: number }[]>`SELECT 42 AS x`;
+      assert.equal(other?.x, 42);
+      resume();
+      assert.deepEqual(await later, ['CONNECTION_CLOSED', 'CONNECTION_CLOSED'], 'the later statements are refused');
+      const rows = await c.sql<{ k: number }[]>`SELECT k FROM t ORDER BY k`;
+      assert.deepEqual(rows.map((r) => r.k), [], 'nothing of the transaction stayed');
+    } finally {
+      await c.end(1);
     }
   });
 });
