@@ -73,6 +73,15 @@
 // holds back are rejected with CONNECTION_CLOSED, and later ones are refused at once, so nothing
 // of the transaction runs after its connection is gone. test/storage/postgres-stalled-node.test.ts
 // lets the database end a transaction's session and checks that none of its statements stayed.
+//
+// postgres (3.4.9): small writes wait for an immediate (`nextWriteTimer`), and only that write
+// forgets the timer and the bytes it was to send. A connection that closes before it runs (a
+// refused connection attempt whose error and close come first) cancels the immediate but keeps
+// both: the next socket of that connection finds a write "already scheduled", never sends its
+// start-up message, and waits out `connect_timeout` (30 s), while the queries given to it wait
+// as long (seen after outages: reads answered 30 s after the database was back). The fix forgets
+// the timer and the unsent bytes (they belonged to the closed socket) when the connection
+// closes or ends. test/storage/postgres-transactions.test.ts closes an attempt that way.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +96,7 @@ const RESERVE_SETTLES = 'switchboard: a reserve settles once, and leaves the que
 const RESERVE_FIRST = 'switchboard: a connection whose first query is a reserve hands itself to it';
 const TYPES_FETCH = 'switchboard: a failed fetch of the array types ends no process';
 const BEGIN_LOST = 'switchboard: a transaction whose connection closed sends nothing more';
+const WRITE_FORGOTTEN = 'switchboard: a closed connection forgets its pending write';
 
 /** A source file of postgres in each of its builds (ESM, CommonJS, Cloudflare). */
 const inEveryBuild = (file) => ['src', 'cjs/src', 'cf/src'].map((dir) => `node_modules/postgres/${dir}/${file}`);
@@ -184,6 +194,18 @@ const fixes = [
       '      initial.reserve\n' +
       '        ? initial.reserve(connection, true) || onopen(connection)\n' +
       '        : execute(initial)\n',
+  },
+  {
+    mark: WRITE_FORGOTTEN,
+    files: inEveryBuild('connection.js'),
+    find: '    incomings = null\n    clearImmediate(nextWriteTimer)\n',
+    replace: `    incomings = null\n    clearImmediate(nextWriteTimer)\n    nextWriteTimer = chunk = null // ${WRITE_FORGOTTEN}\n`,
+  },
+  {
+    mark: WRITE_FORGOTTEN + ' (ended)',
+    files: inEveryBuild('connection.js'),
+    find: '    clearImmediate(nextWriteTimer)\n    if (socket) {\n',
+    replace: `    clearImmediate(nextWriteTimer)\n    nextWriteTimer = chunk = null // ${WRITE_FORGOTTEN} (ended)\n    if (socket) {\n`,
   },
   {
     mark: BEGIN_LOST,

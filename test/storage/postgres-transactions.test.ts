@@ -6,6 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as netConnect, type Socket } from 'node:net';
 import postgres from 'postgres';
 import assert from 'node:assert/strict';
 import { PgConnection } from '../../src/storage/postgres/connection.js';
@@ -176,6 +177,47 @@ describe('postgres: transactions in fewer round trips', { skip: skipWithoutPostg
       process.off('unhandledRejection', onUnhandled);
       await fresh.end(1);
       await proxy.down();
+    }
+  });
+
+  it('a connection attempt that closes before its start-up is written leaves the next attempt able to write its own', { timeout: 15_000 }, async () => {
+    // Small writes wait for an immediate; a refused attempt's error and close can come before it
+    // runs. The driver used to keep that write "scheduled", so the next socket of the connection
+    // never sent its start-up message and waited out connect_timeout (scripts/patch-dependencies.mjs).
+    let last: Socket | null = null;
+    let armed = true;
+    const original = globalThis.setImmediate;
+    const replaced = ((fn: (...a: unknown[]) => void, ...args: unknown[]) => {
+      const timer = original(fn, ...args);
+      if (armed && fn.name === 'nextWrite' && last) {
+        armed = false;
+        const s = last;
+        // Once the driver has noted the immediate, and before it runs.
+        queueMicrotask(() => {
+          s.emit('error', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', syscall: 'connect' }));
+          s.emit('close', true);
+          s.destroy();
+        });
+      }
+      return timer;
+    }) as typeof setImmediate;
+    const { hostname, port } = new URL(TEST_DATABASE_URL);
+    const sql = postgres(TEST_DATABASE_URL, {
+      max: 1,
+      onnotice: () => {},
+      connect_timeout: 5,
+      backoff: () => 0.05,
+      ...({ socket: () => (last = netConnect(Number(port || 5432), hostname)) } as object),
+    });
+    globalThis.setImmediate = replaced;
+    try {
+      await assert.rejects(sql`SELECT 1`, (e: Error & { code?: string }) => e.code === 'ECONNREFUSED', 'the first attempt is refused');
+      globalThis.setImmediate = original;
+      const [row] = await sql<{ two: number }[]>`SELECT 2 AS two`;
+      assert.equal(row?.two, 2, 'the next attempt connects and serves (it used to fail with CONNECT_TIMEOUT)');
+    } finally {
+      globalThis.setImmediate = original;
+      await sql.end({ timeout: 1 });
     }
   });
 
