@@ -82,6 +82,13 @@
 // as long (seen after outages: reads answered 30 s after the database was back). The fix forgets
 // the timer and the unsent bytes (they belonged to the closed socket) when the connection
 // closes or ends. test/storage/postgres-transactions.test.ts closes an attempt that way.
+//
+// postgres (3.4.9): a backend ended during a query (`pg_terminate_backend`, a restart, a
+// failover) answers that query with a FATAL error, then closes. The error is kept until the next
+// ReadyForQuery, which comes from the next connection: the query that was running failed with
+// CONNECTION_CLOSED, and the next connection's first query with the old backend's error
+// (porsager/postgres#1223). The fix fails the running query with that error when the connection
+// closes, and forgets it. test/storage/postgres-transactions.test.ts ends a backend mid-query.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,6 +104,7 @@ const RESERVE_FIRST = 'switchboard: a connection whose first query is a reserve 
 const TYPES_FETCH = 'switchboard: a failed fetch of the array types ends no process';
 const BEGIN_LOST = 'switchboard: a transaction whose connection closed sends nothing more';
 const WRITE_FORGOTTEN = 'switchboard: a closed connection forgets its pending write';
+const ERROR_ANSWERED = 'switchboard: an ended backend\'s error fails its own query, no other';
 
 /** A source file of postgres in each of its builds (ESM, CommonJS, Cloudflare). */
 const inEveryBuild = (file) => ['src', 'cjs/src', 'cf/src'].map((dir) => `node_modules/postgres/${dir}/${file}`);
@@ -194,6 +202,24 @@ const fixes = [
       '      initial.reserve\n' +
       '        ? initial.reserve(connection, true) || onopen(connection)\n' +
       '        : execute(initial)\n',
+  },
+  {
+    mark: ERROR_ANSWERED,
+    files: inEveryBuild('connection.js'),
+    find: '    socket.removeAllListeners()\n    socket = null\n\n    if (initial)\n      return reconnect()\n',
+    replace:
+      '    socket.removeAllListeners()\n' +
+      '    socket = null\n' +
+      '\n' +
+      `    const answered = errorResponse // ${ERROR_ANSWERED} (porsager/postgres#1223)\n` +
+      '    errorResponse = null\n' +
+      '    if (answered && query) {\n' +
+      '      queryError(query, answered)\n' +
+      '      query = null\n' +
+      '    }\n' +
+      '\n' +
+      '    if (initial)\n' +
+      '      return reconnect()\n',
   },
   {
     mark: WRITE_FORGOTTEN,

@@ -221,6 +221,26 @@ describe('postgres: transactions in fewer round trips', { skip: skipWithoutPostg
     }
   });
 
+  it("a backend ended mid-query fails that query with its error, and the next query not at all", { timeout: 15_000 }, async () => {
+    // The ended backend's FATAL answer used to wait for the next ReadyForQuery, which came from
+    // the next connection: its first query failed with it (scripts/patch-dependencies.mjs).
+    const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+    const sql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {}, backoff: () => 0.05 });
+    try {
+      const [{ pid }] = (await sql`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
+      const running = sql`SELECT pg_sleep(10)`;
+      running.catch(() => {});
+      await eventually(async () => (await admin`SELECT state FROM pg_stat_activity WHERE pid = ${pid}`)[0]?.state === 'active', 'the query running');
+      await admin`SELECT pg_terminate_backend(${pid})`;
+      await assert.rejects(running, (e: Error & { code?: string }) => e.code === '57P01', 'the running query fails with the reason');
+      const [row] = await sql<{ two: number }[]>`SELECT 2 AS two`;
+      assert.equal(row?.two, 2, 'the next query is served');
+    } finally {
+      await sql.end({ timeout: 1 });
+      await admin.end();
+    }
+  });
+
   it('rejects every statement waiting behind a busy connection when it dies, instead of leaving them pending', { timeout: 15_000 }, async () => {
     const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
     try {
