@@ -3,8 +3,7 @@
  * scheduled run is claimed by compare-and-set on its due time, so of several nodes ticking
  * the same source exactly one runs it; its result is saved only under its lease token.
  */
-import type { Sql, TransactionSql } from 'postgres';
-import type { SecretBox } from '../../security/crypto.js';
+import type { TransactionSql } from 'postgres';
 import type { PgConnection } from './connection.js';
 import type { IngestLog, IngestStore, RunResult, RunState, SourceRecord, SourceToken } from '../contract/ingest.js';
 import { uniqueAsync } from '../shared/unique.js';
@@ -18,14 +17,8 @@ type Tx = TransactionSql;
 const SOURCE_UID_TAKEN = 'a source with this uid already exists';
 
 export class PgIngestStore implements IngestStore {
-  private readonly sql: Sql;
-  /** Seals source configs and URL tokens at rest. */
-  private readonly box: SecretBox;
-
-  constructor(private readonly c: PgConnection) {
-    this.sql = c.sql;
-    this.box = c.box;
-  }
+  /** The connection: its pool, transactions, and the box that seals source configs and URL tokens at rest. */
+  constructor(private readonly c: PgConnection) {}
 
   private async resetRun(tx: Tx, sourceId: string, at: number): Promise<void> {
     await tx`
@@ -37,33 +30,33 @@ export class PgIngestStore implements IngestStore {
 
   async createSource(s: SourceRecord, token: SourceToken, firstRunAt: number | null): Promise<void> {
     await uniqueAsync(SOURCE_UID_TAKEN, () =>
-      this.sql.begin(async (tx) => {
+      this.c.sql.begin(async (tx) => {
         await tx`
           INSERT INTO ingest_sources (id, uid, name, type, metadata, config, created_at, updated_at)
-          VALUES (${s.id}, ${s.uid}, ${s.name}, ${s.type}, ${JSON.stringify(s.metadata)}, ${this.box.seal(s.config)}, ${s.createdAt}, ${s.updatedAt})`;
+          VALUES (${s.id}, ${s.uid}, ${s.name}, ${s.type}, ${JSON.stringify(s.metadata)}, ${this.c.box.seal(s.config)}, ${s.createdAt}, ${s.updatedAt})`;
         await tx`
           INSERT INTO ingest_tokens (hash, source_id, sealed, created_at, expires_at)
-          VALUES (${token.hash}, ${s.id}, ${this.box.seal(token.token)}, ${token.createdAt}, ${token.expiresAt})`;
+          VALUES (${token.hash}, ${s.id}, ${this.c.box.seal(token.token)}, ${token.createdAt}, ${token.expiresAt})`;
         if (firstRunAt !== null) await this.resetRun(tx, s.id, firstRunAt);
       }),
     );
   }
 
   async getSource(idOrUid: string): Promise<SourceRecord | null> {
-    const [r] = await this.sql`SELECT * FROM ingest_sources WHERE id = ${idOrUid} UNION ALL SELECT * FROM ingest_sources WHERE uid = ${idOrUid} LIMIT 1`;
-    return r ? toSource(r, this.box) : null;
+    const [r] = await this.c.sql`SELECT * FROM ingest_sources WHERE id = ${idOrUid} UNION ALL SELECT * FROM ingest_sources WHERE uid = ${idOrUid} LIMIT 1`;
+    return r ? toSource(r, this.c.box) : null;
   }
 
   async listSources(q: PageQuery): Promise<Page<SourceRecord>> {
-    return pgPage(this.sql, { from: 'ingest_sources', key: 'id', where: () => [], defaultOrder: 'ascending', map: (r) => toSource(r, this.box) }, q);
+    return pgPage(this.c.sql, { from: 'ingest_sources', key: 'id', where: () => [], defaultOrder: 'ascending', map: (r) => toSource(r, this.c.box) }, q);
   }
 
   async updateSource(s: SourceRecord, schedule: number | null | 'keep'): Promise<void> {
     await uniqueAsync(SOURCE_UID_TAKEN, () =>
-      this.sql.begin(async (tx) => {
+      this.c.sql.begin(async (tx) => {
         await tx`
           UPDATE ingest_sources SET uid = ${s.uid}, name = ${s.name}, type = ${s.type}, metadata = ${JSON.stringify(s.metadata)},
-            config = ${this.box.seal(s.config)}, updated_at = ${s.updatedAt} WHERE id = ${s.id}`;
+            config = ${this.c.box.seal(s.config)}, updated_at = ${s.updatedAt} WHERE id = ${s.id}`;
         if (schedule === null) {
           await tx`DELETE FROM source_runs WHERE source_id = ${s.id}`;
           await tx`DELETE FROM poll_items WHERE source_id = ${s.id}`;
@@ -73,33 +66,33 @@ export class PgIngestStore implements IngestStore {
   }
 
   async deleteSource(id: string): Promise<void> {
-    await this.sql.begin(async (tx) => {
+    await this.c.sql.begin(async (tx) => {
       for (const t of ['ingest_tokens', 'ingest_logs', 'source_runs', 'poll_items']) await tx`DELETE FROM ${tx(t)} WHERE source_id = ${id}`;
       await tx`DELETE FROM ingest_sources WHERE id = ${id}`;
     });
   }
 
   async sourceByToken(hash: string, nowMs: number): Promise<SourceRecord | null> {
-    const [r] = await this.sql`
+    const [r] = await this.c.sql`
       SELECT s.* FROM ingest_tokens t JOIN ingest_sources s ON s.id = t.source_id
       WHERE t.hash = ${hash} AND (t.expires_at IS NULL OR t.expires_at > ${nowMs})`;
-    return r ? toSource(r, this.box) : null;
+    return r ? toSource(r, this.c.box) : null;
   }
 
   async currentToken(sourceId: string): Promise<SourceToken | null> {
-    const [r] = await this.sql`SELECT * FROM ingest_tokens WHERE source_id = ${sourceId} AND expires_at IS NULL`;
-    return r ? { hash: r.hash as string, token: this.box.open(r.sealed as string), createdAt: r.created_at as number, expiresAt: null } : null;
+    const [r] = await this.c.sql`SELECT * FROM ingest_tokens WHERE source_id = ${sourceId} AND expires_at IS NULL`;
+    return r ? { hash: r.hash as string, token: this.c.box.open(r.sealed as string), createdAt: r.created_at as number, expiresAt: null } : null;
   }
 
   async rotateToken(sourceId: string, token: SourceToken, graceUntil: number, nowMs: number, maxInGrace: number): Promise<boolean> {
-    return this.sql.begin(async (tx) => {
+    return this.c.sql.begin(async (tx) => {
       // Rotations of one source queue on its row, so the grace count cannot be raced past.
       await tx`SELECT id FROM ingest_sources WHERE id = ${sourceId} FOR UPDATE`;
       await tx`DELETE FROM ingest_tokens WHERE source_id = ${sourceId} AND expires_at IS NOT NULL AND expires_at <= ${nowMs}`;
       const [c] = await tx`SELECT COUNT(*) AS n FROM ingest_tokens WHERE source_id = ${sourceId} AND expires_at IS NOT NULL`;
       if (((c?.n as number | undefined) ?? 0) >= maxInGrace) return false;
       await tx`UPDATE ingest_tokens SET expires_at = ${graceUntil} WHERE source_id = ${sourceId} AND expires_at IS NULL`;
-      await tx`INSERT INTO ingest_tokens (hash, source_id, sealed, created_at, expires_at) VALUES (${token.hash}, ${sourceId}, ${this.box.seal(token.token)}, ${token.createdAt}, NULL)`;
+      await tx`INSERT INTO ingest_tokens (hash, source_id, sealed, created_at, expires_at) VALUES (${token.hash}, ${sourceId}, ${this.c.box.seal(token.token)}, ${token.createdAt}, NULL)`;
       return true;
     });
   }
@@ -134,33 +127,33 @@ export class PgIngestStore implements IngestStore {
 
   async listLogs(sourceId: string, q: PageQuery): Promise<Page<IngestLog>> {
     const where = (p: Params) => [`source_id = ${p.add(sourceId)}`];
-    return pgPage(this.sql, { from: 'ingest_logs', key: 'id', where, defaultOrder: 'descending', map: toLog }, q);
+    return pgPage(this.c.sql, { from: 'ingest_logs', key: 'id', where, defaultOrder: 'descending', map: toLog }, q);
   }
 
   async runState(sourceId: string): Promise<RunState | null> {
-    const [r] = await this.sql`SELECT * FROM source_runs WHERE source_id = ${sourceId}`;
+    const [r] = await this.c.sql`SELECT * FROM source_runs WHERE source_id = ${sourceId}`;
     return r ? toRun(r) : null;
   }
 
   async dueRuns(nowMs: number, limit: number): Promise<{ sourceId: string; nextRunAt: number }[]> {
-    const rows = await this.sql`SELECT source_id, next_run_at FROM source_runs WHERE next_run_at <= ${nowMs} ORDER BY next_run_at LIMIT ${limit}`;
+    const rows = await this.c.sql`SELECT source_id, next_run_at FROM source_runs WHERE next_run_at <= ${nowMs} ORDER BY next_run_at LIMIT ${limit}`;
     return rows.map((r) => ({ sourceId: r.source_id as string, nextRunAt: r.next_run_at as number }));
   }
 
   async nextRunAt(): Promise<number | null> {
-    const [r] = await this.sql`SELECT MIN(next_run_at) AS t FROM source_runs`;
+    const [r] = await this.c.sql`SELECT MIN(next_run_at) AS t FROM source_runs`;
     return (r?.t as number | null | undefined) ?? null;
   }
 
   async claimRun(sourceId: string, expectedAt: number, leaseUntil: number): Promise<RunState | null> {
-    const [r] = await this.sql`
+    const [r] = await this.c.sql`
       UPDATE source_runs SET next_run_at = ${leaseUntil}, running = 1, lease_token = lease_token + 1
       WHERE source_id = ${sourceId} AND next_run_at = ${expectedAt} RETURNING *`;
     return r ? toRun(r) : null;
   }
 
   async finishRun(sourceId: string, leaseToken: number, res: RunResult): Promise<boolean> {
-    return this.sql.begin(async (tx) => {
+    return this.c.sql.begin(async (tx) => {
       const changed = await tx`
         UPDATE source_runs SET next_run_at = ${res.nextRunAt}, tick_at = ${res.tickAt}, running = 0, last_run_at = ${res.lastRunAt},
           last_outcome = ${res.lastOutcome}, last_error = ${res.lastError}, failures = ${res.failures},
@@ -181,13 +174,13 @@ export class PgIngestStore implements IngestStore {
   }
 
   async releaseRunLeases(nowMs: number): Promise<number> {
-    return (await this.sql`UPDATE source_runs SET next_run_at = ${nowMs}, running = 0 WHERE running = 1`).count;
+    return (await this.c.sql`UPDATE source_runs SET next_run_at = ${nowMs}, running = 0 WHERE running = 1`).count;
   }
 
   async pollItems(sourceId: string, keys: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (keys.length === 0) return out;
-    const rows = await this.sql`SELECT item_key, hash FROM poll_items WHERE source_id = ${sourceId} AND item_key = ANY(${keys}::text[])`;
+    const rows = await this.c.sql`SELECT item_key, hash FROM poll_items WHERE source_id = ${sourceId} AND item_key = ANY(${keys}::text[])`;
     for (const r of rows) out.set(r.item_key as string, r.hash as string);
     return out;
   }
