@@ -11,17 +11,17 @@ import type { Store } from '../../src/storage/contract/store.js';
 
 const T0 = 1_700_000_000_000;
 
-function source(over: Partial<SourceRecord> = {}): SourceRecord {
+export function source(over: Partial<SourceRecord> = {}): SourceRecord {
   return { id: newId('source', T0), uid: null, name: 'src', type: 'stripe', metadata: {}, config: '{"secret":"whsec_x"}', createdAt: T0, updatedAt: T0, ...over };
 }
 
 let tokens = 0;
-function token(over: Partial<SourceToken> = {}): SourceToken {
+export function token(over: Partial<SourceToken> = {}): SourceToken {
   tokens++;
   return { hash: `hash-${tokens}-${Math.random()}`, token: `token-${tokens}`, createdAt: T0, expiresAt: null, ...over };
 }
 
-function log(sourceId: string, at: number, over: Partial<IngestLog> = {}): IngestLog {
+export function log(sourceId: string, at: number, over: Partial<IngestLog> = {}): IngestLog {
   return { id: newId('ingestLog', at), sourceId, statusCode: 401, errorText: 'bad signature', headers: { 'content-type': 'application/json' }, payload: '{}', createdAt: at, ...over };
 }
 

@@ -14,6 +14,7 @@ import type { PublishItem } from '../../src/storage/contract/messages.js';
 import { appliedVersions, migrationFiles, runMigrations } from '../../src/storage/postgres/migrator.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import type { AttemptRecord, ClaimedDelivery } from '../../src/storage/contract/store.js';
+import { log as ingestLog, source, token } from '../helpers/ingest-store-contract.js';
 import { T0, app, endpoint, message } from '../helpers/fixtures.js';
 import { eventually } from '../helpers/eventually.js';
 import { createTestSchema } from '../helpers/pg.js';
@@ -445,13 +446,10 @@ describe('postgres: writes that need not wait for the disk', { skip: skipWithout
           return fn(tx, commit);
         }, opts);
       const ingest = new PgIngestStore(c);
-      const sourceId = newId('source', T0);
-      await ingest.createSource(
-        { id: sourceId, uid: null, name: 'src', type: 'stripe', metadata: {}, config: '{"secret":"whsec_x"}', createdAt: T0, updatedAt: T0 },
-        { hash: 'hash-relaxed', token: 'token-relaxed', createdAt: T0, expiresAt: null },
-        null,
-      );
-      const log = { id: newId('ingestLog', T0), sourceId, statusCode: 401, errorText: 'no valid signature', headers: {}, payload: '{}', createdAt: T0 };
+      const src = source();
+      await ingest.createSource(src, token(), null);
+      const sourceId = src.id;
+      const log = ingestLog(sourceId, T0, { errorText: 'no valid signature' });
       await ingest.addLogs([log], 10);
       assert.deepEqual(seen, ['off'], 'the log was written in one transaction, its commit not waiting for the disk');
       assert.deepEqual((await ingest.listLogs(sourceId, { limit: 10 })).data.map((l) => l.errorText), ['no valid signature']);

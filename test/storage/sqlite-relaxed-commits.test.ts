@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newId } from '../../src/domain/ids.js';
 import { SqliteConnection } from '../../src/storage/sqlite/connection.js';
 import { SqliteIngestStore } from '../../src/storage/sqlite/ingest.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import { log as ingestLog, source, token } from '../helpers/ingest-store-contract.js';
 import { T0 } from '../helpers/fixtures.js';
 
 const FULL = 2;
@@ -60,19 +60,16 @@ describe('relaxed commits on SQLite', () => {
     const path = join(dir, 'ingest.db');
     const setup = new SqliteStore({ path, durability: 'full' });
     await setup.migrate();
-    const sourceId = newId('source', T0);
-    await setup.ingest.createSource(
-      { id: sourceId, uid: null, name: 'src', type: 'stripe', metadata: {}, config: '{"secret":"whsec_x"}', createdAt: T0, updatedAt: T0 },
-      { hash: 'hash-relaxed', token: 'token-relaxed', createdAt: T0, expiresAt: null },
-      null,
-    );
+    const src = source();
+    await setup.ingest.createSource(src, token(), null);
+    const sourceId = src.id;
     await setup.close();
     const c = connect('full', 'ingest.db');
     const levels: number[] = [];
     const relaxed = c.relaxed.bind(c);
     c.relaxed = <T>(fn: () => T): T => relaxed(() => (levels.push(level(c)), fn()));
     const ingest = new SqliteIngestStore(c);
-    const log = { id: newId('ingestLog', T0), sourceId, statusCode: 401, errorText: 'no valid signature', headers: {}, payload: '{}', createdAt: T0 };
+    const log = ingestLog(sourceId, T0, { errorText: 'no valid signature' });
     await ingest.addLogs([log], 10);
     assert.deepEqual(levels, [NORMAL], 'the log was written in one relaxed commit');
     assert.equal(level(c), FULL);
