@@ -24,6 +24,8 @@ export interface Config {
   leaseGraceMs: number;
   /** PostgreSQL: how long a session may sit idle in a transaction before the server ends it (0: the server's setting). */
   databaseIdleInTransactionMs: number;
+  /** PostgreSQL: how long the server keeps a session whose data this node does not acknowledge (0: the server's setting). */
+  databaseTcpUserTimeoutMs: number;
   adminToken: string | undefined;
   /** `production` refuses to start with a weak admin token; `development` only warns. */
   environment: 'production' | 'development';
@@ -121,6 +123,12 @@ export const SETTINGS: Setting[] = [
     default: '10000',
     description:
       'PostgreSQL ends a session of this node that has sat idle inside a transaction this long (`idle_in_transaction_session_timeout`), releasing its locks: a node frozen or cut off by the network mid-transaction then stops the other nodes\' publishes for this long at most, not until its connection times out. `0` leaves the server\'s own setting. See scaling.md.',
+  },
+  {
+    env: 'SWITCHBOARD_DATABASE_TCP_USER_TIMEOUT_MS',
+    default: '30000',
+    description:
+      'PostgreSQL drops a session of this node whose data has gone unacknowledged or untaken this long (`tcp_user_timeout`, TCP connections only). A frozen node, or one cut off by the network, stops reading its notice listener\'s notifications; the server keeps every notification until each listener has read it, so without this the server\'s notification queue fills up, and once it is full every node\'s publishes fail. A live node reads its connections at once, so it never meets the limit. `0` leaves the server\'s own setting. See scaling.md.',
   },
   {
     env: 'SWITCHBOARD_ROLE',
@@ -365,6 +373,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     databasePoolSize: int(env, 'SWITCHBOARD_DATABASE_POOL', 10, 1),
     databaseIdleInTransactionMs: int(env, 'SWITCHBOARD_DATABASE_IDLE_IN_TRANSACTION_MS', 10_000, 0),
+    databaseTcpUserTimeoutMs: int(env, 'SWITCHBOARD_DATABASE_TCP_USER_TIMEOUT_MS', 30_000, 0),
     role,
     leaseGraceMs: int(env, 'SWITCHBOARD_LEASE_GRACE_MS', 30_000, 100),
     adminToken: env.SWITCHBOARD_ADMIN_TOKEN || undefined,

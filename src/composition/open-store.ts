@@ -33,6 +33,7 @@ export function openStore(config: Config, o: OpenStoreOptions = {}): Store {
       box: o.box,
       endpointConcurrency: config.endpointConcurrency,
       idleInTransactionTimeoutMs: config.databaseIdleInTransactionMs,
+      tcpUserTimeoutMs: config.databaseTcpUserTimeoutMs,
     });
   }
   makePrivateDir(config.dataDir);
@@ -52,7 +53,7 @@ export interface MigrateResult {
 /** Applies pending migrations to the configured database; answers where and what was applied. */
 export async function migrateStore(config: Config): Promise<MigrateResult> {
   if (config.databaseUrl) {
-    const store = new PostgresStore({ url: config.databaseUrl, max: 1, idleInTransactionTimeoutMs: config.databaseIdleInTransactionMs });
+    const store = new PostgresStore({ url: config.databaseUrl, max: 1, idleInTransactionTimeoutMs: config.databaseIdleInTransactionMs, tcpUserTimeoutMs: config.databaseTcpUserTimeoutMs });
     try {
       const applied = await runMigrations(store.sql);
       return { database: 'postgres', where: 'PostgreSQL schema', applied, advisories: await store.advisories() };

@@ -5,8 +5,11 @@
  * on the same port, `cut()` cuts the open connections but keeps accepting, and
  * `cutAfterBytes(n)` cuts them once `n` more bytes have gone towards the broker (a cut in
  * the middle of a batch), and `resetWhenSent(text)` resets them instead of forwarding the next
- * data towards the broker that contains `text` (a cut at one chosen step of a protocol). Its port lies below the ephemeral range, so no other server takes
- * it while the proxy is down.
+ * data towards the broker that contains `text` (a cut at one chosen step of a protocol), and
+ * `freeze()` stops reading from every connection, both ways, until `thaw()`: to the broker the
+ * client looks frozen (its data goes unacknowledged once the buffers are full), as a process
+ * stopped or a host cut off by the network does. Its port lies below the ephemeral range, so no
+ * other server takes it while the proxy is down.
  */
 import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
@@ -16,6 +19,9 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private cutBudget: number | null = null;
   private resetMarker: Buffer | null = null;
+  private frozen = false;
+  /** The proxy's own ends of its connections to the broker (the broker sees these as its clients). */
+  private readonly upstreams = new Set<Socket>();
   /** Connections accepted so far. */
   accepted = 0;
   port = 0;
@@ -92,6 +98,7 @@ export class TcpProxy {
       else s.destroy();
     }
     this.sockets.clear();
+    this.upstreams.clear();
   }
 
   /** Cuts the open connections once `bytes` more bytes have been forwarded to the broker. */
@@ -104,16 +111,34 @@ export class TcpProxy {
     this.resetMarker = Buffer.from(text);
   }
 
+  /** Stops reading from every connection, open and new, in both directions, until `thaw()`. */
+  freeze(): void {
+    this.frozen = true;
+    for (const s of this.sockets) s.pause();
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const s of this.sockets) s.resume();
+  }
+
+  /** The local ports of the open connections to the broker: the client ports the broker sees. */
+  upstreamPorts(): number[] {
+    return [...this.upstreams].flatMap((s) => (s.localPort !== undefined ? [s.localPort] : []));
+  }
+
   private accept(client: Socket): void {
     this.accepted++;
     const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
     this.sockets.add(client);
     this.sockets.add(upstream);
+    this.upstreams.add(upstream);
     const drop = () => {
       client.destroy();
       upstream.destroy();
       this.sockets.delete(client);
       this.sockets.delete(upstream);
+      this.upstreams.delete(upstream);
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
@@ -135,5 +160,9 @@ export class TcpProxy {
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    if (this.frozen) {
+      client.pause();
+      upstream.pause();
+    }
   }
 }

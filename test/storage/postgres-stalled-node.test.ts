@@ -14,12 +14,16 @@ import postgres from 'postgres';
 import { loadConfig } from '../../src/config.js';
 import { openStore } from '../../src/composition/open-store.js';
 import type { Endpoint } from '../../src/domain/model.js';
+import type { ClusterNotice } from '../../src/storage/contract/cluster.js';
 import { PgConnection } from '../../src/storage/postgres/connection.js';
-import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import { channelFor, payloadHead } from '../../src/storage/postgres/notices.js';
+import { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import { eventually } from '../helpers/eventually.js';
 import { T0, app, endpoint, message } from '../helpers/fixtures.js';
 import { TEST_DATABASE_URL, createTestSchema, migratedTestSchema } from '../helpers/pg.js';
 import type { TestSchema } from '../helpers/pg.js';
 import { skipWithoutPostgres } from '../helpers/requirements.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 /** Short, so the tests do not wait long; the product's default is 10 s. */
 const IDLE_MS = 300;
@@ -125,6 +129,89 @@ describe('postgres: a node stopped mid-transaction', { skip: skipWithoutPostgres
     } finally {
       await plain.end();
     }
+  });
+});
+
+/**
+ * A frozen node, or one cut off by the network, stops reading its connections. PostgreSQL keeps
+ * every notification in its queue until each listener has read it, so the frozen node's notice
+ * listener would pin the queue while it grows, until it is full and every node's publish fails
+ * (its `pg_notify` refused at commit). A node's sessions are opened with `tcp_user_timeout`: the
+ * server drops the session whose data has gone untaken that long, which frees the queue. Here
+ * a proxy between a node and the database stops reading, both ways.
+ */
+describe("postgres: a frozen node's notice listener", { skip: skipWithoutPostgres, timeout: 60_000 }, () => {
+  /** Short, so the test does not wait long; the product's default is 30 s. */
+  const USER_TIMEOUT_MS = 1000;
+  let s: TestSchema;
+  let other: PostgresStore;
+  let proxy: TcpProxy;
+  before(async () => {
+    s = await migratedTestSchema();
+    other = s.store(2);
+    proxy = await TcpProxy.to(TEST_DATABASE_URL, 5432);
+  });
+  after(async () => {
+    await proxy.down();
+    await s.drop();
+  });
+
+  /** The backend pid of the session through the proxy that listens, if any. */
+  async function listenerPid(): Promise<number | null> {
+    const ports = proxy.upstreamPorts();
+    const [row] = await other.sql<{ pid: number }[]>`
+      SELECT pid FROM pg_stat_activity WHERE client_port = ANY(${ports}::int[]) AND query ILIKE 'LISTEN%'`;
+    return row?.pid ?? null;
+  }
+
+  it('is dropped by the database once its notifications go untaken, and listens again when the node is back', async () => {
+    const node = new PostgresStore({ url: proxy.url(TEST_DATABASE_URL), schema: s.schema, max: 1, tcpUserTimeoutMs: USER_TIMEOUT_MS });
+    try {
+      const heard: ClusterNotice[] = [];
+      let reconnected = 0;
+      await node.cluster.listen(
+        (n) => heard.push(n),
+        () => reconnected++,
+      );
+      const pid = await eventually(listenerPid, "the node's listening session");
+      const [setting] = await other.sql<{ v: string }[]>`SELECT setting AS v FROM pg_settings WHERE name = 'tcp_user_timeout'`;
+      assert.ok(setting, 'the server knows tcp_user_timeout');
+      proxy.freeze();
+      // Other nodes' notices, far more than the socket buffers between the database and the
+      // node hold (each payload distinct: PostgreSQL folds equal ones of one transaction).
+      const channel = channelFor(s.schema);
+      for (let r = 0; r < 4; r++) {
+        await other.sql`SELECT pg_notify(${channel}, ${payloadHead('elsewhere')} || '["d",["' || g || repeat('x', 7000) || '"]]]}')
+          FROM generate_series(${r * 1000}::int, ${r * 1000 + 999}::int) g`;
+      }
+      await eventually(
+        async () => (await other.sql`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid}`).length === 0,
+        "the database dropping the frozen node's listening session",
+        { timeoutMs: 20_000 },
+      );
+      proxy.thaw();
+      await eventually(() => reconnected > 0, 'the node listening again');
+      await other.sql`SELECT pg_notify(${channel}, ${payloadHead('elsewhere')} || '["d",["after-thaw"]]]}')`;
+      await eventually(() => heard.some((n) => n.kind === 'due' && n.endpointIds.includes('after-thaw')), 'a notice sent after the node came back');
+    } finally {
+      proxy.thaw();
+      await node.close();
+    }
+  });
+
+  it('opens every session with the configured limit, by default 30 s, and leaves the server its own with 0', async () => {
+    const show = async (env: Record<string, string>): Promise<string> => {
+      const store = openStore(loadConfig({ SWITCHBOARD_DATABASE_URL: s.url, ...env })) as PostgresStore;
+      try {
+        const [row] = await store.sql<{ v: string }[]>`SELECT current_setting('tcp_user_timeout') AS v`;
+        return row!.v;
+      } finally {
+        await store.close();
+      }
+    };
+    assert.equal(await show({}), '30000');
+    assert.equal(await show({ SWITCHBOARD_DATABASE_TCP_USER_TIMEOUT_MS: '2500' }), '2500');
+    assert.equal(await show({ SWITCHBOARD_DATABASE_TCP_USER_TIMEOUT_MS: '0' }), '0', "the server's own setting");
   });
 });
 

@@ -32,6 +32,12 @@ export interface PostgresOptions {
    * own setting. Default `IDLE_IN_TRANSACTION_TIMEOUT_MS`.
    */
   idleInTransactionTimeoutMs?: number | undefined;
+  /**
+   * Milliseconds the database keeps a session whose data this node does not take or acknowledge
+   * (`tcp_user_timeout`): a frozen node's notice listener stops pinning the server's notification
+   * queue after this long. Absent or 0 leaves the server's own setting.
+   */
+  tcpUserTimeoutMs?: number | undefined;
 }
 
 /**
@@ -105,6 +111,7 @@ export class PgConnection {
       application_name: 'switchboard',
       ...(opts.schema ? { search_path: opts.schema } : {}),
       ...(idleInTransaction > 0 ? { idle_in_transaction_session_timeout: String(idleInTransaction) } : {}),
+      ...(opts.tcpUserTimeoutMs ? { tcp_user_timeout: String(opts.tcpUserTimeoutMs) } : {}),
     };
     this.sql = postgres(opts.url, {
       max: opts.max ?? 10,
