@@ -89,6 +89,15 @@
 // CONNECTION_CLOSED, and the next connection's first query with the old backend's error
 // (porsager/postgres#1223). The fix fails the running query with that error when the connection
 // closes, and forgets it. test/storage/postgres-transactions.test.ts ends a backend mid-query.
+//
+// postgres (3.4.9): a connection whose socket closes cleanly (FIN, no error) while it starts up
+// reconnects at once and keeps the query that waited for it (porsager/postgres#1193). A TCP
+// proxy or load balancer in front of a database that is down (or restarting) accepts and then
+// closes just so: the query never settles, and the connection reconnects in a loop with no
+// delay (about 500 attempts a second, half a core). The fix fails that query with
+// CONNECTION_CLOSED, as a refused connection fails it, and counts the attempt for the pool's
+// backoff; with more hosts to try, the next is tried as before.
+// test/storage/postgres-transactions.test.ts connects through a proxy that closes each connection.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +114,7 @@ const TYPES_FETCH = 'switchboard: a failed fetch of the array types ends no proc
 const BEGIN_LOST = 'switchboard: a transaction whose connection closed sends nothing more';
 const WRITE_FORGOTTEN = 'switchboard: a closed connection forgets its pending write';
 const ERROR_ANSWERED = 'switchboard: an ended backend\'s error fails its own query, no other';
+const CLEAN_CLOSE = 'switchboard: a clean close while connecting fails the waiting query';
 
 /** A source file of postgres in each of its builds (ESM, CommonJS, Cloudflare). */
 const inEveryBuild = (file) => ['src', 'cjs/src', 'cf/src'].map((dir) => `node_modules/postgres/${dir}/${file}`);
@@ -286,6 +296,19 @@ const fixes = [
       '\n' +
       '  async function fetchArrayTypesOnce() {\n' +
       '    needsTypes = false\n',
+  },
+  {
+    mark: CLEAN_CLOSE,
+    files: inEveryBuild('connection.js'),
+    find: '    if (initial)\n      return reconnect()\n',
+    replace:
+      `    if (initial && !hadError && !options.host[retries + 1]) { // ${CLEAN_CLOSE} (porsager/postgres#1193)\n` +
+      "      errored(Errors.connection('CONNECTION_CLOSED', options, socket))\n" +
+      '      hadError = true\n' +
+      '    }\n' +
+      '\n' +
+      '    if (initial)\n' +
+      '      return reconnect()\n',
   },
   {
     mark: FAIL_WAITING,

@@ -8,7 +8,8 @@
  * data towards the broker that contains `text` (a cut at one chosen step of a protocol), and
  * `freeze()` stops reading from every connection, both ways, until `thaw()`: to the broker the
  * client looks frozen (its data goes unacknowledged once the buffers are full), as a process
- * stopped or a host cut off by the network does. Its port lies below the ephemeral range, so no
+ * stopped or a host cut off by the network does; `endNew()` accepts new connections and closes
+ * them at once, cleanly, as a proxy or load balancer in front of a broker that is down does. Its port lies below the ephemeral range, so no
  * other server takes it while the proxy is down.
  */
 import { createConnection, createServer } from 'node:net';
@@ -20,6 +21,7 @@ export class TcpProxy {
   private cutBudget: number | null = null;
   private resetMarker: Buffer | null = null;
   private frozen = false;
+  private endingNew = false;
   /** The proxy's own ends of its connections to the broker (the broker sees these as its clients). */
   private readonly upstreams = new Set<Socket>();
   /** Connections accepted so far. */
@@ -111,6 +113,11 @@ export class TcpProxy {
     this.resetMarker = Buffer.from(text);
   }
 
+  /** While `on`, accepts new connections and closes each at once, cleanly (FIN), before any byte. */
+  endNew(on = true): void {
+    this.endingNew = on;
+  }
+
   /** Stops reading from every connection, open and new, in both directions, until `thaw()`. */
   freeze(): void {
     this.frozen = true;
@@ -129,6 +136,12 @@ export class TcpProxy {
 
   private accept(client: Socket): void {
     this.accepted++;
+    if (this.endingNew) {
+      // Read on, so the client's own close is seen and the socket ends.
+      client.on('error', () => client.destroy()).resume();
+      client.end();
+      return;
+    }
     const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
     this.sockets.add(client);
     this.sockets.add(upstream);

@@ -221,6 +221,28 @@ describe('postgres: transactions in fewer round trips', { skip: skipWithoutPostg
     }
   });
 
+  it('a connection closed cleanly while it starts fails its query and waits out the backoff, instead of reconnecting in a loop', { timeout: 15_000 }, async () => {
+    // A proxy in front of a database that is down accepts and closes. The driver used to keep the
+    // query and reconnect at once, forever: the query never settled (scripts/patch-dependencies.mjs).
+    const proxy = await TcpProxy.to(TEST_DATABASE_URL, 5432);
+    const fresh = new PgConnection({ url: proxy.url(TEST_DATABASE_URL), schema: s.schema, max: 1 });
+    try {
+      proxy.endNew();
+      await assert.rejects(fresh.sql`SELECT 1`, (e: Error & { code?: string }) => e.code === 'CONNECTION_CLOSED', 'the query fails with the lost connection');
+      const attempts = proxy.accepted;
+      await assert.rejects(fresh.sql`SELECT 1`, (e: Error & { code?: string }) => e.code === 'CONNECTION_CLOSED', 'and so does the next, on its own attempt');
+      await sleep(300);
+      assert.ok(proxy.accepted - attempts <= 2, `one attempt per query, no loop (${proxy.accepted - attempts} more connections)`);
+      proxy.endNew(false);
+      const [row] = await fresh.sql<{ two: number }[]>`SELECT 2 AS two`;
+      assert.equal(row?.two, 2, 'served once the database is reachable');
+    } finally {
+      proxy.endNew(false);
+      await fresh.end(1);
+      await proxy.down();
+    }
+  });
+
   it("a backend ended mid-query fails that query with its error, and the next query not at all", { timeout: 15_000 }, async () => {
     // The ended backend's FATAL answer used to wait for the next ReadyForQuery, which came from
     // the next connection: its first query failed with it (scripts/patch-dependencies.mjs).
