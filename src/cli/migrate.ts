@@ -4,7 +4,7 @@ import { migrateStore } from '../composition/open-store.js';
 
 /** Migrates the configured database (PostgreSQL under its advisory lock, or the SQLite file). */
 export async function migrate(): Promise<void> {
-  const result = await migrateStore(loadConfig());
+  const result = await migrateStore(loadConfig(), (waiting) => process.stderr.write(`waiting: ${waiting}\n`));
   if (result.applied === null) process.stdout.write(`${result.where} is up to date\n`);
   else {
     for (const name of result.applied) process.stdout.write(`applied ${name}\n`);

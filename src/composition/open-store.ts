@@ -50,12 +50,15 @@ export interface MigrateResult {
   advisories: string[];
 }
 
-/** Applies pending migrations to the configured database; answers where and what was applied. */
-export async function migrateStore(config: Config): Promise<MigrateResult> {
+/**
+ * Applies pending migrations to the configured database; answers where and what was applied.
+ * `onWait` is told each time a migration waits for a table lock (PostgreSQL).
+ */
+export async function migrateStore(config: Config, onWait?: (waiting: string) => void): Promise<MigrateResult> {
   if (config.databaseUrl) {
     const store = new PostgresStore({ url: config.databaseUrl, max: 1, idleInTransactionTimeoutMs: config.databaseIdleInTransactionMs, tcpUserTimeoutMs: config.databaseTcpUserTimeoutMs });
     try {
-      const applied = await runMigrations(store.sql);
+      const applied = await runMigrations(store.sql, undefined, { onWait });
       return { database: 'postgres', where: 'PostgreSQL schema', applied, advisories: await store.advisories() };
     } finally {
       await store.close();

@@ -149,7 +149,7 @@ export async function createSwitchboard(config: Config, o: Overrides = {}): Prom
   let store: Store;
   try {
     store = o.store ?? openStore(config, { box });
-    await store.migrate();
+    await store.migrate((waiting) => logger.warn(waiting));
   } catch (e: unknown) {
     throw config.databaseUrl || o.store ? e : asUnwritableDataDir(config.dataDir, e);
   }

@@ -36,8 +36,12 @@ export type { OrderingStore, PausedKey } from './ordering.js';
 
 /** Opening, closing and checking the database. */
 export interface StoreLifecycle {
-  /** Applies pending migrations. */
-  migrate(): Promise<void>;
+  /**
+   * Applies pending migrations. `onWait` is told, in words, each time a migration gave up
+   * waiting for a table lock held by another session's long transaction (PostgreSQL: it tries
+   * again until it gets it, rather than queue every other statement on the table behind it).
+   */
+  migrate(onWait?: (waiting: string) => void): Promise<void>;
   close(): Promise<void>;
   /** Checks the database answers. */
   ping(): Promise<void>;

@@ -94,8 +94,8 @@ export class PostgresStore extends ComposedStore {
     this.streams = new PgStreamStore(c.sql, c.box);
   }
 
-  override async migrate(): Promise<void> {
-    await runMigrations(this.sql);
+  override async migrate(onWait?: (waiting: string) => void): Promise<void> {
+    await runMigrations(this.sql, undefined, { onWait });
     await this.connection.channel();
   }
 

@@ -53,7 +53,7 @@ export abstract class ComposedStore implements Store {
 
   constructor(protected readonly parts: StoreParts) {}
 
-  abstract migrate(): Promise<void>;
+  abstract migrate(onWait?: (waiting: string) => void): Promise<void>;
   abstract close(): Promise<void>;
   abstract ping(): Promise<void>;
   abstract failWaiting(why: string): number;

@@ -4,6 +4,7 @@
  * `schema_migrations`. Each dialect runs them in its own kind of transaction.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** A migration file and the version its name starts with. */
 export interface MigrationFile {
@@ -21,6 +22,6 @@ export function migrationFiles(dir: string): MigrationFile[] {
 
 /** The SQL of one migration file. */
 export function migrationSql(dir: string, file: MigrationFile): string {
-  return readFileSync(dir + file.name, 'utf8');
+  return readFileSync(join(dir, file.name), 'utf8');
 }
 
