@@ -28,6 +28,17 @@ import { TcpProxy } from '../helpers/tcp-proxy.js';
 /** Short, so the tests do not wait long; the product's default is 10 s. */
 const IDLE_MS = 300;
 
+/** A setting of a session of the store the server would open with `env`, on the database at `url`. */
+async function sessionSetting(url: string, name: string, env: Record<string, string>): Promise<string> {
+  const store = openStore(loadConfig({ SWITCHBOARD_DATABASE_URL: url, ...env })) as PostgresStore;
+  try {
+    const [row] = await store.sql<{ v: string }[]>`SELECT current_setting(${name}) AS v`;
+    return row!.v;
+  } finally {
+    await store.close();
+  }
+}
+
 describe('postgres: a node stopped mid-transaction', { skip: skipWithoutPostgres, timeout: 60_000 }, () => {
   let s: TestSchema;
   let other: PostgresStore;
@@ -111,15 +122,7 @@ describe('postgres: a node stopped mid-transaction', { skip: skipWithoutPostgres
   });
 
   it('opens every session with the configured limit, by default 10 s, and leaves the server its own with 0', async () => {
-    const show = async (env: Record<string, string>): Promise<string> => {
-      const store = openStore(loadConfig({ SWITCHBOARD_DATABASE_URL: s.url, ...env })) as PostgresStore;
-      try {
-        const [row] = await store.sql<{ v: string }[]>`SELECT current_setting('idle_in_transaction_session_timeout') AS v`;
-        return row!.v;
-      } finally {
-        await store.close();
-      }
-    };
+    const show = (env: Record<string, string>): Promise<string> => sessionSetting(s.url, 'idle_in_transaction_session_timeout', env);
     assert.equal(await show({}), '10s');
     assert.equal(await show({ SWITCHBOARD_DATABASE_IDLE_IN_TRANSACTION_MS: '2500' }), '2500ms');
     const plain = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
@@ -200,15 +203,7 @@ describe("postgres: a frozen node's notice listener", { skip: skipWithoutPostgre
   });
 
   it('opens every session with the configured limit, by default 30 s, and leaves the server its own with 0', async () => {
-    const show = async (env: Record<string, string>): Promise<string> => {
-      const store = openStore(loadConfig({ SWITCHBOARD_DATABASE_URL: s.url, ...env })) as PostgresStore;
-      try {
-        const [row] = await store.sql<{ v: string }[]>`SELECT current_setting('tcp_user_timeout') AS v`;
-        return row!.v;
-      } finally {
-        await store.close();
-      }
-    };
+    const show = (env: Record<string, string>): Promise<string> => sessionSetting(s.url, 'tcp_user_timeout', env);
     assert.equal(await show({}), '30000');
     assert.equal(await show({ SWITCHBOARD_DATABASE_TCP_USER_TIMEOUT_MS: '2500' }), '2500');
     assert.equal(await show({ SWITCHBOARD_DATABASE_TCP_USER_TIMEOUT_MS: '0' }), '0', "the server's own setting");

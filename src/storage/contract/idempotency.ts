@@ -49,3 +49,6 @@ export interface IdempotencyStore {
    */
   dropExpiredIdempotent(nowMs: number, limit: number): Promise<number>;
 }
+
+/** What each database implements: the composed store reads a single key as a batch of one. */
+export type IdempotencyStorePart = Omit<IdempotencyStore, 'getIdempotent'>;

@@ -28,26 +28,21 @@ export interface PostgresOptions {
   endpointConcurrency?: number | undefined;
   /**
    * Milliseconds a session of this node may sit idle inside a transaction before the database
-   * ends it (`idle_in_transaction_session_timeout`), releasing its locks; 0 leaves the server's
-   * own setting. Default `IDLE_IN_TRANSACTION_TIMEOUT_MS`.
+   * ends it (`idle_in_transaction_session_timeout`), releasing its locks: a node that stops
+   * mid-transaction (frozen, paused, cut off by the network without a reset) would otherwise
+   * hold its claim locks, or the position counter's lock, and stop every other node's
+   * publishes. Absent or 0 leaves PostgreSQL's own setting; Switchboard's configuration
+   * (`SWITCHBOARD_DATABASE_IDLE_IN_TRANSACTION_MS`) gives its default.
    */
   idleInTransactionTimeoutMs?: number | undefined;
   /**
    * Milliseconds the database keeps a session whose data this node does not take or acknowledge
    * (`tcp_user_timeout`): a frozen node's notice listener stops pinning the server's notification
-   * queue after this long. Absent or 0 leaves the server's own setting.
+   * queue after this long. Absent or 0 leaves PostgreSQL's own setting; Switchboard's
+   * configuration (`SWITCHBOARD_DATABASE_TCP_USER_TIMEOUT_MS`) gives its default.
    */
   tcpUserTimeoutMs?: number | undefined;
 }
-
-/**
- * How long a session may sit idle in a transaction by default. A transaction of this node waits
- * between its statements only for the node itself (a few milliseconds); a node that stops there
- * (frozen, paused, cut off by the network without a reset) holds its locks until the database
- * ends the session, and the claim locks and the position counter's lock it may hold stop every
- * other node's publishes until then.
- */
-export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
 
 /** The longest a ping (a health check's) waits for the database. */
 const PING_TIMEOUT_MS = 5000;
@@ -106,11 +101,10 @@ export class PgConnection {
 
   constructor(opts: PostgresOptions) {
     this.url = opts.url;
-    const idleInTransaction = opts.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS;
     this.connectionParams = {
       application_name: 'switchboard',
       ...(opts.schema ? { search_path: opts.schema } : {}),
-      ...(idleInTransaction > 0 ? { idle_in_transaction_session_timeout: String(idleInTransaction) } : {}),
+      ...(opts.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: String(opts.idleInTransactionTimeoutMs) } : {}),
       ...(opts.tcpUserTimeoutMs ? { tcp_user_timeout: String(opts.tcpUserTimeoutMs) } : {}),
     };
     this.sql = postgres(opts.url, {

@@ -1,15 +1,11 @@
 /** Idempotent responses on PostgreSQL. */
-import type { IdempotencyStore, IdempotentEntry, IdempotentResponse } from '../contract/idempotency.js';
+import type { IdempotencyStorePart, IdempotentEntry, IdempotentResponse } from '../contract/idempotency.js';
 import type { PgConnection } from './connection.js';
 import { toIdempotentResponse } from '../shared/rows.js';
 
 /** Idempotent responses on PostgreSQL. */
-export class PgIdempotencyStore implements IdempotencyStore {
+export class PgIdempotencyStore implements IdempotencyStorePart {
   constructor(private readonly c: PgConnection) {}
-
-  async getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null> {
-    return (await this.getIdempotentBatch([key], nowMs))[0] ?? null;
-  }
 
   async getIdempotentBatch(keys: readonly string[], nowMs: number): Promise<(IdempotentResponse | null)[]> {
     if (keys.length === 0) return [];

@@ -5,7 +5,7 @@
  * never passes a position that a later commit could fill. Changes of polling endpoints and
  * tokens queue a `pollers-changed` notice, so other nodes forget what they kept of them.
  */
-import type { Sql, TransactionSql } from 'postgres';
+import type { TransactionSql } from 'postgres';
 import { idBoundary } from '../../domain/ids.js';
 import { uniqueAsync } from '../shared/unique.js';
 import { pgPage } from './paging.js';
@@ -20,11 +20,7 @@ import type { PgConnection } from './connection.js';
 const UID_TAKEN = 'a polling endpoint with this uid already exists';
 
 export class PgPullStore implements PullStore {
-  private readonly sql: Sql;
-
-  constructor(private readonly c: PgConnection) {
-    this.sql = c.sql;
-  }
+  constructor(private readonly c: PgConnection) {}
 
   /** Tells the other nodes, when `tx` commits, that the application's polling endpoints or tokens changed. */
   private changed(tx: TransactionSql, appId: string): Promise<void> {
@@ -33,7 +29,7 @@ export class PgPullStore implements PullStore {
 
   async createPollingEndpoint(p: PollingEndpoint, token: PollerToken): Promise<void> {
     await uniqueAsync(UID_TAKEN, () =>
-      this.sql.begin(async (tx) => {
+      this.c.sql.begin(async (tx) => {
         await tx`
           INSERT INTO polling_endpoints (id, app_id, uid, description, event_types, channels, metadata, created_at, updated_at)
           VALUES (${p.id}, ${p.appId}, ${p.uid}, ${p.description}, ${json(p.eventTypes)}, ${json(p.channels)}, ${JSON.stringify(p.metadata)}, ${p.createdAt}, ${p.updatedAt})`;
@@ -45,19 +41,19 @@ export class PgPullStore implements PullStore {
   }
 
   async getPollingEndpoint(appId: string, idOrUid: string): Promise<PollingEndpoint | null> {
-    const [r] = await this.sql`SELECT * FROM polling_endpoints WHERE id = ${idOrUid} AND app_id = ${appId}
+    const [r] = await this.c.sql`SELECT * FROM polling_endpoints WHERE id = ${idOrUid} AND app_id = ${appId}
       UNION ALL SELECT * FROM polling_endpoints WHERE app_id = ${appId} AND uid = ${idOrUid} LIMIT 1`;
     return r ? toPollingEndpoint(r) : null;
   }
 
   async listPollingEndpoints(appId: string, q: PageQuery): Promise<Page<PollingEndpoint>> {
     const where = (p: Params) => [`app_id = ${p.add(appId)}`];
-    return pgPage(this.sql, { from: 'polling_endpoints', key: 'id', where, defaultOrder: 'ascending', map: toPollingEndpoint }, q);
+    return pgPage(this.c.sql, { from: 'polling_endpoints', key: 'id', where, defaultOrder: 'ascending', map: toPollingEndpoint }, q);
   }
 
   async updatePollingEndpoint(p: PollingEndpoint): Promise<void> {
     await uniqueAsync(UID_TAKEN, () =>
-      this.sql.begin(async (tx) => {
+      this.c.sql.begin(async (tx) => {
         await tx`
           UPDATE polling_endpoints SET uid = ${p.uid}, description = ${p.description}, event_types = ${json(p.eventTypes)},
             channels = ${json(p.channels)}, metadata = ${JSON.stringify(p.metadata)}, updated_at = ${p.updatedAt}
@@ -68,7 +64,7 @@ export class PgPullStore implements PullStore {
   }
 
   async deletePollingEndpoint(appId: string, id: string): Promise<void> {
-    await this.sql.begin(async (tx) => {
+    await this.c.sql.begin(async (tx) => {
       await tx`DELETE FROM polling_consumers WHERE polling_endpoint_id = ${id}`;
       await tx`DELETE FROM poller_tokens WHERE polling_endpoint_id = ${id}`;
       await tx`DELETE FROM polling_endpoints WHERE id = ${id} AND app_id = ${appId}`;
@@ -95,7 +91,7 @@ export class PgPullStore implements PullStore {
     args.push(limit + 1);
     const text = `SELECT seq, id, app_id, event_type, event_id, channels, tags, payload, created_at FROM messages
                   WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${args.length}`;
-    const rows = impossible ? [] : ((await this.sql.unsafe(text, args as never[], { prepare: true })) as Row[]);
+    const rows = impossible ? [] : ((await this.c.sql.unsafe(text, args as never[], { prepare: true })) as Row[]);
     // Read after the rows: a deletion that raced the read shows as a horizon above `after`.
     const horizon = await this.horizon(appId);
     const more = rows.length > limit;
@@ -104,19 +100,19 @@ export class PgPullStore implements PullStore {
   }
 
   async head(): Promise<number> {
-    const [r] = await this.sql`SELECT last FROM pull_sequence WHERE id = 1`;
+    const [r] = await this.c.sql`SELECT last FROM pull_sequence WHERE id = 1`;
     return (r?.last as number | undefined) ?? 0;
   }
 
   async horizon(appId: string): Promise<number> {
-    const [r] = await this.sql`SELECT purged_seq FROM pull_horizon WHERE app_id = ${appId}`;
+    const [r] = await this.c.sql`SELECT purged_seq FROM pull_horizon WHERE app_id = ${appId}`;
     return (r?.purged_seq as number | undefined) ?? 0;
   }
 
   async positionAt(appId: string, timeMs: number): Promise<number> {
     const lo = idBoundary('message', timeMs + 1);
     const hi = idBoundary('message', timeMs + 1 + POSITION_WINDOW_MS);
-    const [r] = await this.sql`
+    const [r] = await this.c.sql`
       SELECT (SELECT MIN(seq) FROM messages WHERE app_id = ${appId} AND id >= ${lo} AND id < ${hi}) AS in_window,
              (SELECT seq FROM messages WHERE app_id = ${appId} AND id >= ${hi} ORDER BY id LIMIT 1) AS later,
              (SELECT last FROM pull_sequence WHERE id = 1) AS last`;
@@ -126,29 +122,29 @@ export class PgPullStore implements PullStore {
   }
 
   async getCursor(pollingEndpointId: string, consumerId: string): Promise<number | null> {
-    const [r] = await this.sql`SELECT cursor FROM polling_consumers WHERE polling_endpoint_id = ${pollingEndpointId} AND consumer_id = ${consumerId}`;
+    const [r] = await this.c.sql`SELECT cursor FROM polling_consumers WHERE polling_endpoint_id = ${pollingEndpointId} AND consumer_id = ${consumerId}`;
     return r ? (r.cursor as number) : null;
   }
 
   async setCursor(pollingEndpointId: string, consumerId: string, cursor: number, nowMs: number): Promise<void> {
-    await this.sql`
+    await this.c.sql`
       INSERT INTO polling_consumers (polling_endpoint_id, consumer_id, cursor, created_at, updated_at)
       VALUES (${pollingEndpointId}, ${consumerId}, ${cursor}, ${nowMs}, ${nowMs})
       ON CONFLICT (polling_endpoint_id, consumer_id) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = EXCLUDED.updated_at`;
   }
 
   async currentToken(pollingEndpointId: string): Promise<PollerToken | null> {
-    const [r] = await this.sql`SELECT * FROM poller_tokens WHERE polling_endpoint_id = ${pollingEndpointId} ORDER BY created_at DESC, n DESC LIMIT 1`;
+    const [r] = await this.c.sql`SELECT * FROM poller_tokens WHERE polling_endpoint_id = ${pollingEndpointId} ORDER BY created_at DESC, n DESC LIMIT 1`;
     return r ? toPollerToken(r, this.c.box) : null;
   }
 
   async findToken(tokenHash: string): Promise<PollerToken | null> {
-    const [r] = await this.sql`SELECT * FROM poller_tokens WHERE token_hash = ${tokenHash}`;
+    const [r] = await this.c.sql`SELECT * FROM poller_tokens WHERE token_hash = ${tokenHash}`;
     return r ? toPollerToken(r, this.c.box) : null;
   }
 
   async rotateToken(token: PollerToken, oldExpiresAt: number, nowMs: number): Promise<void> {
-    await this.sql.begin(async (tx) => {
+    await this.c.sql.begin(async (tx) => {
       await tx`UPDATE poller_tokens SET expires_at = LEAST(COALESCE(expires_at, ${oldExpiresAt}::bigint), ${oldExpiresAt}::bigint)
                WHERE polling_endpoint_id = ${token.pollingEndpointId}`;
       await tx`DELETE FROM poller_tokens WHERE polling_endpoint_id = ${token.pollingEndpointId} AND expires_at <= ${nowMs}`;

@@ -13,7 +13,7 @@ import type { IntegrationStore } from '../contract/integrations.js';
 import type { ConnectorStore } from '../contract/connectors.js';
 import type { EnvironmentSettingsStore } from '../contract/environment-settings.js';
 import type { CatalogStore } from '../contract/catalog.js';
-import type { IdempotencyStore, IdempotentEntry, IdempotentResponse, LockWaitOptions } from '../contract/idempotency.js';
+import type { IdempotencyStorePart, IdempotentEntry, IdempotentResponse, LockWaitOptions } from '../contract/idempotency.js';
 import type { IngestStore } from '../contract/ingest.js';
 import type { MessageQuery, MessageStore, PublishItem, PublishResult } from '../contract/messages.js';
 import type { OperationalWebhookStore } from '../contract/operational-webhooks.js';
@@ -32,7 +32,7 @@ export interface StoreParts {
   messages: MessageStore;
   queue: QueueStore;
   attempts: AttemptHistoryStore;
-  idempotency: IdempotencyStore;
+  idempotency: IdempotencyStorePart;
   retention: RetentionStore;
   stats: StatsStore;
 }
@@ -192,8 +192,8 @@ export abstract class ComposedStore implements Store {
 
   // ---- idempotency
 
-  getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null> {
-    return this.parts.idempotency.getIdempotent(key, nowMs);
+  async getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null> {
+    return (await this.parts.idempotency.getIdempotentBatch([key], nowMs))[0] ?? null;
   }
   getIdempotentBatch(keys: readonly string[], nowMs: number): Promise<(IdempotentResponse | null)[]> {
     return this.parts.idempotency.getIdempotentBatch(keys, nowMs);

@@ -1,17 +1,13 @@
 /** Idempotent responses on SQLite. */
-import type { IdempotencyStore, IdempotentEntry, IdempotentResponse, LockWaitOptions } from '../contract/idempotency.js';
+import type { IdempotencyStorePart, IdempotentEntry, IdempotentResponse, LockWaitOptions } from '../contract/idempotency.js';
 import { toIdempotentResponse } from '../shared/rows.js';
 import type { Row } from '../shared/rows.js';
 import type { SqliteConnection } from './connection.js';
 import { BOUND_LIMIT } from './statements.js';
 
 /** Idempotent responses on SQLite. */
-export class SqliteIdempotencyStore implements IdempotencyStore {
+export class SqliteIdempotencyStore implements IdempotencyStorePart {
   constructor(private readonly c: SqliteConnection) {}
-
-  async getIdempotent(key: string, nowMs: number): Promise<IdempotentResponse | null> {
-    return (await this.getIdempotentBatch([key], nowMs))[0] ?? null;
-  }
 
   async getIdempotentBatch(keys: readonly string[], nowMs: number): Promise<(IdempotentResponse | null)[]> {
     const get = this.c.q('SELECT status, body, content_type FROM idempotency_keys WHERE key = ? AND expires_at > ?');
