@@ -243,6 +243,32 @@ describe('postgres: transactions in fewer round trips', { skip: skipWithoutPostg
     }
   });
 
+  it('with several hosts, tries each once per query: a host down is passed over, and with every host down the query fails instead of reconnecting in a loop', { timeout: 15_000 }, async () => {
+    // A URL naming several hosts (a primary and its standbys) moves to the next host when one
+    // fails. The driver never counted the hosts tried, so with every host down the query never
+    // settled and the connection reconnected in a loop (scripts/patch-dependencies.mjs).
+    const refusing = await TcpProxy.to(TEST_DATABASE_URL, 5432);
+    await refusing.down();
+    const closing = await TcpProxy.to(TEST_DATABASE_URL, 5432);
+    const u = new URL(TEST_DATABASE_URL);
+    const user = u.username ? `${u.username}${u.password ? `:${u.password}` : ''}@` : '';
+    const url = `${u.protocol}//${user}127.0.0.1:${refusing.port},127.0.0.1:${closing.port}${u.pathname}${u.search}`;
+    const fresh = new PgConnection({ url, schema: s.schema, max: 1 });
+    try {
+      closing.endNew();
+      await assert.rejects(fresh.sql`SELECT 1`, (e: Error & { code?: string }) => e.code === 'CONNECTION_CLOSED', 'with every host down the query fails, with the last host\'s error');
+      const attempts = closing.accepted;
+      await sleep(300);
+      assert.equal(closing.accepted, attempts, 'and the connection does not go on reconnecting');
+      closing.endNew(false);
+      const [row] = await fresh.sql<{ two: number }[]>`SELECT 2 AS two`;
+      assert.equal(row?.two, 2, 'the host that is up serves, the one down passed over');
+    } finally {
+      await fresh.end(1);
+      await closing.down();
+    }
+  });
+
   it("a backend ended mid-query fails that query with its error, and the next query not at all", { timeout: 15_000 }, async () => {
     // The ended backend's FATAL answer used to wait for the next ReadyForQuery, which came from
     // the next connection: its first query failed with it (scripts/patch-dependencies.mjs).
