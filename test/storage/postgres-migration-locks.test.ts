@@ -67,4 +67,17 @@ describe('postgres: a migration behind a long transaction', { skip: skipWithoutP
       await node.end();
     }
   });
+
+  it('applies a migration that runs longer than a statement timeout set on the role or the database', async () => {
+    writeFileSync(join(dir, '0003_slow.sql'), 'SELECT pg_sleep(0.3);\n');
+    // A managed service's role-wide limit, here set on the session as it would arrive.
+    const limited = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {}, connection: { search_path: s.schema, statement_timeout: 100 } });
+    try {
+      assert.deepEqual(await runMigrations(limited, dir), ['0003_slow.sql'], 'a migration longer than the limit applies');
+      const [row] = await limited<{ v: string }[]>`SELECT current_setting('statement_timeout') AS v`;
+      assert.equal(row?.v, '100ms', 'the session keeps its own limit afterwards');
+    } finally {
+      await limited.end();
+    }
+  });
 });
