@@ -9,8 +9,8 @@
  * `freeze()` stops reading from every connection, both ways, until `thaw()`: to the broker the
  * client looks frozen (its data goes unacknowledged once the buffers are full), as a process
  * stopped or a host cut off by the network does; `endNew()` accepts new connections and closes
- * them at once, cleanly, as a proxy or load balancer in front of a broker that is down does. Its port lies below the ephemeral range, so no
- * other server takes it while the proxy is down.
+ * them at once, cleanly, as a proxy or load balancer in front of a broker that is down does.
+ * Its port lies below the ephemeral range, so no other server takes it while the proxy is down.
  */
 import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
