@@ -56,7 +56,8 @@ export interface MigrateResult {
  */
 export async function migrateStore(config: Config, onWait?: (waiting: string) => void): Promise<MigrateResult> {
   if (config.databaseUrl) {
-    const store = new PostgresStore({ url: config.databaseUrl, max: 1, idleInTransactionTimeoutMs: config.databaseIdleInTransactionMs, tcpUserTimeoutMs: config.databaseTcpUserTimeoutMs });
+    // Opened as the server opens it (its sessions' settings), with one connection.
+    const store = openStore(config, { poolSize: 1 }) as PostgresStore;
     try {
       const applied = await runMigrations(store.sql, undefined, { onWait });
       return { database: 'postgres', where: 'PostgreSQL schema', applied, advisories: await store.advisories() };

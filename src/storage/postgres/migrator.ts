@@ -52,6 +52,7 @@ const LOCK_NOT_AVAILABLE = '55P03';
  */
 export async function runMigrations(sql: Sql, dir = MIGRATIONS_DIR, o: MigrationOptions = {}): Promise<string[]> {
   const lockTimeoutMs = o.lockTimeoutMs ?? MIGRATION_LOCK_TIMEOUT_MS;
+  const pauseMs = o.retryPauseMs ?? MIGRATION_RETRY_PAUSE_MS;
   const applied: string[] = [];
   const schema = await targetSchema(sql);
   const lockKey = migrationLockKey(schema);
@@ -78,7 +79,6 @@ export async function runMigrations(sql: Sql, dir = MIGRATIONS_DIR, o: Migration
         break;
       } catch (e) {
         if ((e as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw e;
-        const pauseMs = o.retryPauseMs ?? MIGRATION_RETRY_PAUSE_MS;
         const holders = await lockHolders(sql, schema, lockTimeoutMs).catch(() => 'sessions this one cannot see');
         o.onWait?.(`migration ${file.name} waited ${lockTimeoutMs} ms for a lock on its tables, held by ${holders}; trying again in ${pauseMs} ms`);
         await sleep(pauseMs);
