@@ -26,6 +26,8 @@ export interface Config {
   databaseIdleInTransactionMs: number;
   /** PostgreSQL: how long the server keeps a session whose data this node does not acknowledge (0: the server's setting). */
   databaseTcpUserTimeoutMs: number;
+  /** PostgreSQL: how long a statement of this node waits for a lock before it gives up (0: the server's setting). */
+  databaseLockTimeoutMs: number;
   adminToken: string | undefined;
   /** `production` refuses to start with a weak admin token; `development` only warns. */
   environment: 'production' | 'development';
@@ -123,6 +125,12 @@ export const SETTINGS: Setting[] = [
     default: '10000',
     description:
       'PostgreSQL ends a session of this node that has sat idle inside a transaction this long (`idle_in_transaction_session_timeout`), releasing its locks: a node frozen or cut off by the network mid-transaction then stops the other nodes\' publishes for this long at most, not until its connection times out. `0` leaves the server\'s own setting. See scaling.md.',
+  },
+  {
+    env: 'SWITCHBOARD_DATABASE_LOCK_TIMEOUT_MS',
+    default: '15000',
+    description:
+      'A statement of this node that has waited this long for a lock gives up (`lock_timeout`), and its request is answered 503 `storage_busy` with `Retry-After`, nothing of it stored. Without it a request waits for as long as the lock is held: an operator\'s `ALTER TABLE` or `LOCK TABLE` left in an open transaction, or one queued behind a long transaction, would hold every request that touches the table, for good. Longer than `SWITCHBOARD_DATABASE_IDLE_IN_TRANSACTION_MS`, so that a frozen node\'s locks are released before another node\'s statements waiting for them give up. Migrations wait for each other without it. `0` leaves the server\'s own setting. See scaling.md.',
   },
   {
     env: 'SWITCHBOARD_DATABASE_TCP_USER_TIMEOUT_MS',
@@ -374,6 +382,7 @@ export function loadConfig(env: Env = process.env): Config {
     databasePoolSize: int(env, 'SWITCHBOARD_DATABASE_POOL', 10, 1),
     databaseIdleInTransactionMs: int(env, 'SWITCHBOARD_DATABASE_IDLE_IN_TRANSACTION_MS', 10_000, 0),
     databaseTcpUserTimeoutMs: int(env, 'SWITCHBOARD_DATABASE_TCP_USER_TIMEOUT_MS', 30_000, 0),
+    databaseLockTimeoutMs: int(env, 'SWITCHBOARD_DATABASE_LOCK_TIMEOUT_MS', 15_000, 0),
     role,
     leaseGraceMs: int(env, 'SWITCHBOARD_LEASE_GRACE_MS', 30_000, 100),
     adminToken: env.SWITCHBOARD_ADMIN_TOKEN || undefined,

@@ -34,6 +34,7 @@ export function openStore(config: Config, o: OpenStoreOptions = {}): Store {
       endpointConcurrency: config.endpointConcurrency,
       idleInTransactionTimeoutMs: config.databaseIdleInTransactionMs,
       tcpUserTimeoutMs: config.databaseTcpUserTimeoutMs,
+      lockTimeoutMs: config.databaseLockTimeoutMs,
     });
   }
   makePrivateDir(config.dataDir);

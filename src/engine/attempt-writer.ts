@@ -101,7 +101,7 @@ export class AttemptWriter {
             return;
           }
           const kind = classifyStorageFault(e)?.kind;
-          const away = kind === 'unavailable' || kind === 'busy';
+          const away = kind === 'unavailable' || kind === 'busy' || kind === 'timeout';
           if (!away || this.retries.signal.aborted || performance.now() + delay > giveUpAt) {
             this.logger.error({ err: e, attempts: records.length, tries }, 'recording attempts failed; their deliveries will be retried when the leases expire');
             return;

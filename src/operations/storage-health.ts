@@ -3,7 +3,9 @@
  * (a publish refused for a full disk, a read-only database) marks it degraded, with the
  * reason; the next write known to succeed — a published message, or the light probe written
  * while degraded — marks it healthy again. Each change is logged once, counted in metrics and
- * sent as a `storage.degraded` / `storage.recovered` operational webhook.
+ * sent as a `storage.degraded` / `storage.recovered` operational webhook. A statement the
+ * database cancelled (a statement timeout) is counted but marks nothing: it says nothing of
+ * the next statement.
  *
  * Once the database has been unreachable for `refuseAfterMs`, requests that need it are
  * refused at once (`refusal`) rather than left to wait in the connection pool's queue for as
@@ -21,10 +23,13 @@ import type { Store } from '../storage/contract/store.js';
 import { WAITED_UNREACHABLE, classifyStorageFault, onStorageFault } from '../storage/contract/storage-faults.js';
 import type { StorageFault, StorageFaultKind } from '../storage/contract/storage-faults.js';
 
-/** What the health route and operators see. */
-export type StorageStatus = { degraded: false } | { degraded: true; reason: StorageFaultKind; code: string; detail: string; since: number };
+/** Why the database is degraded: the kinds of fault that say something of the database, not of one request. */
+export type DegradedReason = Exclude<StorageFaultKind, 'timeout'>;
 
-const REASONS: readonly StorageFaultKind[] = ['full', 'read_only', 'io_error', 'unavailable', 'busy'];
+/** What the health route and operators see. */
+export type StorageStatus = { degraded: false } | { degraded: true; reason: DegradedReason; code: string; detail: string; since: number };
+
+const REASONS: readonly DegradedReason[] = ['full', 'read_only', 'io_error', 'unavailable', 'busy'];
 
 /** The idempotency key the probe writes under; real keys are base64url hashes, never this. */
 export const PROBE_KEY = 'switchboard:storage-probe';
@@ -163,13 +168,16 @@ export class StorageHealth {
     const prior = this.unreachable;
     this.unreachable = f.kind === 'unavailable' ? { since: prior?.since ?? this.o.clock.now(), code: f.code === WAITED_UNREACHABLE && prior ? prior.code : f.code } : null;
     if (f.code !== WAITED_UNREACHABLE) this.failWaiting();
+    // A statement the database cancelled (its timeout ran out) says nothing of the next one.
+    if (f.kind === 'timeout') return;
+    const reason = f.kind;
     const was = this.current;
-    if (was.degraded && was.reason === f.kind) return;
+    if (was.degraded && was.reason === reason) return;
     const since = was.degraded ? was.since : this.o.clock.now();
-    this.current = { degraded: true, reason: f.kind, code: f.code, detail: f.message, since };
-    for (const r of REASONS) this.gauge.set({ reason: r }, r === f.kind ? 1 : 0);
-    this.o.logger.error({ reason: f.kind, code: f.code, detail: f.message }, 'storage degraded: the database refuses writes; they are answered 507/503 until it recovers');
-    this.notify('storage.degraded', { reason: f.kind, code: f.code, detail: f.message, since: new Date(since).toISOString() });
+    this.current = { degraded: true, reason, code: f.code, detail: f.message, since };
+    for (const r of REASONS) this.gauge.set({ reason: r }, r === reason ? 1 : 0);
+    this.o.logger.error({ reason, code: f.code, detail: f.message }, 'storage degraded: the database refuses writes; they are answered 507/503 until it recovers');
+    this.notify('storage.degraded', { reason, code: f.code, detail: f.message, since: new Date(since).toISOString() });
     this.scheduleProbe();
   }
 

@@ -72,6 +72,8 @@ describe('storage faults are classified by database code', () => {
     assert.equal(of('53300'), 'unavailable');
     assert.equal(of('57P03'), 'unavailable');
     assert.equal(of('55P03'), 'busy');
+    assert.equal(of('57014'), 'timeout', 'query_canceled: a statement timeout ran out, or a cancel');
+    assert.match(storageFaultDetail(classifyStorageFault(Object.assign(new Error('x'), { code: '57014' }))!), /cancelled the statement.*\(57014\); nothing of this request was stored/);
     assert.equal(of('23505'), null, 'a unique violation is not a storage fault');
     assert.equal(of('42P01'), null);
     assert.equal(of('ENOSPC'), 'full');
@@ -228,7 +230,7 @@ describe('SQLite locked by another process: 503 storage_busy, degraded, recovere
       const refused = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'lock.test', payload: { i: 1 } });
       assert.equal(refused.status, 503, JSON.stringify(refused.body));
       assert.equal(refused.body.code, 'storage_busy');
-      assert.match(refused.body.detail, /write lock \(SQLITE_BUSY/);
+      assert.match(refused.body.detail, /holds a lock the write needs \(SQLITE_BUSY/);
       // The probe, which runs while degraded, may itself be waiting out busy_timeout: health says busy once it answers.
       await eventually(async () => {
         const health = await fetch(server.url + '/api/v1/health');
@@ -366,6 +368,83 @@ describe('PostgreSQL read-only session: 503 storage_read_only, degraded, recover
     await sql`SET default_transaction_read_only = off`;
     await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
     assert.equal((await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'ro.test', payload: {} })).status, 202);
+  });
+});
+
+/**
+ * Another session holds what a publish needs, in a transaction left open, as an operator's
+ * `LOCK TABLE` or DDL does. The node's statements give up after its lock timeout, or, with
+ * that off, after a statement timeout set for its sessions: 503 with the reason, nothing
+ * stored, and the publish goes through once the other session commits. Without a limit the
+ * publish would wait for as long as the transaction stays open.
+ */
+describe('PostgreSQL: a lock held by another session, a statement timeout: 503, never a wait without end', { skip: skipWithoutPostgres }, () => {
+  async function holding(env: Record<string, string>, url: (schemaUrl: string) => string, lock: (tx: postgres.TransactionSql) => Promise<unknown>, check: (server: TestServer, refused: Awaited<ReturnType<TestServer['api']>>) => Promise<void>): Promise<void> {
+    const schema = await createTestSchema('sblock');
+    const server = await startServer({ SWITCHBOARD_DATABASE_URL: url(schema.url), SWITCHBOARD_DATABASE_POOL: '2', ...env });
+    const operator = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {}, connection: { search_path: schema.schema } });
+    try {
+      const appId = await createApp(server, 'locked');
+      assert.equal((await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'lock.test', payload: { n: 1 } })).status, 202);
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let holds!: () => void;
+      const held = new Promise<void>((r) => (holds = r));
+      const session = operator.begin(async (tx) => {
+        await lock(tx);
+        holds();
+        await released;
+      });
+      await held;
+      try {
+        const refused = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'lock.test', payload: { n: 2 } });
+        assert.equal(refused.status, 503, JSON.stringify(refused.body));
+        assert.match(refused.body.detail, /nothing of this request was stored/);
+        assert.ok(Number(refused.headers.get('retry-after')) > 0);
+        await check(server, refused);
+      } finally {
+        release();
+        await session;
+      }
+      const taken = await server.api('POST', `/api/v1/app/${appId}/msg`, { eventType: 'lock.test', payload: { n: 3 } });
+      assert.equal(taken.status, 202);
+      await eventually(async () => (await fetch(server.url + '/api/v1/health')).status === 204, 'health back to 204');
+      const listed = await server.api('GET', `/api/v1/app/${appId}/msg`);
+      assert.deepEqual((listed.body.data as { payload: { n: number } }[]).map((m) => m.payload.n).sort(), [1, 3], 'the refused publish stored nothing');
+    } finally {
+      await operator.end();
+      await server.close();
+      await schema.drop();
+    }
+  }
+
+  it('an operator\'s LOCK TABLE left open: the lock timeout ends the wait, 503 storage_busy', async () => {
+    await holding(
+      { SWITCHBOARD_DATABASE_LOCK_TIMEOUT_MS: '300', SWITCHBOARD_STORAGE_PROBE_MS: '50' },
+      (u) => u,
+      (tx) => tx`LOCK TABLE messages IN ACCESS EXCLUSIVE MODE`,
+      async (server, refused) => {
+        assert.equal(refused.body.code, 'storage_busy');
+        assert.match(refused.body.detail, /holds a lock the write needs \(55P03\)/);
+        const h = await fetch(server.url + '/api/v1/health');
+        assert.equal(h.status, 503);
+        assert.equal(((await h.json()) as any).storage.reason, 'busy');
+      },
+    );
+  });
+
+  it('a statement timeout set for the node\'s sessions: 503 storage_timeout, the health untouched', async () => {
+    await holding(
+      { SWITCHBOARD_DATABASE_LOCK_TIMEOUT_MS: '0' },
+      (u) => `${u}${u.includes('?') ? '&' : '?'}statement_timeout=300`,
+      (tx) => tx`SELECT 1 FROM pull_sequence WHERE id = 1 FOR UPDATE`,
+      async (server, refused) => {
+        assert.equal(refused.body.code, 'storage_timeout');
+        assert.match(refused.body.detail, /cancelled the statement.*\(57014\)/);
+        assert.equal((await fetch(server.url + '/api/v1/health')).status, 204, 'one cancelled statement does not mark the database degraded');
+        assert.match(await metricsText(server), /switchboard_storage_faults_total\{reason="timeout"\} 1/);
+      },
+    );
   });
 });
 

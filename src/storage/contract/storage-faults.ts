@@ -13,9 +13,10 @@ import { channel } from 'node:diagnostics_channel';
 
 /**
  * Why writes fail: no space left, the database or its directory is read-only, the storage
- * fails or is out of resources, or another process holds the database's write lock.
+ * fails or is out of resources, another process or session holds a lock the write needs, or
+ * the database cancelled the statement before it finished.
  */
-export type StorageFaultKind = 'full' | 'read_only' | 'io_error' | 'unavailable' | 'busy';
+export type StorageFaultKind = 'full' | 'read_only' | 'io_error' | 'unavailable' | 'busy' | 'timeout';
 
 export interface StorageFault {
   kind: StorageFaultKind;
@@ -40,7 +41,7 @@ function sqliteKind(code: string): StorageFaultKind | null {
   return null;
 }
 
-/** PostgreSQL SQLSTATEs of storage faults (class 53: insufficient resources; 58: system errors; 25006, 57P03). */
+/** PostgreSQL SQLSTATEs of storage faults (class 53: insufficient resources; 58: system errors; 25006, 57P03, 55P03, 57014). */
 const PG_KINDS: Readonly<Record<string, StorageFaultKind>> = {
   '53100': 'full', // disk_full
   '25006': 'read_only', // read_only_sql_transaction (a hot standby, default_transaction_read_only)
@@ -59,7 +60,8 @@ const PG_KINDS: Readonly<Record<string, StorageFaultKind>> = {
   '08004': 'unavailable', // sqlserver_rejected_establishment_of_sqlconnection
   '08006': 'unavailable', // connection_failure
   '08007': 'unavailable', // transaction_resolution_unknown
-  '55P03': 'busy', // lock_not_available (a lock_timeout set on the role or database ran out)
+  '55P03': 'busy', // lock_not_available (the node's lock_timeout, or one set on the role or database, ran out)
+  '57014': 'timeout', // query_canceled (a statement_timeout set on the role or database ran out; pg_cancel_backend)
 };
 
 /**
@@ -122,16 +124,17 @@ function connectionKind(code: string, e: object): StorageFaultKind | null {
 
 /**
  * Answers to writes the database could not store, by why: 507 when the disk is full, 503 with
- * `Retry-After` while it is read-only, failing or out of resources (these usually pass: a
- * failover, a restart). Beside the domain's registry of codes: they come from storage, not
- * from a rule of the API.
+ * `Retry-After` while it is read-only, failing, out of resources, locked or too slow (these
+ * usually pass: a failover, a restart, a long transaction that ends). Beside the domain's
+ * registry of codes: they come from storage, not from a rule of the API.
  */
 export const STORAGE_FAULT_ANSWERS = {
   full: { status: 507, code: 'insufficient_storage', why: 'the database has no space left' },
   read_only: { status: 503, code: 'storage_read_only', why: 'the database is read-only' },
   io_error: { status: 503, code: 'storage_io_error', why: 'the database storage failed a read or write' },
   unavailable: { status: 503, code: 'storage_unavailable', why: 'the database is unreachable or out of resources' },
-  busy: { status: 503, code: 'storage_busy', why: 'another process holds the database\'s write lock' },
+  busy: { status: 503, code: 'storage_busy', why: 'another process or session holds a lock the write needs' },
+  timeout: { status: 503, code: 'storage_timeout', why: 'the database cancelled the statement before it finished (a statement timeout, or a cancel)' },
 } as const;
 
 /** The detail of an answer refused for `fault`. */

@@ -42,6 +42,14 @@ export interface PostgresOptions {
    * configuration (`SWITCHBOARD_DATABASE_TCP_USER_TIMEOUT_MS`) gives its default.
    */
   tcpUserTimeoutMs?: number | undefined;
+  /**
+   * Milliseconds a statement of this node waits for a lock before it fails with 55P03
+   * (`lock_timeout`), a storage fault answered 503: an operator's DDL or `LOCK TABLE` left in
+   * an open transaction would otherwise hold every statement that touches its table, for good.
+   * Migrations wait for each other without it. Absent or 0 leaves PostgreSQL's own setting;
+   * Switchboard's configuration (`SWITCHBOARD_DATABASE_LOCK_TIMEOUT_MS`) gives its default.
+   */
+  lockTimeoutMs?: number | undefined;
 }
 
 /** The longest a ping (a health check's) waits for the database. */
@@ -106,6 +114,7 @@ export class PgConnection {
       ...(opts.schema ? { search_path: opts.schema } : {}),
       ...(opts.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: String(opts.idleInTransactionTimeoutMs) } : {}),
       ...(opts.tcpUserTimeoutMs ? { tcp_user_timeout: String(opts.tcpUserTimeoutMs) } : {}),
+      ...(opts.lockTimeoutMs ? { lock_timeout: String(opts.lockTimeoutMs) } : {}),
     };
     this.sql = postgres(opts.url, {
       max: opts.max ?? 10,

@@ -62,8 +62,8 @@ export async function runMigrations(sql: Sql, dir = MIGRATIONS_DIR, o: Migration
         const done = await sql.begin(async (tx) => {
           // No statement timeout: one set on the role or the database (as managed services do)
           // would cut short the wait for another node's migration, or an index build, and stop
-          // the upgrade.
-          await tx.unsafe('SET LOCAL statement_timeout = 0');
+          // the upgrade. Nor a lock timeout (a node's sessions have one) for that wait.
+          await tx.unsafe('SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0').simple();
           await tx`SELECT pg_advisory_xact_lock(${lockKey}::bigint)`;
           await ensureSchema(tx);
           await tx`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`;

@@ -23,7 +23,7 @@ const unhealthyOut = {
       type: 'object',
       required: ['reason', 'code', 'since'],
       properties: {
-        reason: { type: 'string', enum: ['full', 'read_only', 'io_error', 'unavailable', 'busy'], description: 'full: no space left; read_only: the database or its directory is read-only; io_error: the storage fails; unavailable: the database is unreachable or out of resources; busy: another process holds its write lock' },
+        reason: { type: 'string', enum: ['full', 'read_only', 'io_error', 'unavailable', 'busy'], description: 'full: no space left; read_only: the database or its directory is read-only; io_error: the storage fails; unavailable: the database is unreachable or out of resources; busy: another process or session holds a lock writes need' },
         code: { type: 'string', description: 'The database\'s code, e.g. `SQLITE_FULL` or SQLSTATE `53100`' },
         since: S.S.dateTime,
       },
