@@ -12,7 +12,15 @@ import type { RouteConfig } from '../lib/protocol.js';
 const NODE_COUNTS = (process.env['BENCH_PG_NODES'] ?? '1,2').split(',').map(Number).filter((n) => n > 0);
 const APPS = 4;
 const RATE = 200;
-const MAX_CLIENTS = 32;
+/** Closed-loop publishers of the maximum phase, spread over the nodes; BENCH_PG_CLIENTS changes it. */
+const MAX_CLIENTS = Number(process.env['BENCH_PG_CLIENTS'] ?? 32);
+/**
+ * The measured phases in order: fixed rates (messages/s) and `max`; BENCH_PG_PHASES=200,940,max
+ * measures one more rate. The headline takes the first fixed rate and the maximum.
+ */
+const PHASES: { label: string; mode: 'fixed' | 'max'; rate: number }[] = (process.env['BENCH_PG_PHASES'] ?? `${RATE},max`)
+  .split(',')
+  .map((p) => (p === 'max' ? { label: `max (${MAX_CLIENTS} clients)`, mode: 'max', rate: 0 } : { label: `${Number(p)}/s`, mode: 'fixed', rate: Number(p) }));
 /** Connections per node (each node opens one more for notices). */
 const POOL = 10;
 
@@ -241,13 +249,9 @@ export const postgres: Scenario = {
         mon = ctx.monitor(servers, receiver, backends);
         const m = mon;
 
-        const phases: { label: string; mode: 'fixed' | 'max' }[] = [
-          { label: `${RATE}/s`, mode: 'fixed' },
-          { label: `max (${MAX_CLIENTS} clients)`, mode: 'max' },
-        ];
         const results: DeliveryPhaseResult[] = [];
-        for (const p of phases) {
-          const phase = `pg-${nodes}-${p.mode}`;
+        for (const p of PHASES) {
+          const phase = `pg-${nodes}-${p.mode}${p.mode === 'fixed' ? `-${p.rate}` : ''}`;
           const before = await Promise.all(apis.map((a) => a.metrics()));
           const res = await deliveryPhase({
             label: `${nodes} node${nodes > 1 ? 's' : ''}, ${p.label}`,
@@ -264,7 +268,7 @@ export const postgres: Scenario = {
                     headers: api.headers,
                     warmupMs,
                     durationMs,
-                    ratePerSec: RATE,
+                    ratePerSec: p.rate,
                     maxInFlight: 256,
                     next: (seq, measured) => ({ path: appOf(seq), body: messageBody('invoice.paid', measured ? phase : `${phase}-warmup`, seq) }),
                   })
@@ -294,11 +298,12 @@ export const postgres: Scenario = {
             `${nodes} node(s) ${p.label}: published ${res.load.acceptedPerSec}/s, deliveries ${res.deliveriesPerSec}/s, p50 ${res.latency?.p50 ?? '—'} p99 ${res.latency?.p99 ?? '—'} ms, per node ${share.text}`,
           );
         }
-        const [fixed, max] = results;
+        const fixed = results[PHASES.findIndex((p) => p.mode === 'fixed')];
+        const max = results[PHASES.findIndex((p) => p.mode === 'max')];
         headline[`deliveriesPerSec${nodes}Node`] = max?.deliveriesPerSec ?? null;
         headline[`publishedPerSec${nodes}Node`] = max?.load.acceptedPerSec ?? null;
         headline[`drainPerSec${nodes}Node`] = max?.drainPerSec ?? null;
-        headline[`p99At${RATE}Ms${nodes}Node`] = fixed?.latency?.p99 ?? null;
+        headline[`p99At${PHASES.find((p) => p.mode === 'fixed')?.rate ?? RATE}Ms${nodes}Node`] = fixed?.latency?.p99 ?? null;
         headline[`cpuPerDeliveryUs${nodes}Node`] = (max?.row['cpuUs'] as number | null | undefined) ?? null;
         headline[`dbCpuPerDeliveryUs${nodes}Node`] = (max?.row['dbCpuUs'] as number | null | undefined) ?? null;
       } finally {
@@ -328,7 +333,7 @@ export const postgres: Scenario = {
         `PostgreSQL at ${BENCH_DATABASE_URL.replace(/\/\/[^@/]*@/, '//')} (same machine). Per node count (${NODE_COUNTS.join(', ')}): a fresh schema, dropped afterwards; nodes are \`switchboard serve\` processes (role all) with \`SWITCHBOARD_DATABASE_URL\` on that schema, \`SWITCHBOARD_DATABASE_POOL=${POOL}\`, one shared encryption key and admin token, each its own data directory. The first node migrates the schema; the second starts once it is up.`,
         `${APPS} applications with one endpoint each on the local receiver (verifying every signature with \`standardwebhooks\`); publishes alternate between the nodes (undici pool per node) and round-robin over the applications, so each message is one delivery, made by whichever node leases or claims it.`,
         `A 3 s closed-loop warm-up (not measured, drained before measuring) opens every node's database connections; those sessions (found by \`application_name\` in \`pg_stat_activity\`) are sampled as "postgres CPU". The database's background processes (WAL writer, checkpointer) are not attributed and count as other CPU.`,
-        `Fixed rate: open loop at ${RATE} msg/s, ${warmupMs} ms warm-up (tagged apart) + ${durationMs} ms measured, for publish-to-arrival latency. Maximum: ${MAX_CLIENTS} closed-loop publishers over all nodes, ${maxWarmupMs} ms + ${maxDurationMs} ms; "deliveries/s" = first arrivals during the measured window; "drain/s after" = the rate at which the backlog drains once publishing stops (bounded wait).`,
+        `Phases: ${PHASES.map((p) => p.label).join(', ')}. Fixed rate: open loop, ${warmupMs} ms warm-up (tagged apart) + ${durationMs} ms measured, for publish-to-arrival latency. Maximum: ${MAX_CLIENTS} closed-loop publishers over all nodes, ${maxWarmupMs} ms + ${maxDurationMs} ms; "deliveries/s" = first arrivals during the measured window; "drain/s after" = the rate at which the backlog drains once publishing stops (bounded wait).`,
         'CPU per delivery: user + system CPU time (from /proc/<pid>/stat) of every node process and every database session serving the nodes over the phase (load warm-up included), divided by deliveries/s × the same time; "db µs" is the sessions alone; "+shared µs" adds the database server\'s own processes (WAL writer, background writer, checkpointer, autovacuum), which serve every database on the server and so also count other work on it. The receiver and the load generator are not counted.',
         'Per node: "published" = publishes each node accepted (load generator count); "delivered" = successful delivery attempts each node made during the phase, from the `switchboard_delivery_attempts_total{outcome="delivered"}` counter of its `/metrics`. "dup" = deliveries that arrived more than once (same webhook-id), which should stay 0.',
       ],
