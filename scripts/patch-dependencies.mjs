@@ -107,6 +107,15 @@
 // the hosts of a round: once each has failed, the query fails with the last host's error (or
 // CONNECTION_CLOSED), the pool's backoff applies, and the next attempt starts a new round.
 // The same test file gives a URL whose hosts are all down, and one whose first host is down.
+//
+// postgres (3.4.9): session settings can be given only as startup parameters (`connection`),
+// and a connection pooler refuses those it does not know: PgBouncer closes the connection with
+// "unsupported startup parameter" for `idle_in_transaction_session_timeout`, `lock_timeout`
+// or `tcp_user_timeout`, so a node could not connect through one at all. The pool gains a
+// `setup` option: SQL run with the simple protocol on every new connection, once it is ready
+// and before its first query (and before the array types are fetched). A setup that fails
+// leaves the connection as it is, and its queries run as usual.
+// test/storage/postgres-pooler.test.ts runs a node through a real PgBouncer.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +134,7 @@ const WRITE_FORGOTTEN = 'switchboard: a closed connection forgets its pending wr
 const ERROR_ANSWERED = 'switchboard: an ended backend\'s error fails its own query, no other';
 const CLEAN_CLOSE = 'switchboard: a clean close while connecting fails the waiting query';
 const EACH_HOST_ONCE = 'switchboard: each host is tried once per round, then the waiting query fails';
+const SESSION_SETUP = 'switchboard: a setup statement on every new connection';
 
 /** A source file of postgres in each of its builds (ESM, CommonJS, Cloudflare). */
 const inEveryBuild = (file) => ['src', 'cjs/src', 'cf/src'].map((dir) => `node_modules/postgres/${dir}/${file}`);
@@ -343,6 +353,42 @@ const fixes = [
       '  }\n' +
       '\n' +
       '  function Sql(handler) {\n',
+  },
+  {
+    mark: SESSION_SETUP,
+    files: inEveryBuild('index.js'),
+    find: '    onparameter     : o.onparameter,\n',
+    replace: '    onparameter     : o.onparameter,\n' + `    setup           : o.setup, // ${SESSION_SETUP}\n`,
+  },
+  {
+    mark: SESSION_SETUP + ' (declared)',
+    files: inEveryBuild('connection.js'),
+    find: '    , needsTypes = options.fetch_types\n',
+    replace: '    , needsTypes = options.fetch_types\n' + `    , needsSetup = false // ${SESSION_SETUP} (declared)\n`,
+  },
+  {
+    mark: SESSION_SETUP + ' (connected)',
+    files: inEveryBuild('connection.js'),
+    find: '      needsTypes = options.fetch_types\n      statementId',
+    replace: '      needsTypes = options.fetch_types\n' + `      needsSetup = !!options.setup // ${SESSION_SETUP} (connected)\n` + '      statementId',
+  },
+  {
+    mark: SESSION_SETUP + ' (run)',
+    files: inEveryBuild('connection.js'),
+    find: '    if (initial) {\n      if (target_session_attrs) {\n',
+    replace: `    if (needsSetup) // ${SESSION_SETUP} (run)\n` + '      return runSetup()\n' + '\n' + '    if (initial) {\n      if (target_session_attrs) {\n',
+  },
+  {
+    mark: SESSION_SETUP + ' (statement)',
+    files: inEveryBuild('connection.js'),
+    find: '  async function fetchArrayTypesOnce() {\n',
+    replace:
+      `  function runSetup() { // ${SESSION_SETUP} (statement)\n` +
+      '    needsSetup = false\n' +
+      '    return new Query([options.setup], [], execute).simple().catch(() => { /* the connection fails or retries its queries */ })\n' +
+      '  }\n' +
+      '\n' +
+      '  async function fetchArrayTypesOnce() {\n',
   },
 ];
 

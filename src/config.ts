@@ -111,7 +111,7 @@ export const SETTINGS: Setting[] = [
     env: 'SWITCHBOARD_DATABASE_URL',
     default: '(none)',
     description:
-      'PostgreSQL connection URL, e.g. `postgres://user:password@db:5432/switchboard`. When set, data is kept in PostgreSQL instead of the SQLite file, and any number of nodes may share it (see scaling.md). Query parameters go to the server, e.g. `?search_path=switchboard` for a schema or `?sslmode=require`.',
+      'PostgreSQL connection URL, e.g. `postgres://user:password@db:5432/switchboard`. When set, data is kept in PostgreSQL instead of the SQLite file, and any number of nodes may share it (see scaling.md). Query parameters go to the server, e.g. `?search_path=switchboard` for a schema or `?sslmode=require` (behind PgBouncer, give the role its schema instead: see scaling.md).',
   },
   {
     env: 'SWITCHBOARD_LEASE_GRACE_MS',

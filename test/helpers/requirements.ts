@@ -32,6 +32,13 @@ export const skipWithoutPostgres: string | false = IN_CI ? false : await postgre
 export const skipWithoutBrowser: string | false =
   IN_CI || existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH to run this suite`;
 
+/** Where the connection pooler suite looks for PgBouncer (Debian's package `pgbouncer`). */
+export const PGBOUNCER = process.env.PGBOUNCER_PATH ?? '/usr/sbin/pgbouncer';
+
+/** A skip reason for the suite that runs a node through PgBouncer, or false when it runs. */
+export const skipWithoutPgbouncer: string | false =
+  IN_CI || existsSync(PGBOUNCER) ? false : `no PgBouncer at ${PGBOUNCER}: install Debian's pgbouncer (apt-get install pgbouncer) or set PGBOUNCER_PATH to run this suite`;
+
 /** The message brokers the sink and queue-source suites use, on this machine's usual ports. */
 export const BROKERS = {
   rabbitMq: { url: process.env.SWITCHBOARD_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672', port: 5672, start: 'rabbitmq-server -detached' },

@@ -52,6 +52,19 @@ export interface PostgresOptions {
   lockTimeoutMs?: number | undefined;
 }
 
+/**
+ * The statement that gives a new connection the session settings set here (milliseconds; absent
+ * or 0 leaves the server's own), or undefined for none. They are set once the connection is
+ * ready, not sent as startup parameters, which a connection pooler refuses (PgBouncer closes
+ * the connection: "unsupported startup parameter").
+ */
+function sessionSetup(settings: Record<string, number | undefined>): string | undefined {
+  const sets = Object.entries(settings)
+    .filter((e): e is [string, number] => Number.isInteger(e[1]) && (e[1] as number) > 0)
+    .map(([name, ms]) => `SET ${name} = ${ms}`);
+  return sets.length > 0 ? sets.join('; ') : undefined;
+}
+
 /** The longest a ping (a health check's) waits for the database. */
 const PING_TIMEOUT_MS = 5000;
 
@@ -112,10 +125,12 @@ export class PgConnection {
     this.connectionParams = {
       application_name: 'switchboard',
       ...(opts.schema ? { search_path: opts.schema } : {}),
-      ...(opts.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: String(opts.idleInTransactionTimeoutMs) } : {}),
-      ...(opts.tcpUserTimeoutMs ? { tcp_user_timeout: String(opts.tcpUserTimeoutMs) } : {}),
-      ...(opts.lockTimeoutMs ? { lock_timeout: String(opts.lockTimeoutMs) } : {}),
     };
+    this.sessionSetup = sessionSetup({
+      idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs,
+      tcp_user_timeout: opts.tcpUserTimeoutMs,
+      lock_timeout: opts.lockTimeoutMs,
+    });
     this.sql = postgres(opts.url, {
       max: opts.max ?? 10,
       onnotice: () => {},
@@ -132,8 +147,9 @@ export class PgConnection {
       // second (under load most wait in the pool's queue until the database is back), and the
       // pool is back within about a second of the database.
       backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(2 ** retries / 100, 1),
-      // postgres.js takes a socket factory (its types leave the option out).
-      ...({ socket: databaseSockets() } as object),
+      // postgres.js takes a socket factory (its types leave the option out), and the settings
+      // (`setup`, added to it by scripts/patch-dependencies.mjs).
+      ...({ socket: databaseSockets(), setup: this.sessionSetup } as object),
     });
     this.box = opts.box ?? SecretBox.plaintext();
     this.endpointConcurrency = opts.endpointConcurrency ?? 20;
@@ -141,6 +157,8 @@ export class PgConnection {
 
   private readonly url: string;
   private readonly connectionParams: Record<string, string>;
+  /** The `SET`s every new connection runs before its first query; undefined for none. */
+  private readonly sessionSetup: string | undefined;
   /** The connection of `ping`, apart from the pool; opened on the first ping. */
   private pinger: Sql | null = null;
   /** Whether `end` was called: no ping opens a connection after it. */
@@ -162,7 +180,7 @@ export class PgConnection {
       // Closed when health checks stop, so the pool's sessions are all it keeps open then.
       idle_timeout: 30,
       backoff: () => 0,
-      ...({ socket: databaseSockets() } as object),
+      ...({ socket: databaseSockets(), setup: this.sessionSetup } as object),
     }));
     const stop = new AbortController();
     const timedOut = sleep(timeoutMs, true, { ref: false, signal: stop.signal }).catch(() => false);
