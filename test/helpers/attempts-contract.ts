@@ -40,6 +40,7 @@ export function attemptHistoryContract(name: string, make: () => Promise<TestSto
       assert.deepEqual(fiveHundreds.data.map((x) => x.id), [failed.attempt.id]);
       assert.equal((await store.listAttemptsByEndpoint(a.id, ep.id, { limit: 10, eventTypes: ['order.paid'], channel: 'eu' })).data.length, 2);
       assert.equal((await store.listAttemptsByEndpoint(a.id, ep.id, { limit: 10, eventTypes: ['other'] })).data.length, 0);
+      assert.equal((await store.listAttemptsByEndpoint(a.id, ep.id, { limit: 10, eventTypes: ['other', 'order.paid'], channel: 'eu' })).data.length, 2, 'any of several types');
       assert.equal((await store.listAttemptsByEndpoint(a.id, ep.id, { limit: 10, after: T0 + 2 })).data.length, 1);
 
       assert.equal((await store.getAttempt(a.id, m.id, failed.attempt.id))?.response, 'boom');

@@ -53,6 +53,8 @@ export function messagesContract(name: string, make: () => Promise<TestStore>): 
         { message: message(a.id, T0 + 5, { eventType: 'y', channels: ['c2'] }), deliveries: [] },
       ]);
       assert.equal((await store.listMessages(a.id, { limit: 10, eventTypes: ['x'] })).data.length, 1);
+      assert.deepEqual((await store.listMessages(a.id, { limit: 10, eventTypes: ['y', 'x', 'z'] })).data.map((m) => m.eventType), ['y', 'x'], 'any of several types');
+      assert.equal((await store.listMessages(a.id, { limit: 10, eventTypes: ["x' OR 1=1 --", 'q'] })).data.length, 0, 'types are values, never SQL');
       assert.equal((await store.listMessages(a.id, { limit: 10, channel: 'c2' })).data[0]!.eventType, 'y');
       assert.equal((await store.listMessages(a.id, { limit: 10, tag: 't1' })).data[0]!.eventType, 'x');
       assert.equal((await store.listMessages(a.id, { limit: 10, after: T0 })).data.length, 1);

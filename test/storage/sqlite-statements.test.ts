@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { BOUND_LIMIT } from '../../src/storage/sqlite/statements.js';
+import { BOUND_LIMIT, StatementCache } from '../../src/storage/sqlite/statements.js';
 
 const sources = fileURLToPath(new URL('../../../src/storage/sqlite/', import.meta.url));
 
@@ -33,6 +33,19 @@ describe('SQLite statements with a bound row count', () => {
       assert.deepEqual(first.all(-1), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'a negative count is no limit, as with LIMIT');
       const offset = db.prepare(`SELECT k FROM t ORDER BY k ${BOUND_LIMIT} OFFSET ?`).pluck();
       assert.deepEqual(offset.all(2, 8), [9, 10]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a statement cache prepares each text once, and stops keeping new texts past its bound', () => {
+    const db = new Database(':memory:');
+    try {
+      const cache = new StatementCache(db);
+      assert.equal(cache.get('SELECT 1 AS x'), cache.get('SELECT 1 AS x'), 'the same text, the same statement');
+      for (let i = 0; i < 1100; i++) assert.equal(cache.get(`SELECT ${i} AS x`).pluck().get(), i);
+      assert.notEqual(cache.get('SELECT 1050 AS x'), cache.get('SELECT 1050 AS x'), 'past the bound, a text is prepared each time');
+      assert.equal(cache.get('SELECT 1 AS x'), cache.get('SELECT 1 AS x'), 'what it kept stays');
     } finally {
       db.close();
     }

@@ -69,8 +69,8 @@ export class SqliteAttemptHistoryStore implements AttemptHistoryStore {
     return this.page({ from: sql, key: 'id', where: where.join(' AND '), args: [appId, endpointId, ...args], defaultOrder: 'descending', map }, q);
   }
 
-  /** One page of a listing; its SQL varies with the filters, so it is prepared each time. */
+  /** One page of a listing, its statements cached (one per combination of filters). */
   private page<T>(listing: SqliteListing<T>, q: PageQuery): Page<T> {
-    return sqlitePage((sql) => this.c.db.prepare(sql), listing, q);
+    return sqlitePage((sql) => this.c.q(sql), listing, q);
   }
 }

@@ -152,9 +152,9 @@ export class SqliteCatalogStore implements CatalogStore {
     })();
   }
 
-  /** One page of a listing; its SQL varies with the query, so it is prepared each time. */
+  /** One page of a listing, its statements cached (one per combination of filters). */
   private page<T>(listing: SqliteListing<T>, q: PageQuery): Page<T> {
-    return sqlitePage((sql) => this.c.db.prepare(sql), listing, q);
+    return sqlitePage((sql) => this.c.q(sql), listing, q);
   }
 }
 

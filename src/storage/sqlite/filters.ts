@@ -15,8 +15,9 @@ export function messageFilters(prefix: string, q: MessageQuery): { where: string
     args.push(q.after);
   }
   if (q.eventTypes && q.eventTypes.length > 0) {
-    where.push(`${prefix}event_type IN (${q.eventTypes.map(() => '?').join(', ')})`);
-    args.push(...q.eventTypes);
+    // One parameter, a JSON array: the statement's text stays the same whatever the count, so it is prepared once.
+    where.push(`${prefix}event_type IN (SELECT value FROM json_each(?))`);
+    args.push(JSON.stringify(q.eventTypes));
   }
   if (q.channel !== undefined) {
     where.push(`EXISTS (SELECT 1 FROM json_each(${prefix}channels) WHERE value = ?)`);
@@ -57,8 +58,8 @@ export function attemptFilters(q: AttemptQuery): { where: string[]; args: unknow
     args.push(q.after);
   }
   if (q.eventTypes && q.eventTypes.length > 0) {
-    where.push(`message_id IN (SELECT id FROM messages WHERE event_type IN (${q.eventTypes.map(() => '?').join(', ')}))`);
-    args.push(...q.eventTypes);
+    where.push('message_id IN (SELECT id FROM messages WHERE event_type IN (SELECT value FROM json_each(?)))');
+    args.push(JSON.stringify(q.eventTypes));
   }
   if (q.channel !== undefined) {
     where.push('message_id IN (SELECT m.id FROM messages m, json_each(m.channels) c WHERE c.value = ?)');

@@ -54,7 +54,7 @@ export class SqliteIngestStore implements IngestStore {
 
   async listSources(q: PageQuery): Promise<Page<SourceRecord>> {
     const map = (r: Row) => toSource(r, this.c.box);
-    return sqlitePage((sql) => this.c.db.prepare(sql), { from: 'ingest_sources', key: 'id', where: '', args: [], defaultOrder: 'ascending', map }, q);
+    return sqlitePage((sql) => this.c.q(sql), { from: 'ingest_sources', key: 'id', where: '', args: [], defaultOrder: 'ascending', map }, q);
   }
 
   async updateSource(s: SourceRecord, schedule: number | null | 'keep'): Promise<void> {
@@ -130,7 +130,7 @@ export class SqliteIngestStore implements IngestStore {
   }
 
   async listLogs(sourceId: string, q: PageQuery): Promise<Page<IngestLog>> {
-    return sqlitePage((sql) => this.c.db.prepare(sql), { from: 'ingest_logs', key: 'id', where: 'source_id = ?', args: [sourceId], defaultOrder: 'descending', map: toLog }, q);
+    return sqlitePage((sql) => this.c.q(sql), { from: 'ingest_logs', key: 'id', where: 'source_id = ?', args: [sourceId], defaultOrder: 'descending', map: toLog }, q);
   }
 
   async runState(sourceId: string): Promise<RunState | null> {

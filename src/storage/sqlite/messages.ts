@@ -82,7 +82,7 @@ export class SqliteMessageStore implements MessageStore {
   async listMessages(appId: string, q: MessageQuery): Promise<Page<Message>> {
     const { where, args } = messageFilters('', q);
     const listing = { from: 'messages', key: 'id', where: ['app_id = ?', ...where].join(' AND '), args: [appId, ...args], defaultOrder: 'descending' as const, map: toMessage };
-    return sqlitePage((sql) => this.c.db.prepare(sql), listing, q);
+    return sqlitePage((sql) => this.c.q(sql), listing, q);
   }
 
   async expungeMessageContent(appId: string, id: string): Promise<void> {

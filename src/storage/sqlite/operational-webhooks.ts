@@ -1,5 +1,5 @@
 /** Operational webhook endpoints on SQLite. */
-import type { Database } from 'better-sqlite3';
+import type { SqliteConnection } from './connection.js';
 import type { SecretBox } from '../../security/crypto.js';
 import type { OperationalEndpoint, OperationalWebhookStore } from '../contract/operational-webhooks.js';
 import { unique } from '../shared/unique.js';
@@ -29,15 +29,15 @@ const UID_TAKEN = 'an operational webhook endpoint with this uid already exists'
 
 export class SqliteOperationalWebhookStore implements OperationalWebhookStore {
   /** Secret and headers are sealed with `box` at rest. */
-  constructor(
-    private readonly db: Database,
-    private readonly box: SecretBox,
-  ) {}
+  private readonly box: SecretBox;
+
+  constructor(private readonly c: SqliteConnection) {
+    this.box = c.box;
+  }
 
   async create(e: OperationalEndpoint): Promise<void> {
     unique(UID_TAKEN, () =>
-      this.db
-        .prepare(
+      this.c.q(
           `INSERT INTO operational_endpoints (id, uid, url, description, disabled, event_types, throttle_rate, metadata, headers, secret, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
@@ -46,25 +46,24 @@ export class SqliteOperationalWebhookStore implements OperationalWebhookStore {
   }
 
   async get(idOrUid: string): Promise<OperationalEndpoint | null> {
-    const r = (this.db.prepare('SELECT * FROM operational_endpoints WHERE id = ?').get(idOrUid) ??
-      this.db.prepare('SELECT * FROM operational_endpoints WHERE uid = ?').get(idOrUid)) as Row | undefined;
+    const r = (this.c.q('SELECT * FROM operational_endpoints WHERE id = ?').get(idOrUid) ??
+      this.c.q('SELECT * FROM operational_endpoints WHERE uid = ?').get(idOrUid)) as Row | undefined;
     return r ? toEndpoint(r, this.box) : null;
   }
 
   async list(q: PageQuery): Promise<Page<OperationalEndpoint>> {
     const map = (r: Row) => toEndpoint(r, this.box);
-    return sqlitePage((sql) => this.db.prepare(sql), { from: 'operational_endpoints', key: 'id', where: '', args: [], defaultOrder: 'ascending', map }, q);
+    return sqlitePage((sql) => this.c.q(sql), { from: 'operational_endpoints', key: 'id', where: '', args: [], defaultOrder: 'ascending', map }, q);
   }
 
   async all(): Promise<OperationalEndpoint[]> {
-    return (this.db.prepare('SELECT * FROM operational_endpoints ORDER BY id').all() as Row[]).map((r) => toEndpoint(r, this.box));
+    return (this.c.q('SELECT * FROM operational_endpoints ORDER BY id').all() as Row[]).map((r) => toEndpoint(r, this.box));
   }
 
   async update(e: OperationalEndpoint): Promise<void> {
     const [id, ...rest] = this.values(e);
     unique(UID_TAKEN, () =>
-      this.db
-        .prepare(
+      this.c.q(
           `UPDATE operational_endpoints SET uid = ?, url = ?, description = ?, disabled = ?, event_types = ?, throttle_rate = ?, metadata = ?,
              headers = ?, secret = ?, updated_at = ? WHERE id = ?`,
         )
@@ -73,7 +72,7 @@ export class SqliteOperationalWebhookStore implements OperationalWebhookStore {
   }
 
   async delete(id: string): Promise<void> {
-    this.db.prepare('DELETE FROM operational_endpoints WHERE id = ?').run(id);
+    this.c.q('DELETE FROM operational_endpoints WHERE id = ?').run(id);
   }
 
   /** Column values from id to secret, in table order. */

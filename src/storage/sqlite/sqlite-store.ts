@@ -62,12 +62,12 @@ export class SqliteStore extends ComposedStore {
     this.connection = c;
     this.db = c.db;
     this.box = c.box;
-    this.operationalWebhooks = new SqliteOperationalWebhookStore(c.db, c.box);
+    this.operationalWebhooks = new SqliteOperationalWebhookStore(c);
     this.pull = new SqlitePullStore(c);
     this.auth = new SqliteAuthStore(c.db, c.box, c.statements);
     this.ingest = new SqliteIngestStore(c);
     this.ordering = new SqliteOrderingStore(c);
-    this.backgroundTasks = new SqliteBackgroundTaskStore(c.db);
+    this.backgroundTasks = new SqliteBackgroundTaskStore(c);
     this.usage = new SqliteUsageStore(c.db);
     this.integrations = new SqliteIntegrationStore(c);
     this.connectors = new SqliteConnectorStore(c);

@@ -12,6 +12,14 @@ import type { Database, Statement } from 'better-sqlite3';
  */
 export const BOUND_LIMIT = 'LIMIT CAST(? AS INTEGER)';
 
+/**
+ * The most statements a cache keeps. The statements of a connection are its fixed texts and
+ * its listings' variants (one per combination of filters, a few hundred at most); past this, a
+ * text is prepared each time rather than kept, so no sequence of requests grows the cache
+ * without end.
+ */
+const MAX_CACHED = 1000;
+
 /** Prepared statements by SQL text. */
 export class StatementCache {
   private readonly stmts = new Map<string, Statement>();
@@ -23,7 +31,7 @@ export class StatementCache {
     let s = this.stmts.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
+      if (this.stmts.size < MAX_CACHED) this.stmts.set(sql, s);
     }
     return s;
   }

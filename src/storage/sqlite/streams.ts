@@ -55,7 +55,7 @@ export class SqliteStreamStore implements StreamStore {
   }
 
   private page<T>(from: string, key: string, where: string, args: unknown[], map: (r: Row) => T, q: PageQuery): Page<T> {
-    return sqlitePage((sql) => this.db.prepare(sql), { from, key, where, args, defaultOrder: 'ascending', map }, q);
+    return sqlitePage((sql) => this.q(sql), { from, key, where, args, defaultOrder: 'ascending', map }, q);
   }
 
   // ---- streams
