@@ -114,7 +114,8 @@
 // or `tcp_user_timeout`, so a node could not connect through one at all. The pool gains a
 // `setup` option: SQL run with the simple protocol on every new connection, once it is ready
 // and before its first query (and before the array types are fetched). A setup that fails
-// leaves the connection as it is, and its queries run as usual.
+// fails the query waiting for the connection with its error, and the connection closes: no
+// query runs on a connection without its settings.
 // test/storage/postgres-pooler.test.ts runs a node through a real PgBouncer.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -364,7 +365,7 @@ const fixes = [
     mark: SESSION_SETUP + ' (declared)',
     files: inEveryBuild('connection.js'),
     find: '    , needsTypes = options.fetch_types\n',
-    replace: '    , needsTypes = options.fetch_types\n' + `    , needsSetup = false // ${SESSION_SETUP} (declared)\n`,
+    replace: '    , needsTypes = options.fetch_types\n' + `    , needsSetup = false // ${SESSION_SETUP} (declared)\n` + '    , settingUp = false\n',
   },
   {
     mark: SESSION_SETUP + ' (connected)',
@@ -376,7 +377,24 @@ const fixes = [
     mark: SESSION_SETUP + ' (run)',
     files: inEveryBuild('connection.js'),
     find: '    if (initial) {\n      if (target_session_attrs) {\n',
-    replace: `    if (needsSetup) // ${SESSION_SETUP} (run)\n` + '      return runSetup()\n' + '\n' + '    if (initial) {\n      if (target_session_attrs) {\n',
+    replace:
+      `    if (setupFailed) // ${SESSION_SETUP} (run)\n` +
+      '      return terminate()\n' +
+      '\n' +
+      '    if (needsSetup)\n' +
+      '      return runSetup()\n' +
+      '\n' +
+      '    if (initial) {\n      if (target_session_attrs) {\n',
+  },
+  {
+    mark: SESSION_SETUP + ' (failed)',
+    files: inEveryBuild('connection.js'),
+    find: '  function ReadyForQuery(x) {\n    if (query) {\n',
+    replace:
+      '  function ReadyForQuery(x) {\n' +
+      `    const setupFailed = settingUp && !!errorResponse // ${SESSION_SETUP} (failed)\n` +
+      '    settingUp = false\n' +
+      '    if (query) {\n',
   },
   {
     mark: SESSION_SETUP + ' (statement)',
@@ -385,7 +403,8 @@ const fixes = [
     replace:
       `  function runSetup() { // ${SESSION_SETUP} (statement)\n` +
       '    needsSetup = false\n' +
-      '    return new Query([options.setup], [], execute).simple().catch(() => { /* the connection fails or retries its queries */ })\n' +
+      '    settingUp = true\n' +
+      '    return new Query([options.setup], [], execute).simple().catch(() => { /* its error fails the waiting query, and the connection closes */ })\n' +
       '  }\n' +
       '\n' +
       '  async function fetchArrayTypesOnce() {\n',

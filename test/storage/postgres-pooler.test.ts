@@ -90,6 +90,37 @@ async function startPgbouncer(): Promise<{ port: number; proc: ChildProcess; sto
   return { port, proc, stop };
 }
 
+describe('postgres: the driver\'s setup statement (scripts/patch-dependencies.mjs)', { skip: skipWithoutPostgres, timeout: 30_000 }, () => {
+  it('runs on every new connection before its first query', async () => {
+    const sql = postgres(TEST_DATABASE_URL, { max: 2, onnotice: () => {}, ...({ setup: 'SET lock_timeout = 1234; SET application_name = \'set up\'' } as object) });
+    try {
+      const rows = await Promise.all([0, 1].map(async () => {
+        const c = await sql.reserve();
+        try {
+          const [row] = await c<{ lock: string; app: string }[]>`SELECT current_setting('lock_timeout') AS lock, current_setting('application_name') AS app`;
+          return row!;
+        } finally {
+          c.release();
+        }
+      }));
+      assert.deepEqual(rows, [{ lock: '1234ms', app: 'set up' }, { lock: '1234ms', app: 'set up' }]);
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('that fails, fails the waiting query with its error and runs nothing without it', async () => {
+    const sql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {}, ...({ setup: 'SET no_such_setting = 1' } as object) });
+    try {
+      for (let i = 0; i < 2; i++) {
+        await assert.rejects(sql`SELECT 1 AS x`, (e: Error & { code?: string }) => e.code === '42704' && /no_such_setting/.test(e.message), `query ${i + 1}`);
+      }
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
+});
+
 describe('postgres: a node through PgBouncer (session mode)', { skip: skipWithoutPostgres || skipWithoutPgbouncer, timeout: 60_000 }, () => {
   const database = `sbpooler_${randomBytes(4).toString('hex')}`;
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
