@@ -153,6 +153,17 @@ export function streamStoreContract(name: string, factory: () => Promise<{ store
       assert.deepEqual(all.map((e) => e.seq), Array.from({ length: 20 }, (_, i) => i + 1));
     });
 
+    it('stores each id once when concurrent appends repeat ids (a client retrying on another connection)', async () => {
+      const s = stream();
+      await store.streams.createStream(s);
+      // Each append: the 3 shared ids, and one of its own.
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.streams.appendEvents(s.id, [...events(3), ...events(1, 100 + i)])));
+      const all = await store.streams.readEvents(s.id, 0, 100, []);
+      assert.deepEqual(all.map((e) => e.seq), Array.from({ length: 9 }, (_, i) => i + 1), 'consecutive, without gaps');
+      assert.deepEqual(all.map((e) => e.id).sort(), [...['evt_0', 'evt_1', 'evt_2'], ...Array.from({ length: 6 }, (_, i) => `evt_${100 + i}`)].sort());
+      assert.equal(results.flat().length, 9, 'each stored event reported once, to the append that stored it');
+    });
+
     it('leases due sinks once, fences a stale lease token, and records attempts', async () => {
       const s = stream();
       await store.streams.createStream(s);

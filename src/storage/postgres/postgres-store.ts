@@ -91,7 +91,7 @@ export class PostgresStore extends ComposedStore {
     this.integrations = new PgIntegrationStore(c);
     this.connectors = new PgConnectorStore(c);
     this.environmentSettings = new PgEnvironmentSettingsStore(c);
-    this.streams = new PgStreamStore(c.sql, c.box);
+    this.streams = new PgStreamStore(c);
   }
 
   override async migrate(onWait?: (waiting: string) => void): Promise<void> {

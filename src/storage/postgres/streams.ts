@@ -33,15 +33,20 @@ import {
   toStreamToken,
 } from '../shared/stream-rows.js';
 import { uniqueAsync } from '../shared/unique.js';
+import type { PgConnection } from './connection.js';
 import { pgPage } from './paging.js';
+import { jsonParam } from './text.js';
 
 
 export class PgStreamStore implements StreamStore {
-  constructor(
-    private readonly sql: Sql,
-    /** Seals sink configs, secrets, headers and poller tokens at rest. */
-    private readonly box: SecretBox,
-  ) {}
+  private readonly sql: Sql;
+  /** Seals sink configs, secrets, headers and poller tokens at rest. */
+  private readonly box: SecretBox;
+
+  constructor(private readonly c: PgConnection) {
+    this.sql = c.sql;
+    this.box = c.box;
+  }
 
   // ---- streams
 
@@ -176,26 +181,36 @@ export class PgStreamStore implements StreamStore {
 
   async appendEvents(streamId: string, events: NewStreamEvent[]): Promise<StreamEvent[]> {
     if (events.length === 0) return [];
-    return this.sql.begin(async (tx) => {
-      // The stream's row lock orders appenders of one stream across nodes; others are not held up.
-      const [head] = await tx<Row[]>`SELECT last_seq FROM streams WHERE id = ${streamId} FOR UPDATE`;
-      let seq = head ? Number(head.last_seq) : 0;
-      const ids = [...new Set(events.map((e) => e.id))];
-      const present = await tx<Row[]>`SELECT id FROM stream_events WHERE stream_id = ${streamId} AND id = ANY(${ids})`;
-      const skip = new Set(present.map((r) => r.id as string));
-      const stored: StreamEvent[] = [];
-      for (const e of events) {
-        if (skip.has(e.id)) continue;
-        skip.add(e.id);
-        seq += 1;
-        stored.push({ ...e, streamId, seq });
-      }
-      if (stored.length === 0) return [];
-      const rows = stored.map((e) => ({ stream_id: streamId, seq: e.seq, id: e.id, event_type: e.eventType, payload: e.payload, created_at: e.createdAt }));
-      await tx`INSERT INTO stream_events ${tx(rows, 'stream_id', 'seq', 'id', 'event_type', 'payload', 'created_at')}`;
-      await tx`UPDATE streams SET last_seq = ${seq} WHERE id = ${streamId}`;
-      return stored;
+    const rows = events.map((e, i) => ({ i, id: e.id, event_type: e.eventType, payload: e.payload, created_at: e.createdAt }));
+    const added = await this.c.transaction(async (tx, commit) => {
+      // One round trip, run in order: the stream's row lock (it orders the appenders of one
+      // stream across nodes; others are not held up), then, in a snapshot taken after it, the
+      // events not stored yet (an id already in the stream, or earlier in the batch, is skipped)
+      // numbered on from the stream's last position, and the COMMIT.
+      const [, numbered] = await Promise.all([
+        tx`SELECT 1 FROM streams WHERE id = ${streamId} FOR UPDATE`,
+        tx<{ i: number; seq: number }[]>`
+          WITH e AS (
+            SELECT * FROM json_to_recordset(${jsonParam(rows)}::text::json) AS e(i int, id text, event_type text, payload text, created_at bigint)),
+          -- One probe of the (stream_id, id) index per event: a LIMIT keeps the planner from
+          -- hashing the whole stream instead, as its estimate of a batch (100 rows) would have it.
+          fresh AS (
+            SELECT DISTINCT ON (e.id) e.* FROM e
+            LEFT JOIN LATERAL (SELECT true AS stored FROM stream_events s WHERE s.stream_id = ${streamId} AND s.id = e.id LIMIT 1) p ON true
+            WHERE p.stored IS NULL
+            ORDER BY e.id, e.i),
+          numbered AS (
+            SELECT f.*, COALESCE((SELECT last_seq FROM streams WHERE id = ${streamId}), 0) + row_number() OVER (ORDER BY f.i) AS seq FROM fresh f),
+          ins AS (
+            INSERT INTO stream_events (stream_id, seq, id, event_type, payload, created_at)
+            SELECT ${streamId}, seq, id, event_type, payload, created_at FROM numbered),
+          head AS (UPDATE streams SET last_seq = (SELECT max(seq) FROM numbered) WHERE id = ${streamId} AND EXISTS (SELECT 1 FROM numbered))
+          SELECT i, seq FROM numbered ORDER BY seq`,
+        commit(),
+      ]);
+      return numbered;
     });
+    return added.map(({ i, seq }) => ({ ...events[i]!, streamId, seq }));
   }
 
   async readEvents(streamId: string, afterSeq: number, limit: number, eventTypes: string[]): Promise<StreamEvent[]> {
