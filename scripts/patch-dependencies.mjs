@@ -44,9 +44,11 @@
 //     query waits forever.
 // The fix: a reserve leaves the queue when it settles, and settles once; a connection whose
 // first query is a reserve hands itself to it once connected (or, when another connection took
-// it meanwhile, opens for the queue). A reserve served from the queue has left it already, so
-// only this hand-over and a rejection look for it there. test/storage/postgres-reserve.test.ts runs transactions
-// through an outage and checks that each settles and that the whole pool serves afterwards.
+// it meanwhile, opens for the queue, or closes when the pool is ending: `end()` waits for it). A
+// reserve served from the queue has left it already, so only this hand-over and a rejection look
+// for it there. test/storage/postgres-reserve.test.ts runs transactions through an outage and
+// checks that each settles and that the whole pool serves afterwards, and ends a pool whose
+// second connection was still starting for a reserve another connection had served.
 //
 // postgres (3.4.9): queries that wait for a connection of the pool stay in its queue while the
 // database is unreachable, and each failed reconnection fails only one of them: under load a
@@ -231,7 +233,9 @@ const fixes = [
       '        return fetchArrayTypes()\n' +
       '\n' +
       '      initial.reserve\n' +
-      '        ? initial.reserve(connection, true) || onopen(connection)\n' +
+      // Another connection served the reserve meanwhile: this one opens for the queue, or, the
+      // pool ending, closes (end() waits for that).
+      '        ? initial.reserve(connection, true) || (ending ? terminate() : onopen(connection))\n' +
       '        : execute(initial)\n',
   },
   {

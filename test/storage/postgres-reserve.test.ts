@@ -7,6 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import type { Sql } from 'postgres';
@@ -68,5 +69,42 @@ describe('postgres: reserved connections through an outage', { skip: skipWithout
     ]);
     assert.ok(serving, 'queries are served after the outage');
     assert.equal(new Set(serving).size, POOL, 'every connection of the pool serves again');
+  });
+});
+
+describe('postgres: ending a pool whose connection was still starting for a reserve', { skip: skipWithoutPostgres }, () => {
+  it('ends even when another connection served that reserve meanwhile', { timeout: 60_000 }, async () => {
+    // Two reserves open two connections; the first connection often serves both (the first
+    // reserve is released before the second connection is up), and the second then finishes
+    // starting for a reserve already served. Ended then, that connection used to be put back
+    // in the pool as open instead of closing, and end() waited for it forever (about one pool
+    // in ten here). The race is the machine's, so it is run many times.
+    const url = new URL(TEST_DATABASE_URL);
+    for (let round = 0; round < 30; round++) {
+      // The pool's sockets, to close them should end() hang (its connections would keep the
+      // test process alive).
+      const sockets: Socket[] = [];
+      const socket = (): Socket => {
+        const s = connect(Number(url.port || 5432), url.hostname);
+        sockets.push(s);
+        return s;
+      };
+      const pool = postgres(TEST_DATABASE_URL, { max: 2, onnotice: () => {}, ...({ socket } as object) });
+      const used = await Promise.all(
+        [0, 1].map(async () => {
+          const tx = await pool.reserve();
+          try {
+            const [row] = await tx<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+            return row!.pid;
+          } finally {
+            tx.release();
+          }
+        }),
+      );
+      assert.equal(used.length, 2);
+      const ended = await Promise.race([pool.end().then(() => true), sleep(5000, false)]);
+      if (!ended) for (const s of sockets) s.destroy();
+      assert.ok(ended, `round ${round + 1}: end() did not finish within 5 s`);
+    }
   });
 });
