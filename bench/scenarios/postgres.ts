@@ -21,6 +21,9 @@ const MAX_CLIENTS = Number(process.env['BENCH_PG_CLIENTS'] ?? 32);
 const PHASES: { label: string; mode: 'fixed' | 'max'; rate: number }[] = (process.env['BENCH_PG_PHASES'] ?? `${RATE},max`)
   .split(',')
   .map((p) => (p === 'max' ? { label: `max (${MAX_CLIENTS} clients)`, mode: 'max', rate: 0 } : { label: `${Number(p)}/s`, mode: 'fixed', rate: Number(p) }));
+/** Where the headline's phases are among PHASES (-1 when absent). */
+const FIXED_PHASE = PHASES.findIndex((p) => p.mode === 'fixed');
+const MAX_PHASE = PHASES.findIndex((p) => p.mode === 'max');
 /** Connections per node (each node opens one more for notices). */
 const POOL = 10;
 
@@ -298,12 +301,12 @@ export const postgres: Scenario = {
             `${nodes} node(s) ${p.label}: published ${res.load.acceptedPerSec}/s, deliveries ${res.deliveriesPerSec}/s, p50 ${res.latency?.p50 ?? '—'} p99 ${res.latency?.p99 ?? '—'} ms, per node ${share.text}`,
           );
         }
-        const fixed = results[PHASES.findIndex((p) => p.mode === 'fixed')];
-        const max = results[PHASES.findIndex((p) => p.mode === 'max')];
+        const fixed = results[FIXED_PHASE];
+        const max = results[MAX_PHASE];
         headline[`deliveriesPerSec${nodes}Node`] = max?.deliveriesPerSec ?? null;
         headline[`publishedPerSec${nodes}Node`] = max?.load.acceptedPerSec ?? null;
         headline[`drainPerSec${nodes}Node`] = max?.drainPerSec ?? null;
-        headline[`p99At${PHASES.find((p) => p.mode === 'fixed')?.rate ?? RATE}Ms${nodes}Node`] = fixed?.latency?.p99 ?? null;
+        headline[`p99At${PHASES[FIXED_PHASE]?.rate ?? RATE}Ms${nodes}Node`] = fixed?.latency?.p99 ?? null;
         headline[`cpuPerDeliveryUs${nodes}Node`] = (max?.row['cpuUs'] as number | null | undefined) ?? null;
         headline[`dbCpuPerDeliveryUs${nodes}Node`] = (max?.row['dbCpuUs'] as number | null | undefined) ?? null;
       } finally {

@@ -29,11 +29,7 @@ const UID_TAKEN = 'an operational webhook endpoint with this uid already exists'
 
 export class SqliteOperationalWebhookStore implements OperationalWebhookStore {
   /** Secret and headers are sealed with `box` at rest. */
-  private readonly box: SecretBox;
-
-  constructor(private readonly c: SqliteConnection) {
-    this.box = c.box;
-  }
+  constructor(private readonly c: SqliteConnection) {}
 
   async create(e: OperationalEndpoint): Promise<void> {
     unique(UID_TAKEN, () =>
@@ -48,16 +44,16 @@ export class SqliteOperationalWebhookStore implements OperationalWebhookStore {
   async get(idOrUid: string): Promise<OperationalEndpoint | null> {
     const r = (this.c.q('SELECT * FROM operational_endpoints WHERE id = ?').get(idOrUid) ??
       this.c.q('SELECT * FROM operational_endpoints WHERE uid = ?').get(idOrUid)) as Row | undefined;
-    return r ? toEndpoint(r, this.box) : null;
+    return r ? toEndpoint(r, this.c.box) : null;
   }
 
   async list(q: PageQuery): Promise<Page<OperationalEndpoint>> {
-    const map = (r: Row) => toEndpoint(r, this.box);
+    const map = (r: Row) => toEndpoint(r, this.c.box);
     return sqlitePage((sql) => this.c.q(sql), { from: 'operational_endpoints', key: 'id', where: '', args: [], defaultOrder: 'ascending', map }, q);
   }
 
   async all(): Promise<OperationalEndpoint[]> {
-    return (this.c.q('SELECT * FROM operational_endpoints ORDER BY id').all() as Row[]).map((r) => toEndpoint(r, this.box));
+    return (this.c.q('SELECT * FROM operational_endpoints ORDER BY id').all() as Row[]).map((r) => toEndpoint(r, this.c.box));
   }
 
   async update(e: OperationalEndpoint): Promise<void> {
@@ -86,8 +82,8 @@ export class SqliteOperationalWebhookStore implements OperationalWebhookStore {
       e.eventTypes === null ? null : JSON.stringify(e.eventTypes),
       e.throttleRate,
       JSON.stringify(e.metadata),
-      this.box.seal(JSON.stringify(e.headers)),
-      this.box.seal(e.secret),
+      this.c.box.seal(JSON.stringify(e.headers)),
+      this.c.box.seal(e.secret),
     ];
   }
 }
