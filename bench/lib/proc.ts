@@ -126,6 +126,8 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     const interval = process.env['BENCH_CPU_PROF_INTERVAL_US'];
     if (interval) nodeArgs.push(`--cpu-prof-interval=${interval}`);
   }
+  // Extra flags for every server's node (BENCH_NODE_ARGS, space-separated), e.g. V8 tracing.
+  nodeArgs.push(...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''));
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     SWITCHBOARD_PORT: String(port),

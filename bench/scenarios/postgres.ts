@@ -24,6 +24,14 @@ const PHASES: { label: string; mode: 'fixed' | 'max'; rate: number }[] = (proces
 /** Where the headline's phases are among PHASES (-1 when absent). */
 const FIXED_PHASE = PHASES.findIndex((p) => p.mode === 'fixed');
 const MAX_PHASE = PHASES.findIndex((p) => p.mode === 'max');
+/**
+ * Publishes each node accepts in the warm-up before the first measured phase
+ * (BENCH_PG_WARM_MESSAGES changes it), bounded by WARM_MAX_MS. A node's hot code is optimised
+ * by V8 as it runs: measured too early, a second node pays its compilation (and its slower
+ * code) on half the deliveries, which reads as a cost of scaling out.
+ */
+const WARM_MESSAGES_PER_NODE = Number(process.env['BENCH_PG_WARM_MESSAGES'] ?? 30_000);
+const WARM_MAX_MS = 60_000;
 /** Connections per node (each node opens one more for notices). */
 const POOL = 10;
 
@@ -240,15 +248,28 @@ export const postgres: Scenario = {
         const appOf = (seq: number): string => target(Math.floor(seq / nodes));
 
         // Warm-up, not measured: fills every node's connection pool (their database sessions are then
-        // tracked as "postgres" CPU) and warms caches. Its deliveries drain before measuring.
+        // tracked as "postgres" CPU), warms caches, and runs until every node has accepted
+        // WARM_MESSAGES_PER_NODE publishes, so each node's code is compiled as far as it will be
+        // before anything is measured, whatever the node count. Its deliveries drain before measuring.
         const warm = `pg-${nodes}-warm`;
         await receiver.reset(warm);
-        const w0 = await closedLoop({ baseUrl: baseUrls, headers: api.headers, warmupMs: 0, durationMs: ctx.d(3000), concurrency: MAX_CLIENTS, next: (seq) => ({ path: appOf(seq), body: messageBody('invoice.paid', warm, seq) }) });
-        await receiver.waitFor((s) => (s.groups[group]?.unique ?? 0) >= w0.okTotal, ctx.d(30_000), 250);
+        const warmUntil = Date.now() + ctx.d(WARM_MAX_MS);
+        const warmedPerNode = servers.map(() => 0);
+        let warmSeq = 0;
+        let warmTotal = 0;
+        let w0: Awaited<ReturnType<typeof closedLoop>> | null = null;
+        do {
+          const from = warmSeq;
+          w0 = await closedLoop({ baseUrl: baseUrls, headers: api.headers, warmupMs: 0, durationMs: ctx.d(3000), concurrency: MAX_CLIENTS, next: (seq) => ({ path: appOf(seq), body: messageBody('invoice.paid', warm, from + seq) }) });
+          warmSeq += w0.sent;
+          warmTotal += w0.okTotal;
+          for (const [i, n] of w0.okByServer.entries()) warmedPerNode[i] = (warmedPerNode[i] ?? 0) + n;
+        } while (Math.min(...warmedPerNode) < Math.round(WARM_MESSAGES_PER_NODE * Math.min(1, ctx.scale)) && Date.now() < warmUntil);
+        await receiver.waitFor((s) => (s.groups[group]?.unique ?? 0) >= warmTotal, ctx.d(30_000), 250);
         const backends: { name: string; pid: number }[] = [];
         for (const [i] of servers.entries()) for (const pid of await db.backendPids(`n${i + 1}`)) backends.push({ name: 'postgres', pid });
         for (const pid of await db.sharedPids()) backends.push({ name: 'pgshared', pid });
-        ctx.log(`${nodes} node(s): warm-up published ${w0.acceptedPerSec}/s; ${backends.filter((b) => b.name === 'postgres').length} database sessions`);
+        ctx.log(`${nodes} node(s): warm-up published ${warmedPerNode.join(' / ')} (last ${w0.acceptedPerSec}/s); ${backends.filter((b) => b.name === 'postgres').length} database sessions`);
         mon = ctx.monitor(servers, receiver, backends);
         const m = mon;
 
@@ -335,7 +356,7 @@ export const postgres: Scenario = {
       method: [
         `PostgreSQL at ${BENCH_DATABASE_URL.replace(/\/\/[^@/]*@/, '//')} (same machine). Per node count (${NODE_COUNTS.join(', ')}): a fresh schema, dropped afterwards; nodes are \`switchboard serve\` processes (role all) with \`SWITCHBOARD_DATABASE_URL\` on that schema, \`SWITCHBOARD_DATABASE_POOL=${POOL}\`, one shared encryption key and admin token, each its own data directory. The first node migrates the schema; the second starts once it is up.`,
         `${APPS} applications with one endpoint each on the local receiver (verifying every signature with \`standardwebhooks\`); publishes alternate between the nodes (undici pool per node) and round-robin over the applications, so each message is one delivery, made by whichever node leases or claims it.`,
-        `A 3 s closed-loop warm-up (not measured, drained before measuring) opens every node's database connections; those sessions (found by \`application_name\` in \`pg_stat_activity\`) are sampled as "postgres CPU". The database's background processes (WAL writer, checkpointer) are not attributed and count as other CPU.`,
+        `A closed-loop warm-up (not measured, drained before measuring), in rounds of 3 s until every node has accepted ${WARM_MESSAGES_PER_NODE} publishes (at most ${WARM_MAX_MS / 1000} s), opens every node's database connections and lets V8 optimise each node's hot code as far as it will, so no node count is measured while its nodes still compile; those sessions (found by \`application_name\` in \`pg_stat_activity\`) are sampled as "postgres CPU". The database's background processes (WAL writer, checkpointer) are not attributed and count as other CPU.`,
         `Phases: ${PHASES.map((p) => p.label).join(', ')}. Fixed rate: open loop, ${warmupMs} ms warm-up (tagged apart) + ${durationMs} ms measured, for publish-to-arrival latency. Maximum: ${MAX_CLIENTS} closed-loop publishers over all nodes, ${maxWarmupMs} ms + ${maxDurationMs} ms; "deliveries/s" = first arrivals during the measured window; "drain/s after" = the rate at which the backlog drains once publishing stops (bounded wait).`,
         'CPU per delivery: user + system CPU time (from /proc/<pid>/stat) of every node process and every database session serving the nodes over the phase (load warm-up included), divided by deliveries/s × the same time; "db µs" is the sessions alone; "+shared µs" adds the database server\'s own processes (WAL writer, background writer, checkpointer, autovacuum), which serve every database on the server and so also count other work on it. The receiver and the load generator are not counted.',
         'Per node: "published" = publishes each node accepted (load generator count); "delivered" = successful delivery attempts each node made during the phase, from the `switchboard_delivery_attempts_total{outcome="delivered"}` counter of its `/metrics`. "dup" = deliveries that arrived more than once (same webhook-id), which should stay 0.',
