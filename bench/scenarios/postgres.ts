@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Api, addEndpoints, type Metrics } from '../lib/api.js';
-import { closedLoop, openLoop } from '../loadgen.js';
+import { closedLoop, openLoop, type LoadResult } from '../loadgen.js';
 import { createBenchSchema, BENCH_DATABASE_URL } from '../lib/pg.js';
 import { deliveryColumns, deliveryPhase, type DeliveryPhaseResult } from '../lib/phases.js';
 import { serverName, messageBody, table, type Ctx, type Scenario } from '../lib/scenario.js';
@@ -254,17 +254,18 @@ export const postgres: Scenario = {
         const warm = `pg-${nodes}-warm`;
         await receiver.reset(warm);
         const warmUntil = Date.now() + ctx.d(WARM_MAX_MS);
+        const warmTarget = Math.round(WARM_MESSAGES_PER_NODE * Math.min(1, ctx.scale));
         const warmedPerNode = servers.map(() => 0);
         let warmSeq = 0;
         let warmTotal = 0;
-        let w0: Awaited<ReturnType<typeof closedLoop>> | null = null;
+        let w0: LoadResult;
         do {
           const from = warmSeq;
           w0 = await closedLoop({ baseUrl: baseUrls, headers: api.headers, warmupMs: 0, durationMs: ctx.d(3000), concurrency: MAX_CLIENTS, next: (seq) => ({ path: appOf(seq), body: messageBody('invoice.paid', warm, from + seq) }) });
           warmSeq += w0.sent;
           warmTotal += w0.okTotal;
           for (const [i, n] of w0.okByServer.entries()) warmedPerNode[i] = (warmedPerNode[i] ?? 0) + n;
-        } while (Math.min(...warmedPerNode) < Math.round(WARM_MESSAGES_PER_NODE * Math.min(1, ctx.scale)) && Date.now() < warmUntil);
+        } while (Math.min(...warmedPerNode) < warmTarget && Date.now() < warmUntil);
         await receiver.waitFor((s) => (s.groups[group]?.unique ?? 0) >= warmTotal, ctx.d(30_000), 250);
         const backends: { name: string; pid: number }[] = [];
         for (const [i] of servers.entries()) for (const pid of await db.backendPids(`n${i + 1}`)) backends.push({ name: 'postgres', pid });
